@@ -1,0 +1,133 @@
+# MSL — build, test, bench, install.  `make` builds ./msl.
+#
+# Targets: all (default), deps, test, check-unit, check-golden, check-e2e,
+# check-acceptance, asan, demo, bench, fuzz, install, clean.
+
+PREFIX   ?= /usr/local
+CC       ?= cc
+BUILD    ?= build
+OPT      ?= -O2 -g
+CFLAGS   ?= $(OPT)
+SAN      ?=
+WARN      = -std=c11 -Wall -Wextra -Werror -Wno-unused-function
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD) -DMSL_PREFIX='"$(PREFIX)"'
+LIBS      = -lffi -lz -ldl -lm
+ALLFLAGS  = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)
+
+GEN_SRCS  = $(BUILD)/msl.tab.c $(BUILD)/lex.yy.c
+LIB_SRCS  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/msl.tab.o $(BUILD)/lex.yy.o
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
+NATIVE    = stdlib/native/libmsl_text.so
+FFI_TEST  = tests/ffi/libmsl_ffitest.so
+
+.PHONY: all deps test check-unit check-golden check-e2e check-acceptance asan \
+        demo bench fuzz install clean
+.DELETE_ON_ERROR:
+
+all: msl $(NATIVE)
+
+# Installs the build dependencies a fresh Debian machine lacks (idempotent).
+deps:
+	@sh tools/deps.sh
+
+msl: $(BUILD)/main.o $(BUILD)/libmsl.a
+	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS) -rdynamic
+
+$(BUILD)/libmsl.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/msl.tab.c $(BUILD)/msl.tab.h &: grammar/msl.y | $(BUILD)
+	bison -Wall -Werror -d -o $(BUILD)/msl.tab.c $<
+
+$(BUILD)/lex.yy.c $(BUILD)/lex.yy.h &: grammar/msl.l | $(BUILD)
+	flex --header-file=$(BUILD)/lex.yy.h -o $(BUILD)/lex.yy.c $<
+
+# Generated code gets the same warnings except those flex/bison skeletons trip.
+$(BUILD)/msl.tab.o: $(BUILD)/msl.tab.c $(BUILD)/lex.yy.h
+	$(CC) $(ALLFLAGS) -Wno-unused-parameter -c -o $@ $<
+$(BUILD)/lex.yy.o: $(BUILD)/lex.yy.c $(BUILD)/msl.tab.h
+	$(CC) $(ALLFLAGS) -Wno-unused-parameter -Wno-sign-compare -c -o $@ $<
+
+$(BUILD)/%.o: src/%.c $(BUILD)/msl.tab.h $(BUILD)/lex.yy.h | $(BUILD)
+	$(CC) $(ALLFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d)
+
+# Native libraries are never instrumented: a sanitizer build of msl loads
+# them as they are, and a normal build must not find ASan symbols in them.
+$(NATIVE): stdlib/native/text.c
+	$(CC) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
+
+$(FFI_TEST): tests/ffi/ffitest.c
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<
+
+$(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libmsl.a
+	$(CC) $(ALLFLAGS) -Wno-unused-parameter -o $@ $< $(BUILD)/libmsl.a \
+	  $$(pkg-config --cflags --libs check) $(LIBS)
+
+# ---- tests ----------------------------------------------------------------------
+# `make test` runs everything: unit, golden, end-to-end, acceptance, and then
+# the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: deps
+	$(MAKE) all
+	$(MAKE) check-all
+	$(MAKE) asan
+	@echo "make test: all suites passed"
+
+.PHONY: check-all
+check-all: check-unit check-golden check-e2e check-acceptance
+
+check-unit: all $(UNIT_BINS) $(FFI_TEST)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=no ./$$t; done
+
+check-golden: all
+	@sh tests/golden/run.sh ./msl
+
+check-e2e: all
+	@sh tests/e2e/run.sh ./msl
+
+check-acceptance: all
+	@if [ -f tests/acceptance.sh ]; then sh tests/acceptance.sh ./msl; fi
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  MSL_BIN=msl-asan msl-asan check-all-asan
+
+.PHONY: msl-asan check-all-asan
+msl-asan: $(BUILD)/main.o $(BUILD)/libmsl.a $(NATIVE)
+	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ $(BUILD)/main.o $(BUILD)/libmsl.a $(LIBS) -rdynamic
+
+check-all-asan: $(UNIT_BINS) $(FFI_TEST)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t (asan)"; CK_FORK=no ./$$t; done
+	@ASAN_OPTIONS=detect_leaks=1 sh tests/golden/run.sh ./msl-asan
+	@sh tests/e2e/run.sh ./msl-asan
+	@if [ -f tests/acceptance.sh ]; then sh tests/acceptance.sh ./msl-asan; fi
+
+# ---- other jobs -------------------------------------------------------------------
+demo: deps
+	$(MAKE) all
+	@sh tools/demo.sh ./msl
+
+bench: deps
+	$(MAKE) all
+	@sh tools/bench.sh ./msl
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh tools/fuzz.sh $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/msl/stdlib/std \
+	  $(DESTDIR)$(PREFIX)/share/msl/stdlib/native
+	install -m 755 msl $(DESTDIR)$(PREFIX)/bin/msl
+	install -m 644 stdlib/std/*.ms $(DESTDIR)$(PREFIX)/share/msl/stdlib/std/
+	install -m 755 $(NATIVE) $(DESTDIR)$(PREFIX)/share/msl/stdlib/native/
+
+clean:
+	rm -rf build build-asan build-fuzz msl msl-asan $(NATIVE) $(FFI_TEST)

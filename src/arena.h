@@ -1,0 +1,33 @@
+/* arena.h — bump allocator for compiler data: everything one compilation
+ * creates (tokens' text, AST, types, diagnostics) is freed at once. */
+#ifndef MSL_ARENA_H
+#define MSL_ARENA_H
+
+#include <stddef.h>
+
+typedef struct arena_block arena_block;
+
+typedef struct arena {
+  arena_block *head;
+  size_t block_size;
+} arena;
+
+void arena_init(arena *a);
+void arena_free(arena *a);
+/* Zeroed memory; aborts the process when the system is out of memory
+ * (the compiler cannot recover from that, and callers stay simple). */
+void *arena_alloc(arena *a, size_t size);
+char *arena_strndup(arena *a, const char *s, size_t n);
+char *arena_strdup(arena *a, const char *s);
+char *arena_printf(arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A growable array of pointers living in an arena. */
+typedef struct ptr_vec {
+  void **items;
+  int len, cap;
+} ptr_vec;
+
+void ptr_vec_push(arena *a, ptr_vec *v, void *item);
+
+#endif

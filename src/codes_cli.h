@@ -1,0 +1,4 @@
+/* codes_cli.h — diagnostics about files given on the command line. */
+#define MSL_CLI_CODES(X) \
+  X(E, 90, "cannot read file") \
+  X(E, 91, "program exceeds a bytecode limit")

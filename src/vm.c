@@ -1,0 +1,1406 @@
+/* vm.c — the MSL virtual machine (prefix vm_); see vm.h and docs/bytecode.md.
+ *
+ * Three layers:
+ *  1. the interpreter (vm_exec): runs one block over registers;
+ *  2. aggregate state: counters, window rings, monotonic deques and
+ *     distinct sets, updated by UPDATE and read by AGG;
+ *  3. the milestone machine: starts, entry, actions, completion,
+ *     achievement, control events and playbooks, evaluated at every
+ *     instant where a value can change (SPEC 6). */
+#include "vm.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small helpers ----------------------------------------------------------------- */
+
+static void *vm_alloc(size_t n) {
+  void *p = calloc(1, n ? n : 1);
+  if (!p) {
+    fputs("msl: out of memory\n", stderr);
+    exit(4);
+  }
+  return p;
+}
+
+static void *vm_grow(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) {
+    fputs("msl: out of memory\n", stderr);
+    exit(4);
+  }
+  return q;
+}
+
+static int64_t sat_add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
+#define NO_TIME INT64_MIN
+
+/* ---- aggregate state ------------------------------------------------------------------- */
+
+/* A value in a window or set: its time, and the value (strings owned). */
+typedef struct vm_entry {
+  int64_t time;
+  io_value v;
+} vm_entry;
+
+/* A ring of entries in time order: windows and monotonic deques. */
+typedef struct vm_ring {
+  vm_entry *items;
+  uint32_t head, len, cap;
+} vm_ring;
+
+static vm_entry *ring_at(vm_ring *r, uint32_t i) { return &r->items[(r->head + i) % r->cap]; }
+
+static void ring_push(vm_ring *r, vm_entry e) {
+  if (r->len == r->cap) {
+    uint32_t cap = r->cap ? r->cap * 2 : 4;
+    vm_entry *items = vm_alloc(sizeof *items * cap);
+    for (uint32_t i = 0; i < r->len; i++) items[i] = *ring_at(r, i);
+    free(r->items);
+    r->items = items;
+    r->head = 0;
+    r->cap = cap;
+  }
+  r->items[(r->head + r->len) % r->cap] = e;
+  r->len++;
+}
+
+static vm_entry ring_pop_front(vm_ring *r) {
+  vm_entry e = r->items[r->head];
+  r->head = (r->head + 1) % r->cap;
+  r->len--;
+  return e;
+}
+
+static vm_entry ring_pop_back(vm_ring *r) {
+  r->len--;
+  return *ring_at(r, r->len);
+}
+
+/* A hash multiset of values: distinct counts (with the number of window
+ * entries holding each value, so expiry knows when a value leaves). */
+typedef struct vm_set_slot {
+  uint64_t hash;
+  io_value key;       /* strings: owned copy */
+  uint32_t refs;      /* 0: empty slot */
+} vm_set_slot;
+
+typedef struct vm_set {
+  vm_set_slot *slots;
+  uint32_t cap, size, tombstones;
+} vm_set;
+
+static uint64_t hash_bytes(const void *p, size_t n) {
+  const unsigned char *s = p;
+  uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
+  return h | 1;                          /* 0 never a live hash */
+}
+
+static uint64_t value_hash(io_type t, io_value v) {
+  if (t == IO_STRING) return hash_bytes(v.s.p, v.s.len);
+  if (t == IO_FLOAT && v.f == 0) v.f = 0;  /* -0.0 and 0.0 are one value */
+  if (t == IO_BOOL) return v.b ? 3 : 5;
+  return hash_bytes(&v.i, sizeof v.i);
+}
+
+static bool value_eq(io_type t, io_value a, io_value b) {
+  switch (t) {
+    case IO_STRING: return a.s.len == b.s.len && memcmp(a.s.p, b.s.p, a.s.len) == 0;
+    case IO_FLOAT: return a.f == b.f;
+    case IO_BOOL: return a.b == b.b;
+    default: return a.i == b.i;
+  }
+}
+
+static io_value value_copy(io_type t, io_value v) {
+  if (t == IO_STRING) {
+    char *p = vm_alloc(v.s.len + 1);
+    memcpy(p, v.s.p, v.s.len);
+    v.s.p = p;
+  }
+  return v;
+}
+
+static void value_free(io_type t, io_value v) {
+  if (t == IO_STRING) free((char *)v.s.p);
+}
+
+static vm_set_slot *set_find(vm_set *s, io_type t, io_value key, uint64_t h) {
+  if (!s->cap) return NULL;
+  uint32_t mask = s->cap - 1, i = (uint32_t)h & mask;
+  for (;;) {
+    vm_set_slot *sl = &s->slots[i];
+    if (sl->hash == 0) return NULL;
+    if (sl->refs && sl->hash == h && value_eq(t, sl->key, key)) return sl;
+    i = (i + 1) & mask;
+  }
+}
+
+static void set_rehash(vm_set *s, io_type t, uint32_t cap) {
+  vm_set_slot *old = s->slots;
+  uint32_t oldcap = s->cap;
+  s->slots = vm_alloc(sizeof *s->slots * cap);
+  s->cap = cap;
+  s->tombstones = 0;
+  for (uint32_t i = 0; i < oldcap; i++) {
+    if (!old[i].refs) continue;
+    uint32_t j = (uint32_t)old[i].hash & (cap - 1);
+    while (s->slots[j].hash) j = (j + 1) & (cap - 1);
+    s->slots[j] = old[i];
+  }
+  (void)t;
+  free(old);
+}
+
+static void set_add(vm_set *s, io_type t, io_value key) {
+  uint64_t h = value_hash(t, key);
+  vm_set_slot *sl = set_find(s, t, key, h);
+  if (sl) {
+    sl->refs++;
+    return;
+  }
+  if ((s->size + s->tombstones + 1) * 4 >= s->cap * 3)
+    set_rehash(s, t, s->cap ? (s->size * 4 >= s->cap ? s->cap * 2 : s->cap) : 8);
+  uint32_t i = (uint32_t)h & (s->cap - 1);
+  while (s->slots[i].refs) i = (i + 1) & (s->cap - 1);
+  if (s->slots[i].hash) s->tombstones--;   /* reuse a tombstone */
+  s->slots[i] = (vm_set_slot){.hash = h, .key = value_copy(t, key), .refs = 1};
+  s->size++;
+}
+
+static void set_release(vm_set *s, io_type t, io_value key) {
+  vm_set_slot *sl = set_find(s, t, key, value_hash(t, key));
+  if (!sl || --sl->refs) return;
+  value_free(t, sl->key);
+  sl->key = (io_value){0};
+  s->size--;
+  s->tombstones++;            /* hash stays non-zero: probing goes on past it */
+}
+
+static void set_clear(vm_set *s, io_type t) {
+  for (uint32_t i = 0; i < s->cap; i++)
+    if (s->slots[i].refs) value_free(t, s->slots[i].key);
+  free(s->slots);
+  memset(s, 0, sizeof *s);
+}
+
+typedef struct vm_agg {
+  int64_t count;
+  union { int64_t i; double f; } sum;
+  io_value extreme;        /* min/max without a window */
+  bool has_extreme;
+  bool sum_dirty;          /* float sums over a window are recomputed */
+  int64_t since_time;      /* BC_WIN_SINCE: the window's start */
+  vm_ring ring;            /* within: entries in the window; min/max: a monotonic deque */
+  vm_set set;              /* distinct */
+} vm_agg;
+
+typedef struct vm_seq {
+  int64_t *best;           /* best[k]: latest first time of a chain through step k */
+  uint8_t *matched;        /* steps matched at the current instant */
+  bool any_matched, done;
+} vm_seq;
+
+/* ---- milestone and playbook state --------------------------------------------------------- */
+
+typedef struct vm_ms {
+  bool applies;
+  bool started;
+  int64_t start;           /* NO_TIME while unbounded */
+  bool start_timer;        /* `start at` not yet reached */
+  int64_t start_at;
+  int64_t deadline_at;     /* `deadline at`: computed once */
+  bool since_ready;        /* since-start aggregates hold this start's events */
+  bool entered;
+  int64_t entered_at;      /* NO_TIME: entered with an unbounded start, no entry */
+  int32_t actions_done;
+  int64_t *action_done_at; /* NO_TIME: not done */
+  bool completed;          /* once: completed since the last reset */
+  int64_t completed_at;
+  bool ever_completed;     /* the first completion ever, for `start after` */
+  int64_t first_completed_at;
+  bool achieving;          /* continuous */
+  bool achieved;           /* continuous: achieved since the last reset */
+  int64_t achieved_at, lost_at;
+  bool blocked_by_control;
+} vm_ms;
+
+typedef struct vm_pb {
+  bool applies;
+  bool started;
+  bool unbounded;
+  bool start_timer;
+  int64_t start_at;
+  uint8_t *step_applies;
+  int32_t step;            /* current step; nsteps when done */
+  bool on_first_step;      /* entered by the start, not moved since */
+  int64_t step_entered_at;
+  bool done;
+  int64_t done_at;
+  int32_t pending_advances;
+} vm_pb;
+
+/* A queued event: a copy in the runtime's batch store. */
+typedef struct vm_event {
+  int type;
+  int64_t time;
+  io_str milestone, playbook;
+  io_value *values;
+  struct vm_event *next;   /* next event of the same account */
+} vm_event;
+
+struct vm_account {
+  const bc_program *p;
+  char *id;
+  uint32_t id_len;
+  io_value *fields;
+  bool *segments;
+  vm_agg *aggs;
+  vm_seq *seqs;
+  vm_ms *ms;
+  vm_pb *pb;
+  bool has_first_row;
+  int64_t first_row;
+  int64_t last_instant;
+  /* the batch being collected */
+  vm_event *batch, *batch_tail;
+  int64_t batch_time;
+  bool queued;             /* on the runtime's list of accounts with a batch */
+  vm_account *next_queued;
+  /* results */
+  res_signal *signals;
+  int nsignals, signals_cap;
+  uint32_t signal_seq;
+  vm_results results;
+  bool finished;
+};
+
+/* Chunked storage for the current instant's events: never moves, reset at
+ * each flush. */
+typedef struct vm_chunk {
+  struct vm_chunk *next;
+  size_t used, size;
+  max_align_t data[];
+} vm_chunk;
+
+struct vm_runtime {
+  const bc_program *p;
+  ffi_fn *const *externs;
+  int64_t ignored_control;
+  vm_chunk *store;
+  int64_t store_time;
+  vm_account *queued;
+  /* scratch for strings returned by externs during one evaluation */
+  char *scratch;
+  size_t scratch_len, scratch_used;
+  char ffi_args[4096];
+  /* what is running, for runtime error messages */
+  const vm_account *cur_account;
+  const io_value *cur_event;
+  int64_t cur_time;
+  const char *cur_what;
+  uint32_t cur_milestone;
+};
+
+static void *store_alloc(vm_runtime *rt, size_t n) {
+  n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+  vm_chunk *c = rt->store;
+  if (!c || c->size - c->used < n) {
+    size_t size = n > 65536 ? n : 65536;
+    vm_chunk *nc = vm_alloc(sizeof *nc + size);
+    nc->size = size;
+    nc->next = c;
+    rt->store = c = nc;
+  }
+  void *p = (char *)c->data + c->used;
+  c->used += n;
+  return p;
+}
+
+static void store_reset(vm_runtime *rt) {
+  vm_chunk *c = rt->store;
+  if (!c) return;
+  /* keep the newest chunk: most instants fit in one */
+  vm_chunk *rest = c->next;
+  c->next = NULL;
+  c->used = 0;
+  while (rest) {
+    vm_chunk *n = rest->next;
+    free(rest);
+    rest = n;
+  }
+}
+
+static char *scratch_alloc(void *ctx, size_t len) {
+  vm_runtime *rt = ctx;
+  if (rt->scratch_used + len > rt->scratch_len) {
+    /* grow; earlier results stay valid only until the evaluation ends, and
+       values of one evaluation never outlive it, so moving is safe between
+       evaluations only: grow by chaining a fresh buffer instead */
+    size_t cap = rt->scratch_len * 2 + len + 256;
+    char *nb = malloc(cap);
+    if (!nb) return NULL;
+    /* the old buffer may still be referenced by registers: keep it alive
+       by leaking into the store, which is freed at the next flush */
+    char *keep = store_alloc(rt, rt->scratch_used ? rt->scratch_used : 1);
+    memcpy(keep, rt->scratch, rt->scratch_used);
+    free(rt->scratch);
+    rt->scratch = nb;
+    rt->scratch_len = cap;
+    rt->scratch_used = 0;
+  }
+  char *p = rt->scratch + rt->scratch_used;
+  rt->scratch_used += len;
+  return p;
+}
+
+/* ---- runtime errors ----------------------------------------------------------------------- */
+
+static void fmt_time(int64_t t, char *buf) {
+  if (t == NO_TIME) strcpy(buf, "-");
+  else io_format_time(t, buf);
+}
+
+static bool vm_fail(vm_runtime *rt, char *msg, size_t msglen, const char *what) {
+  const bc_program *p = rt->p;
+  char when[40];
+  fmt_time(rt->cur_time, when);
+  const char *acct = rt->cur_account ? rt->cur_account->id : "?";
+  if (rt->cur_milestone != BC_NONE)
+    snprintf(msg, msglen, "runtime error: %s in %s of milestone `%s` for account `%s` at %s", what,
+             rt->cur_what ? rt->cur_what : "a criterion", bc_str(p, p->milestones[rt->cur_milestone].name),
+             acct, when);
+  else
+    snprintf(msg, msglen, "runtime error: %s in %s for account `%s` at %s", what,
+             rt->cur_what ? rt->cur_what : "an expression", acct, when);
+  return false;
+}
+
+/* ---- the interpreter ------------------------------------------------------------------------ */
+
+static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g);
+static bool ms_completed(const vm_account *a, const bc_program *p, uint32_t m);
+static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, io_value v,
+                       char *msg, size_t msglen);
+static void start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded);
+
+/* Runs block b; value blocks leave their result in *result.  ev: the event
+ * being applied (update blocks). */
+static bool vm_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, io_value *result,
+                    char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  const bc_block *blk = &p->blocks[b];
+  const bc_insn *code = p->code + blk->start;
+  const bc_insn *ip = code;
+  io_value R[256];
+
+#if defined(__GNUC__)
+#define MSL_OP_LABEL(name, a, b, c, d, doc) &&do_##name,
+  static const void *const dispatch[BC__COUNT] = {MSL_OPCODES(MSL_OP_LABEL)};
+#undef MSL_OP_LABEL
+#define NEXT() goto *dispatch[(ip++)->op]
+#define CASE(name) do_##name:
+  const bc_insn *in;
+#define I (in = ip - 1)
+  NEXT();
+#else
+#define NEXT() break
+#define CASE(name) case BC_##name:
+  const bc_insn *in;
+#define I (in)
+  for (;;) switch ((in = ip++)->op) {
+#endif
+
+  CASE(RET) { I; *result = R[in->a]; return true; }
+  CASE(END) { return true; }
+  CASE(LOADK) { I; R[in->a] = p->consts[in->b].v; NEXT(); }
+  CASE(MOVE) { I; R[in->a] = R[in->b]; NEXT(); }
+  CASE(FIELD) { I; R[in->a] = ev->values[in->b]; NEXT(); }
+  CASE(ACCT) {
+    I;
+    if (in->b == BC_ACCOUNT_ID) R[in->a].s = (io_str){a->id, a->id_len};
+    else R[in->a] = a->fields[in->b];
+    NEXT();
+  }
+  CASE(AGG) { I; R[in->a] = agg_value(rt, a, in->b); NEXT(); }
+  CASE(SEQ) { I; R[in->a].b = a->seqs[in->b].done; NEXT(); }
+  CASE(START) { I; R[in->a].i = a->ms[in->b].start; NEXT(); }
+  CASE(COMPLETED) { I; R[in->a].b = ms_completed(a, p, in->b); NEXT(); }
+  CASE(ACHIEVING) { I; R[in->a].b = a->ms[in->b].applies && a->ms[in->b].achieving; NEXT(); }
+  CASE(NOT) { I; R[in->a].b = !R[in->b].b; NEXT(); }
+  CASE(NEGI) {
+    I;
+    if (R[in->b].i == INT64_MIN) return vm_fail(rt, msg, msglen, "integer overflow");
+    R[in->a].i = -R[in->b].i;
+    NEXT();
+  }
+  CASE(NEGF) { I; R[in->a].f = -R[in->b].f; NEXT(); }
+  CASE(I2F) { I; R[in->a].f = (double)R[in->b].i; NEXT(); }
+  CASE(ADDI) {
+    I;
+    if (__builtin_add_overflow(R[in->b].i, R[in->c].i, &R[in->a].i))
+      return vm_fail(rt, msg, msglen, "integer overflow");
+    NEXT();
+  }
+  CASE(SUBI) {
+    I;
+    if (__builtin_sub_overflow(R[in->b].i, R[in->c].i, &R[in->a].i))
+      return vm_fail(rt, msg, msglen, "integer overflow");
+    NEXT();
+  }
+  CASE(MULI) {
+    I;
+    if (__builtin_mul_overflow(R[in->b].i, R[in->c].i, &R[in->a].i))
+      return vm_fail(rt, msg, msglen, "integer overflow");
+    NEXT();
+  }
+  CASE(DIVI) {
+    I;
+    if (R[in->c].i == 0) return vm_fail(rt, msg, msglen, "integer division by zero");
+    if (R[in->b].i == INT64_MIN && R[in->c].i == -1) return vm_fail(rt, msg, msglen, "integer overflow");
+    R[in->a].i = R[in->b].i / R[in->c].i;
+    NEXT();
+  }
+  CASE(MODI) {
+    I;
+    if (R[in->c].i == 0) return vm_fail(rt, msg, msglen, "integer division by zero");
+    R[in->a].i = R[in->c].i == -1 ? 0 : R[in->b].i % R[in->c].i;
+    NEXT();
+  }
+  CASE(ADDF) { I; R[in->a].f = R[in->b].f + R[in->c].f; NEXT(); }
+  CASE(SUBF) { I; R[in->a].f = R[in->b].f - R[in->c].f; NEXT(); }
+  CASE(MULF) { I; R[in->a].f = R[in->b].f * R[in->c].f; NEXT(); }
+  CASE(DIVF) { I; R[in->a].f = R[in->b].f / R[in->c].f; NEXT(); }
+  CASE(EQI) { I; R[in->a].b = R[in->b].i == R[in->c].i; NEXT(); }
+  CASE(NEI) { I; R[in->a].b = R[in->b].i != R[in->c].i; NEXT(); }
+  CASE(LTI) { I; R[in->a].b = R[in->b].i < R[in->c].i; NEXT(); }
+  CASE(LEI) { I; R[in->a].b = R[in->b].i <= R[in->c].i; NEXT(); }
+  CASE(EQF) { I; R[in->a].b = R[in->b].f == R[in->c].f; NEXT(); }
+  CASE(NEF) { I; R[in->a].b = R[in->b].f != R[in->c].f; NEXT(); }
+  CASE(LTF) { I; R[in->a].b = R[in->b].f < R[in->c].f; NEXT(); }
+  CASE(LEF) { I; R[in->a].b = R[in->b].f <= R[in->c].f; NEXT(); }
+  CASE(EQB) { I; R[in->a].b = R[in->b].b == R[in->c].b; NEXT(); }
+  CASE(NEB) { I; R[in->a].b = R[in->b].b != R[in->c].b; NEXT(); }
+  CASE(EQS) { I; R[in->a].b = value_eq(IO_STRING, R[in->b], R[in->c]); NEXT(); }
+  CASE(NES) { I; R[in->a].b = !value_eq(IO_STRING, R[in->b], R[in->c]); NEXT(); }
+  CASE(LTS) {
+    I;
+    io_str x = R[in->b].s, y = R[in->c].s;
+    int c = memcmp(x.p, y.p, x.len < y.len ? x.len : y.len);
+    R[in->a].b = c < 0 || (c == 0 && x.len < y.len);
+    NEXT();
+  }
+  CASE(LES) {
+    I;
+    io_str x = R[in->b].s, y = R[in->c].s;
+    int c = memcmp(x.p, y.p, x.len < y.len ? x.len : y.len);
+    R[in->a].b = c < 0 || (c == 0 && x.len <= y.len);
+    NEXT();
+  }
+  CASE(INI) {
+    I;
+    bool found = false;
+    for (int k = 0; k < in->d && !found; k++) found = p->consts[in->c + k].v.i == R[in->b].i;
+    R[in->a].b = found;
+    NEXT();
+  }
+  CASE(INF) {
+    I;
+    bool found = false;
+    for (int k = 0; k < in->d && !found; k++) found = p->consts[in->c + k].v.f == R[in->b].f;
+    R[in->a].b = found;
+    NEXT();
+  }
+  CASE(INS) {
+    I;
+    bool found = false;
+    for (int k = 0; k < in->d && !found; k++) found = value_eq(IO_STRING, p->consts[in->c + k].v, R[in->b]);
+    R[in->a].b = found;
+    NEXT();
+  }
+  CASE(INB) {
+    I;
+    bool found = false;
+    for (int k = 0; k < in->d && !found; k++) found = p->consts[in->c + k].v.b == R[in->b].b;
+    R[in->a].b = found;
+    NEXT();
+  }
+  CASE(JMP) { I; ip = code + in->d; NEXT(); }
+  CASE(JMPF) { I; if (!R[in->a].b) ip = code + in->d; NEXT(); }
+  CASE(JMPT) { I; if (R[in->a].b) ip = code + in->d; NEXT(); }
+  CASE(CALL) {
+    I;
+    ffi_fn *f = rt->externs ? rt->externs[in->b] : NULL;
+    if (!f) return vm_fail(rt, msg, msglen, "call of an extern fn that is not bound");
+    ffi_mem mem = {rt->ffi_args, sizeof rt->ffi_args, scratch_alloc, rt};
+    char why[256];
+    io_value ret;
+    if (!ffi_invoke(f, &R[in->c], &ret, &mem, why, sizeof why)) return vm_fail(rt, msg, msglen, why);
+    R[in->a] = ret;
+    NEXT();
+  }
+  CASE(UPDATE) {
+    I;
+    if (!update_agg(rt, a, in->b, ev, R[in->c], msg, msglen)) return false;
+    NEXT();
+  }
+  CASE(STEP) {
+    I;
+    vm_seq *s = &a->seqs[in->b];
+    s->matched[in->c] = 1;
+    s->any_matched = true;
+    NEXT();
+  }
+  CASE(STARTON) {
+    I;
+    vm_ms *m = &a->ms[in->b];
+    if (m->applies && !m->started) {
+      m->started = true;
+      m->start = ev->time;
+      m->start_timer = false;
+      m->since_ready = false;
+    }
+    NEXT();
+  }
+  CASE(STARTONP) {
+    I;
+    vm_pb *pb = &a->pb[in->b];
+    if (pb->applies && !pb->started) start_playbook(rt, a, in->b, ev->time, false);
+    NEXT();
+  }
+#if !defined(__GNUC__)
+  default: return vm_fail(rt, msg, msglen, "invalid instruction");
+  }
+#endif
+#undef NEXT
+#undef CASE
+#undef I
+}
+
+/* Evaluates a value block to a bool / time for the milestone machine. */
+static bool eval_bool(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
+                      bool *out, char *msg, size_t msglen) {
+  rt->cur_what = what;
+  rt->cur_milestone = m;
+  io_value r;
+  if (!vm_exec(rt, a, b, NULL, &r, msg, msglen)) return false;
+  *out = r.b;
+  return true;
+}
+
+static bool eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
+                      int64_t *out, char *msg, size_t msglen) {
+  rt->cur_what = what;
+  rt->cur_milestone = m;
+  io_value r;
+  if (!vm_exec(rt, a, b, NULL, &r, msg, msglen)) return false;
+  *out = r.i;
+  return true;
+}
+
+/* ---- aggregates ---------------------------------------------------------------------------- */
+
+static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g) {
+  const bc_aggregate *d = &rt->p->aggregates[g];
+  vm_agg *s = &a->aggs[g];
+  io_value v = {0};
+  bool within = d->window == BC_WIN_WITHIN;
+  switch (d->fn) {
+    case BC_AGG_COUNT: v.i = within ? s->ring.len : s->count; break;
+    case BC_AGG_SUM:
+    case BC_AGG_AVG:
+      if (within && d->arg_type == IO_FLOAT && s->sum_dirty) {
+        /* recomputed, not adjusted: adding and removing doubles drifts */
+        double sum = 0;
+        for (uint32_t i = 0; i < s->ring.len; i++) sum += ring_at(&s->ring, i)->v.f;
+        s->sum.f = sum;
+        s->sum_dirty = false;
+      }
+      if (d->fn == BC_AGG_SUM) {
+        if (d->arg_type == IO_FLOAT) v.f = s->sum.f;
+        else v.i = s->sum.i;
+      } else {
+        int64_t n = within ? s->ring.len : s->count;
+        double sum = d->arg_type == IO_FLOAT ? s->sum.f : (double)s->sum.i;
+        v.f = n ? sum / (double)n : 0.0;
+      }
+      break;
+    case BC_AGG_MIN:
+    case BC_AGG_MAX:
+      if (within) {
+        if (s->ring.len) v = ring_at(&s->ring, 0)->v;
+      } else if (s->has_extreme) v = s->extreme;
+      break;
+    case BC_AGG_DISTINCT: v.i = s->set.size; break;
+  }
+  return v;
+}
+
+static bool better(const bc_aggregate *d, io_value x, io_value y) {   /* x replaces y */
+  bool fl = d->arg_type == IO_FLOAT;
+  if (d->fn == BC_AGG_MIN) return fl ? x.f <= y.f : x.i <= y.i;
+  return fl ? x.f >= y.f : x.i >= y.i;
+}
+
+static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, io_value v,
+                       char *msg, size_t msglen) {
+  const bc_aggregate *d = &rt->p->aggregates[g];
+  vm_agg *s = &a->aggs[g];
+  if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return true;
+  bool within = d->window == BC_WIN_WITHIN;
+  switch (d->fn) {
+    case BC_AGG_COUNT:
+      if (within) ring_push(&s->ring, (vm_entry){ev->time, v});
+      else s->count++;
+      break;
+    case BC_AGG_SUM:
+    case BC_AGG_AVG:
+      if (d->arg_type == IO_FLOAT) {
+        if (within) s->sum_dirty = true;
+        else s->sum.f += v.f;
+      } else if (__builtin_add_overflow(s->sum.i, v.i, &s->sum.i)) {
+        rt->cur_milestone = d->owner;
+        rt->cur_what = "a sum";
+        return vm_fail(rt, msg, msglen, "integer overflow");
+      }
+      if (within) ring_push(&s->ring, (vm_entry){ev->time, v});
+      else s->count++;
+      break;
+    case BC_AGG_MIN:
+    case BC_AGG_MAX:
+      if (within) {
+        while (s->ring.len && better(d, v, ring_at(&s->ring, s->ring.len - 1)->v)) ring_pop_back(&s->ring);
+        ring_push(&s->ring, (vm_entry){ev->time, v});
+      } else if (!s->has_extreme || better(d, v, s->extreme)) {
+        s->extreme = v;
+        s->has_extreme = true;
+      }
+      break;
+    case BC_AGG_DISTINCT:
+      set_add(&s->set, (io_type)d->arg_type, v);
+      if (within) ring_push(&s->ring, (vm_entry){ev->time, value_copy((io_type)d->arg_type, v)});
+      break;
+  }
+  return true;
+}
+
+/* Drops window entries that have left (t - D, t]. */
+static bool expire_windows(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  for (uint32_t g = 0; g < p->naggregates; g++) {
+    const bc_aggregate *d = &p->aggregates[g];
+    if (d->window != BC_WIN_WITHIN) continue;
+    vm_agg *s = &a->aggs[g];
+    while (s->ring.len && sat_add(ring_at(&s->ring, 0)->time, d->within_us) <= t) {
+      vm_entry e = ring_pop_front(&s->ring);
+      if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
+        if (d->arg_type == IO_FLOAT) s->sum_dirty = true;
+        else if (__builtin_sub_overflow(s->sum.i, e.v.i, &s->sum.i)) {
+          rt->cur_milestone = d->owner;
+          rt->cur_what = "a sum";
+          return vm_fail(rt, msg, msglen, "integer overflow");
+        }
+      } else if (d->fn == BC_AGG_DISTINCT) {
+        set_release(&s->set, (io_type)d->arg_type, e.v);
+        value_free((io_type)d->arg_type, e.v);
+      }
+    }
+  }
+  return true;
+}
+
+static void agg_reset(const bc_aggregate *d, vm_agg *s) {
+  if (d->fn == BC_AGG_DISTINCT) {
+    for (uint32_t i = 0; i < s->ring.len; i++) value_free((io_type)d->arg_type, ring_at(&s->ring, i)->v);
+    set_clear(&s->set, (io_type)d->arg_type);
+  }
+  free(s->ring.items);
+  int64_t since = s->since_time;
+  memset(s, 0, sizeof *s);
+  s->since_time = since;
+}
+
+/* ---- milestones ---------------------------------------------------------------------------- */
+
+static bool ms_completed(const vm_account *a, const bc_program *p, uint32_t m) {
+  const vm_ms *s = &a->ms[m];
+  if (!s->applies) return false;
+  return p->milestones[m].continuous ? s->achieved : s->completed;
+}
+
+static void add_signal(vm_runtime *rt, vm_account *a, int64_t t, uint32_t signal, uint32_t order,
+                       uint32_t source) {
+  (void)rt;
+  if (a->nsignals == a->signals_cap) {
+    a->signals_cap = a->signals_cap ? a->signals_cap * 2 : 4;
+    a->signals = vm_grow(a->signals, sizeof *a->signals * (size_t)a->signals_cap);
+  }
+  a->signals[a->nsignals++] = (res_signal){t, signal, order, source, a->signal_seq++};
+}
+
+static void ms_emit(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  for (uint32_t i = 0; i < d->nemits; i++) add_signal(rt, a, t, d->emits[i], d->decl_order, d->name);
+}
+
+static void ms_complete(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
+  vm_ms *s = &a->ms[m];
+  s->completed = true;
+  s->completed_at = t;
+  if (!s->ever_completed) s->first_completed_at = t;
+  s->ever_completed = true;
+  ms_emit(rt, a, m, t);
+}
+
+/* Restarts milestone m at t (ms.reset): everything but blocks and the
+ * memory of earlier completions is cleared. */
+static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  vm_ms *s = &a->ms[m];
+  s->started = true;
+  s->start = t;
+  s->start_timer = false;
+  s->since_ready = false;
+  s->entered = false;
+  s->entered_at = NO_TIME;
+  s->actions_done = 0;
+  for (uint32_t i = 0; i < d->nactions; i++) s->action_done_at[i] = NO_TIME;
+  s->completed = false;
+  s->completed_at = NO_TIME;
+  s->achieving = false;
+  s->achieved = false;
+  s->achieved_at = NO_TIME;
+  s->lost_at = NO_TIME;
+}
+
+/* Since-start aggregates of m restart with m's start: cleared, then fed the
+ * events of the current instant (an event at the start instant counts). */
+static bool ms_prime_since(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  vm_ms *s = &a->ms[m];
+  s->since_ready = true;
+  for (uint32_t g = 0; g < p->naggregates; g++)
+    if (p->aggregates[g].window == BC_WIN_SINCE_START && p->aggregates[g].milestone == m)
+      agg_reset(&p->aggregates[g], &a->aggs[g]);
+  if (a->batch_time != t) return true;
+  for (const vm_event *ev = a->batch; ev; ev = ev->next) {
+    if (ev->type < 0) continue;
+    uint32_t b = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev->type];
+    if (b == BC_NO_BLOCK) continue;
+    rt->cur_milestone = m;
+    rt->cur_what = "a `where` filter";
+    if (!vm_exec(rt, a, b, ev, NULL, msg, msglen)) return false;
+  }
+  return true;
+}
+
+static bool first_row_reached(const vm_account *a, int64_t t) { return a->has_first_row && t >= a->first_row; }
+
+static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, char *msg, size_t msglen) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  vm_ms *s = &a->ms[m];
+  if (!s->applies) return true;
+  if (!s->started) {
+    if (d->start_kind == BC_START_NONE && first_row_reached(a, t)) {
+      s->started = true;
+      s->start = NO_TIME;
+    } else if (d->start_kind == BC_START_AFTER && a->ms[d->start_after].ever_completed) {
+      s->started = true;
+      s->start = a->ms[d->start_after].first_completed_at;
+      s->since_ready = false;
+    }
+    if (!s->started) return true;
+  }
+  if (!s->since_ready && s->start != NO_TIME && !ms_prime_since(rt, a, m, t, msg, msglen)) return false;
+  if (!s->entered) {
+    bool holds = true;
+    if (d->entry_block != BC_NO_BLOCK && !eval_bool(rt, a, d->entry_block, "entry", m, &holds, msg, msglen))
+      return false;
+    if (!holds) return true;
+    s->entered = true;
+    s->entered_at = d->entry_block == BC_NO_BLOCK ? s->start : t;
+  }
+  for (uint32_t i = 0; i < d->nactions; i++) {
+    if (s->action_done_at[i] != NO_TIME) continue;
+    bool done;
+    if (!eval_bool(rt, a, d->actions[i].done_block, "an action", m, &done, msg, msglen)) return false;
+    if (done) {
+      s->action_done_at[i] = t;
+      s->actions_done++;
+    }
+  }
+  if (!d->continuous) {
+    if (s->completed) return true;
+    bool holds = false;
+    if (d->exit_block != BC_NO_BLOCK) {
+      if (!eval_bool(rt, a, d->exit_block, "exit", m, &holds, msg, msglen)) return false;
+    } else if (d->nactions) holds = s->actions_done == (int32_t)d->nactions;
+    if (holds) ms_complete(rt, a, m, t);
+    return true;
+  }
+  /* continuous: actions only give progress; without `exit` it never holds */
+  bool holds = false;
+  if (d->exit_block != BC_NO_BLOCK && !eval_bool(rt, a, d->exit_block, "exit", m, &holds, msg, msglen))
+    return false;
+  if (holds && !s->achieving) {
+    s->achieving = true;
+    s->lost_at = NO_TIME;
+    if (!s->achieved) {
+      s->achieved = true;
+      s->achieved_at = t;
+    }
+    if (!s->ever_completed) s->first_completed_at = t;
+    s->ever_completed = true;
+    ms_emit(rt, a, m, t);
+  } else if (!holds && s->achieving) {
+    s->achieving = false;
+    s->lost_at = t;
+  }
+  return true;
+}
+
+/* ---- playbooks ---------------------------------------------------------------------------------- */
+
+static int32_t next_step(const vm_pb *s, const bc_playbook *d, int32_t from) {
+  int32_t k = from;
+  while (k < (int32_t)d->nsteps && !s->step_applies[k]) k++;
+  return k;
+}
+
+static void pb_enter(vm_runtime *rt, vm_account *a, uint32_t pi, int32_t k, int64_t t) {
+  const bc_playbook *d = &rt->p->playbooks[pi];
+  vm_pb *s = &a->pb[pi];
+  s->step = k;
+  s->step_entered_at = t;
+  if (k >= (int32_t)d->nsteps) {
+    s->done = true;
+    s->done_at = t;
+    for (uint32_t i = 0; i < d->nemits; i++) add_signal(rt, a, t, d->emits[i], d->decl_order, d->name);
+  }
+}
+
+static void start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded) {
+  vm_pb *s = &a->pb[pi];
+  s->started = true;
+  s->unbounded = unbounded;
+  s->start_timer = false;
+  pb_enter(rt, a, pi, next_step(s, &rt->p->playbooks[pi], 0), t);
+  s->on_first_step = true;
+}
+
+static bool step_met(const vm_runtime *rt, const vm_account *a, const vm_pb *s, uint32_t m, int64_t t) {
+  const vm_ms *ms = &a->ms[m];
+  if (!ms->applies) return false;
+  if (!rt->p->milestones[m].continuous) return ms->completed;
+  return ms->achieving || (s->step_entered_at == t && ms->achieved);
+}
+
+static void pb_evaluate(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t) {
+  const bc_playbook *d = &rt->p->playbooks[pi];
+  vm_pb *s = &a->pb[pi];
+  if (!s->applies) return;
+  if (!s->started) {
+    if (d->start_kind == BC_START_NONE && first_row_reached(a, t)) start_playbook(rt, a, pi, t, true);
+    else if (d->start_kind == BC_START_AFTER && a->ms[d->start_after].ever_completed)
+      start_playbook(rt, a, pi, t, false);
+  }
+  if (!s->started || s->done) {
+    rt->ignored_control += s->pending_advances;   /* before the start or after done */
+    s->pending_advances = 0;
+    return;
+  }
+  for (; s->pending_advances > 0 && !s->done; s->pending_advances--) {
+    pb_enter(rt, a, pi, next_step(s, d, s->step + 1), t);
+    s->on_first_step = false;
+  }
+  rt->ignored_control += s->pending_advances;
+  s->pending_advances = 0;
+  while (!s->done && d->steps[s->step].is_auto && step_met(rt, a, s, d->steps[s->step].tracks, t)) {
+    pb_enter(rt, a, pi, next_step(s, d, s->step + 1), t);
+    s->on_first_step = false;
+  }
+}
+
+/* ---- control events ---------------------------------------------------------------------------- */
+
+static uint32_t find_name(const bc_program *p, io_str name, bool playbook) {
+  uint32_t n = playbook ? p->nplaybooks : p->nmilestones;
+  for (uint32_t i = 0; i < n; i++) {
+    const char *s = bc_str(p, playbook ? p->playbooks[i].name : p->milestones[i].name);
+    if (strlen(s) == name.len && memcmp(s, name.p, name.len) == 0) return i;
+  }
+  return BC_NONE;
+}
+
+static void apply_control(vm_runtime *rt, vm_account *a, const vm_event *ev) {
+  const bc_program *p = rt->p;
+  bool has_m = ev->milestone.len > 0, has_p = ev->playbook.len > 0;
+  int64_t t = ev->time;
+  if (has_m == has_p) {
+    rt->ignored_control++;
+    return;
+  }
+  uint32_t target = find_name(p, has_m ? ev->milestone : ev->playbook, has_p);
+  if (target == BC_NONE) {
+    rt->ignored_control++;
+    return;
+  }
+  if (ev->type == IO_EV_ASSIGN) {
+    uint8_t kind = has_m ? p->milestones[target].start_kind : p->playbooks[target].start_kind;
+    if (kind != BC_START_ON_ASSIGNMENT) {
+      rt->ignored_control++;
+      return;
+    }
+    if (has_m) {
+      vm_ms *s = &a->ms[target];
+      if (s->applies && !s->started) {
+        s->started = true;
+        s->start = t;
+        s->since_ready = false;
+      }
+    } else if (a->pb[target].applies && !a->pb[target].started) {
+      start_playbook(rt, a, target, t, false);
+    }
+    return;
+  }
+  if (ev->type == IO_EV_ADVANCE) {
+    if (!has_p) rt->ignored_control++;
+    else if (a->pb[target].applies) a->pb[target].pending_advances++;
+    return;
+  }
+  if (!has_m) {
+    rt->ignored_control++;
+    return;
+  }
+  vm_ms *s = &a->ms[target];
+  switch (ev->type) {
+    case IO_EV_RESET:
+      if (s->applies) ms_reset(rt, a, target, t);
+      break;
+    case IO_EV_UNBLOCK: s->blocked_by_control = false; break;
+    case IO_EV_BLOCK: s->blocked_by_control = true; break;
+    case IO_EV_COMPLETE:
+      if (p->milestones[target].continuous || !s->applies || !s->started ||
+          (s->start != NO_TIME && s->start > t))
+        rt->ignored_control++;
+      else if (!s->completed)
+        ms_complete(rt, a, target, t);
+      break;
+    default: break;
+  }
+}
+
+/* ---- instants ------------------------------------------------------------------------------------ */
+
+/* The next instant after the last one where a value changes by itself. */
+static int64_t next_timer(const vm_runtime *rt, const vm_account *a) {
+  const bc_program *p = rt->p;
+  int64_t next = INT64_MAX;
+  for (uint32_t g = 0; g < p->naggregates; g++) {
+    const bc_aggregate *d = &p->aggregates[g];
+    if (d->window != BC_WIN_WITHIN || !a->aggs[g].ring.len) continue;
+    int64_t e = sat_add(ring_at((vm_ring *)&a->aggs[g].ring, 0)->time, d->within_us);
+    if (e < next) next = e;
+  }
+  for (uint32_t m = 0; m < p->nmilestones; m++)
+    if (a->ms[m].start_timer && a->ms[m].start_at < next) next = a->ms[m].start_at;
+  for (uint32_t i = 0; i < p->nplaybooks; i++)
+    if (a->pb[i].start_timer && a->pb[i].start_at < next) next = a->pb[i].start_at;
+  return next;
+}
+
+/* Evaluates every milestone and playbook of a at instant t (the batch at t,
+ * if any, has been applied). */
+static bool evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  rt->cur_time = t;
+  rt->scratch_used = 0;
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    vm_ms *s = &a->ms[m];
+    if (s->start_timer && s->start_at <= t) {
+      s->start_timer = false;
+      if (!s->started) {
+        s->started = true;
+        s->start = s->start_at;
+        s->since_ready = false;
+      }
+    }
+  }
+  for (uint32_t i = 0; i < p->nplaybooks; i++)
+    if (a->pb[i].start_timer && a->pb[i].start_at <= t) start_playbook(rt, a, i, a->pb[i].start_at, false);
+  for (uint32_t k = 0; k < p->nmilestones; k++)
+    if (!ms_evaluate(rt, a, p->eval_order[k], t, msg, msglen)) return false;
+  for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
+  a->last_instant = t;
+  return true;
+}
+
+/* Evaluates the instants strictly before `until` (or up to and including
+ * it, when inclusive) where a timer fires. */
+static bool run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive, char *msg, size_t msglen) {
+  for (;;) {
+    int64_t t = next_timer(rt, a);
+    if (t == INT64_MAX || (inclusive ? t > until : t >= until)) return true;
+    /* evaluating at t fires every timer <= t, so the next one is later */
+    if (t <= a->last_instant) t = a->last_instant;
+    rt->cur_account = a;
+    rt->cur_time = t;
+    if (!expire_windows(rt, a, t, msg, msglen)) return false;
+    if (!evaluate(rt, a, t, msg, msglen)) return false;
+    if (next_timer(rt, a) <= t) return true;
+  }
+}
+
+static void seq_settle(vm_runtime *rt, vm_account *a, int64_t t) {
+  const bc_program *p = rt->p;
+  for (uint32_t i = 0; i < p->nsequences; i++) {
+    vm_seq *s = &a->seqs[i];
+    if (!s->any_matched) continue;
+    uint32_t n = p->sequences[i].nsteps;
+    int64_t within = p->sequences[i].within_us;
+    /* downwards, so step k extends chains that ended before this instant */
+    for (uint32_t k = n; k-- > 0;) {
+      if (!s->matched[k]) continue;
+      s->matched[k] = 0;
+      int64_t first = k == 0 ? t : s->best[k - 1];
+      if (first == NO_TIME) continue;
+      if (first > s->best[k]) s->best[k] = first;
+      if (k == n - 1 && (within == 0 || t - first < within)) s->done = true;
+    }
+    s->any_matched = false;
+  }
+}
+
+/* Applies the batch of a at its instant and evaluates there. */
+static bool apply_batch(vm_runtime *rt, vm_account *a, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  int64_t t = a->batch_time;
+  rt->cur_account = a;
+  if (!run_timers(rt, a, t, false, msg, msglen)) return false;
+  rt->cur_time = t;
+  if (!a->has_first_row) {
+    a->has_first_row = true;
+    a->first_row = t;
+  }
+  if (!expire_windows(rt, a, t, msg, msglen)) return false;
+  /* control events first, in SPEC 6's order */
+  for (int kind = IO_EV_ASSIGN; kind <= IO_EV_ADVANCE; kind++)
+    for (const vm_event *ev = a->batch; ev; ev = ev->next)
+      if (ev->type == kind) apply_control(rt, a, ev);
+  for (const vm_event *ev = a->batch; ev; ev = ev->next) {
+    if (ev->type < 0) continue;
+    uint32_t b = p->update_blocks[(uint32_t)ev->type];
+    rt->cur_milestone = BC_NONE;
+    rt->cur_what = "a `where` filter";
+    if (b != BC_NO_BLOCK && !vm_exec(rt, a, b, ev, NULL, msg, msglen)) return false;
+    for (uint32_t m = 0; m < p->nmilestones; m++) {
+      const vm_ms *s = &a->ms[m];
+      if (!s->since_ready || !s->started || s->start == NO_TIME || s->start > t) continue;
+      uint32_t sb = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev->type];
+      if (sb == BC_NO_BLOCK) continue;
+      rt->cur_milestone = m;
+      if (!vm_exec(rt, a, sb, ev, NULL, msg, msglen)) return false;
+    }
+  }
+  seq_settle(rt, a, t);
+  return evaluate(rt, a, t, msg, msglen);
+}
+
+bool vm_flush(vm_runtime *rt, char *msg, size_t msglen) {
+  vm_account *a = rt->queued;
+  bool ok = true;
+  while (a) {
+    vm_account *next = a->next_queued;
+    if (ok) ok = apply_batch(rt, a, msg, msglen);
+    a->batch = a->batch_tail = NULL;
+    a->queued = false;
+    a->next_queued = NULL;
+    a = next;
+  }
+  rt->queued = NULL;
+  store_reset(rt);
+  return ok;
+}
+
+int vm_push(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t msglen) {
+  if (in->time < a->last_instant || (a->queued && in->time < a->batch_time)) return VM_UNSORTED;
+  if (rt->queued && in->time != rt->store_time && !vm_flush(rt, msg, msglen)) return VM_ERROR;
+  rt->store_time = in->time;
+  vm_event *ev = store_alloc(rt, sizeof *ev);
+  ev->type = in->type;
+  ev->time = in->time;
+  ev->next = NULL;
+  ev->values = NULL;
+  if (in->type >= 0) {
+    const bc_event *d = &rt->p->events[in->type];
+    ev->values = store_alloc(rt, sizeof *ev->values * (d->nfields ? d->nfields : 1));
+    for (uint32_t i = 0; i < d->nfields; i++) {
+      ev->values[i] = in->values[i];
+      if (d->fields[i].type == IO_STRING) {
+        char *s = store_alloc(rt, in->values[i].s.len + 1);
+        memcpy(s, in->values[i].s.p, in->values[i].s.len);
+        ev->values[i].s.p = s;
+      }
+    }
+  } else {
+    char *s = store_alloc(rt, (size_t)in->milestone.len + in->playbook.len + 2);
+    memcpy(s, in->milestone.p, in->milestone.len);
+    memcpy(s + in->milestone.len + 1, in->playbook.p, in->playbook.len);
+    ev->milestone = (io_str){s, in->milestone.len};
+    ev->playbook = (io_str){s + in->milestone.len + 1, in->playbook.len};
+  }
+  if (!a->queued) {
+    a->queued = true;
+    a->batch_time = in->time;
+    a->next_queued = rt->queued;
+    rt->queued = a;
+    a->batch = a->batch_tail = ev;
+  } else {
+    a->batch_tail->next = ev;
+    a->batch_tail = ev;
+  }
+  return VM_OK;
+}
+
+/* ---- accounts ------------------------------------------------------------------------------------- */
+
+vm_runtime *vm_runtime_new(const bc_program *p, ffi_fn *const *externs) {
+  vm_runtime *rt = vm_alloc(sizeof *rt);
+  rt->p = p;
+  rt->externs = externs;
+  rt->scratch_len = 4096;
+  rt->scratch = vm_alloc(rt->scratch_len);
+  rt->cur_milestone = BC_NONE;
+  return rt;
+}
+
+void vm_runtime_free(vm_runtime *rt) {
+  if (!rt) return;
+  store_reset(rt);
+  free(rt->store);
+  free(rt->scratch);
+  free(rt);
+}
+
+int64_t vm_ignored_control(const vm_runtime *rt) { return rt->ignored_control; }
+
+const char *vm_account_id(const vm_account *a, size_t *len) {
+  *len = a->id_len;
+  return a->id;
+}
+
+vm_account *vm_account_new(vm_runtime *rt, io_str id, const io_value *fields, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  vm_account *a = vm_alloc(sizeof *a);
+  a->p = p;
+  a->id = vm_alloc(id.len + 1);
+  memcpy(a->id, id.p, id.len);
+  a->id_len = id.len;
+  a->last_instant = INT64_MIN;
+  a->fields = vm_alloc(sizeof *a->fields * (p->naccount_fields ? p->naccount_fields : 1));
+  for (uint32_t i = 0; i < p->naccount_fields; i++) {
+    const bc_field *f = &p->account_fields[i];
+    io_value v = fields ? fields[i] : p->consts[f->default_const].v;
+    a->fields[i] = value_copy((io_type)f->type, v);
+  }
+  a->segments = vm_alloc(sizeof *a->segments * (p->nsegments ? p->nsegments : 1));
+  a->aggs = vm_alloc(sizeof *a->aggs * (p->naggregates ? p->naggregates : 1));
+  a->seqs = vm_alloc(sizeof *a->seqs * (p->nsequences ? p->nsequences : 1));
+  for (uint32_t i = 0; i < p->nsequences; i++) {
+    uint32_t n = p->sequences[i].nsteps;
+    a->seqs[i].best = vm_alloc(sizeof(int64_t) * (n ? n : 1));
+    a->seqs[i].matched = vm_alloc(n ? n : 1);
+    for (uint32_t k = 0; k < n; k++) a->seqs[i].best[k] = NO_TIME;
+  }
+  a->ms = vm_alloc(sizeof *a->ms * (p->nmilestones ? p->nmilestones : 1));
+  a->pb = vm_alloc(sizeof *a->pb * (p->nplaybooks ? p->nplaybooks : 1));
+  rt->cur_account = a;
+  rt->cur_time = NO_TIME;
+  rt->scratch_used = 0;
+  bool ok = true;
+  for (uint32_t i = 0; i < p->nsegments && ok; i++)
+    ok = eval_bool(rt, a, p->segment_blocks[i], "a segment", BC_NONE, &a->segments[i], msg, msglen);
+  for (uint32_t g = 0; g < p->naggregates && ok; g++)
+    if (p->aggregates[g].window == BC_WIN_SINCE)
+      ok = eval_time(rt, a, p->aggregates[g].since_block, "a `since` time", p->aggregates[g].owner,
+                     &a->aggs[g].since_time, msg, msglen);
+  for (uint32_t m = 0; m < p->nmilestones && ok; m++) {
+    const bc_milestone *d = &p->milestones[m];
+    vm_ms *s = &a->ms[m];
+    s->applies = d->nsegments == 0;
+    for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= a->segments[d->segments[k]];
+    s->start = s->entered_at = s->completed_at = s->achieved_at = s->lost_at = s->deadline_at = NO_TIME;
+    s->action_done_at = vm_alloc(sizeof(int64_t) * (d->nactions ? d->nactions : 1));
+    for (uint32_t k = 0; k < d->nactions; k++) s->action_done_at[k] = NO_TIME;
+    if (!s->applies) continue;
+    if (d->start_kind == BC_START_AT) {
+      ok = eval_time(rt, a, d->start_block, "the start", m, &s->start_at, msg, msglen);
+      s->start_timer = ok;
+    }
+    if (ok && d->deadline_kind == BC_DEADLINE_AT)
+      ok = eval_time(rt, a, d->deadline_block, "the deadline", m, &s->deadline_at, msg, msglen);
+  }
+  for (uint32_t i = 0; i < p->nplaybooks && ok; i++) {
+    const bc_playbook *d = &p->playbooks[i];
+    vm_pb *s = &a->pb[i];
+    s->applies = d->nsegments == 0;
+    for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= a->segments[d->segments[k]];
+    s->step = -1;
+    s->step_entered_at = s->done_at = NO_TIME;
+    s->step_applies = vm_alloc(d->nsteps ? d->nsteps : 1);
+    for (uint32_t k = 0; k < d->nsteps && ok; k++) {
+      bool w = true;
+      if (d->steps[k].when_block != BC_NO_BLOCK)
+        ok = eval_bool(rt, a, d->steps[k].when_block, "a step's `when`", BC_NONE, &w, msg, msglen);
+      s->step_applies[k] = w;
+    }
+    if (ok && s->applies && d->start_kind == BC_START_AT) {
+      ok = eval_time(rt, a, d->start_block, "the playbook start", BC_NONE, &s->start_at, msg, msglen);
+      s->start_timer = ok;
+    }
+  }
+  if (!ok) {
+    vm_account_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+static int signal_cmp(const void *x, const void *y) {
+  const res_signal *a = x, *b = y;
+  if (a->time != b->time) return a->time < b->time ? -1 : 1;
+  if (a->source_order != b->source_order) return a->source_order < b->source_order ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int8_t on_time(int64_t achieved, int64_t deadline, int64_t as_of) {
+  if (deadline == NO_TIME) return -1;
+  if (achieved != NO_TIME) return achieved <= deadline ? 1 : 0;
+  return as_of > deadline ? 0 : -1;
+}
+
+bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  rt->cur_account = a;
+  if (!a->has_first_row) {
+    a->has_first_row = true;
+    a->first_row = as_of;
+  }
+  if (!run_timers(rt, a, as_of, true, msg, msglen)) return false;
+  rt->cur_time = as_of;
+  if (!expire_windows(rt, a, as_of, msg, msglen)) return false;
+  if (!evaluate(rt, a, as_of, msg, msglen)) return false;
+
+  vm_results *r = &a->results;
+  r->milestones = vm_alloc(sizeof *r->milestones * (p->nmilestones ? p->nmilestones : 1));
+  r->playbooks = vm_alloc(sizeof *r->playbooks * (p->nplaybooks ? p->nplaybooks : 1));
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    const bc_milestone *d = &p->milestones[m];
+    const vm_ms *s = &a->ms[m];
+    if (!s->applies) continue;
+    res_milestone_row row = {.milestone = m, .started_at = NO_TIME, .entered_at = NO_TIME,
+                             .achieved_at = NO_TIME, .lost_at = NO_TIME, .deadline_at = NO_TIME,
+                             .on_time = -1, .actions_total = (int32_t)d->nactions,
+                             .actions_done = s->started ? s->actions_done : 0};
+    if (!s->started) {
+      row.status = ST_NOT_STARTED;
+    } else {
+      row.started_at = s->start;
+      row.entered_at = s->entered ? s->entered_at : NO_TIME;
+      int64_t deadline = NO_TIME;
+      if (d->deadline_kind == BC_DEADLINE_AFTER && s->start != NO_TIME) deadline = sat_add(s->start, d->deadline_us);
+      else if (d->deadline_kind == BC_DEADLINE_AT) deadline = s->deadline_at;
+      row.deadline_at = deadline;
+      bool blocked = s->blocked_by_control;
+      bool done = d->continuous ? s->achieving : s->completed;
+      if (!blocked && !done && d->blocked_block != BC_NO_BLOCK &&
+          !eval_bool(rt, a, d->blocked_block, "blocked when", m, &blocked, msg, msglen))
+        return false;
+      if (!d->continuous) {
+        row.achieved_at = s->completed ? s->completed_at : NO_TIME;
+        row.on_time = on_time(row.achieved_at, deadline, as_of);
+        if (s->completed) row.status = ST_COMPLETED;
+        else if (blocked) row.status = ST_BLOCKED;
+        else if (!s->entered) row.status = ST_PENDING;
+        else if (deadline != NO_TIME && deadline < as_of) row.status = ST_OVERDUE;
+        else row.status = ST_IN_PROGRESS;
+      } else {
+        row.achieved_at = s->achieved ? s->achieved_at : NO_TIME;
+        row.lost_at = s->achieving ? NO_TIME : s->lost_at;
+        row.on_time = on_time(row.achieved_at, deadline, as_of);
+        if (s->entered && s->achieving) row.status = ST_ACHIEVING;
+        else if (blocked) row.status = ST_BLOCKED;
+        else if (!s->entered) row.status = ST_PENDING;
+        else if (s->achieved) row.status = ST_NOT_ACHIEVING;
+        else row.status = ST_NEVER_ACHIEVED;
+      }
+    }
+    r->milestones[r->nmilestones++] = row;
+  }
+  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+    const vm_pb *s = &a->pb[i];
+    if (!s->applies) continue;
+    res_playbook_row row = {.playbook = i, .step = s->started ? s->step : -1,
+                            .step_entered_at = NO_TIME, .done_at = s->done ? s->done_at : NO_TIME};
+    if (s->started && !(s->unbounded && s->on_first_step && !s->done)) row.step_entered_at = s->step_entered_at;
+    r->playbooks[r->nplaybooks++] = row;
+  }
+  qsort(a->signals, (size_t)a->nsignals, sizeof *a->signals, signal_cmp);
+  r->signals = a->signals;
+  r->nsignals = a->nsignals;
+  a->finished = true;
+  *out = *r;
+  return true;
+}
+
+void vm_account_compact(vm_account *a) {
+  const bc_program *p = a->p;
+  if (a->aggs) {
+    for (uint32_t g = 0; g < p->naggregates; g++) agg_reset(&p->aggregates[g], &a->aggs[g]);
+    free(a->aggs);
+    a->aggs = NULL;
+  }
+  if (a->seqs) {
+    for (uint32_t i = 0; i < p->nsequences; i++) {
+      free(a->seqs[i].best);
+      free(a->seqs[i].matched);
+    }
+    free(a->seqs);
+    a->seqs = NULL;
+  }
+  if (a->ms) {
+    for (uint32_t m = 0; m < p->nmilestones; m++) free(a->ms[m].action_done_at);
+    free(a->ms);
+    a->ms = NULL;
+  }
+  if (a->pb) {
+    for (uint32_t i = 0; i < p->nplaybooks; i++) free(a->pb[i].step_applies);
+    free(a->pb);
+    a->pb = NULL;
+  }
+  if (a->fields) {
+    for (uint32_t i = 0; i < p->naccount_fields; i++) value_free((io_type)p->account_fields[i].type, a->fields[i]);
+    free(a->fields);
+    a->fields = NULL;
+  }
+  free(a->segments);
+  a->segments = NULL;
+}
+
+void vm_account_free(vm_account *a) {
+  if (!a) return;
+  vm_account_compact(a);
+  free(a->id);
+  free(a->signals);
+  free(a->results.milestones);
+  free(a->results.playbooks);
+  free(a);
+}

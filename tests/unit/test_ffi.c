@@ -1,0 +1,580 @@
+/* test_ffi.c — extern fn calls through libffi (src/native.c), against
+ * tests/ffi/libmsl_ffitest.so and the stdlib's own stdlib/native/libmsl_text.so.
+ * Runs from the repository root, after `make` has built both libraries. */
+#include <check.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "native.h"
+
+#define FFI_TEST_DIR "tests/ffi"
+#define FFI_TEST_LIB FFI_TEST_DIR "/libmsl_ffitest.so"
+#define NATIVE_DIR "stdlib/native"
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+/* A bump allocator standing in for the VM's storage of returned strings. */
+typedef struct test_store {
+  char data[4096];
+  size_t used;
+  int nallocs;
+  bool fail;               /* pretend to be out of memory */
+} test_store;
+
+static char *store_alloc(void *ctx, size_t len) {
+  test_store *s = ctx;
+  s->nallocs++;
+  if (s->fail || len > sizeof s->data - s->used)
+    return NULL;
+  char *p = s->data + s->used;
+  s->used += len;
+  return p;
+}
+
+typedef struct call_env {
+  char scratch[256];
+  test_store store;
+  ffi_mem mem;
+  char msg[512];
+} call_env;
+
+static void env_init(call_env *e) {
+  memset(e, 0, sizeof *e);
+  e->mem = (ffi_mem){e->scratch, sizeof e->scratch, store_alloc, &e->store};
+}
+
+static io_value int_value(int64_t i) { return (io_value){.i = i}; }
+static io_value float_value(double f) { return (io_value){.f = f}; }
+static io_value bool_value(bool b) { return (io_value){.b = b}; }
+static io_value str_value(const char *s) {
+  return (io_value){.s = {s, (uint32_t)strlen(s)}};
+}
+
+/* Binds name from the test library with --allow-ffi semantics. */
+static ffi_fn *bind_test(ffi_registry *r, const char *name, const io_type *params, int nparams,
+                         io_type ret, call_env *e) {
+  ffi_fn *f = ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, name, params, nparams, ret,
+                       e->msg, sizeof e->msg);
+  ck_assert_msg(f != NULL, "bind %s: %s", name, e->msg);
+  return f;
+}
+
+static io_value call(const ffi_fn *f, const io_value *args, call_env *e) {
+  io_value ret;
+  memset(&ret, 0, sizeof ret);
+  ck_assert_msg(ffi_invoke(f, args, &ret, &e->mem, e->msg, sizeof e->msg), "call: %s", e->msg);
+  return ret;
+}
+
+static void assert_str(io_value v, const char *want) {
+  ck_assert_uint_eq(v.s.len, strlen(want));
+  ck_assert_msg(memcmp(v.s.p, want, v.s.len) == 0, "got \"%.*s\", want \"%s\"", (int)v.s.len,
+                v.s.p, want);
+}
+
+/* Whether the library at path is loaded in this process right now. */
+static bool is_loaded(const char *path) {
+  char real[PATH_MAX];
+  ck_assert_ptr_nonnull(realpath(path, real));
+  void *h = dlopen(real, RTLD_NOW | RTLD_NOLOAD);
+  if (h != NULL)
+    dlclose(h);
+  return h != NULL;
+}
+
+static const io_type one_string[] = {IO_STRING};
+
+/* ---- every type, both ways -------------------------------------------------- */
+
+START_TEST(test_int_float_bool) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ck_assert_ptr_nonnull(r);
+
+  const io_type two_ints[] = {IO_INT, IO_INT};
+  ffi_fn *add = bind_test(r, "add_int", two_ints, 2, IO_INT, &e);
+  io_value args[] = {int_value(40), int_value(2)};
+  ck_assert_int_eq(call(add, args, &e).i, 42);
+  io_value big[] = {int_value(INT64_MAX - 1), int_value(-5)};
+  ck_assert_int_eq(call(add, big, &e).i, INT64_MAX - 6);
+
+  const io_type float_int[] = {IO_FLOAT, IO_INT};
+  ffi_fn *scale = bind_test(r, "scale", float_int, 2, IO_FLOAT, &e);
+  io_value sargs[] = {float_value(1.25), int_value(-4)};
+  ck_assert_double_eq(call(scale, sargs, &e).f, -5.0);
+
+  const io_type one_bool[] = {IO_BOOL};
+  ffi_fn *negate = bind_test(r, "negate", one_bool, 1, IO_BOOL, &e);
+  io_value t[] = {bool_value(true)}, f[] = {bool_value(false)};
+  ck_assert(call(negate, t, &e).b == false);
+  ck_assert(call(negate, f, &e).b == true);
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_time_and_duration) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  const io_type time_duration[] = {IO_TIME, IO_DURATION};
+  ffi_fn *shift = bind_test(r, "shift_time", time_duration, 2, IO_TIME, &e);
+  const int64_t jan_5_2026 = INT64_C(1767571200000000), week = INT64_C(604800000000);
+  io_value args[] = {int_value(jan_5_2026), int_value(week)};
+  ck_assert_int_eq(call(shift, args, &e).i, jan_5_2026 + week);
+
+  const io_type one_duration[] = {IO_DURATION};
+  ffi_fn *echo = bind_test(r, "echo_duration", one_duration, 1, IO_DURATION, &e);
+  io_value d[] = {int_value(-1)};
+  ck_assert_int_eq(call(echo, d, &e).i, -1);
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_all_types_at_once) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  const io_type all[] = {IO_BOOL, IO_INT, IO_FLOAT, IO_STRING, IO_TIME, IO_DURATION};
+  ffi_fn *describe = bind_test(r, "describe", all, 6, IO_STRING, &e);
+  io_value args[] = {bool_value(true), int_value(42), float_value(2.5), str_value("ann"),
+                     int_value(1000000), int_value(-7)};
+  assert_str(call(describe, args, &e), "true 42 2.5 ann 1000000 -7");
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_arguments_on_the_stack) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  io_type types[19];
+  io_value args[19];
+  for (int i = 0; i < 8; i++) {
+    types[i] = IO_INT;
+    args[i] = int_value(i + 1);              /* 1..8: 36 */
+    types[8 + i] = IO_FLOAT;
+    args[8 + i] = float_value(0.5);          /* 8 x 0.5: 4 */
+  }
+  types[16] = IO_INT, args[16] = int_value(100);
+  types[17] = IO_FLOAT, args[17] = float_value(0.25);
+  types[18] = IO_BOOL, args[18] = bool_value(true);
+  ffi_fn *sum = bind_test(r, "sum_many", types, 19, IO_FLOAT, &e);
+  ck_assert_double_eq(call(sum, args, &e).f, 136 + 4.25);
+  args[18] = bool_value(false);
+  ck_assert_double_eq(call(sum, args, &e).f, 136 - 4.25);
+  ffi_registry_free(r);
+}
+END_TEST
+
+/* ---- strings ---------------------------------------------------------------------- */
+
+START_TEST(test_string_result_is_copied) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ffi_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  io_value a[] = {str_value("ann")}, b[] = {str_value("bob")};
+  io_value first = call(greet, a, &e);
+  io_value second = call(greet, b, &e);
+  /* The library reuses one buffer; the copies are the caller's. */
+  assert_str(first, "hello, ann");
+  assert_str(second, "hello, bob");
+  ck_assert_int_eq(e.store.nallocs, 2);
+  ck_assert(first.s.p >= e.store.data && first.s.p < e.store.data + sizeof e.store.data);
+
+  char real[PATH_MAX];
+  ck_assert_ptr_nonnull(realpath(FFI_TEST_LIB, real));
+  void *h = dlopen(real, RTLD_NOW | RTLD_NOLOAD);
+  ck_assert_ptr_nonnull(h);
+  const char *(*greet_direct)(const char *);
+  void *sym = dlsym(h, "greet");
+  memcpy(&greet_direct, &sym, sizeof sym);
+  const char *library_owned = greet_direct("cy");
+  ck_assert_ptr_ne(library_owned, second.s.p);
+  dlclose(h);
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_null_string_reads_as_empty) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  const io_type one_int[] = {IO_INT};
+  ffi_fn *null_string = bind_test(r, "null_string", one_int, 1, IO_STRING, &e);
+  io_value args[] = {int_value(1)};
+  io_value v = call(null_string, args, &e);
+  ck_assert_uint_eq(v.s.len, 0);
+  ck_assert_ptr_nonnull(v.s.p);
+  ck_assert_int_eq(e.store.nallocs, 0);
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_string_argument_is_cut_to_its_length) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ffi_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  /* io_str is not NUL-terminated: the loaders point into their buffers. */
+  io_value args[] = {{.s = {"annabel", 3}}};
+  assert_str(call(greet, args, &e), "hello, ann");
+  io_value empty[] = {{.s = {NULL, 0}}};
+  assert_str(call(greet, empty, &e), "hello, ");
+  ffi_registry_free(r);
+}
+END_TEST
+
+/* Strings that do not fit the scratch go to the heap for that call; a result
+ * pointing into an argument is copied before that memory is released. */
+START_TEST(test_scratch_overflow_and_result_into_argument) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ffi_fn *echo = bind_test(r, "echo_string", one_string, 1, IO_STRING, &e);
+
+  io_value fits[] = {str_value("abc")};            /* 4 bytes with the NUL */
+  e.mem.scratch_len = 4;
+  assert_str(call(echo, fits, &e), "abc");
+  io_value too_long[] = {str_value("abcd")};
+  assert_str(call(echo, too_long, &e), "abcd");
+  e.mem.scratch = NULL;
+  e.mem.scratch_len = 0;
+  assert_str(call(echo, too_long, &e), "abcd");
+
+  const io_type all_types[] = {IO_BOOL, IO_INT, IO_FLOAT, IO_STRING, IO_TIME, IO_DURATION};
+  ffi_fn *describe = bind_test(r, "describe", all_types, 6, IO_STRING, &e);
+  char long_text[200];
+  memset(long_text, 'x', sizeof long_text - 1);
+  long_text[sizeof long_text - 1] = '\0';
+  io_value args[] = {bool_value(false), int_value(0), float_value(0), str_value(long_text),
+                     int_value(0), int_value(0)};
+  io_value v = call(describe, args, &e);
+  ck_assert_uint_eq(v.s.len, strlen("false 0 0  0 0") + strlen(long_text));
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_out_of_memory_for_the_result) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ffi_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  e.store.fail = true;
+  io_value args[] = {str_value("ann")}, ret;
+  ck_assert(!ffi_invoke(greet, args, &ret, &e.mem, e.msg, sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn greet: out of memory");
+  ffi_registry_free(r);
+}
+END_TEST
+
+/* ---- which libraries load ---------------------------------------------------------- */
+
+START_TEST(test_refused_without_allow_ffi) {
+  call_env e;
+  env_init(&e);
+  ck_assert(!is_loaded(FFI_TEST_LIB));
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, false);
+  const io_type two_ints[] = {IO_INT, IO_INT};
+  ffi_fn *f = ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", two_ints, 2, IO_INT,
+                       e.msg, sizeof e.msg);
+  ck_assert_ptr_null(f);
+  ck_assert_str_eq(e.msg, "extern fn add_int needs library ./libmsl_ffitest.so: "
+                          "run with --allow-ffi to load native code");
+  /* Refused before loading: none of its code ran. */
+  ck_assert(!is_loaded(FFI_TEST_LIB));
+  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+
+  const io_type churn_params[] = {IO_INT, IO_STRING};
+  f = ffi_bind(r, "libacme_models", NULL, "churn_risk", churn_params, 2, IO_FLOAT, e.msg,
+               sizeof e.msg);
+  ck_assert_ptr_null(f);
+  ck_assert_str_eq(e.msg, "extern fn churn_risk needs library libacme_models: "
+                          "run with --allow-ffi to load native code");
+  ffi_registry_free(r);
+}
+END_TEST
+
+/* A library the loader finds by name could be anywhere: it always needs
+ * --allow-ffi, even when it exists. */
+START_TEST(test_library_by_name_needs_allow_ffi) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, false);
+  ck_assert_ptr_null(ffi_bind(r, "libz", NULL, "zlibVersion", NULL, 0, IO_STRING, e.msg,
+                              sizeof e.msg));
+  ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_stdlib_library_needs_no_allow_ffi) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, false);
+  ffi_fn *lower = ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string, 1,
+                           IO_STRING, e.msg, sizeof e.msg);
+  ck_assert_msg(lower != NULL, "%s", e.msg);
+  io_value args[] = {str_value("ACME Corp")};
+  assert_str(call(lower, args, &e), "acme corp");
+  ffi_fn *domain = ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "email_domain",
+                            one_string, 1, IO_STRING, e.msg, sizeof e.msg);
+  ck_assert_msg(domain != NULL, "%s", e.msg);
+  io_value email[] = {str_value("Ann@Example.COM")};
+  assert_str(call(domain, email, &e), "example.com");
+  ck_assert_int_eq(ffi_registry_nlibs(r), 1);
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_path_leaving_the_stdlib_is_refused) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, false);
+  const io_type two_ints[] = {IO_INT, IO_INT};
+  ck_assert_ptr_null(ffi_bind(r, "../native/../../" FFI_TEST_LIB, "stdlib/std", "add_int",
+                              two_ints, 2, IO_INT, e.msg, sizeof e.msg));
+  ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
+  ffi_registry_free(r);
+
+  /* Without a stdlib directory (or with one that does not exist), even the
+   * stdlib's library needs --allow-ffi. */
+  const char *no_dirs[] = {NULL, "stdlib/no_such_dir"};
+  for (int i = 0; i < 2; i++) {
+    r = ffi_registry_new(no_dirs[i], false);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_ptr_null(ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string,
+                                1, IO_STRING, e.msg, sizeof e.msg));
+    ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
+    ffi_registry_free(r);
+  }
+}
+END_TEST
+
+static void copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  ck_assert_ptr_nonnull(in);
+  ck_assert_ptr_nonnull(out);
+  char buf[8192];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+  ck_assert(!ferror(in));
+  fclose(in);
+  ck_assert_int_eq(fclose(out), 0);
+}
+
+/* The trust test compares real paths by directory: native_evil/ is not under
+ * native/, and a symbolic link in native/ counts where it points. */
+START_TEST(test_trust_compares_real_directories) {
+  call_env e;
+  env_init(&e);
+  char root[] = "/tmp/msl_ffi_XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(root));
+  char native[64], evil[64], inside[64], outside[64], link[64], target[PATH_MAX];
+  snprintf(native, sizeof native, "%s/native", root);
+  snprintf(evil, sizeof evil, "%s/native_evil", root);
+  snprintf(inside, sizeof inside, "%s/native/lib.so", root);
+  snprintf(outside, sizeof outside, "%s/native_evil/lib.so", root);
+  snprintf(link, sizeof link, "%s/native/link.so", root);
+  ck_assert_int_eq(mkdir(native, 0700), 0);
+  ck_assert_int_eq(mkdir(evil, 0700), 0);
+  copy_file(FFI_TEST_LIB, inside);
+  copy_file(FFI_TEST_LIB, outside);
+  ck_assert_ptr_nonnull(realpath(FFI_TEST_LIB, target));
+  ck_assert_int_eq(symlink(target, link), 0);
+
+  ffi_registry *r = ffi_registry_new(native, false);
+  const io_type two_ints[] = {IO_INT, IO_INT};
+  ffi_fn *f = ffi_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg, sizeof e.msg);
+  ck_assert_msg(f != NULL, "%s", e.msg);
+  io_value args[] = {int_value(1), int_value(2)};
+  ck_assert_int_eq(call(f, args, &e).i, 3);
+  ck_assert_ptr_null(ffi_bind(r, outside, NULL, "add_int", two_ints, 2, IO_INT, e.msg,
+                              sizeof e.msg));
+  ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
+  ck_assert_ptr_null(ffi_bind(r, link, NULL, "add_int", two_ints, 2, IO_INT, e.msg,
+                              sizeof e.msg));
+  ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
+  ffi_registry_free(r);
+
+  ck_assert_int_eq(unlink(link), 0);
+  ck_assert_int_eq(unlink(inside), 0);
+  ck_assert_int_eq(unlink(outside), 0);
+  ck_assert_int_eq(rmdir(native), 0);
+  ck_assert_int_eq(rmdir(evil), 0);
+  ck_assert_int_eq(rmdir(root), 0);
+}
+END_TEST
+
+START_TEST(test_library_loaded_once_and_unloaded) {
+  call_env e;
+  env_init(&e);
+  ck_assert(!is_loaded(FFI_TEST_LIB));
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  /* Nothing loads before a bind asks for it. */
+  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+  ck_assert(!is_loaded(FFI_TEST_LIB));
+
+  char absolute[PATH_MAX];
+  ck_assert_ptr_nonnull(realpath(FFI_TEST_LIB, absolute));
+  const io_type two_ints[] = {IO_INT, IO_INT};
+  const io_type one_bool[] = {IO_BOOL};
+  ffi_fn *add = bind_test(r, "add_int", two_ints, 2, IO_INT, &e);
+  ffi_fn *negate = ffi_bind(r, FFI_TEST_LIB, NULL, "negate", one_bool, 1, IO_BOOL, e.msg,
+                            sizeof e.msg);
+  ffi_fn *add_again = ffi_bind(r, absolute, "/nowhere", "add_int", two_ints, 2, IO_INT, e.msg,
+                               sizeof e.msg);
+  ck_assert_ptr_nonnull(negate);
+  ck_assert_ptr_nonnull(add_again);
+  ck_assert_int_eq(ffi_registry_nlibs(r), 1);
+  ck_assert(is_loaded(FFI_TEST_LIB));
+  io_value args[] = {int_value(2), int_value(3)};
+  ck_assert_int_eq(call(add, args, &e).i, call(add_again, args, &e).i);
+
+  ffi_registry_free(r);
+  /* Every dlopen was matched by a dlclose. */
+  ck_assert(!is_loaded(FFI_TEST_LIB));
+  ffi_registry_free(NULL);
+}
+END_TEST
+
+/* ---- what cannot be bound ---------------------------------------------------------- */
+
+START_TEST(test_missing_library) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ck_assert_ptr_null(ffi_bind(r, "./no_such_lib.so", FFI_TEST_DIR, "f", NULL, 0, IO_INT, e.msg,
+                              sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn f: cannot load library ./no_such_lib.so "
+                          "(tests/ffi/./no_such_lib.so): No such file or directory");
+  ck_assert_ptr_null(ffi_bind(r, "libmsl_no_such_lib", NULL, "f", NULL, 0, IO_INT, e.msg,
+                              sizeof e.msg));
+  ck_assert_msg(strstr(e.msg, "extern fn f: cannot load library libmsl_no_such_lib: "
+                              "libmsl_no_such_lib.so") == e.msg, "%s", e.msg);
+  /* Not an ELF file: dlopen's own reason. */
+  ck_assert_ptr_null(ffi_bind(r, "./ffitest.c", FFI_TEST_DIR, "f", NULL, 0, IO_INT, e.msg,
+                              sizeof e.msg));
+  ck_assert_ptr_nonnull(strstr(e.msg, "extern fn f: cannot load library ./ffitest.c: "));
+  ck_assert_ptr_null(ffi_bind(r, "", NULL, "f", NULL, 0, IO_INT, e.msg, sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn f: the library name is empty");
+  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_missing_symbol) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "churn_risk", NULL, 0,
+                              IO_FLOAT, e.msg, sizeof e.msg));
+  ck_assert_msg(strstr(e.msg, "extern fn churn_risk: no function churn_risk in library "
+                              "./libmsl_ffitest.so") == e.msg, "%s", e.msg);
+  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "not_a_function", NULL, 0,
+                              IO_INT, e.msg, sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn not_a_function: not_a_function in library "
+                          "./libmsl_ffitest.so is data, not a function");
+  ffi_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_unsupported_signature_loads_nothing) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  io_type many[MSL_EXTERN_MAX_PARAMS + 1];
+  for (int i = 0; i <= MSL_EXTERN_MAX_PARAMS; i++)
+    many[i] = IO_INT;
+  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", many,
+                              MSL_EXTERN_MAX_PARAMS + 1, IO_INT, e.msg, sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn add_int: 33 parameters; at most 32 are supported");
+  const io_type bad_param[] = {IO_INT, (io_type)0};
+  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", bad_param, 2,
+                              IO_INT, e.msg, sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn add_int: parameter 2 has no native type (0)");
+  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", many, 2,
+                              (io_type)(IO_DURATION + 1), e.msg, sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn add_int: the result has no native type (7)");
+  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+  ck_assert(!is_loaded(FFI_TEST_LIB));
+  ffi_registry_free(r);
+}
+END_TEST
+
+/* ---- libraries the dynamic loader finds by name ------------------------------------ */
+
+/* "libz" is found as libz.so (zlib1g-dev is a build dependency). */
+START_TEST(test_name_found_as_lib_so) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ffi_fn *version = ffi_bind(r, "libz", NULL, "zlibVersion", NULL, 0, IO_STRING, e.msg,
+                             sizeof e.msg);
+  ck_assert_msg(version != NULL, "%s", e.msg);
+  io_value v = call(version, NULL, &e);
+  ck_assert_uint_ge(v.s.len, 3);
+  ck_assert(memcmp(v.s.p, "1.", 2) == 0);
+  ffi_registry_free(r);
+}
+END_TEST
+
+/* "libm.so.6" is not found as libm.so.6.so, then is found as written. */
+START_TEST(test_name_found_as_written) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  const io_type one_float[] = {IO_FLOAT};
+  ffi_fn *cbrt_fn = ffi_bind(r, "libm.so.6", NULL, "cbrt", one_float, 1, IO_FLOAT, e.msg,
+                             sizeof e.msg);
+  ck_assert_msg(cbrt_fn != NULL, "%s", e.msg);
+  io_value args[] = {float_value(27.0)};
+  ck_assert_double_eq_tol(call(cbrt_fn, args, &e).f, 3.0, 1e-12);
+  ffi_registry_free(r);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("ffi");
+  TCase *types = tcase_create("types");
+  tcase_add_test(types, test_int_float_bool);
+  tcase_add_test(types, test_time_and_duration);
+  tcase_add_test(types, test_all_types_at_once);
+  tcase_add_test(types, test_arguments_on_the_stack);
+  suite_add_tcase(s, types);
+
+  TCase *strings = tcase_create("strings");
+  tcase_add_test(strings, test_string_result_is_copied);
+  tcase_add_test(strings, test_null_string_reads_as_empty);
+  tcase_add_test(strings, test_string_argument_is_cut_to_its_length);
+  tcase_add_test(strings, test_scratch_overflow_and_result_into_argument);
+  tcase_add_test(strings, test_out_of_memory_for_the_result);
+  suite_add_tcase(s, strings);
+
+  TCase *loading = tcase_create("loading");
+  tcase_add_test(loading, test_refused_without_allow_ffi);
+  tcase_add_test(loading, test_library_by_name_needs_allow_ffi);
+  tcase_add_test(loading, test_stdlib_library_needs_no_allow_ffi);
+  tcase_add_test(loading, test_path_leaving_the_stdlib_is_refused);
+  tcase_add_test(loading, test_trust_compares_real_directories);
+  tcase_add_test(loading, test_library_loaded_once_and_unloaded);
+  tcase_add_test(loading, test_missing_library);
+  tcase_add_test(loading, test_missing_symbol);
+  tcase_add_test(loading, test_unsupported_signature_loads_nothing);
+  tcase_add_test(loading, test_name_found_as_lib_so);
+  tcase_add_test(loading, test_name_found_as_written);
+  suite_add_tcase(s, loading);
+
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what building and testing MSL needs on Debian, when it is missing.
+# Idempotent and quiet when everything is there.
+set -e
+need=""
+command -v flex >/dev/null 2>&1 || need="$need flex"
+command -v bison >/dev/null 2>&1 || need="$need bison"
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+command -v python3 >/dev/null 2>&1 || need="$need python3"
+command -v sqlite3 >/dev/null 2>&1 || need="$need sqlite3"
+[ -f /usr/include/ffi.h ] || [ -n "$(find /usr/include -name ffi.h 2>/dev/null | head -1)" ] || need="$need libffi-dev"
+[ -f /usr/include/check.h ] || need="$need check"
+[ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
+[ -n "$need" ] || exit 0
+echo "installing build dependencies:$need"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
