@@ -819,7 +819,8 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, ch
     }
     if (!s->started) return true;
   }
-  if (!s->since_ready && s->start != NO_TIME && !ms_prime_since(rt, a, m, t, msg, msglen)) return false;
+  /* an unbounded `since start` means every event: primed at the first row */
+  if (!s->since_ready && !ms_prime_since(rt, a, m, t, msg, msglen)) return false;
   if (!s->entered) {
     bool holds = true;
     if (d->entry_block != BC_NO_BLOCK && !eval_bool(rt, a, d->entry_block, "entry", m, &holds, msg, msglen))
@@ -1103,7 +1104,7 @@ static bool apply_batch(vm_runtime *rt, vm_account *a, char *msg, size_t msglen)
     if (b != BC_NO_BLOCK && !vm_exec(rt, a, b, ev, NULL, msg, msglen)) return false;
     for (uint32_t m = 0; m < p->nmilestones; m++) {
       const vm_ms *s = &a->ms[m];
-      if (!s->since_ready || !s->started || s->start == NO_TIME || s->start > t) continue;
+      if (!s->since_ready || !s->started || (s->start != NO_TIME && s->start > t)) continue;
       uint32_t sb = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev->type];
       if (sb == BC_NO_BLOCK) continue;
       rt->cur_milestone = m;
