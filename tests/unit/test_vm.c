@@ -136,7 +136,8 @@ START_TEST(min_max_in_window) {
                              "a,2026-01-03,score,7\n", "2026-01-10"), 0);
   expect_rows("milestones.csv",
               "a,hi,not_achieving,,,2026-01-01T00:00:00Z,2026-01-03T00:00:00Z,,,\n"
-              "a,lo,not_achieving,,,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,,,\n");
+              /* 3 leaves on 01-04 (min back to 7), 7 leaves on 01-05 (empty: 0) */
+              "a,lo,not_achieving,,,2026-01-01T00:00:00Z,2026-01-05T00:00:00Z,,,\n");
 }
 END_TEST
 
