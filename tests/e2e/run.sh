@@ -13,11 +13,11 @@ bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
 # expect_status NAME STATUS COMMAND...: the command exits with STATUS
 expect_status() {
-  name=$1 want=$2
+  what=$1 want=$2
   shift 2
   "$@" >"$tmp/out" 2>"$tmp/err"
   got=$?
-  if [ "$got" = "$want" ]; then ok; else bad "$name: exit $got, expected $want: $(head -c 400 "$tmp/err")"; fi
+  if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, expected $want: $(head -c 400 "$tmp/err")"; fi
 }
 
 # expect_stderr NAME TEXT: the last command's stderr contains TEXT
@@ -81,7 +81,7 @@ JSONL
 expect_status "forms: jsonl" 0 "$msl" run "$d/rules.ms" --events "$d/events.jsonl" --out "$d/e"
 same "jsonl equals csv" "$d/a/milestones.csv" "$d/e/milestones.csv"
 head -3 "$d/events.csv" >"$d/part1.csv"
-{ head -1 "$d/events.csv"; tail -1 "$d/events.csv"; } >"$d/part2.csv"
+{ head -1 "$d/events.csv"; tail -2 "$d/events.csv"; } >"$d/part2.csv"
 expect_status "forms: two files" 0 "$msl" run "$d/rules.ms" --events "$d/part1.csv" "$d/part2.csv" --out "$d/f"
 same "two files equal one" "$d/a/milestones.csv" "$d/f/milestones.csv"
 expect_status "forms: stdout" 0 "$msl" run "$d/rules.ms" --events "$d/events.csv"
