@@ -280,7 +280,6 @@ struct vm_account {
   int nsignals, signals_cap;
   uint32_t signal_seq;
   vm_results results;
-  bool finished;
 };
 
 /* Chunked storage for the current instant's events: never moves, reset at
@@ -1354,10 +1353,9 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, ch
     if (s->started && !(s->unbounded && s->on_first_step && !s->done)) row.step_entered_at = s->step_entered_at;
     r->playbooks[r->nplaybooks++] = row;
   }
-  qsort(a->signals, (size_t)a->nsignals, sizeof *a->signals, signal_cmp);
+  if (a->nsignals) qsort(a->signals, (size_t)a->nsignals, sizeof *a->signals, signal_cmp);
   r->signals = a->signals;
   r->nsignals = a->nsignals;
-  a->finished = true;
   *out = *r;
   return true;
 }
