@@ -58,8 +58,8 @@ enum {
   /* control events, in the order SPEC 6 applies them at one instant */
   IO_EV_ASSIGN = -10, IO_EV_RESET, IO_EV_UNBLOCK, IO_EV_BLOCK, IO_EV_COMPLETE, IO_EV_ADVANCE,
 };
-/* Index 0..5 of a control event in application order, for id <= IO_EV_ASSIGN. */
-#define IO_CONTROL_ORDER(id) ((id) - IO_EV_ASSIGN)
+/* Control event ids run from IO_EV_ASSIGN to IO_EV_ADVANCE, in application order. */
+#define IO_IS_CONTROL(type) ((type) >= IO_EV_ASSIGN && (type) <= IO_EV_ADVANCE)
 
 typedef struct io_event {
   io_str account;

@@ -21,7 +21,6 @@
 #define IO_TIME_MAX_US (IO_EPOCH_MAX_SECONDS * 1000000 + 999999)
 
 /* Control event ids run from IO_EV_ASSIGN (-10) to IO_EV_ADVANCE (-5). */
-#define IO_IS_CONTROL(type) ((type) >= IO_EV_ASSIGN && (type) <= IO_EV_ADVANCE)
 
 /* ---- cells (io_cells.c) -------------------------------------------------------
  * Sorted logs repeat the same date row after row: the cache keeps the last

@@ -15,6 +15,7 @@
 #include "parse.h"
 #include "run.h"
 #include "sema.h"
+#include "verify.h"
 
 #define MSL_VERSION "0.1.0"
 
@@ -293,6 +294,13 @@ static bc_program *load_program(const char *path, int *status) {
   bc_program *p = NULL;
   if (prog) {
     p = cg_compile(prog, &d);
+    char msg[512];
+    /* the VM trusts only verified code, compiled here or loaded */
+    if (p && !vm_verify(p, msg, sizeof msg)) {
+      fprintf(stderr, "msl: %s: internal error: compiled program does not verify: %s\n", path, msg);
+      bc_program_free(p);
+      p = NULL;
+    }
     if (!p) *status = EXIT_RULES;
   }
   if (d.first) print_diags(&d, DIAG_FORMAT_TEXT);

@@ -1,0 +1,166 @@
+/* test_codes.c — every diagnostic code is documented in docs/errors.md and
+ * has a title; the JSON and SARIF renderers carry the codes.  Run from the
+ * repository root. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codes.h"
+#include "diag.h"
+
+typedef struct {
+  char kind;
+  int num;
+  const char *title;
+} code_entry;
+
+static const code_entry codes[] = {
+#define MSL_CODE_ENTRY(kind, num, title) {#kind[0], num, title},
+    MSL_DIAG_CODES(MSL_CODE_ENTRY)
+#undef MSL_CODE_ENTRY
+};
+enum { NCODES = sizeof codes / sizeof codes[0] };
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  size_t n;
+  while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len <= 1) {
+      char *bigger = realloc(buf, cap * 2);
+      if (!bigger) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = bigger;
+      cap *= 2;
+    }
+  }
+  fclose(f);
+  if (buf) buf[len] = '\0';
+  return buf;
+}
+
+/* A heading line "## E012 — ..." or "### W003 — ...". */
+static bool has_heading(const char *doc, const char *code) {
+  for (const char *line = doc; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    const char *p = line;
+    if (*p != '#') continue;
+    while (*p == '#') p++;
+    if (*p != ' ') continue;
+    p++;
+    size_t n = strlen(code);
+    if (strncmp(p, code, n) == 0 && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0')) return true;
+  }
+  return false;
+}
+
+START_TEST(every_code_has_a_doc_heading) {
+  char *doc = read_all("docs/errors.md");
+  ck_assert_msg(doc != NULL, "cannot read docs/errors.md (run from the repository root)");
+  const code_entry *c = &codes[_i];
+  char code[8];
+  snprintf(code, sizeof code, "%c%03d", c->kind, c->num);
+  ck_assert_msg(has_heading(doc, code), "docs/errors.md has no heading for %s", code);
+  free(doc);
+}
+END_TEST
+
+START_TEST(every_code_has_its_title) {
+  const code_entry *c = &codes[_i];
+  const char *title = diag_code_title(c->kind, c->num);
+  ck_assert_msg(title != NULL, "no title for %c%03d", c->kind, c->num);
+  ck_assert_str_eq(title, c->title);
+}
+END_TEST
+
+START_TEST(unknown_code_has_no_title) {
+  ck_assert_ptr_null(diag_code_title('E', 999));
+  ck_assert_ptr_null(diag_code_title('W', 999));
+}
+END_TEST
+
+/* Two diagnostics in one source: an error E028 and a warning W002. */
+static void two_diagnostics(arena *a, diag_list *d, msl_source *src) {
+  static const char text[] = "let unused = 1\nmilestone m { exit count(signup) >= 1 }\n";
+  src->path = "rules.ms";
+  src->text = text;
+  src->len = sizeof text - 1;
+  diag_init(d, a);
+  diag_warning(d, (msl_loc){src, 1, 5, 1, 10}, DIAG_W2, "let `unused` is never used");
+  diag_error(d, (msl_loc){src, 2, 26, 2, 31}, DIAG_E28, "unknown event `signup`");
+}
+
+static char *render(void (*fn)(FILE *, const diag_list *, const char *), const diag_list *d) {
+  char *out = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&out, &len);
+  ck_assert_ptr_nonnull(f);
+  fn(f, d, "1.0.0");
+  ck_assert_int_eq(fclose(f), 0);
+  return out;
+}
+
+static void render_sarif(FILE *f, const diag_list *d, const char *version) {
+  diag_render_sarif(f, d, version);
+}
+
+static void render_json(FILE *f, const diag_list *d, const char *version) {
+  (void)version;
+  diag_render_json(f, d);
+}
+
+START_TEST(sarif_names_version_and_rules) {
+  arena a;
+  arena_init(&a);
+  diag_list d;
+  msl_source src;
+  two_diagnostics(&a, &d, &src);
+  char *out = render(render_sarif, &d);
+  ck_assert_msg(strstr(out, "\"version\": \"2.1.0\"") != NULL, "no SARIF version in:\n%s", out);
+  ck_assert_msg(strstr(out, "\"E028\"") != NULL, "no rule E028 in:\n%s", out);
+  ck_assert_msg(strstr(out, "\"W002\"") != NULL, "no rule W002 in:\n%s", out);
+  free(out);
+  arena_free(&a);
+}
+END_TEST
+
+START_TEST(json_names_the_codes) {
+  arena a;
+  arena_init(&a);
+  diag_list d;
+  msl_source src;
+  two_diagnostics(&a, &d, &src);
+  char *out = render(render_json, &d);
+  ck_assert_msg(strstr(out, "\"E028\"") != NULL, "no E028 in:\n%s", out);
+  ck_assert_msg(strstr(out, "\"W002\"") != NULL, "no W002 in:\n%s", out);
+  ck_assert_msg(strstr(out, "unknown event `signup`") != NULL, "no message in:\n%s", out);
+  free(out);
+  arena_free(&a);
+}
+END_TEST
+
+static Suite *codes_suite(void) {
+  Suite *s = suite_create("codes");
+  TCase *tc = tcase_create("codes");
+  tcase_add_loop_test(tc, every_code_has_a_doc_heading, 0, NCODES);
+  tcase_add_loop_test(tc, every_code_has_its_title, 0, NCODES);
+  tcase_add_test(tc, unknown_code_has_no_title);
+  tcase_add_test(tc, sarif_names_version_and_rules);
+  tcase_add_test(tc, json_names_the_codes);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *r = srunner_create(codes_suite());
+  srunner_run_all(r, CK_NORMAL);
+  int failed = srunner_ntests_failed(r);
+  srunner_free(r);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
