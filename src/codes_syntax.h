@@ -1,5 +1,5 @@
 /* codes_syntax.h — diagnostics of the lexer and the parser (grammar/).
- * Documented in docs/errors-syntax.md. */
+ * Documented in docs/errors.md. */
 #define MSL_SYNTAX_CODES(X)                          \
   X(E, 1, "unexpected character")                    \
   X(E, 2, "unterminated string")                     \

@@ -177,8 +177,10 @@ static void print_header(FILE *out, const bc_program *p) {
           plural(p->nsequences));
   fprintf(out, "; %u milestone%s, %u playbook%s, %u extern%s\n", p->nmilestones, plural(p->nmilestones),
           p->nplaybooks, plural(p->nplaybooks), p->nexterns, plural(p->nexterns));
-  fprintf(out, "; %u constant%s, %u block%s, %u instruction%s, %u bytes of strings\n", p->nconsts,
-          plural(p->nconsts), p->nblocks, plural(p->nblocks), p->ncode, plural(p->ncode), p->strings_len);
+  /* no string-pool size: it holds extern directories, which depend on where
+     the rules live, and the listing must not */
+  fprintf(out, "; %u constant%s, %u block%s, %u instruction%s\n", p->nconsts, plural(p->nconsts),
+          p->nblocks, plural(p->nblocks), p->ncode, plural(p->ncode));
 }
 
 static void print_schema(FILE *out, const bc_program *p) {
