@@ -61,9 +61,11 @@ static size_t accounts_find(const run_accounts *t, io_str id, uint64_t h) {
   for (;;) {
     vm_account *a = t->slots[j];
     if (!a) return j;
-    size_t len;
-    const char *p = vm_account_id(a, &len);
-    if (t->hashes[j] == h && len == id.len && memcmp(p, id.p, len) == 0) return j;
+    if (t->hashes[j] == h) {   /* the hash first: the account itself is a cache miss */
+      size_t len;
+      const char *p = vm_account_id(a, &len);
+      if (len == id.len && memcmp(p, id.p, len) == 0) return j;
+    }
     j = (j + 1) & (t->cap - 1);
   }
 }
