@@ -67,7 +67,7 @@ $(FFI_TEST): tests/ffi/ffitest.c
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<
 
 $(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libmsl.a
-	$(CC) $(ALLFLAGS) -Wno-unused-parameter -o $@ $< $(BUILD)/libmsl.a \
+	$(CC) $(ALLFLAGS) -Wno-unused-parameter -MMD -MP -o $@ $< $(BUILD)/libmsl.a \
 	  $$(pkg-config --cflags --libs check) $(LIBS)
 
 # ---- tests ----------------------------------------------------------------------
