@@ -1,13 +1,20 @@
-/* fuzz_frontend.c — libFuzzer target: any bytes through the parser.
+/* fuzz_frontend.c — libFuzzer target: any bytes through the whole front end.
  *
- * The parser must never crash, hang or leak beyond the arena, whatever the
- * input (tools/fuzz.sh builds this with ASan and UBSan). */
+ * Parser, resolver, type checker and lints must never crash, hang or leak
+ * beyond the arena, whatever the input; a program they accept must compile
+ * to bytecode the verifier accepts (tools/fuzz.sh builds this with ASan and
+ * UBSan). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "arena.h"
+#include "bc.h"
+#include "compile.h"
 #include "diag.h"
 #include "parse.h"
+#include "sema.h"
+#include "verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,7 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   diag_list diags;
   diag_init(&diags, &a);
   msl_source *src = source_from_string(&a, "fuzz.ms", (const char *)data, size);
-  parse_module(&a, src, &diags);
+  sema_options opts = {.lints = true};
+  msl_program *p = sema_load_source(&a, src, &opts, &diags);
+  if (p && diags.errors == 0 && sema_check(p, &opts, &diags)) {
+    bc_program *prog = cg_compile(p, &diags);
+    char msg[512];
+    if (prog && !vm_verify(prog, msg, sizeof msg)) abort();   /* the compiler made bad code */
+    bc_program_free(prog);
+  }
   arena_free(&a);
   return 0;
 }
