@@ -93,13 +93,14 @@ static void print_diags(diag_list *d, diag_format format) {
 /* Loads and checks a rule file; NULL after printing diagnostics or an I/O
  * error (*status says which). */
 static msl_program *load_checked(arena *a, const char *path, bool lints, bool werror, diag_list *d,
-                                 int *status) {
+                                 int *status, int *io_errno) {
   char buf[4096];
   sema_options opts = {.stdlib_dir = stdlib_dir(buf, sizeof buf), .werror = werror, .lints = lints};
   int io_err = 0;
   msl_program *p = sema_load(a, path, &opts, d, &io_err);
   if (!p) {
-    fprintf(stderr, "msl: %s: %s\n", path, strerror(io_err ? io_err : EIO));
+    *io_errno = io_err ? io_err : EIO;
+    fprintf(stderr, "msl: %s: %s\n", path, strerror(*io_errno));
     *status = EXIT_IO;
     return NULL;
   }
@@ -148,12 +149,12 @@ static int cmd_check(int argc, char **argv) {
   for (int i = 0; i < nfiles; i++) {
     diag_list d;
     diag_init(&d, &a);
-    int st;
-    load_checked(&a, files[i], true, werror, &d, &st);
+    int st, io_errno = 0;
+    load_checked(&a, files[i], true, werror, &d, &st, &io_errno);
     if (st == EXIT_IO) {
       /* an unreadable file is still reported in the machine formats */
       diag_error(&d, (msl_loc){.src = source_from_string(&a, files[i], "", 0)}, DIAG_E90,
-                 "cannot read file: %s", strerror(errno ? errno : EIO));
+                 "cannot read file: %s", strerror(io_errno));
       status = EXIT_IO;
     } else if (st == EXIT_RULES && status == EXIT_OK) {
       status = EXIT_RULES;
@@ -290,7 +291,8 @@ static bc_program *load_program(const char *path, int *status) {
   arena_init(&a);
   diag_list d;
   diag_init(&d, &a);
-  msl_program *prog = load_checked(&a, path, false, false, &d, status);
+  int io_errno = 0;
+  msl_program *prog = load_checked(&a, path, false, false, &d, status, &io_errno);
   bc_program *p = NULL;
   if (prog) {
     p = cg_compile(prog, &d);
