@@ -163,9 +163,9 @@ const char *io_type_name(io_type t);
 int io_lookup_event(io_reader *r, const char *name, size_t len);
 /* Converts a CSV cell (or a JSON string) to the field's type. */
 bool io_cell_value(io_time_cache *cache, io_type type, const char *s, size_t len, io_value *out);
-/* Records an account id; false (with the first line) if it was seen before,
- * or on out of memory (*first_line = -1). */
-bool io_remember_id(io_reader *r, io_str id, int64_t *first_line);
+/* Finishes an accounts row whose id and fields are read: a duplicate id is a
+ * bad row naming the first line that had it (a rejected row claims no id). */
+io_status io_account_claim(io_reader *r, io_account *acct, io_error *err);
 /* Makes r->scratch at least n bytes. */
 bool io_reserve_scratch(io_reader *r, size_t n);
 

@@ -633,17 +633,5 @@ io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err) {
   st = convert_fields(r, schema->account_fields, schema->naccount_fields,
                       r->field_name_len + r->field_start[schema->nevents], err);
   if (st != IO_OK) return st;
-  int64_t first_line;
-  if (!io_remember_id(r, acct->id, &first_line)) {
-    if (first_line < 0) {
-      io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
-      return IO_FAILED;
-    }
-    char quoted[128];
-    return io_bad_row(r, err, "duplicate account id %s (first on line %lld)",
-                      io_quote(quoted, sizeof quoted, acct->id.p, acct->id.len),
-                      (long long)first_line);
-  }
-  acct->values = r->values;
-  return IO_OK;
+  return io_account_claim(r, acct, err);
 }

@@ -352,7 +352,7 @@ static bool grow_ids(io_reader *r) {
   return true;
 }
 
-bool io_remember_id(io_reader *r, io_str id, int64_t *first_line) {
+static bool io_remember_id(io_reader *r, io_str id, int64_t *first_line) {
   if (2 * (r->nids + 1) > r->ids_cap && !grow_ids(r)) {
     *first_line = -1;
     return false;
@@ -374,6 +374,21 @@ bool io_remember_id(io_reader *r, io_str id, int64_t *first_line) {
   r->ids[j] = (io_id_entry){.hash = h, .id = copy, .len = id.len, .line = r->record_line};
   r->nids++;
   return true;
+}
+
+io_status io_account_claim(io_reader *r, io_account *acct, io_error *err) {
+  int64_t first_line;
+  if (!io_remember_id(r, acct->id, &first_line)) {
+    if (first_line < 0) {
+      io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
+      return IO_FAILED;
+    }
+    char quoted[128];
+    return io_bad_row(r, err, "duplicate account id %s (first on line %lld)",
+                      io_quote(quoted, sizeof quoted, acct->id.p, acct->id.len), (long long)first_line);
+  }
+  acct->values = r->values;
+  return IO_OK;
 }
 
 static void forget_ids(io_reader *r) {

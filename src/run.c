@@ -203,13 +203,7 @@ static int load_accounts(run_state *st) {
       if ((status = bad_row(st, &err))) break;
       continue;
     }
-    if (accounts_get(&st->accounts, acct.id)) {
-      io_error dup = {.file = acct.file, .line = acct.line};
-      snprintf(dup.reason, sizeof dup.reason, "duplicate account id \"%.*s\"", (int)(acct.id.len > 200 ? 200 : acct.id.len),
-               acct.id.p);
-      if ((status = bad_row(st, &dup))) break;
-      continue;
-    }
+    /* the reader refuses duplicate ids itself */
     vm_account *a = vm_account_new(st->vm, acct.id, acct.values, st->msg, sizeof st->msg);
     if (!a) {
       fprintf(stderr, "msl: %s\n", st->msg);
