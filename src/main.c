@@ -64,6 +64,9 @@ static const char *stdlib_dir(char *buf, size_t len) {
       *slash = '\0';
       int w = snprintf(buf, len, "%s/stdlib", exe);
       if (w > 0 && (size_t)w < len && is_dir(buf)) return buf;
+      /* an installed msl in PREFIX/bin, wherever PREFIX went */
+      w = snprintf(buf, len, "%s/../share/msl/stdlib", exe);
+      if (w > 0 && (size_t)w < len && is_dir(buf)) return buf;
     }
   }
   int w = snprintf(buf, len, "%s/share/msl/stdlib", MSL_PREFIX);
