@@ -270,6 +270,8 @@ struct vm_account {
   bool has_first_row;
   int64_t first_row;
   int64_t last_instant;
+  int64_t timer;           /* cached next_timer; never later than the truth */
+  bool timer_valid;
   /* the batch being collected */
   vm_event *batch, *batch_tail;
   int64_t batch_time;
@@ -643,6 +645,15 @@ static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g) {
   return v;
 }
 
+/* Adds an entry to a window; a first entry brings its expiry timer. */
+static void window_push(vm_account *a, const bc_aggregate *d, vm_agg *s, vm_entry e) {
+  if (!s->ring.len && a->timer_valid) {
+    int64_t expiry = sat_add(e.time, d->within_us);
+    if (expiry < a->timer) a->timer = expiry;
+  }
+  ring_push(&s->ring, e);
+}
+
 static bool better(const bc_aggregate *d, io_value x, io_value y) {   /* x replaces y */
   bool fl = d->arg_type == IO_FLOAT;
   if (d->fn == BC_AGG_MIN) return fl ? x.f <= y.f : x.i <= y.i;
@@ -657,7 +668,7 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
   bool within = d->window == BC_WIN_WITHIN;
   switch (d->fn) {
     case BC_AGG_COUNT:
-      if (within) ring_push(&s->ring, (vm_entry){ev->time, v});
+      if (within) window_push(a, d, s, (vm_entry){ev->time, v});
       else s->count++;
       break;
     case BC_AGG_SUM:
@@ -670,14 +681,14 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
         rt->cur_what = "a sum";
         return vm_fail(rt, msg, msglen, "integer overflow");
       }
-      if (within) ring_push(&s->ring, (vm_entry){ev->time, v});
+      if (within) window_push(a, d, s, (vm_entry){ev->time, v});
       else s->count++;
       break;
     case BC_AGG_MIN:
     case BC_AGG_MAX:
       if (within) {
         while (s->ring.len && better(d, v, ring_at(&s->ring, s->ring.len - 1)->v)) ring_pop_back(&s->ring);
-        ring_push(&s->ring, (vm_entry){ev->time, v});
+        window_push(a, d, s, (vm_entry){ev->time, v});
       } else if (!s->has_extreme || better(d, v, s->extreme)) {
         s->extreme = v;
         s->has_extreme = true;
@@ -685,7 +696,7 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
       break;
     case BC_AGG_DISTINCT:
       set_add(&s->set, (io_type)d->arg_type, v);
-      if (within) ring_push(&s->ring, (vm_entry){ev->time, value_copy((io_type)d->arg_type, v)});
+      if (within) window_push(a, d, s, (vm_entry){ev->time, value_copy((io_type)d->arg_type, v)});
       break;
   }
   return true;
@@ -700,6 +711,7 @@ static bool expire_windows(vm_runtime *rt, vm_account *a, int64_t t, char *msg, 
     vm_agg *s = &a->aggs[g];
     while (s->ring.len && sat_add(ring_at(&s->ring, 0)->time, d->within_us) <= t) {
       vm_entry e = ring_pop_front(&s->ring);
+      a->timer_valid = false;
       if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
         if (d->arg_type == IO_FLOAT) s->sum_dirty = true;
         else if (__builtin_sub_overflow(s->sum.i, e.v.i, &s->sum.i)) {
@@ -1001,19 +1013,22 @@ static void apply_control(vm_runtime *rt, vm_account *a, const vm_event *ev) {
 /* ---- instants ------------------------------------------------------------------------------------ */
 
 /* The next instant after the last one where a value changes by itself. */
-static int64_t next_timer(const vm_runtime *rt, const vm_account *a) {
+static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
+  if (a->timer_valid) return a->timer;
   const bc_program *p = rt->p;
   int64_t next = INT64_MAX;
   for (uint32_t g = 0; g < p->naggregates; g++) {
     const bc_aggregate *d = &p->aggregates[g];
     if (d->window != BC_WIN_WITHIN || !a->aggs[g].ring.len) continue;
-    int64_t e = sat_add(ring_at((vm_ring *)&a->aggs[g].ring, 0)->time, d->within_us);
+    int64_t e = sat_add(ring_at(&a->aggs[g].ring, 0)->time, d->within_us);
     if (e < next) next = e;
   }
   for (uint32_t m = 0; m < p->nmilestones; m++)
     if (a->ms[m].start_timer && a->ms[m].start_at < next) next = a->ms[m].start_at;
   for (uint32_t i = 0; i < p->nplaybooks; i++)
     if (a->pb[i].start_timer && a->pb[i].start_at < next) next = a->pb[i].start_at;
+  a->timer = next;
+  a->timer_valid = true;
   return next;
 }
 
@@ -1027,6 +1042,7 @@ static bool evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t
     vm_ms *s = &a->ms[m];
     if (s->start_timer && s->start_at <= t) {
       s->start_timer = false;
+      a->timer_valid = false;
       if (!s->started) {
         s->started = true;
         s->start = s->start_at;
@@ -1035,7 +1051,10 @@ static bool evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t
     }
   }
   for (uint32_t i = 0; i < p->nplaybooks; i++)
-    if (a->pb[i].start_timer && a->pb[i].start_at <= t) start_playbook(rt, a, i, a->pb[i].start_at, false);
+    if (a->pb[i].start_timer && a->pb[i].start_at <= t) {
+      a->timer_valid = false;
+      start_playbook(rt, a, i, a->pb[i].start_at, false);
+    }
   for (uint32_t k = 0; k < p->nmilestones; k++)
     if (!ms_evaluate(rt, a, p->eval_order[k], t, msg, msglen)) return false;
   for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
