@@ -1,6 +1,7 @@
 #!/bin/sh
-# End-to-end runs of the msl binary: the examples, every input form, and the
-# documented errors with their exit statuses.  Ends with `e2e: N passed, M failed`.
+# End-to-end runs of the msl binary: the examples, every input form, the
+# documented errors with their exit statuses, then every topic suite tests/e2e/*.sh.
+# Ends with `e2e: N passed, M failed`.
 set -u
 msl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -151,6 +152,13 @@ expect_status "unknown command" 2 "$msl" frobnicate
 expect_status "run without events" 2 "$msl" run "$d/rules.ms"
 expect_status "missing events file" 4 "$msl" run "$d/rules.ms" --events "$d/nope.csv"
 expect_status "missing rules file" 4 "$msl" check "$d/nope.ms"
+
+# ---- topic suites: tests/e2e/*.sh beside this file, sourced with the helpers above --------
+for suite in tests/e2e/*.sh; do
+  case $suite in */run.sh) continue ;; esac
+  . "./$suite"
+  cd "$root"
+done
 
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]
