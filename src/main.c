@@ -1,5 +1,6 @@
 /* main.c — the `msl` command line: check, fmt, build, disasm, run. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +224,23 @@ static bool write_file_atomic(const char *path, const char *data, size_t len) {
   return ok;
 }
 
-static int cmd_fmt(int argc, char **argv) {
+/* Which of the standard streams were closed when msl started (bits 0..2);
+ * /dev/null stands in for them, so no file ever gets descriptor 0, 1 or 2
+ * and is mistaken for one of them. */
+typedef unsigned closed_streams;
+
+static closed_streams hold_standard_streams(void) {
+  closed_streams closed = 0;
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    closed |= 1u << fd;
+    /* the lowest free descriptor: fd itself */
+    if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) exit(EXIT_IO);
+  }
+  return closed;
+}
+
+static int cmd_fmt(int argc, char **argv, closed_streams closed) {
   bool check = false;
   int nfiles = 0, status = EXIT_OK;
   for (int i = 0; i < argc; i++) {
@@ -236,6 +253,11 @@ static int cmd_fmt(int argc, char **argv) {
     if (strcmp(argv[i], "--check") == 0) continue;
     const char *path = argv[i];
     bool is_stdin = strcmp(path, "-") == 0;
+    if (is_stdin && (closed & (1u << STDIN_FILENO))) {
+      fputs("msl: -: standard input is closed\n", stderr);
+      status = EXIT_IO;
+      continue;
+    }
     arena a;
     arena_init(&a);
     int err = 0;
@@ -388,7 +410,39 @@ static ffi_fn **bind_externs(const bc_program *p, ffi_registry *reg, int *status
   return fns;
 }
 
-static int cmd_run(int argc, char **argv) {
+/* A --rejects file that is also an input would be emptied before it is
+ * read: a usage error, found before anything is opened for writing. */
+static bool rejects_is_an_input(const run_options *o, const char *rules) {
+  struct stat rej, in;
+  if (!o->rejects || stat(o->rejects, &rej) != 0) return false;
+  const char *inputs[2] = {rules, o->accounts};
+  for (int i = 0; i < 2 + o->nevents; i++) {
+    const char *path = i < 2 ? inputs[i] : o->events[i - 2];
+    if (!path || strcmp(path, "-") == 0 || stat(path, &in) != 0) continue;
+    if (in.st_dev == rej.st_dev && in.st_ino == rej.st_ino) {
+      fprintf(stderr, "msl: --rejects %s is the input file %s\n(run `msl help` for usage)\n", o->rejects, path);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* `-` (standard input) or standard output when msl started without it. */
+static bool uses_closed_stream(const run_options *o, closed_streams closed) {
+  bool reads_stdin = o->accounts && strcmp(o->accounts, "-") == 0;
+  for (int i = 0; i < o->nevents; i++) reads_stdin = reads_stdin || strcmp(o->events[i], "-") == 0;
+  if (reads_stdin && (closed & (1u << STDIN_FILENO))) {
+    fputs("msl: -: standard input is closed\n", stderr);
+    return true;
+  }
+  if (!o->out_dir && (closed & (1u << STDOUT_FILENO))) {
+    fputs("msl: standard output is closed: give --out DIR\n", stderr);
+    return true;
+  }
+  return false;
+}
+
+static int cmd_run(int argc, char **argv, closed_streams closed) {
   run_options o = {0};
   const char *rules = NULL;
   bool allow_ffi = false;
@@ -433,11 +487,9 @@ static int cmd_run(int argc, char **argv) {
   }
   if (!status && !rules) status = usage_error("%s", "run needs a RULES file");
   if (!status && !o.nevents) status = usage_error("%s", "run needs --events FILE...");
-  if (!status && o.out_dir && !is_dir(o.out_dir)) {
-    fprintf(stderr, "msl: --out %s: not a directory\n", o.out_dir);
-    status = EXIT_IO;
-  }
   o.events = events;
+  if (!status && rejects_is_an_input(&o, rules)) status = EXIT_USAGE;
+  if (!status && uses_closed_stream(&o, closed)) status = EXIT_IO;
   bc_program *p = status ? NULL : load_program(rules, &status);
   if (p) {
     char buf[4096], native[4200];
@@ -456,16 +508,17 @@ static int cmd_run(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  closed_streams closed = hold_standard_streams();
   if (argc < 2) {
     fputs(usage_text, stderr);
     return EXIT_USAGE;
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "check") == 0) return cmd_check(argc - 2, argv + 2);
-  if (strcmp(cmd, "fmt") == 0) return cmd_fmt(argc - 2, argv + 2);
+  if (strcmp(cmd, "fmt") == 0) return cmd_fmt(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "build") == 0) return cmd_build(argc - 2, argv + 2);
   if (strcmp(cmd, "disasm") == 0) return cmd_disasm(argc - 2, argv + 2);
-  if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
+  if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_text, stdout);
     return EXIT_OK;

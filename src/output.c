@@ -2,11 +2,12 @@
  * signals as CSV or JSON Lines, and summary.json (SPEC 7).
  *
  * Every output file goes to a temporary file in the output directory
- * (mkostemp, `.NAME.XXXXXX`, given the mode a plain creat() would give) and
- * is renamed into place by out_finish only once every file is complete and
- * synced, so a failed run leaves nothing half written.  Writes go through a
- * large buffer per file; a failed write() is remembered and reported by the
- * next out_account / out_finish.
+ * (commit_add: `.msl-tmp-PID-NAME-XXXXXX`, removed if a signal stops the
+ * run) and is renamed into place by out_finish (commit_all) only once every
+ * file is complete and synced, so a failed run leaves nothing half written
+ * and the previous run's files intact.  Writes go through a large buffer
+ * per file; a failed write() is remembered and reported by the next
+ * out_account / out_finish.
  *
  * Decisions the SPEC leaves open:
  *  - `--format jsonl` files are milestones.jsonl, playbooks.jsonl and
@@ -34,23 +35,21 @@
  *  - playbook "steps" lists every step name in order, then "done", then
  *    "not_started", zeros included.
  *  - Files are renamed rows first and summary.json last, so summary.json
- *    marks a complete result.  If a rename fails, the files already renamed
- *    are removed again: no half result.
+ *    marks a complete result; the commit is all or nothing (commit.h).
  *  - out_finish always releases the writer, also when it fails (it then
  *    cleans up as out_abort does).
  *  - Rows are checked against the program (indices, a status of the
  *    milestone's mode, step range, 0 <= done <= total): a bad row is a
  *    caller bug, refused with a message rather than written. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "result.h"
 
 /* ---- statuses ------------------------------------------------------------------ */
@@ -93,7 +92,7 @@ static bool status_in_mode(const bc_milestone *m, res_status s) {
 
 typedef struct out_file {
   int fd;                  /* -1 once closed */
-  char *tmp_path;          /* NULL for standard output */
+  const char *tmp_path;    /* owned by the commit set; NULL for standard output */
   char *final_path;        /* NULL for standard output */
   char *buf;
   size_t len, cap;
@@ -121,6 +120,8 @@ struct out_writer {
   out_file files[F__COUNT];  /* only F_MILESTONES when to_stdout */
   ms_stats *ms;              /* NULL when to_stdout (no summary) */
   pb_stats *pb;
+  commit_set *commit;        /* what out_finish commits; NULL: nothing */
+  bool owns_commit;
 };
 
 static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
@@ -347,25 +348,6 @@ static const char *const sig_columns[SIG_NCOLS] = {"account", "signal", "source"
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
-/* mkstemp creates files 0600; results get what creat(0666) would give.
- * umask() cannot be read without changing it (a race with other threads),
- * so it is read from /proc; 022 when that is not available. */
-static mode_t process_umask(void) {
-  mode_t mask = 022;
-  FILE *st = fopen("/proc/self/status", "re");
-  if (!st) return mask;
-  char line[256];
-  while (fgets(line, sizeof line, st)) {
-    unsigned m;
-    if (sscanf(line, "Umask: %o", &m) == 1) {
-      mask = (mode_t)(m & 0777);
-      break;
-    }
-  }
-  fclose(st);
-  return mask;
-}
-
 static char *join_path(const char *dir, const char *prefix, const char *name, const char *suffix) {
   size_t dl = strlen(dir);
   const char *sep = (dl > 0 && dir[dl - 1] == '/') ? "" : "/";
@@ -375,36 +357,23 @@ static char *join_path(const char *dir, const char *prefix, const char *name, co
   return p;
 }
 
-static bool file_open_temp(out_file *f, const char *dir, const char *name, size_t cap, mode_t mode,
+static bool file_open_temp(out_file *f, commit_set *commit, const char *dir, const char *name, size_t cap,
                            char *msg, size_t msglen) {
   f->final_path = join_path(dir, "", name, "");
-  f->tmp_path = join_path(dir, ".", name, ".XXXXXX");
   f->buf = malloc(cap);
   f->cap = cap;
-  if (!f->final_path || !f->tmp_path || !f->buf) {
+  if (!f->final_path || !f->buf) {
     set_msg(msg, msglen, "out of memory opening the output files");
     return false;
   }
-  f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
-  if (f->fd < 0) {
-    set_msg(msg, msglen, "cannot create a file in %s: %s", dir, strerror(errno));
-    free(f->tmp_path);   /* nothing was created: nothing to remove */
-    f->tmp_path = NULL;
-    return false;
-  }
-  if (fchmod(f->fd, mode) != 0) {
-    set_msg(msg, msglen, "cannot set the mode of %s: %s", f->tmp_path, strerror(errno));
-    return false;
-  }
-  return true;
+  f->fd = commit_add(commit, f->final_path, &f->tmp_path, msg, msglen);
+  return f->fd >= 0;
 }
 
 static void writer_free(out_writer *w) {
   for (int i = 0; i < F__COUNT; i++) {
     out_file *f = &w->files[i];
     if (f->fd >= 0 && f->tmp_path) close(f->fd);   /* standard output stays open */
-    if (f->tmp_path) unlink(f->tmp_path);
-    free(f->tmp_path);
     free(f->final_path);
     free(f->buf);
   }
@@ -414,10 +383,12 @@ static void writer_free(out_writer *w) {
     for (uint32_t i = 0; i < w->prog->nplaybooks; i++) free(w->pb[i].step_count);
   free(w->ms);
   free(w->pb);
+  if (w->owns_commit) commit_free(w->commit);   /* removes the temporary files not committed */
   free(w);
 }
 
-out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, char *msg, size_t msglen) {
+out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, commit_set *commit,
+                     char *msg, size_t msglen) {
   out_writer *w = calloc(1, sizeof *w);
   if (!w) {
     set_msg(msg, msglen, "out of memory opening the output files");
@@ -425,7 +396,16 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, ch
   }
   w->prog = prog;
   w->fmt = fmt;
+  w->commit = commit;
   for (int i = 0; i < F__COUNT; i++) w->files[i].fd = -1;
+  if (dir && !commit) {
+    w->owns_commit = true;
+    if (!(w->commit = commit_new())) {
+      set_msg(msg, msglen, "out of memory opening the output files");
+      writer_free(w);
+      return NULL;
+    }
+  }
 
   if (!dir) {
     w->to_stdout = true;
@@ -452,10 +432,9 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, ch
     csv ? "milestones.csv" : "milestones.jsonl", csv ? "playbooks.csv" : "playbooks.jsonl",
     csv ? "signals.csv" : "signals.jsonl", "summary.json",
   };
-  mode_t mode = 0666 & ~process_umask();
   for (int i = 0; i < F__COUNT; i++)
-    if (!file_open_temp(&w->files[i], dir, names[i], i == F_SUMMARY ? SUMMARY_BUF_SIZE : ROWS_BUF_SIZE,
-                        mode, msg, msglen)) {
+    if (!file_open_temp(&w->files[i], w->commit, dir, names[i], i == F_SUMMARY ? SUMMARY_BUF_SIZE : ROWS_BUF_SIZE,
+                        msg, msglen)) {
       writer_free(w);
       return NULL;
     }
@@ -802,30 +781,17 @@ bool out_finish(out_writer *w, int64_t as_of, const res_counts *counts, char *ms
   if (w->to_stdout) {
     out_file *f = &w->files[F_MILESTONES];
     file_flush(f);
-    bool ok = report_write_error(w, msg, msglen);
+    bool ok = report_write_error(w, msg, msglen) && (!w->commit || commit_all(w->commit, msg, msglen));
     writer_free(w);
     return ok;
   }
 
   write_summary(w, as_of, counts);
-  for (int i = 0; i < F__COUNT; i++)
-    if (!file_close(&w->files[i], msg, msglen)) {
-      writer_free(w);
-      return false;
-    }
-  for (int i = 0; i < F__COUNT; i++) {
-    out_file *f = &w->files[i];
-    if (rename(f->tmp_path, f->final_path) != 0) {
-      set_msg(msg, msglen, "cannot rename %s to %s: %s", f->tmp_path, f->final_path, strerror(errno));
-      for (int j = 0; j < i; j++) unlink(w->files[j].final_path);   /* no half result */
-      writer_free(w);
-      return false;
-    }
-    free(f->tmp_path);     /* renamed: nothing left to remove */
-    f->tmp_path = NULL;
-  }
+  bool ok = true;
+  for (int i = 0; i < F__COUNT && ok; i++) ok = file_close(&w->files[i], msg, msglen);
+  if (ok) ok = commit_all(w->commit, msg, msglen);
   writer_free(w);
-  return true;
+  return ok;
 }
 
 void out_abort(out_writer *w) {

@@ -53,20 +53,26 @@ typedef enum { OUT_CSV, OUT_JSONL } out_format;
 
 typedef struct out_writer out_writer;
 
+typedef struct commit_set commit_set;   /* commit.h */
+
 /* dir NULL: milestones go to standard output and nothing else is written.
- * Otherwise every file is written to a temporary name in dir and renamed
+ * Otherwise every file is written to a temporary name in dir (joining
+ * commit, or a set of the writer's own when commit is NULL) and renamed
  * into place by out_finish, so a failed run leaves no half result.
  * On failure returns NULL with msg set (exit status 4). */
-out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, char *msg, size_t msglen);
+out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, commit_set *commit,
+                     char *msg, size_t msglen);
 /* One account's rows; call in account-id byte order.  Signals must already
  * be sorted (time, source_order, seq). */
 bool out_account(out_writer *w, const char *id, size_t id_len,
                  const res_milestone_row *ms, int nms,
                  const res_playbook_row *pbs, int npbs,
                  const res_signal *sigs, int nsigs, char *msg, size_t msglen);
-/* Writes summary.json and renames every file into place.  Always releases
- * the writer, also on failure (then nothing is left behind): do not call
- * out_abort after it. */
+/* Writes summary.json and commits: every file of the commit set (the
+ * results, and what the caller added, e.g. --rejects; with standard output,
+ * after it is flushed) is renamed into place, all or none (commit_all).
+ * Always releases the writer, also on failure: do not call out_abort after
+ * it.  A commit set of the caller's stays the caller's to free. */
 bool out_finish(out_writer *w, int64_t as_of, const res_counts *counts, char *msg, size_t msglen);
 /* Removes the temporary files and releases the writer (error paths); NULL is ignored. */
 void out_abort(out_writer *w);

@@ -6,15 +6,23 @@
  * goes back in time switches to the slow path: the input is read again into
  * io_sorter, which orders it by account and time, spilling to temporary
  * files when it outgrows its memory; the VM then runs over that order.
- * Results never depend on which path ran. */
+ * Results never depend on which path ran.
+ *
+ * The output directory is created and locked, and every output file opened
+ * (as a temporary file), before any input is read; --rejects joins the
+ * results' commit (commit.h), so results and rejects appear together or
+ * not at all. */
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "vm.h"
 
 /* ---- accounts by id ------------------------------------------------------------------- */
@@ -142,7 +150,11 @@ typedef struct run_state {
   res_counts counts;
   int64_t latest;          /* latest time of any row, for the default as-of */
   bool any_row;
-  FILE *rejects;
+  int lock_fd;             /* the lock on --out, or -1 */
+  commit_set *commit;      /* the results' and --rejects' temporary files */
+  out_writer *writer;
+  FILE *rejects;           /* a temporary file; NULL without --rejects */
+  bool rejects_is_stream;  /* --rejects is a device or FIFO: copied there at the end */
   char msg[1024];
 } run_state;
 
@@ -161,18 +173,27 @@ static void csv_cell(FILE *f, const char *s, size_t n) {
   fputc('"', f);
 }
 
-/* A bad row: to --rejects (file,line,reason,row) or the end of the run. */
+static int rejects_failed(run_state *st, int err) {
+  fprintf(stderr, "msl: %s: %s\n", st->o->rejects, strerror(err ? err : EIO));
+  return EXIT_IO;
+}
+
+/* A bad row: to --rejects (file,line,reason,row) or the end of the run.  A
+ * row --rejects cannot take (a full disk) ends the run: the count in
+ * summary.json must be what the file holds. */
 static int bad_row(run_state *st, const io_error *err) {
   if (!st->rejects) {
     fprintf(stderr, "msl: %s:%lld: %s\n", err->file ? err->file : "-", (long long)err->line, err->reason);
     return EXIT_DATA;
   }
+  errno = 0;
   csv_cell(st->rejects, err->file ? err->file : "-", strlen(err->file ? err->file : "-"));
   fprintf(st->rejects, ",%lld,", (long long)err->line);
   csv_cell(st->rejects, err->reason, strlen(err->reason));
   fputc(',', st->rejects);
   csv_cell(st->rejects, err->raw ? err->raw : "", err->raw ? err->raw_len : 0);
   fputc('\n', st->rejects);
+  if (ferror(st->rejects)) return rejects_failed(st, errno);
   st->counts.rejected++;
   return EXIT_OK;
 }
@@ -314,7 +335,8 @@ static int read_events(run_state *st, io_merge *m, io_sorter *sorter, bool *unso
         else bad_row(st, &err);
         return EXIT_DATA;
       }
-      bad_row(st, &err);
+      int status = bad_row(st, &err);
+      if (status) return status;
       continue;
     }
     if (s == IO_UNSORTED && !sorter) {
@@ -352,13 +374,9 @@ static int write_results(run_state *st, int64_t as_of) {
   for (size_t i = 0; i < st->accounts.cap; i++)
     if (st->accounts.slots[i]) list[n++] = st->accounts.slots[i];
   qsort(list, n, sizeof *list, account_cmp);
-  char msg[512];
-  out_writer *w = out_open(st->p, st->o->out_dir, st->o->format, msg, sizeof msg);
-  if (!w) {
-    fprintf(stderr, "msl: %s\n", msg);
-    free(list);
-    return EXIT_IO;
-  }
+  char msg[1024];
+  out_writer *w = st->writer;
+  st->writer = NULL;       /* out_finish or out_abort releases it */
   int status = EXIT_OK;
   for (size_t i = 0; i < n && !status; i++) {
     vm_results r;
@@ -403,10 +421,8 @@ static int run_events(run_state *st) {
     st->any_row = false;
     if (st->rejects) {
       rewind(st->rejects);
-      if (ftruncate(fileno(st->rejects), 0) != 0 || fputs("file,line,reason,row\n", st->rejects) < 0) {
-        fprintf(stderr, "msl: %s: %s\n", o->rejects, strerror(errno));
-        status = EXIT_IO;
-      }
+      if (ftruncate(fileno(st->rejects), 0) != 0 || fputs("file,line,reason,row\n", st->rejects) < 0)
+        status = rejects_failed(st, errno);
     }
     if (!status && o->accounts) status = load_accounts(st);
     io_sorter *sorter = NULL;
@@ -437,8 +453,112 @@ static int run_events(run_state *st) {
   return status;
 }
 
+/* ---- the output directory and --rejects (SPEC 7) ------------------------------------------- */
+
+static char *parent_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return strdup(".");
+  if (slash == path) return strdup("/");
+  return strndup(path, (size_t)(slash - path));
+}
+
+/* --rejects goes to a temporary file: beside it, committed with the
+ * results, or, when it is a device or FIFO (which cannot be replaced), an
+ * unnamed one copied there at the end. */
+static int rejects_open(run_state *st) {
+  const char *path = st->o->rejects;
+  struct stat sb;
+  int fd;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    fprintf(stderr, "msl: --rejects %s: is a directory\n", path);
+    return EXIT_IO;
+  }
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    st->rejects_is_stream = true;
+    if (!(st->rejects = tmpfile())) return rejects_failed(st, errno);
+  } else {
+    char *dir = parent_dir(path);
+    if (!dir) {
+      fputs("msl: out of memory\n", stderr);
+      return EXIT_IO;
+    }
+    bool cleaned = commit_clean_stale(dir, st->msg, sizeof st->msg);
+    free(dir);
+    if (!cleaned || (fd = commit_add(st->commit, path, NULL, st->msg, sizeof st->msg)) < 0) {
+      fprintf(stderr, "msl: --rejects %s: %s\n", path, st->msg);
+      return EXIT_IO;
+    }
+    if (!(st->rejects = fdopen(fd, "w+"))) {
+      close(fd);
+      return rejects_failed(st, errno);
+    }
+  }
+  if (fputs("file,line,reason,row\n", st->rejects) < 0) return rejects_failed(st, errno);
+  return EXIT_OK;
+}
+
+/* Copies the finished rejects to the device or FIFO --rejects names. */
+static int rejects_copy_to_stream(run_state *st) {
+  int in = fileno(st->rejects);
+  if (lseek(in, 0, SEEK_SET) != 0) return rejects_failed(st, errno);
+  int out = open(st->o->rejects, O_WRONLY | O_CLOEXEC);
+  if (out < 0) return rejects_failed(st, errno);
+  char buf[1 << 16];
+  int err = 0;
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n < 0) err = errno;
+      break;
+    }
+    for (ssize_t off = 0; off < n && !err;) {
+      ssize_t w = write(out, buf + off, (size_t)(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) err = errno;
+      else off += w;
+    }
+    if (err) break;
+  }
+  if (close(out) != 0 && !err) err = errno;
+  return err ? rejects_failed(st, err) : EXIT_OK;
+}
+
+/* Completes --rejects before any result is committed: every byte written
+ * and synced, or the run fails (exit 4). */
+static int rejects_finish(run_state *st) {
+  int status = EXIT_OK;
+  if (fflush(st->rejects) != 0 || ferror(st->rejects)) status = rejects_failed(st, errno);
+  else if (st->rejects_is_stream) status = rejects_copy_to_stream(st);
+  else if (fsync(fileno(st->rejects)) != 0) status = rejects_failed(st, errno);
+  if (fclose(st->rejects) != 0 && !status) status = rejects_failed(st, errno);
+  st->rejects = NULL;
+  return status;
+}
+
+/* Creates and locks --out, then opens every output file, before any input
+ * is read: a second run into the same directory fails here, at once. */
+static int open_outputs(run_state *st) {
+  const run_options *o = st->o;
+  if (o->out_dir && (!commit_make_dirs(o->out_dir, st->msg, sizeof st->msg) ||
+                     (st->lock_fd = commit_lock_dir(o->out_dir, st->msg, sizeof st->msg)) < 0)) {
+    fprintf(stderr, "msl: --out %s: %s\n", o->out_dir, st->msg);
+    return EXIT_IO;
+  }
+  if (!(st->commit = commit_new())) {
+    fputs("msl: out of memory\n", stderr);
+    return EXIT_IO;
+  }
+  int status = o->rejects ? rejects_open(st) : EXIT_OK;
+  if (!status && !(st->writer = out_open(st->p, o->out_dir, o->format, st->commit, st->msg, sizeof st->msg))) {
+    fprintf(stderr, "msl: %s\n", st->msg);
+    status = EXIT_IO;
+  }
+  return status;
+}
+
 int run_program(const bc_program *p, ffi_fn *const *externs, const run_options *o) {
-  run_state st = {.p = p, .o = o, .externs = externs, .accounts_fixed = o->accounts != NULL};
+  run_state st = {.p = p, .o = o, .externs = externs, .accounts_fixed = o->accounts != NULL, .lock_fd = -1};
   if (!schema_build(p, &st.schema)) {
     fputs("msl: out of memory\n", stderr);
     return EXIT_IO;
@@ -453,15 +573,7 @@ int run_program(const bc_program *p, ffi_fn *const *externs, const run_options *
         status = EXIT_USAGE;
         break;
       }
-  if (!status && o->rejects) {
-    st.rejects = fopen(o->rejects, "w+");
-    if (!st.rejects) {
-      fprintf(stderr, "msl: %s: %s\n", o->rejects, strerror(errno));
-      status = EXIT_IO;
-    } else {
-      fputs("file,line,reason,row\n", st.rejects);
-    }
-  }
+  if (!status) status = open_outputs(&st);
   st.vm = vm_runtime_new(p, externs);
   if (!status && o->accounts) status = load_accounts(&st);
   if (!status) status = run_events(&st);
@@ -469,11 +581,12 @@ int run_program(const bc_program *p, ffi_fn *const *externs, const run_options *
     fputs("msl: the events hold no rows, so there is no default as-of time: give --as-of\n", stderr);
     status = EXIT_USAGE;
   }
+  if (!status && st.rejects) status = rejects_finish(&st);
   if (!status) status = write_results(&st, o->has_as_of ? o->as_of : st.latest);
-  if (st.rejects && fclose(st.rejects) != 0 && !status) {
-    fprintf(stderr, "msl: %s: %s\n", o->rejects, strerror(errno));
-    status = EXIT_IO;
-  }
+  if (st.rejects) fclose(st.rejects);   /* a failed run: its temporary file goes with the commit set */
+  out_abort(st.writer);
+  commit_free(st.commit);
+  if (st.lock_fd >= 0) close(st.lock_fd);   /* releases the lock; the lock file stays */
   accounts_free(&st.accounts);
   vm_runtime_free(st.vm);
   free(st.schema.events);

@@ -185,7 +185,7 @@ static void write_one(const bc_program *prog, const char *dir, out_format fmt, c
                       const res_milestone_row *ms, int nms, const res_playbook_row *pbs, int npbs,
                       const res_signal *sigs, int nsigs) {
   char msg[256] = "";
-  out_writer *w = out_open(prog, dir, fmt, msg, sizeof msg);
+  out_writer *w = out_open(prog, dir, fmt, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   ck_assert_msg(out_account(w, id, strlen(id), ms, nms, pbs, npbs, sigs, nsigs, msg, sizeof msg), "%s", msg);
   ck_assert_msg(out_finish(w, T0, &zero_counts, msg, sizeof msg), "%s", msg);
@@ -212,7 +212,7 @@ START_TEST(csv_quoting_times_and_empty_cells) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
 
   res_milestone_row a[2] = {ms_row(0, ST_COMPLETED), ms_row(1, ST_ACHIEVING)};
@@ -262,7 +262,7 @@ START_TEST(progress_rounding) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   for (int i = 0; i < n; i++) {
     res_milestone_row r = ms_row(0, ST_IN_PROGRESS);
@@ -292,7 +292,7 @@ START_TEST(playbooks_and_signals_csv) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   res_playbook_row p1 = pb_row(-1, NT, NT), p2 = pb_row(0, NT, NT), p3 = pb_row(1, T0 + DAY, NT),
                    p4 = pb_row(2, T0 + 2 * DAY, T0 + 2 * DAY);
@@ -330,7 +330,7 @@ START_TEST(headers_without_rows) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   ck_assert(out_finish(w, T0, &zero_counts, msg, sizeof msg));
   char *text = slurp(dir, "milestones.csv");
@@ -414,7 +414,7 @@ static bool run_to_stdout(const bc_program *prog, out_format fmt, int fd, char *
   int saved = dup(STDOUT_FILENO);
   ck_assert_int_ge(saved, 0);
   ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
-  out_writer *w = out_open(prog, NULL, fmt, msg, msglen);
+  out_writer *w = out_open(prog, NULL, fmt, NULL, msg, msglen);
   bool ok = w != NULL;
   res_milestone_row r = ms_row(0, ST_PENDING);
   r.started_at = T0;
@@ -491,7 +491,7 @@ START_TEST(atomic_finish) {
   char *dir = make_dir();
   mode_t old_mask = umask(027);
   char msg[256] = "", names[256];
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   res_milestone_row r = ms_row(0, ST_IN_PROGRESS);
   ck_assert(out_account(w, "a", 1, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
@@ -516,7 +516,7 @@ START_TEST(abort_leaves_nothing) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "", names[256];
-  out_writer *w = out_open(&fx.prog, dir, OUT_JSONL, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_JSONL, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   res_milestone_row r = ms_row(0, ST_IN_PROGRESS);
   ck_assert(out_account(w, "a", 1, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
@@ -532,7 +532,7 @@ START_TEST(open_fails_without_directory) {
   fixture fx;
   fixture_init(&fx);
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, "/nonexistent-msl-dir/out", OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, "/nonexistent-msl-dir/out", OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_ptr_null(w);
   char want[256];
   snprintf(want, sizeof want, "cannot create a file in /nonexistent-msl-dir/out: %s", strerror(ENOENT));
@@ -552,7 +552,7 @@ START_TEST(failed_rename_leaves_no_half_result) {
   int fd = open(path, O_WRONLY | O_CREAT, 0644);
   ck_assert_int_ge(fd, 0);
   close(fd);
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   ck_assert(!out_finish(w, T0, &zero_counts, msg, sizeof msg));
   ck_assert_msg(strstr(msg, "cannot rename") && strstr(msg, "summary.json"), "%s", msg);
@@ -567,7 +567,7 @@ START_TEST(invalid_rows_refused) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   res_milestone_row wrong_mode = ms_row(0, ST_ACHIEVING);         /* a continuous status, once milestone */
   res_milestone_row no_such = ms_row(2, ST_PENDING);
@@ -594,7 +594,7 @@ START_TEST(summary_exact) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
 
   /* a: completed after 1.5 days; continuous achieved without a start (not counted) */
@@ -718,7 +718,7 @@ START_TEST(summary_without_rows) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   ck_assert(out_finish(w, RES_NO_TIME, &zero_counts, msg, sizeof msg));
   char *text = slurp(dir, "summary.json");
@@ -743,7 +743,7 @@ START_TEST(summary_without_rows) {
   /* a program without milestones or playbooks */
   bc_program empty = {.strings = fx.pool, .strings_len = 1};
   dir = make_dir();
-  w = out_open(&empty, dir, OUT_CSV, msg, sizeof msg);
+  w = out_open(&empty, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   ck_assert(out_finish(w, T0, &zero_counts, msg, sizeof msg));
   text = slurp(dir, "summary.json");
@@ -760,7 +760,7 @@ static char *time_to_complete(const int64_t *us, int n) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   for (int i = 0; i < n; i++) {
     res_milestone_row r = ms_row(0, ST_COMPLETED);
@@ -830,7 +830,7 @@ START_TEST(percent_rounding) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   for (int i = 0; i < 32; i++) {
     res_milestone_row r = ms_row(0, i == 0 ? ST_COMPLETED : ST_IN_PROGRESS);
@@ -861,7 +861,7 @@ START_TEST(large_output_crosses_buffer) {
   fixture_init(&fx);
   char *dir = make_dir();
   char msg[256] = "";
-  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, msg, sizeof msg);
+  out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   size_t big = (size_t)3 << 20;
   char *id = malloc(big);
