@@ -1,5 +1,6 @@
 /* test_output.c — the result writers (output.c): CSV and JSON Lines rows,
- * standard output mode, atomic files, summary.json. */
+ * standard output mode, atomic files, summary.json; and the commit, lock and
+ * stale-file cleanup beneath them (commit.c). */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -9,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "result.h"
 
 /* 2026-01-01T00:00:00Z in microseconds, and whole days after it. */
@@ -540,24 +543,162 @@ START_TEST(open_fails_without_directory) {
 }
 END_TEST
 
-START_TEST(failed_rename_leaves_no_half_result) {
+START_TEST(directory_in_the_way_fails_before_any_rename) {
   fixture fx;
   fixture_init(&fx);
   char *dir = make_dir();
-  /* summary.json is a non-empty directory: its rename, the last one, fails */
+  res_milestone_row r = ms_row(0, ST_COMPLETED);
+  write_one(&fx.prog, dir, OUT_CSV, "previous", &r, 1, NULL, 0, NULL, 0);
+  char *before = slurp(dir, "milestones.csv");
+  /* signals.csv is now a non-empty directory: the commit must refuse it
+   * before it moves anything */
   char path[512], names[256], msg[256] = "";
-  snprintf(path, sizeof path, "%s/summary.json", dir);
+  snprintf(path, sizeof path, "%s/signals.csv", dir);
+  ck_assert_int_eq(unlink(path), 0);
   ck_assert_int_eq(mkdir(path, 0755), 0);
-  snprintf(path, sizeof path, "%s/summary.json/x", dir);
+  snprintf(path, sizeof path, "%s/signals.csv/x", dir);
   int fd = open(path, O_WRONLY | O_CREAT, 0644);
   ck_assert_int_ge(fd, 0);
   close(fd);
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
+  ck_assert(out_account(w, "next", 4, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   ck_assert(!out_finish(w, T0, &zero_counts, msg, sizeof msg));
-  ck_assert_msg(strstr(msg, "cannot rename") && strstr(msg, "summary.json"), "%s", msg);
+  ck_assert_msg(strstr(msg, "cannot replace") && strstr(msg, "signals.csv: it is a directory"), "%s", msg);
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "summary.json");   /* only the directory we made */
+  ck_assert_str_eq(names, "milestones.csv playbooks.csv signals.csv summary.json");   /* no temporaries */
+  char *after = slurp(dir, "milestones.csv");
+  ck_assert_str_eq(after, before);
+  free(before);
+  free(after);
+  remove_dir(dir);
+}
+END_TEST
+
+/* Writes text to a new temporary file of the set for dir/name. */
+static const char *add_with_text(commit_set *c, const char *dir, const char *name, const char *text) {
+  char path[512], msg[256] = "";
+  const char *tmp = NULL;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  int fd = commit_add(c, path, &tmp, msg, sizeof msg);
+  ck_assert_msg(fd >= 0, "%s", msg);
+  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  ck_assert_int_eq(close(fd), 0);
+  return tmp;
+}
+
+static void write_text(const char *dir, const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+}
+
+START_TEST(failed_step_restores_previous_files) {
+  char *dir = make_dir();
+  write_text(dir, "a.csv", "old a\n");
+  write_text(dir, "b.csv", "old b\n");
+  commit_set *c = commit_new();
+  ck_assert_ptr_nonnull(c);
+  add_with_text(c, dir, "a.csv", "new a\n");
+  add_with_text(c, dir, "new.csv", "new file\n");
+  const char *tmp_b = add_with_text(c, dir, "b.csv", "new b\n");
+  /* b's temporary file vanishes: its rename, after a.csv and new.csv are
+   * in place and the old files are backups, fails */
+  ck_assert_int_eq(unlink(tmp_b), 0);
+  char msg[512] = "", names[256];
+  ck_assert(!commit_all(c, msg, sizeof msg));
+  ck_assert_msg(strstr(msg, "cannot rename") && strstr(msg, "b.csv"), "%s", msg);
+  commit_free(c);
+  list_dir(dir, names, sizeof names);
+  ck_assert_str_eq(names, "a.csv b.csv");   /* no new.csv, no backups or temporaries */
+  char *a = slurp(dir, "a.csv"), *b = slurp(dir, "b.csv");
+  ck_assert_str_eq(a, "old a\n");
+  ck_assert_str_eq(b, "old b\n");
+  free(a);
+  free(b);
+  remove_dir(dir);
+}
+END_TEST
+
+/* A process id that no longer exists. */
+static pid_t dead_pid(void) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) _exit(0);
+  ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+  return pid;
+}
+
+START_TEST(stale_files_of_dead_runs) {
+  char *dir = make_dir();
+  char name[128], names[256], msg[256] = "";
+  pid_t interrupted = dead_pid(), finished = dead_pid();
+  /* a run killed mid-commit: x.csv moved aside, the new one not yet in */
+  snprintf(name, sizeof name, ".msl-bak-%ld-x.csv", (long)interrupted);
+  write_text(dir, name, "old x\n");
+  write_text(dir, "y.csv", "new y\n");
+  snprintf(name, sizeof name, ".msl-bak-%ld-y.csv", (long)interrupted);
+  write_text(dir, name, "old y\n");
+  /* a run killed after its commit, before removing its backup */
+  write_text(dir, "z.csv", "new z\n");
+  snprintf(name, sizeof name, ".msl-bak-%ld-z.csv", (long)finished);
+  write_text(dir, name, "old z\n");
+  snprintf(name, sizeof name, ".msl-tmp-%ld-z.csv-abcdef", (long)finished);
+  write_text(dir, name, "partial");
+  /* this process's own temporary file stays */
+  snprintf(name, sizeof name, ".msl-tmp-%ld-w.csv-abcdef", (long)getpid());
+  write_text(dir, name, "mine");
+  ck_assert_msg(commit_clean_stale(dir, msg, sizeof msg), "%s", msg);
+  list_dir(dir, names, sizeof names);
+  ck_assert_str_eq(names, ".tmp x.csv y.csv z.csv");
+  char *x = slurp(dir, "x.csv"), *y = slurp(dir, "y.csv"), *z = slurp(dir, "z.csv");
+  ck_assert_str_eq(x, "old x\n");
+  ck_assert_str_eq(y, "old y\n");
+  ck_assert_str_eq(z, "new z\n");
+  free(x);
+  free(y);
+  free(z);
+  remove_dir(dir);
+}
+END_TEST
+
+START_TEST(lock_is_exclusive) {
+  char *dir = make_dir();
+  char msg[512] = "";
+  int first = commit_lock_dir(dir, msg, sizeof msg);
+  ck_assert_msg(first >= 0, "%s", msg);
+  ck_assert_int_eq(commit_lock_dir(dir, msg, sizeof msg), -1);
+  ck_assert_msg(strstr(msg, "another run holds the lock") && strstr(msg, ".msl.lock"), "%s", msg);
+  close(first);
+  int again = commit_lock_dir(dir, msg, sizeof msg);
+  ck_assert_msg(again >= 0, "%s", msg);
+  close(again);
+  remove_dir(dir);
+}
+END_TEST
+
+START_TEST(make_dirs_with_parents) {
+  char *dir = make_dir();
+  char path[512], msg[256] = "";
+  snprintf(path, sizeof path, "%s/a/b/c/", dir);
+  ck_assert_msg(commit_make_dirs(path, msg, sizeof msg), "%s", msg);
+  ck_assert_msg(commit_make_dirs(path, msg, sizeof msg), "%s", msg);   /* existing: fine */
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert(S_ISDIR(st.st_mode));
+  write_text(dir, "file", "x");
+  snprintf(path, sizeof path, "%s/file/sub", dir);
+  ck_assert(!commit_make_dirs(path, msg, sizeof msg));
+  ck_assert_msg(strstr(msg, "is not a directory"), "%s", msg);
+  snprintf(path, sizeof path, "%s/a/b/c", dir);
+  ck_assert_int_eq(rmdir(path), 0);
+  snprintf(path, sizeof path, "%s/a/b", dir);
+  ck_assert_int_eq(rmdir(path), 0);
+  snprintf(path, sizeof path, "%s/a", dir);
+  ck_assert_int_eq(rmdir(path), 0);
   remove_dir(dir);
 }
 END_TEST
@@ -903,7 +1044,11 @@ int main(void) {
   tcase_add_test(tc, atomic_finish);
   tcase_add_test(tc, abort_leaves_nothing);
   tcase_add_test(tc, open_fails_without_directory);
-  tcase_add_test(tc, failed_rename_leaves_no_half_result);
+  tcase_add_test(tc, directory_in_the_way_fails_before_any_rename);
+  tcase_add_test(tc, failed_step_restores_previous_files);
+  tcase_add_test(tc, stale_files_of_dead_runs);
+  tcase_add_test(tc, lock_is_exclusive);
+  tcase_add_test(tc, make_dirs_with_parents);
   tcase_add_test(tc, invalid_rows_refused);
   tcase_add_test(tc, summary_exact);
   tcase_add_test(tc, summary_without_rows);
