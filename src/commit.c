@@ -245,6 +245,8 @@ int commit_lock_dir(const char *dir, char *msg, size_t msglen) {
 
 typedef struct commit_entry {
   char *final_path, *tmp_path, *backup_path;
+  dev_t dir_dev;           /* final_path's directory, to find a target named twice */
+  ino_t dir_ino;
   int slot;                /* in signal_temps */
   bool tmp_exists;         /* not yet renamed or removed */
   bool backed_up;          /* the previous final_path is at backup_path */
@@ -275,6 +277,11 @@ static mode_t process_umask(void) {
   }
   fclose(st);
   return mask;
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
 }
 
 /* dir/PREFIX[PID-]NAME[SUFFIX] for the file at path. */
@@ -338,6 +345,31 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
     set_msg(msg, msglen, "cannot set the mode of %s: %s", e->tmp_path, strerror(errno));
     close(fd);
     return -1;   /* the entry stays: commit_free removes the file */
+  }
+  /* the temporary file sits in final_path's directory: its device and the
+   * directory's inode identify the target with its name (e.g. --rejects
+   * naming a result file, which the commit would overwrite) */
+  struct stat st;
+  const char *slash = strrchr(e->final_path, '/');
+  char *dir = slash ? strndup(e->final_path, slash == e->final_path ? 1 : (size_t)(slash - e->final_path))
+                    : strdup(".");
+  bool seen = dir && stat(dir, &st) == 0;
+  free(dir);
+  if (!seen) {
+    set_msg(msg, msglen, "cannot read the directory of %s: %s", final_path, strerror(errno ? errno : ENOMEM));
+    close(fd);
+    return -1;
+  }
+  e->dir_dev = st.st_dev;
+  e->dir_ino = st.st_ino;
+  for (int i = 0; i < c->n - 1; i++) {
+    const commit_entry *o = &c->entries[i];
+    if (o->dir_dev == e->dir_dev && o->dir_ino == e->dir_ino &&
+        strcmp(base_name(o->final_path), base_name(e->final_path)) == 0) {
+      set_msg(msg, msglen, "%s is also %s: one file cannot hold both", final_path, o->final_path);
+      close(fd);
+      return -1;
+    }
   }
   if (tmp_path) *tmp_path = e->tmp_path;
   return fd;

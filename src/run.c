@@ -155,6 +155,7 @@ typedef struct run_state {
   out_writer *writer;
   FILE *rejects;           /* a temporary file; NULL without --rejects */
   bool rejects_is_stream;  /* --rejects is a device or FIFO: copied there at the end */
+  char *rejects_resolved;  /* the file a symbolic link --rejects names, or NULL */
   char msg[1024];
 } run_state;
 
@@ -464,16 +465,21 @@ static char *parent_dir(const char *path) {
 
 /* --rejects goes to a temporary file: beside it, committed with the
  * results, or, when it is a device or FIFO (which cannot be replaced), an
- * unnamed one copied there at the end. */
-static int rejects_open(run_state *st) {
+ * unnamed one copied there at the end.  A symbolic link to a regular file
+ * (not the link) is replaced; one that cannot be resolved to a path, such
+ * as /dev/stderr for a deleted file, is written through like a device. */
+static int rejects_open(run_state *st, char **resolved) {
   const char *path = st->o->rejects;
-  struct stat sb;
+  struct stat link, sb;
+  bool is_link = lstat(path, &link) == 0 && S_ISLNK(link.st_mode);
+  bool exists = stat(path, &sb) == 0;
   int fd;
-  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+  if (exists && S_ISDIR(sb.st_mode)) {
     fprintf(stderr, "msl: --rejects %s: is a directory\n", path);
     return EXIT_IO;
   }
-  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+  if (exists && is_link && S_ISREG(sb.st_mode) && (*resolved = realpath(path, NULL))) path = *resolved;
+  if (exists && (!S_ISREG(sb.st_mode) || (is_link && !*resolved))) {
     st->rejects_is_stream = true;
     if (!(st->rejects = tmpfile())) return rejects_failed(st, errno);
   } else {
@@ -501,7 +507,9 @@ static int rejects_open(run_state *st) {
 static int rejects_copy_to_stream(run_state *st) {
   int in = fileno(st->rejects);
   if (lseek(in, 0, SEEK_SET) != 0) return rejects_failed(st, errno);
-  int out = open(st->o->rejects, O_WRONLY | O_CLOEXEC);
+  struct stat sb;
+  bool regular = stat(st->o->rejects, &sb) == 0 && S_ISREG(sb.st_mode);
+  int out = open(st->o->rejects, O_WRONLY | O_CLOEXEC | (regular ? O_TRUNC : 0));
   if (out < 0) return rejects_failed(st, errno);
   char buf[1 << 16];
   int err = 0;
@@ -549,7 +557,7 @@ static int open_outputs(run_state *st) {
     fputs("msl: out of memory\n", stderr);
     return EXIT_IO;
   }
-  int status = o->rejects ? rejects_open(st) : EXIT_OK;
+  int status = o->rejects ? rejects_open(st, &st->rejects_resolved) : EXIT_OK;
   if (!status && !(st->writer = out_open(st->p, o->out_dir, o->format, st->commit, st->msg, sizeof st->msg))) {
     fprintf(stderr, "msl: %s\n", st->msg);
     status = EXIT_IO;
@@ -586,6 +594,7 @@ int run_program(const bc_program *p, ffi_fn *const *externs, const run_options *
   if (st.rejects) fclose(st.rejects);   /* a failed run: its temporary file goes with the commit set */
   out_abort(st.writer);
   commit_free(st.commit);
+  free(st.rejects_resolved);
   if (st.lock_fd >= 0) close(st.lock_fd);   /* releases the lock; the lock file stays */
   accounts_free(&st.accounts);
   vm_runtime_free(st.vm);

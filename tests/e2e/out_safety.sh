@@ -168,3 +168,13 @@ done
 printf 'x' >"$os/plain"
 expect_status "--out under a file" 4 "$msl" run "$os/rules.ms" --events "$os/events.csv" --out "$os/plain/sub"
 expect_stderr "--out under a file" "not a directory"
+
+# ---- --rejects through a symbolic link: the link stays, the file it names is replaced ----
+echo old >"$os/real_rejects.csv"
+ln -s "$os/real_rejects.csv" "$os/link_rejects.csv"
+expect_status "--rejects via a link" 0 "$msl" run "$os/rules.ms" --events "$os/other.csv" --rejects "$os/link_rejects.csv"
+if [ -L "$os/link_rejects.csv" ] && grep -q '2026-13-01' "$os/real_rejects.csv" && ! grep -q '^old' "$os/real_rejects.csv"; then ok
+else bad "--rejects via a link: link replaced or file not written"; fi
+expect_status "--rejects /dev/stderr" 0 sh -c '"$1" run "$2" --events "$3" --rejects /dev/stderr >/dev/null 2>&1' \
+  sh "$msl" "$os/rules.ms" "$os/other.csv"
+if [ -L /dev/stderr ] || [ ! -e /dev/stderr ]; then ok; else bad "--rejects /dev/stderr replaced the link"; fi
