@@ -1,7 +1,9 @@
 /* text.c — the native side of std/text (libmsl_text.so), called through
  * libffi by `extern fn` declarations in stdlib/std/text.ms.
  *
- * Each exported symbol is named exactly as its MSL function.  Arguments are
+ * Each exported symbol is named exactly as its MSL function, and listed in
+ * TEXT_TABLE below: only what the table lists may be called without
+ * --allow-ffi, and only as it says (SPEC 4).  Arguments are
  * NUL-terminated UTF-8.  Case mapping is ASCII only: bytes >= 0x80 pass
  * through unchanged, so multi-byte characters are never split or altered.
  *
