@@ -131,12 +131,10 @@ static native_lib *add_lib(ffi_registry *r, char *key, void *handle, const char 
   return l;
 }
 
-ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base_dir,
-                        const char *symbol, const io_type *params, int nparams, io_type ret,
-                        char *msg, size_t msglen) {
-  char detail[512] = "";
-  native_trust trust = native_trust_of(r->native_dir, lib, base_dir, symbol, params, nparams, ret,
-                                       detail, sizeof detail);
+/* The verdict on a call whose library native_trust_of(_real) judged;
+ * detail: what it wrote. */
+static ffi_admission judge(const ffi_registry *r, native_trust trust, const char *lib,
+                           const char *symbol, const char *detail, char *msg, size_t msglen) {
   switch (trust) {
   case NATIVE_LISTED:
     return FFI_ADMITTED;
@@ -172,9 +170,29 @@ ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base
   return FFI_ADMIT_FAILED;
 }
 
-/* LIB with a '/': a file path, relative to base_dir unless absolute. */
+ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base_dir,
+                        const char *symbol, const io_type *params, int nparams, io_type ret,
+                        char *msg, size_t msglen) {
+  char detail[512] = "";
+  native_trust trust = native_trust_of(r->native_dir, lib, base_dir, symbol, params, nparams, ret,
+                                       detail, sizeof detail);
+  return judge(r, trust, lib, symbol, detail, msg, msglen);
+}
+
+/* The signature a bind asks for, for the trust rule. */
+typedef struct wanted_fn {
+  const char *symbol;
+  const io_type *params;
+  int nparams;
+  io_type ret;
+} wanted_fn;
+
+/* LIB with a '/': a file path, relative to base_dir unless absolute.  The
+ * trust rule is applied to the very real path then loaded, so a link that
+ * changes between the two cannot slip another file in. */
 static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_dir,
-                             const char *symbol, char *msg, size_t msglen) {
+                             const wanted_fn *w, char *msg, size_t msglen) {
+  const char *symbol = w->symbol;
   char *path;
   if (lib[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
     path = strdup(lib);
@@ -185,13 +203,20 @@ static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_
     return NULL;
   }
   char *real = realpath(path, NULL);
-  if (real == NULL) {
+  if (real == NULL && r->allow_ffi) {
     set_msg(msg, msglen, "extern fn %s: cannot load library %s (%s): %s", symbol, lib, path,
             strerror(errno));
     free(path);
     return NULL;
   }
   free(path);
+  char detail[512] = "";
+  native_trust trust = native_trust_of_real(r->native_dir, real, symbol, w->params, w->nparams,
+                                            w->ret, detail, sizeof detail);
+  if (judge(r, trust, lib, symbol, detail, msg, msglen) != FFI_ADMITTED) {
+    free(real);
+    return NULL;
+  }
 
   native_lib *l = find_lib(r, real);
   if (l != NULL) {
@@ -207,9 +232,12 @@ static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_
   return add_lib(r, real, handle, symbol, msg, msglen);
 }
 
-/* LIB without a '/': the dynamic loader's search, as LIB.so, then LIB. */
+/* LIB without a '/': the dynamic loader's search, as LIB.so, then LIB.
+ * Never the stdlib's: it needs allow_ffi. */
 static native_lib *load_name(ffi_registry *r, const char *lib, const char *symbol, char *msg,
                              size_t msglen) {
+  if (judge(r, NATIVE_FOREIGN, lib, symbol, "", msg, msglen) != FFI_ADMITTED)
+    return NULL;
   native_lib *l = find_lib(r, lib);
   if (l != NULL)
     return l;
@@ -303,12 +331,9 @@ ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const c
     free(f);
     return NULL;
   }
-  /* The trust rule is applied before anything loads. */
-  if (ffi_admit(r, lib, base_dir, symbol, params, nparams, ret, msg, msglen) != FFI_ADMITTED) {
-    free(f);
-    return NULL;
-  }
-  native_lib *l = strchr(lib, '/') != NULL ? load_path(r, lib, base_dir, symbol, msg, msglen)
+  /* load_path and load_name apply the trust rule before anything loads. */
+  const wanted_fn wanted = {symbol, params, nparams, ret};
+  native_lib *l = strchr(lib, '/') != NULL ? load_path(r, lib, base_dir, &wanted, msg, msglen)
                                            : load_name(r, lib, symbol, msg, msglen);
   if (l == NULL) {
     free(f);

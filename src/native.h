@@ -63,7 +63,8 @@ ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base
  * relative to base_dir, the directory of the .ms file that declared it
  * (NULL: the current directory), or an absolute path; without one, the
  * dynamic loader finds it as LIB.so, then LIB.  ffi_admit's rule applies
- * first.  The symbol is looked up in the library itself only, never in the
+ * first, to the very real path then loaded (a link changed since ffi_admit
+ * cannot slip another file in).  The symbol is looked up in the library itself only, never in the
  * libraries it depends on.  Returns NULL with msg filled when the call is
  * refused, the library cannot be loaded, the symbol is missing, or the
  * signature is not supported (a type outside io_type, more than

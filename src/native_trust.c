@@ -151,12 +151,18 @@ native_trust native_trust_of(const char *native_dir, const char *lib, const char
   char *real = native_lib_real_path(lib, base_dir);
   if (real == NULL)
     return errno == ENOMEM ? NATIVE_TRUST_FAILED : NATIVE_FOREIGN;
-  if (!native_path_under(real, native_dir)) {
-    free(real);
-    return NATIVE_FOREIGN;
-  }
-  char *path = manifest_path(real);
+  native_trust trust =
+      native_trust_of_real(native_dir, real, name, params, nparams, ret, detail, detaillen);
   free(real);
+  return trust;
+}
+
+native_trust native_trust_of_real(const char *native_dir, const char *real, const char *name,
+                                  const io_type *params, int nparams, io_type ret, char *detail,
+                                  size_t detaillen) {
+  if (native_dir == NULL || real == NULL || !native_path_under(real, native_dir))
+    return NATIVE_FOREIGN;
+  char *path = manifest_path(real);
   if (path == NULL)
     return NATIVE_TRUST_FAILED;
   char *table = read_manifest(path, detail, detaillen);

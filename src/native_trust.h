@@ -44,6 +44,13 @@ native_trust native_trust_of(const char *native_dir, const char *lib, const char
                              const char *name, const io_type *params, int nparams, io_type ret,
                              char *detail, size_t detaillen);
 
+/* The same for a library whose real path is known (NULL: it has none, as
+ * for a LIB without '/'), so that a caller can load exactly the file it
+ * judged. */
+native_trust native_trust_of_real(const char *native_dir, const char *real, const char *name,
+                                  const io_type *params, int nparams, io_type ret, char *detail,
+                                  size_t detaillen);
+
 /* "name(type, ...) -> type", the form of a table line, into buf; false when
  * it does not fit or a type is not an io_type. */
 bool native_signature(const char *name, const io_type *params, int nparams, io_type ret,
