@@ -20,13 +20,15 @@ LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/msl.tab.o $(BUILD)/lex.yy.
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
 NATIVE    = stdlib/native/libmsl_text.so
+# The table the library publishes, as text beside it (SPEC 4), written from the library.
+MANIFEST  = stdlib/native/libmsl_text.manifest
 FFI_TEST  = tests/ffi/libmsl_ffitest.so
 
 .PHONY: all deps test check-unit check-golden check-e2e check-acceptance asan \
         demo bench fuzz install clean
 .DELETE_ON_ERROR:
 
-all: msl $(NATIVE)
+all: msl $(NATIVE) $(MANIFEST)
 
 # Installs the build dependencies a fresh Debian machine lacks (idempotent).
 deps:
@@ -62,6 +64,12 @@ $(BUILD):
 # them as they are, and a normal build must not find ASan symbols in them.
 $(NATIVE): stdlib/native/text.c
 	$(CC) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
+
+$(BUILD)/native_manifest: tools/native_manifest.c | $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< -ldl
+
+$(MANIFEST): $(NATIVE) $(BUILD)/native_manifest
+	$(BUILD)/native_manifest $(NATIVE) > $@
 
 $(FFI_TEST): tests/ffi/ffitest.c
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<
@@ -100,7 +108,7 @@ asan:
 	  MSL_BIN=msl-asan msl-asan check-all-asan
 
 .PHONY: msl-asan check-all-asan
-msl-asan: $(BUILD)/main.o $(BUILD)/libmsl.a $(NATIVE)
+msl-asan: $(BUILD)/main.o $(BUILD)/libmsl.a $(NATIVE) $(MANIFEST)
 	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ $(BUILD)/main.o $(BUILD)/libmsl.a $(LIBS) -rdynamic
 
 check-all-asan: $(UNIT_BINS) $(FFI_TEST)
@@ -128,6 +136,7 @@ install: all
 	install -m 755 msl $(DESTDIR)$(PREFIX)/bin/msl
 	install -m 644 stdlib/std/*.ms $(DESTDIR)$(PREFIX)/share/msl/stdlib/std/
 	install -m 755 $(NATIVE) $(DESTDIR)$(PREFIX)/share/msl/stdlib/native/
+	install -m 644 $(MANIFEST) $(DESTDIR)$(PREFIX)/share/msl/stdlib/native/
 
 clean:
-	rm -rf build build-asan build-fuzz msl msl-asan $(NATIVE) $(FFI_TEST)
+	rm -rf build build-asan build-fuzz msl msl-asan $(NATIVE) $(MANIFEST) $(FFI_TEST)

@@ -44,6 +44,10 @@
   X(E, 59, "`expect signal` names a signal nothing emits") \
   X(E, 60, "`at` in an `expect` that has no time") \
   X(E, 61, "inlined functions too large") \
+  X(E, 62, "extern fn with more parameters than supported") \
+  X(E, 63, "extern fn not in the table of its stdlib library") \
+  X(E, 64, "extern fn signature differs from its stdlib library's table") \
+  X(E, 65, "stdlib native library without a readable table") \
   X(W, 1, "playbook with fewer than 3 or more than 7 steps") \
   X(W, 2, "unused declaration") \
   X(W, 3, "unused event type") \

@@ -385,27 +385,37 @@ static int cmd_disasm(int argc, char **argv) {
 
 /* ---- run ------------------------------------------------------------------------------------------------- */
 
-/* Binds the externs the program calls, before any input is read. */
+/* Binds the externs the program calls, before any input is read.  Every
+ * call is admitted by the trust rule first, so that a refusal (exit 2) comes
+ * before any library is loaded; a .ms was checked against the stdlib's
+ * manifests already, a .msc is checked here. */
 static ffi_fn **bind_externs(const bc_program *p, ffi_registry *reg, int *status) {
   ffi_fn **fns = calloc(p->nexterns ? p->nexterns : 1, sizeof *fns);
   if (!fns) {
     *status = EXIT_IO;
     return NULL;
   }
-  for (uint32_t i = 0; i < p->nexterns; i++) {
-    const bc_extern *x = &p->externs[i];
-    if (!x->called) continue;
-    io_type params[MSL_EXTERN_MAX_PARAMS];
-    for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (io_type)x->params[k];
-    char msg[512];
-    fns[i] = ffi_bind(reg, bc_str(p, x->lib), bc_str(p, x->base_dir), bc_str(p, x->name), params,
-                      (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
-    if (!fns[i]) {
-      fprintf(stderr, "msl: %s\n", msg);
-      *status = strstr(msg, "--allow-ffi") ? EXIT_USAGE : EXIT_IO;
-      free(fns);
-      return NULL;
+  for (int pass = 0; pass < 2 && !*status; pass++) {
+    for (uint32_t i = 0; i < p->nexterns && !*status; i++) {
+      const bc_extern *x = &p->externs[i];
+      if (!x->called) continue;
+      io_type params[MSL_EXTERN_MAX_PARAMS];
+      for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (io_type)x->params[k];
+      const char *lib = bc_str(p, x->lib), *dir = bc_str(p, x->base_dir), *name = bc_str(p, x->name);
+      char msg[512];
+      if (pass == 0) {
+        ffi_admission a = ffi_admit(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+        if (a != FFI_ADMITTED) *status = a == FFI_REFUSED ? EXIT_USAGE : EXIT_IO;
+      } else {
+        fns[i] = ffi_bind(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+        if (!fns[i]) *status = EXIT_IO;
+      }
+      if (*status) fprintf(stderr, "msl: %s\n", msg);
     }
+  }
+  if (*status) {
+    free(fns);
+    return NULL;
   }
   return fns;
 }

@@ -1,6 +1,7 @@
 /* native.c — `extern fn` calls through libffi: loading libraries under the
  * --allow-ffi rule, binding symbols, and calling them with MSL values. */
 #include "native.h"
+#include "native_trust.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -106,14 +107,6 @@ static ffi_type *native_type(io_type t) {
   return NULL;
 }
 
-/* True when path (a real path) is dir (a real path) or lies below it. */
-static bool path_under(const char *path, const char *dir) {
-  size_t n = strlen(dir);
-  if (strncmp(path, dir, n) != 0)
-    return false;
-  return path[n] == '/' || path[n] == '\0' || (n > 0 && dir[n - 1] == '/');
-}
-
 static native_lib *find_lib(const ffi_registry *r, const char *key) {
   for (native_lib *l = r->libs; l != NULL; l = l->next)
     if (strcmp(l->key, key) == 0)
@@ -138,15 +131,68 @@ static native_lib *add_lib(ffi_registry *r, char *key, void *handle, const char 
   return l;
 }
 
-static native_lib *refuse(const char *lib, const char *symbol, char *msg, size_t msglen) {
-  set_msg(msg, msglen, "extern fn %s needs library %s: run with --allow-ffi to load native code",
-          symbol, lib);
-  return NULL;
+/* The verdict on a call whose library native_trust_of(_real) judged;
+ * detail: what it wrote. */
+static ffi_admission judge(const ffi_registry *r, native_trust trust, const char *lib,
+                           const char *symbol, const char *detail, char *msg, size_t msglen) {
+  switch (trust) {
+  case NATIVE_LISTED:
+    return FFI_ADMITTED;
+  case NATIVE_FOREIGN:
+    if (r->allow_ffi)
+      return FFI_ADMITTED;
+    set_msg(msg, msglen,
+            "extern fn %s needs library %s: run with --allow-ffi to load native code", symbol,
+            lib);
+    return FFI_REFUSED;
+  /* A stdlib library is called only as its table says, --allow-ffi or not:
+   * another signature would crash, another name reach what it links. */
+  case NATIVE_UNLISTED:
+    set_msg(msg, msglen,
+            "extern fn %s: library %s is the stdlib's own, and its table lists no function %s",
+            symbol, lib, symbol);
+    return FFI_REFUSED;
+  case NATIVE_MISMATCH:
+    set_msg(msg, msglen,
+            "extern fn %s: library %s is the stdlib's own, and its table declares it as %s",
+            symbol, lib, detail);
+    return FFI_REFUSED;
+  case NATIVE_NO_TABLE:
+    set_msg(msg, msglen,
+            "extern fn %s: library %s lies in the stdlib's native directory but publishes no "
+            "table (%s)",
+            symbol, lib, detail);
+    return FFI_REFUSED;
+  case NATIVE_TRUST_FAILED:
+    break;
+  }
+  set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+  return FFI_ADMIT_FAILED;
 }
 
-/* LIB with a '/': a file path, relative to base_dir unless absolute. */
+ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base_dir,
+                        const char *symbol, const io_type *params, int nparams, io_type ret,
+                        char *msg, size_t msglen) {
+  char detail[512] = "";
+  native_trust trust = native_trust_of(r->native_dir, lib, base_dir, symbol, params, nparams, ret,
+                                       detail, sizeof detail);
+  return judge(r, trust, lib, symbol, detail, msg, msglen);
+}
+
+/* The signature a bind asks for, for the trust rule. */
+typedef struct wanted_fn {
+  const char *symbol;
+  const io_type *params;
+  int nparams;
+  io_type ret;
+} wanted_fn;
+
+/* LIB with a '/': a file path, relative to base_dir unless absolute.  The
+ * trust rule is applied to the very real path then loaded, so a link that
+ * changes between the two cannot slip another file in. */
 static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_dir,
-                             const char *symbol, char *msg, size_t msglen) {
+                             const wanted_fn *w, char *msg, size_t msglen) {
+  const char *symbol = w->symbol;
   char *path;
   if (lib[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
     path = strdup(lib);
@@ -157,23 +203,25 @@ static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_
     return NULL;
   }
   char *real = realpath(path, NULL);
-  if (real == NULL) {
+  if (real == NULL && r->allow_ffi) {
     set_msg(msg, msglen, "extern fn %s: cannot load library %s (%s): %s", symbol, lib, path,
             strerror(errno));
     free(path);
     return NULL;
   }
   free(path);
+  char detail[512] = "";
+  native_trust trust = native_trust_of_real(r->native_dir, real, symbol, w->params, w->nparams,
+                                            w->ret, detail, sizeof detail);
+  if (judge(r, trust, lib, symbol, detail, msg, msglen) != FFI_ADMITTED) {
+    free(real);
+    return NULL;
+  }
 
   native_lib *l = find_lib(r, real);
   if (l != NULL) {
     free(real);
     return l;
-  }
-  bool trusted = r->native_dir != NULL && path_under(real, r->native_dir);
-  if (!trusted && !r->allow_ffi) {
-    free(real);
-    return refuse(lib, symbol, msg, msglen);
   }
   void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL) {
@@ -184,14 +232,15 @@ static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_
   return add_lib(r, real, handle, symbol, msg, msglen);
 }
 
-/* LIB without a '/': the dynamic loader's search, as LIB.so, then LIB. */
+/* LIB without a '/': the dynamic loader's search, as LIB.so, then LIB.
+ * Never the stdlib's: it needs allow_ffi. */
 static native_lib *load_name(ffi_registry *r, const char *lib, const char *symbol, char *msg,
                              size_t msglen) {
+  if (judge(r, NATIVE_FOREIGN, lib, symbol, "", msg, msglen) != FFI_ADMITTED)
+    return NULL;
   native_lib *l = find_lib(r, lib);
   if (l != NULL)
     return l;
-  if (!r->allow_ffi)
-    return refuse(lib, symbol, msg, msglen);
   char *key = strdup(lib);
   char *with_so = NULL;
   if (key == NULL || asprintf(&with_so, "%s.so", lib) < 0) {
@@ -211,6 +260,17 @@ static native_lib *load_name(ffi_registry *r, const char *lib, const char *symbo
     return NULL;
   }
   return add_lib(r, key, handle, symbol, msg, msglen);
+}
+
+/* True when sym lies in the library handle stands for.  dlsym(handle, ...)
+ * searches the library and then every library it depends on, so without
+ * this test `system` would be found through any library linked to libc.
+ * Both link maps come from the dynamic loader, so comparing them is exact. */
+static bool is_own_symbol(void *handle, void *sym) {
+  struct link_map *own = NULL, *holder = NULL;
+  Dl_info info;
+  return dlinfo(handle, RTLD_DI_LINKMAP, &own) == 0 && own != NULL &&
+         dladdr1(sym, &info, (void **)&holder, RTLD_DL_LINKMAP) != 0 && holder == own;
 }
 
 /* True when sym is certainly a data object, not code: calling it would
@@ -271,7 +331,9 @@ ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const c
     free(f);
     return NULL;
   }
-  native_lib *l = strchr(lib, '/') != NULL ? load_path(r, lib, base_dir, symbol, msg, msglen)
+  /* load_path and load_name apply the trust rule before anything loads. */
+  const wanted_fn wanted = {symbol, params, nparams, ret};
+  native_lib *l = strchr(lib, '/') != NULL ? load_path(r, lib, base_dir, &wanted, msg, msglen)
                                            : load_name(r, lib, symbol, msg, msglen);
   if (l == NULL) {
     free(f);
@@ -283,6 +345,14 @@ ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const c
     const char *why = dlerror();
     set_msg(msg, msglen, "extern fn %s: no function %s in library %s%s%s", symbol, symbol, lib,
             why != NULL ? ": " : "", why != NULL ? why : "");
+    free(f);
+    return NULL;
+  }
+  if (!is_own_symbol(l->handle, sym)) {
+    set_msg(msg, msglen,
+            "extern fn %s: no function %s in library %s (only the library itself is searched, "
+            "not the libraries it depends on)",
+            symbol, symbol, lib);
     free(f);
     return NULL;
   }
@@ -322,8 +392,13 @@ bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_
 
   size_t string_bytes = 0;
   for (int i = 0; i < f->nparams; i++)
-    if (f->params[i] == IO_STRING)
+    if (f->params[i] == IO_STRING) {
+      if (args[i].s.len > 0 && memchr(args[i].s.p, '\0', args[i].s.len) != NULL) {
+        set_msg(msg, msglen, "extern fn %s: argument %d holds a NUL byte", f->name, i + 1);
+        return false;
+      }
       string_bytes += (size_t)args[i].s.len + 1;
+    }
   char *strings = mem->scratch;
   char *heap = NULL;
   if (string_bytes > mem->scratch_len) {

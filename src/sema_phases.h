@@ -1,5 +1,5 @@
 /* sema_phases.h — the checker's phases, run in this order by sema_check
- * (sema.c).  Private to sema.c, resolve.c, types.c and lint.c. */
+ * (sema.c).  Private to sema.c, resolve.c, types.c, sema_externs.c and lint.c. */
 #ifndef MSL_SEMA_PHASES_H
 #define MSL_SEMA_PHASES_H
 
@@ -15,6 +15,11 @@ void res_program(msl_program *p, diag_list *d);
 /* Types, fn inlining, constant folding, clause rules, test blocks and
  * milestone dependency cycles (types.c).  Runs after res_program. */
 void ty_program(msl_program *p, diag_list *d);
+
+/* extern fn declarations against what the VM supports and against the
+ * tables of the stdlib's native libraries, read from their manifests
+ * (sema_externs.c).  stdlib_dir: NULL when there is none. */
+void sema_externs(msl_program *p, const char *stdlib_dir, diag_list *d);
 
 /* The W-lints over the main module (lint.c).  Runs on an error-free
  * program only. */

@@ -1,7 +1,9 @@
 /* text.c — the native side of std/text (libmsl_text.so), called through
  * libffi by `extern fn` declarations in stdlib/std/text.ms.
  *
- * Each exported symbol is named exactly as its MSL function.  Arguments are
+ * Each exported symbol is named exactly as its MSL function, and listed in
+ * TEXT_TABLE below: only what the table lists may be called without
+ * --allow-ffi, and only as it says (SPEC 4).  Arguments are
  * NUL-terminated UTF-8.  Case mapping is ASCII only: bytes >= 0x80 pass
  * through unchanged, so multi-byte characters are never split or altered.
  *
@@ -25,6 +27,36 @@
 /* Only what is marked MSL_EXPORT leaves the library, as with -fvisibility=hidden. */
 #pragma GCC visibility push(hidden)
 #define MSL_EXPORT __attribute__((visibility("default")))
+
+/* The table this library publishes (SPEC 4): every function MSL may call
+ * without --allow-ffi, with its MSL parameter and result types.
+ * F(name, result, nparams, (param types)).  From it come both the exported
+ * msl_native_table text (one "name(types) -> result" line per function,
+ * from which the build writes libmsl_text.manifest) and a prototype for each
+ * function, so the compiler rejects a definition whose C types differ from
+ * what the table says. */
+#define TEXT_TABLE(F)                          \
+  F(lower, string, 1, (string))                \
+  F(upper, string, 1, (string))                \
+  F(contains, bool, 2, (string, string))       \
+  F(starts_with, bool, 2, (string, string))    \
+  F(ends_with, bool, 2, (string, string))      \
+  F(email_domain, string, 1, (string))         \
+  F(length, int, 1, (string))                  \
+  F(trim, string, 1, (string))
+
+/* The C type of each MSL type (SPEC 4); only the types the table uses. */
+#define C_TYPE_string const char *
+#define C_TYPE_bool bool
+#define C_TYPE_int int64_t
+#define C_PARAMS_1(a) C_TYPE_##a
+#define C_PARAMS_2(a, b) C_TYPE_##a, C_TYPE_##b
+
+#define TEXT_PROTOTYPE(name, result, n, params) MSL_EXPORT C_TYPE_##result name(C_PARAMS_##n params);
+TEXT_TABLE(TEXT_PROTOTYPE)
+
+#define TEXT_TABLE_LINE(name, result, n, params) #name #params " -> " #result "\n"
+MSL_EXPORT const char msl_native_table[] = TEXT_TABLE(TEXT_TABLE_LINE);
 
 typedef struct text_buffer {
   char *data;

@@ -139,7 +139,7 @@ fi
 inst=$tmp/inst
 mkdir -p "$inst/bin" "$inst/share/msl/stdlib/std" "$inst/share/msl/stdlib/native"
 cp "$msl" "$inst/bin/msl" && cp stdlib/std/*.ms "$inst/share/msl/stdlib/std/" &&
-  cp stdlib/native/libmsl_text.so "$inst/share/msl/stdlib/native/"
+  cp stdlib/native/libmsl_text.so stdlib/native/libmsl_text.manifest "$inst/share/msl/stdlib/native/"
 printf 'import "std/text"\naccount { owner_email: string = "" }\nevent login\nsegment internal = email_domain(account.owner_email) == "example.com"\nmilestone m "M" { description "d" segments internal exit count(login) >= 1 }\n' >"$d/inst.ms"
 printf 'id,owner_email\na,Ann@Example.COM\nb,bob@other.org\n' >"$d/inst_accounts.csv"
 printf 'account,time,event\na,2026-01-01,login\nb,2026-01-01,login\n' >"$d/inst_events.csv"

@@ -11,10 +11,13 @@
 #include <unistd.h>
 
 #include "native.h"
+#include "native_trust.h"
 
 #define FFI_TEST_DIR "tests/ffi"
 #define FFI_TEST_LIB FFI_TEST_DIR "/libmsl_ffitest.so"
 #define NATIVE_DIR "stdlib/native"
+#define TEXT_LIB NATIVE_DIR "/libmsl_text.so"
+#define TEXT_MANIFEST NATIVE_DIR "/libmsl_text.manifest"
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -261,6 +264,25 @@ START_TEST(test_scratch_overflow_and_result_into_argument) {
 }
 END_TEST
 
+/* C would see the string cut at the NUL: a call with one is an error. */
+START_TEST(test_nul_byte_in_an_argument) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  ffi_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  io_value args[] = {{.s = {"an\0n", 4}}}, ret;
+  ck_assert(!ffi_invoke(greet, args, &ret, &e.mem, e.msg, sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn greet: argument 1 holds a NUL byte");
+  io_value trailing[] = {{.s = {"ann\0", 4}}};
+  ck_assert(!ffi_invoke(greet, trailing, &ret, &e.mem, e.msg, sizeof e.msg));
+  /* The byte just past the length is not part of the string. */
+  io_value cut[] = {{.s = {"ann\0x", 3}}};
+  assert_str(call(greet, cut, &e), "hello, ann");
+  ck_assert_int_eq(e.store.nallocs, 1);
+  ffi_registry_free(r);
+}
+END_TEST
+
 START_TEST(test_out_of_memory_for_the_result) {
   call_env e;
   env_init(&e);
@@ -392,6 +414,19 @@ START_TEST(test_trust_compares_real_directories) {
 
   ffi_registry *r = ffi_registry_new(native, false);
   const io_type two_ints[] = {IO_INT, IO_INT};
+  /* In native/ but without a manifest: it publishes no table, so nothing loads. */
+  ck_assert_ptr_null(ffi_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg,
+                              sizeof e.msg));
+  ck_assert_str_eq(e.msg, "extern fn add_int: library ./lib.so lies in the stdlib's native "
+                          "directory but publishes no table (lib.manifest: No such file or "
+                          "directory)");
+  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+  char manifest[64];
+  snprintf(manifest, sizeof manifest, "%s/native/lib.manifest", root);
+  FILE *m = fopen(manifest, "w");
+  ck_assert_ptr_nonnull(m);
+  fputs("# comment\nadd_int(int, int) -> int\n", m);
+  ck_assert_int_eq(fclose(m), 0);
   ffi_fn *f = ffi_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg, sizeof e.msg);
   ck_assert_msg(f != NULL, "%s", e.msg);
   io_value args[] = {int_value(1), int_value(2)};
@@ -405,6 +440,7 @@ START_TEST(test_trust_compares_real_directories) {
   ffi_registry_free(r);
 
   ck_assert_int_eq(unlink(link), 0);
+  ck_assert_int_eq(unlink(manifest), 0);
   ck_assert_int_eq(unlink(inside), 0);
   ck_assert_int_eq(unlink(outside), 0);
   ck_assert_int_eq(rmdir(native), 0);
@@ -541,6 +577,153 @@ START_TEST(test_name_found_as_written) {
 }
 END_TEST
 
+/* ---- the stdlib's tables ------------------------------------------------------------- */
+
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot read %s", path);
+  static const size_t cap = 1 << 16;
+  char *text = malloc(cap + 1);
+  ck_assert_ptr_nonnull(text);
+  size_t n = fread(text, 1, cap, f);
+  ck_assert(!ferror(f));
+  fclose(f);
+  text[n] = '\0';
+  return text;
+}
+
+/* The manifest beside libmsl_text.so lists exactly the table the library
+ * exports, line for line (its comment lines aside). */
+START_TEST(test_manifest_matches_the_exported_table) {
+  char real[PATH_MAX];
+  ck_assert_ptr_nonnull(realpath(TEXT_LIB, real));
+  void *h = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+  ck_assert_ptr_nonnull(h);
+  const char *table = dlsym(h, "msl_native_table");
+  ck_assert_ptr_nonnull(table);
+  char *manifest = read_text(TEXT_MANIFEST);
+  char *listed = calloc(1, strlen(manifest) + 1);
+  ck_assert_ptr_nonnull(listed);
+  for (const char *line = manifest; *line;) {
+    size_t len = strcspn(line, "\n");
+    if (line[0] != '#')
+      strncat(listed, line, len + (line[len] == '\n'));
+    line += len + (line[len] == '\n');
+  }
+  ck_assert_str_eq(listed, table);
+  /* Every listed function is one the library itself defines. */
+  ck_assert_ptr_nonnull(strstr(table, "lower(string) -> string\n"));
+  ck_assert_ptr_nonnull(strstr(table, "email_domain(string) -> string\n"));
+  for (const char *line = table; *line; line = strchr(line, '\n') + 1) {
+    char name[64];
+    size_t len = strcspn(line, "(");
+    ck_assert_uint_lt(len, sizeof name);
+    memcpy(name, line, len);
+    name[len] = '\0';
+    ck_assert_msg(dlsym(h, name) != NULL, "%s is listed but not exported", name);
+  }
+  free(listed);
+  free(manifest);
+  dlclose(h);
+}
+END_TEST
+
+START_TEST(test_table_lookup) {
+  const char *table = "# comment lower(int) -> int\nlower(string) -> string\n\n"
+                      "contains(string, string) -> bool";
+  char detail[128] = "";
+  ck_assert_int_eq(native_table_find(table, "lower(string) -> string", detail, sizeof detail),
+                   NATIVE_LISTED);
+  ck_assert_int_eq(native_table_find(table, "contains(string, string) -> bool", detail,
+                                     sizeof detail),
+                   NATIVE_LISTED);
+  ck_assert_int_eq(native_table_find(table, "lower(int) -> string", detail, sizeof detail),
+                   NATIVE_MISMATCH);
+  ck_assert_str_eq(detail, "lower(string) -> string");
+  ck_assert_int_eq(native_table_find(table, "contains(string) -> bool", detail, sizeof detail),
+                   NATIVE_MISMATCH);
+  /* A name that is a prefix of a listed one, or has one as its prefix, is not listed. */
+  ck_assert_int_eq(native_table_find(table, "low(string) -> string", detail, sizeof detail),
+                   NATIVE_UNLISTED);
+  ck_assert_int_eq(native_table_find(table, "lowers(string) -> string", detail, sizeof detail),
+                   NATIVE_UNLISTED);
+  ck_assert_int_eq(native_table_find(table, "comment(int) -> int", detail, sizeof detail),
+                   NATIVE_UNLISTED);
+  char sig[64];
+  const io_type two[] = {IO_TIME, IO_DURATION};
+  ck_assert(native_signature("f", two, 2, IO_FLOAT, sig, sizeof sig));
+  ck_assert_str_eq(sig, "f(time, duration) -> float");
+  ck_assert(native_signature("g", NULL, 0, IO_BOOL, sig, sizeof sig));
+  ck_assert_str_eq(sig, "g() -> bool");
+  ck_assert(!native_signature("f", two, 2, IO_FLOAT, sig, 10));
+}
+END_TEST
+
+/* Without --allow-ffi, and with it: a stdlib library is called only as its
+ * table says, and a refusal loads nothing. */
+START_TEST(test_stdlib_table_is_enforced) {
+  call_env e;
+  env_init(&e);
+  const io_type one_int[] = {IO_INT};
+  for (int allow = 0; allow < 2; allow++) {
+    ffi_registry *r = ffi_registry_new(NATIVE_DIR, allow);
+    ck_assert_int_eq(ffi_admit(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string,
+                               1, IO_STRING, e.msg, sizeof e.msg),
+                     FFI_ADMITTED);
+    ck_assert_ptr_null(ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "system",
+                                one_string, 1, IO_INT, e.msg, sizeof e.msg));
+    ck_assert_str_eq(e.msg, "extern fn system: library ../native/libmsl_text.so is the "
+                            "stdlib's own, and its table lists no function system");
+    ck_assert_ptr_null(ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_int,
+                                1, IO_STRING, e.msg, sizeof e.msg));
+    ck_assert_str_eq(e.msg, "extern fn lower: library ../native/libmsl_text.so is the "
+                            "stdlib's own, and its table declares it as lower(string) -> string");
+    ck_assert_int_eq(ffi_admit(r, "../native/libmsl_text.so", "stdlib/std", "msl_native_table",
+                               NULL, 0, IO_INT, e.msg, sizeof e.msg),
+                     FFI_REFUSED);
+    ck_assert_int_eq(ffi_admit(r, "../native/text.c", "stdlib/std", "lower", one_string, 1,
+                               IO_STRING, e.msg, sizeof e.msg),
+                     FFI_REFUSED);
+    ck_assert_ptr_nonnull(strstr(e.msg, "publishes no table (text.c.manifest: "));
+    /* Outside the stdlib: admitted only with --allow-ffi. */
+    ck_assert_int_eq(ffi_admit(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "system", one_string, 1,
+                               IO_INT, e.msg, sizeof e.msg),
+                     allow ? FFI_ADMITTED : FFI_REFUSED);
+    ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+    ck_assert(!is_loaded(TEXT_LIB));
+    ffi_registry_free(r);
+  }
+}
+END_TEST
+
+/* dlsym(handle) also searches the libraries a library depends on; binding
+ * takes only what the named library defines itself. */
+START_TEST(test_lookup_in_the_named_library_only) {
+  call_env e;
+  env_init(&e);
+  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  char real[PATH_MAX];
+  ck_assert_ptr_nonnull(realpath(FFI_TEST_LIB, real));
+  void *h = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+  ck_assert_ptr_nonnull(h);
+  ck_assert_msg(dlsym(h, "system") != NULL, "the test needs a library that links libc");
+  dlclose(h);
+  const char *libc_functions[] = {"system", "getenv", "abort", "fopen"};
+  for (int i = 0; i < 4; i++) {
+    ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, libc_functions[i],
+                                one_string, 1, IO_INT, e.msg, sizeof e.msg));
+    char want[160];
+    snprintf(want, sizeof want, "extern fn %s: no function %s in library ./libmsl_ffitest.so",
+             libc_functions[i], libc_functions[i]);
+    ck_assert_msg(strstr(e.msg, want) == e.msg, "%s", e.msg);
+  }
+  /* The library's own functions still bind. */
+  const io_type two_ints[] = {IO_INT, IO_INT};
+  ck_assert_ptr_nonnull(bind_test(r, "add_int", two_ints, 2, IO_INT, &e));
+  ffi_registry_free(r);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("ffi");
   TCase *types = tcase_create("types");
@@ -556,6 +739,7 @@ int main(void) {
   tcase_add_test(strings, test_string_argument_is_cut_to_its_length);
   tcase_add_test(strings, test_scratch_overflow_and_result_into_argument);
   tcase_add_test(strings, test_out_of_memory_for_the_result);
+  tcase_add_test(strings, test_nul_byte_in_an_argument);
   suite_add_tcase(s, strings);
 
   TCase *loading = tcase_create("loading");
@@ -570,6 +754,10 @@ int main(void) {
   tcase_add_test(loading, test_unsupported_signature_loads_nothing);
   tcase_add_test(loading, test_name_found_as_lib_so);
   tcase_add_test(loading, test_name_found_as_written);
+  tcase_add_test(loading, test_manifest_matches_the_exported_table);
+  tcase_add_test(loading, test_table_lookup);
+  tcase_add_test(loading, test_stdlib_table_is_enforced);
+  tcase_add_test(loading, test_lookup_in_the_named_library_only);
   suite_add_tcase(s, loading);
 
   SRunner *sr = srunner_create(s);
