@@ -85,3 +85,9 @@ expect_status "strings: disasm original" 0 "$msl" disasm "$s/escapes.ms"
 cp "$tmp/out" "$s/escapes.dis"
 expect_status "strings: disasm formatted" 0 "$msl" disasm "$s/escapes_fmt.ms"
 same "strings: fmt changes no string" "$s/escapes.dis" "$tmp/out"
+
+# ---- an id with a NUL byte in a runtime error is shown escaped, not cut ------------------
+printf 'event login { n: int }\nmilestone r "R" { description "d" exit count(login) / sum(login.n) >= 1 }\n' >"$s/div.ms"
+printf 'account,time,event,n\nac\000me\001,2026-01-01,login,0\n' >"$s/div.csv"
+expect_status "strings: runtime error for an id with a NUL" 3 "$msl" run "$s/div.ms" --events "$s/div.csv"
+expect_stderr "strings: the id is shown whole, NUL escaped" 'for account `ac\x00me\x01` at 2026-01-01T00:00:00Z'
