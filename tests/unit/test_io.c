@@ -1389,6 +1389,34 @@ START_TEST(jsonl_properties_merge) {
 }
 END_TEST
 
+/* JSON time strings take the cell forms (one parser); epoch numbers only
+ * years 1 to 9999. */
+START_TEST(jsonl_time_forms) {
+  io_error err;
+  io_event ev;
+  io_reader *r = jsonl("{\"account\":\"a\",\"time\":\"2026-01-31 09:30:00.25 UTC\",\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":\"2026-01-31 11:30:00 +0200\",\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":\"2026-01-31 09:30:00\",\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":-62135596800,\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":-62135596801,\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":\"2026-01-31 09:30:00 Z\",\"event\":\"ping\"}\n",
+                       &err);
+  const int64_t t = INT64_C(1769851800) * SEC;
+  expect_ok(r, &ev, &err);
+  ck_assert_int_eq(ev.time, t + 250000);
+  expect_ok(r, &ev, &err);
+  ck_assert_int_eq(ev.time, t);
+  expect_ok(r, &ev, &err);
+  ck_assert_int_eq(ev.time, t);
+  expect_ok(r, &ev, &err);
+  ck_assert_int_eq(ev.time, INT64_C(-62135596800) * SEC);
+  expect_bad(r, &ev, &err, 5, "bad time -62135596801 in key time");   /* before year 1 */
+  expect_bad(r, &ev, &err, 6, "bad time \"2026-01-31 09:30:00 Z\" in key time");
+  expect_eof(r, &ev, &err);
+  io_close(r);
+}
+END_TEST
+
 START_TEST(jsonl_string_escapes) {
   io_error err;
   io_event ev;
@@ -2074,6 +2102,7 @@ static Suite *io_suite(void) {
   tcase_add_test(json, jsonl_values_must_fit);
   tcase_add_test(json, jsonl_account_time_event_keys);
   tcase_add_test(json, jsonl_properties_merge);
+  tcase_add_test(json, jsonl_time_forms);
   tcase_add_test(json, jsonl_string_escapes);
   tcase_add_test(json, jsonl_malformed);
   tcase_add_test(json, jsonl_nesting_blank_lines_and_depth);
