@@ -71,12 +71,14 @@ static void cg_error(cg *c, msl_loc loc, const char *msg) {
 
 /* ---- pools ------------------------------------------------------------------ */
 
+/* The pool offset of the n bytes at s, followed by a NUL: names are read
+ * up to it, constants by their length, so they may hold NUL bytes too. */
 static uint32_t cg_string_n(cg *c, const char *s, size_t n) {
   /* strings are few and short: a linear search keeps the pool deduplicated */
   for (uint32_t off = 0; off < c->strings.len;) {
-    size_t len = strlen(c->strings.items + off);
-    if (len == n && memcmp(c->strings.items + off, s, n) == 0) return off;
-    off += (uint32_t)len + 1;
+    const char *at = c->strings.items + off;
+    if (n < c->strings.len - off && memcmp(at, s, n) == 0 && at[n] == '\0') return off;
+    off += (uint32_t)strlen(at) + 1;
   }
   uint32_t off = c->strings.len;
   for (size_t i = 0; i < n; i++) VEC_PUSH(c->strings, s[i]);
@@ -94,8 +96,7 @@ static uint32_t cg_const(cg *c, ty_kind type, ast_value v) {
     case TY_BOOL: k.v.b = v.u.b; break;
     case TY_FLOAT: k.v.f = v.u.f; break;
     case TY_STRING: {
-      /* strings with NUL bytes cannot live in the pool: keep the prefix */
-      size_t n = strnlen(v.u.str.s ? v.u.str.s : "", v.u.str.len);
+      size_t n = v.u.str.len;
       uint32_t off = cg_string_n(c, v.u.str.s ? v.u.str.s : "", n);
       k.v.s.p = (const char *)(uintptr_t)off; /* resolved to a pointer in cg_finish */
       k.v.s.len = (uint32_t)n;
@@ -380,7 +381,7 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
         ast_value v = cg_convert(it->is_const ? it->const_value : it->u.lit.value, t);
         bc_const k = {.type = (uint8_t)v.type};
         if (v.type == TY_STRING) {
-          size_t n = strnlen(v.u.str.s ? v.u.str.s : "", v.u.str.len);
+          size_t n = v.u.str.len;
           k.v.s.p = (const char *)(uintptr_t)cg_string_n(c, v.u.str.s ? v.u.str.s : "", n);
           k.v.s.len = (uint32_t)n;
         } else if (v.type == TY_FLOAT) k.v.f = v.u.f;

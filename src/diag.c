@@ -116,6 +116,20 @@ static const char *source_line(const msl_source *src, int line, size_t *len) {
   return p;
 }
 
+/* The line as it is, but a NUL byte (an error in itself) is shown as the
+ * one-column symbol U+2400, so the rest of the line and the caret follow. */
+static void put_source_line(FILE *out, const char *text, size_t len) {
+  for (const char *p = text, *end = text + len; p < end;) {
+    const char *nul = memchr(p, '\0', (size_t)(end - p));
+    size_t n = nul ? (size_t)(nul - p) : (size_t)(end - p);
+    fwrite(p, 1, n, out);
+    if (!nul) break;
+    fputs("\xE2\x90\x80", out);
+    p = nul + 1;
+  }
+  fputc('\n', out);
+}
+
 void diag_render_text(FILE *out, const diag_list *d, bool color) {
   const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
   for (const diag *g = d->first; g; g = g->next) {
@@ -129,7 +143,8 @@ void diag_render_text(FILE *out, const diag_list *d, bool color) {
     size_t len;
     const char *text = g->loc.src && g->loc.line > 0 ? source_line(g->loc.src, g->loc.line, &len) : NULL;
     if (!text) continue;
-    fprintf(out, "%5d | %.*s\n", g->loc.line, (int)len, text);
+    fprintf(out, "%5d | ", g->loc.line);
+    put_source_line(out, text, len);
     int from = g->loc.col < 1 ? 1 : g->loc.col;
     int to = g->loc.end_line == g->loc.line && g->loc.end_col >= from ? g->loc.end_col : from;
     if ((size_t)from > len + 1) from = (int)len + 1;

@@ -98,7 +98,7 @@ typedef enum {
 
 /* ---- cells (io_cells.c): one place for SPEC 7's cell grammar ------------ */
 
-bool io_parse_time(const char *s, size_t len, int64_t *us);     /* ISO 8601 or epoch seconds */
+bool io_parse_time(const char *s, size_t len, int64_t *us);     /* ISO 8601, database forms, epoch */
 bool io_parse_int(const char *s, size_t len, int64_t *out);
 bool io_parse_float(const char *s, size_t len, double *out);     /* no NaN/inf */
 bool io_parse_bool(const char *s, size_t len, bool *out);

@@ -1,9 +1,10 @@
 /* io_cells.c — the cell grammar of SPEC section 7, in one place: times,
- * integers, floats, booleans and durations as they appear in CSV cells and
- * JSON strings, and the one way times are written back.
+ * integers, floats, booleans and durations as they appear in CSV cells,
+ * JSON strings and `--as-of`, and the one way times are written back.
  *
  * Every parser takes a (pointer, length) pair, needs no NUL terminator and
- * accepts the whole text or nothing: no white space, no trailing junk. */
+ * accepts the whole text or nothing: no leading or trailing white space, no
+ * trailing junk. */
 #include "io_internal.h"
 
 #include <errno.h>
@@ -82,8 +83,37 @@ bool io_parse_int(const char *s, size_t len, int64_t *out) {
   return true;
 }
 
-/* The ISO 8601 forms: 2026-01-31, or 2026-01-31T09:30:00[.ffffff] followed
- * by Z, z or +HH:MM / -HH:MM.  'T' may be lower case, as RFC 3339 allows. */
+/* The zone after a time of day: nothing (UTC), Z or z right after the
+ * seconds, or, after at most one space, UTC (upper case only) or an offset
+ * +HH, +HHMM or +HH:MM (or -).  The offset is local time minus UTC. */
+static bool parse_zone(const char *s, size_t len, int64_t *offset_seconds) {
+  *offset_seconds = 0;
+  if (len == 0) return true;
+  if (len == 1 && (s[0] == 'Z' || s[0] == 'z')) return true;
+  if (s[0] == ' ') {
+    s++;
+    len--;
+  }
+  if (len == 3 && memcmp(s, "UTC", 3) == 0) return true;
+  if (len < 3 || (s[0] != '+' && s[0] != '-')) return false;
+  unsigned hour, minute = 0;
+  if (!fixed_digits(s + 1, 2, &hour)) return false;
+  if (len == 6) {
+    if (s[3] != ':' || !fixed_digits(s + 4, 2, &minute)) return false;
+  } else if (len == 5) {
+    if (!fixed_digits(s + 3, 2, &minute)) return false;
+  } else if (len != 3) {
+    return false;
+  }
+  if (hour > 23 || minute > 59) return false;
+  int64_t offset = hour * 3600 + minute * 60;
+  *offset_seconds = s[0] == '-' ? -offset : offset;
+  return true;
+}
+
+/* A date 2026-01-31, or a date, 'T' (or 't', or one space, as databases
+ * export), HH:MM:SS, an optional fraction of 1 to 9 digits (truncated to
+ * microseconds) and the zone of parse_zone. */
 static bool parse_iso_time(io_time_cache *cache, const char *s, size_t len, int64_t *us) {
   int64_t seconds;
   if (cache && cache->valid && memcmp(s, cache->date, 10) == 0) {
@@ -105,37 +135,29 @@ static bool parse_iso_time(io_time_cache *cache, const char *s, size_t len, int6
   int64_t fraction_us = 0;
   if (len > 10) {
     unsigned hour, minute, second;
-    if (len < 20 || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') return false;
+    if (len < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
+        s[16] != ':')
+      return false;
     if (!fixed_digits(s + 11, 2, &hour) || !fixed_digits(s + 14, 2, &minute) ||
         !fixed_digits(s + 17, 2, &second))
       return false;
     if (hour > 23 || minute > 59 || second > 59) return false;
     seconds += hour * 3600 + minute * 60 + second;
     size_t i = 19;
-    if (s[i] == '.') {
+    if (i < len && s[i] == '.') {
       size_t start = ++i;
       int64_t scale = US_PER_SECOND;
       while (i < len && (unsigned)(unsigned char)s[i] - '0' <= 9) {
-        if (i - start == 6) return false;   /* more than microseconds */
-        scale /= 10;
+        if (i - start == 9) return false;   /* beyond nanoseconds */
+        scale /= 10;                        /* 0 from the seventh digit: truncated */
         fraction_us += (s[i] - '0') * scale;
         i++;
       }
       if (i == start) return false;
     }
-    if (i == len) return false;             /* the zone is required */
-    if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == len) {
-      /* UTC */
-    } else if ((s[i] == '+' || s[i] == '-') && i + 6 == len && s[i + 3] == ':') {
-      unsigned off_hour, off_minute;
-      if (!fixed_digits(s + i + 1, 2, &off_hour) || !fixed_digits(s + i + 4, 2, &off_minute))
-        return false;
-      if (off_hour > 23 || off_minute > 59) return false;
-      int64_t offset = off_hour * 3600 + off_minute * 60;
-      seconds -= s[i] == '+' ? offset : -offset;   /* local = UTC + offset */
-    } else {
-      return false;
-    }
+    int64_t offset;
+    if (!parse_zone(s + i, len - i, &offset)) return false;
+    seconds -= offset;
   }
   int64_t t = seconds * US_PER_SECOND + fraction_us;
   if (t < IO_TIME_MIN_US || t > IO_TIME_MAX_US) return false;   /* an offset crossed year 0 or 9999 */
@@ -147,6 +169,7 @@ bool io_parse_time_cached(io_time_cache *cache, const char *s, size_t len, int64
   if (len >= 10 && s[4] == '-') return parse_iso_time(cache, s, len, us);
   int64_t seconds;
   if (!io_parse_int(s, len, &seconds)) return false;
+  /* years 1 to 9999 only: milliseconds given as seconds are refused */
   if (seconds < IO_EPOCH_MIN_SECONDS || seconds > IO_EPOCH_MAX_SECONDS) return false;
   *us = seconds * US_PER_SECOND;
   return true;
@@ -207,16 +230,23 @@ bool io_parse_bool(const char *s, size_t len, bool *out) {
 }
 
 bool io_parse_duration(const char *s, size_t len, int64_t *us) {
-  int64_t unit_us = US_PER_SECOND;
+  int64_t unit_us = 0;
   if (len > 0) {
     switch (s[len - 1]) {
-      case 's': unit_us = US_PER_SECOND; len--; break;
-      case 'm': unit_us = 60 * US_PER_SECOND; len--; break;
-      case 'h': unit_us = 3600 * US_PER_SECOND; len--; break;
-      case 'd': unit_us = US_PER_DAY; len--; break;
-      case 'w': unit_us = 7 * US_PER_DAY; len--; break;
+      case 's': unit_us = US_PER_SECOND; break;
+      case 'm': unit_us = 60 * US_PER_SECOND; break;
+      case 'h': unit_us = 3600 * US_PER_SECOND; break;
+      case 'd': unit_us = US_PER_DAY; break;
+      case 'w': unit_us = 7 * US_PER_DAY; break;
       default: break;
     }
+  }
+  if (unit_us != 0) {
+    len--;
+    /* a duration literal has no sign, as in a rule file (-1h is bad) */
+    if (len > 0 && (s[0] == '+' || s[0] == '-')) return false;
+  } else {
+    unit_us = US_PER_SECOND;   /* integer seconds, which may carry a sign */
   }
   int64_t count;
   if (!io_parse_int(s, len, &count)) return false;

@@ -13,11 +13,12 @@
 #define IO_DEFAULT_BUFFER ((size_t)1 << 20)
 #define IO_DEFAULT_MAX_RECORD ((size_t)16 << 20)
 
-/* Times the loaders accept: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z
- * for epoch seconds, the years the ISO form can write. */
-#define IO_EPOCH_MIN_SECONDS INT64_C(-62167219200)
+/* Times the loaders accept: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z,
+ * the years the ISO form can write; epoch seconds only from year 1, so that
+ * milliseconds given as seconds are refused whatever their sign (SPEC 7). */
+#define IO_EPOCH_MIN_SECONDS INT64_C(-62135596800)
 #define IO_EPOCH_MAX_SECONDS INT64_C(253402300799)
-#define IO_TIME_MIN_US (IO_EPOCH_MIN_SECONDS * 1000000)
+#define IO_TIME_MIN_US (INT64_C(-62167219200) * 1000000)
 #define IO_TIME_MAX_US (IO_EPOCH_MAX_SECONDS * 1000000 + 999999)
 
 /* Control event ids run from IO_EV_ASSIGN (-10) to IO_EV_ADVANCE (-5). */

@@ -495,7 +495,7 @@ static bool number_to_us(io_str t, int64_t *us) {
 static bool time_value(io_reader *r, const json_member *m, int64_t *us) {
   if (m->kind == JSON_STRING) return io_parse_time_cached(&r->time_cache, m->text.p, m->text.len, us);
   if (m->kind != JSON_NUMBER || !number_to_us(m->text, us)) return false;
-  return *us >= IO_TIME_MIN_US && *us <= IO_TIME_MAX_US;
+  return *us >= IO_EPOCH_MIN_SECONDS * 1000000 && *us <= IO_TIME_MAX_US;   /* years 1 to 9999 */
 }
 
 static bool member_value(io_reader *r, io_type type, const json_member *m, io_value *out) {

@@ -334,6 +334,11 @@ static void lint_start_after(lint_ctx *c, ast_decl *d, const ast_start *s, const
                  d->name.text, m->name.text, d->name.text);
 }
 
+/* W005.  A step is on the way of the accounts of the playbook for which its
+ * `when` holds (the others skip it): the warning needs proof that the
+ * tracked milestone applies to none of them in one of the playbook's
+ * segments.  A segment whose accounts provably all skip the step is no
+ * concern of this lint. */
 static void lint_steps(lint_ctx *c, ast_decl *d) {
   const ast_playbook *pb = &d->u.playbook;
   for (int i = 0; i < pb->steps.len; i++) {
@@ -342,20 +347,30 @@ static void lint_steps(lint_ctx *c, ast_decl *d) {
     warn_if_constant(c, st->when, "this step's `when`");
     if (!m || m->u.milestone.segment_decls.len == 0) continue;
     seg_dnf tracked = applies_to(c, &m->u.milestone.segment_decls);
+    seg_dnf taken = st->when ? to_dnf(c, st->when, false, 0) : dnf_const(c, true);
     if (pb->segment_decls.len == 0) {
+      if (provably_empty(taken)) continue;
       if (provably_empty(tracked))
         diag_warning(c->d, st->tracks.loc, DIAG_W5,
                      "step `%s` tracks `%s`, which applies to no account, so it never advances by itself",
+                     st->name.text, m->name.text);
+      else if (st->when && provably_empty(dnf_and(c, taken, tracked)))
+        diag_warning(c->d, st->tracks.loc, DIAG_W5,
+                     "step `%s` tracks `%s`, which never applies to the accounts the step's `when` "
+                     "selects",
                      st->name.text, m->name.text);
       continue;
     }
     for (int k = 0; k < pb->segment_decls.len; k++) {
       const ast_decl *s = pb->segment_decls.items[k];
-      if (provably_empty(dnf_and(c, to_dnf(c, s->u.segment.expr, false, 0), tracked))) {
+      seg_dnf reached = dnf_and(c, to_dnf(c, s->u.segment.expr, false, 0), taken);
+      if (provably_empty(reached)) continue;
+      if (provably_empty(dnf_and(c, reached, tracked))) {
         diag_warning(c->d, st->tracks.loc, DIAG_W5,
                      "step `%s` tracks `%s`, which never applies to accounts in segment `%s` of "
-                     "playbook `%s`",
-                     st->name.text, m->name.text, s->name.text, d->name.text);
+                     "playbook `%s`%s",
+                     st->name.text, m->name.text, s->name.text, d->name.text,
+                     st->when ? " that the step's `when` selects" : "");
         break;
       }
     }

@@ -370,11 +370,37 @@ static void fmt_time(int64_t t, char *buf) {
   else io_format_time(t, buf);
 }
 
+/* An account id for a message: ids are bytes of known length, and a NUL or
+ * another control byte in one is shown as \xNN, not cut or sent raw. */
+static const char *shown_id(const vm_account *a, char *buf, size_t cap) {
+  static const char hex[] = "0123456789abcdef";
+  if (!a) return "?";
+  size_t o = 0;
+  for (uint32_t i = 0; i < a->id_len; i++) {
+    if (o + 8 > cap) {   /* room for an escape, "..." and the NUL */
+      memcpy(buf + o, "...", 3);
+      o += 3;
+      break;
+    }
+    unsigned char c = (unsigned char)a->id[i];
+    if (c < 0x20 || c == 0x7f) {
+      buf[o++] = '\\';
+      buf[o++] = 'x';
+      buf[o++] = hex[c >> 4];
+      buf[o++] = hex[c & 15];
+    } else {
+      buf[o++] = (char)c;
+    }
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
 static bool vm_fail(vm_runtime *rt, char *msg, size_t msglen, const char *what) {
   const bc_program *p = rt->p;
-  char when[40];
+  char when[40], id[128];
   fmt_time(rt->cur_time, when);
-  const char *acct = rt->cur_account ? rt->cur_account->id : "?";
+  const char *acct = shown_id(rt->cur_account, id, sizeof id);
   if (rt->cur_milestone != BC_NONE)
     snprintf(msg, msglen, "runtime error: %s in %s of milestone `%s` for account `%s` at %s", what,
              rt->cur_what ? rt->cur_what : "a criterion", bc_str(p, p->milestones[rt->cur_milestone].name),

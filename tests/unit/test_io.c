@@ -248,12 +248,65 @@ START_TEST(time_epoch_seconds) {
   ck_assert_int_eq(parse_time_ok("-1"), -SEC);
   ck_assert_int_eq(parse_time_ok("2026"), 2026 * SEC);   /* digits only: epoch seconds */
   ck_assert_int_eq(parse_time_ok("253402300799"), INT64_C(253402300799) * SEC);
-  ck_assert_int_eq(parse_time_ok("-62167219200"), INT64_C(-62167219200) * SEC);
+  ck_assert_int_eq(parse_time_ok("-62135596800"), INT64_C(-62135596800) * SEC);   /* year 1 */
   parse_time_bad("253402300800");    /* year 10000 */
-  parse_time_bad("-62167219201");    /* before year 0 */
+  parse_time_bad("-62135596801");    /* before year 1 */
+  parse_time_bad("-62167219200");    /* year 0 */
+  parse_time_bad("1769817600000");   /* milliseconds given as seconds */
+  parse_time_bad("+1769817600000");
   parse_time_bad("99999999999999999999");
   parse_time_bad("1769817600.5");    /* CSV epoch seconds are integers */
   parse_time_bad("1e9");
+}
+END_TEST
+
+/* The forms databases export (SPEC 7): a space for 'T', offsets +HH and
+ * +HHMM, one space before an offset or UTC, no offset meaning UTC, and a
+ * fraction of up to 9 digits truncated to microseconds. */
+START_TEST(time_database_forms) {
+  const int64_t t = INT64_C(1769851800) * SEC;   /* 2026-01-31T09:30:00Z */
+  ck_assert_int_eq(parse_time_ok("2026-01-02 10:00:00"), INT64_C(1767348000) * SEC);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31T09:30:00"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31t09:30:00"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00Z"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00z"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00+00"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00-00"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 11:30:00+02"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 04:30:00-05"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00.000 +0000"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 11:00:00+0130"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 04:00:00 -0530"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 11:30:00 +02"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31T11:30:00 +02:00"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00.25 UTC"), t + 250000);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00UTC"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31T09:30:00 UTC"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00.1234567"), t + 123456);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00.12345678Z"), t + 123456);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 09:30:00.999999999+00"), t + 999999);
+  ck_assert_int_eq(parse_time_ok("2026-01-31T09:30:00.000000001Z"), t);
+  ck_assert_int_eq(parse_time_ok("2026-01-31 00:30:00+01"), T_2026_01_31 - 1800 * SEC);
+  const char *bad[] = {
+      "2026-01-31 09:30",               /* seconds are required */
+      "2026-01-31 09:30Z", "2026-01-31 09:30 UTC",
+      "2026-01-31 09:30:00 Z",          /* no space before Z */
+      "2026-01-31 09:30:00 z",
+      "2026-01-31 09:30:00 utc", "2026-01-31 09:30:00 Utc", "2026-01-31 09:30:00utc",
+      "2026-01-31 09:30:00  +00",       /* one space at most */
+      "2026-01-31 09:30:00  UTC", "2026-01-31  09:30:00", "2026-01-31 09:30:00 ",
+      "2026-01-31 09:30:00.1234567890",   /* ten fraction digits */
+      "2026-01-31 09:30:00.", "2026-01-31 09:30:00. UTC",
+      "2026-01-31 09:30:00+0", "2026-01-31 09:30:00+000", "2026-01-31 09:30:00+00000",
+      "2026-01-31 09:30:00+00:0", "2026-01-31 09:30:00+0:00", "2026-01-31 09:30:00+24",
+      "2026-01-31 09:30:00+2400", "2026-01-31 09:30:00+0160", "2026-01-31 09:30:00+01-00",
+      "2026-01-31 09:30:00 +", "2026-01-31 09:30:00+", "2026-01-31 09:30:00 GMT",
+      "2026-01-31 09:30:00 UTC+00", "2026-01-31 09:30:00Z+00", "2026-01-31 09:30:00+00Z",
+      "2026-01-31 9:30:00", "2026-01-31_09:30:00", "2026-01-31Z", "2026-01-31 UTC",
+      "2026-01-31+00", "0000-01-01 00:00:00+01", "9999-12-31 23:59:59 -01",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) parse_time_bad(bad[i]);
 }
 END_TEST
 
@@ -261,13 +314,13 @@ START_TEST(time_bad_forms) {
   const char *bad[] = {
       "", " ", "x", "2026-13-01", "2026-00-10", "2026-01-00", "2026-01-32", "2026-04-31",
       "2026-1-31", "26-01-31", "2026/01/31", "2026-01-31 ", " 2026-01-31", "2026-01-31T",
-      "2026-01-31T09:30:00", "2026-01-31T09:30Z", "2026-01-31T24:00:00Z", "2026-01-31T23:60:00Z",
-      "2026-01-31T23:59:60Z", "2026-01-31T09:30:00.Z", "2026-01-31T09:30:00.1234567Z",
-      "2026-01-31T09:30:00+2:00", "2026-01-31T09:30:00+0200", "2026-01-31T09:30:00+24:00",
+      "2026-01-31T09:30Z", "2026-01-31T24:00:00Z", "2026-01-31T23:60:00Z",
+      "2026-01-31T23:59:60Z", "2026-01-31T09:30:00.Z", "2026-01-31T09:30:00.1234567890Z",
+      "2026-01-31T09:30:00+2:00", "2026-01-31T09:30:00+24:00",
       "2026-01-31T09:30:00+01:60", "2026-01-31T09:30:00ZZ", "2026-01-31T09:30:00Z ",
-      "2026-01-31X09:30:00Z", "2026-01-31 09:30:00Z", "2026-01-31T09:30:00UTC",
+      "2026-01-31X09:30:00Z", "2026-01-31T09:30:00 Z", "2026-01-31T09:30:00utc",
       "2026-01-31T9:30:00Z", "2026-01-31T09:30:0aZ", "abcd-01-31", "2026-ab-31",
-      "2026-01-31T09:30:00+01:00x", "--1", "+", "-", "1 ", "0000-01-01T00:00:00+01:00",
+      "2026-01-31T09:30:00+01:00x", "--1", "+", "-", "1 ", " 1", "1.", "0000-01-01T00:00:00+01:00",
       "9999-12-31T23:59:59-01:00",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) parse_time_bad(bad[i]);
@@ -282,6 +335,7 @@ START_TEST(time_cache_matches_plain_parse) {
   /* The cached date is only reused for the same ten bytes. */
   io_time_cache cache = {0};
   const char *times[] = {"2026-01-31T09:30:00Z", "2026-01-31T10:00:00Z", "2026-01-31",
+                         "2026-01-31 11:00:00 +0130", "2026-01-31 25:00:00 UTC",
                          "2026-02-01T00:00:01Z", "2026-02-31T00:00:00Z", "2026-02-01T00:00:02Z",
                          "1769817600", "2026-01-31T25:00:00Z"};
   for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
@@ -411,15 +465,16 @@ START_TEST(duration_cells) {
   int64_t v;
   struct { const char *s; int64_t want; } good[] = {
       {"30d", 30 * 86400 * SEC}, {"90m", 90 * 60 * SEC}, {"2w", 14 * 86400 * SEC},
-      {"45s", 45 * SEC}, {"3h", 3 * 3600 * SEC}, {"120", 120 * SEC}, {"-5d", -5 * 86400 * SEC},
-      {"0", 0}, {"+1h", 3600 * SEC},
+      {"45s", 45 * SEC}, {"3h", 3 * 3600 * SEC}, {"120", 120 * SEC}, {"0", 0}, {"0s", 0},
+      {"-3600", -3600 * SEC}, {"+3600", 3600 * SEC},   /* integer seconds may carry a sign */
   };
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
     ck_assert_msg(io_parse_duration(good[i].s, strlen(good[i].s), &v), "%s", good[i].s);
     ck_assert_int_eq(v, good[i].want);
   }
   const char *bad[] = {"", "d", "5x", "1.5d", "5 d", " 5d", "5dd", "99999999999999d",
-                       "9223372036855", "-", "5D", "1e3"};
+                       "9223372036855", "-", "5D", "1e3", "-1h", "+1h", "-5d", "-0s", "+",
+                       "s", "-s", "1h ", "- 1h"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     ck_assert_msg(!io_parse_duration(bad[i], strlen(bad[i]), &v), "accepted %s", bad[i]);
 }
@@ -1334,6 +1389,34 @@ START_TEST(jsonl_properties_merge) {
 }
 END_TEST
 
+/* JSON time strings take the cell forms (one parser); epoch numbers only
+ * years 1 to 9999. */
+START_TEST(jsonl_time_forms) {
+  io_error err;
+  io_event ev;
+  io_reader *r = jsonl("{\"account\":\"a\",\"time\":\"2026-01-31 09:30:00.25 UTC\",\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":\"2026-01-31 11:30:00 +0200\",\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":\"2026-01-31 09:30:00\",\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":-62135596800,\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":-62135596801,\"event\":\"ping\"}\n"
+                       "{\"account\":\"a\",\"time\":\"2026-01-31 09:30:00 Z\",\"event\":\"ping\"}\n",
+                       &err);
+  const int64_t t = INT64_C(1769851800) * SEC;
+  expect_ok(r, &ev, &err);
+  ck_assert_int_eq(ev.time, t + 250000);
+  expect_ok(r, &ev, &err);
+  ck_assert_int_eq(ev.time, t);
+  expect_ok(r, &ev, &err);
+  ck_assert_int_eq(ev.time, t);
+  expect_ok(r, &ev, &err);
+  ck_assert_int_eq(ev.time, INT64_C(-62135596800) * SEC);
+  expect_bad(r, &ev, &err, 5, "bad time -62135596801 in key time");   /* before year 1 */
+  expect_bad(r, &ev, &err, 6, "bad time \"2026-01-31 09:30:00 Z\" in key time");
+  expect_eof(r, &ev, &err);
+  io_close(r);
+}
+END_TEST
+
 START_TEST(jsonl_string_escapes) {
   io_error err;
   io_event ev;
@@ -1970,6 +2053,7 @@ static Suite *io_suite(void) {
   tcase_add_test(cells, time_iso_forms);
   tcase_add_test(cells, time_leap_years);
   tcase_add_test(cells, time_epoch_seconds);
+  tcase_add_test(cells, time_database_forms);
   tcase_add_test(cells, time_bad_forms);
   tcase_add_test(cells, time_cache_matches_plain_parse);
   tcase_add_test(cells, time_format);
@@ -2018,6 +2102,7 @@ static Suite *io_suite(void) {
   tcase_add_test(json, jsonl_values_must_fit);
   tcase_add_test(json, jsonl_account_time_event_keys);
   tcase_add_test(json, jsonl_properties_merge);
+  tcase_add_test(json, jsonl_time_forms);
   tcase_add_test(json, jsonl_string_escapes);
   tcase_add_test(json, jsonl_malformed);
   tcase_add_test(json, jsonl_nesting_blank_lines_and_depth);

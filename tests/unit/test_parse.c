@@ -329,7 +329,7 @@ END_TEST
 
 START_TEST(lex_strings) {
   tok t[4];
-  int n = lex("\"a\\\"b\\\\c\\nd\\te\\u{41}\\u{e9}\\u{1F600}\" \"\" \"x\\u{0}y\"", t, 4);
+  int n = lex("\"a\\\"b\\\\c\\nd\\te\\u{41}\\u{e9}\\u{1F600}\" \"\" \"x\\u{1}y\"", t, 4);
   ck_assert_int_eq(n, 3);
   ck_assert_int_eq(t[0].kind, STRING);
   const ast_value *v = &t[0].val.expr->u.lit.value;
@@ -341,8 +341,23 @@ START_TEST(lex_strings) {
                    "\"a\\\"b\\\\c\\nd\\te\\u{41}\\u{e9}\\u{1F600}\"");
   ck_assert_uint_eq(t[1].val.expr->u.lit.value.u.str.len, 0);
   ck_assert_uint_eq(t[2].val.expr->u.lit.value.u.str.len, 3);
-  ck_assert(memcmp(t[2].val.expr->u.lit.value.u.str.s, "x\0y", 3) == 0);
+  ck_assert(memcmp(t[2].val.expr->u.lit.value.u.str.s, "x\001y", 3) == 0);
   ck_assert_int_eq(D.errors, 0);
+}
+END_TEST
+
+/* SPEC 3: \u{0} is not a valid escape, in any spelling; the constant
+ * never holds the NUL. */
+START_TEST(lex_nul_escape) {
+  tok t[3];
+  int n = lex("\"x\\u{0}y\" \"\\u{000000}\" \"\\u{00}\"", t, 3);
+  ck_assert_int_eq(n, 3);
+  ck_assert_int_eq(D.errors, 3);
+  ck_assert_int_eq(count_code(DIAG_E4), 3);
+  ck_assert_uint_eq(t[0].val.expr->u.lit.value.u.str.len, 2);
+  ck_assert(memcmp(t[0].val.expr->u.lit.value.u.str.s, "xy", 2) == 0);
+  ck_assert_int_eq(nth_diag(0)->loc.col, 3);
+  ck_assert_int_eq(nth_diag(0)->loc.end_col, 7);
 }
 END_TEST
 
@@ -1232,14 +1247,19 @@ END_TEST
 START_TEST(nul_and_invalid_bytes) {
   static const char text[] = "let a = 1\0 let b = \"x\0y\"\n\xFF\xFE let c = 3 # \x80\n";
   ast_module *m = parse_len(text, sizeof text - 1);
-  ck_assert_int_eq(count_code(DIAG_E1), 2);
-  ck_assert_int_eq(D.errors, 2);
+  /* SPEC 3: a NUL byte is an error wherever it stands, in a string too */
+  ck_assert_int_eq(count_code(DIAG_E1), 3);
+  ck_assert_int_eq(D.errors, 3);
   ck_assert_int_eq(m->decls.len, 3);
   ast_expr *b = decl(m, 1)->u.let.expr;
-  ck_assert_uint_eq(b->u.lit.value.u.str.len, 3);
+  ck_assert_uint_eq(b->u.lit.value.u.str.len, 2);
+  ck_assert(memcmp(b->u.lit.value.u.str.s, "xy", 2) == 0);
   ck_assert_int_eq(nth_diag(0)->loc.col, 10);
-  ck_assert_int_eq(nth_diag(1)->loc.line, 2);
-  ck_assert_int_eq(nth_diag(1)->loc.end_col, 2);
+  ck_assert_int_eq(nth_diag(1)->loc.line, 1);
+  ck_assert_int_eq(nth_diag(1)->loc.col, 22);
+  ck_assert_int_eq(nth_diag(1)->loc.end_col, 22);
+  ck_assert_int_eq(nth_diag(2)->loc.line, 2);
+  ck_assert_int_eq(nth_diag(2)->loc.end_col, 2);
 }
 END_TEST
 
@@ -1319,6 +1339,7 @@ static Suite *parse_suite(void) {
   tcase_add_test(lexer, lex_times);
   tcase_add_test(lexer, lex_bad_times);
   tcase_add_test(lexer, lex_strings);
+  tcase_add_test(lexer, lex_nul_escape);
   tcase_add_test(lexer, lex_strings_keep_any_bytes);
   tcase_add_test(lexer, lex_locations);
   tcase_add_test(lexer, lex_operators);
