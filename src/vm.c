@@ -231,6 +231,7 @@ typedef struct vm_ms {
   bool achieved;           /* continuous: achieved since the last reset */
   int64_t achieved_at, lost_at;
   bool blocked_by_control;
+  bool complete_pending;   /* an `ms.complete` at this instant, applied once the start is known */
 } vm_ms;
 
 typedef struct vm_pb {
@@ -828,8 +829,14 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, ch
       s->start = a->ms[d->start_after].first_completed_at;
       s->since_ready = false;
     }
-    if (!s->started) return true;
   }
+  if (s->complete_pending) {
+    /* SPEC 6: an `ms.complete` at or after the start completes M */
+    s->complete_pending = false;
+    if (!s->started || (s->start != NO_TIME && s->start > t)) rt->ignored_control++;
+    else if (!s->completed) ms_complete(rt, a, m, t);
+  }
+  if (!s->started) return true;
   /* an unbounded `since start` means every event: primed at the first row */
   if (!s->since_ready && !ms_prime_since(rt, a, m, t, msg, msglen)) return false;
   if (!s->entered) {
@@ -1000,11 +1007,11 @@ static void apply_control(vm_runtime *rt, vm_account *a, const vm_event *ev) {
     case IO_EV_UNBLOCK: s->blocked_by_control = false; break;
     case IO_EV_BLOCK: s->blocked_by_control = true; break;
     case IO_EV_COMPLETE:
-      if (p->milestones[target].continuous || !s->applies || !s->started ||
-          (s->start != NO_TIME && s->start > t))
-        rt->ignored_control++;
-      else if (!s->completed)
-        ms_complete(rt, a, target, t);
+      /* a start at this very instant (`start at`, `on`, `after`, the first
+         row) is only known when the milestone is evaluated: ms_evaluate
+         decides, before any criterion of the instant */
+      if (p->milestones[target].continuous || !s->applies) rt->ignored_control++;
+      else s->complete_pending = true;
       break;
     default: break;
   }
