@@ -271,7 +271,7 @@ struct vm_account {
   bool has_first_row;
   int64_t first_row;
   int64_t last_instant;
-  int64_t timer;           /* cached next_timer; never later than the truth */
+  int64_t timer;           /* cached next_timer: exact while timer_valid */
   bool timer_valid;
   /* the batch being collected */
   vm_event *batch, *batch_tail;
@@ -646,13 +646,26 @@ static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g) {
   return v;
 }
 
-/* Adds an entry to a window; a first entry brings its expiry timer. */
+/* Window rings change only through these three, which keep the account's
+ * cached next timer exact: a window's timer is its front's expiry, so a new
+ * front lowers the cache and a front that goes (expired, or dropped from
+ * the back of a min/max deque) invalidates it. */
 static void window_push(vm_account *a, const bc_aggregate *d, vm_agg *s, vm_entry e) {
   if (!s->ring.len && a->timer_valid) {
     int64_t expiry = sat_add(e.time, d->within_us);
     if (expiry < a->timer) a->timer = expiry;
   }
   ring_push(&s->ring, e);
+}
+
+static void window_pop_back(vm_account *a, vm_agg *s) {
+  ring_pop_back(&s->ring);
+  if (!s->ring.len) a->timer_valid = false;
+}
+
+static vm_entry window_pop_front(vm_account *a, vm_agg *s) {
+  a->timer_valid = false;
+  return ring_pop_front(&s->ring);
 }
 
 static bool better(const bc_aggregate *d, io_value x, io_value y) {   /* x replaces y */
@@ -688,7 +701,7 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
     case BC_AGG_MIN:
     case BC_AGG_MAX:
       if (within) {
-        while (s->ring.len && better(d, v, ring_at(&s->ring, s->ring.len - 1)->v)) ring_pop_back(&s->ring);
+        while (s->ring.len && better(d, v, ring_at(&s->ring, s->ring.len - 1)->v)) window_pop_back(a, s);
         window_push(a, d, s, (vm_entry){ev->time, v});
       } else if (!s->has_extreme || better(d, v, s->extreme)) {
         s->extreme = v;
@@ -711,8 +724,7 @@ static bool expire_windows(vm_runtime *rt, vm_account *a, int64_t t, char *msg, 
     if (d->window != BC_WIN_WITHIN) continue;
     vm_agg *s = &a->aggs[g];
     while (s->ring.len && sat_add(ring_at(&s->ring, 0)->time, d->within_us) <= t) {
-      vm_entry e = ring_pop_front(&s->ring);
-      a->timer_valid = false;
+      vm_entry e = window_pop_front(a, s);
       if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
         if (d->arg_type == IO_FLOAT) s->sum_dirty = true;
         else if (__builtin_sub_overflow(s->sum.i, e.v.i, &s->sum.i)) {
@@ -779,6 +791,7 @@ static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   vm_ms *s = &a->ms[m];
   s->started = true;
   s->start = t;
+  if (s->start_timer) a->timer_valid = false;   /* its pending `start at` goes */
   s->start_timer = false;
   s->since_ready = false;
   s->entered = false;
@@ -910,6 +923,7 @@ static void start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t
   vm_pb *s = &a->pb[pi];
   s->started = true;
   s->unbounded = unbounded;
+  if (s->start_timer) a->timer_valid = false;
   s->start_timer = false;
   pb_enter(rt, a, pi, next_step(s, &rt->p->playbooks[pi], 0), t);
   s->on_first_step = true;
@@ -1058,10 +1072,7 @@ static bool evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t
     }
   }
   for (uint32_t i = 0; i < p->nplaybooks; i++)
-    if (a->pb[i].start_timer && a->pb[i].start_at <= t) {
-      a->timer_valid = false;
-      start_playbook(rt, a, i, a->pb[i].start_at, false);
-    }
+    if (a->pb[i].start_timer && a->pb[i].start_at <= t) start_playbook(rt, a, i, a->pb[i].start_at, false);
   for (uint32_t k = 0; k < p->nmilestones; k++)
     if (!ms_evaluate(rt, a, p->eval_order[k], t, msg, msglen)) return false;
   for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);

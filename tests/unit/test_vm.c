@@ -141,6 +141,19 @@ START_TEST(min_max_in_window) {
 }
 END_TEST
 
+START_TEST(dominated_window_front_keeps_expiries) {
+  /* the 10 drops the 5 from the max deque's front: the 10's expiry, and
+     the login window's, are still evaluation instants */
+  ck_assert_int_eq(run_rules("event s { v: int }\nevent login\n"
+                             "milestone hi \"Hi\" { mode continuous exit max(s.v within 1d) >= 8 }\n"
+                             "milestone act \"Act\" { mode continuous exit count(login within 2h) >= 1 }\n",
+                             "account,time,event,v\na,2026-01-01T10:00:00Z,s,5\na,2026-01-01T12:00:00Z,s,10\n"
+                             "a,2026-01-02T11:00:00Z,login,\n", "2026-01-04"), 0);
+  expect_rows("milestones.csv", "a,hi,not_achieving,,,2026-01-01T12:00:00Z,2026-01-02T12:00:00Z,,,\n"
+                                "a,act,not_achieving,,,2026-01-02T11:00:00Z,2026-01-02T13:00:00Z,,,\n");
+}
+END_TEST
+
 START_TEST(float_sum_and_avg) {
   ck_assert_int_eq(run_rules("event pay { amount: float }\n"
                              "milestone s \"S\" { exit sum(pay.amount) >= 0.3 }\n"
@@ -269,6 +282,7 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, equal_times_apply_together);
   tcase_add_test(tc, distinct_in_window_forgets_expired_values);
   tcase_add_test(tc, min_max_in_window);
+  tcase_add_test(tc, dominated_window_front_keeps_expiries);
   tcase_add_test(tc, float_sum_and_avg);
   tcase_add_test(tc, sequence_needs_strictly_increasing_times);
   tcase_add_test(tc, sequence_within_uses_latest_first_event);
