@@ -321,9 +321,16 @@ bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_
   void *pointers[MSL_EXTERN_MAX_PARAMS];
 
   size_t string_bytes = 0;
-  for (int i = 0; i < f->nparams; i++)
-    if (f->params[i] == IO_STRING)
-      string_bytes += (size_t)args[i].s.len + 1;
+  for (int i = 0; i < f->nparams; i++) {
+    if (f->params[i] != IO_STRING)
+      continue;
+    /* C would see only the bytes before it (SPEC 4: a runtime error) */
+    if (args[i].s.len > 0 && memchr(args[i].s.p, '\0', args[i].s.len) != NULL) {
+      set_msg(msg, msglen, "a string holding a NUL byte passed to extern fn %s", f->name);
+      return false;
+    }
+    string_bytes += (size_t)args[i].s.len + 1;
+  }
   char *strings = mem->scratch;
   char *heap = NULL;
   if (string_bytes > mem->scratch_len) {
