@@ -583,6 +583,11 @@ static reg_class in_class(unsigned op) {
   }
 }
 
+/* The instructions that end a snippet of an update block (docs/bytecode.md). */
+static bool is_snippet_effect(unsigned op) {
+  return op == BC_UPDATE || op == BC_STEP || op == BC_STARTON || op == BC_STARTONP;
+}
+
 /* Operand checks that need no flow information. */
 static bool check_insn_static(verifier *v, uint32_t bi, uint32_t pc) {
   const bc_program *p = v->p;
@@ -661,6 +666,14 @@ static bool check_insn_static(verifier *v, uint32_t bi, uint32_t pc) {
       if (x <= pc) return insn_fail(v, bi, pc, "jump to %u goes backwards (blocks may not loop)", x);
       if (x >= blk->len)
         return insn_fail(v, bi, pc, "jump target %u outside the block (%u instructions)", x, blk->len);
+      if (update) {
+        /* a filter's jumps stay in its snippet, which ends at its first
+           effect: the VM skips a failing filter to that effect */
+        uint32_t e = pc;
+        while (e < blk->len && !is_snippet_effect(p->code[blk->start + e].op)) e++;
+        if (e < blk->len && x > e + 1)
+          return insn_fail(v, bi, pc, "jump to %u leaves its snippet, which ends at instruction %u", x, e);
+      }
       break;
     case OPND_COUNT:
       break;                                               /* per op, below */

@@ -192,21 +192,38 @@ static void set_clear(vm_set *s, io_type t) {
   memset(s, 0, sizeof *s);
 }
 
+/* Int sums are kept exact, wider than the result: SPEC 6 makes a sum
+ * overflow only when the events in scope at an instant where it is read do
+ * not fit, whatever the order of rows (gcc and clang have __int128). */
+typedef __int128 vm_wide;
+
+/* A runtime error in a `where` filter does not stop the run where it
+ * happens: it poisons what the filter feeds, and reading that aggregate or
+ * sequence from a criterion that is evaluated raises it (SPEC 6). */
+typedef struct vm_poison {
+  char *what;              /* the error, owned; NULL: not poisoned */
+  int64_t until;           /* aggregates: poisoned at instants before this
+                              (the failing event's window expiry; INT64_MAX
+                              when it never leaves the scope) */
+} vm_poison;
+
 typedef struct vm_agg {
   int64_t count;
-  union { int64_t i; double f; } sum;
+  union { vm_wide i; double f; } sum;
   io_value extreme;        /* min/max without a window */
   bool has_extreme;
   bool sum_dirty;          /* float sums over a window are recomputed */
   int64_t since_time;      /* BC_WIN_SINCE: the window's start */
   vm_ring ring;            /* within: entries in the window; min/max: a monotonic deque */
   vm_set set;              /* distinct */
+  vm_poison poison;
 } vm_agg;
 
 typedef struct vm_seq {
   int64_t *best;           /* best[k]: latest first time of a chain through step k */
   uint8_t *matched;        /* steps matched at the current instant */
   bool any_matched, done;
+  vm_poison poison;        /* a step's `where` failed (events never leave a sequence's scope) */
 } vm_seq;
 
 /* ---- milestone and playbook state --------------------------------------------------------- */
@@ -231,6 +248,7 @@ typedef struct vm_ms {
   bool achieved;           /* continuous: achieved since the last reset */
   int64_t achieved_at, lost_at;
   bool blocked_by_control;
+  bool complete_pending;   /* an `ms.complete` at this instant, applied once the start is known */
 } vm_ms;
 
 typedef struct vm_pb {
@@ -246,6 +264,7 @@ typedef struct vm_pb {
   bool done;
   int64_t done_at;
   int32_t pending_advances;
+  int64_t started_at;
 } vm_pb;
 
 /* A queued event: a copy in the runtime's batch store. */
@@ -270,7 +289,7 @@ struct vm_account {
   bool has_first_row;
   int64_t first_row;
   int64_t last_instant;
-  int64_t timer;           /* cached next_timer; never later than the truth */
+  int64_t timer;           /* cached next_timer: exact while timer_valid */
   bool timer_valid;
   /* the batch being collected */
   vm_event *batch, *batch_tail;
@@ -413,11 +432,12 @@ static bool vm_fail(vm_runtime *rt, char *msg, size_t msglen, const char *what) 
 
 /* ---- the interpreter ------------------------------------------------------------------------ */
 
-static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g);
+static bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, io_value *out, char *msg, size_t msglen);
 static bool ms_completed(const vm_account *a, const bc_program *p, uint32_t m);
-static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, io_value v,
-                       char *msg, size_t msglen);
+static void update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, io_value v);
 static void start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded);
+static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_event *ev, const bc_insn *ip,
+                                     const bc_insn *end, const char *why, char *msg, size_t msglen);
 
 /* Runs block b; value blocks leave their result in *result.  ev: the event
  * being applied (update blocks). */
@@ -428,6 +448,15 @@ static bool vm_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *e
   const bc_insn *code = p->code + blk->start;
   const bc_insn *ip = code;
   io_value R[256];
+/* A runtime error fails a value block; in an update block (ev set) it only
+ * poisons what the failing snippet feeds, and the block goes on after it. */
+#define FAIL(why)                                                                   \
+  {                                                                                 \
+    if (!ev) return vm_fail(rt, msg, msglen, (why));                               \
+    if (!(ip = snippet_failed(rt, a, ev, ip, code + blk->len, (why), msg, msglen))) \
+      return false;                                                                 \
+    NEXT();                                                                         \
+  }
 
 #if defined(__GNUC__)
 #define MSL_OP_LABEL(name, a, b, c, d, doc) &&do_##name,
@@ -457,15 +486,24 @@ static bool vm_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *e
     else R[in->a] = a->fields[in->b];
     NEXT();
   }
-  CASE(AGG) { I; R[in->a] = agg_value(rt, a, in->b); NEXT(); }
-  CASE(SEQ) { I; R[in->a].b = a->seqs[in->b].done; NEXT(); }
+  CASE(AGG) {
+    I;
+    if (!agg_value(rt, a, in->b, &R[in->a], msg, msglen)) return false;
+    NEXT();
+  }
+  CASE(SEQ) {
+    I;
+    if (a->seqs[in->b].poison.what) return vm_fail(rt, msg, msglen, a->seqs[in->b].poison.what);
+    R[in->a].b = a->seqs[in->b].done;
+    NEXT();
+  }
   CASE(START) { I; R[in->a].i = a->ms[in->b].start; NEXT(); }
   CASE(COMPLETED) { I; R[in->a].b = ms_completed(a, p, in->b); NEXT(); }
   CASE(ACHIEVING) { I; R[in->a].b = a->ms[in->b].applies && a->ms[in->b].achieving; NEXT(); }
   CASE(NOT) { I; R[in->a].b = !R[in->b].b; NEXT(); }
   CASE(NEGI) {
     I;
-    if (R[in->b].i == INT64_MIN) return vm_fail(rt, msg, msglen, "integer overflow");
+    if (R[in->b].i == INT64_MIN) FAIL("integer overflow");
     R[in->a].i = -R[in->b].i;
     NEXT();
   }
@@ -473,32 +511,29 @@ static bool vm_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *e
   CASE(I2F) { I; R[in->a].f = (double)R[in->b].i; NEXT(); }
   CASE(ADDI) {
     I;
-    if (__builtin_add_overflow(R[in->b].i, R[in->c].i, &R[in->a].i))
-      return vm_fail(rt, msg, msglen, "integer overflow");
+    if (__builtin_add_overflow(R[in->b].i, R[in->c].i, &R[in->a].i)) FAIL("integer overflow");
     NEXT();
   }
   CASE(SUBI) {
     I;
-    if (__builtin_sub_overflow(R[in->b].i, R[in->c].i, &R[in->a].i))
-      return vm_fail(rt, msg, msglen, "integer overflow");
+    if (__builtin_sub_overflow(R[in->b].i, R[in->c].i, &R[in->a].i)) FAIL("integer overflow");
     NEXT();
   }
   CASE(MULI) {
     I;
-    if (__builtin_mul_overflow(R[in->b].i, R[in->c].i, &R[in->a].i))
-      return vm_fail(rt, msg, msglen, "integer overflow");
+    if (__builtin_mul_overflow(R[in->b].i, R[in->c].i, &R[in->a].i)) FAIL("integer overflow");
     NEXT();
   }
   CASE(DIVI) {
     I;
-    if (R[in->c].i == 0) return vm_fail(rt, msg, msglen, "integer division by zero");
-    if (R[in->b].i == INT64_MIN && R[in->c].i == -1) return vm_fail(rt, msg, msglen, "integer overflow");
+    if (R[in->c].i == 0) FAIL("integer division by zero");
+    if (R[in->b].i == INT64_MIN && R[in->c].i == -1) FAIL("integer overflow");
     R[in->a].i = R[in->b].i / R[in->c].i;
     NEXT();
   }
   CASE(MODI) {
     I;
-    if (R[in->c].i == 0) return vm_fail(rt, msg, msglen, "integer division by zero");
+    if (R[in->c].i == 0) FAIL("integer division by zero");
     R[in->a].i = R[in->c].i == -1 ? 0 : R[in->b].i % R[in->c].i;
     NEXT();
   }
@@ -566,17 +601,17 @@ static bool vm_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *e
   CASE(CALL) {
     I;
     ffi_fn *f = rt->externs ? rt->externs[in->b] : NULL;
-    if (!f) return vm_fail(rt, msg, msglen, "call of an extern fn that is not bound");
+    if (!f) FAIL("call of an extern fn that is not bound");
     ffi_mem mem = {rt->ffi_args, sizeof rt->ffi_args, scratch_alloc, rt};
     char why[256];
     io_value ret;
-    if (!ffi_invoke(f, &R[in->c], &ret, &mem, why, sizeof why)) return vm_fail(rt, msg, msglen, why);
+    if (!ffi_invoke(f, &R[in->c], &ret, &mem, why, sizeof why)) FAIL(why);
     R[in->a] = ret;
     NEXT();
   }
   CASE(UPDATE) {
     I;
-    if (!update_agg(rt, a, in->b, ev, R[in->c], msg, msglen)) return false;
+    update_agg(rt, a, in->b, ev, R[in->c]);
     NEXT();
   }
   CASE(STEP) {
@@ -610,6 +645,7 @@ static bool vm_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *e
 #undef NEXT
 #undef CASE
 #undef I
+#undef FAIL
 }
 
 /* Evaluates a value block to a bool / time for the milestone machine. */
@@ -635,11 +671,14 @@ static bool eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *wha
 
 /* ---- aggregates ---------------------------------------------------------------------------- */
 
-static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g) {
+/* The value of aggregate g at the evaluation instant; a runtime error when
+ * a failed `where` is in scope there or an int sum does not fit. */
+static bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, io_value *out, char *msg, size_t msglen) {
   const bc_aggregate *d = &rt->p->aggregates[g];
   vm_agg *s = &a->aggs[g];
   io_value v = {0};
   bool within = d->window == BC_WIN_WITHIN;
+  if (s->poison.what && rt->cur_time < s->poison.until) return vm_fail(rt, msg, msglen, s->poison.what);
   switch (d->fn) {
     case BC_AGG_COUNT: v.i = within ? s->ring.len : s->count; break;
     case BC_AGG_SUM:
@@ -653,7 +692,9 @@ static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g) {
       }
       if (d->fn == BC_AGG_SUM) {
         if (d->arg_type == IO_FLOAT) v.f = s->sum.f;
-        else v.i = s->sum.i;
+        else if (s->sum.i < INT64_MIN || s->sum.i > INT64_MAX)
+          return vm_fail(rt, msg, msglen, "integer overflow (the sum of the events in scope)");
+        else v.i = (int64_t)s->sum.i;
       } else {
         int64_t n = within ? s->ring.len : s->count;
         double sum = d->arg_type == IO_FLOAT ? s->sum.f : (double)s->sum.i;
@@ -668,10 +709,14 @@ static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g) {
       break;
     case BC_AGG_DISTINCT: v.i = s->set.size; break;
   }
-  return v;
+  *out = v;
+  return true;
 }
 
-/* Adds an entry to a window; a first entry brings its expiry timer. */
+/* Window rings change only through these three, which keep the account's
+ * cached next timer exact: a window's timer is its front's expiry, so a new
+ * front lowers the cache and a front that goes (expired, or dropped from
+ * the back of a min/max deque) invalidates it. */
 static void window_push(vm_account *a, const bc_aggregate *d, vm_agg *s, vm_entry e) {
   if (!s->ring.len && a->timer_valid) {
     int64_t expiry = sat_add(e.time, d->within_us);
@@ -680,17 +725,26 @@ static void window_push(vm_account *a, const bc_aggregate *d, vm_agg *s, vm_entr
   ring_push(&s->ring, e);
 }
 
+static void window_pop_back(vm_account *a, vm_agg *s) {
+  ring_pop_back(&s->ring);
+  if (!s->ring.len) a->timer_valid = false;
+}
+
+static vm_entry window_pop_front(vm_account *a, vm_agg *s) {
+  a->timer_valid = false;
+  return ring_pop_front(&s->ring);
+}
+
 static bool better(const bc_aggregate *d, io_value x, io_value y) {   /* x replaces y */
   bool fl = d->arg_type == IO_FLOAT;
   if (d->fn == BC_AGG_MIN) return fl ? x.f <= y.f : x.i <= y.i;
   return fl ? x.f >= y.f : x.i >= y.i;
 }
 
-static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, io_value v,
-                       char *msg, size_t msglen) {
+static void update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, io_value v) {
   const bc_aggregate *d = &rt->p->aggregates[g];
   vm_agg *s = &a->aggs[g];
-  if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return true;
+  if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return;
   bool within = d->window == BC_WIN_WITHIN;
   switch (d->fn) {
     case BC_AGG_COUNT:
@@ -702,10 +756,8 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
       if (d->arg_type == IO_FLOAT) {
         if (within) s->sum_dirty = true;
         else s->sum.f += v.f;
-      } else if (__builtin_add_overflow(s->sum.i, v.i, &s->sum.i)) {
-        rt->cur_milestone = d->owner;
-        rt->cur_what = "a sum";
-        return vm_fail(rt, msg, msglen, "integer overflow");
+      } else {
+        s->sum.i += v.i;   /* exact: 2^64 rows of 2^63 still fit */
       }
       if (within) window_push(a, d, s, (vm_entry){ev->time, v});
       else s->count++;
@@ -713,7 +765,7 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
     case BC_AGG_MIN:
     case BC_AGG_MAX:
       if (within) {
-        while (s->ring.len && better(d, v, ring_at(&s->ring, s->ring.len - 1)->v)) ring_pop_back(&s->ring);
+        while (s->ring.len && better(d, v, ring_at(&s->ring, s->ring.len - 1)->v)) window_pop_back(a, s);
         window_push(a, d, s, (vm_entry){ev->time, v});
       } else if (!s->has_extreme || better(d, v, s->extreme)) {
         s->extreme = v;
@@ -725,33 +777,85 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
       if (within) window_push(a, d, s, (vm_entry){ev->time, value_copy((io_type)d->arg_type, v)});
       break;
   }
-  return true;
+}
+
+static void poison_set(vm_poison *z, const char *why, int64_t event_time, int64_t until) {
+  char when[40];
+  fmt_time(event_time, when);
+  size_t n = strlen(why) + strlen(when) + 64;
+  char *what = vm_alloc(n);
+  snprintf(what, n, "%s (a `where` filter, on the event at %s)", why, when);
+  free(z->what);
+  z->what = what;
+  z->until = until;
+}
+
+/* A runtime error at ip in an update block, while applying ev: the snippet
+ * it belongs to ends at its first effect instruction (docs/bytecode.md).
+ * The effect's target is poisoned -- an aggregate only when ev is in its
+ * scope -- and execution resumes after it.  A `start on` filter is
+ * evaluated for its start: it fails the run when the milestone or playbook
+ * applies and had not started before ev's instant.  NULL with msg set when
+ * the run fails. */
+static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_event *ev, const bc_insn *ip,
+                                     const bc_insn *end, const char *why, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  for (; ip < end; ip++) {
+    switch (ip->op) {
+      case BC_UPDATE: {
+        const bc_aggregate *d = &p->aggregates[ip->b];
+        vm_agg *s = &a->aggs[ip->b];
+        if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return ip + 1;
+        poison_set(&s->poison, why, ev->time,
+                   d->window == BC_WIN_WITHIN ? sat_add(ev->time, d->within_us) : INT64_MAX);
+        return ip + 1;
+      }
+      case BC_STEP: {
+        vm_poison *z = &a->seqs[ip->b].poison;
+        if (!z->what) poison_set(z, why, ev->time, INT64_MAX);
+        return ip + 1;
+      }
+      case BC_STARTON: {
+        const vm_ms *m = &a->ms[ip->b];
+        if (!m->applies || (m->started && m->start < ev->time)) return ip + 1;
+        rt->cur_milestone = ip->b;
+        rt->cur_what = "the `start on` filter";
+        vm_fail(rt, msg, msglen, why);
+        return NULL;
+      }
+      case BC_STARTONP: {
+        const vm_pb *pb = &a->pb[ip->b];
+        if (!pb->applies || (pb->started && pb->started_at < ev->time)) return ip + 1;
+        rt->cur_milestone = BC_NONE;
+        rt->cur_what = "a playbook's `start on` filter";
+        vm_fail(rt, msg, msglen, why);
+        return NULL;
+      }
+      default: break;
+    }
+  }
+  vm_fail(rt, msg, msglen, why);   /* no snippet structure (a foreign .msc): fail */
+  return NULL;
 }
 
 /* Drops window entries that have left (t - D, t]. */
-static bool expire_windows(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+static void expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
   for (uint32_t g = 0; g < p->naggregates; g++) {
     const bc_aggregate *d = &p->aggregates[g];
     if (d->window != BC_WIN_WITHIN) continue;
     vm_agg *s = &a->aggs[g];
     while (s->ring.len && sat_add(ring_at(&s->ring, 0)->time, d->within_us) <= t) {
-      vm_entry e = ring_pop_front(&s->ring);
-      a->timer_valid = false;
+      vm_entry e = window_pop_front(a, s);
       if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
         if (d->arg_type == IO_FLOAT) s->sum_dirty = true;
-        else if (__builtin_sub_overflow(s->sum.i, e.v.i, &s->sum.i)) {
-          rt->cur_milestone = d->owner;
-          rt->cur_what = "a sum";
-          return vm_fail(rt, msg, msglen, "integer overflow");
-        }
+        else s->sum.i -= e.v.i;
       } else if (d->fn == BC_AGG_DISTINCT) {
         set_release(&s->set, (io_type)d->arg_type, e.v);
         value_free((io_type)d->arg_type, e.v);
       }
     }
   }
-  return true;
 }
 
 static void agg_reset(const bc_aggregate *d, vm_agg *s) {
@@ -760,6 +864,7 @@ static void agg_reset(const bc_aggregate *d, vm_agg *s) {
     set_clear(&s->set, (io_type)d->arg_type);
   }
   free(s->ring.items);
+  free(s->poison.what);
   int64_t since = s->since_time;
   memset(s, 0, sizeof *s);
   s->since_time = since;
@@ -804,6 +909,7 @@ static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   vm_ms *s = &a->ms[m];
   s->started = true;
   s->start = t;
+  if (s->start_timer) a->timer_valid = false;   /* its pending `start at` goes */
   s->start_timer = false;
   s->since_ready = false;
   s->entered = false;
@@ -854,8 +960,14 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, ch
       s->start = a->ms[d->start_after].first_completed_at;
       s->since_ready = false;
     }
-    if (!s->started) return true;
   }
+  if (s->complete_pending) {
+    /* SPEC 6: an `ms.complete` at or after the start completes M */
+    s->complete_pending = false;
+    if (!s->started || (s->start != NO_TIME && s->start > t)) rt->ignored_control++;
+    else if (!s->completed) ms_complete(rt, a, m, t);
+  }
+  if (!s->started) return true;
   /* an unbounded `since start` means every event: primed at the first row */
   if (!s->since_ready && !ms_prime_since(rt, a, m, t, msg, msglen)) return false;
   if (!s->entered) {
@@ -928,7 +1040,9 @@ static void pb_enter(vm_runtime *rt, vm_account *a, uint32_t pi, int32_t k, int6
 static void start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded) {
   vm_pb *s = &a->pb[pi];
   s->started = true;
+  s->started_at = t;
   s->unbounded = unbounded;
+  if (s->start_timer) a->timer_valid = false;
   s->start_timer = false;
   pb_enter(rt, a, pi, next_step(s, &rt->p->playbooks[pi], 0), t);
   s->on_first_step = true;
@@ -1026,11 +1140,11 @@ static void apply_control(vm_runtime *rt, vm_account *a, const vm_event *ev) {
     case IO_EV_UNBLOCK: s->blocked_by_control = false; break;
     case IO_EV_BLOCK: s->blocked_by_control = true; break;
     case IO_EV_COMPLETE:
-      if (p->milestones[target].continuous || !s->applies || !s->started ||
-          (s->start != NO_TIME && s->start > t))
-        rt->ignored_control++;
-      else if (!s->completed)
-        ms_complete(rt, a, target, t);
+      /* a start at this very instant (`start at`, `on`, `after`, the first
+         row) is only known when the milestone is evaluated: ms_evaluate
+         decides, before any criterion of the instant */
+      if (p->milestones[target].continuous || !s->applies) rt->ignored_control++;
+      else s->complete_pending = true;
       break;
     default: break;
   }
@@ -1077,10 +1191,7 @@ static bool evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t
     }
   }
   for (uint32_t i = 0; i < p->nplaybooks; i++)
-    if (a->pb[i].start_timer && a->pb[i].start_at <= t) {
-      a->timer_valid = false;
-      start_playbook(rt, a, i, a->pb[i].start_at, false);
-    }
+    if (a->pb[i].start_timer && a->pb[i].start_at <= t) start_playbook(rt, a, i, a->pb[i].start_at, false);
   for (uint32_t k = 0; k < p->nmilestones; k++)
     if (!ms_evaluate(rt, a, p->eval_order[k], t, msg, msglen)) return false;
   for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
@@ -1098,7 +1209,7 @@ static bool run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclus
     if (t <= a->last_instant) t = a->last_instant;
     rt->cur_account = a;
     rt->cur_time = t;
-    if (!expire_windows(rt, a, t, msg, msglen)) return false;
+    expire_windows(rt, a, t);
     if (!evaluate(rt, a, t, msg, msglen)) return false;
     if (next_timer(rt, a) <= t) return true;
   }
@@ -1135,7 +1246,7 @@ static bool apply_batch(vm_runtime *rt, vm_account *a, char *msg, size_t msglen)
     a->has_first_row = true;
     a->first_row = t;
   }
-  if (!expire_windows(rt, a, t, msg, msglen)) return false;
+  expire_windows(rt, a, t);
   /* control events first, in SPEC 6's order */
   for (int kind = IO_EV_ASSIGN; kind <= IO_EV_ADVANCE; kind++)
     for (const vm_event *ev = a->batch; ev; ev = ev->next)
@@ -1341,7 +1452,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, ch
   }
   if (!run_timers(rt, a, as_of, true, msg, msglen)) return false;
   rt->cur_time = as_of;
-  if (!expire_windows(rt, a, as_of, msg, msglen)) return false;
+  expire_windows(rt, a, as_of);
   if (!evaluate(rt, a, as_of, msg, msglen)) return false;
 
   vm_results *r = &a->results;
@@ -1416,6 +1527,7 @@ void vm_account_compact(vm_account *a) {
     for (uint32_t i = 0; i < p->nsequences; i++) {
       free(a->seqs[i].best);
       free(a->seqs[i].matched);
+      free(a->seqs[i].poison.what);
     }
     free(a->seqs);
     a->seqs = NULL;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs the shared acceptance cases (../shared/acceptance, beside the clone),
-# then the same cases with their event rows shuffled: results must not
-# depend on input order (SPEC 7).
+# Runs the shared acceptance cases (../shared/acceptance, beside the clone)
+# and the repository's own cases (tests/cases, same layout), then both sets
+# with their event rows shuffled: results must not depend on input order
+# (SPEC 7).
 set -eu
 msl=$1
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,4 +12,6 @@ if [ ! -x "$acc/run" ]; then
   exit 1
 fi
 python3 "$acc/run" "$msl"
+python3 "$acc/run" "$msl" "$here"/tests/cases/*/
 python3 "$here/tests/shuffle_cases.py" "$msl" "$acc/cases"
+python3 "$here/tests/shuffle_cases.py" "$msl" "$here/tests/cases"

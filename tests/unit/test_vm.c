@@ -141,6 +141,19 @@ START_TEST(min_max_in_window) {
 }
 END_TEST
 
+START_TEST(dominated_window_front_keeps_expiries) {
+  /* the 10 drops the 5 from the max deque's front: the 10's expiry, and
+     the login window's, are still evaluation instants */
+  ck_assert_int_eq(run_rules("event s { v: int }\nevent login\n"
+                             "milestone hi \"Hi\" { mode continuous exit max(s.v within 1d) >= 8 }\n"
+                             "milestone act \"Act\" { mode continuous exit count(login within 2h) >= 1 }\n",
+                             "account,time,event,v\na,2026-01-01T10:00:00Z,s,5\na,2026-01-01T12:00:00Z,s,10\n"
+                             "a,2026-01-02T11:00:00Z,login,\n", "2026-01-04"), 0);
+  expect_rows("milestones.csv", "a,hi,not_achieving,,,2026-01-01T12:00:00Z,2026-01-02T12:00:00Z,,,\n"
+                                "a,act,not_achieving,,,2026-01-02T11:00:00Z,2026-01-02T13:00:00Z,,,\n");
+}
+END_TEST
+
 START_TEST(float_sum_and_avg) {
   ck_assert_int_eq(run_rules("event pay { amount: float }\n"
                              "milestone s \"S\" { exit sum(pay.amount) >= 0.3 }\n"
@@ -217,6 +230,42 @@ START_TEST(overflow_stops_the_run) {
 }
 END_TEST
 
+START_TEST(where_error_fails_only_when_read) {
+  /* the filter divides by zero on the second row; `exit` reads the count
+     only after a `go`, and only while that row is within 2d */
+  const char *rules = "event a { n: int }\nevent go\n"
+                      "milestone m \"M\" { exit count(go) >= 1 and count(a where 10 / n > 1 within 2d) >= 1 }\n";
+  ck_assert_int_eq(run_rules(rules, "account,time,event,n\nx,2026-01-01,a,5\nx,2026-01-02,a,0\n", NULL), 0);
+  expect_rows("milestones.csv", "x,m,in_progress,,,,,,,\n");
+  ck_assert_int_eq(run_rules(rules, "account,time,event,n\nx,2026-01-01,a,5\nx,2026-01-02,a,0\nx,2026-01-05,go,\n", NULL), 0);
+  expect_rows("milestones.csv", "x,m,in_progress,,,,,,,\n");
+  ck_assert_int_eq(run_rules(rules, "account,time,event,n\nx,2026-01-01,a,5\nx,2026-01-02,a,0\nx,2026-01-03,go,\n", NULL),
+                   EXIT_DATA);
+}
+END_TEST
+
+START_TEST(sum_overflows_only_when_read_out_of_range) {
+  /* MAX + MAX - MAX at one instant, in any order, is MAX: it fits */
+  const char *rules = "event a { n: int }\nmilestone m \"M\" { exit sum(a.n within 1d) == 9223372036854775807 }\n";
+  ck_assert_int_eq(run_rules(rules, "account,time,event,n\nx,2026-01-01,a,9223372036854775807\n"
+                                    "x,2026-01-01,a,9223372036854775807\nx,2026-01-01,a,-9223372036854775807\n", NULL), 0);
+  expect_rows("milestones.csv", "x,m,completed,,,2026-01-01T00:00:00Z,,,,\n");
+  /* a latched milestone no longer reads its sum */
+  ck_assert_int_eq(run_rules(rules, "account,time,event,n\nx,2026-01-01,a,9223372036854775807\n"
+                                    "x,2026-01-01T12:00:00Z,a,1\n", NULL), 0);
+  ck_assert_int_eq(run_rules("event a { n: int }\nmilestone m \"M\" { exit sum(a.n) < 0 }\n",
+                             "account,time,event,n\nx,2026-01-01,a,9223372036854775807\nx,2026-01-02,a,1\n", NULL),
+                   EXIT_DATA);
+}
+END_TEST
+
+START_TEST(complete_at_the_start_instant) {
+  ck_assert_int_eq(run_rules("event login\nmilestone m \"M\" { start at @2026-01-02 exit count(login) >= 9 }\n",
+                             "account,time,event,milestone\nx,2026-01-02,ms.complete,m\n", NULL), 0);
+  expect_rows("milestones.csv", "x,m,completed,2026-01-02T00:00:00Z,2026-01-02T00:00:00Z,2026-01-02T00:00:00Z,,,,\n");
+}
+END_TEST
+
 START_TEST(control_reset_bounded) {
   ck_assert_int_eq(run_rules("event login\n"
                              "milestone two \"Two\" { start at @2026-01-01 exit count(login since start) >= 2\n"
@@ -269,6 +318,7 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, equal_times_apply_together);
   tcase_add_test(tc, distinct_in_window_forgets_expired_values);
   tcase_add_test(tc, min_max_in_window);
+  tcase_add_test(tc, dominated_window_front_keeps_expiries);
   tcase_add_test(tc, float_sum_and_avg);
   tcase_add_test(tc, sequence_needs_strictly_increasing_times);
   tcase_add_test(tc, sequence_within_uses_latest_first_event);
@@ -277,6 +327,9 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, actions_give_progress);
   tcase_add_test(tc, division_by_zero_stops_the_run);
   tcase_add_test(tc, overflow_stops_the_run);
+  tcase_add_test(tc, where_error_fails_only_when_read);
+  tcase_add_test(tc, sum_overflows_only_when_read_out_of_range);
+  tcase_add_test(tc, complete_at_the_start_instant);
   tcase_add_test(tc, control_reset_bounded);
   tcase_add_test(tc, playbook_moves_on_auto_steps);
   tcase_add_test(tc, msc_round_trip_runs_the_same);
