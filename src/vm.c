@@ -292,6 +292,12 @@ typedef struct vm_chunk {
   max_align_t data[];
 } vm_chunk;
 
+typedef struct vm_scratch {
+  struct vm_scratch *older;  /* filled earlier in the same vm_exec */
+  size_t size, used;
+  char data[];
+} vm_scratch;
+
 struct vm_runtime {
   const bc_program *p;
   ffi_fn *const *externs;
@@ -299,9 +305,7 @@ struct vm_runtime {
   vm_chunk *store;
   int64_t store_time;
   vm_account *queued;
-  /* scratch for strings returned by externs during one evaluation */
-  char *scratch;
-  size_t scratch_len, scratch_used;
+  vm_scratch *scratch;     /* strings returned by externs during one vm_exec */
   char ffi_args[4096];
   /* what is running, for runtime error messages */
   const vm_account *cur_account;
@@ -340,27 +344,36 @@ static void store_reset(vm_runtime *rt) {
   }
 }
 
+/* Strings an extern returns live in scratch blocks until the next vm_exec
+ * starts: registers point into them, so a full block is never moved or
+ * freed mid-run; a fresh, larger one is chained in front of it instead. */
 static char *scratch_alloc(void *ctx, size_t len) {
   vm_runtime *rt = ctx;
-  if (rt->scratch_used + len > rt->scratch_len) {
-    /* grow; earlier results stay valid only until the evaluation ends, and
-       values of one evaluation never outlive it, so moving is safe between
-       evaluations only: grow by chaining a fresh buffer instead */
-    size_t cap = rt->scratch_len * 2 + len + 256;
-    char *nb = malloc(cap);
+  vm_scratch *cur = rt->scratch;
+  if (cur->size - cur->used < len) {
+    size_t size = cur->size * 2 > len ? cur->size * 2 : len;
+    vm_scratch *nb = malloc(sizeof *nb + size);
     if (!nb) return NULL;
-    /* the old buffer may still be referenced by registers: keep it alive
-       by leaking into the store, which is freed at the next flush */
-    char *keep = store_alloc(rt, rt->scratch_used ? rt->scratch_used : 1);
-    memcpy(keep, rt->scratch, rt->scratch_used);
-    free(rt->scratch);
-    rt->scratch = nb;
-    rt->scratch_len = cap;
-    rt->scratch_used = 0;
+    nb->older = cur;
+    nb->size = size;
+    nb->used = 0;
+    rt->scratch = cur = nb;
   }
-  char *p = rt->scratch + rt->scratch_used;
-  rt->scratch_used += len;
+  char *p = cur->data + cur->used;
+  cur->used += len;
   return p;
+}
+
+/* Ends the previous vm_exec's strings: keeps only the newest (largest) block. */
+static void scratch_reset(vm_runtime *rt) {
+  vm_scratch *old = rt->scratch->older;
+  while (old) {
+    vm_scratch *next = old->older;
+    free(old);
+    old = next;
+  }
+  rt->scratch->older = NULL;
+  rt->scratch->used = 0;
 }
 
 /* ---- runtime errors ----------------------------------------------------------------------- */
@@ -402,6 +415,7 @@ static bool vm_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *e
   const bc_insn *code = p->code + blk->start;
   const bc_insn *ip = code;
   io_value R[256];
+  scratch_reset(rt);
 
 #if defined(__GNUC__)
 #define MSL_OP_LABEL(name, a, b, c, d, doc) &&do_##name,
@@ -1037,7 +1051,6 @@ static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
 static bool evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
   const bc_program *p = rt->p;
   rt->cur_time = t;
-  rt->scratch_used = 0;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
     vm_ms *s = &a->ms[m];
     if (s->start_timer && s->start_at <= t) {
@@ -1195,8 +1208,8 @@ vm_runtime *vm_runtime_new(const bc_program *p, ffi_fn *const *externs) {
   vm_runtime *rt = vm_alloc(sizeof *rt);
   rt->p = p;
   rt->externs = externs;
-  rt->scratch_len = 4096;
-  rt->scratch = vm_alloc(rt->scratch_len);
+  rt->scratch = vm_alloc(sizeof *rt->scratch + 4096);
+  rt->scratch->size = 4096;
   rt->cur_milestone = BC_NONE;
   return rt;
 }
@@ -1205,6 +1218,7 @@ void vm_runtime_free(vm_runtime *rt) {
   if (!rt) return;
   store_reset(rt);
   free(rt->store);
+  scratch_reset(rt);
   free(rt->scratch);
   free(rt);
 }
@@ -1243,7 +1257,6 @@ vm_account *vm_account_new(vm_runtime *rt, io_str id, const io_value *fields, ch
   a->pb = vm_alloc(sizeof *a->pb * (p->nplaybooks ? p->nplaybooks : 1));
   rt->cur_account = a;
   rt->cur_time = NO_TIME;
-  rt->scratch_used = 0;
   bool ok = true;
   for (uint32_t i = 0; i < p->nsegments && ok; i++)
     ok = eval_bool(rt, a, p->segment_blocks[i], "a segment", BC_NONE, &a->segments[i], msg, msglen);
