@@ -44,10 +44,13 @@ static int64_t sat_add(int64_t a, int64_t b) {
 
 /* ---- aggregate state ------------------------------------------------------------------- */
 
-/* A value in a window or set: its time, and the value (strings owned). */
+/* A value in a window or set: its time, and the value (strings owned).
+ * Events at one time share an entry: n of them, v their sum (count, sum,
+ * avg), so a window holds one entry per time, however many rows share it. */
 typedef struct vm_entry {
   int64_t time;
   io_value v;
+  int64_t n;
 } vm_entry;
 
 /* A ring of entries in time order: windows and monotonic deques. */
@@ -90,6 +93,7 @@ typedef struct vm_set_slot {
   uint64_t hash;
   io_value key;       /* strings: owned copy */
   uint32_t refs;      /* 0: empty slot */
+  int64_t last_time;  /* when the value was last added */
 } vm_set_slot;
 
 typedef struct vm_set {
@@ -160,20 +164,25 @@ static void set_rehash(vm_set *s, io_type t, uint32_t cap) {
   free(old);
 }
 
-static void set_add(vm_set *s, io_type t, io_value key) {
+/* Adds key at time; false when it was already added at that time (a window
+ * then needs no second entry for it). */
+static bool set_add(vm_set *s, io_type t, io_value key, int64_t time) {
   uint64_t h = value_hash(t, key);
   vm_set_slot *sl = set_find(s, t, key, h);
   if (sl) {
+    if (sl->last_time == time) return false;
+    sl->last_time = time;
     sl->refs++;
-    return;
+    return true;
   }
   if ((s->size + s->tombstones + 1) * 4 >= s->cap * 3)
     set_rehash(s, t, s->cap ? (s->size * 4 >= s->cap ? s->cap * 2 : s->cap) : 8);
   uint32_t i = (uint32_t)h & (s->cap - 1);
   while (s->slots[i].refs) i = (i + 1) & (s->cap - 1);
   if (s->slots[i].hash) s->tombstones--;   /* reuse a tombstone */
-  s->slots[i] = (vm_set_slot){.hash = h, .key = value_copy(t, key), .refs = 1};
+  s->slots[i] = (vm_set_slot){.hash = h, .key = value_copy(t, key), .refs = 1, .last_time = time};
   s->size++;
+  return true;
 }
 
 static void set_release(vm_set *s, io_type t, io_value key) {
@@ -610,7 +619,7 @@ static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g) {
   io_value v = {0};
   bool within = d->window == BC_WIN_WITHIN;
   switch (d->fn) {
-    case BC_AGG_COUNT: v.i = within ? s->ring.len : s->count; break;
+    case BC_AGG_COUNT: v.i = s->count; break;
     case BC_AGG_SUM:
     case BC_AGG_AVG:
       if (within && d->arg_type == IO_FLOAT && s->sum_dirty) {
@@ -624,7 +633,7 @@ static io_value agg_value(vm_runtime *rt, vm_account *a, uint32_t g) {
         if (d->arg_type == IO_FLOAT) v.f = s->sum.f;
         else v.i = s->sum.i;
       } else {
-        int64_t n = within ? s->ring.len : s->count;
+        int64_t n = s->count;
         double sum = d->arg_type == IO_FLOAT ? s->sum.f : (double)s->sum.i;
         v.f = n ? sum / (double)n : 0.0;
       }
@@ -661,10 +670,13 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
   vm_agg *s = &a->aggs[g];
   if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return true;
   bool within = d->window == BC_WIN_WITHIN;
+  vm_entry *last = within && s->ring.len ? ring_at(&s->ring, s->ring.len - 1) : NULL;
+  if (last && last->time != ev->time) last = NULL;   /* only an entry of this time is shared */
   switch (d->fn) {
     case BC_AGG_COUNT:
-      if (within) window_push(a, d, s, (vm_entry){ev->time, v});
-      else s->count++;
+      if (last) last->n++;
+      else if (within) window_push(a, d, s, (vm_entry){ev->time, v, 1});
+      s->count++;
       break;
     case BC_AGG_SUM:
     case BC_AGG_AVG:
@@ -676,22 +688,34 @@ static bool update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
         rt->cur_what = "a sum";
         return vm_fail(rt, msg, msglen, "integer overflow");
       }
-      if (within) window_push(a, d, s, (vm_entry){ev->time, v});
-      else s->count++;
+      s->count++;
+      if (!within) break;
+      int64_t merged;
+      if (last && d->arg_type == IO_FLOAT) {
+        last->v.f += v.f;
+        last->n++;
+      } else if (last && !__builtin_add_overflow(last->v.i, v.i, &merged)) {
+        last->v.i = merged;
+        last->n++;
+      } else {
+        window_push(a, d, s, (vm_entry){ev->time, v, 1});
+      }
       break;
     case BC_AGG_MIN:
     case BC_AGG_MAX:
       if (within) {
+        /* an entry of this time at least as good leaves with v: v never shows */
+        if (last && !better(d, v, last->v)) break;
         while (s->ring.len && better(d, v, ring_at(&s->ring, s->ring.len - 1)->v)) ring_pop_back(&s->ring);
-        window_push(a, d, s, (vm_entry){ev->time, v});
+        window_push(a, d, s, (vm_entry){ev->time, v, 1});
       } else if (!s->has_extreme || better(d, v, s->extreme)) {
         s->extreme = v;
         s->has_extreme = true;
       }
       break;
     case BC_AGG_DISTINCT:
-      set_add(&s->set, (io_type)d->arg_type, v);
-      if (within) window_push(a, d, s, (vm_entry){ev->time, value_copy((io_type)d->arg_type, v)});
+      if (set_add(&s->set, (io_type)d->arg_type, v, ev->time) && within)
+        window_push(a, d, s, (vm_entry){ev->time, value_copy((io_type)d->arg_type, v), 1});
       break;
   }
   return true;
@@ -707,7 +731,9 @@ static bool expire_windows(vm_runtime *rt, vm_account *a, int64_t t, char *msg, 
     while (s->ring.len && sat_add(ring_at(&s->ring, 0)->time, d->within_us) <= t) {
       vm_entry e = ring_pop_front(&s->ring);
       a->timer_valid = false;
+      if (d->fn == BC_AGG_COUNT) s->count -= e.n;
       if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
+        s->count -= e.n;
         if (d->arg_type == IO_FLOAT) s->sum_dirty = true;
         else if (__builtin_sub_overflow(s->sum.i, e.v.i, &s->sum.i)) {
           rt->cur_milestone = d->owner;
