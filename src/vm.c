@@ -44,10 +44,13 @@ static int64_t sat_add(int64_t a, int64_t b) {
 
 /* ---- aggregate state ------------------------------------------------------------------- */
 
-/* A value in a window or set: its time, and the value (strings owned). */
+/* A value in a window or set: its time, and the value (strings owned).
+ * Events at one time share an entry: n of them, v their sum (count, sum,
+ * avg), so a window holds one entry per time, however many rows share it. */
 typedef struct vm_entry {
   int64_t time;
   io_value v;
+  int64_t n;
 } vm_entry;
 
 /* A ring of entries in time order: windows and monotonic deques. */
@@ -90,6 +93,7 @@ typedef struct vm_set_slot {
   uint64_t hash;
   io_value key;       /* strings: owned copy */
   uint32_t refs;      /* 0: empty slot */
+  int64_t last_time;  /* when the value was last added */
 } vm_set_slot;
 
 typedef struct vm_set {
@@ -160,20 +164,25 @@ static void set_rehash(vm_set *s, io_type t, uint32_t cap) {
   free(old);
 }
 
-static void set_add(vm_set *s, io_type t, io_value key) {
+/* Adds key at time; false when it was already added at that time (a window
+ * then needs no second entry for it). */
+static bool set_add(vm_set *s, io_type t, io_value key, int64_t time) {
   uint64_t h = value_hash(t, key);
   vm_set_slot *sl = set_find(s, t, key, h);
   if (sl) {
+    if (sl->last_time == time) return false;
+    sl->last_time = time;
     sl->refs++;
-    return;
+    return true;
   }
   if ((s->size + s->tombstones + 1) * 4 >= s->cap * 3)
     set_rehash(s, t, s->cap ? (s->size * 4 >= s->cap ? s->cap * 2 : s->cap) : 8);
   uint32_t i = (uint32_t)h & (s->cap - 1);
   while (s->slots[i].refs) i = (i + 1) & (s->cap - 1);
   if (s->slots[i].hash) s->tombstones--;   /* reuse a tombstone */
-  s->slots[i] = (vm_set_slot){.hash = h, .key = value_copy(t, key), .refs = 1};
+  s->slots[i] = (vm_set_slot){.hash = h, .key = value_copy(t, key), .refs = 1, .last_time = time};
   s->size++;
+  return true;
 }
 
 static void set_release(vm_set *s, io_type t, io_value key) {
@@ -267,14 +276,23 @@ typedef struct vm_pb {
   int64_t started_at;
 } vm_pb;
 
-/* A queued event: a copy in the runtime's batch store. */
+/* The event being applied: an ordinary one borrows the reader's values for
+ * the call; a control event names its target by the program's own name. */
 typedef struct vm_event {
   int type;
   int64_t time;
   io_str milestone, playbook;
-  io_value *values;
-  struct vm_event *next;   /* next event of the same account */
+  const io_value *values;
 } vm_event;
+
+/* Control events of an account's current instant, one per kind and target:
+ * they take effect together before the instant's criteria (SPEC 6). */
+typedef struct vm_control {
+  int type;                /* IO_EV_ASSIGN .. IO_EV_ADVANCE */
+  bool playbook;
+  uint32_t target;
+  int64_t count;
+} vm_control;
 
 struct vm_account {
   const bc_program *p;
@@ -291,11 +309,18 @@ struct vm_account {
   int64_t last_instant;
   int64_t timer;           /* cached next_timer: exact while timer_valid */
   bool timer_valid;
-  /* the batch being collected */
-  vm_event *batch, *batch_tail;
+  /* The current instant: its ordinary events are applied as they come,
+   * its control events wait in `controls` until the instant is finished. */
   int64_t batch_time;
-  bool queued;             /* on the runtime's list of accounts with a batch */
+  bool queued;             /* on the runtime's list of accounts with an open instant */
   vm_account *next_queued;
+  vm_control *controls;
+  uint32_t ncontrols, controls_cap;
+  /* since-start aggregates fed only the current instant's events, for a
+   * milestone that (re)starts at it (shadow[g] for such a g), and the first
+   * runtime error each milestone's shadow met (NULL: none) */
+  vm_agg *shadow;
+  char **shadow_err;
   /* results */
   res_signal *signals;
   int nsignals, signals_cap;
@@ -303,24 +328,22 @@ struct vm_account {
   vm_results results;
 };
 
-/* Chunked storage for the current instant's events: never moves, reset at
- * each flush. */
-typedef struct vm_chunk {
-  struct vm_chunk *next;
-  size_t used, size;
-  max_align_t data[];
-} vm_chunk;
+typedef struct vm_scratch {
+  struct vm_scratch *older;  /* filled earlier in the same vm_exec */
+  size_t size, used;
+  char data[];
+} vm_scratch;
 
 struct vm_runtime {
   const bc_program *p;
   ffi_fn *const *externs;
   int64_t ignored_control;
-  vm_chunk *store;
-  int64_t store_time;
+  int64_t instant;          /* the time of the queued accounts' open instant */
+  /* since-start aggregates by milestone: since_aggs[since_first[m] ..
+   * since_first[m + 1]) */
+  uint32_t *since_aggs, *since_first;
   vm_account *queued;
-  /* scratch for strings returned by externs during one evaluation */
-  char *scratch;
-  size_t scratch_len, scratch_used;
+  vm_scratch *scratch;     /* strings returned by externs during one vm_exec */
   char ffi_args[4096];
   /* what is running, for runtime error messages */
   const vm_account *cur_account;
@@ -330,56 +353,36 @@ struct vm_runtime {
   uint32_t cur_milestone;
 };
 
-static void *store_alloc(vm_runtime *rt, size_t n) {
-  n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-  vm_chunk *c = rt->store;
-  if (!c || c->size - c->used < n) {
-    size_t size = n > 65536 ? n : 65536;
-    vm_chunk *nc = vm_alloc(sizeof *nc + size);
-    nc->size = size;
-    nc->next = c;
-    rt->store = c = nc;
-  }
-  void *p = (char *)c->data + c->used;
-  c->used += n;
-  return p;
-}
-
-static void store_reset(vm_runtime *rt) {
-  vm_chunk *c = rt->store;
-  if (!c) return;
-  /* keep the newest chunk: most instants fit in one */
-  vm_chunk *rest = c->next;
-  c->next = NULL;
-  c->used = 0;
-  while (rest) {
-    vm_chunk *n = rest->next;
-    free(rest);
-    rest = n;
-  }
-}
-
+/* Strings an extern returns live in scratch blocks until the next vm_exec
+ * starts: registers point into them, so a full block is never moved or
+ * freed mid-run; a fresh, larger one is chained in front of it instead. */
 static char *scratch_alloc(void *ctx, size_t len) {
   vm_runtime *rt = ctx;
-  if (rt->scratch_used + len > rt->scratch_len) {
-    /* grow; earlier results stay valid only until the evaluation ends, and
-       values of one evaluation never outlive it, so moving is safe between
-       evaluations only: grow by chaining a fresh buffer instead */
-    size_t cap = rt->scratch_len * 2 + len + 256;
-    char *nb = malloc(cap);
+  vm_scratch *cur = rt->scratch;
+  if (cur->size - cur->used < len) {
+    size_t size = cur->size * 2 > len ? cur->size * 2 : len;
+    vm_scratch *nb = malloc(sizeof *nb + size);
     if (!nb) return NULL;
-    /* the old buffer may still be referenced by registers: keep it alive
-       by leaking into the store, which is freed at the next flush */
-    char *keep = store_alloc(rt, rt->scratch_used ? rt->scratch_used : 1);
-    memcpy(keep, rt->scratch, rt->scratch_used);
-    free(rt->scratch);
-    rt->scratch = nb;
-    rt->scratch_len = cap;
-    rt->scratch_used = 0;
+    nb->older = cur;
+    nb->size = size;
+    nb->used = 0;
+    rt->scratch = cur = nb;
   }
-  char *p = rt->scratch + rt->scratch_used;
-  rt->scratch_used += len;
+  char *p = cur->data + cur->used;
+  cur->used += len;
   return p;
+}
+
+/* Ends the previous vm_exec's strings: keeps only the newest (largest) block. */
+static void scratch_reset(vm_runtime *rt) {
+  vm_scratch *old = rt->scratch->older;
+  while (old) {
+    vm_scratch *next = old->older;
+    free(old);
+    old = next;
+  }
+  rt->scratch->older = NULL;
+  rt->scratch->used = 0;
 }
 
 /* ---- runtime errors ----------------------------------------------------------------------- */
@@ -457,6 +460,7 @@ static bool vm_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *e
       return false;                                                                 \
     NEXT();                                                                         \
   }
+  scratch_reset(rt);
 
 #if defined(__GNUC__)
 #define MSL_OP_LABEL(name, a, b, c, d, doc) &&do_##name,
@@ -680,7 +684,7 @@ static bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, io_value *out, 
   bool within = d->window == BC_WIN_WITHIN;
   if (s->poison.what && rt->cur_time < s->poison.until) return vm_fail(rt, msg, msglen, s->poison.what);
   switch (d->fn) {
-    case BC_AGG_COUNT: v.i = within ? s->ring.len : s->count; break;
+    case BC_AGG_COUNT: v.i = s->count; break;
     case BC_AGG_SUM:
     case BC_AGG_AVG:
       if (within && d->arg_type == IO_FLOAT && s->sum_dirty) {
@@ -696,7 +700,7 @@ static bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, io_value *out, 
           return vm_fail(rt, msg, msglen, "integer overflow (the sum of the events in scope)");
         else v.i = (int64_t)s->sum.i;
       } else {
-        int64_t n = within ? s->ring.len : s->count;
+        int64_t n = s->count;
         double sum = d->arg_type == IO_FLOAT ? s->sum.f : (double)s->sum.i;
         v.f = n ? sum / (double)n : 0.0;
       }
@@ -746,10 +750,13 @@ static void update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
   vm_agg *s = &a->aggs[g];
   if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return;
   bool within = d->window == BC_WIN_WITHIN;
+  vm_entry *last = within && s->ring.len ? ring_at(&s->ring, s->ring.len - 1) : NULL;
+  if (last && last->time != ev->time) last = NULL;   /* only an entry of this time is shared */
   switch (d->fn) {
     case BC_AGG_COUNT:
-      if (within) window_push(a, d, s, (vm_entry){ev->time, v});
-      else s->count++;
+      if (last) last->n++;
+      else if (within) window_push(a, d, s, (vm_entry){ev->time, v, 1});
+      s->count++;
       break;
     case BC_AGG_SUM:
     case BC_AGG_AVG:
@@ -759,22 +766,34 @@ static void update_agg(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event
       } else {
         s->sum.i += v.i;   /* exact: 2^64 rows of 2^63 still fit */
       }
-      if (within) window_push(a, d, s, (vm_entry){ev->time, v});
-      else s->count++;
+      s->count++;
+      if (!within) break;
+      int64_t merged;
+      if (last && d->arg_type == IO_FLOAT) {
+        last->v.f += v.f;
+        last->n++;
+      } else if (last && !__builtin_add_overflow(last->v.i, v.i, &merged)) {
+        last->v.i = merged;
+        last->n++;
+      } else {
+        window_push(a, d, s, (vm_entry){ev->time, v, 1});
+      }
       break;
     case BC_AGG_MIN:
     case BC_AGG_MAX:
       if (within) {
+        /* an entry of this time at least as good leaves with v: v never shows */
+        if (last && !better(d, v, last->v)) break;
         while (s->ring.len && better(d, v, ring_at(&s->ring, s->ring.len - 1)->v)) window_pop_back(a, s);
-        window_push(a, d, s, (vm_entry){ev->time, v});
+        window_push(a, d, s, (vm_entry){ev->time, v, 1});
       } else if (!s->has_extreme || better(d, v, s->extreme)) {
         s->extreme = v;
         s->has_extreme = true;
       }
       break;
     case BC_AGG_DISTINCT:
-      set_add(&s->set, (io_type)d->arg_type, v);
-      if (within) window_push(a, d, s, (vm_entry){ev->time, value_copy((io_type)d->arg_type, v)});
+      if (set_add(&s->set, (io_type)d->arg_type, v, ev->time) && within)
+        window_push(a, d, s, (vm_entry){ev->time, value_copy((io_type)d->arg_type, v), 1});
       break;
   }
 }
@@ -847,7 +866,9 @@ static void expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
     vm_agg *s = &a->aggs[g];
     while (s->ring.len && sat_add(ring_at(&s->ring, 0)->time, d->within_us) <= t) {
       vm_entry e = window_pop_front(a, s);
+      if (d->fn == BC_AGG_COUNT) s->count -= e.n;
       if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
+        s->count -= e.n;
         if (d->arg_type == IO_FLOAT) s->sum_dirty = true;
         else s->sum.i -= e.v.i;
       } else if (d->fn == BC_AGG_DISTINCT) {
@@ -924,23 +945,24 @@ static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   s->lost_at = NO_TIME;
 }
 
-/* Since-start aggregates of m restart with m's start: cleared, then fed the
- * events of the current instant (an event at the start instant counts). */
+/* Since-start aggregates of m restart with m's start: cleared, then given
+ * what the events of the current instant alone make of them (an event at
+ * the start instant counts), which the shadow has kept. */
 static bool ms_prime_since(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, char *msg, size_t msglen) {
   const bc_program *p = rt->p;
   vm_ms *s = &a->ms[m];
   s->since_ready = true;
-  for (uint32_t g = 0; g < p->naggregates; g++)
-    if (p->aggregates[g].window == BC_WIN_SINCE_START && p->aggregates[g].milestone == m)
-      agg_reset(&p->aggregates[g], &a->aggs[g]);
-  if (a->batch_time != t) return true;
-  for (const vm_event *ev = a->batch; ev; ev = ev->next) {
-    if (ev->type < 0) continue;
-    uint32_t b = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev->type];
-    if (b == BC_NO_BLOCK) continue;
-    rt->cur_milestone = m;
-    rt->cur_what = "a `where` filter";
-    if (!vm_exec(rt, a, b, ev, NULL, msg, msglen)) return false;
+  bool take = a->queued && a->batch_time == t && a->shadow;
+  if (take && a->shadow_err && a->shadow_err[m]) {
+    snprintf(msg, msglen, "%s", a->shadow_err[m]);
+    return false;
+  }
+  for (uint32_t k = rt->since_first[m]; k < rt->since_first[m + 1]; k++) {
+    uint32_t g = rt->since_aggs[k];
+    agg_reset(&p->aggregates[g], &a->aggs[g]);
+    if (!take) continue;
+    a->aggs[g] = a->shadow[g];
+    memset(&a->shadow[g], 0, sizeof a->shadow[g]);
   }
   return true;
 }
@@ -1177,7 +1199,6 @@ static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
 static bool evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
   const bc_program *p = rt->p;
   rt->cur_time = t;
-  rt->scratch_used = 0;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
     vm_ms *s = &a->ms[m];
     if (s->start_timer && s->start_at <= t) {
@@ -1235,10 +1256,51 @@ static void seq_settle(vm_runtime *rt, vm_account *a, int64_t t) {
   }
 }
 
-/* Applies the batch of a at its instant and evaluates there. */
-static bool apply_batch(vm_runtime *rt, vm_account *a, char *msg, size_t msglen) {
+/* Swaps m's since-start aggregates with their shadows. */
+static void shadow_swap(vm_runtime *rt, vm_account *a, uint32_t m) {
+  for (uint32_t k = rt->since_first[m]; k < rt->since_first[m + 1]; k++) {
+    uint32_t g = rt->since_aggs[k];
+    vm_agg x = a->aggs[g];
+    a->aggs[g] = a->shadow[g];
+    a->shadow[g] = x;
+  }
+}
+
+/* Empties the shadows, for a new instant (or for good: the account ends). */
+static void shadow_clear(vm_runtime *rt, vm_account *a) {
   const bc_program *p = rt->p;
-  int64_t t = a->batch_time;
+  if (a->shadow)
+    for (uint32_t k = 0; k < rt->since_first[p->nmilestones]; k++) {
+      uint32_t g = rt->since_aggs[k];
+      agg_reset(&p->aggregates[g], &a->shadow[g]);
+    }
+  if (a->shadow_err)
+    for (uint32_t m = 0; m < p->nmilestones; m++) {
+      free(a->shadow_err[m]);
+      a->shadow_err[m] = NULL;
+    }
+}
+
+/* Feeds ev to m's shadow through m's since-start update block b.  A runtime
+ * error is kept, not raised: it matters only if m (re)starts at this
+ * instant, where replaying the instant's events would have met it. */
+static void shadow_feed(vm_runtime *rt, vm_account *a, uint32_t m, uint32_t b, const vm_event *ev) {
+  const bc_program *p = rt->p;
+  if (a->shadow_err && a->shadow_err[m]) return;
+  if (!a->shadow) a->shadow = vm_alloc(sizeof *a->shadow * p->naggregates);
+  char why[1024];
+  shadow_swap(rt, a, m);
+  bool ok = vm_exec(rt, a, b, ev, NULL, why, sizeof why);
+  shadow_swap(rt, a, m);
+  if (ok) return;
+  if (!a->shadow_err) a->shadow_err = vm_alloc(sizeof *a->shadow_err * p->nmilestones);
+  a->shadow_err[m] = vm_alloc(strlen(why) + 1);
+  strcpy(a->shadow_err[m], why);
+}
+
+/* Opens instant t for a: evaluates the timers before it and drops what
+ * left the windows, so the instant's events can be applied as they come. */
+static bool begin_instant(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
   rt->cur_account = a;
   if (!run_timers(rt, a, t, false, msg, msglen)) return false;
   rt->cur_time = t;
@@ -1247,25 +1309,80 @@ static bool apply_batch(vm_runtime *rt, vm_account *a, char *msg, size_t msglen)
     a->first_row = t;
   }
   expire_windows(rt, a, t);
-  /* control events first, in SPEC 6's order */
-  for (int kind = IO_EV_ASSIGN; kind <= IO_EV_ADVANCE; kind++)
-    for (const vm_event *ev = a->batch; ev; ev = ev->next)
-      if (ev->type == kind) apply_control(rt, a, ev);
-  for (const vm_event *ev = a->batch; ev; ev = ev->next) {
-    if (ev->type < 0) continue;
-    uint32_t b = p->update_blocks[(uint32_t)ev->type];
-    rt->cur_milestone = BC_NONE;
+  shadow_clear(rt, a);
+  a->queued = true;
+  a->batch_time = t;
+  a->next_queued = rt->queued;
+  rt->queued = a;
+  return true;
+}
+
+/* Applies an ordinary event of a's open instant. */
+static bool apply_event(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  vm_event ev = {.type = in->type, .time = in->time, .values = in->values};
+  int64_t t = in->time;
+  rt->cur_account = a;
+  rt->cur_time = t;
+  uint32_t b = p->update_blocks[(uint32_t)ev.type];
+  rt->cur_milestone = BC_NONE;
+  rt->cur_what = "a `where` filter";
+  if (b != BC_NO_BLOCK && !vm_exec(rt, a, b, &ev, NULL, msg, msglen)) return false;
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    uint32_t sb = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev.type];
+    if (sb == BC_NO_BLOCK) continue;
+    const vm_ms *s = &a->ms[m];
+    rt->cur_milestone = m;
     rt->cur_what = "a `where` filter";
-    if (b != BC_NO_BLOCK && !vm_exec(rt, a, b, ev, NULL, msg, msglen)) return false;
-    for (uint32_t m = 0; m < p->nmilestones; m++) {
-      const vm_ms *s = &a->ms[m];
-      if (!s->since_ready || !s->started || (s->start != NO_TIME && s->start > t)) continue;
-      uint32_t sb = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev->type];
-      if (sb == BC_NO_BLOCK) continue;
-      rt->cur_milestone = m;
-      if (!vm_exec(rt, a, sb, ev, NULL, msg, msglen)) return false;
+    if (s->since_ready && s->started && (s->start == NO_TIME || s->start <= t) &&
+        !vm_exec(rt, a, sb, &ev, NULL, msg, msglen))
+      return false;
+    shadow_feed(rt, a, m, sb, &ev);
+  }
+  return true;
+}
+
+/* Keeps a control event of a's open instant for finish_instant; one that
+ * names nothing valid is counted as ignored at once. */
+static void queue_control(vm_runtime *rt, vm_account *a, const io_event *in) {
+  bool has_m = in->milestone.len > 0, has_p = in->playbook.len > 0;
+  uint32_t target = has_m == has_p ? BC_NONE : find_name(rt->p, has_m ? in->milestone : in->playbook, has_p);
+  if (target == BC_NONE) {
+    rt->ignored_control++;
+    return;
+  }
+  for (uint32_t i = 0; i < a->ncontrols; i++) {
+    vm_control *c = &a->controls[i];
+    if (c->type == in->type && c->playbook == has_p && c->target == target) {
+      c->count++;
+      return;
     }
   }
+  if (a->ncontrols == a->controls_cap) {
+    a->controls_cap = a->controls_cap ? a->controls_cap * 2 : 4;
+    a->controls = vm_grow(a->controls, sizeof *a->controls * a->controls_cap);
+  }
+  a->controls[a->ncontrols++] = (vm_control){in->type, has_p, target, 1};
+}
+
+/* Finishes a's open instant: its control events in SPEC 6's order, then
+ * the criteria. */
+static bool finish_instant(vm_runtime *rt, vm_account *a, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  int64_t t = a->batch_time;
+  rt->cur_account = a;
+  rt->cur_time = t;
+  for (int kind = IO_EV_ASSIGN; kind <= IO_EV_ADVANCE; kind++)
+    for (uint32_t i = 0; i < a->ncontrols; i++) {
+      const vm_control *c = &a->controls[i];
+      if (c->type != kind) continue;
+      const char *name = bc_str(p, c->playbook ? p->playbooks[c->target].name : p->milestones[c->target].name);
+      io_str target = {name, (uint32_t)strlen(name)}, none = {"", 0};
+      vm_event ev = {.type = kind, .time = t, .milestone = c->playbook ? none : target,
+                     .playbook = c->playbook ? target : none};
+      for (int64_t n = 0; n < c->count; n++) apply_control(rt, a, &ev);
+    }
+  a->ncontrols = 0;
   seq_settle(rt, a, t);
   return evaluate(rt, a, t, msg, msglen);
 }
@@ -1275,55 +1392,26 @@ bool vm_flush(vm_runtime *rt, char *msg, size_t msglen) {
   bool ok = true;
   while (a) {
     vm_account *next = a->next_queued;
-    if (ok) ok = apply_batch(rt, a, msg, msglen);
-    a->batch = a->batch_tail = NULL;
+    if (ok) ok = finish_instant(rt, a, msg, msglen);
+    a->ncontrols = 0;
     a->queued = false;
     a->next_queued = NULL;
     a = next;
   }
   rt->queued = NULL;
-  store_reset(rt);
   return ok;
 }
 
 int vm_push(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t msglen) {
   if (in->time < a->last_instant || (a->queued && in->time < a->batch_time)) return VM_UNSORTED;
-  if (rt->queued && in->time != rt->store_time && !vm_flush(rt, msg, msglen)) return VM_ERROR;
-  rt->store_time = in->time;
-  vm_event *ev = store_alloc(rt, sizeof *ev);
-  ev->type = in->type;
-  ev->time = in->time;
-  ev->next = NULL;
-  ev->values = NULL;
-  if (in->type >= 0) {
-    const bc_event *d = &rt->p->events[in->type];
-    ev->values = store_alloc(rt, sizeof *ev->values * (d->nfields ? d->nfields : 1));
-    for (uint32_t i = 0; i < d->nfields; i++) {
-      ev->values[i] = in->values[i];
-      if (d->fields[i].type == IO_STRING) {
-        char *s = store_alloc(rt, in->values[i].s.len + 1);
-        memcpy(s, in->values[i].s.p, in->values[i].s.len);
-        ev->values[i].s.p = s;
-      }
-    }
-  } else {
-    char *s = store_alloc(rt, (size_t)in->milestone.len + in->playbook.len + 2);
-    memcpy(s, in->milestone.p, in->milestone.len);
-    memcpy(s + in->milestone.len + 1, in->playbook.p, in->playbook.len);
-    ev->milestone = (io_str){s, in->milestone.len};
-    ev->playbook = (io_str){s + in->milestone.len + 1, in->playbook.len};
+  if (rt->queued && in->time != rt->instant && !vm_flush(rt, msg, msglen)) return VM_ERROR;
+  rt->instant = in->time;
+  if (!a->queued && !begin_instant(rt, a, in->time, msg, msglen)) return VM_ERROR;
+  if (in->type < 0) {
+    queue_control(rt, a, in);
+    return VM_OK;
   }
-  if (!a->queued) {
-    a->queued = true;
-    a->batch_time = in->time;
-    a->next_queued = rt->queued;
-    rt->queued = a;
-    a->batch = a->batch_tail = ev;
-  } else {
-    a->batch_tail->next = ev;
-    a->batch_tail = ev;
-  }
-  return VM_OK;
+  return apply_event(rt, a, in, msg, msglen) ? VM_OK : VM_ERROR;
 }
 
 /* ---- accounts ------------------------------------------------------------------------------------- */
@@ -1332,16 +1420,32 @@ vm_runtime *vm_runtime_new(const bc_program *p, ffi_fn *const *externs) {
   vm_runtime *rt = vm_alloc(sizeof *rt);
   rt->p = p;
   rt->externs = externs;
-  rt->scratch_len = 4096;
-  rt->scratch = vm_alloc(rt->scratch_len);
+  rt->scratch = vm_alloc(sizeof *rt->scratch + 4096);
+  rt->scratch->size = 4096;
   rt->cur_milestone = BC_NONE;
+  /* since-start aggregates grouped by milestone (a counting sort: linear) */
+  rt->since_first = vm_alloc(sizeof *rt->since_first * (p->nmilestones + 1));
+  rt->since_aggs = vm_alloc(sizeof *rt->since_aggs * (p->naggregates ? p->naggregates : 1));
+  for (uint32_t g = 0; g < p->naggregates; g++)
+    if (p->aggregates[g].window == BC_WIN_SINCE_START) rt->since_first[p->aggregates[g].milestone]++;
+  uint32_t n = 0;
+  for (uint32_t m = 0; m <= p->nmilestones; m++) {
+    uint32_t count = m < p->nmilestones ? rt->since_first[m] : 0;
+    rt->since_first[m] = n;
+    n += count;
+  }
+  for (uint32_t g = 0; g < p->naggregates; g++)   /* since_first[m] moves to m + 1's start */
+    if (p->aggregates[g].window == BC_WIN_SINCE_START) rt->since_aggs[rt->since_first[p->aggregates[g].milestone]++] = g;
+  for (uint32_t m = p->nmilestones; m > 0; m--) rt->since_first[m] = rt->since_first[m - 1];
+  rt->since_first[0] = 0;
   return rt;
 }
 
 void vm_runtime_free(vm_runtime *rt) {
   if (!rt) return;
-  store_reset(rt);
-  free(rt->store);
+  free(rt->since_first);
+  free(rt->since_aggs);
+  scratch_reset(rt);
   free(rt->scratch);
   free(rt);
 }
@@ -1380,7 +1484,6 @@ vm_account *vm_account_new(vm_runtime *rt, io_str id, const io_value *fields, ch
   a->pb = vm_alloc(sizeof *a->pb * (p->nplaybooks ? p->nplaybooks : 1));
   rt->cur_account = a;
   rt->cur_time = NO_TIME;
-  rt->scratch_used = 0;
   bool ok = true;
   for (uint32_t i = 0; i < p->nsegments && ok; i++)
     ok = eval_bool(rt, a, p->segment_blocks[i], "a segment", BC_NONE, &a->segments[i], msg, msglen);
@@ -1518,6 +1621,19 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, ch
 
 void vm_account_compact(vm_account *a) {
   const bc_program *p = a->p;
+  if (a->shadow) {
+    for (uint32_t g = 0; g < p->naggregates; g++) agg_reset(&p->aggregates[g], &a->shadow[g]);
+    free(a->shadow);
+    a->shadow = NULL;
+  }
+  if (a->shadow_err) {
+    for (uint32_t m = 0; m < p->nmilestones; m++) free(a->shadow_err[m]);
+    free(a->shadow_err);
+    a->shadow_err = NULL;
+  }
+  free(a->controls);
+  a->controls = NULL;
+  a->ncontrols = a->controls_cap = 0;
   if (a->aggs) {
     for (uint32_t g = 0; g < p->naggregates; g++) agg_reset(&p->aggregates[g], &a->aggs[g]);
     free(a->aggs);

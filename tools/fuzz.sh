@@ -1,10 +1,12 @@
 #!/bin/sh
-# Fuzzing: sh tools/fuzz.sh [SECONDS]   (make fuzz FUZZ_SECONDS=N)
+# Fuzzing: sh tools/fuzz.sh [SECONDS [NAME...]]   (make fuzz FUZZ_SECONDS=N)
 #
 # Builds every tests/fuzz/fuzz_NAME.c as a libFuzzer target with clang
 # (-fsanitize=fuzzer,address,undefined) into build-fuzz/, linked against
 # the library (every src/*.c but main.c, and the generated parser), then
-# runs each for SECONDS seconds (default 60).  Seeds: tests/fuzz/seeds/NAME/
+# runs each (or only the NAMEs given, e.g. `vm`) for SECONDS seconds
+# (default 60).  Installs clang when missing; fuzz_vm loads the stdlib's
+# native library, which is built first.  Seeds: tests/fuzz/seeds/NAME/
 # when present; targets that call parse_module also get every rule file
 # (examples/, tests/golden/, ../shared/acceptance/cases/).  A dictionary
 # tests/fuzz/NAME.dict is used when present.  Crashing inputs are kept in
@@ -13,6 +15,8 @@
 set -u
 
 SECS=${1:-60}
+[ $# -gt 0 ] && shift
+ONLY="$*"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 4
 OUT=build-fuzz
@@ -21,7 +25,15 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc -I$OUT -DMSL_PREFIX=\"/usr/local\""
 LIBS="-lffi -lz -ldl -lm"
 
+if ! command -v "$CC" >/dev/null 2>&1 && [ "$CC" = clang ]; then
+  echo "fuzz: installing clang"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang >/dev/null
+fi
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found (apt-get install clang)" >&2; exit 2; }
+# fuzz_vm calls std/text through the stdlib's own library, uninstrumented as in a run
+make -s stdlib/native/libmsl_text.so || exit 1
 mkdir -p "$OUT/obj" || exit 4
 
 # The library, instrumented for coverage and checked by the sanitizers.
@@ -42,6 +54,9 @@ for src in tests/fuzz/fuzz_*.c; do
   [ -f "$src" ] || continue
   name=$(basename "$src" .c)
   name=${name#fuzz_}
+  if [ -n "$ONLY" ]; then
+    case " $ONLY " in *" $name "*) ;; *) continue ;; esac
+  fi
   dir="$OUT/$name"
   mkdir -p "$dir/corpus" "$dir/crashes" || exit 4
   $CC $CFLAGS $SAN -fsanitize=fuzzer -o "$dir/fuzz_$name" "$src" "$OUT/libmsl-fuzz.a" $LIBS || exit 1
