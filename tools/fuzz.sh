@@ -32,8 +32,8 @@ if ! command -v "$CC" >/dev/null 2>&1 && [ "$CC" = clang ]; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang >/dev/null
 fi
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found (apt-get install clang)" >&2; exit 2; }
-# fuzz_vm calls std/text through the stdlib's own library, uninstrumented as in a run
-make -s stdlib/native/libmsl_text.so || exit 1
+# fuzz_vm calls std/text through the stdlib's own library (with its manifest), uninstrumented as in a run
+make -s stdlib/native/libmsl_text.so stdlib/native/libmsl_text.manifest || exit 1
 mkdir -p "$OUT/obj" || exit 4
 
 # The library, instrumented for coverage and checked by the sanitizers.
