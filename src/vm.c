@@ -1578,11 +1578,14 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, ch
       if (d->deadline_kind == BC_DEADLINE_AFTER && s->start != NO_TIME) deadline = sat_add(s->start, d->deadline_us);
       else if (d->deadline_kind == BC_DEADLINE_AT) deadline = s->deadline_at;
       row.deadline_at = deadline;
-      bool blocked = s->blocked_by_control;
-      bool done = d->continuous ? s->achieving : s->completed;
-      if (!blocked && !done && d->blocked_block != BC_NO_BLOCK &&
+      /* SPEC 6: `blocked when` is evaluated where a status needs it -- a
+       * started, not completed once-mode milestone or a started continuous
+       * one, at T -- even when `ms.block` or achieving decides the status */
+      bool blocked = false;
+      if ((d->continuous || !s->completed) && d->blocked_block != BC_NO_BLOCK &&
           !eval_bool(rt, a, d->blocked_block, "blocked when", m, &blocked, msg, msglen))
         return false;
+      blocked = blocked || s->blocked_by_control;
       if (!d->continuous) {
         row.achieved_at = s->completed ? s->completed_at : NO_TIME;
         row.on_time = on_time(row.achieved_at, deadline, as_of);
