@@ -44,6 +44,7 @@
   X(E, 59, "`expect signal` names a signal nothing emits") \
   X(E, 60, "`at` in an `expect` that has no time") \
   X(E, 61, "inlined functions too large") \
+  X(E, 67, "declarations depend on each other through too long a chain") \
   X(W, 1, "playbook with fewer than 3 or more than 7 steps") \
   X(W, 2, "unused declaration") \
   X(W, 3, "unused event type") \

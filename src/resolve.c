@@ -10,25 +10,21 @@
 #include <string.h>
 
 #include "codes.h"
+#include "htable.h"
 #include "sema_phases.h"
 
 typedef struct res_ctx {
   msl_program *p;
   diag_list *d;
   arena *arena;
-  ptr_vec events, units, values;   /* first declaration of each name */
+  htable events, units, values;    /* name -> its first declaration */
   ast_decl *where_event;           /* resolving a `where` of this event */
   bool where_unknown;              /* ... of an undeclared event: fields unknowable */
   ast_decl *fn;                    /* resolving this fn's body */
 } res_ctx;
 
-static ast_decl *find_decl(const ptr_vec *v, const char *name) {
-  if (!name) return NULL;
-  for (int i = 0; i < v->len; i++) {
-    ast_decl *d = v->items[i];
-    if (d->name.text && strcmp(d->name.text, name) == 0) return d;
-  }
-  return NULL;
+static ast_decl *find_decl(const htable *namespace, const char *name) {
+  return name ? htable_get_str(namespace, name) : NULL;
 }
 
 static int find_field(const ptr_vec *fields, const char *name) {
@@ -52,7 +48,7 @@ static const char *where_text(res_ctx *c, msl_loc loc) { return sema_loc_text(c-
 
 /* ---- declarations and their namespaces -------------------------------------- */
 
-static ptr_vec *namespace_of(res_ctx *c, ast_decl_kind k) {
+static htable *namespace_of(res_ctx *c, ast_decl_kind k) {
   switch (k) {
     case DECL_EVENT: return &c->events;
     case DECL_MILESTONE:
@@ -75,7 +71,7 @@ static void declare_all(res_ctx *c) {
                  where_text(c, c->p->account->loc));
       continue;
     }
-    ptr_vec *ns = namespace_of(c, d->kind);
+    htable *ns = namespace_of(c, d->kind);
     if (!ns || !d->name.text) continue;
     ast_decl *earlier = find_decl(ns, d->name.text);
     if (earlier) {
@@ -84,7 +80,7 @@ static void declare_all(res_ctx *c) {
                  earlier->name.text, where_text(c, earlier->name.loc));
       continue;
     }
-    ptr_vec_push(c->arena, ns, d);
+    htable_put_str(ns, d->name.text, d);
   }
 }
 
@@ -368,24 +364,25 @@ static void res_playbook(res_ctx *c, ast_decl *d) {
 }
 
 static void res_display_names(res_ctx *c) {
+  htable first_use;   /* display name -> the first milestone with it */
+  htable_init(&first_use, c->arena);
   for (int i = 0; i < c->p->milestones.len; i++) {
     ast_decl *d = c->p->milestones.items[i];
     const ast_string *s = &d->u.milestone.display;
     if (!s->text) continue;
-    for (int j = 0; j < i; j++) {
-      ast_decl *other = c->p->milestones.items[j];
-      const ast_string *t = &other->u.milestone.display;
-      if (t->text && strcmp(t->text, s->text) == 0) {
-        diag_error(c->d, s->loc, DIAG_E23, "display name \"%s\" is already used by milestone `%s` at %s",
-                   s->text, other->name.text ? other->name.text : "?", where_text(c, t->loc));
-        break;
-      }
-    }
+    ast_decl *other = htable_put_str(&first_use, s->text, d);
+    if (other != d)
+      diag_error(c->d, s->loc, DIAG_E23, "display name \"%s\" is already used by milestone `%s` at %s",
+                 s->text, other->name.text ? other->name.text : "?",
+                 where_text(c, other->u.milestone.display.loc));
   }
 }
 
 void res_program(msl_program *p, diag_list *d) {
   res_ctx c = {.p = p, .d = d, .arena = p->arena};
+  htable_init(&c.events, p->arena);
+  htable_init(&c.units, p->arena);
+  htable_init(&c.values, p->arena);
   declare_all(&c);
   ptr_vec all = {0};
   sema_all_decls(p, &all);

@@ -37,7 +37,17 @@ typedef struct ty_ctx {
   ptr_vec busy;            /* lets, segments and fns being checked (cycle chains) */
   long cloned;             /* expression nodes made by inlining so far */
   bool too_large;          /* ... more than TY_MAX_CLONED_NODES: reported */
+  int depth;               /* check() calls under way */
+  bool too_deep;           /* ... more than TY_MAX_DEPTH: reported */
 } ty_ctx;
+
+/* check() recurses into the lets, segments and fns an expression uses
+ * when they are not checked yet, and into inlined fn bodies.  Checking
+ * lets, segments and fns in dependency order first (check_in_dependency_order)
+ * keeps that shallow, but a long chain of declarations leading into a
+ * cycle, or of fns inlining fns, could still overflow the stack: past this
+ * depth the program is refused. */
+enum { TY_MAX_DEPTH = 4000 };
 
 /* Inlining copies bodies, and fns calling fns twice each grow the copies
  * exponentially; past this many nodes the program is refused. */
@@ -519,6 +529,89 @@ static void check_decl_body(ty_ctx *c, ast_decl *d) {
   }
 }
 
+/* ---- dependency order ------------------------------------------------------------ */
+
+/* Adds to a decl_deps the let, segment or fn a node uses directly. */
+typedef struct decl_deps {
+  arena *arena;
+  ptr_vec decls;   /* ast_decl*, in the order the body uses them */
+} decl_deps;
+
+static bool collect_decl_use(const ast_expr *e, void *data) {
+  decl_deps *deps = data;
+  if (e->kind == EX_NAME && (e->binding == BIND_LET || e->binding == BIND_SEGMENT) && e->decl)
+    ptr_vec_push(deps->arena, &deps->decls, e->decl);
+  else if (e->kind == EX_CALL && e->decl && e->decl->kind == DECL_FN)
+    ptr_vec_push(deps->arena, &deps->decls, e->decl);
+  return false;
+}
+
+static ast_expr *decl_body(ast_decl *d) {
+  switch (d->kind) {
+    case DECL_LET: return d->u.let.expr;
+    case DECL_SEGMENT: return d->u.segment.expr;
+    default: return d->u.fn.body;
+  }
+}
+
+/* A declaration on the explicit stack of the search below. */
+typedef struct order_frame {
+  ast_decl *decl;
+  ptr_vec deps;
+  int next;        /* the next of deps to visit */
+  bool tainted;    /* it, or something it uses, is in a cycle */
+} order_frame;
+
+enum { ORDER_NEW = 0, ORDER_OPEN, ORDER_DONE, ORDER_TAINTED };
+
+/* Checks every let, segment and fn after the ones it uses, found by a
+ * depth-first search with an explicit stack: a chain of N lets then costs
+ * no stack.  What is in a cycle, or leads into one, is left to the
+ * declaration-order checks in ty_program, which report the cycle as a use
+ * of a declaration being checked. */
+static void check_in_dependency_order(ty_ctx *c) {
+  msl_program *p = c->p;
+  unsigned char *marks[3] = {arena_alloc(c->arena, (size_t)p->lets.len + 1),
+                             arena_alloc(c->arena, (size_t)p->segments.len + 1),
+                             arena_alloc(c->arena, (size_t)p->fns.len + 1)};
+  const ptr_vec *roots[3] = {&p->lets, &p->segments, &p->fns};
+  int total = p->lets.len + p->segments.len + p->fns.len;
+  order_frame *stack = arena_alloc(c->arena, sizeof *stack * (size_t)(total + 1));
+  for (int k = 0; k < 3; k++)
+    for (int r = 0; r < roots[k]->len; r++) {
+      ast_decl *root = roots[k]->items[r];
+      unsigned char *root_mark = &marks[k][root->index];
+      if (*root_mark != ORDER_NEW) continue;
+      int depth = 0;
+      *root_mark = ORDER_OPEN;
+      stack[depth++] = (order_frame){.decl = root};
+      decl_deps deps = {.arena = c->arena};
+      any_node(decl_body(root), collect_decl_use, &deps);
+      stack[0].deps = deps.decls;
+      while (depth > 0) {
+        order_frame *top = &stack[depth - 1];
+        if (top->next < top->deps.len) {
+          ast_decl *dep = top->deps.items[top->next++];
+          unsigned char *mark = &marks[dep->kind == DECL_LET ? 0 : dep->kind == DECL_SEGMENT ? 1 : 2][dep->index];
+          if (*mark == ORDER_OPEN || *mark == ORDER_TAINTED) top->tainted = true;
+          if (*mark != ORDER_NEW) continue;
+          *mark = ORDER_OPEN;
+          decl_deps more = {.arena = c->arena};
+          any_node(decl_body(dep), collect_decl_use, &more);
+          stack[depth++] = (order_frame){.decl = dep, .deps = more.decls};
+          continue;
+        }
+        ast_decl *done = top->decl;
+        bool tainted = top->tainted;
+        depth--;
+        unsigned char *mark = &marks[done->kind == DECL_LET ? 0 : done->kind == DECL_SEGMENT ? 1 : 2][done->index];
+        *mark = tainted ? ORDER_TAINTED : ORDER_DONE;
+        if (tainted && depth > 0) stack[depth - 1].tainted = true;
+        if (!tainted) ensure_checked(c, done, done->loc);
+      }
+    }
+}
+
 /* ---- calls and inlining ------------------------------------------------------ */
 
 static ast_expr *clone_expr(ty_ctx *c, const ast_expr *e, const ast_decl *fn, const ptr_vec *args);
@@ -798,6 +891,18 @@ static ty_kind check_milestone_ref(ty_ctx *c, ast_expr *e) {
 static ty_kind check(ty_ctx *c, ast_expr *e) {
   if (!e) return TY_ERROR;
   e->is_const = false;
+  if (c->depth >= TY_MAX_DEPTH) {
+    if (!c->too_deep) {
+      c->too_deep = true;
+      diag_error(c->program_d, e->loc, DIAG_E67,
+                 "checking this goes more than %d levels deep through the lets, segments and fns "
+                 "it uses; shorten the chain of declarations that use each other",
+                 TY_MAX_DEPTH);
+    }
+    e->type = TY_ERROR;
+    return TY_ERROR;
+  }
+  c->depth++;
   ty_kind t = TY_ERROR;
   switch (e->kind) {
     case EX_LITERAL:
@@ -819,6 +924,7 @@ static ty_kind check(ty_ctx *c, ast_expr *e) {
     case EX_COMPLETED:
     case EX_ACHIEVING: t = check_milestone_ref(c, e); break;
   }
+  c->depth--;
   e->type = t;
   if (t == TY_ERROR) e->is_const = false;
   return t;
@@ -1294,6 +1400,7 @@ void ty_program(msl_program *p, diag_list *d) {
   if (p->account) check_fields(&c, &p->account->u.account.fields);
   for (int i = 0; i < p->events.len; i++)
     check_fields(&c, &((ast_decl *)p->events.items[i])->u.event.fields);
+  check_in_dependency_order(&c);
   for (int i = 0; i < p->lets.len; i++) ensure_checked(&c, p->lets.items[i], ((ast_decl *)p->lets.items[i])->loc);
   for (int i = 0; i < p->segments.len; i++)
     ensure_checked(&c, p->segments.items[i], ((ast_decl *)p->segments.items[i])->loc);
