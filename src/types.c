@@ -443,16 +443,28 @@ static ty_kind check_in(ty_ctx *c, ast_expr *e) {
 
 /* ---- lets, segments and fns, checked on first use ------------------------------ */
 
-static const char *busy_chain(ty_ctx *c, ast_decl *d) {
-  const char *chain = "";
-  bool in_cycle = false;
-  for (int i = 0; i < c->busy.len; i++) {
-    ast_decl *b = c->busy.items[i];
-    if (b == d) in_cycle = true;
-    if (in_cycle) chain = arena_printf(c->arena, "%s%s -> ", chain, b->name.text);
+/* "b -> c -> b": the names on path from the first d, then d's name; built
+ * in one piece, since a cycle can be many thousand declarations long. */
+static const char *decl_name(const ast_decl *d) { return d->name.text ? d->name.text : "?"; }
+
+static const char *cycle_chain(arena *a, const ptr_vec *path, const ast_decl *d) {
+  int from = 0;
+  while (from < path->len && path->items[from] != d) from++;
+  size_t len = strlen(decl_name(d)) + 1;
+  for (int i = from; i < path->len; i++) len += strlen(decl_name(path->items[i])) + 4;
+  char *chain = arena_alloc(a, len), *at = chain;
+  for (int i = from; i < path->len; i++) {
+    const char *name = decl_name(path->items[i]);
+    size_t n = strlen(name);
+    memcpy(at, name, n);
+    memcpy(at + n, " -> ", 4);
+    at += n + 4;
   }
-  return arena_printf(c->arena, "%s%s", chain, d->name.text);
+  strcpy(at, decl_name(d));
+  return chain;
 }
+
+static const char *busy_chain(ty_ctx *c, ast_decl *d) { return cycle_chain(c->arena, &c->busy, d); }
 
 /* Called when d is found busy: its definition uses itself. */
 static void report_cycle(ty_ctx *c, ast_decl *d, msl_loc use) {
@@ -1083,32 +1095,39 @@ typedef struct dep_search {
   ty_ctx *c;
   dep_graph *graph;
   unsigned char *color;    /* 0 unvisited, 1 on the path, 2 done */
-  ptr_vec path;            /* ast_decl* */
+  ptr_vec path;            /* ast_decl*: the path from the root, an explicit stack */
+  int *next_edge;          /* per milestone on the path: the next edge to follow */
 } dep_search;
 
-static void visit_milestone(dep_search *s, ast_decl *m) {
-  s->color[m->index] = 1;
-  ptr_vec_push(s->c->arena, &s->path, m);
-  ptr_vec *edges = &s->graph->edges[m->index];
-  for (int i = 0; i < edges->len; i++) {
-    dep_edge *edge = edges->items[i];
+static void report_milestone_cycle(dep_search *s, const dep_edge *edge) {
+  diag_error(s->c->d, edge->loc, DIAG_E51, "milestones depend on each other in a cycle: %s",
+             cycle_chain(s->c->arena, &s->path, edge->target));
+}
+
+/* A depth-first search from root with an explicit stack (s->path): a chain
+ * of many thousand `start after` milestones costs no C stack. */
+static void visit_milestone(dep_search *s, ast_decl *root) {
+  s->color[root->index] = 1;
+  s->next_edge[root->index] = 0;
+  ptr_vec_push(s->c->arena, &s->path, root);
+  while (s->path.len > 0) {
+    ast_decl *m = s->path.items[s->path.len - 1];
+    ptr_vec *edges = &s->graph->edges[m->index];
+    if (s->next_edge[m->index] == edges->len) {
+      s->path.len--;
+      s->color[m->index] = 2;
+      continue;
+    }
+    dep_edge *edge = edges->items[s->next_edge[m->index]++];
     ast_decl *t = edge->target;
     if (s->color[t->index] == 1) {
-      const char *chain = "";
-      bool in_cycle = false;
-      for (int k = 0; k < s->path.len; k++) {
-        ast_decl *on = s->path.items[k];
-        if (on == t) in_cycle = true;
-        if (in_cycle) chain = arena_printf(s->c->arena, "%s%s -> ", chain, on->name.text);
-      }
-      diag_error(s->c->d, edge->loc, DIAG_E51,
-                 "milestones depend on each other in a cycle: %s%s", chain, t->name.text);
+      report_milestone_cycle(s, edge);
     } else if (s->color[t->index] == 0) {
-      visit_milestone(s, t);
+      s->color[t->index] = 1;
+      s->next_edge[t->index] = 0;
+      ptr_vec_push(s->c->arena, &s->path, t);
     }
   }
-  s->path.len--;
-  s->color[m->index] = 2;
 }
 
 /* `start after`, completed() and achieving() must not lead back to where they start. */
@@ -1132,7 +1151,8 @@ static void check_dependency_cycles(ty_ctx *c) {
     for (int k = 0; k < m->actions.len; k++)
       any_node(((ast_action *)m->actions.items[k])->done_when, collect_dependency, &g);
   }
-  dep_search s = {.c = c, .graph = &g, .color = arena_alloc(c->arena, (size_t)n)};
+  dep_search s = {.c = c, .graph = &g, .color = arena_alloc(c->arena, (size_t)n),
+                  .next_edge = arena_alloc(c->arena, sizeof(int) * (size_t)n)};
   for (int i = 0; i < n; i++)
     if (s.color[i] == 0) visit_milestone(&s, c->p->milestones.items[i]);
 }
