@@ -46,6 +46,9 @@ typedef struct cg_block {
   bool update;
 } cg_block;
 
+/* Segments are inlined where they are used, one inside the other. */
+enum { CG_MAX_SEGMENT_DEPTH = 64 };
+
 typedef struct cg {
   const msl_program *p;
   diag_list *diags;
@@ -295,6 +298,12 @@ static void add_dep(cg *c, const ast_decl *target) {
 
 static void cg_expr(cg *c, const ast_expr *e, int dst) {
   if (c->failed || !use_reg(c, dst, e->loc)) return;
+  /* stopping here bounds the work too: segments that use a segment twice
+   * each would otherwise inline exponentially many copies */
+  if (c->cur->code.len > 0xFFFF) {
+    cg_error(c, e->loc, "a block is too long (more than 65535 instructions)");
+    return;
+  }
   if (e->kind == EX_CALL && e->inlined) {
     cg_expr_as(c, e->inlined, dst, e->type);
     return;
@@ -321,7 +330,15 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
           break;
         case BIND_SEGMENT:
           /* segments are pure functions of the account: inline them */
-          if (c->segment_depth > 64) break;
+          if (c->segment_depth >= CG_MAX_SEGMENT_DEPTH) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "segments use segments more than %d levels deep: too deep to inline; "
+                     "shorten the chain of segments",
+                     CG_MAX_SEGMENT_DEPTH);
+            cg_error(c, e->loc, msg);
+            return;
+          }
           c->segment_depth++;
           cg_expr(c, e->decl->u.segment.expr, dst);
           c->segment_depth--;
