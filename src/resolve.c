@@ -18,6 +18,7 @@ typedef struct res_ctx {
   diag_list *d;
   arena *arena;
   htable events, units, values;    /* name -> its first declaration */
+  htable account_fields;           /* name -> int*: index of the account's first such field */
   ast_decl *where_event;           /* resolving a `where` of this event */
   bool where_unknown;              /* ... of an undeclared event: fields unknowable */
   ast_decl *fn;                    /* resolving this fn's body */
@@ -34,6 +35,12 @@ static int find_field(const ptr_vec *fields, const char *name) {
     if (f->name.text && strcmp(f->name.text, name) == 0) return i;
   }
   return -1;
+}
+
+/* An account may have thousands of fields (generated schemas). */
+static int find_account_field(const res_ctx *c, const char *name) {
+  const int *index = name ? htable_get_str(&c->account_fields, name) : NULL;
+  return index ? *index : -1;
 }
 
 static int find_param(const ptr_vec *params, const char *name) {
@@ -159,7 +166,7 @@ static void res_name(res_ctx *c, ast_expr *e) {
   }
   /* Inside the `where` of an undeclared event, the name may be one of its fields. */
   if (c->where_unknown) return;
-  if (c->p->account && find_field(&c->p->account->u.account.fields, name) >= 0)
+  if (find_account_field(c, name) >= 0)
     diag_error(c->d, e->loc, DIAG_E27, "unknown name `%s` (the account field is `account.%s`)", name,
                name);
   else if (c->where_event)
@@ -173,7 +180,7 @@ static void res_account_field(res_ctx *c, ast_expr *e) {
   const char *name = e->u.name.text;
   e->index = -1;
   if (!name || strcmp(name, "id") == 0) return;
-  int i = c->p->account ? find_field(&c->p->account->u.account.fields, name) : -1;
+  int i = find_account_field(c, name);
   if (i >= 0) e->index = i;
   else if (c->p->account)
     diag_error(c->d, e->u.name.loc, DIAG_E31, "the account has no field `%s`", name);
@@ -250,6 +257,8 @@ static void res_expr(res_ctx *c, ast_expr *e) {
 
 static void res_fields(res_ctx *c, ptr_vec *fields, const char *owner, bool is_account) {
   static const char *const event_columns[] = {"account", "time", "event"};
+  htable first_field;   /* name -> int*: index of the first field with it */
+  htable_init(&first_field, c->arena);
   for (int i = 0; i < fields->len; i++) {
     ast_field *f = fields->items[i];
     if (!f->name.text) continue;
@@ -262,13 +271,13 @@ static void res_fields(res_ctx *c, ptr_vec *fields, const char *owner, bool is_a
                    "an event field cannot be named `%s`: the input's `%s` column holds the "
                    "event's %s",
                    f->name.text, f->name.text, k == 0 ? "account id" : k == 1 ? "time" : "type");
-    for (int j = 0; j < i; j++) {
-      ast_field *g = fields->items[j];
-      if (g->name.text && strcmp(g->name.text, f->name.text) == 0) {
-        diag_error(c->d, f->name.loc, DIAG_E25, "field `%s` is declared twice in %s (first at %s)",
-                   f->name.text, owner, where_text(c, g->name.loc));
-        break;
-      }
+    int *index = arena_alloc(c->arena, sizeof *index);
+    *index = i;
+    int *first = htable_put_str(&first_field, f->name.text, index);
+    if (first != index) {
+      ast_field *g = fields->items[*first];
+      diag_error(c->d, f->name.loc, DIAG_E25, "field `%s` is declared twice in %s (first at %s)",
+                 f->name.text, owner, where_text(c, g->name.loc));
     }
     res_expr(c, f->default_value);
   }
@@ -383,6 +392,13 @@ void res_program(msl_program *p, diag_list *d) {
   htable_init(&c.events, p->arena);
   htable_init(&c.units, p->arena);
   htable_init(&c.values, p->arena);
+  htable_init(&c.account_fields, p->arena);
+  for (int i = 0; p->account && i < p->account->u.account.fields.len; i++) {
+    const ast_field *f = p->account->u.account.fields.items[i];
+    int *index = arena_alloc(p->arena, sizeof *index);
+    *index = i;
+    if (f->name.text) htable_put_str(&c.account_fields, f->name.text, index);
+  }
   declare_all(&c);
   ptr_vec all = {0};
   sema_all_decls(p, &all);
