@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "codes.h"
+#include "htable.h"
 #include "sema_phases.h"
 
 typedef enum { RG_CRITERIA, RG_ACCOUNT, RG_WHERE, RG_CONST } ty_region;
@@ -37,6 +38,7 @@ typedef struct ty_ctx {
   ptr_vec busy;            /* lets, segments and fns being checked (cycle chains) */
   long cloned;             /* expression nodes made by inlining so far */
   bool too_large;          /* ... more than TY_MAX_CLONED_NODES: reported */
+  htable units_by_name, events_by_name;  /* for test blocks; empty until used */
   int depth;               /* check() calls under way */
   bool too_deep;           /* ... more than TY_MAX_DEPTH: reported */
 } ty_ctx;
@@ -1159,13 +1161,18 @@ static void check_dependency_cycles(ty_ctx *c) {
 
 /* ---- test blocks ---------------------------------------------------------------- */
 
-static ast_decl *find_named(const ptr_vec *v, const char *name) {
+/* The first of v's declarations named name, through a table built on first
+ * use: a file can have thousands of tests over thousands of milestones. */
+static ast_decl *find_named(ty_ctx *c, htable *table, const ptr_vec *v, const char *name) {
   if (!name) return NULL;
-  for (int i = 0; i < v->len; i++) {
-    ast_decl *d = v->items[i];
-    if (d->name.text && strcmp(d->name.text, name) == 0) return d;
+  if (!table->arena) {
+    htable_init(table, c->arena);
+    for (int i = 0; i < v->len; i++) {
+      ast_decl *d = v->items[i];
+      if (d->name.text) htable_put_str(table, d->name.text, d);
+    }
   }
-  return NULL;
+  return htable_get_str(table, name);
 }
 
 static ast_field *find_field(const ptr_vec *fields, const char *name) {
@@ -1247,7 +1254,7 @@ static void check_control_event(ty_ctx *c, ast_test_event *ev) {
     const char *target = as->value->u.lit.value.u.str.s;
     as->value->type = TY_STRING;
     set_const(as->value, as->value->u.lit.value);
-    ast_decl *unit = find_named(&c->p->units, target);
+    ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, target);
     if (!unit || unit->kind != (is_milestone ? DECL_MILESTONE : DECL_PLAYBOOK))
       diag_error(c->d, as->value->loc, DIAG_E58, "there is no %s named `%s`", field, target);
   }
@@ -1256,7 +1263,7 @@ static void check_control_event(ty_ctx *c, ast_test_event *ev) {
 static ast_decl *expect_target(ty_ctx *c, ast_expect *ex, ast_decl_kind want) {
   const char *name = ex->target.text;
   if (!name) return NULL;
-  ast_decl *unit = find_named(&c->p->units, name);
+  ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, name);
   const char *want_name = want == DECL_MILESTONE ? "milestone" : "playbook";
   if (!unit) {
     diag_error(c->d, ex->target.loc, DIAG_E29, "unknown %s `%s`", want_name, name);
@@ -1385,7 +1392,7 @@ static void check_test(ty_ctx *c, ast_decl *d) {
       check_control_event(c, ev);
       continue;
     }
-    ast_decl *event = find_named(&c->p->events, ev->event.text);
+    ast_decl *event = find_named(c, &c->events_by_name, &c->p->events, ev->event.text);
     if (!event) {
       if (ev->event.text) diag_error(c->d, ev->event.loc, DIAG_E28, "unknown event `%s`", ev->event.text);
       continue;

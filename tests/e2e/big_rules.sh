@@ -95,6 +95,13 @@ if [ "$(grep -c 'error\[E027\]' "$tmp/err")" = 50000 ]; then ok; else bad "big: 
 # the last diagnostic shows its own source line (found through the line index)
 expect_stderr "big: last diagnostic's line" "50001 | let a49999 = nope49999"
 
+# test blocks name milestones and events: each must be found (else E029, E028)
+big_file tests 'print "event login";
+  for (i = 0; i < 10000; i++) printf "milestone m%d \"M%d\" { description \"d\" exit count(login) >= 1 }\n", i, i;
+  for (i = 0; i < 1000; i++)
+    printf "test \"t%d\" {\n  events { @2026-01-01T00:00:00Z login }\n  expect m%d is completed\n}\n", i, 9999 - i'
+expect_status "big: 1,000 tests over 10,000 milestones" 0 timeout 60 "$msl" check -Werror "$big/tests.ms"
+
 # ---- deep nesting: a clear E011 from the parser -----------------------------------------------
 big_file parens 'print "event login"; printf "milestone m \"M\" { exit ";
   for (i = 0; i < 100000; i++) printf "("; printf "count(login) >= 1";
