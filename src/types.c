@@ -578,6 +578,11 @@ typedef struct order_frame {
 
 enum { ORDER_NEW = 0, ORDER_OPEN, ORDER_DONE, ORDER_TAINTED };
 
+/* marks: per let, per segment and per fn, indexed by the declaration's index. */
+static unsigned char *order_mark(unsigned char *marks[3], const ast_decl *d) {
+  return &marks[d->kind == DECL_LET ? 0 : d->kind == DECL_SEGMENT ? 1 : 2][d->index];
+}
+
 /* Checks every let, segment and fn after the ones it uses, found by a
  * depth-first search with an explicit stack: a chain of N lets then costs
  * no stack.  What is in a cycle, or leads into one, is left to the
@@ -594,10 +599,9 @@ static void check_in_dependency_order(ty_ctx *c) {
   for (int k = 0; k < 3; k++)
     for (int r = 0; r < roots[k]->len; r++) {
       ast_decl *root = roots[k]->items[r];
-      unsigned char *root_mark = &marks[k][root->index];
-      if (*root_mark != ORDER_NEW) continue;
+      if (*order_mark(marks, root) != ORDER_NEW) continue;
       int depth = 0;
-      *root_mark = ORDER_OPEN;
+      *order_mark(marks, root) = ORDER_OPEN;
       stack[depth++] = (order_frame){.decl = root};
       decl_deps deps = {.arena = c->arena};
       any_node(decl_body(root), collect_decl_use, &deps);
@@ -606,7 +610,7 @@ static void check_in_dependency_order(ty_ctx *c) {
         order_frame *top = &stack[depth - 1];
         if (top->next < top->deps.len) {
           ast_decl *dep = top->deps.items[top->next++];
-          unsigned char *mark = &marks[dep->kind == DECL_LET ? 0 : dep->kind == DECL_SEGMENT ? 1 : 2][dep->index];
+          unsigned char *mark = order_mark(marks, dep);
           if (*mark == ORDER_OPEN || *mark == ORDER_TAINTED) top->tainted = true;
           if (*mark != ORDER_NEW) continue;
           *mark = ORDER_OPEN;
@@ -618,8 +622,7 @@ static void check_in_dependency_order(ty_ctx *c) {
         ast_decl *done = top->decl;
         bool tainted = top->tainted;
         depth--;
-        unsigned char *mark = &marks[done->kind == DECL_LET ? 0 : done->kind == DECL_SEGMENT ? 1 : 2][done->index];
-        *mark = tainted ? ORDER_TAINTED : ORDER_DONE;
+        *order_mark(marks, done) = tainted ? ORDER_TAINTED : ORDER_DONE;
         if (tainted && depth > 0) stack[depth - 1].tainted = true;
         if (!tainted) ensure_checked(c, done, done->loc);
       }

@@ -150,7 +150,8 @@ static void visit_roles(const bc_program *p, role_visitor visit, void *data) {
 /* Appends the text of one role to a title. */
 static void add_role_text(const bc_program *p, const block_role *r, bool quote, char *buf, size_t len,
                           size_t *used) {
-  const char *ms = r->kind >= ROLE_START && r->kind <= ROLE_ACTION ? bc_str(p, p->milestones[r->owner].name) : NULL;
+  bool of_milestone = r->kind >= ROLE_START && r->kind <= ROLE_ACTION;
+  const char *ms = of_milestone ? bc_str(p, p->milestones[r->owner].name) : NULL;
   switch ((role_kind)r->kind) {
     case ROLE_SEGMENT:
       add_role(buf, len, used, quote, "segment", bc_str(p, p->segment_names[r->owner]), NULL, NULL);
@@ -169,7 +170,8 @@ static void add_role_text(const bc_program *p, const block_role *r, bool quote, 
                "of milestone", ms);
       break;
     case ROLE_PLAYBOOK_START:
-      add_role(buf, len, used, quote, "start of playbook", bc_str(p, p->playbooks[r->owner].name), NULL, NULL);
+      add_role(buf, len, used, quote, "start of playbook", bc_str(p, p->playbooks[r->owner].name), NULL,
+               NULL);
       break;
     case ROLE_STEP:
       add_role(buf, len, used, quote, "when of step", bc_str(p, p->playbooks[r->owner].steps[r->part].name),
@@ -179,7 +181,9 @@ static void add_role_text(const bc_program *p, const block_role *r, bool quote, 
       uint64_t scope = r->owner / p->nevents;
       add_role(buf, len, used, quote, "update", bc_str(p, p->events[r->owner % p->nevents].name), NULL, NULL);
       if (scope == 0) append(buf, len, used, ", account-wide");
-      else add_role_tail(buf, len, used, quote, ", since start of milestone", bc_str(p, p->milestones[scope - 1].name));
+      else
+        add_role_tail(buf, len, used, quote, ", since start of milestone",
+                      bc_str(p, p->milestones[scope - 1].name));
       break;
     }
   }
