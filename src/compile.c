@@ -82,6 +82,8 @@ static void cg_error(cg *c, msl_loc loc, const char *msg) {
 /* The pools are deduplicated through hash tables: a program can have many
  * thousand names. */
 static uint32_t *pool_slot(cg *c, htable *t, const void *key, size_t len, uint32_t next) {
+  uint32_t *found = htable_get(t, key, len);
+  if (found) return found;
   uint32_t *fresh = arena_alloc(&c->pool_arena, sizeof *fresh);
   *fresh = next;
   return htable_put(t, key, len, fresh);

@@ -44,7 +44,7 @@ void *htable_get(const htable *t, const void *key, size_t len) {
 /* Doubles the table; the old slots stay in the arena (at most as much
  * again as the final table). */
 static void grow(htable *t) {
-  size_t cap = t->cap ? t->cap * 2 : 64;
+  size_t cap = t->cap ? t->cap * 2 : 16;
   htable_slot *slots = arena_alloc(t->arena, sizeof *slots * cap);
   for (size_t i = 0; i < t->cap; i++) {
     htable_slot *old = &t->slots[i];

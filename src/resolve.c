@@ -19,6 +19,7 @@ typedef struct res_ctx {
   arena *arena;
   htable events, units, values;    /* name -> its first declaration */
   htable account_fields;           /* name -> int*: index of the account's first such field */
+  htable field_names;              /* (field list, name) -> int*: the list's first such field */
   ast_decl *where_event;           /* resolving a `where` of this event */
   bool where_unknown;              /* ... of an undeclared event: fields unknowable */
   ast_decl *fn;                    /* resolving this fn's body */
@@ -255,10 +256,26 @@ static void res_expr(res_ctx *c, ast_expr *e) {
 
 /* ---- declarations --------------------------------------------------------- */
 
+/* Records field i of fields; returns the index of the list's first field
+ * with its name (i itself when it is the first).  One table serves every
+ * field list, keyed by the list and the name. */
+static int first_field_named(res_ctx *c, const ptr_vec *fields, int i) {
+  const char *name = ((const ast_field *)fields->items[i])->name.text;
+  size_t n = strlen(name), len = sizeof fields + n;
+  char small[128];
+  char *key = len <= sizeof small ? small : arena_alloc(c->arena, len);
+  memcpy(key, &fields, sizeof fields);
+  memcpy(key + sizeof fields, name, n);
+  const int *first = htable_get(&c->field_names, key, len);
+  if (first) return *first;
+  int *index = arena_alloc(c->arena, sizeof *index);
+  *index = i;
+  htable_put(&c->field_names, key, len, index);
+  return i;
+}
+
 static void res_fields(res_ctx *c, ptr_vec *fields, const char *owner, bool is_account) {
   static const char *const event_columns[] = {"account", "time", "event"};
-  htable first_field;   /* name -> int*: index of the first field with it */
-  htable_init(&first_field, c->arena);
   for (int i = 0; i < fields->len; i++) {
     ast_field *f = fields->items[i];
     if (!f->name.text) continue;
@@ -271,11 +288,9 @@ static void res_fields(res_ctx *c, ptr_vec *fields, const char *owner, bool is_a
                    "an event field cannot be named `%s`: the input's `%s` column holds the "
                    "event's %s",
                    f->name.text, f->name.text, k == 0 ? "account id" : k == 1 ? "time" : "type");
-    int *index = arena_alloc(c->arena, sizeof *index);
-    *index = i;
-    int *first = htable_put_str(&first_field, f->name.text, index);
-    if (first != index) {
-      ast_field *g = fields->items[*first];
+    int first = first_field_named(c, fields, i);
+    if (first != i) {
+      ast_field *g = fields->items[first];
       diag_error(c->d, f->name.loc, DIAG_E25, "field `%s` is declared twice in %s (first at %s)",
                  f->name.text, owner, where_text(c, g->name.loc));
     }
@@ -393,6 +408,7 @@ void res_program(msl_program *p, diag_list *d) {
   htable_init(&c.units, p->arena);
   htable_init(&c.values, p->arena);
   htable_init(&c.account_fields, p->arena);
+  htable_init(&c.field_names, p->arena);
   for (int i = 0; p->account && i < p->account->u.account.fields.len; i++) {
     const ast_field *f = p->account->u.account.fields.items[i];
     int *index = arena_alloc(p->arena, sizeof *index);
