@@ -30,6 +30,17 @@ expect_status "big: 40,000 chained segments check" 0 timeout 60 "$msl" check "$b
 expect_status "big: 40,000 chained segments build" 1 timeout 60 "$msl" build "$big/segments.ms" -o "$big/segments.msc"
 expect_stderr "big: segment chain limit" "error[E091]: segments use segments more than 64 levels deep"
 
+# the limit exactly: a condition can use a chain of 64 segments, not 65
+for n in 64 65; do
+  big_file "segments$n" 'print "account { plan: string = \"pro\" }"; print "event login";
+    print "segment s0 = account.plan == \"pro\"";
+    for (i = 1; i < '"$n"'; i++) printf "segment s%d = s%d or account.plan == \"x\"\n", i, i - 1;
+    printf "milestone m \"M\" { description \"d\" exit count(login) >= 1 and s%d }\n", '"$n"' - 1'
+done
+expect_status "big: a condition over 64 chained segments builds" 0 timeout 60 "$msl" build "$big/segments64.ms" -o "$big/segments64.msc"
+expect_status "big: a condition over 65 chained segments" 1 timeout 60 "$msl" build "$big/segments65.ms" -o "$big/segments65.msc"
+expect_stderr "big: 65 chained segments limit" "segments65.ms:4:14: error[E091]: segments use segments more than 64 levels deep"
+
 # each segment using the one before twice: the inlined copies double per level
 big_file diamond 'print "account { plan: string = \"pro\" }"; print "event login";
   print "segment s0 = account.plan == \"pro\"";
