@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "codes.h"
+#include "htable.h"
 
 #define VEC(T) struct { T *items; uint32_t len, cap; }
 
@@ -45,6 +46,9 @@ typedef struct cg_block {
   bool update;
 } cg_block;
 
+/* Segments are inlined where they are used, one inside the other. */
+enum { CG_MAX_SEGMENT_DEPTH = 64 };
+
 typedef struct cg {
   const msl_program *p;
   diag_list *diags;
@@ -60,8 +64,12 @@ typedef struct cg {
   cg_block *updates;                   /* (nmilestones + 1) * nevents */
   cg_block *cur;
   uint32_t nevents, nmilestones;
-  uint8_t *deps;                       /* deps[a * nmilestones + b]: a needs b first */
+  u32_vec *needed_by;                  /* per milestone b: the milestones that need b first */
+  uint32_t *unit_order;                /* per milestone, then per playbook: place among units */
   int segment_depth;
+  arena pool_arena;                    /* the pools' hash tables */
+  htable string_offsets;               /* string -> uint32_t* offset in strings */
+  htable const_indexes;                /* bc_const bytes -> uint32_t* index in consts */
 } cg;
 
 static void cg_error(cg *c, msl_loc loc, const char *msg) {
@@ -71,16 +79,21 @@ static void cg_error(cg *c, msl_loc loc, const char *msg) {
 
 /* ---- pools ------------------------------------------------------------------ */
 
-/* The pool offset of the n bytes at s, followed by a NUL: names are read
- * up to it, constants by their length, so they may hold NUL bytes too. */
+/* The pools are deduplicated through hash tables: a program can have many
+ * thousand names. */
+static uint32_t *pool_slot(cg *c, htable *t, const void *key, size_t len, uint32_t next) {
+  uint32_t *found = htable_get(t, key, len);
+  if (found) return found;
+  uint32_t *fresh = arena_alloc(&c->pool_arena, sizeof *fresh);
+  *fresh = next;
+  return htable_put(t, key, len, fresh);
+}
+
 static uint32_t cg_string_n(cg *c, const char *s, size_t n) {
-  /* strings are few and short: a linear search keeps the pool deduplicated */
-  for (uint32_t off = 0; off < c->strings.len;) {
-    const char *at = c->strings.items + off;
-    if (n < c->strings.len - off && memcmp(at, s, n) == 0 && at[n] == '\0') return off;
-    off += (uint32_t)strlen(at) + 1;
-  }
-  uint32_t off = c->strings.len;
+  /* the empty string is offset 0, put there by cg_compile */
+  if (n == 0) return 0;
+  uint32_t off = *pool_slot(c, &c->string_offsets, s, n, c->strings.len);
+  if (off != c->strings.len) return off;
   for (size_t i = 0; i < n; i++) VEC_PUSH(c->strings, s[i]);
   VEC_PUSH(c->strings, '\0');
   return off;
@@ -104,16 +117,25 @@ static uint32_t cg_const(cg *c, ty_kind type, ast_value v) {
     }
     default: k.v.i = v.u.i; break;
   }
-  for (uint32_t i = 0; i < c->consts.len; i++) {
-    const bc_const *o = &c->consts.items[i];
-    if (o->type != k.type) continue;
-    if (type == TY_STRING ? (o->v.s.p == k.v.s.p && o->v.s.len == k.v.s.len)
-        : type == TY_FLOAT ? memcmp(&o->v.f, &k.v.f, sizeof k.v.f) == 0
-        : type == TY_BOOL ? o->v.b == k.v.b : o->v.i == k.v.i)
-      return i;
+  /* the key: the type and the bytes that make the value (a float's exact
+   * bits, so 0.0 and -0.0 stay apart) */
+  unsigned char key[1 + sizeof(uint64_t) + sizeof(uint32_t)] = {k.type};
+  size_t len = 1;
+  switch (type) {
+    case TY_STRING: {
+      uint64_t off = (uintptr_t)k.v.s.p;
+      memcpy(key + len, &off, sizeof off);
+      memcpy(key + len + sizeof off, &k.v.s.len, sizeof k.v.s.len);
+      len += sizeof off + sizeof k.v.s.len;
+      break;
+    }
+    case TY_FLOAT: memcpy(key + len, &k.v.f, sizeof k.v.f); len += sizeof k.v.f; break;
+    case TY_BOOL: key[len++] = k.v.b ? 1 : 0; break;
+    default: memcpy(key + len, &k.v.i, sizeof k.v.i); len += sizeof k.v.i; break;
   }
-  VEC_PUSH(c->consts, k);
-  return c->consts.len - 1;
+  uint32_t index = *pool_slot(c, &c->const_indexes, key, len, c->consts.len);
+  if (index == c->consts.len) VEC_PUSH(c->consts, k);
+  return index;
 }
 
 /* A constant converted to `want` (int widens to float). */
@@ -146,9 +168,10 @@ static bool use_reg(cg *c, int r, msl_loc loc) {
   return true;
 }
 
-static uint32_t index_of(const ptr_vec *v, const void *item) {
-  for (int i = 0; i < v->len; i++)
-    if (v->items[i] == item) return (uint32_t)i;
+/* The place of a declaration in its per-kind vector of the program: its
+ * index (sema.c), or BC_NONE when it is not there. */
+static uint32_t index_of(const ptr_vec *v, const ast_decl *d) {
+  if (d && d->index >= 0 && d->index < v->len && v->items[d->index] == d) return (uint32_t)d->index;
   return BC_NONE;
 }
 
@@ -271,11 +294,17 @@ static uint32_t cg_sequence(cg *c, const ast_expr *e);
 static void add_dep(cg *c, const ast_decl *target) {
   if (c->cur->milestone == BC_NONE) return;
   uint32_t m = index_of(&c->p->milestones, target);
-  if (m != BC_NONE) c->deps[c->cur->milestone * c->nmilestones + m] = 1;
+  if (m != BC_NONE && m != c->cur->milestone) VEC_PUSH(c->needed_by[m], c->cur->milestone);
 }
 
 static void cg_expr(cg *c, const ast_expr *e, int dst) {
   if (c->failed || !use_reg(c, dst, e->loc)) return;
+  /* stopping here bounds the work too: segments that use a segment twice
+   * each would otherwise inline exponentially many copies */
+  if (c->cur->code.len > 0xFFFF) {
+    cg_error(c, e->loc, "a block is too long (more than 65535 instructions)");
+    return;
+  }
   if (e->kind == EX_CALL && e->inlined) {
     cg_expr_as(c, e->inlined, dst, e->type);
     return;
@@ -302,7 +331,15 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
           break;
         case BIND_SEGMENT:
           /* segments are pure functions of the account: inline them */
-          if (c->segment_depth > 64) break;
+          if (c->segment_depth >= CG_MAX_SEGMENT_DEPTH) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "segments use segments more than %d levels deep: too deep to inline; "
+                     "shorten the chain of segments",
+                     CG_MAX_SEGMENT_DEPTH);
+            cg_error(c, e->loc, msg);
+            return;
+          }
           c->segment_depth++;
           cg_expr(c, e->decl->u.segment.expr, dst);
           c->segment_depth--;
@@ -617,7 +654,7 @@ static void cg_milestone(cg *c, bc_program *out, uint32_t i) {
   bm->csm = cg_string(c, m->csm.text);
   bm->customer = cg_string(c, m->customer.text);
   bm->group = cg_string(c, m->group.text);
-  bm->decl_order = index_of(&c->p->units, d);
+  bm->decl_order = c->unit_order[i];
   bm->continuous = m->mode == MODE_CONTINUOUS;
   bm->segments = cg_segments(c, &m->segment_decls, &bm->nsegments);
   cg_block ctx = {.milestone = i};
@@ -668,7 +705,7 @@ static void cg_playbook(cg *c, bc_program *out, uint32_t i) {
   bc_playbook *bp = &out->playbooks[i];
   bp->name = cg_string(c, d->name.text);
   bp->display = cg_string(c, pb->display.text);
-  bp->decl_order = index_of(&c->p->units, d);
+  bp->decl_order = c->unit_order[c->nmilestones + i];
   bp->segments = cg_segments(c, &pb->segment_decls, &bp->nsegments);
   cg_block ctx = {.milestone = BC_NONE};
   c->cur = &ctx;
@@ -725,25 +762,54 @@ static char *dir_of(const char *path) {
   return d;
 }
 
-/* Milestones in dependency order, declaration order among equals (Kahn). */
+/* A min-heap of milestone indexes: the ready milestones, lowest first. */
+typedef struct ready_heap {
+  uint32_t *items;
+  uint32_t len;
+} ready_heap;
+
+static void heap_push(ready_heap *h, uint32_t m) {
+  uint32_t i = h->len++;
+  while (i > 0 && h->items[(i - 1) / 2] > m) {
+    h->items[i] = h->items[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  h->items[i] = m;
+}
+
+static uint32_t heap_pop(ready_heap *h) {
+  uint32_t top = h->items[0], last = h->items[--h->len], i = 0;
+  for (;;) {
+    uint32_t child = 2 * i + 1;
+    if (child >= h->len) break;
+    if (child + 1 < h->len && h->items[child + 1] < h->items[child]) child++;
+    if (h->items[child] >= last) break;
+    h->items[i] = h->items[child];
+    i = child;
+  }
+  if (h->len) h->items[i] = last;
+  return top;
+}
+
+/* Milestones in dependency order, declaration order among equals: Kahn's
+ * algorithm, always placing the lowest-numbered ready milestone next. */
 static bool cg_eval_order(cg *c, uint32_t *order) {
   uint32_t n = c->nmilestones, placed = 0;
-  uint8_t *done = xrealloc(NULL, n ? n : 1);
-  memset(done, 0, n ? n : 1);
-  while (placed < n) {
-    uint32_t pick = BC_NONE;
-    for (uint32_t a = 0; a < n && pick == BC_NONE; a++) {
-      if (done[a]) continue;
-      bool ready = true;
-      for (uint32_t b = 0; b < n; b++)
-        if (c->deps[a * n + b] && !done[b] && b != a) ready = false;
-      if (ready) pick = a;
-    }
-    if (pick == BC_NONE) break;
-    done[pick] = 1;
-    order[placed++] = pick;
+  uint32_t *waiting = xrealloc(NULL, sizeof *waiting * (n ? n : 1));  /* unplaced dependencies */
+  memset(waiting, 0, sizeof *waiting * (n ? n : 1));
+  for (uint32_t b = 0; b < n; b++)
+    for (uint32_t k = 0; k < c->needed_by[b].len; k++) waiting[c->needed_by[b].items[k]]++;
+  ready_heap ready = {xrealloc(NULL, sizeof(uint32_t) * (n ? n : 1)), 0};
+  for (uint32_t a = 0; a < n; a++)
+    if (!waiting[a]) heap_push(&ready, a);
+  while (ready.len) {
+    uint32_t b = heap_pop(&ready);
+    order[placed++] = b;
+    for (uint32_t k = 0; k < c->needed_by[b].len; k++)
+      if (--waiting[c->needed_by[b].items[k]] == 0) heap_push(&ready, c->needed_by[b].items[k]);
   }
-  free(done);
+  free(ready.items);
+  free(waiting);
   return placed == n;
 }
 
@@ -755,8 +821,18 @@ bc_program *cg_compile(const msl_program *p, diag_list *diags) {
   c.updates = xrealloc(NULL, sizeof *c.updates * (nupd ? nupd : 1));
   memset(c.updates, 0, sizeof *c.updates * (nupd ? nupd : 1));
   for (size_t i = 0; i < nupd; i++) c.updates[i].milestone = i < c.nevents ? BC_NONE : (uint32_t)(i / c.nevents - 1);
-  c.deps = xrealloc(NULL, (size_t)c.nmilestones * c.nmilestones + 1);
-  memset(c.deps, 0, (size_t)c.nmilestones * c.nmilestones + 1);
+  c.needed_by = xrealloc(NULL, sizeof *c.needed_by * (c.nmilestones ? c.nmilestones : 1));
+  memset(c.needed_by, 0, sizeof *c.needed_by * (c.nmilestones ? c.nmilestones : 1));
+  uint32_t nunits = c.nmilestones + (uint32_t)p->playbooks.len;
+  c.unit_order = xrealloc(NULL, sizeof *c.unit_order * (nunits ? nunits : 1));
+  for (int i = 0; i < p->units.len; i++) {
+    const ast_decl *u = p->units.items[i];
+    c.unit_order[u->kind == DECL_MILESTONE ? (uint32_t)u->index : c.nmilestones + (uint32_t)u->index] =
+        (uint32_t)i;
+  }
+  arena_init(&c.pool_arena);
+  htable_init(&c.string_offsets, &c.pool_arena);
+  htable_init(&c.const_indexes, &c.pool_arena);
   VEC_PUSH(c.strings, '\0');   /* offset 0 is the empty string */
 
   bc_program *out = xrealloc(NULL, sizeof *out);
@@ -848,7 +924,10 @@ bc_program *cg_compile(const msl_program *p, diag_list *diags) {
   free(c.agg_exprs.items);
   for (size_t i = 0; i < nupd; i++) free(c.updates[i].code.items);
   free(c.updates);
-  free(c.deps);
+  for (uint32_t i = 0; i < c.nmilestones; i++) free(c.needed_by[i].items);
+  free(c.needed_by);
+  free(c.unit_order);
+  arena_free(&c.pool_arena);
   if (c.failed) {
     bc_program_free(out);
     return NULL;

@@ -64,18 +64,42 @@ static int diag_compare(const diag *a, const diag *b) {
   return 0;
 }
 
-/* Insertion sort keeps equal keys in report order; lists are short. */
-void diag_sort(diag_list *d) {
-  diag *sorted = NULL, *g = d->first;
-  while (g) {
-    diag *next = g->next, **at = &sorted;
-    while (*at && diag_compare(*at, g) <= 0) at = &(*at)->next;
-    g->next = *at;
-    *at = g;
-    g = next;
+/* A merge sort of the list: stable, so equal keys stay in report order, and
+ * n log n, since a generated file can have many thousand diagnostics. */
+static diag *merge_sorted(diag *a, diag *b) {
+  diag head = {0}, *tail = &head;
+  while (a && b) {
+    if (diag_compare(b, a) < 0) {
+      tail->next = b;
+      b = b->next;
+    } else {
+      tail->next = a;
+      a = a->next;
+    }
+    tail = tail->next;
   }
-  d->first = sorted;
-  d->last = sorted;
+  tail->next = a ? a : b;
+  return head.next;
+}
+
+static diag *sort_list(diag *first, size_t n) {
+  if (n < 2) {
+    if (first) first->next = NULL;
+    return first;
+  }
+  diag *middle = first;
+  for (size_t i = 1; i < n / 2; i++) middle = middle->next;
+  diag *second = middle->next;
+  middle->next = NULL;
+  /* recursion depth is log2 of the number of diagnostics */
+  return merge_sorted(sort_list(first, n / 2), sort_list(second, n - n / 2));
+}
+
+void diag_sort(diag_list *d) {
+  size_t n = 0;
+  for (const diag *g = d->first; g; g = g->next) n++;
+  d->first = sort_list(d->first, n);
+  d->last = d->first;
   while (d->last && d->last->next) d->last = d->last->next;
 }
 
@@ -100,9 +124,27 @@ static const char *severity_name(diag_severity s) {
   return s == DIAG_ERROR ? "error" : s == DIAG_WARNING ? "warning" : "note";
 }
 
+void source_index_lines(arena *a, msl_source *src) {
+  int n = 1;
+  for (const char *p = src->text, *end = src->text + src->len;
+       (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+    n++;
+  size_t *starts = arena_alloc(a, sizeof *starts * (size_t)n);
+  int line = 1;
+  for (size_t i = 0; i < src->len; i++)
+    if (src->text[i] == '\n') starts[line++] = i + 1;
+  src->line_starts = starts;
+  src->nlines = n;
+}
+
 /* The bytes of line `line` (1-based) of src, without its newline. */
 static const char *source_line(const msl_source *src, int line, size_t *len) {
   const char *p = src->text, *end = src->text + src->len;
+  if (src->line_starts) {
+    if (line > src->nlines) return NULL;
+    p += src->line_starts[line - 1];
+    line = 1;
+  }
   for (int l = 1; l < line && p < end; l++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     if (!nl) return NULL;
@@ -130,7 +172,7 @@ static void put_source_line(FILE *out, const char *text, size_t len) {
   fputc('\n', out);
 }
 
-void diag_render_text(FILE *out, const diag_list *d, bool color) {
+static void render_text(FILE *out, const diag_list *d, bool color) {
   const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
   for (const diag *g = d->first; g; g = g->next) {
     const char *sev_color = !color ? "" : g->severity == DIAG_ERROR ? "\033[1;31m" : "\033[1;35m";
@@ -158,6 +200,23 @@ void diag_render_text(FILE *out, const diag_list *d, bool color) {
     for (int i = from + 1; i <= to; i++) fputc('~', out);
     fprintf(out, "%s\n", reset);
   }
+}
+
+/* stderr is unbuffered: the text is rendered into memory first and written
+ * at once, or a file with many thousand diagnostics costs a system call
+ * per character.  Without the memory, it is written directly. */
+void diag_render_text(FILE *out, const diag_list *d, bool color) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *buffer = open_memstream(&text, &len);
+  if (!buffer) {
+    render_text(out, d, color);
+    return;
+  }
+  render_text(buffer, d, color);
+  if (fclose(buffer) == 0) fwrite(text, 1, len, out);
+  else render_text(out, d, color);
+  free(text);
 }
 
 static void json_string(FILE *out, const char *s) {
@@ -203,11 +262,11 @@ void diag_render_sarif(FILE *out, const diag_list *d, const char *tool_version) 
   json_string(out, tool_version);
   fputs(", \"rules\": [", out);
   int nrules = 0;
+  bool listed[2][1000] = {{false}};   /* [is warning][code]: codes have 3 digits */
   for (const diag *g = d->first; g; g = g->next) {
-    bool seen = false;
-    for (const diag *h = d->first; h != g; h = h->next)
-      if (h->kind == g->kind && h->code == g->code) seen = true;
-    if (seen) continue;
+    bool *seen = &listed[g->kind == 'W'][(unsigned)g->code % 1000];
+    if (*seen) continue;
+    *seen = true;
     const char *title = diag_code_title(g->kind, g->code);
     fprintf(out, "%s\n      {\"id\": \"%c%03d\", \"shortDescription\": {\"text\": ", nrules++ ? "," : "",
             g->kind, g->code);

@@ -18,7 +18,15 @@ typedef struct msl_source {
   const char *path;    /* as given by the user, or resolved import path */
   const char *text;
   size_t len;
+  /* Where each line starts (line_starts[0] == 0), so that showing a
+   * diagnostic's line does not rescan the file; NULL when not computed
+   * (diag.c then scans). */
+  const size_t *line_starts;
+  int nlines;
 } msl_source;
+
+/* Fills in src->line_starts from its text, in arena a. */
+void source_index_lines(arena *a, msl_source *src);
 
 /* A span in a source: 1-based line and column (columns count bytes);
  * end is inclusive of the last character.  src may be NULL for

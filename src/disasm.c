@@ -467,17 +467,31 @@ static void print_insn(FILE *out, const bc_program *p, const bc_insn *in, uint32
   fputc('\n', out);
 }
 
+/* Titles and update events of all blocks are found in one pass over the
+ * tables (a program can have many thousand blocks); without the memory for
+ * that, block by block. */
 static void print_blocks(FILE *out, const bc_program *p) {
   char title[1024];
+  vm_block_roles *roles = vm_block_roles_new(p);
+  uint32_t *events = malloc(sizeof *events * ((size_t)p->nblocks + 1));
+  if (events) {
+    for (uint32_t b = 0; b < p->nblocks; b++) events[b] = BC_NONE;
+    uint64_t n = ((uint64_t)p->nmilestones + 1) * p->nevents;
+    for (uint64_t i = n; i-- > 0;)   /* backwards: the first use wins, as in block_event */
+      if (p->update_blocks[i] < p->nblocks) events[p->update_blocks[i]] = (uint32_t)(i % p->nevents);
+  }
   for (uint32_t b = 0; b < p->nblocks; b++) {
     const bc_block *blk = &p->blocks[b];
-    vm_block_title(p, b, false, title, sizeof title);
+    if (roles) vm_block_roles_title(roles, b, false, title, sizeof title);
+    else vm_block_title(p, b, false, title, sizeof title);
     fprintf(out, "\nblock %u: %s (", b, title);
     if (blk->type) fprintf(out, "%s, ", type_name(blk->type));
     fprintf(out, "%u reg%s)\n", blk->nregs, plural(blk->nregs));
-    uint32_t event = blk->type == 0 ? block_event(p, b) : BC_NONE;
+    uint32_t event = blk->type != 0 ? BC_NONE : events ? events[b] : block_event(p, b);
     for (uint32_t pc = 0; pc < blk->len; pc++) print_insn(out, p, &p->code[blk->start + pc], pc, event);
   }
+  free(events);
+  vm_block_roles_free(roles);
 }
 
 void disasm_program(const bc_program *p, FILE *out) {

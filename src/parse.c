@@ -25,6 +25,7 @@ msl_source *source_from_string(arena *a, const char *path, const char *text, siz
   s->path = arena_strdup(a, path ? path : "<string>");
   s->text = arena_strndup(a, text, len);
   s->len = len;
+  source_index_lines(a, s);
   return s;
 }
 

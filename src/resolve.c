@@ -10,25 +10,23 @@
 #include <string.h>
 
 #include "codes.h"
+#include "htable.h"
 #include "sema_phases.h"
 
 typedef struct res_ctx {
   msl_program *p;
   diag_list *d;
   arena *arena;
-  ptr_vec events, units, values;   /* first declaration of each name */
+  htable events, units, values;    /* name -> its first declaration */
+  htable account_fields;           /* name -> int*: index of the account's first such field */
+  htable field_names;              /* (field list, name) -> int*: the list's first such field */
   ast_decl *where_event;           /* resolving a `where` of this event */
   bool where_unknown;              /* ... of an undeclared event: fields unknowable */
   ast_decl *fn;                    /* resolving this fn's body */
 } res_ctx;
 
-static ast_decl *find_decl(const ptr_vec *v, const char *name) {
-  if (!name) return NULL;
-  for (int i = 0; i < v->len; i++) {
-    ast_decl *d = v->items[i];
-    if (d->name.text && strcmp(d->name.text, name) == 0) return d;
-  }
-  return NULL;
+static ast_decl *find_decl(const htable *namespace, const char *name) {
+  return name ? htable_get_str(namespace, name) : NULL;
 }
 
 static int find_field(const ptr_vec *fields, const char *name) {
@@ -38,6 +36,12 @@ static int find_field(const ptr_vec *fields, const char *name) {
     if (f->name.text && strcmp(f->name.text, name) == 0) return i;
   }
   return -1;
+}
+
+/* An account may have thousands of fields (generated schemas). */
+static int find_account_field(const res_ctx *c, const char *name) {
+  const int *index = name ? htable_get_str(&c->account_fields, name) : NULL;
+  return index ? *index : -1;
 }
 
 static int find_param(const ptr_vec *params, const char *name) {
@@ -52,7 +56,7 @@ static const char *where_text(res_ctx *c, msl_loc loc) { return sema_loc_text(c-
 
 /* ---- declarations and their namespaces -------------------------------------- */
 
-static ptr_vec *namespace_of(res_ctx *c, ast_decl_kind k) {
+static htable *namespace_of(res_ctx *c, ast_decl_kind k) {
   switch (k) {
     case DECL_EVENT: return &c->events;
     case DECL_MILESTONE:
@@ -75,7 +79,7 @@ static void declare_all(res_ctx *c) {
                  where_text(c, c->p->account->loc));
       continue;
     }
-    ptr_vec *ns = namespace_of(c, d->kind);
+    htable *ns = namespace_of(c, d->kind);
     if (!ns || !d->name.text) continue;
     ast_decl *earlier = find_decl(ns, d->name.text);
     if (earlier) {
@@ -84,7 +88,7 @@ static void declare_all(res_ctx *c) {
                  earlier->name.text, where_text(c, earlier->name.loc));
       continue;
     }
-    ptr_vec_push(c->arena, ns, d);
+    htable_put_str(ns, d->name.text, d);
   }
 }
 
@@ -163,7 +167,7 @@ static void res_name(res_ctx *c, ast_expr *e) {
   }
   /* Inside the `where` of an undeclared event, the name may be one of its fields. */
   if (c->where_unknown) return;
-  if (c->p->account && find_field(&c->p->account->u.account.fields, name) >= 0)
+  if (find_account_field(c, name) >= 0)
     diag_error(c->d, e->loc, DIAG_E27, "unknown name `%s` (the account field is `account.%s`)", name,
                name);
   else if (c->where_event)
@@ -177,7 +181,7 @@ static void res_account_field(res_ctx *c, ast_expr *e) {
   const char *name = e->u.name.text;
   e->index = -1;
   if (!name || strcmp(name, "id") == 0) return;
-  int i = c->p->account ? find_field(&c->p->account->u.account.fields, name) : -1;
+  int i = find_account_field(c, name);
   if (i >= 0) e->index = i;
   else if (c->p->account)
     diag_error(c->d, e->u.name.loc, DIAG_E31, "the account has no field `%s`", name);
@@ -252,6 +256,24 @@ static void res_expr(res_ctx *c, ast_expr *e) {
 
 /* ---- declarations --------------------------------------------------------- */
 
+/* Records field i of fields; returns the index of the list's first field
+ * with its name (i itself when it is the first).  One table serves every
+ * field list, keyed by the list and the name. */
+static int first_field_named(res_ctx *c, const ptr_vec *fields, int i) {
+  const char *name = ((const ast_field *)fields->items[i])->name.text;
+  size_t n = strlen(name), len = sizeof fields + n;
+  char small[128];
+  char *key = len <= sizeof small ? small : arena_alloc(c->arena, len);
+  memcpy(key, &fields, sizeof fields);
+  memcpy(key + sizeof fields, name, n);
+  const int *first = htable_get(&c->field_names, key, len);
+  if (first) return *first;
+  int *index = arena_alloc(c->arena, sizeof *index);
+  *index = i;
+  htable_put(&c->field_names, key, len, index);
+  return i;
+}
+
 static void res_fields(res_ctx *c, ptr_vec *fields, const char *owner, bool is_account) {
   static const char *const event_columns[] = {"account", "time", "event"};
   for (int i = 0; i < fields->len; i++) {
@@ -266,13 +288,11 @@ static void res_fields(res_ctx *c, ptr_vec *fields, const char *owner, bool is_a
                    "an event field cannot be named `%s`: the input's `%s` column holds the "
                    "event's %s",
                    f->name.text, f->name.text, k == 0 ? "account id" : k == 1 ? "time" : "type");
-    for (int j = 0; j < i; j++) {
-      ast_field *g = fields->items[j];
-      if (g->name.text && strcmp(g->name.text, f->name.text) == 0) {
-        diag_error(c->d, f->name.loc, DIAG_E25, "field `%s` is declared twice in %s (first at %s)",
-                   f->name.text, owner, where_text(c, g->name.loc));
-        break;
-      }
+    int first = first_field_named(c, fields, i);
+    if (first != i) {
+      ast_field *g = fields->items[first];
+      diag_error(c->d, f->name.loc, DIAG_E25, "field `%s` is declared twice in %s (first at %s)",
+                 f->name.text, owner, where_text(c, g->name.loc));
     }
     res_expr(c, f->default_value);
   }
@@ -368,24 +388,33 @@ static void res_playbook(res_ctx *c, ast_decl *d) {
 }
 
 static void res_display_names(res_ctx *c) {
+  htable first_use;   /* display name -> the first milestone with it */
+  htable_init(&first_use, c->arena);
   for (int i = 0; i < c->p->milestones.len; i++) {
     ast_decl *d = c->p->milestones.items[i];
     const ast_string *s = &d->u.milestone.display;
     if (!s->text) continue;
-    for (int j = 0; j < i; j++) {
-      ast_decl *other = c->p->milestones.items[j];
-      const ast_string *t = &other->u.milestone.display;
-      if (t->text && strcmp(t->text, s->text) == 0) {
-        diag_error(c->d, s->loc, DIAG_E23, "display name \"%s\" is already used by milestone `%s` at %s",
-                   s->text, other->name.text ? other->name.text : "?", where_text(c, t->loc));
-        break;
-      }
-    }
+    ast_decl *other = htable_put_str(&first_use, s->text, d);
+    if (other != d)
+      diag_error(c->d, s->loc, DIAG_E23, "display name \"%s\" is already used by milestone `%s` at %s",
+                 s->text, other->name.text ? other->name.text : "?",
+                 where_text(c, other->u.milestone.display.loc));
   }
 }
 
 void res_program(msl_program *p, diag_list *d) {
   res_ctx c = {.p = p, .d = d, .arena = p->arena};
+  htable_init(&c.events, p->arena);
+  htable_init(&c.units, p->arena);
+  htable_init(&c.values, p->arena);
+  htable_init(&c.account_fields, p->arena);
+  htable_init(&c.field_names, p->arena);
+  for (int i = 0; p->account && i < p->account->u.account.fields.len; i++) {
+    const ast_field *f = p->account->u.account.fields.items[i];
+    int *index = arena_alloc(p->arena, sizeof *index);
+    *index = i;
+    if (f->name.text) htable_put_str(&c.account_fields, f->name.text, index);
+  }
   declare_all(&c);
   ptr_vec all = {0};
   sema_all_decls(p, &all);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "codes.h"
+#include "htable.h"
 #include "sema_phases.h"
 
 typedef enum { RG_CRITERIA, RG_ACCOUNT, RG_WHERE, RG_CONST } ty_region;
@@ -37,7 +38,18 @@ typedef struct ty_ctx {
   ptr_vec busy;            /* lets, segments and fns being checked (cycle chains) */
   long cloned;             /* expression nodes made by inlining so far */
   bool too_large;          /* ... more than TY_MAX_CLONED_NODES: reported */
+  htable units_by_name, events_by_name;  /* for test blocks; empty until used */
+  int depth;               /* check() calls under way */
+  bool too_deep;           /* ... more than TY_MAX_DEPTH: reported */
 } ty_ctx;
+
+/* check() recurses into the lets, segments and fns an expression uses
+ * when they are not checked yet, and into inlined fn bodies.  Checking
+ * lets, segments and fns in dependency order first (check_in_dependency_order)
+ * keeps that shallow, but a long chain of declarations leading into a
+ * cycle, or of fns inlining fns, could still overflow the stack: past this
+ * depth the program is refused. */
+enum { TY_MAX_DEPTH = 4000 };
 
 /* Inlining copies bodies, and fns calling fns twice each grow the copies
  * exponentially; past this many nodes the program is refused. */
@@ -433,16 +445,28 @@ static ty_kind check_in(ty_ctx *c, ast_expr *e) {
 
 /* ---- lets, segments and fns, checked on first use ------------------------------ */
 
-static const char *busy_chain(ty_ctx *c, ast_decl *d) {
-  const char *chain = "";
-  bool in_cycle = false;
-  for (int i = 0; i < c->busy.len; i++) {
-    ast_decl *b = c->busy.items[i];
-    if (b == d) in_cycle = true;
-    if (in_cycle) chain = arena_printf(c->arena, "%s%s -> ", chain, b->name.text);
+/* "b -> c -> b": the names on path from the first d, then d's name; built
+ * in one piece, since a cycle can be many thousand declarations long. */
+static const char *decl_name(const ast_decl *d) { return d->name.text ? d->name.text : "?"; }
+
+static const char *cycle_chain(arena *a, const ptr_vec *path, const ast_decl *d) {
+  int from = 0;
+  while (from < path->len && path->items[from] != d) from++;
+  size_t len = strlen(decl_name(d)) + 1;
+  for (int i = from; i < path->len; i++) len += strlen(decl_name(path->items[i])) + 4;
+  char *chain = arena_alloc(a, len), *at = chain;
+  for (int i = from; i < path->len; i++) {
+    const char *name = decl_name(path->items[i]);
+    size_t n = strlen(name);
+    memcpy(at, name, n);
+    memcpy(at + n, " -> ", 4);
+    at += n + 4;
   }
-  return arena_printf(c->arena, "%s%s", chain, d->name.text);
+  strcpy(at, decl_name(d));
+  return chain;
 }
+
+static const char *busy_chain(ty_ctx *c, ast_decl *d) { return cycle_chain(c->arena, &c->busy, d); }
 
 /* Called when d is found busy: its definition uses itself. */
 static void report_cycle(ty_ctx *c, ast_decl *d, msl_loc use) {
@@ -517,6 +541,92 @@ static void check_decl_body(ty_ctx *c, ast_decl *d) {
       break;
     default: break;
   }
+}
+
+/* ---- dependency order ------------------------------------------------------------ */
+
+/* Adds to a decl_deps the let, segment or fn a node uses directly. */
+typedef struct decl_deps {
+  arena *arena;
+  ptr_vec decls;   /* ast_decl*, in the order the body uses them */
+} decl_deps;
+
+static bool collect_decl_use(const ast_expr *e, void *data) {
+  decl_deps *deps = data;
+  if (e->kind == EX_NAME && (e->binding == BIND_LET || e->binding == BIND_SEGMENT) && e->decl)
+    ptr_vec_push(deps->arena, &deps->decls, e->decl);
+  else if (e->kind == EX_CALL && e->decl && e->decl->kind == DECL_FN)
+    ptr_vec_push(deps->arena, &deps->decls, e->decl);
+  return false;
+}
+
+static ast_expr *decl_body(ast_decl *d) {
+  switch (d->kind) {
+    case DECL_LET: return d->u.let.expr;
+    case DECL_SEGMENT: return d->u.segment.expr;
+    default: return d->u.fn.body;
+  }
+}
+
+/* A declaration on the explicit stack of the search below. */
+typedef struct order_frame {
+  ast_decl *decl;
+  ptr_vec deps;
+  int next;        /* the next of deps to visit */
+  bool tainted;    /* it, or something it uses, is in a cycle */
+} order_frame;
+
+enum { ORDER_NEW = 0, ORDER_OPEN, ORDER_DONE, ORDER_TAINTED };
+
+/* marks: per let, per segment and per fn, indexed by the declaration's index. */
+static unsigned char *order_mark(unsigned char *marks[3], const ast_decl *d) {
+  return &marks[d->kind == DECL_LET ? 0 : d->kind == DECL_SEGMENT ? 1 : 2][d->index];
+}
+
+/* Checks every let, segment and fn after the ones it uses, found by a
+ * depth-first search with an explicit stack: a chain of N lets then costs
+ * no stack.  What is in a cycle, or leads into one, is left to the
+ * declaration-order checks in ty_program, which report the cycle as a use
+ * of a declaration being checked. */
+static void check_in_dependency_order(ty_ctx *c) {
+  msl_program *p = c->p;
+  unsigned char *marks[3] = {arena_alloc(c->arena, (size_t)p->lets.len + 1),
+                             arena_alloc(c->arena, (size_t)p->segments.len + 1),
+                             arena_alloc(c->arena, (size_t)p->fns.len + 1)};
+  const ptr_vec *roots[3] = {&p->lets, &p->segments, &p->fns};
+  int total = p->lets.len + p->segments.len + p->fns.len;
+  order_frame *stack = arena_alloc(c->arena, sizeof *stack * (size_t)(total + 1));
+  for (int k = 0; k < 3; k++)
+    for (int r = 0; r < roots[k]->len; r++) {
+      ast_decl *root = roots[k]->items[r];
+      if (*order_mark(marks, root) != ORDER_NEW) continue;
+      int depth = 0;
+      *order_mark(marks, root) = ORDER_OPEN;
+      stack[depth++] = (order_frame){.decl = root};
+      decl_deps deps = {.arena = c->arena};
+      any_node(decl_body(root), collect_decl_use, &deps);
+      stack[0].deps = deps.decls;
+      while (depth > 0) {
+        order_frame *top = &stack[depth - 1];
+        if (top->next < top->deps.len) {
+          ast_decl *dep = top->deps.items[top->next++];
+          unsigned char *mark = order_mark(marks, dep);
+          if (*mark == ORDER_OPEN || *mark == ORDER_TAINTED) top->tainted = true;
+          if (*mark != ORDER_NEW) continue;
+          *mark = ORDER_OPEN;
+          decl_deps more = {.arena = c->arena};
+          any_node(decl_body(dep), collect_decl_use, &more);
+          stack[depth++] = (order_frame){.decl = dep, .deps = more.decls};
+          continue;
+        }
+        ast_decl *done = top->decl;
+        bool tainted = top->tainted;
+        depth--;
+        *order_mark(marks, done) = tainted ? ORDER_TAINTED : ORDER_DONE;
+        if (tainted && depth > 0) stack[depth - 1].tainted = true;
+        if (!tainted) ensure_checked(c, done, done->loc);
+      }
+    }
 }
 
 /* ---- calls and inlining ------------------------------------------------------ */
@@ -798,6 +908,18 @@ static ty_kind check_milestone_ref(ty_ctx *c, ast_expr *e) {
 static ty_kind check(ty_ctx *c, ast_expr *e) {
   if (!e) return TY_ERROR;
   e->is_const = false;
+  if (c->depth >= TY_MAX_DEPTH) {
+    if (!c->too_deep) {
+      c->too_deep = true;
+      diag_error(c->program_d, e->loc, DIAG_E67,
+                 "checking this goes more than %d levels deep through the lets, segments and fns "
+                 "it uses; shorten the chain of declarations that use each other",
+                 TY_MAX_DEPTH);
+    }
+    e->type = TY_ERROR;
+    return TY_ERROR;
+  }
+  c->depth++;
   ty_kind t = TY_ERROR;
   switch (e->kind) {
     case EX_LITERAL:
@@ -819,6 +941,7 @@ static ty_kind check(ty_ctx *c, ast_expr *e) {
     case EX_COMPLETED:
     case EX_ACHIEVING: t = check_milestone_ref(c, e); break;
   }
+  c->depth--;
   e->type = t;
   if (t == TY_ERROR) e->is_const = false;
   return t;
@@ -977,32 +1100,39 @@ typedef struct dep_search {
   ty_ctx *c;
   dep_graph *graph;
   unsigned char *color;    /* 0 unvisited, 1 on the path, 2 done */
-  ptr_vec path;            /* ast_decl* */
+  ptr_vec path;            /* ast_decl*: the path from the root, an explicit stack */
+  int *next_edge;          /* per milestone on the path: the next edge to follow */
 } dep_search;
 
-static void visit_milestone(dep_search *s, ast_decl *m) {
-  s->color[m->index] = 1;
-  ptr_vec_push(s->c->arena, &s->path, m);
-  ptr_vec *edges = &s->graph->edges[m->index];
-  for (int i = 0; i < edges->len; i++) {
-    dep_edge *edge = edges->items[i];
+static void report_milestone_cycle(dep_search *s, const dep_edge *edge) {
+  diag_error(s->c->d, edge->loc, DIAG_E51, "milestones depend on each other in a cycle: %s",
+             cycle_chain(s->c->arena, &s->path, edge->target));
+}
+
+/* A depth-first search from root with an explicit stack (s->path): a chain
+ * of many thousand `start after` milestones costs no C stack. */
+static void visit_milestone(dep_search *s, ast_decl *root) {
+  s->color[root->index] = 1;
+  s->next_edge[root->index] = 0;
+  ptr_vec_push(s->c->arena, &s->path, root);
+  while (s->path.len > 0) {
+    ast_decl *m = s->path.items[s->path.len - 1];
+    ptr_vec *edges = &s->graph->edges[m->index];
+    if (s->next_edge[m->index] == edges->len) {
+      s->path.len--;
+      s->color[m->index] = 2;
+      continue;
+    }
+    dep_edge *edge = edges->items[s->next_edge[m->index]++];
     ast_decl *t = edge->target;
     if (s->color[t->index] == 1) {
-      const char *chain = "";
-      bool in_cycle = false;
-      for (int k = 0; k < s->path.len; k++) {
-        ast_decl *on = s->path.items[k];
-        if (on == t) in_cycle = true;
-        if (in_cycle) chain = arena_printf(s->c->arena, "%s%s -> ", chain, on->name.text);
-      }
-      diag_error(s->c->d, edge->loc, DIAG_E51,
-                 "milestones depend on each other in a cycle: %s%s", chain, t->name.text);
+      report_milestone_cycle(s, edge);
     } else if (s->color[t->index] == 0) {
-      visit_milestone(s, t);
+      s->color[t->index] = 1;
+      s->next_edge[t->index] = 0;
+      ptr_vec_push(s->c->arena, &s->path, t);
     }
   }
-  s->path.len--;
-  s->color[m->index] = 2;
 }
 
 /* `start after`, completed() and achieving() must not lead back to where they start. */
@@ -1026,20 +1156,26 @@ static void check_dependency_cycles(ty_ctx *c) {
     for (int k = 0; k < m->actions.len; k++)
       any_node(((ast_action *)m->actions.items[k])->done_when, collect_dependency, &g);
   }
-  dep_search s = {.c = c, .graph = &g, .color = arena_alloc(c->arena, (size_t)n)};
+  dep_search s = {.c = c, .graph = &g, .color = arena_alloc(c->arena, (size_t)n),
+                  .next_edge = arena_alloc(c->arena, sizeof(int) * (size_t)n)};
   for (int i = 0; i < n; i++)
     if (s.color[i] == 0) visit_milestone(&s, c->p->milestones.items[i]);
 }
 
 /* ---- test blocks ---------------------------------------------------------------- */
 
-static ast_decl *find_named(const ptr_vec *v, const char *name) {
+/* The first of v's declarations named name, through a table built on first
+ * use: a file can have thousands of tests over thousands of milestones. */
+static ast_decl *find_named(ty_ctx *c, htable *table, const ptr_vec *v, const char *name) {
   if (!name) return NULL;
-  for (int i = 0; i < v->len; i++) {
-    ast_decl *d = v->items[i];
-    if (d->name.text && strcmp(d->name.text, name) == 0) return d;
+  if (!table->arena) {
+    htable_init(table, c->arena);
+    for (int i = 0; i < v->len; i++) {
+      ast_decl *d = v->items[i];
+      if (d->name.text) htable_put_str(table, d->name.text, d);
+    }
   }
-  return NULL;
+  return htable_get_str(table, name);
 }
 
 static ast_field *find_field(const ptr_vec *fields, const char *name) {
@@ -1121,7 +1257,7 @@ static void check_control_event(ty_ctx *c, ast_test_event *ev) {
     const char *target = as->value->u.lit.value.u.str.s;
     as->value->type = TY_STRING;
     set_const(as->value, as->value->u.lit.value);
-    ast_decl *unit = find_named(&c->p->units, target);
+    ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, target);
     if (!unit || unit->kind != (is_milestone ? DECL_MILESTONE : DECL_PLAYBOOK))
       diag_error(c->d, as->value->loc, DIAG_E58, "there is no %s named `%s`", field, target);
   }
@@ -1130,7 +1266,7 @@ static void check_control_event(ty_ctx *c, ast_test_event *ev) {
 static ast_decl *expect_target(ty_ctx *c, ast_expect *ex, ast_decl_kind want) {
   const char *name = ex->target.text;
   if (!name) return NULL;
-  ast_decl *unit = find_named(&c->p->units, name);
+  ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, name);
   const char *want_name = want == DECL_MILESTONE ? "milestone" : "playbook";
   if (!unit) {
     diag_error(c->d, ex->target.loc, DIAG_E29, "unknown %s `%s`", want_name, name);
@@ -1259,7 +1395,7 @@ static void check_test(ty_ctx *c, ast_decl *d) {
       check_control_event(c, ev);
       continue;
     }
-    ast_decl *event = find_named(&c->p->events, ev->event.text);
+    ast_decl *event = find_named(c, &c->events_by_name, &c->p->events, ev->event.text);
     if (!event) {
       if (ev->event.text) diag_error(c->d, ev->event.loc, DIAG_E28, "unknown event `%s`", ev->event.text);
       continue;
@@ -1294,6 +1430,7 @@ void ty_program(msl_program *p, diag_list *d) {
   if (p->account) check_fields(&c, &p->account->u.account.fields);
   for (int i = 0; i < p->events.len; i++)
     check_fields(&c, &((ast_decl *)p->events.items[i])->u.event.fields);
+  check_in_dependency_order(&c);
   for (int i = 0; i < p->lets.len; i++) ensure_checked(&c, p->lets.items[i], ((ast_decl *)p->lets.items[i])->loc);
   for (int i = 0; i < p->segments.len; i++)
     ensure_checked(&c, p->segments.items[i], ((ast_decl *)p->segments.items[i])->loc);

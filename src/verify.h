@@ -29,4 +29,12 @@ bool vm_verify(const bc_program *p, char *msg, size_t msglen);
  * the tables, so it is safe on any program whose arrays hold their counts. */
 void vm_block_title(const bc_program *p, uint32_t b, bool quote, char *buf, size_t len);
 
+/* The same for every block at once: vm_block_title looks through all the
+ * tables for one block, so a listing of every block would take time
+ * blocks * tables.  NULL when out of memory. */
+typedef struct vm_block_roles vm_block_roles;
+vm_block_roles *vm_block_roles_new(const bc_program *p);
+void vm_block_roles_title(const vm_block_roles *r, uint32_t b, bool quote, char *buf, size_t len);
+void vm_block_roles_free(vm_block_roles *r);
+
 #endif

@@ -20,11 +20,12 @@ MS
 # One account per time form: each logs in once at 2026-01-31T09:30:00Z
 # (a fraction where the form has one), so `first` is achieved there.
 printf 'account,time,event,user\n' >"$c/events.csv"
+n=0
 for form in '2026-01-31 09:30:00' '2026-01-31T09:30:00' '2026-01-31 09:30:00+00' \
   '2026-01-31 11:30:00+02' '2026-01-31 04:00:00 -0530' '2026-01-31 09:30:00.000 +0000' \
   '2026-01-31 09:30:00.25 UTC' '2026-01-31 09:30:00UTC' '2026-01-31t09:30:00z' \
   '2026-01-31 09:30:00.123456789Z' '2026-01-31 10:30:00 +01:00' '+1769851800'; do
-  n=$((${n:-0} + 1))
+  n=$((n + 1))
   printf 'a%02d,%s,login,u\n' "$n" "$form" >>"$c/events.csv"
 done
 n=0
