@@ -16,6 +16,8 @@
 typedef enum {
   IO_BOOL = 1, IO_INT, IO_FLOAT, IO_STRING, IO_TIME, IO_DURATION,
 } io_type;
+/* The type's name as rule files write it ("int", "time", ...). */
+const char *io_type_name(io_type t);
 
 typedef struct io_str {
   const char *p;

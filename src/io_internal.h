@@ -159,7 +159,6 @@ io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Writes s as a quoted, escaped, shortened text for messages. */
 const char *io_quote(char *dst, size_t cap, const char *s, size_t len);
-const char *io_type_name(io_type t);
 
 int io_lookup_event(io_reader *r, const char *name, size_t len);
 /* Converts a CSV cell (or a JSON string) to the field's type. */

@@ -51,16 +51,9 @@ bool native_path_under(const char *path, const char *dir) {
   return path[n] == '/' || path[n] == '\0' || (n > 0 && dir[n - 1] == '/');
 }
 
+/* The name of a runtime type; NULL for a number outside io_type. */
 static const char *type_name(io_type t) {
-  switch (t) {
-  case IO_BOOL: return "bool";
-  case IO_INT: return "int";
-  case IO_FLOAT: return "float";
-  case IO_STRING: return "string";
-  case IO_TIME: return "time";
-  case IO_DURATION: return "duration";
-  }
-  return NULL;
+  return t >= IO_BOOL && t <= IO_DURATION ? io_type_name(t) : NULL;
 }
 
 bool native_signature(const char *name, const io_type *params, int nparams, io_type ret,
