@@ -274,6 +274,30 @@ def shrink_dir(d, msl, oracle):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def export(src, dest, oracle):
+    """Writes a saved case in the acceptance layout, expected/ from the oracle."""
+    with open(os.path.join(src, 'case.json')) as f:
+        case = json.load(f)
+    shutil.rmtree(dest, ignore_errors=True)
+    gen.write_case(case, dest)
+    os.remove(os.path.join(dest, 'case.json'))
+    work = tempfile.mkdtemp(prefix='msl-dt-export-')
+    try:
+        status, _ = invoke([sys.executable, oracle], dest, work)
+        exp = os.path.join(dest, 'expected')
+        os.makedirs(exp)
+        if status != 0:
+            with open(os.path.join(exp, 'exit_code'), 'w') as f:
+                f.write('%s\n' % status)
+        else:
+            for name in OUTPUTS:
+                shutil.copy(os.path.join(work, name), exp)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print('%s: written (oracle exit %s)' % (dest, status))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description='differential test of msl run against the oracle')
     ap.add_argument('--seeds', default='1-200')
@@ -286,12 +310,16 @@ def main():
                     help='leave features out of the generated cases (comma-separated: %s)'
                     % ','.join(gen.FEATURES_TO_EXCLUDE))
     ap.add_argument('--shrink-dir', help='reduce one saved case (a directory with case.json) in place')
+    ap.add_argument('--export', nargs=2, metavar=('CASE_DIR', 'DEST'),
+                    help='write a saved case in the acceptance layout, expected/ from the oracle')
     a = ap.parse_args()
     msl = os.path.abspath(a.msl)
     oracle = os.path.abspath(a.oracle)
     if not os.path.exists(oracle):
         sys.stderr.write('difftest: no oracle at %s (shared/ must sit beside the repository)\n' % oracle)
         return 2
+    if a.export:
+        return export(a.export[0], a.export[1], oracle)
     if a.shrink_dir:
         return shrink_dir(a.shrink_dir, msl, oracle)
     os.makedirs(a.out, exist_ok=True)
