@@ -158,6 +158,10 @@ class Gen:
             return self.sequence()
         if k < 0.3:
             return 'account.seats >= %d' % self.pick([0, 5, 10])
+        if k < 0.36:
+            w = self.pick(list(WINDOWS))            # a window through fn inlining, a let bound
+            self.windows.add(WINDOWS[w])
+            return 'recent_logins(%s) >= lim' % w
         return self.aggregate(bounded)
 
     def criterion(self, bounded, earlier):
@@ -261,6 +265,8 @@ class Gen:
                 blocks.append({'line': 'event ' + ev})
         blocks.append({'line': 'segment big = account.seats >= 5'})
         blocks.append({'line': 'segment pro = account.plan == "pro"'})
+        blocks.append({'line': 'let lim = 1 + 1'})
+        blocks.append({'line': 'fn recent_logins(w: duration) = count(login within w)'})
         n = self.r.randint(1, 4)
         for i in range(n):
             blocks.append(self.milestone(i))
@@ -308,7 +314,10 @@ class Gen:
             row['feature'] = self.pick(FEATURES)
             row['n'] = self.pick(['0', '1', '2', '3', ''])
         elif ev == 'buy':
-            row['amount'] = self.pick(['1', '2', '5', '', '-1'])
+            amounts = ['1', '2', '5', '', '-1']
+            if 'overflow' not in self.exclude and self.chance(0.03):
+                amounts = ['4611686018427387904', '-4611686018427387904']   # 2^62: two overflow a sum
+            row['amount'] = self.pick(amounts)
         return row
 
     def case(self):
@@ -400,8 +409,9 @@ def write_case(case, d):
 
 # What --exclude can leave out, to look past a known difference:
 #   complete  no ms.complete rows;  reset  no ms.reset rows;  divzero  no unguarded
-#   integer division;  minmax  no min()/max() aggregates.
-FEATURES_TO_EXCLUDE = ('complete', 'reset', 'divzero', 'minmax')
+#   integer division;  minmax  no min()/max() aggregates;  overflow  no amounts
+#   near 2^62 (whose sums overflow).
+FEATURES_TO_EXCLUDE = ('complete', 'reset', 'divzero', 'minmax', 'overflow')
 
 
 def generate(seed, exclude=()):
