@@ -322,6 +322,7 @@ class Gen:
 
     def case(self):
         blocks, with_accounts, required = self.program()
+        self.time_forms = self.chance(0.3)         # other spellings of the same instants
         naccts = self.r.randint(1, 8)
         accts = ['a%d' % i for i in range(naccts)]
         rows = []
@@ -329,7 +330,11 @@ class Gen:
         per = max(1, budget // naccts)
         for a in accts:
             for t in self.times(self.r.randint(1, per)):
-                rows.append(self.row(a, t))
+                row = self.row(a, t)
+                if self.time_forms and self.chance(0.4):
+                    forms = [f for f in TIME_FORMS if 'dbtime' not in self.exclude or f not in DB_FORMS]
+                    row['tform'] = self.pick(forms)
+                rows.append(row)
         if self.chance(0.7):
             rows.sort(key=lambda x: x['time'])      # sorted input: the streaming path
         else:
@@ -370,6 +375,27 @@ def render_rules(blocks):
     return '\n'.join(out) + '\n'
 
 
+def time_cell(sec, form):
+    s = iso(sec)
+    if form == 'space':
+        return s[:10] + ' ' + s[11:19]
+    if form == 'epoch':
+        return str(sec)
+    if form == 'offset':            # the same instant at +01:00
+        return iso(sec + 3600)[:19] + '+01:00'
+    if form == 'date' and s.endswith('T00:00:00Z'):
+        return s[:10]
+    if form == 'frac9':             # 7-9 fraction digits are truncated to microseconds
+        return s[:19] + '.000000999Z'
+    if form == 'utc':
+        return s[:10] + ' ' + s[11:19] + '.000 UTC'
+    return s
+
+
+TIME_FORMS = ('space', 'epoch', 'offset', 'date', 'utc', 'frac9')
+DB_FORMS = ('space', 'utc', 'frac9')    # the database export forms of SPEC 7
+
+
 def csv_cell(v):
     v = str(v)
     if any(c in v for c in ',"\n\r'):
@@ -387,7 +413,7 @@ def write_case(case, d):
     with open(os.path.join(d, 'events.csv'), 'w') as f:
         f.write(','.join(EVENT_COLS) + '\n')
         for r in case['rows']:
-            cells = [iso(r['time']) if c == 'time' else r.get(c, '') for c in EVENT_COLS]
+            cells = [time_cell(r['time'], r.get('tform')) if c == 'time' else r.get(c, '') for c in EVENT_COLS]
             f.write(','.join(csv_cell(c) for c in cells) + '\n')
     acc_path = os.path.join(d, 'accounts.csv')
     if case['accounts'] is not None:
@@ -410,8 +436,9 @@ def write_case(case, d):
 # What --exclude can leave out, to look past a known difference:
 #   complete  no ms.complete rows;  reset  no ms.reset rows;  divzero  no unguarded
 #   integer division;  minmax  no min()/max() aggregates;  overflow  no amounts
-#   near 2^62 (whose sums overflow).
-FEATURES_TO_EXCLUDE = ('complete', 'reset', 'divzero', 'minmax', 'overflow')
+#   near 2^62 (whose sums overflow);  dbtime  no database-export time cells
+#   (`2026-01-31 09:30:00`, `... UTC`, 9 fraction digits).
+FEATURES_TO_EXCLUDE = ('complete', 'reset', 'divzero', 'minmax', 'overflow', 'dbtime')
 
 
 def generate(seed, exclude=()):
