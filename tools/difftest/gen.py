@@ -368,8 +368,6 @@ def render_rules(blocks):
     for b in blocks:
         if 'line' in b:
             out.append(b['line'])
-        elif b.get('fields'):
-            out.append('%s {\n%s\n}' % (b['head'], '\n'.join('  ' + c for c in b['clauses'])))
         else:
             out.append('%s {\n%s\n}' % (b['head'], '\n'.join('  ' + c for c in b['clauses'])))
     return '\n'.join(out) + '\n'
