@@ -1,7 +1,7 @@
 # MSL — build, test, bench, install.  `make` builds ./msl.
 #
 # Targets: all (default), deps, test, check-unit, check-golden, check-e2e,
-# check-acceptance, asan, demo, bench, fuzz, install, clean.
+# check-acceptance, asan, demo, bench, fuzz, difftest, install, clean.
 
 PREFIX   ?= /usr/local
 CC       ?= cc
@@ -25,7 +25,7 @@ MANIFEST  = stdlib/native/libmsl_text.manifest
 FFI_TEST  = tests/ffi/libmsl_ffitest.so
 
 .PHONY: all deps test check-unit check-golden check-e2e check-acceptance asan \
-        demo bench fuzz install clean
+        demo bench fuzz difftest install clean
 .DELETE_ON_ERROR:
 
 all: msl $(NATIVE) $(MANIFEST)
@@ -129,6 +129,13 @@ bench: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@sh tools/fuzz.sh $(FUZZ_SECONDS)
+
+# Differential test against ../shared/oracle (not part of `make test`):
+#   make difftest SEEDS=1-500 [DIFFTEST_FLAGS="--shrink --exclude complete"]
+SEEDS ?= 1-200
+DIFFTEST_FLAGS ?=
+difftest: all
+	python3 tools/difftest/run.py --seeds $(SEEDS) $(DIFFTEST_FLAGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/msl/stdlib/std \
