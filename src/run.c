@@ -282,12 +282,9 @@ static int take_row(run_state *st, const io_event *ev, vm_account **acct) {
   return EXIT_OK;
 }
 
-static int push(run_state *st, vm_account *a, const io_event *ev, bool *unsorted) {
+/* Pushes a row of the sorted slow path. */
+static int push(run_state *st, vm_account *a, const io_event *ev) {
   int r = vm_push(st->vm, a, ev, st->msg, sizeof st->msg);
-  if (r == VM_UNSORTED && unsorted) {
-    *unsorted = true;
-    return EXIT_OK;
-  }
   if (r != VM_OK) {
     fprintf(stderr, "msl: %s\n", r == VM_UNSORTED ? "internal error: events out of order" : st->msg);
     return EXIT_DATA;
@@ -322,12 +319,26 @@ static void report_first_bad_row(run_state *st) {
 }
 
 /* Reads every event; streams into the VM while the input is in time order,
- * else feeds the sorter.  *unsorted says which happened. */
+ * else feeds the sorter.  *unsorted says which happened.  A runtime error
+ * while streaming is held until the input is known to be sorted: an
+ * earlier row further on can make it one the SPEC never evaluates (the
+ * slow path then starts over), so until the end only order is checked. */
 static int read_events(run_state *st, io_merge *m, io_sorter *sorter, bool *unsorted) {
+  bool held_error = false;
   for (;;) {
     io_event ev;
     io_error err = {0};
     int s = io_merge_next(m, &ev, &err);
+    if (held_error) {
+      if (s == IO_UNSORTED) {
+        *unsorted = true;
+        return EXIT_OK;
+      }
+      if (s == IO_FAILED) return io_failure(&err);
+      if (s != IO_EOF) continue;
+      fprintf(stderr, "msl: %s\n", st->msg);
+      return EXIT_DATA;
+    }
     if (s == IO_EOF) return EXIT_OK;
     if (s == IO_FAILED) return io_failure(&err);
     if (s == IO_BAD_ROW) {
@@ -352,8 +363,13 @@ static int read_events(run_state *st, io_merge *m, io_sorter *sorter, bool *unso
       if (!io_sorter_add(sorter, &ev, &err)) return io_failure(&err);
       continue;
     }
-    if ((status = push(st, a, &ev, unsorted))) return status;
-    if (*unsorted) return EXIT_OK;
+    int r = vm_push(st->vm, a, &ev, st->msg, sizeof st->msg);
+    if (r == VM_UNSORTED) {
+      *unsorted = true;
+      return EXIT_OK;
+    }
+    if (r != VM_OK) held_error = true;
+    else st->counts.evaluated++;
   }
 }
 
@@ -442,7 +458,7 @@ static int run_events(run_state *st) {
         break;
       }
       vm_account *a = accounts_get(&st->accounts, ev.account);
-      if (a) status = push(st, a, &ev, NULL);
+      if (a) status = push(st, a, &ev);
     }
     io_sorter_free(sorter);
   }
