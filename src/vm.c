@@ -258,6 +258,7 @@ typedef struct vm_ms {
   int64_t achieved_at, lost_at;
   bool blocked_by_control;
   bool complete_pending;   /* an `ms.complete` at this instant, applied once the start is known */
+  bool start_on_failed;    /* a `start on` filter failed at this instant (see start_errors) */
 } vm_ms;
 
 typedef struct vm_pb {
@@ -274,6 +275,7 @@ typedef struct vm_pb {
   int64_t done_at;
   int32_t pending_advances;
   int64_t started_at;
+  bool start_on_failed;    /* as for milestones */
 } vm_pb;
 
 /* The event being applied: an ordinary one borrows the reader's values for
@@ -321,6 +323,9 @@ struct vm_account {
    * runtime error each milestone's shadow met (NULL: none) */
   vm_agg *shadow;
   char **shadow_err;
+  /* The first `start on` filter that failed at the current instant: it
+   * fails the run only if no other event of the instant starts its target */
+  char *start_error;
   /* results */
   res_signal *signals;
   int nsignals, signals_cap;
@@ -809,6 +814,17 @@ static void poison_set(vm_poison *z, const char *why, int64_t event_time, int64_
   z->until = until;
 }
 
+/* A `start on` filter failed on an event of a's current instant, for a
+ * target not started before it: whether that matters is known when the
+ * instant is finished (settle_start_errors). */
+static void hold_start_error(vm_runtime *rt, vm_account *a, const char *why) {
+  if (a->start_error) return;
+  char msg[1024];
+  vm_fail(rt, msg, sizeof msg, why);
+  a->start_error = vm_alloc(strlen(msg) + 1);
+  strcpy(a->start_error, msg);
+}
+
 /* A runtime error at ip in an update block, while applying ev: the snippet
  * it belongs to ends at its first effect instruction (docs/bytecode.md).
  * The effect's target is poisoned -- an aggregate only when ev is in its
@@ -835,20 +851,22 @@ static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_eve
         return ip + 1;
       }
       case BC_STARTON: {
-        const vm_ms *m = &a->ms[ip->b];
-        if (!m->applies || (m->started && m->start < ev->time)) return ip + 1;
+        vm_ms *m = &a->ms[ip->b];
+        if (!m->applies || (m->started && m->start <= ev->time)) return ip + 1;
+        m->start_on_failed = true;
         rt->cur_milestone = ip->b;
         rt->cur_what = "the `start on` filter";
-        vm_fail(rt, msg, msglen, why);
-        return NULL;
+        hold_start_error(rt, a, why);
+        return ip + 1;
       }
       case BC_STARTONP: {
-        const vm_pb *pb = &a->pb[ip->b];
-        if (!pb->applies || (pb->started && pb->started_at < ev->time)) return ip + 1;
+        vm_pb *pb = &a->pb[ip->b];
+        if (!pb->applies || (pb->started && pb->started_at <= ev->time)) return ip + 1;
+        pb->start_on_failed = true;
         rt->cur_milestone = BC_NONE;
         rt->cur_what = "a playbook's `start on` filter";
-        vm_fail(rt, msg, msglen, why);
-        return NULL;
+        hold_start_error(rt, a, why);
+        return ip + 1;
       }
       default: break;
     }
@@ -1365,6 +1383,28 @@ static void queue_control(vm_runtime *rt, vm_account *a, const io_event *in) {
   a->controls[a->ncontrols++] = (vm_control){in->type, has_p, target, 1};
 }
 
+/* A `start on` filter that failed at t matters only when no event of the
+ * instant matched it (nor a reset started the target there): then the
+ * start is unknown, and the run stops.  Row order never decides. */
+static bool settle_start_errors(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  bool failed = false;
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    vm_ms *s = &a->ms[m];
+    if (s->start_on_failed && !(s->started && s->start == t)) failed = true;
+    s->start_on_failed = false;
+  }
+  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+    vm_pb *s = &a->pb[i];
+    if (s->start_on_failed && !(s->started && s->started_at == t)) failed = true;
+    s->start_on_failed = false;
+  }
+  if (failed) snprintf(msg, msglen, "%s", a->start_error);
+  free(a->start_error);
+  a->start_error = NULL;
+  return !failed;
+}
+
 /* Finishes a's open instant: its control events in SPEC 6's order, then
  * the criteria. */
 static bool finish_instant(vm_runtime *rt, vm_account *a, char *msg, size_t msglen) {
@@ -1383,6 +1423,7 @@ static bool finish_instant(vm_runtime *rt, vm_account *a, char *msg, size_t msgl
       for (int64_t n = 0; n < c->count; n++) apply_control(rt, a, &ev);
     }
   a->ncontrols = 0;
+  if (a->start_error && !settle_start_errors(rt, a, t, msg, msglen)) return false;
   seq_settle(rt, a, t);
   return evaluate(rt, a, t, msg, msglen);
 }
@@ -1634,6 +1675,8 @@ void vm_account_compact(vm_account *a) {
     free(a->shadow_err);
     a->shadow_err = NULL;
   }
+  free(a->start_error);
+  a->start_error = NULL;
   free(a->controls);
   a->controls = NULL;
   a->ncontrols = a->controls_cap = 0;
