@@ -1,6 +1,6 @@
 # MSL — build, test, bench, install.  `make` builds ./msl.
 #
-# Targets: all (default), deps, test, check-unit, check-golden, check-e2e,
+# Targets: all (default), deps, test, check-layout, check-unit, check-golden, check-e2e,
 # check-acceptance, asan, demo, bench, fuzz, difftest, install, clean.
 
 PREFIX   ?= /usr/local
@@ -15,7 +15,7 @@ LIBS      = -lffi -lz -ldl -lm
 ALLFLAGS  = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)
 
 GEN_SRCS  = $(BUILD)/msl.tab.c $(BUILD)/lex.yy.c
-LIB_SRCS  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRCS  = $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/msl.tab.o $(BUILD)/lex.yy.o
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
@@ -34,7 +34,7 @@ all: msl $(NATIVE) $(MANIFEST)
 deps:
 	@sh tools/deps.sh
 
-msl: $(BUILD)/main.o $(BUILD)/libmsl.a
+msl: $(BUILD)/cli/main.o $(BUILD)/libmsl.a
 	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS) -rdynamic
 
 $(BUILD)/libmsl.a: $(LIB_OBJS)
@@ -53,12 +53,13 @@ $(BUILD)/lex.yy.o: $(BUILD)/lex.yy.c $(BUILD)/msl.tab.h
 	$(CC) $(ALLFLAGS) -Wno-unused-parameter -Wno-sign-compare -c -o $@ $<
 
 $(BUILD)/%.o: src/%.c $(BUILD)/msl.tab.h $(BUILD)/lex.yy.h | $(BUILD)
+	@mkdir -p $(@D)
 	$(CC) $(ALLFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD):
 	mkdir -p $(BUILD)
 
--include $(wildcard $(BUILD)/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d)
 
 # Native libraries are never instrumented: a sanitizer build of msl loads
 # them as they are, and a normal build must not find ASan symbols in them.
@@ -88,7 +89,11 @@ test: deps
 	@echo "make test: all suites passed"
 
 .PHONY: check-all
-check-all: check-unit check-golden check-e2e check-acceptance
+check-all: check-layout check-unit check-golden check-e2e check-acceptance
+
+.PHONY: check-layout
+check-layout:
+	@sh tools/check_layout.sh
 
 check-unit: all $(UNIT_BINS) $(FFI_TEST)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=no ./$$t; done
@@ -108,8 +113,8 @@ asan:
 	  MSL_BIN=msl-asan msl-asan check-all-asan
 
 .PHONY: msl-asan check-all-asan
-msl-asan: $(BUILD)/main.o $(BUILD)/libmsl.a $(NATIVE) $(MANIFEST)
-	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ $(BUILD)/main.o $(BUILD)/libmsl.a $(LIBS) -rdynamic
+msl-asan: $(BUILD)/cli/main.o $(BUILD)/libmsl.a $(NATIVE) $(MANIFEST)
+	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ $(BUILD)/cli/main.o $(BUILD)/libmsl.a $(LIBS) -rdynamic
 
 check-all-asan: $(UNIT_BINS) $(FFI_TEST)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t (asan)"; CK_FORK=no ./$$t; done

@@ -21,9 +21,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "arena.h"
-#include "ast.h"
-#include "diag.h"
+#include "core/arena.h"
+#include "front/ast.h"
+#include "front/diag.h"
 
 #ifndef YY_TYPEDEF_YY_SCANNER_T
 #define YY_TYPEDEF_YY_SCANNER_T
@@ -138,7 +138,7 @@ const char *parse_quote(parse_ctx *ctx, const char *text, size_t len, size_t max
 %code {
 #include <string.h>
 
-#include "codes.h"
+#include "front/codes.h"
 #include "lex.yy.h"
 
 /* One milestone or playbook clause as parsed; fold_clauses moves it into

@@ -3,7 +3,7 @@
 #
 # Builds every tests/fuzz/fuzz_NAME.c as a libFuzzer target with clang
 # (-fsanitize=fuzzer,address,undefined) into build-fuzz/, linked against
-# the library (every src/*.c but main.c, and the generated parser), then
+# the library (every src/*/*.c but cli/main.c, and the generated parser), then
 # runs each (or only the NAMEs given, e.g. `vm`) for SECONDS seconds
 # (default 60).  Installs clang when missing; fuzz_vm loads the stdlib's
 # native library, which is built first.  Seeds: tests/fuzz/seeds/NAME/
@@ -40,8 +40,8 @@ mkdir -p "$OUT/obj" || exit 4
 bison -Wall -Werror -d -o "$OUT/msl.tab.c" grammar/msl.y || exit 1
 flex --header-file="$OUT/lex.yy.h" -o "$OUT/lex.yy.c" grammar/msl.l || exit 1
 objs=""
-for c in src/*.c "$OUT/msl.tab.c" "$OUT/lex.yy.c"; do
-  [ "$c" = src/main.c ] && continue
+for c in src/*/*.c "$OUT/msl.tab.c" "$OUT/lex.yy.c"; do
+  [ "$c" = src/cli/main.c ] && continue
   o="$OUT/obj/$(basename "$c" .c).o"
   $CC $CFLAGS $SAN -fsanitize=fuzzer-no-link -c -o "$o" "$c" || exit 1
   objs="$objs $o"

@@ -8,13 +8,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "arena.h"
-#include "bc.h"
-#include "compile.h"
-#include "diag.h"
-#include "parse.h"
-#include "sema.h"
-#include "verify.h"
+#include "core/arena.h"
+#include "bc/bc.h"
+#include "bc/compile.h"
+#include "front/diag.h"
+#include "front/parse.h"
+#include "front/sema.h"
+#include "bc/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "bc.h"
-#include "disasm.h"
-#include "msc.h"
-#include "verify.h"
+#include "bc/bc.h"
+#include "bc/disasm.h"
+#include "bc/msc.h"
+#include "bc/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
-#include "native.h"
-#include "sema.h"
-#include "verify.h"
-#include "vm.h"
+#include "bc/compile.h"
+#include "vm/native.h"
+#include "front/sema.h"
+#include "bc/verify.h"
+#include "vm/vm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

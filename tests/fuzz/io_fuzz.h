@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io_internal.h"
+#include "io/io_internal.h"
 
 static const io_field_schema fuzz_login_fields[] = {{"user", IO_STRING, false, {0}}};
 static const io_field_schema fuzz_typed_fields[] = {

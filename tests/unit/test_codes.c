@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codes.h"
-#include "diag.h"
+#include "front/codes.h"
+#include "front/diag.h"
 
 typedef struct {
   char kind;

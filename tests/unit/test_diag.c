@@ -1,14 +1,14 @@
 /* test_diag.c — sorting diagnostics and showing their source lines
- * (src/diag.c) on sources big enough that the line index and the merge
+ * (src/front/diag.c) on sources big enough that the line index and the merge
  * sort matter. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "codes.h"
-#include "diag.h"
-#include "parse.h"
+#include "front/codes.h"
+#include "front/diag.h"
+#include "front/parse.h"
 
 static char *render_text(const diag_list *d) {
   char *out = NULL;

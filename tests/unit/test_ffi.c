@@ -1,4 +1,4 @@
-/* test_ffi.c — extern fn calls through libffi (src/native.c), against
+/* test_ffi.c — extern fn calls through libffi (src/vm/native.c), against
  * tests/ffi/libmsl_ffitest.so and the stdlib's own stdlib/native/libmsl_text.so.
  * Runs from the repository root, after `make` has built both libraries. */
 #include <check.h>
@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "native.h"
-#include "native_trust.h"
+#include "vm/native.h"
+#include "core/native_trust.h"
 
 #define FFI_TEST_DIR "tests/ffi"
 #define FFI_TEST_LIB FFI_TEST_DIR "/libmsl_ffitest.so"

@@ -1,4 +1,4 @@
-/* test_fmt.c — the canonical formatter (src/fmt.c) on in-memory sources:
+/* test_fmt.c — the canonical formatter (src/front/fmt.c) on in-memory sources:
  * exact output, idempotence, comment placement, blank lines, and that the
  * formatted text parses back to the same tree. */
 #include <check.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt.h"
-#include "parse.h"
+#include "front/fmt.h"
+#include "front/parse.h"
 
 /* Parses text (which must have no syntax error) into a.  */
 static ast_module *parse_text(arena *a, const char *text) {

@@ -1,10 +1,10 @@
-/* test_htable.c — the hash table behind name lookups (src/htable.c). */
+/* test_htable.c — the hash table behind name lookups (src/core/htable.c). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "htable.h"
+#include "core/htable.h"
 
 START_TEST(get_finds_what_put_stored) {
   arena a;

@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "io.h"
-#include "io_internal.h"
+#include "io/io.h"
+#include "io/io_internal.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 #define SEC INT64_C(1000000)

@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "bc.h"
-#include "disasm.h"
-#include "msc.h"
-#include "verify.h"
+#include "bc/bc.h"
+#include "bc/disasm.h"
+#include "bc/msc.h"
+#include "bc/verify.h"
 
 /* ---- building programs ----------------------------------------------------------- */
 

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "commit.h"
-#include "result.h"
+#include "io/commit.h"
+#include "io/result.h"
 
 /* 2026-01-01T00:00:00Z in microseconds, and whole days after it. */
 #define T0 INT64_C(1767225600000000)

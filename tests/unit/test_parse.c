@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "codes.h"
-#include "parse.h"
+#include "front/codes.h"
+#include "front/parse.h"
 #include "msl.tab.h"
 #include "lex.yy.h"
 

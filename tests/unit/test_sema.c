@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "codes.h"
-#include "parse.h"
-#include "sema.h"
+#include "front/codes.h"
+#include "front/parse.h"
+#include "front/sema.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 

@@ -7,11 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compile.h"
-#include "msc.h"
-#include "run.h"
-#include "sema.h"
-#include "verify.h"
+#include "bc/compile.h"
+#include "bc/msc.h"
+#include "cli/run.h"
+#include "front/sema.h"
+#include "bc/verify.h"
 
 static char workdir[256];
 

@@ -1,0 +1,14 @@
+/* compile.h — from a checked program (sema.h) to bytecode (bc.h). */
+#ifndef MSL_COMPILE_H
+#define MSL_COMPILE_H
+
+#include "bc/bc.h"
+#include "front/diag.h"
+#include "front/sema.h"
+
+/* Compiles a program that sema_check accepted.  Limits the bytecode cannot
+ * express (more than 256 registers in a block, 65535 constants ...) are
+ * reported as diagnostics; returns NULL then.  The result owns its memory. */
+bc_program *cg_compile(const msl_program *p, diag_list *diags);
+
+#endif

@@ -1,0 +1,541 @@
+/* main.c — the `msl` command line: check, fmt, build, disasm, run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "front/codes.h"
+#include "bc/compile.h"
+#include "bc/disasm.h"
+#include "front/fmt.h"
+#include "bc/msc.h"
+#include "vm/native.h"
+#include "front/parse.h"
+#include "cli/run.h"
+#include "front/sema.h"
+#include "bc/verify.h"
+
+#define MSL_VERSION "0.1.0"
+
+static const char usage_text[] =
+    "usage: msl COMMAND [options] FILE...\n"
+    "\n"
+    "commands:\n"
+    "  check [--format text|json|sarif] [-Werror] FILE...   parse, type-check and lint\n"
+    "  fmt [--check] FILE...|-                              canonical formatting\n"
+    "  build FILE.ms -o OUT.msc                             compile to bytecode\n"
+    "  disasm FILE.ms|FILE.msc                              list the bytecode\n"
+    "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
+    "      [--format csv|jsonl] [--input-format csv|jsonl] [--rejects F] [--allow-ffi]\n"
+    "\n"
+    "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error\n"
+    "documentation: docs/cli.md\n";
+
+static int usage_error(const char *fmt, const char *arg) {
+  fputs("msl: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs("\n(run `msl help` for usage)\n", stderr);
+  return EXIT_USAGE;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* ---- the stdlib directory: MSL_PATH, beside the executable, installed --------------------- */
+
+static bool is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *stdlib_dir(char *buf, size_t len) {
+  const char *env = getenv("MSL_PATH");
+  if (env && *env) return env;
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = '\0';
+      int w = snprintf(buf, len, "%s/stdlib", exe);
+      if (w > 0 && (size_t)w < len && is_dir(buf)) return buf;
+      /* an installed msl in PREFIX/bin, wherever PREFIX went */
+      w = snprintf(buf, len, "%s/../share/msl/stdlib", exe);
+      if (w > 0 && (size_t)w < len && is_dir(buf)) return buf;
+    }
+  }
+  int w = snprintf(buf, len, "%s/share/msl/stdlib", MSL_PREFIX);
+  return w > 0 && (size_t)w < len && is_dir(buf) ? buf : NULL;
+}
+
+/* ---- diagnostics ------------------------------------------------------------------------------------ */
+
+typedef struct cli_diags {
+  diag_format format;
+  bool werror;
+} cli_diags;
+
+static void print_diags(diag_list *d, diag_format format) {
+  diag_sort(d);
+  switch (format) {
+    case DIAG_FORMAT_JSON: diag_render_json(stdout, d); break;
+    case DIAG_FORMAT_SARIF: diag_render_sarif(stdout, d, MSL_VERSION); break;
+    default: {
+      const char *no_color = getenv("NO_COLOR");
+      diag_render_text(stderr, d, isatty(2) && !(no_color && *no_color));
+      break;
+    }
+  }
+}
+
+/* Loads and checks a rule file; NULL after printing diagnostics or an I/O
+ * error (*status says which). */
+static msl_program *load_checked(arena *a, const char *path, bool lints, bool werror, diag_list *d,
+                                 int *status, int *io_errno) {
+  char buf[4096];
+  sema_options opts = {.stdlib_dir = stdlib_dir(buf, sizeof buf), .werror = werror, .lints = lints};
+  int io_err = 0;
+  msl_program *p = sema_load(a, path, &opts, d, &io_err);
+  if (!p) {
+    *io_errno = io_err ? io_err : EIO;
+    fprintf(stderr, "msl: %s: %s\n", path, strerror(*io_errno));
+    *status = EXIT_IO;
+    return NULL;
+  }
+  if (d->errors == 0) sema_check(p, &opts, d);
+  if (werror) diag_promote_warnings(d);
+  *status = d->errors ? EXIT_RULES : EXIT_OK;
+  return d->errors ? NULL : p;
+}
+
+/* ---- check --------------------------------------------------------------------------------------------- */
+
+static int cmd_check(int argc, char **argv) {
+  diag_format format = DIAG_FORMAT_TEXT;
+  bool werror = false;
+  int nfiles = 0;
+  char **files = calloc((size_t)argc + 1, sizeof *files);
+  if (!files) return EXIT_IO;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+      const char *f = argv[++i];
+      if (strcmp(f, "text") == 0) format = DIAG_FORMAT_TEXT;
+      else if (strcmp(f, "json") == 0) format = DIAG_FORMAT_JSON;
+      else if (strcmp(f, "sarif") == 0) format = DIAG_FORMAT_SARIF;
+      else {
+        free(files);
+        return usage_error("unknown diagnostics format `%s` (text, json or sarif)", f);
+      }
+    } else if (strcmp(argv[i], "-Werror") == 0) {
+      werror = true;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      free(files);
+      return usage_error("unknown option `%s` for check", argv[i]);
+    } else {
+      files[nfiles++] = argv[i];
+    }
+  }
+  if (!nfiles) {
+    free(files);
+    return usage_error("%s", "check needs at least one FILE");
+  }
+  arena a;
+  arena_init(&a);
+  diag_list all;
+  diag_init(&all, &a);
+  int status = EXIT_OK;
+  for (int i = 0; i < nfiles; i++) {
+    diag_list d;
+    diag_init(&d, &a);
+    int st, io_errno = 0;
+    load_checked(&a, files[i], true, werror, &d, &st, &io_errno);
+    if (st == EXIT_IO) {
+      /* an unreadable file is still reported in the machine formats */
+      diag_error(&d, (msl_loc){.src = source_from_string(&a, files[i], "", 0)}, DIAG_E90,
+                 "cannot read file: %s", strerror(io_errno));
+      status = EXIT_IO;
+    } else if (st == EXIT_RULES && status == EXIT_OK) {
+      status = EXIT_RULES;
+    }
+    for (diag *g = d.first; g;) {
+      diag *next = g->next;
+      g->next = NULL;
+      if (all.last) all.last->next = g;
+      else all.first = g;
+      all.last = g;
+      g = next;
+    }
+    all.errors += d.errors;
+    all.warnings += d.warnings;
+  }
+  if (format != DIAG_FORMAT_TEXT) print_diags(&all, format);
+  else {
+    /* the I/O message was already printed by load_checked */
+    diag_list shown;
+    diag_init(&shown, &a);
+    for (diag *g = all.first; g;) {
+      diag *next = g->next;
+      g->next = NULL;
+      if (!(g->kind == 'E' && g->code == DIAG_E90)) {
+        if (shown.last) shown.last->next = g;
+        else shown.first = g;
+        shown.last = g;
+      }
+      g = next;
+    }
+    print_diags(&shown, format);
+  }
+  arena_free(&a);
+  free(files);
+  return status;
+}
+
+/* ---- fmt ------------------------------------------------------------------------------------------------ */
+
+static bool write_file_atomic(const char *path, const char *data, size_t len) {
+  size_t n = strlen(path);
+  char *tmp = malloc(n + 16);
+  if (!tmp) return false;
+  snprintf(tmp, n + 16, "%s.fmt-XXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    free(tmp);
+    return false;
+  }
+  struct stat st;
+  if (stat(path, &st) == 0) fchmod(fd, st.st_mode & 07777);
+  bool ok = true;
+  for (size_t off = 0; off < len && ok;) {
+    ssize_t w = write(fd, data + off, len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) ok = false;
+    else off += (size_t)w;
+  }
+  if (close(fd) != 0) ok = false;
+  if (ok && rename(tmp, path) != 0) ok = false;
+  if (!ok) unlink(tmp);
+  free(tmp);
+  return ok;
+}
+
+/* Which of the standard streams were closed when msl started (bits 0..2);
+ * /dev/null stands in for them, so no file ever gets descriptor 0, 1 or 2
+ * and is mistaken for one of them. */
+typedef unsigned closed_streams;
+
+static closed_streams hold_standard_streams(void) {
+  closed_streams closed = 0;
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    closed |= 1u << fd;
+    /* the lowest free descriptor: fd itself */
+    if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) exit(EXIT_IO);
+  }
+  return closed;
+}
+
+static int cmd_fmt(int argc, char **argv, closed_streams closed) {
+  bool check = false;
+  int nfiles = 0, status = EXIT_OK;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--check") == 0) check = true;
+    else if (argv[i][0] == '-' && argv[i][1]) return usage_error("unknown option `%s` for fmt", argv[i]);
+    else nfiles++;
+  }
+  if (!nfiles) return usage_error("%s", "fmt needs at least one FILE (or - for standard input)");
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--check") == 0) continue;
+    const char *path = argv[i];
+    bool is_stdin = strcmp(path, "-") == 0;
+    if (is_stdin && (closed & (1u << STDIN_FILENO))) {
+      fputs("msl: -: standard input is closed\n", stderr);
+      status = EXIT_IO;
+      continue;
+    }
+    arena a;
+    arena_init(&a);
+    int err = 0;
+    msl_source *src = is_stdin ? source_load_stdin(&a, "<stdin>", &err) : source_load(&a, path, &err);
+    if (!src) {
+      fprintf(stderr, "msl: %s: %s\n", path, strerror(err ? err : EIO));
+      status = EXIT_IO;
+      arena_free(&a);
+      continue;
+    }
+    diag_list d;
+    diag_init(&d, &a);
+    ast_module *m = parse_module(&a, src, &d);
+    if (d.errors) {
+      print_diags(&d, DIAG_FORMAT_TEXT);
+      if (status == EXIT_OK) status = EXIT_RULES;
+      arena_free(&a);
+      continue;
+    }
+    fmt_buf out = {0};
+    if (!fmt_module(m, &out)) {
+      fprintf(stderr, "msl: %s: cannot format (out of memory)\n", path);
+      status = EXIT_IO;
+    } else if (is_stdin) {
+      if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) status = EXIT_IO;
+    } else if (out.len != src->len || memcmp(out.data, src->text, out.len) != 0) {
+      if (check) {
+        printf("%s\n", path);
+        if (status == EXIT_OK) status = EXIT_RULES;
+      } else if (!write_file_atomic(path, out.data ? out.data : "", out.len)) {
+        fprintf(stderr, "msl: %s: %s\n", path, strerror(errno ? errno : EIO));
+        status = EXIT_IO;
+      }
+    }
+    fmt_buf_free(&out);
+    arena_free(&a);
+  }
+  if (fflush(stdout) != 0) status = EXIT_IO;
+  return status;
+}
+
+/* ---- programs: .ms compiled on the fly, or .msc loaded ------------------------------------------------- */
+
+static bc_program *load_program(const char *path, int *status) {
+  if (ends_with(path, ".msc")) {
+    int io_err = 0;
+    char msg[512];
+    bc_program *p = msc_load_file(path, &io_err, msg, sizeof msg);
+    if (!p) {
+      fprintf(stderr, "msl: %s: %s\n", path, io_err ? strerror(io_err) : msg);
+      *status = io_err ? EXIT_IO : EXIT_RULES;
+    }
+    return p;
+  }
+  arena a;
+  arena_init(&a);
+  diag_list d;
+  diag_init(&d, &a);
+  int io_errno = 0;
+  msl_program *prog = load_checked(&a, path, false, false, &d, status, &io_errno);
+  bc_program *p = NULL;
+  if (prog) {
+    p = cg_compile(prog, &d);
+    char msg[512];
+    /* the VM trusts only verified code, compiled here or loaded */
+    if (p && !vm_verify(p, msg, sizeof msg)) {
+      fprintf(stderr, "msl: %s: internal error: compiled program does not verify: %s\n", path, msg);
+      bc_program_free(p);
+      p = NULL;
+    }
+    if (!p) *status = EXIT_RULES;
+  }
+  if (d.first) print_diags(&d, DIAG_FORMAT_TEXT);
+  arena_free(&a);
+  return p;
+}
+
+static int cmd_build(int argc, char **argv) {
+  const char *in = NULL, *out = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) out = argv[++i];
+    else if (argv[i][0] == '-' && argv[i][1]) return usage_error("unknown option `%s` for build", argv[i]);
+    else if (!in) in = argv[i];
+    else return usage_error("build takes one FILE, got also `%s`", argv[i]);
+  }
+  if (!in || !out) return usage_error("%s", "usage: msl build FILE.ms -o OUT.msc");
+  int status = EXIT_OK;
+  bc_program *p = load_program(in, &status);
+  if (!p) return status;
+  size_t n = strlen(out);
+  char *tmp = malloc(n + 16);
+  if (!tmp) return EXIT_IO;
+  snprintf(tmp, n + 16, "%s.tmp-XXXXXX", out);
+  int fd = mkstemp(tmp);
+  if (fd >= 0) fchmod(fd, 0644);
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  char msg[512] = "";
+  if (!f) {
+    fprintf(stderr, "msl: %s: %s\n", out, strerror(errno));
+    status = EXIT_IO;
+  } else {
+    bool ok = msc_write(p, f, msg, sizeof msg);
+    if (fclose(f) != 0) ok = false;
+    if (ok && rename(tmp, out) != 0) ok = false;
+    if (!ok) {
+      fprintf(stderr, "msl: %s: %s\n", out, msg[0] ? msg : strerror(errno ? errno : EIO));
+      unlink(tmp);
+      status = EXIT_IO;
+    }
+  }
+  free(tmp);
+  bc_program_free(p);
+  return status;
+}
+
+static int cmd_disasm(int argc, char **argv) {
+  if (argc != 1) return usage_error("%s", "usage: msl disasm FILE.ms|FILE.msc");
+  int status = EXIT_OK;
+  bc_program *p = load_program(argv[0], &status);
+  if (!p) return status;
+  disasm_program(p, stdout);
+  bc_program_free(p);
+  return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
+}
+
+/* ---- run ------------------------------------------------------------------------------------------------- */
+
+/* Binds the externs the program calls, before any input is read.  Every
+ * call is admitted by the trust rule first, so that a refusal (exit 2) comes
+ * before any library is loaded; a .ms was checked against the stdlib's
+ * manifests already, a .msc is checked here. */
+static ffi_fn **bind_externs(const bc_program *p, ffi_registry *reg, int *status) {
+  ffi_fn **fns = calloc(p->nexterns ? p->nexterns : 1, sizeof *fns);
+  if (!fns) {
+    *status = EXIT_IO;
+    return NULL;
+  }
+  for (int pass = 0; pass < 2 && !*status; pass++) {
+    for (uint32_t i = 0; i < p->nexterns && !*status; i++) {
+      const bc_extern *x = &p->externs[i];
+      if (!x->called) continue;
+      io_type params[MSL_EXTERN_MAX_PARAMS];
+      for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (io_type)x->params[k];
+      const char *lib = bc_str(p, x->lib), *dir = bc_str(p, x->base_dir), *name = bc_str(p, x->name);
+      char msg[512];
+      if (pass == 0) {
+        ffi_admission a = ffi_admit(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+        if (a != FFI_ADMITTED) *status = a == FFI_REFUSED ? EXIT_USAGE : EXIT_IO;
+      } else {
+        fns[i] = ffi_bind(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+        if (!fns[i]) *status = EXIT_IO;
+      }
+      if (*status) fprintf(stderr, "msl: %s\n", msg);
+    }
+  }
+  if (*status) {
+    free(fns);
+    return NULL;
+  }
+  return fns;
+}
+
+/* A --rejects file that is also an input would be emptied before it is
+ * read: a usage error, found before anything is opened for writing. */
+static bool rejects_is_an_input(const run_options *o, const char *rules) {
+  struct stat rej, in;
+  if (!o->rejects || stat(o->rejects, &rej) != 0) return false;
+  const char *inputs[2] = {rules, o->accounts};
+  for (int i = 0; i < 2 + o->nevents; i++) {
+    const char *path = i < 2 ? inputs[i] : o->events[i - 2];
+    if (!path || strcmp(path, "-") == 0 || stat(path, &in) != 0) continue;
+    if (in.st_dev == rej.st_dev && in.st_ino == rej.st_ino) {
+      fprintf(stderr, "msl: --rejects %s is the input file %s\n(run `msl help` for usage)\n", o->rejects, path);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* `-` (standard input) or standard output when msl started without it. */
+static bool uses_closed_stream(const run_options *o, closed_streams closed) {
+  bool reads_stdin = o->accounts && strcmp(o->accounts, "-") == 0;
+  for (int i = 0; i < o->nevents; i++) reads_stdin = reads_stdin || strcmp(o->events[i], "-") == 0;
+  if (reads_stdin && (closed & (1u << STDIN_FILENO))) {
+    fputs("msl: -: standard input is closed\n", stderr);
+    return true;
+  }
+  if (!o->out_dir && (closed & (1u << STDOUT_FILENO))) {
+    fputs("msl: standard output is closed: give --out DIR\n", stderr);
+    return true;
+  }
+  return false;
+}
+
+static int cmd_run(int argc, char **argv, closed_streams closed) {
+  run_options o = {0};
+  const char *rules = NULL;
+  bool allow_ffi = false;
+  const char **events = calloc((size_t)argc + 1, sizeof *events);
+  if (!events) return EXIT_IO;
+  int status = EXIT_OK;
+  for (int i = 0; i < argc && !status; i++) {
+    const char *a = argv[i];
+    bool has_value = i + 1 < argc;
+    if (strcmp(a, "--events") == 0) {
+      while (i + 1 < argc && (argv[i + 1][0] != '-' || strcmp(argv[i + 1], "-") == 0)) events[o.nevents++] = argv[++i];
+      if (!o.nevents) status = usage_error("%s", "--events needs at least one FILE");
+    } else if (strcmp(a, "--accounts") == 0 && has_value) {
+      o.accounts = argv[++i];
+    } else if (strcmp(a, "--as-of") == 0 && has_value) {
+      const char *t = argv[++i];
+      if (!io_parse_time(t, strlen(t), &o.as_of)) status = usage_error("--as-of: `%s` is not a time", t);
+      o.has_as_of = true;
+    } else if (strcmp(a, "--out") == 0 && has_value) {
+      o.out_dir = argv[++i];
+    } else if (strcmp(a, "--format") == 0 && has_value) {
+      const char *f = argv[++i];
+      if (strcmp(f, "csv") == 0) o.format = OUT_CSV;
+      else if (strcmp(f, "jsonl") == 0) o.format = OUT_JSONL;
+      else status = usage_error("unknown output format `%s` (csv or jsonl)", f);
+    } else if (strcmp(a, "--input-format") == 0 && has_value) {
+      const char *f = argv[++i];
+      if (strcmp(f, "csv") == 0) o.input_format = IO_FORMAT_CSV;
+      else if (strcmp(f, "jsonl") == 0) o.input_format = IO_FORMAT_JSONL;
+      else status = usage_error("unknown input format `%s` (csv or jsonl)", f);
+    } else if (strcmp(a, "--rejects") == 0 && has_value) {
+      o.rejects = argv[++i];
+    } else if (strcmp(a, "--allow-ffi") == 0) {
+      allow_ffi = true;
+    } else if (a[0] == '-' && a[1]) {
+      status = usage_error("unknown option or missing value: `%s`", a);
+    } else if (!rules) {
+      rules = a;
+    } else {
+      status = usage_error("unexpected argument `%s`", a);
+    }
+  }
+  if (!status && !rules) status = usage_error("%s", "run needs a RULES file");
+  if (!status && !o.nevents) status = usage_error("%s", "run needs --events FILE...");
+  o.events = events;
+  if (!status && rejects_is_an_input(&o, rules)) status = EXIT_USAGE;
+  if (!status && uses_closed_stream(&o, closed)) status = EXIT_IO;
+  bc_program *p = status ? NULL : load_program(rules, &status);
+  if (p) {
+    char buf[4096], native[4200];
+    const char *lib = stdlib_dir(buf, sizeof buf);
+    int w = lib ? snprintf(native, sizeof native, "%s/native", lib) : -1;
+    ffi_registry *reg = ffi_registry_new(w > 0 && (size_t)w < sizeof native ? native : NULL, allow_ffi);
+    ffi_fn **fns = reg ? bind_externs(p, reg, &status) : NULL;
+    if (!reg) status = EXIT_IO;
+    if (fns) status = run_program(p, fns, &o);
+    free(fns);
+    ffi_registry_free(reg);
+    bc_program_free(p);
+  }
+  free(events);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  closed_streams closed = hold_standard_streams();
+  if (argc < 2) {
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "check") == 0) return cmd_check(argc - 2, argv + 2);
+  if (strcmp(cmd, "fmt") == 0) return cmd_fmt(argc - 2, argv + 2, closed);
+  if (strcmp(cmd, "build") == 0) return cmd_build(argc - 2, argv + 2);
+  if (strcmp(cmd, "disasm") == 0) return cmd_disasm(argc - 2, argv + 2);
+  if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2, closed);
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    fputs(usage_text, stdout);
+    return EXIT_OK;
+  }
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    puts("msl " MSL_VERSION);
+    return EXIT_OK;
+  }
+  return usage_error("unknown command `%s`", cmd);
+}

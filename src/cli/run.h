@@ -1,0 +1,33 @@
+/* run.h — `msl run`: read the logs, drive the VM, write the results. */
+#ifndef MSL_RUN_H
+#define MSL_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bc/bc.h"
+#include "io/io.h"
+#include "vm/native.h"
+#include "io/result.h"
+
+typedef struct run_options {
+  const char *const *events;   /* events files; "-" is standard input */
+  int nevents;
+  const char *accounts;        /* NULL: accounts come from the events */
+  bool has_as_of;
+  int64_t as_of;
+  const char *out_dir;         /* NULL: milestones to standard output */
+  out_format format;
+  io_format input_format;
+  const char *rejects;         /* NULL: a bad row stops the run */
+  size_t sort_memory;          /* bytes the unsorted path may hold before spilling */
+} run_options;
+
+/* Exit statuses of SPEC 7. */
+enum { EXIT_OK = 0, EXIT_RULES = 1, EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_IO = 4 };
+
+/* Evaluates every account and writes the results; returns the exit status.
+ * Messages go to standard error. */
+int run_program(const bc_program *p, ffi_fn *const *externs, const run_options *o);
+
+#endif

@@ -1,0 +1,89 @@
+/* arena.c — bump allocator; see arena.h. */
+#include "core/arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct arena_block {
+  arena_block *next;
+  size_t used, size;
+  max_align_t data[];
+};
+
+enum { ARENA_DEFAULT_BLOCK = 64 * 1024 };
+
+void arena_init(arena *a) {
+  a->head = NULL;
+  a->block_size = ARENA_DEFAULT_BLOCK;
+}
+
+void arena_free(arena *a) {
+  arena_block *b = a->head;
+  while (b) {
+    arena_block *next = b->next;
+    free(b);
+    b = next;
+  }
+  a->head = NULL;
+}
+
+static void out_of_memory(void) {
+  fputs("msl: out of memory\n", stderr);
+  exit(4);
+}
+
+void *arena_alloc(arena *a, size_t size) {
+  size_t align = sizeof(max_align_t);
+  size = (size + align - 1) & ~(align - 1);
+  if (size == 0) size = align;
+  arena_block *b = a->head;
+  if (!b || b->size - b->used < size) {
+    size_t cap = size > a->block_size ? size : a->block_size;
+    b = malloc(sizeof(arena_block) + cap);
+    if (!b) out_of_memory();
+    b->size = cap;
+    b->used = 0;
+    b->next = a->head;
+    a->head = b;
+  }
+  void *p = (char *)b->data + b->used;
+  b->used += size;
+  memset(p, 0, size);
+  return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n) {
+  char *p = arena_alloc(a, n + 1);
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+char *arena_strdup(arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }
+
+char *arena_printf(arena *a, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  char *p = arena_alloc(a, (size_t)n + 1);
+  va_start(ap, fmt);
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return p;
+}
+
+void ptr_vec_push(arena *a, ptr_vec *v, void *item) {
+  if (v->len == v->cap) {
+    int cap = v->cap ? v->cap * 2 : 8;
+    void **items = arena_alloc(a, sizeof(void *) * (size_t)cap);
+    if (v->len) memcpy(items, v->items, sizeof(void *) * (size_t)v->len);
+    v->items = items;
+    v->cap = cap;
+  }
+  v->items[v->len++] = item;
+}

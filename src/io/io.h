@@ -1,0 +1,142 @@
+/* io.h — event and account loaders (io_csv.c, io_jsonl.c, io_cells.c,
+ * io_store.c).
+ *
+ * Loaders read in large chunks and parse in place: a record's strings point
+ * into the reader's buffer and stay valid until the next call on the same
+ * reader.  They never hold a whole file in memory.  Cells are converted to
+ * the types the program declares (SPEC section 7), with defaults applied. */
+#ifndef MSL_IO_H
+#define MSL_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/value.h"
+
+
+typedef struct io_field_schema {
+  const char *name;
+  io_type type;
+  bool has_default;
+  io_value default_value;   /* strings owned by the schema's owner */
+} io_field_schema;
+
+typedef struct io_event_schema {
+  const char *name;
+  int nfields;
+  const io_field_schema *fields;
+} io_event_schema;
+
+typedef struct io_schema {
+  int nevents;
+  const io_event_schema *events;      /* index = event type id */
+  int naccount_fields;
+  const io_field_schema *account_fields;
+} io_schema;
+
+typedef enum { IO_FORMAT_AUTO = 0, IO_FORMAT_CSV, IO_FORMAT_JSONL } io_format;
+
+/* Event type ids other than declared ones (>= 0). */
+enum {
+  IO_EV_UNDECLARED = -1,
+  /* control events, in the order SPEC 6 applies them at one instant */
+  IO_EV_ASSIGN = -10, IO_EV_RESET, IO_EV_UNBLOCK, IO_EV_BLOCK, IO_EV_COMPLETE, IO_EV_ADVANCE,
+};
+/* Control event ids run from IO_EV_ASSIGN to IO_EV_ADVANCE, in application order. */
+#define IO_IS_CONTROL(type) ((type) >= IO_EV_ASSIGN && (type) <= IO_EV_ADVANCE)
+
+typedef struct io_event {
+  io_str account;
+  int64_t time;              /* microseconds since 1970-01-01T00:00:00Z */
+  int type;                  /* >= 0 declared, or an IO_EV_* constant */
+  io_str milestone;          /* control events: the `milestone` cell (len 0 if none) */
+  io_str playbook;           /* control events: the `playbook` cell */
+  const io_value *values;    /* declared events: one per field, defaults applied */
+  const char *file;          /* as given on the command line ("-" for stdin) */
+  int64_t line;              /* 1-based line where the record starts */
+} io_event;
+
+typedef struct io_account {
+  io_str id;
+  const io_value *values;    /* one per account field, defaults applied */
+  const char *file;
+  int64_t line;
+} io_account;
+
+/* Why a row was refused, and the row itself for --rejects. */
+typedef struct io_error {
+  char reason[256];          /* "bad time \"2026-13-01\" in column time" */
+  const char *file;
+  int64_t line;
+  const char *raw;           /* the raw record text (without its final newline) */
+  size_t raw_len;
+  int io_errno;              /* I/O errors: errno; 0 for bad rows */
+} io_error;
+
+typedef enum {
+  IO_OK = 1,                 /* a record was returned */
+  IO_EOF = 0,
+  IO_BAD_ROW = -1,           /* err filled; the reader can go on to the next row */
+  IO_FAILED = -2,            /* I/O or decompression error; err filled; stop */
+} io_status;
+
+/* ---- cells (io_cells.c): one place for SPEC 7's cell grammar ------------ */
+
+bool io_parse_time(const char *s, size_t len, int64_t *us);     /* ISO 8601, database forms, epoch */
+bool io_parse_int(const char *s, size_t len, int64_t *out);
+bool io_parse_float(const char *s, size_t len, double *out);     /* no NaN/inf */
+bool io_parse_bool(const char *s, size_t len, bool *out);
+bool io_parse_duration(const char *s, size_t len, int64_t *us); /* 30d, 90m, or integer seconds */
+/* Writes 2026-01-31T09:30:00Z (a 6-digit fraction only when not zero);
+ * returns the length; buf needs 32 bytes. */
+int io_format_time(int64_t us, char *buf);
+
+/* ---- readers --------------------------------------------------------------- */
+
+typedef struct io_reader io_reader;
+
+/* Opens an events file ("-" = stdin).  Format by extension (.csv, .jsonl,
+ * .ndjson, each optionally .gz) unless fmt says otherwise; stdin is CSV
+ * unless told.  On failure returns NULL and fills err (exit status 4 for
+ * I/O errors; a CSV header without account/time/event, or with a duplicate
+ * column, is a bad row at line 1: err->io_errno == 0). */
+io_reader *io_events_open(const io_schema *schema, const char *path, io_format fmt, io_error *err);
+io_status io_events_next(io_reader *r, io_event *ev, io_error *err);
+
+/* Accounts file: column `id` plus the account fields. */
+io_reader *io_accounts_open(const io_schema *schema, const char *path, io_format fmt, io_error *err);
+io_status io_accounts_next(io_reader *r, io_account *acct, io_error *err);
+
+void io_close(io_reader *r);
+
+/* ---- ordering (io_store.c) ----------------------------------------------------
+ *
+ * io_merge yields the events of several files in non-decreasing time order
+ * (a k-way merge) while every file is itself sorted; the first record that
+ * goes back in time in its file makes it return IO_UNSORTED, and the caller
+ * switches to io_sorter.  Reading stdin keeps a spool copy so the input can
+ * be read again. */
+#define IO_UNSORTED (-3)
+
+typedef struct io_merge io_merge;
+io_merge *io_merge_open(const io_schema *schema, const char *const *paths, int npaths,
+                        io_format fmt, io_error *err);
+/* IO_OK, IO_EOF, IO_BAD_ROW (go on or stop: the caller decides), IO_FAILED,
+ * or IO_UNSORTED.  The returned record stays valid until the next call. */
+int io_merge_next(io_merge *m, io_event *ev, io_error *err);
+/* Starts again from the first row of every file (stdin: from its spool). */
+bool io_merge_rewind(io_merge *m, io_error *err);
+void io_merge_close(io_merge *m);
+
+/* io_sorter collects copies of events, sorts them by (account bytes, time,
+ * arrival order) and hands them back; beyond mem_limit bytes it writes sorted
+ * runs to temporary files and merges them. */
+typedef struct io_sorter io_sorter;
+io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit);
+bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err);
+bool io_sorter_finish(io_sorter *s, io_error *err);
+io_status io_sorter_next(io_sorter *s, io_event *ev, io_error *err);
+void io_sorter_free(io_sorter *s);
+
+#endif

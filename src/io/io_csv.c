@@ -1,0 +1,502 @@
+/* io_csv.c — RFC 4180 CSV events and accounts, parsed in place.
+ *
+ * A record is found first (memchr for the newline; a byte-wise scan only
+ * for records with quotes, since a quoted field may hold newlines), then
+ * split into cells that point into the read buffer.  Only cells with ""
+ * escapes are copied, into the reader's scratch buffer, so the raw record
+ * stays intact for --rejects.  The header is read once: every event type
+ * gets its field -> column map then, so a row costs one lookup per field.
+ *
+ * Decisions beyond SPEC 7: a quote inside an unquoted cell is an ordinary
+ * character (as Python's csv reads it); text after a closing quote is a
+ * bad row; CR LF and LF both end records; a UTF-8 BOM is skipped; an empty
+ * file (not even a header) has no rows; header names are matched exactly;
+ * empty header names are allowed (their cells are ignored).  A quoted
+ * empty cell ("") is empty, so it is a missing value like an empty one. */
+#include "io/io_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Scanner states for a record with quotes; SCAN_FAST means no quote seen
+ * yet, so the record simply ends at the next newline. */
+enum { SCAN_FAST, SCAN_FIELD_START, SCAN_UNQUOTED, SCAN_QUOTED, SCAN_QUOTE_IN_QUOTED };
+
+static const io_str empty_cell = {"", 0};
+
+static void reset_scan(io_reader *r) {
+  r->scan_state = SCAN_FAST;
+  r->scan_off = 0;
+  r->scan_newlines = 0;
+}
+
+/* Looks for the end of the record starting at src.pos, resuming where the
+ * last call stopped.  True when found: *len is the record without its
+ * newline, *consumed includes it.  In SCAN_FAST state only the newline is
+ * looked for: the caller checks the line for quotes while splitting it
+ * (one pass), and comes back in SCAN_FIELD_START state if it has any. */
+static bool find_record_end(io_reader *r, size_t *len, size_t *consumed) {
+  const char *p = r->src.buf + r->src.pos;
+  size_t avail = r->src.end - r->src.pos;
+  size_t i = r->scan_off;
+  if (r->scan_state == SCAN_FAST) {
+    const char *nl = memchr(p + i, '\n', avail - i);
+    if (!nl) {
+      r->scan_off = avail;
+      return false;
+    }
+    *len = (size_t)(nl - p);
+    *consumed = *len + 1;
+    return true;
+  }
+  int state = r->scan_state;
+  for (; i < avail; i++) {
+    char c = p[i];
+    switch (state) {
+      case SCAN_FIELD_START:
+        if (c == '"') state = SCAN_QUOTED;
+        else if (c == '\n') goto end;
+        else if (c != ',') state = SCAN_UNQUOTED;
+        break;
+      case SCAN_UNQUOTED:
+        if (c == ',') state = SCAN_FIELD_START;
+        else if (c == '\n') goto end;
+        break;
+      case SCAN_QUOTED:
+        if (c == '"') state = SCAN_QUOTE_IN_QUOTED;
+        else if (c == '\n') r->scan_newlines++;
+        break;
+      case SCAN_QUOTE_IN_QUOTED:
+        if (c == '"') state = SCAN_QUOTED;
+        else if (c == ',') state = SCAN_FIELD_START;
+        else if (c == '\n') goto end;
+        else state = SCAN_UNQUOTED;   /* text after a closing quote: reported when split */
+        break;
+    }
+  }
+  r->scan_state = state;
+  r->scan_off = avail;
+  return false;
+end:
+  r->scan_state = state;   /* not SCAN_QUOTED: the newline ended the record */
+  *len = i;
+  *consumed = i + 1;
+  return true;
+}
+
+static bool grow_cells(io_reader *r, int n) {
+  if (n < r->cells_cap) return true;
+  int cap = r->cells_cap ? r->cells_cap * 2 : 16;
+  while (cap <= n) cap *= 2;
+  io_str *cells = realloc(r->cells, (size_t)cap * sizeof *cells);
+  if (!cells) return false;
+  r->cells = cells;
+  r->cells_cap = cap;
+  return true;
+}
+
+/* Splits the current record into r->cells (at most r->ncols of them unless
+ * growing, for the header); r->ncells counts them all. */
+static io_status split_cells(io_reader *r, bool grow, io_error *err) {
+  const char *p = r->src.buf + r->record_start;
+  size_t len = r->record_len, i = 0;
+  char *out = NULL;   /* next free byte of scratch, once a cell needs it */
+  int n = 0;
+  for (;;) {
+    io_str cell;
+    size_t next;   /* where the next cell starts; > len after the last one */
+    if (i < len && p[i] == '"') {
+      size_t j = i + 1;
+      const char *quote;
+      bool escaped = false;
+      for (;;) {
+        quote = memchr(p + j, '"', len - j);
+        if (!quote) return io_bad_row(r, err, "unterminated quoted field");
+        size_t q = (size_t)(quote - p);
+        if (q + 1 < len && p[q + 1] == '"') {
+          escaped = true;
+          j = q + 2;
+          continue;
+        }
+        break;
+      }
+      size_t close = (size_t)(quote - p);
+      if (escaped) {
+        if (!out) {
+          if (!io_reserve_scratch(r, len)) {
+            io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
+            return IO_FAILED;
+          }
+          out = r->scratch;
+        }
+        char *start = out;
+        for (size_t k = i + 1; k < close; k++) {
+          *out++ = p[k];
+          if (p[k] == '"') k++;   /* "" stands for one quote */
+        }
+        cell.p = start;
+        cell.len = (uint32_t)(out - start);
+      } else {
+        cell.p = p + i + 1;
+        cell.len = (uint32_t)(close - i - 1);
+      }
+      if (close + 1 < len && p[close + 1] != ',')
+        return io_bad_row(r, err, "text after the closing quote of cell %d", n + 1);
+      next = close + 2;
+    } else {
+      const char *comma = memchr(p + i, ',', len - i);
+      size_t stop = comma ? (size_t)(comma - p) : len;
+      cell.p = p + i;
+      cell.len = (uint32_t)(stop - i);
+      next = stop + 1;
+    }
+    if (grow && !grow_cells(r, n)) {
+      io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
+      return IO_FAILED;
+    }
+    if (n < r->cells_cap) r->cells[n] = cell;
+    n++;   /* at most max_record + 1 cells: no overflow */
+    if (next > len) break;
+    i = next;
+  }
+  r->ncells = n;
+  return IO_OK;
+}
+
+/* The high bit of each byte of w that is zero, exactly (no carries
+ * between bytes, unlike the shorter "haszero" trick). */
+static uint64_t zero_bytes(uint64_t w) {
+  const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+  return ~(((w & low7) + low7) | w | low7);
+}
+
+/* Splits a record without quotes at its commas, in one pass, sixteen
+ * (SSE2) or eight (SWAR) bytes at a time; false when the record has a
+ * quote after all. */
+static bool split_plain(io_reader *r, const char *p, size_t len, bool grow, io_error *err,
+                        io_status *st) {
+  int n = 0;
+  size_t start = 0, i = 0;
+  *st = IO_OK;
+  while (i < len) {
+    uint64_t hits = 0;   /* the commas and quotes in p[i, i + width) */
+    unsigned shift = 0;  /* hit bit b is byte b >> shift */
+    size_t width;
+#ifdef __SSE2__
+    if (len - i >= 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+      hits = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')),
+                                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+      width = 16;
+    } else
+#endif
+    if (len - i >= 8) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+      w = __builtin_bswap64(w);   /* byte k of the text in bits 8k..8k+7 */
+#endif
+      hits = zero_bytes(w ^ 0x2C2C2C2C2C2C2C2Cu) | zero_bytes(w ^ 0x2222222222222222u);
+      shift = 3;
+      width = 8;
+    } else {
+      width = len - i;
+      for (size_t k = 0; k < width; k++)
+        if (p[i + k] == ',' || p[i + k] == '"') hits |= (uint64_t)1 << k;
+    }
+    for (; hits; hits &= hits - 1) {
+      size_t at = i + ((unsigned)__builtin_ctzll(hits) >> shift);
+      if (p[at] == '"') return false;
+      if (grow && !grow_cells(r, n)) goto oom;
+      if (n < r->cells_cap) r->cells[n] = (io_str){p + start, (uint32_t)(at - start)};
+      n++;
+      start = at + 1;
+    }
+    i += width;
+  }
+  if (grow && !grow_cells(r, n)) goto oom;
+  if (n < r->cells_cap) r->cells[n] = (io_str){p + start, (uint32_t)(len - start)};
+  r->ncells = n + 1;
+  return true;
+oom:
+  io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
+  *st = IO_FAILED;
+  return true;
+}
+
+static io_status too_long(io_reader *r, io_error *err) {
+  return io_bad_row(r, err, "record longer than %zu bytes (an unbalanced quote?)", r->max_record);
+}
+
+/* Reads the next non-blank record and splits it into cells. */
+static io_status read_record(io_reader *r, bool grow, io_error *err) {
+  io_source *s = &r->src;
+  if (r->at_start) {
+    while (s->end - s->pos < 3 && !s->eof)
+      if (io_source_fill(r, err) < 0) return IO_FAILED;
+    if (s->end - s->pos >= 3 && memcmp(s->buf + s->pos, "\xEF\xBB\xBF", 3) == 0) s->pos += 3;
+    r->at_start = false;
+  }
+  for (;;) {
+    size_t len, consumed;
+    if (!find_record_end(r, &len, &consumed)) {
+      size_t avail = s->end - s->pos;
+      if (s->eof) {
+        if (r->skipping) {   /* the over-long record ran to the end */
+          s->pos = s->end;
+          r->skipping = false;
+          reset_scan(r);
+          continue;
+        }
+        if (avail == 0) return IO_EOF;
+        len = consumed = avail;   /* the last line has no newline */
+      } else {
+        if (r->skipping) {
+          s->pos = s->end;   /* discard what was scanned; the scan state carries on */
+          r->scan_off = 0;
+        } else if (avail > r->max_record + 1) {   /* + 1: a CR before the newline */
+          r->record_start = s->pos;
+          r->record_len = avail;
+          r->record_line = r->line;
+          r->skipping = true;
+          if (r->scan_state == SCAN_FAST) {
+            /* Skipping follows quotes: scan what was read so far for them. */
+            r->scan_state = SCAN_FIELD_START;
+            r->scan_off = 0;
+            size_t unused_len, unused_consumed;
+            find_record_end(r, &unused_len, &unused_consumed);   /* no newline: not found */
+          }
+          return too_long(r, err);
+        }
+        if (io_source_fill(r, err) < 0) return IO_FAILED;
+        continue;
+      }
+    }
+    if (r->skipping) {
+      r->skipping = false;
+      r->line += 1 + r->scan_newlines;
+      s->pos += consumed;
+      reset_scan(r);
+      continue;
+    }
+    const char *p = s->buf + s->pos;
+    if (len > 0 && p[len - 1] == '\r') len--;
+    r->record_start = s->pos;
+    r->record_line = r->line;
+    r->record_len = len;
+    io_status st = IO_OK;
+    if (r->scan_state == SCAN_FAST && len > 0 && !split_plain(r, p, len, grow, err, &st)) {
+      r->scan_state = SCAN_FIELD_START;   /* a quote: find the record's end again */
+      r->scan_off = 0;
+      continue;
+    }
+    bool quoted = r->scan_state != SCAN_FAST;
+    bool unterminated = r->scan_state == SCAN_QUOTED;
+    r->line += 1 + r->scan_newlines;
+    s->pos += consumed;
+    reset_scan(r);
+    if (len == 0) continue;   /* blank line */
+    if (len > r->max_record) return too_long(r, err);   /* the same whatever the buffer held */
+    if (!quoted) return st;
+    if (unterminated) return io_bad_row(r, err, "unterminated quoted field");
+    return split_cells(r, grow, err);
+  }
+}
+
+/* ---- header ---------------------------------------------------------------------------- */
+
+typedef struct named_column {
+  io_str name;
+  int index;
+} named_column;
+
+static int compare_names(io_str a, io_str b) {
+  size_t n = a.len < b.len ? a.len : b.len;
+  int c = memcmp(a.p, b.p, n);
+  return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static int compare_columns(const void *a, const void *b) {
+  const named_column *x = a, *y = b;
+  int c = compare_names(x->name, y->name);
+  return c ? c : x->index - y->index;
+}
+
+/* The column named name in sorted, or -1. */
+static int find_column(const named_column *sorted, int n, const char *name) {
+  io_str key = {name, (uint32_t)strlen(name)};
+  int lo = 0, hi = n;
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    int c = compare_names(sorted[mid].name, key);
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && compare_names(sorted[lo].name, key) == 0 ? sorted[lo].index : -1;
+}
+
+/* A header problem: a bad row at the header's line, without raw text (the
+ * reader and its buffer are freed when opening fails). */
+static bool header_error(io_reader *r, io_error *err, const char *what, io_str name) {
+  char quoted[128];
+  io_set_error(err, r->path, r->record_line, 0, "%s %s in the header", what,
+               io_quote(quoted, sizeof quoted, name.p, name.len));
+  return false;
+}
+
+static bool build_column_maps(io_reader *r, io_error *err) {
+  const io_schema *schema = r->schema;
+  int n = r->ncols;
+  named_column *sorted = malloc((size_t)n * sizeof *sorted);
+  if (!sorted) goto oom;
+  for (int i = 0; i < n; i++) sorted[i] = (named_column){r->cells[i], i};
+  qsort(sorted, (size_t)n, sizeof *sorted, compare_columns);
+  for (int i = 1; i < n; i++) {
+    if (sorted[i].name.len > 0 && compare_names(sorted[i - 1].name, sorted[i].name) == 0) {
+      header_error(r, err, "duplicate column", sorted[i].name);
+      free(sorted);
+      return false;
+    }
+  }
+  static const char *const event_columns[] = {"account", "time", "event"};
+  if (r->accounts) {
+    r->col_id = find_column(sorted, n, "id");
+    if (r->col_id < 0) {
+      free(sorted);
+      return header_error(r, err, "missing column", (io_str){"id", 2});
+    }
+  } else {
+    int *required[] = {&r->col_account, &r->col_time, &r->col_event};
+    for (int k = 0; k < 3; k++) {
+      *required[k] = find_column(sorted, n, event_columns[k]);
+      if (*required[k] < 0) {
+        free(sorted);
+        return header_error(r, err, "missing column",
+                            (io_str){event_columns[k], (uint32_t)strlen(event_columns[k])});
+      }
+    }
+    r->col_milestone = find_column(sorted, n, "milestone");
+    r->col_playbook = find_column(sorted, n, "playbook");
+  }
+
+  int total = r->field_start[schema->nevents] + schema->naccount_fields;
+  r->field_cols = malloc(((size_t)total + 1) * sizeof *r->field_cols);
+  if (!r->field_cols) {
+    free(sorted);
+    goto oom;
+  }
+  for (int e = 0; e <= schema->nevents; e++) {
+    int nfields = e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
+    const io_field_schema *fields =
+        e < schema->nevents ? schema->events[e].fields : schema->account_fields;
+    for (int f = 0; f < nfields; f++)
+      r->field_cols[r->field_start[e] + f] = find_column(sorted, n, fields[f].name);
+  }
+  free(sorted);
+  return true;
+oom:
+  io_set_error(err, r->path, 0, ENOMEM, "out of memory");
+  return false;
+}
+
+bool io_csv_begin(io_reader *r, bool build_maps, io_error *err) {
+  io_status st = read_record(r, true, err);
+  if (st == IO_EOF) {
+    r->ncols = 0;   /* an empty file: no header, no rows */
+    return true;
+  }
+  if (st == IO_BAD_ROW) {
+    err->raw = NULL;   /* it points into a buffer that opening failure frees */
+    err->raw_len = 0;
+    return false;
+  }
+  if (st != IO_OK) return false;
+  r->ncols = r->ncells;
+  return !build_maps || build_column_maps(r, err);
+}
+
+void io_csv_free(io_reader *r) {
+  free(r->cells);
+  free(r->field_cols);
+}
+
+/* ---- rows ---------------------------------------------------------------------------------- */
+
+static io_status read_row(io_reader *r, io_error *err) {
+  if (r->ncols == 0) return IO_EOF;
+  io_status st = read_record(r, false, err);
+  if (st != IO_OK) return st;
+  if (r->ncells != r->ncols)
+    return io_bad_row(r, err, "the row has %d cells, the header has %d", r->ncells, r->ncols);
+  return IO_OK;
+}
+
+static io_status convert_fields(io_reader *r, const io_field_schema *fields, int nfields,
+                                const int *cols, io_error *err) {
+  for (int f = 0; f < nfields; f++) {
+    const io_field_schema *field = &fields[f];
+    io_str cell = cols[f] >= 0 ? r->cells[cols[f]] : empty_cell;
+    if (cell.len == 0) {
+      if (!field->has_default)
+        return io_bad_row(r, err, "missing value for required column %s", field->name);
+      r->values[f] = field->default_value;
+    } else if (!io_cell_value(&r->time_cache, field->type, cell.p, cell.len, &r->values[f])) {
+      char quoted[128];
+      return io_bad_row(r, err, "bad %s %s in column %s", io_type_name(field->type),
+                        io_quote(quoted, sizeof quoted, cell.p, cell.len), field->name);
+    }
+  }
+  return IO_OK;
+}
+
+io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
+  io_status st = read_row(r, err);
+  if (st != IO_OK) return st;
+  const io_str *cells = r->cells;
+  ev->file = r->path;
+  ev->line = r->record_line;
+  ev->account = cells[r->col_account];
+  if (ev->account.len == 0) return io_bad_row(r, err, "empty account id");
+  io_str time = cells[r->col_time];
+  if (time.len == 0) return io_bad_row(r, err, "missing time");
+  if (!io_parse_time_cached(&r->time_cache, time.p, time.len, &ev->time)) {
+    char quoted[128];
+    return io_bad_row(r, err, "bad time %s in column time",
+                      io_quote(quoted, sizeof quoted, time.p, time.len));
+  }
+  io_str name = cells[r->col_event];
+  if (name.len == 0) return io_bad_row(r, err, "missing event name");
+  int type = io_lookup_event(r, name.p, name.len);
+  ev->type = type;
+  ev->milestone = empty_cell;
+  ev->playbook = empty_cell;
+  ev->values = NULL;
+  if (type >= 0) {
+    const io_event_schema *es = &r->schema->events[type];
+    st = convert_fields(r, es->fields, es->nfields, r->field_cols + r->field_start[type], err);
+    if (st != IO_OK) return st;
+    ev->values = r->values;
+  } else if (IO_IS_CONTROL(type)) {
+    if (r->col_milestone >= 0) ev->milestone = cells[r->col_milestone];
+    if (r->col_playbook >= 0) ev->playbook = cells[r->col_playbook];
+  }
+  return IO_OK;
+}
+
+io_status io_csv_next_account(io_reader *r, io_account *acct, io_error *err) {
+  io_status st = read_row(r, err);
+  if (st != IO_OK) return st;
+  acct->file = r->path;
+  acct->line = r->record_line;
+  acct->id = r->cells[r->col_id];
+  if (acct->id.len == 0) return io_bad_row(r, err, "empty account id");
+  const io_schema *schema = r->schema;
+  st = convert_fields(r, schema->account_fields, schema->naccount_fields,
+                      r->field_cols + r->field_start[schema->nevents], err);
+  if (st != IO_OK) return st;
+  return io_account_claim(r, acct, err);
+}

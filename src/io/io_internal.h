@@ -1,0 +1,182 @@
+/* io_internal.h — what the loader files (io_read.c, io_csv.c, io_jsonl.c,
+ * io_store.c) share: the chunked byte source, the reader, and the helpers
+ * that turn cells into typed values.  Not part of the public API (io.h);
+ * unit tests and fuzzers use io_reader_open for small buffers and
+ * in-memory input. */
+#ifndef MSL_IO_INTERNAL_H
+#define MSL_IO_INTERNAL_H
+
+#include <zlib.h>
+
+#include "io/io.h"
+
+#define IO_DEFAULT_BUFFER ((size_t)1 << 20)
+#define IO_DEFAULT_MAX_RECORD ((size_t)16 << 20)
+
+/* Times the loaders accept: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z,
+ * the years the ISO form can write; epoch seconds only from year 1, so that
+ * milliseconds given as seconds are refused whatever their sign (SPEC 7). */
+#define IO_EPOCH_MIN_SECONDS INT64_C(-62135596800)
+#define IO_EPOCH_MAX_SECONDS INT64_C(253402300799)
+#define IO_TIME_MIN_US (INT64_C(-62167219200) * 1000000)
+#define IO_TIME_MAX_US (IO_EPOCH_MAX_SECONDS * 1000000 + 999999)
+
+/* Control event ids run from IO_EV_ASSIGN (-10) to IO_EV_ADVANCE (-5). */
+
+/* ---- cells (io_cells.c) -------------------------------------------------------
+ * Sorted logs repeat the same date row after row: the cache keeps the last
+ * date's day number, so only the time of day is parsed again. */
+typedef struct io_time_cache {
+  char date[10];
+  bool valid;
+  int64_t day_seconds;
+} io_time_cache;
+
+bool io_parse_time_cached(io_time_cache *cache, const char *s, size_t len, int64_t *us);
+
+/* ---- byte source (io_read.c) ------------------------------------------------
+ * A window [pos, end) of unread bytes in buf.  io_source_fill keeps those
+ * bytes (moving them to the front, growing buf when they fill it) and reads
+ * more after them, so a record that spans two reads becomes contiguous. */
+typedef struct io_source {
+  int fd;                  /* plain file, stdin, pipe, or the spool; -1 for gz/memory */
+  gzFile gz;
+  const char *mem;         /* in-memory input (tests, fuzzers) */
+  size_t mem_len, mem_pos;
+  bool is_stdin;
+  int spool_fd;            /* stdin, pipes: a temporary copy of all read; -1 if none */
+  bool eof;
+  char *buf;
+  size_t cap, pos, end;
+} io_source;
+
+/* ---- options for io_reader_open ------------------------------------------------ */
+typedef struct io_options {
+  size_t buffer_size;      /* initial read buffer; 0 = IO_DEFAULT_BUFFER */
+  size_t max_record;       /* longest record accepted; 0 = IO_DEFAULT_MAX_RECORD */
+  bool spool_streams;      /* copy stdin and pipes as read, so io_reader_rewind works */
+  const char *data;        /* non-NULL: read these bytes; path only names them */
+  size_t data_len;
+} io_options;
+
+/* ---- JSON Lines state -------------------------------------------------------------- */
+typedef enum {
+  JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUMBER, JSON_STRING, JSON_OBJECT, JSON_ARRAY,
+} json_kind;
+
+typedef struct json_member {
+  io_str key;
+  io_str text;             /* string: decoded; number: its text; others: empty */
+  uint8_t kind;            /* json_kind */
+  uint8_t nested;          /* 1: from the "properties" object */
+} json_member;
+
+/* ---- the reader ---------------------------------------------------------------------- */
+typedef struct io_name_slot {
+  const char *name;        /* NULL: empty slot */
+  uint32_t len;
+  int type;
+} io_name_slot;
+
+/* A set of account ids already seen in an accounts file (duplicates are bad rows). */
+typedef struct io_id_entry {
+  uint64_t hash;
+  const char *id;          /* NULL: empty slot */
+  uint32_t len;
+  int64_t line;
+} io_id_entry;
+
+typedef struct io_text_block io_text_block;
+
+struct io_reader {
+  io_source src;
+  const io_schema *schema;
+  const char *path;        /* as given ("-" for stdin) */
+  io_format format;
+  bool accounts;           /* an accounts file, not events */
+  size_t max_record;
+  int64_t line;            /* physical line of the next unread byte */
+  int64_t record_line;     /* where the current record starts */
+  size_t record_len;       /* raw record (for err->raw), at src.buf + record_start */
+  size_t record_start;
+  bool skipping;           /* discarding the rest of an over-long record */
+  bool at_start;           /* nothing read yet: a UTF-8 BOM is skipped */
+
+  /* event type names (declared and ms.*), open addressing */
+  io_name_slot *names;
+  uint32_t names_mask;
+  const char *last_name;   /* the last name looked up, and its type */
+  uint32_t last_len;
+  int last_type;
+
+  /* Fields of all event types, then the account fields, in one layout:
+   * field_start[type] (accounts: [nevents]) + field number. */
+  int *field_start;
+  uint32_t *field_name_len;
+
+  io_time_cache time_cache;
+  io_value *values;        /* one record's typed values */
+  int max_fields;
+  char *scratch;           /* unescaped text of one record: >= record length */
+  size_t scratch_cap;
+
+  /* CSV */
+  int ncols;
+  io_str *cells;           /* ncols cells of the current record */
+  int ncells;              /* cells the record had (may differ from ncols) */
+  int cells_cap;
+  int col_account, col_time, col_event, col_milestone, col_playbook, col_id;
+  int *field_cols;         /* field_start layout -> column, or -1 */
+  int scan_state;          /* resumable scan of a record with quotes */
+  size_t scan_off;
+  int64_t scan_newlines;
+  bool skip_in_quotes;
+
+  /* JSON Lines */
+  json_member *members;
+  int nmembers, members_cap;
+
+  /* accounts: ids seen */
+  io_id_entry *ids;
+  size_t nids, ids_cap;
+  io_text_block *id_text;
+};
+
+/* io_read.c */
+io_reader *io_reader_open(const io_schema *schema, const char *path, io_format fmt,
+                          bool accounts, const io_options *opts, io_error *err);
+bool io_reader_rewind(io_reader *r, io_error *err);
+/* Reads more input after the unread bytes; > 0 bytes read, 0 at end of
+ * input, -1 on error (err filled).  Pointers into buf become invalid. */
+long io_source_fill(io_reader *r, io_error *err);
+/* A temporary file in $TMPDIR (default /tmp), already unlinked; -1 on error. */
+int io_temp_fd(const char *purpose, io_error *err);
+
+void io_set_error(io_error *err, const char *file, int64_t line, int errnum,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A bad-row error for the current record of r. */
+io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Writes s as a quoted, escaped, shortened text for messages. */
+const char *io_quote(char *dst, size_t cap, const char *s, size_t len);
+
+int io_lookup_event(io_reader *r, const char *name, size_t len);
+/* Converts a CSV cell (or a JSON string) to the field's type. */
+bool io_cell_value(io_time_cache *cache, io_type type, const char *s, size_t len, io_value *out);
+/* Finishes an accounts row whose id and fields are read: a duplicate id is a
+ * bad row naming the first line that had it (a rejected row claims no id). */
+io_status io_account_claim(io_reader *r, io_account *acct, io_error *err);
+/* Makes r->scratch at least n bytes. */
+bool io_reserve_scratch(io_reader *r, size_t n);
+
+/* io_csv.c */
+bool io_csv_begin(io_reader *r, bool build_maps, io_error *err);
+io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err);
+io_status io_csv_next_account(io_reader *r, io_account *acct, io_error *err);
+void io_csv_free(io_reader *r);
+
+/* io_jsonl.c */
+io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err);
+io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err);
+
+#endif

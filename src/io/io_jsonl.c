@@ -1,0 +1,637 @@
+/* io_jsonl.c — JSON Lines events and accounts: one object per line.
+ *
+ * A line is parsed once into a flat list of members (key, kind, text);
+ * the members of a top-level "properties" object join the list marked as
+ * nested, and a lookup prefers a top-level key (SPEC 7: top-level keys
+ * win); among equal keys at one level the last one wins, as in most JSON
+ * readers.  Strings without escapes point into the read buffer; the others
+ * are decoded into the reader's scratch buffer, which is made as large as
+ * the line first (decoding never lengthens text), so it never moves while
+ * a record is built.
+ *
+ * Decisions beyond SPEC 7: an account id (`account`, or `id` in an
+ * accounts file) is a JSON string or an integer number, taken as its text
+ * ({"account": 42} is account "42", as a CSV cell 42 would be); "" for a
+ * number, time or duration field is a bad value, not a missing one (only
+ * null and an absent key are missing); an epoch number for a time may have
+ * a fraction, rounded to the microsecond; a duration may be a number of
+ * seconds, also with a fraction; bool takes only true and false.
+ * Malformed JSON, a raw control character in a string and lone UTF-16
+ * surrogates in \u escapes are bad rows. */
+#include "io/io_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+enum { MAX_DEPTH = 64 };
+
+static const io_str empty_text = {"", 0};
+
+/* ---- lines ----------------------------------------------------------------------------------- */
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* Reads the next line that is not blank into r->record_*. */
+static io_status read_line(io_reader *r, io_error *err) {
+  io_source *s = &r->src;
+  if (r->at_start) {
+    while (s->end - s->pos < 3 && !s->eof)
+      if (io_source_fill(r, err) < 0) return IO_FAILED;
+    if (s->end - s->pos >= 3 && memcmp(s->buf + s->pos, "\xEF\xBB\xBF", 3) == 0) s->pos += 3;
+    r->at_start = false;
+  }
+  for (;;) {
+    const char *p = s->buf + s->pos;
+    size_t avail = s->end - s->pos, len, consumed;
+    const char *nl = memchr(p + r->scan_off, '\n', avail - r->scan_off);
+    if (nl) {
+      len = (size_t)(nl - p);
+      consumed = len + 1;
+    } else if (s->eof) {
+      if (r->skipping || avail == 0) {
+        s->pos = s->end;
+        r->skipping = false;
+        r->scan_off = 0;
+        if (avail == 0) return IO_EOF;
+        continue;
+      }
+      len = consumed = avail;
+    } else {
+      if (r->skipping) {
+        s->pos = s->end;   /* discard the rest of an over-long line */
+        r->scan_off = 0;
+      } else if (avail > r->max_record + 1) {   /* + 1: a CR before the newline */
+        r->record_start = s->pos;
+        r->record_len = avail;
+        r->record_line = r->line;
+        r->skipping = true;
+        return io_bad_row(r, err, "record longer than %zu bytes", r->max_record);
+      } else {
+        r->scan_off = avail;
+      }
+      if (io_source_fill(r, err) < 0) return IO_FAILED;
+      continue;
+    }
+    r->scan_off = 0;
+    if (r->skipping) {
+      r->skipping = false;
+      r->line++;
+      s->pos += consumed;
+      continue;
+    }
+    r->record_start = s->pos;
+    r->record_line = r->line++;
+    s->pos += consumed;
+    if (len > 0 && p[len - 1] == '\r') len--;
+    r->record_len = len;
+    if (len > r->max_record)   /* the same whatever the buffer held */
+      return io_bad_row(r, err, "record longer than %zu bytes", r->max_record);
+    size_t i = 0;
+    while (i < len && is_space(p[i])) i++;
+    if (i < len) return IO_OK;   /* otherwise a blank line */
+  }
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+typedef struct json_parser {
+  io_reader *r;
+  const char *start, *p, *end;
+  char *out;                 /* next free byte of the scratch buffer */
+  const char *error;
+  size_t error_at;
+  bool out_of_memory;
+} json_parser;
+
+static bool fail(json_parser *jp, const char *message) {
+  if (!jp->error) {
+    jp->error = message;
+    jp->error_at = (size_t)(jp->p - jp->start);
+  }
+  return false;
+}
+
+static void skip_space(json_parser *jp) {
+  while (jp->p < jp->end && is_space(*jp->p)) jp->p++;
+}
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Four hex digits after "\u". */
+static bool read_hex4(json_parser *jp, unsigned *out) {
+  if (jp->end - jp->p < 4) return fail(jp, "bad \\u escape");
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    int h = hex_value(jp->p[i]);
+    if (h < 0) return fail(jp, "bad \\u escape");
+    v = v * 16 + (unsigned)h;
+  }
+  jp->p += 4;
+  *out = v;
+  return true;
+}
+
+static char *put_utf8(char *o, unsigned cp) {
+  if (cp < 0x80) {
+    *o++ = (char)cp;
+  } else if (cp < 0x800) {
+    *o++ = (char)(0xC0 | cp >> 6);
+    *o++ = (char)(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *o++ = (char)(0xE0 | cp >> 12);
+    *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+    *o++ = (char)(0x80 | (cp & 0x3F));
+  } else {
+    *o++ = (char)(0xF0 | cp >> 18);
+    *o++ = (char)(0x80 | (cp >> 12 & 0x3F));
+    *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+    *o++ = (char)(0x80 | (cp & 0x3F));
+  }
+  return o;
+}
+
+/* A string at jp->p (the opening quote). */
+static bool parse_string(json_parser *jp, io_str *out) {
+  const char *s = ++jp->p;
+#ifdef __SSE2__
+  /* Skip sixteen plain bytes at a time: no quote, backslash or control character. */
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                control_max = _mm_set1_epi8(0x1F);
+  while (jp->end - jp->p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)jp->p);
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+        _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v));   /* v <= 0x1F */
+    unsigned mask = (unsigned)_mm_movemask_epi8(special);
+    if (mask) {
+      jp->p += __builtin_ctz(mask);
+      break;
+    }
+    jp->p += 16;
+  }
+#endif
+  while (jp->p < jp->end) {
+    unsigned char c = (unsigned char)*jp->p;
+    if (c == '"') {
+      *out = (io_str){s, (uint32_t)(jp->p - s)};
+      jp->p++;
+      return true;
+    }
+    if (c == '\\') break;
+    if (c < 0x20) return fail(jp, "control character in a string");
+    jp->p++;
+  }
+  if (jp->p >= jp->end) return fail(jp, "unterminated string");
+
+  /* Escapes: decode into scratch, starting with the plain prefix. */
+  char *o = jp->out, *begin = jp->out;
+  memcpy(o, s, (size_t)(jp->p - s));
+  o += jp->p - s;
+  while (jp->p < jp->end) {
+    unsigned char c = (unsigned char)*jp->p++;
+    if (c == '"') {
+      *out = (io_str){begin, (uint32_t)(o - begin)};
+      jp->out = o;
+      return true;
+    }
+    if (c < 0x20) {
+      jp->p--;
+      return fail(jp, "control character in a string");
+    }
+    if (c != '\\') {
+      *o++ = (char)c;
+      continue;
+    }
+    if (jp->p >= jp->end) break;
+    char e = *jp->p++;
+    switch (e) {
+      case '"': case '\\': case '/': *o++ = e; break;
+      case 'b': *o++ = '\b'; break;
+      case 'f': *o++ = '\f'; break;
+      case 'n': *o++ = '\n'; break;
+      case 'r': *o++ = '\r'; break;
+      case 't': *o++ = '\t'; break;
+      case 'u': {
+        unsigned cp;
+        if (!read_hex4(jp, &cp)) return false;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(jp, "lone low surrogate in a \\u escape");
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          unsigned low;
+          if (jp->end - jp->p < 2 || jp->p[0] != '\\' || jp->p[1] != 'u')
+            return fail(jp, "lone high surrogate in a \\u escape");
+          jp->p += 2;
+          if (!read_hex4(jp, &low)) return false;
+          if (low < 0xDC00 || low > 0xDFFF) return fail(jp, "lone high surrogate in a \\u escape");
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        o = put_utf8(o, cp);
+        break;
+      }
+      default:
+        jp->p--;
+        return fail(jp, "bad escape in a string");
+    }
+  }
+  return fail(jp, "unterminated string");
+}
+
+static bool is_digit(char c) { return (unsigned)(unsigned char)c - '0' <= 9; }
+
+/* A number by JSON's grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+static bool parse_number(json_parser *jp, io_str *out) {
+  const char *s = jp->p, *e = jp->end, *p = s;
+  if (p < e && *p == '-') p++;
+  if (p < e && *p == '0') {
+    p++;
+  } else if (p < e && is_digit(*p)) {
+    while (p < e && is_digit(*p)) p++;
+  } else {
+    jp->p = p;
+    return fail(jp, "bad number");
+  }
+  if (p < e && *p == '.') {
+    p++;
+    if (p == e || !is_digit(*p)) {
+      jp->p = p;
+      return fail(jp, "bad number");
+    }
+    while (p < e && is_digit(*p)) p++;
+  }
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < e && (*p == '+' || *p == '-')) p++;
+    if (p == e || !is_digit(*p)) {
+      jp->p = p;
+      return fail(jp, "bad number");
+    }
+    while (p < e && is_digit(*p)) p++;
+  }
+  jp->p = p;
+  *out = (io_str){s, (uint32_t)(p - s)};
+  return true;
+}
+
+static bool parse_literal(json_parser *jp, const char *word, size_t n) {
+  if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, word, n) != 0)
+    return fail(jp, "unexpected character");
+  jp->p += n;
+  return true;
+}
+
+static bool parse_value(json_parser *jp, int depth, json_kind *kind, io_str *text);
+
+/* The rest of an object or array after its opening bracket; its contents
+ * are checked and dropped. */
+static bool skip_container(json_parser *jp, char close, int depth) {
+  if (depth > MAX_DEPTH) return fail(jp, "nesting too deep");
+  skip_space(jp);
+  if (jp->p < jp->end && *jp->p == close) {
+    jp->p++;
+    return true;
+  }
+  for (;;) {
+    json_kind kind;
+    io_str text;
+    if (close == '}') {
+      if (jp->p >= jp->end || *jp->p != '"') return fail(jp, "expected a key");
+      if (!parse_string(jp, &text)) return false;
+      skip_space(jp);
+      if (jp->p >= jp->end || *jp->p != ':') return fail(jp, "expected ':'");
+      jp->p++;
+      skip_space(jp);
+    }
+    if (!parse_value(jp, depth + 1, &kind, &text)) return false;
+    skip_space(jp);
+    if (jp->p < jp->end && *jp->p == ',') {
+      jp->p++;
+      skip_space(jp);
+      continue;
+    }
+    if (jp->p < jp->end && *jp->p == close) {
+      jp->p++;
+      return true;
+    }
+    return fail(jp, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+  }
+}
+
+static bool parse_value(json_parser *jp, int depth, json_kind *kind, io_str *text) {
+  *text = empty_text;
+  if (jp->p >= jp->end) return fail(jp, "expected a value");
+  switch (*jp->p) {
+    case '"': *kind = JSON_STRING; return parse_string(jp, text);
+    case '{': *kind = JSON_OBJECT; jp->p++; return skip_container(jp, '}', depth);
+    case '[': *kind = JSON_ARRAY; jp->p++; return skip_container(jp, ']', depth);
+    case 't': *kind = JSON_TRUE; return parse_literal(jp, "true", 4);
+    case 'f': *kind = JSON_FALSE; return parse_literal(jp, "false", 5);
+    case 'n': *kind = JSON_NULL; return parse_literal(jp, "null", 4);
+    default: *kind = JSON_NUMBER; return parse_number(jp, text);
+  }
+}
+
+static bool add_member(json_parser *jp, io_str key, json_kind kind, io_str text, bool nested) {
+  io_reader *r = jp->r;
+  if (r->nmembers == r->members_cap) {
+    int cap = r->members_cap ? r->members_cap * 2 : 32;
+    json_member *m = realloc(r->members, (size_t)cap * sizeof *m);
+    if (!m) {
+      jp->out_of_memory = true;
+      return fail(jp, "out of memory");
+    }
+    r->members = m;
+    r->members_cap = cap;
+  }
+  r->members[r->nmembers++] =
+      (json_member){.key = key, .text = text, .kind = (uint8_t)kind, .nested = nested};
+  return true;
+}
+
+/* The members of an object after its '{'; a top-level "properties"
+ * object is flattened into the list. */
+static bool parse_members(json_parser *jp, bool nested) {
+  skip_space(jp);
+  if (jp->p < jp->end && *jp->p == '}') {
+    jp->p++;
+    return true;
+  }
+  for (;;) {
+    io_str key, text;
+    json_kind kind;
+    if (jp->p >= jp->end || *jp->p != '"') return fail(jp, "expected a key");
+    if (!parse_string(jp, &key)) return false;
+    skip_space(jp);
+    if (jp->p >= jp->end || *jp->p != ':') return fail(jp, "expected ':'");
+    jp->p++;
+    skip_space(jp);
+    if (!nested && key.len == 10 && memcmp(key.p, "properties", 10) == 0 && jp->p < jp->end &&
+        *jp->p == '{') {
+      jp->p++;
+      if (!parse_members(jp, true)) return false;
+    } else {
+      if (!parse_value(jp, 1, &kind, &text)) return false;
+      if (!add_member(jp, key, kind, text, nested)) return false;
+    }
+    skip_space(jp);
+    if (jp->p < jp->end && *jp->p == ',') {
+      jp->p++;
+      skip_space(jp);
+      continue;
+    }
+    if (jp->p < jp->end && *jp->p == '}') {
+      jp->p++;
+      return true;
+    }
+    return fail(jp, "expected ',' or '}'");
+  }
+}
+
+/* Reads and parses the next line into r->members. */
+static io_status read_object(io_reader *r, io_error *err) {
+  io_status st = read_line(r, err);
+  if (st != IO_OK) return st;
+  if (!io_reserve_scratch(r, r->record_len)) {
+    io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
+    return IO_FAILED;
+  }
+  const char *line = r->src.buf + r->record_start;
+  json_parser jp = {.r = r, .start = line, .p = line, .end = line + r->record_len,
+                    .out = r->scratch};
+  r->nmembers = 0;
+  skip_space(&jp);
+  if (jp.p < jp.end && *jp.p == '{') {
+    jp.p++;
+    if (parse_members(&jp, false)) {
+      skip_space(&jp);
+      if (jp.p != jp.end) fail(&jp, "text after the object");
+    }
+  } else {
+    fail(&jp, "expected a JSON object");
+  }
+  if (jp.out_of_memory) {
+    io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
+    return IO_FAILED;
+  }
+  if (jp.error)
+    return io_bad_row(r, err, "malformed JSON at byte %zu: %s", jp.error_at + 1, jp.error);
+  return IO_OK;
+}
+
+/* ---- values ----------------------------------------------------------------------------------- */
+
+/* Keys are short: a plain loop beats a call to memcmp. */
+static bool same_key(const char *a, const char *b, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+static const json_member *find_member(const io_reader *r, const char *key, size_t len) {
+  const json_member *best = NULL;
+  for (int i = 0; i < r->nmembers; i++) {
+    const json_member *m = &r->members[i];
+    if (m->key.len == len && same_key(m->key.p, key, len) && (!best || m->nested <= best->nested))
+      best = m;
+  }
+  return best;
+}
+
+static bool is_plain_integer(io_str t) {
+  for (uint32_t i = 0; i < t.len; i++)
+    if (t.p[i] == '.' || t.p[i] == 'e' || t.p[i] == 'E') return false;
+  return true;
+}
+
+/* An integer from a JSON number: 42, or an integral 4.2e1. */
+static bool number_to_int(io_str t, int64_t *out) {
+  if (is_plain_integer(t)) return io_parse_int(t.p, t.len, out);
+  double v;
+  if (!io_parse_float(t.p, t.len, &v) || v != trunc(v)) return false;
+  if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+/* Seconds as a JSON number to microseconds, rounded half away from zero.
+ * Without an exponent the decimal text is converted exactly. */
+static bool number_to_us(io_str t, int64_t *us) {
+  if (memchr(t.p, 'e', t.len) || memchr(t.p, 'E', t.len)) {
+    double v;
+    if (!io_parse_float(t.p, t.len, &v)) return false;
+    double x = round(v * 1e6);
+    if (!(x >= -9.2e18 && x <= 9.2e18)) return false;
+    *us = (int64_t)x;
+    return true;
+  }
+  const char *p = t.p, *e = t.p + t.len;
+  bool negative = p < e && *p == '-';
+  if (negative) p++;
+  int64_t whole = 0;
+  for (; p < e && *p != '.'; p++) {
+    if (whole > (INT64_MAX / 1000000 - 9) / 10) return false;
+    whole = whole * 10 + (*p - '0');
+  }
+  int64_t micro = 0;
+  int digits = 0;
+  if (p < e) p++;   /* the point */
+  for (; p < e && digits < 6; p++, digits++) micro = micro * 10 + (*p - '0');
+  for (; digits < 6; digits++) micro *= 10;
+  if (p < e && *p >= '5') micro++;   /* the seventh decimal rounds */
+  int64_t v = whole * 1000000 + micro;
+  *us = negative ? -v : v;
+  return true;
+}
+
+static bool time_value(io_reader *r, const json_member *m, int64_t *us) {
+  if (m->kind == JSON_STRING) return io_parse_time_cached(&r->time_cache, m->text.p, m->text.len, us);
+  if (m->kind != JSON_NUMBER || !number_to_us(m->text, us)) return false;
+  return *us >= IO_EPOCH_MIN_SECONDS * 1000000 && *us <= IO_TIME_MAX_US;   /* years 1 to 9999 */
+}
+
+static bool member_value(io_reader *r, io_type type, const json_member *m, io_value *out) {
+  switch (type) {
+    case IO_BOOL:
+      if (m->kind != JSON_TRUE && m->kind != JSON_FALSE) return false;
+      out->b = m->kind == JSON_TRUE;
+      return true;
+    case IO_INT:
+      if (m->kind == JSON_NUMBER) return number_to_int(m->text, &out->i);
+      return m->kind == JSON_STRING && io_parse_int(m->text.p, m->text.len, &out->i);
+    case IO_FLOAT:
+      return (m->kind == JSON_NUMBER || m->kind == JSON_STRING) &&
+             io_parse_float(m->text.p, m->text.len, &out->f);
+    case IO_STRING:
+      if (m->kind != JSON_STRING) return false;
+      out->s = m->text;
+      return true;
+    case IO_TIME:
+      return time_value(r, m, &out->i);
+    case IO_DURATION:
+      if (m->kind == JSON_NUMBER) return number_to_us(m->text, &out->i);
+      return m->kind == JSON_STRING && io_parse_duration(m->text.p, m->text.len, &out->i);
+  }
+  return false;
+}
+
+/* A member's value for messages: strings quoted, numbers as written. */
+static const char *show(char *buf, size_t cap, const json_member *m) {
+  switch ((json_kind)m->kind) {
+    case JSON_STRING: return io_quote(buf, cap, m->text.p, m->text.len);
+    case JSON_NUMBER:
+      snprintf(buf, cap, "%.*s%s", m->text.len > 60 ? 60 : (int)m->text.len, m->text.p,
+               m->text.len > 60 ? "..." : "");
+      return buf;
+    case JSON_TRUE: return "true";
+    case JSON_FALSE: return "false";
+    case JSON_NULL: return "null";
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+  }
+  return "a value";
+}
+
+static io_status convert_fields(io_reader *r, const io_field_schema *fields, int nfields,
+                                const uint32_t *name_len, io_error *err) {
+  for (int f = 0; f < nfields; f++) {
+    const io_field_schema *field = &fields[f];
+    const json_member *m = find_member(r, field->name, name_len[f]);
+    if (!m || m->kind == JSON_NULL) {
+      if (!field->has_default)
+        return io_bad_row(r, err, "missing value for required key %s", field->name);
+      r->values[f] = field->default_value;
+    } else if (!member_value(r, field->type, m, &r->values[f])) {
+      char shown[128];
+      return io_bad_row(r, err, "bad %s %s in key %s", io_type_name(field->type),
+                        show(shown, sizeof shown, m), field->name);
+    }
+  }
+  return IO_OK;
+}
+
+/* The account id in key `key`: a string, or an integer number as its text. */
+static io_status account_id(io_reader *r, const char *key, io_str *id, io_error *err) {
+  const json_member *m = find_member(r, key, strlen(key));
+  if (!m || m->kind == JSON_NULL) return io_bad_row(r, err, "missing account id (key %s)", key);
+  if (m->kind == JSON_STRING || (m->kind == JSON_NUMBER && is_plain_integer(m->text))) {
+    if (m->text.len == 0) return io_bad_row(r, err, "empty account id");
+    *id = m->text;
+    return IO_OK;
+  }
+  char shown[128];
+  return io_bad_row(r, err, "bad account id %s in key %s", show(shown, sizeof shown, m), key);
+}
+
+/* `milestone` / `playbook` of a control event: a string, or absent. */
+static io_status control_name(io_reader *r, const char *key, io_str *out, io_error *err) {
+  const json_member *m = find_member(r, key, strlen(key));
+  *out = empty_text;
+  if (!m || m->kind == JSON_NULL) return IO_OK;
+  if (m->kind != JSON_STRING) {
+    char shown[128];
+    return io_bad_row(r, err, "bad %s name %s", key, show(shown, sizeof shown, m));
+  }
+  *out = m->text;
+  return IO_OK;
+}
+
+io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
+  io_status st = read_object(r, err);
+  if (st != IO_OK) return st;
+  ev->file = r->path;
+  ev->line = r->record_line;
+  st = account_id(r, "account", &ev->account, err);
+  if (st != IO_OK) return st;
+  const json_member *time = find_member(r, "time", 4);
+  if (!time || time->kind == JSON_NULL) return io_bad_row(r, err, "missing time");
+  if (!time_value(r, time, &ev->time)) {
+    char shown[128];
+    return io_bad_row(r, err, "bad time %s in key time", show(shown, sizeof shown, time));
+  }
+  const json_member *name = find_member(r, "event", 5);
+  if (!name || name->kind == JSON_NULL || (name->kind == JSON_STRING && name->text.len == 0))
+    return io_bad_row(r, err, "missing event name");
+  if (name->kind != JSON_STRING) {
+    char shown[128];
+    return io_bad_row(r, err, "bad event name %s", show(shown, sizeof shown, name));
+  }
+  int type = io_lookup_event(r, name->text.p, name->text.len);
+  ev->type = type;
+  ev->milestone = empty_text;
+  ev->playbook = empty_text;
+  ev->values = NULL;
+  if (type >= 0) {
+    const io_event_schema *es = &r->schema->events[type];
+    st = convert_fields(r, es->fields, es->nfields, r->field_name_len + r->field_start[type], err);
+    if (st != IO_OK) return st;
+    ev->values = r->values;
+  } else if (IO_IS_CONTROL(type)) {
+    st = control_name(r, "milestone", &ev->milestone, err);
+    if (st == IO_OK) st = control_name(r, "playbook", &ev->playbook, err);
+    if (st != IO_OK) return st;
+  }
+  return IO_OK;
+}
+
+io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err) {
+  io_status st = read_object(r, err);
+  if (st != IO_OK) return st;
+  acct->file = r->path;
+  acct->line = r->record_line;
+  st = account_id(r, "id", &acct->id, err);
+  if (st != IO_OK) return st;
+  const io_schema *schema = r->schema;
+  st = convert_fields(r, schema->account_fields, schema->naccount_fields,
+                      r->field_name_len + r->field_start[schema->nevents], err);
+  if (st != IO_OK) return st;
+  return io_account_claim(r, acct, err);
+}

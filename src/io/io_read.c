@@ -1,0 +1,613 @@
+/* io_read.c — opening event and account files: the chunked byte source
+ * (plain files, stdin with an optional spool copy, gzip, memory), format
+ * detection, the event-name table, and the helpers every format shares.
+ * The formats themselves live in io_csv.c and io_jsonl.c. */
+#include "io/io_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* ---- errors ------------------------------------------------------------------------ */
+
+void io_set_error(io_error *err, const char *file, int64_t line, int errnum,
+                  const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+  va_end(ap);
+  err->file = file;
+  err->line = line;
+  err->raw = NULL;
+  err->raw_len = 0;
+  err->io_errno = errnum;
+}
+
+io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+  va_end(ap);
+  err->file = r->path;
+  err->line = r->record_line;
+  err->raw = r->src.buf + r->record_start;
+  err->raw_len = r->record_len;
+  err->io_errno = 0;
+  return IO_BAD_ROW;
+}
+
+const char *io_quote(char *dst, size_t cap, const char *s, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  enum { SHOWN = 60 };
+  size_t o = 0;
+  dst[o++] = '"';
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (i == SHOWN || o + 9 > cap) {   /* room for an escape, "...", the quote and NUL */
+      memcpy(dst + o, "...", 3);
+      o += 3;
+      break;
+    }
+    if (c == '"' || c == '\\') {
+      dst[o++] = '\\';
+      dst[o++] = (char)c;
+    } else if (c < 0x20 || c == 0x7f) {
+      dst[o++] = '\\';
+      dst[o++] = 'x';
+      dst[o++] = hex[c >> 4];
+      dst[o++] = hex[c & 15];
+    } else {
+      dst[o++] = (char)c;
+    }
+  }
+  dst[o++] = '"';
+  dst[o] = '\0';
+  return dst;
+}
+
+bool io_cell_value(io_time_cache *cache, io_type type, const char *s, size_t len,
+                   io_value *out) {
+  switch (type) {
+    case IO_BOOL: return io_parse_bool(s, len, &out->b);
+    case IO_INT: return io_parse_int(s, len, &out->i);
+    case IO_FLOAT: return io_parse_float(s, len, &out->f);
+    case IO_TIME: return io_parse_time_cached(cache, s, len, &out->i);
+    case IO_DURATION: return io_parse_duration(s, len, &out->i);
+    case IO_STRING:
+      out->s.p = s;
+      out->s.len = (uint32_t)len;   /* records are at most max_record bytes */
+      return true;
+  }
+  return false;
+}
+
+bool io_reserve_scratch(io_reader *r, size_t n) {
+  if (n <= r->scratch_cap) return true;
+  size_t cap = r->scratch_cap ? r->scratch_cap : 4096;
+  while (cap < n) cap *= 2;
+  char *p = realloc(r->scratch, cap);
+  if (!p) return false;
+  r->scratch = p;
+  r->scratch_cap = cap;
+  return true;
+}
+
+/* ---- temporary files ------------------------------------------------------------- */
+
+int io_temp_fd(const char *purpose, io_error *err) {
+  const char *dir = getenv("TMPDIR");
+  if (!dir || !*dir) dir = "/tmp";
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/msl-%s-XXXXXX", dir, purpose) >= (int)sizeof path) {
+    io_set_error(err, dir, 0, ENAMETOOLONG, "temporary directory name too long");
+    return -1;
+  }
+  int fd = mkostemp(path, O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    io_set_error(err, dir, 0, e, "cannot create a temporary file in %s: %s", dir, strerror(e));
+    return -1;
+  }
+  unlink(path);   /* the file lives as long as the descriptor */
+  return fd;
+}
+
+static bool write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+/* ---- byte source ------------------------------------------------------------------- */
+
+/* One read into buf[end, cap): > 0 bytes, 0 at end of input, -1 on error. */
+static long source_read(io_reader *r, io_error *err) {
+  io_source *s = &r->src;
+  size_t room = s->cap - s->end;
+  char *dst = s->buf + s->end;
+  if (s->mem) {
+    size_t n = s->mem_len - s->mem_pos;
+    if (n > room) n = room;
+    memcpy(dst, s->mem + s->mem_pos, n);
+    s->mem_pos += n;
+    return (long)n;
+  }
+  if (s->gz) {
+    int n = gzread(s->gz, dst, room > INT_MAX ? INT_MAX : (unsigned)room);
+    int zerr = Z_OK;
+    const char *msg = n <= 0 ? gzerror(s->gz, &zerr) : NULL;
+    /* A truncated file reads as the end of input with Z_BUF_ERROR set. */
+    if (n < 0 || (n == 0 && zerr != Z_OK)) {
+      int e = zerr == Z_ERRNO ? errno : EIO;
+      io_set_error(err, r->path, 0, e, "cannot read: %s",
+                   zerr == Z_ERRNO ? strerror(e) : msg);
+      return -1;
+    }
+    return n;
+  }
+  for (;;) {
+    ssize_t n = read(s->fd, dst, room);
+    if (n >= 0) {
+      if (n > 0 && s->spool_fd >= 0 && !write_all(s->spool_fd, dst, (size_t)n)) {
+        int e = errno;
+        io_set_error(err, r->path, 0, e, "cannot keep a copy of the input: %s", strerror(e));
+        return -1;
+      }
+      return (long)n;
+    }
+    if (errno != EINTR) {
+      int e = errno;
+      io_set_error(err, r->path, 0, e, "cannot read: %s", strerror(e));
+      return -1;
+    }
+  }
+}
+
+long io_source_fill(io_reader *r, io_error *err) {
+  io_source *s = &r->src;
+  if (s->eof) return 0;
+  if (s->pos > 0) {
+    memmove(s->buf, s->buf + s->pos, s->end - s->pos);
+    s->end -= s->pos;
+    s->pos = 0;
+  }
+  if (s->end == s->cap) {
+    size_t cap = s->cap * 2;
+    char *p = realloc(s->buf, cap);
+    if (!p) {
+      io_set_error(err, r->path, 0, ENOMEM, "out of memory for a record of %zu bytes", s->end);
+      return -1;
+    }
+    s->buf = p;
+    s->cap = cap;
+  }
+  long n = source_read(r, err);
+  if (n == 0) s->eof = true;
+  if (n > 0) s->end += (size_t)n;
+  return n;
+}
+
+/* ---- event names ---------------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  int type;
+} control_events[] = {
+    {"ms.assign", IO_EV_ASSIGN},   {"ms.reset", IO_EV_RESET},
+    {"ms.unblock", IO_EV_UNBLOCK}, {"ms.block", IO_EV_BLOCK},
+    {"ms.complete", IO_EV_COMPLETE}, {"ms.advance", IO_EV_ADVANCE},
+};
+enum { NCONTROL = sizeof control_events / sizeof control_events[0] };
+
+/* Event names are short and this runs per row: the length and the first
+ * and last eight bytes decide (other names with those in common only
+ * cost a probe). */
+static uint32_t name_hash(const char *s, size_t len) {
+  const uint64_t k = 0x9E3779B97F4A7C15u;
+  uint64_t head = 0, tail = 0;
+  if (len >= 8) {
+    memcpy(&head, s, 8);
+    memcpy(&tail, s + len - 8, 8);
+  } else {
+    for (size_t i = 0; i < len; i++) head |= (uint64_t)(unsigned char)s[i] << (8 * i);
+  }
+  uint64_t h = ((len * k) ^ head) * k;
+  h = (h ^ tail) * k;
+  return (uint32_t)(h >> 32);
+}
+
+static void insert_name(io_reader *r, const char *name, int type) {
+  uint32_t len = (uint32_t)strlen(name);
+  for (uint32_t i = name_hash(name, len) & r->names_mask;; i = (i + 1) & r->names_mask) {
+    io_name_slot *slot = &r->names[i];
+    if (!slot->name) {
+      slot->name = name;
+      slot->len = len;
+      slot->type = type;
+      return;
+    }
+    if (slot->len == len && memcmp(slot->name, name, len) == 0) return;   /* first wins */
+  }
+}
+
+static bool build_names(io_reader *r) {
+  uint32_t cap = 16;
+  while (cap < 2u * (uint32_t)(r->schema->nevents + NCONTROL)) cap *= 2;
+  r->names = calloc(cap, sizeof *r->names);
+  if (!r->names) return false;
+  r->names_mask = cap - 1;
+  for (int i = 0; i < r->schema->nevents; i++) insert_name(r, r->schema->events[i].name, i);
+  for (int i = 0; i < NCONTROL; i++) insert_name(r, control_events[i].name, control_events[i].type);
+  return true;
+}
+
+int io_lookup_event(io_reader *r, const char *name, size_t len) {
+  /* Logs repeat the same event type in runs: check the last one first. */
+  if (len == r->last_len && r->last_name && memcmp(name, r->last_name, len) == 0)
+    return r->last_type;
+  for (uint32_t i = name_hash(name, len) & r->names_mask;; i = (i + 1) & r->names_mask) {
+    const io_name_slot *slot = &r->names[i];
+    if (!slot->name) return IO_EV_UNDECLARED;   /* unknown ms.* names too */
+    if (slot->len == len && memcmp(slot->name, name, len) == 0) {
+      r->last_name = slot->name;
+      r->last_len = slot->len;
+      r->last_type = slot->type;
+      return slot->type;
+    }
+  }
+}
+
+/* ---- fields ------------------------------------------------------------------------------ */
+
+static bool build_field_layout(io_reader *r) {
+  const io_schema *schema = r->schema;
+  r->field_start = malloc(((size_t)schema->nevents + 1) * sizeof *r->field_start);
+  if (!r->field_start) return false;
+  int total = 0;
+  for (int e = 0; e <= schema->nevents; e++) {
+    r->field_start[e] = total;
+    total += e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
+  }
+  r->field_name_len = malloc(((size_t)total + 1) * sizeof *r->field_name_len);
+  if (!r->field_name_len) return false;
+  for (int e = 0; e <= schema->nevents; e++) {
+    int nfields = e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
+    const io_field_schema *fields =
+        e < schema->nevents ? schema->events[e].fields : schema->account_fields;
+    for (int f = 0; f < nfields; f++)
+      r->field_name_len[r->field_start[e] + f] = (uint32_t)strlen(fields[f].name);
+  }
+  return true;
+}
+
+/* ---- account ids seen ------------------------------------------------------------------ */
+
+struct io_text_block {
+  io_text_block *next;
+  size_t used, size;
+  char text[];
+};
+
+static const char *keep_text(io_reader *r, const char *s, size_t len) {
+  io_text_block *b = r->id_text;
+  if (!b || b->size - b->used < len) {
+    size_t size = len > 65536 ? len : 65536;
+    b = malloc(sizeof *b + size);
+    if (!b) return NULL;
+    b->next = r->id_text;
+    b->used = 0;
+    b->size = size;
+    r->id_text = b;
+  }
+  char *p = b->text + b->used;
+  memcpy(p, s, len);
+  b->used += len;
+  return p;
+}
+
+static uint64_t id_hash(const char *s, size_t len) {
+  uint64_t h = 14695981039346656037u;   /* FNV-1a, 64 bits */
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+  return h;
+}
+
+static bool grow_ids(io_reader *r) {
+  size_t cap = r->ids_cap ? r->ids_cap * 2 : 1024;
+  io_id_entry *ids = calloc(cap, sizeof *ids);
+  if (!ids) return false;
+  for (size_t i = 0; i < r->ids_cap; i++) {
+    if (!r->ids[i].id) continue;
+    size_t j = r->ids[i].hash & (cap - 1);
+    while (ids[j].id) j = (j + 1) & (cap - 1);
+    ids[j] = r->ids[i];
+  }
+  free(r->ids);
+  r->ids = ids;
+  r->ids_cap = cap;
+  return true;
+}
+
+static bool io_remember_id(io_reader *r, io_str id, int64_t *first_line) {
+  if (2 * (r->nids + 1) > r->ids_cap && !grow_ids(r)) {
+    *first_line = -1;
+    return false;
+  }
+  uint64_t h = id_hash(id.p, id.len);
+  size_t j = h & (r->ids_cap - 1);
+  for (; r->ids[j].id; j = (j + 1) & (r->ids_cap - 1)) {
+    const io_id_entry *e = &r->ids[j];
+    if (e->hash == h && e->len == id.len && memcmp(e->id, id.p, id.len) == 0) {
+      *first_line = e->line;
+      return false;
+    }
+  }
+  const char *copy = keep_text(r, id.p, id.len);
+  if (!copy) {
+    *first_line = -1;
+    return false;
+  }
+  r->ids[j] = (io_id_entry){.hash = h, .id = copy, .len = id.len, .line = r->record_line};
+  r->nids++;
+  return true;
+}
+
+io_status io_account_claim(io_reader *r, io_account *acct, io_error *err) {
+  int64_t first_line;
+  if (!io_remember_id(r, acct->id, &first_line)) {
+    if (first_line < 0) {
+      io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
+      return IO_FAILED;
+    }
+    char quoted[128];
+    return io_bad_row(r, err, "duplicate account id %s (first on line %lld)",
+                      io_quote(quoted, sizeof quoted, acct->id.p, acct->id.len), (long long)first_line);
+  }
+  acct->values = r->values;
+  return IO_OK;
+}
+
+static void forget_ids(io_reader *r) {
+  while (r->id_text) {
+    io_text_block *next = r->id_text->next;
+    free(r->id_text);
+    r->id_text = next;
+  }
+  free(r->ids);
+  r->ids = NULL;
+  r->nids = r->ids_cap = 0;
+}
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+static bool has_suffix(const char *s, size_t *len, const char *suffix) {
+  size_t n = strlen(suffix);
+  if (*len < n || strncasecmp(s + *len - n, suffix, n) != 0) return false;
+  *len -= n;
+  return true;
+}
+
+/* The format an extension names (IO_FORMAT_AUTO: none), and whether the
+ * file is gzip-compressed. */
+static io_format format_of_path(const char *path, bool *gz) {
+  size_t len = strlen(path);
+  *gz = has_suffix(path, &len, ".gz");
+  if (has_suffix(path, &len, ".csv")) return IO_FORMAT_CSV;
+  if (has_suffix(path, &len, ".jsonl") || has_suffix(path, &len, ".ndjson")) return IO_FORMAT_JSONL;
+  return IO_FORMAT_AUTO;
+}
+
+/* A file without a known extension: JSON Lines if its first character
+ * (after a BOM and white space) is '{', CSV otherwise. */
+static io_format sniff_format(io_reader *r, io_error *err, bool *failed) {
+  io_source *s = &r->src;
+  for (;;) {
+    size_t i = s->pos;
+    if (s->end - i >= 3 && memcmp(s->buf + i, "\xEF\xBB\xBF", 3) == 0) i += 3;
+    while (i < s->end && (s->buf[i] == ' ' || s->buf[i] == '\t' || s->buf[i] == '\r' ||
+                          s->buf[i] == '\n'))
+      i++;
+    if (i < s->end && (s->end - s->pos >= 3 || s->eof))
+      return s->buf[i] == '{' ? IO_FORMAT_JSONL : IO_FORMAT_CSV;
+    if (s->eof || s->end - s->pos >= 4096) return IO_FORMAT_CSV;   /* empty, or only space */
+    if (io_source_fill(r, err) < 0) {
+      *failed = true;
+      return IO_FORMAT_CSV;
+    }
+  }
+}
+
+static bool open_source(io_reader *r, const char *path, bool gz, const io_options *opts,
+                        io_error *err) {
+  io_source *s = &r->src;
+  s->fd = -1;
+  s->spool_fd = -1;
+  if (opts->data) {
+    s->mem = opts->data;
+    s->mem_len = opts->data_len;
+  } else if (strcmp(path, "-") == 0) {
+    s->fd = STDIN_FILENO;
+    s->is_stdin = true;
+    if (opts->spool_streams) {   /* even a redirected file: its offset need not be 0 */
+      s->spool_fd = io_temp_fd("stdin", err);
+      if (s->spool_fd < 0) return false;
+    }
+  } else if (gz) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || !(s->gz = gzdopen(fd, "rb"))) {
+      int e = fd < 0 ? errno : ENOMEM;
+      if (fd >= 0) close(fd);
+      io_set_error(err, path, 0, e, "cannot open: %s", strerror(e));
+      return false;
+    }
+    gzbuffer(s->gz, 256 * 1024);
+  } else {
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0) {
+      int e = errno;
+      io_set_error(err, path, 0, e, "cannot open: %s", strerror(e));
+      return false;
+    }
+    posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    /* A pipe named by a path, such as bash's <(zcat ...), cannot seek. */
+    if (opts->spool_streams && lseek(s->fd, 0, SEEK_CUR) < 0) {
+      s->spool_fd = io_temp_fd("stream", err);
+      if (s->spool_fd < 0) return false;
+    }
+  }
+  s->cap = opts->buffer_size ? opts->buffer_size : IO_DEFAULT_BUFFER;
+  s->buf = malloc(s->cap);
+  if (!s->buf) {
+    io_set_error(err, path, 0, ENOMEM, "out of memory");
+    return false;
+  }
+  return true;
+}
+
+io_reader *io_reader_open(const io_schema *schema, const char *path, io_format fmt,
+                          bool accounts, const io_options *opts, io_error *err) {
+  static const io_options defaults = {0};
+  if (!opts) opts = &defaults;
+  io_reader *r = calloc(1, sizeof *r);
+  if (!r) {
+    io_set_error(err, path, 0, ENOMEM, "out of memory");
+    return NULL;
+  }
+  r->schema = schema;
+  r->path = path;
+  r->accounts = accounts;
+  r->max_record = opts->max_record ? opts->max_record : IO_DEFAULT_MAX_RECORD;
+  r->line = 1;
+  r->at_start = true;
+  bool gz;
+  io_format by_extension = format_of_path(path, &gz);
+  if (!open_source(r, path, gz, opts, err)) goto fail;
+  if (fmt == IO_FORMAT_AUTO) fmt = by_extension;
+  if (fmt == IO_FORMAT_AUTO) {
+    bool failed = false;
+    fmt = r->src.is_stdin ? IO_FORMAT_CSV : sniff_format(r, err, &failed);
+    if (failed) goto fail;
+  }
+  r->format = fmt;
+
+  r->max_fields = schema->naccount_fields;
+  for (int i = 0; i < schema->nevents; i++)
+    if (schema->events[i].nfields > r->max_fields) r->max_fields = schema->events[i].nfields;
+  r->values = calloc((size_t)r->max_fields + 1, sizeof *r->values);
+  if (!r->values || !build_names(r) || !build_field_layout(r)) {
+    io_set_error(err, path, 0, ENOMEM, "out of memory");
+    goto fail;
+  }
+  if (fmt == IO_FORMAT_CSV && !io_csv_begin(r, true, err)) goto fail;
+  return r;
+fail:
+  io_close(r);
+  return NULL;
+}
+
+io_reader *io_events_open(const io_schema *schema, const char *path, io_format fmt,
+                          io_error *err) {
+  return io_reader_open(schema, path, fmt, false, NULL, err);
+}
+
+io_reader *io_accounts_open(const io_schema *schema, const char *path, io_format fmt,
+                            io_error *err) {
+  return io_reader_open(schema, path, fmt, true, NULL, err);
+}
+
+/* Standard input and pipes cannot be read twice: rewinding first copies
+ * the rest of them into the spool, then reads the spool from its start. */
+static bool rewind_source(io_reader *r, io_error *err) {
+  io_source *s = &r->src;
+  if (s->mem) {
+    s->mem_pos = 0;
+  } else if (s->gz) {
+    if (gzrewind(s->gz) != 0) {
+      io_set_error(err, r->path, 0, EIO, "cannot read again: %s", gzerror(s->gz, &(int){0}));
+      return false;
+    }
+  } else if (s->spool_fd >= 0) {
+    s->end = s->pos = 0;
+    while (!s->eof) {
+      s->end = 0;   /* the data is already in the spool */
+      if (io_source_fill(r, err) < 0) return false;
+    }
+    if (!s->is_stdin) close(s->fd);
+    s->fd = s->spool_fd;
+    s->spool_fd = -1;
+    s->is_stdin = false;
+  } else if (s->is_stdin) {
+    io_set_error(err, r->path, 0, ESPIPE, "standard input cannot be read twice");
+    return false;
+  }
+  if (s->fd >= 0 && lseek(s->fd, 0, SEEK_SET) < 0) {
+    int e = errno;
+    io_set_error(err, r->path, 0, e, "cannot read again: %s", strerror(e));
+    return false;
+  }
+  s->pos = s->end = 0;
+  s->eof = false;
+  return true;
+}
+
+bool io_reader_rewind(io_reader *r, io_error *err) {
+  if (!rewind_source(r, err)) return false;
+  r->line = 1;
+  r->at_start = true;
+  r->skipping = false;
+  r->scan_state = 0;
+  r->scan_off = 0;
+  r->scan_newlines = 0;
+  forget_ids(r);
+  return r->format != IO_FORMAT_CSV || io_csv_begin(r, false, err);
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+io_status io_events_next(io_reader *r, io_event *ev, io_error *err) {
+  if (r->accounts) {
+    io_set_error(err, r->path, 0, EINVAL, "internal error: an accounts file read as events");
+    return IO_FAILED;
+  }
+  return r->format == IO_FORMAT_JSONL ? io_jsonl_next_event(r, ev, err)
+                                      : io_csv_next_event(r, ev, err);
+}
+
+io_status io_accounts_next(io_reader *r, io_account *acct, io_error *err) {
+  if (!r->accounts) {
+    io_set_error(err, r->path, 0, EINVAL, "internal error: an events file read as accounts");
+    return IO_FAILED;
+  }
+  return r->format == IO_FORMAT_JSONL ? io_jsonl_next_account(r, acct, err)
+                                      : io_csv_next_account(r, acct, err);
+}
+
+void io_close(io_reader *r) {
+  if (!r) return;
+  io_source *s = &r->src;
+  if (s->gz) gzclose(s->gz);
+  if (s->fd >= 0 && !s->is_stdin) close(s->fd);
+  if (s->spool_fd >= 0) close(s->spool_fd);
+  free(s->buf);
+  free(r->names);
+  free(r->values);
+  free(r->field_start);
+  free(r->field_name_len);
+  free(r->scratch);
+  io_csv_free(r);
+  free(r->members);
+  forget_ids(r);
+  free(r);
+}

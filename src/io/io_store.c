@@ -1,0 +1,629 @@
+/* io_store.c — putting events in order: io_merge streams several sorted
+ * files as one time-ordered stream; io_sorter orders anything else by
+ * (account, time, arrival), spilling sorted runs to a temporary file when
+ * the events outgrow its memory limit.
+ *
+ * io_merge contract details beyond io.h:
+ * - Records with equal times come in the order of the files given, and in
+ *   file order within a file.
+ * - IO_UNSORTED is reported once: ev then holds the record that went back
+ *   in time, and it counts as returned.  From then on (also after
+ *   io_merge_rewind) no order is checked, so a caller can rewind and feed
+ *   every record to io_sorter.
+ * - After IO_BAD_ROW the next call goes on with the next row of that file;
+ *   rewinding reads every row again, bad ones included.
+ * - "-" (standard input) may be given once.  It, and paths that are pipes
+ *   (bash's <(zcat f.gz)), are copied to a temporary spool file as they
+ *   are read, so rewinding works for them too.
+ *
+ * io_sorter keeps each event's file name by pointer (they come from the
+ * command line): the names must outlive the sorter. */
+#include "io/io_internal.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- a binary min-heap of small integers, ordered by a callback -------------------------- */
+
+typedef bool (*heap_less)(const void *ctx, int a, int b);
+
+typedef struct int_heap {
+  int *items;
+  int len;
+} int_heap;
+
+static void heap_push(int_heap *h, int item, heap_less less, const void *ctx) {
+  int i = h->len++;
+  while (i > 0) {
+    int parent = (i - 1) / 2;
+    if (!less(ctx, item, h->items[parent])) break;
+    h->items[i] = h->items[parent];
+    i = parent;
+  }
+  h->items[i] = item;
+}
+
+static int heap_pop(int_heap *h, heap_less less, const void *ctx) {
+  int top = h->items[0];
+  int last = h->items[--h->len];
+  int i = 0;
+  for (;;) {
+    int child = 2 * i + 1;
+    if (child >= h->len) break;
+    if (child + 1 < h->len && less(ctx, h->items[child + 1], h->items[child])) child++;
+    if (!less(ctx, h->items[child], last)) break;
+    h->items[i] = h->items[child];
+    i = child;
+  }
+  if (h->len > 0) h->items[i] = last;
+  return top;
+}
+
+/* ---- io_merge ------------------------------------------------------------------------------ */
+
+struct io_merge {
+  int n;
+  io_reader **readers;
+  io_event *current;     /* each reader's next record, while it is in the heap */
+  int64_t *last_time;    /* each reader's last record time, for the order check */
+  int_heap heap;         /* readers with a record waiting, by (time, file index) */
+  int advance;           /* reader whose record was returned last: read it next; -1 none */
+  int primed;            /* readers 0..primed-1 have been read once */
+  bool unsorted;         /* IO_UNSORTED was reported */
+  bool failed;
+};
+
+static bool merge_less(const void *ctx, int a, int b) {
+  const io_merge *m = ctx;
+  int64_t ta = m->current[a].time, tb = m->current[b].time;
+  return ta < tb || (ta == tb && a < b);
+}
+
+static void merge_restart(io_merge *m) {
+  m->heap.len = 0;
+  m->advance = -1;
+  m->primed = 0;
+  m->failed = false;
+  for (int i = 0; i < m->n; i++) m->last_time[i] = INT64_MIN;
+}
+
+io_merge *io_merge_open(const io_schema *schema, const char *const *paths, int npaths,
+                        io_format fmt, io_error *err) {
+  io_merge *m = calloc(1, sizeof *m);
+  int n = npaths > 0 ? npaths : 1;
+  if (!m || !(m->readers = calloc((size_t)n, sizeof *m->readers)) ||
+      !(m->current = calloc((size_t)n, sizeof *m->current)) ||
+      !(m->last_time = calloc((size_t)n, sizeof *m->last_time)) ||
+      !(m->heap.items = calloc((size_t)n, sizeof *m->heap.items))) {
+    io_set_error(err, npaths > 0 ? paths[0] : "-", 0, ENOMEM, "out of memory");
+    io_merge_close(m);
+    return NULL;
+  }
+  const io_options options = {.spool_streams = true};
+  bool stdin_seen = false;
+  for (int i = 0; i < npaths; i++) {
+    if (strcmp(paths[i], "-") == 0) {
+      if (stdin_seen) {
+        io_set_error(err, paths[i], 0, EINVAL, "standard input given more than once");
+        io_merge_close(m);
+        return NULL;
+      }
+      stdin_seen = true;
+    }
+    m->readers[i] = io_reader_open(schema, paths[i], fmt, false, &options, err);
+    if (!m->readers[i]) {
+      io_merge_close(m);
+      return NULL;
+    }
+    m->n = i + 1;
+  }
+  merge_restart(m);
+  return m;
+}
+
+int io_merge_next(io_merge *m, io_event *ev, io_error *err) {
+  if (m->failed) {
+    io_set_error(err, m->n > 0 ? m->readers[0]->path : "-", 0, EIO,
+                 "reading stopped after an earlier error");
+    return IO_FAILED;
+  }
+  /* First read one record from each file, then one from the file whose
+   * record was returned last. */
+  for (;;) {
+    int i = m->advance >= 0 ? m->advance : m->primed < m->n ? m->primed : -1;
+    if (i < 0) break;
+    io_status st = io_events_next(m->readers[i], &m->current[i], err);
+    if (st == IO_BAD_ROW) return IO_BAD_ROW;   /* the same file goes on next time */
+    if (st == IO_FAILED) {
+      m->failed = true;
+      return IO_FAILED;
+    }
+    if (m->advance >= 0) m->advance = -1;
+    else m->primed++;
+    if (st == IO_EOF) continue;
+    if (!m->unsorted && m->current[i].time < m->last_time[i]) {
+      m->unsorted = true;
+      *ev = m->current[i];
+      m->advance = i;
+      return IO_UNSORTED;
+    }
+    m->last_time[i] = m->current[i].time;
+    heap_push(&m->heap, i, merge_less, m);
+  }
+  if (m->heap.len == 0) return IO_EOF;
+  int i = heap_pop(&m->heap, merge_less, m);
+  *ev = m->current[i];
+  m->advance = i;
+  return IO_OK;
+}
+
+bool io_merge_rewind(io_merge *m, io_error *err) {
+  for (int i = 0; i < m->n; i++) {
+    if (!io_reader_rewind(m->readers[i], err)) {
+      m->failed = true;
+      return false;
+    }
+  }
+  merge_restart(m);
+  return true;
+}
+
+void io_merge_close(io_merge *m) {
+  if (!m) return;
+  for (int i = 0; i < m->n; i++) io_close(m->readers[i]);
+  free(m->readers);
+  free(m->current);
+  free(m->last_time);
+  free(m->heap.items);
+  free(m);
+}
+
+/* ---- io_sorter ----------------------------------------------------------------------------- */
+
+/* One event, copied.  The header is followed by the account, milestone
+ * and playbook bytes, padding to 8, then one 8-byte slot per field of a
+ * declared event (a string's slot holds the offset and length of its
+ * bytes, which come after the slots), and padding to 8 again.  Runs in
+ * the temporary file are these records back to back. */
+typedef struct sort_rec {
+  int64_t time;
+  int64_t line;
+  uint64_t seq;          /* arrival order: the last sort key */
+  int32_t type;
+  uint32_t file;         /* index into io_sorter.files */
+  uint32_t account_len, milestone_len, playbook_len;
+  uint32_t size;         /* the whole record, a multiple of 8 */
+} sort_rec;
+
+typedef struct sort_key {
+  uint64_t prefix;       /* the account's first 8 bytes, big-endian: most compares end here */
+  const sort_rec *rec;
+} sort_key;
+
+typedef struct sort_block {
+  struct sort_block *next;
+  size_t used, size;
+  alignas(8) char data[];
+} sort_block;
+
+typedef struct sort_run {
+  uint64_t offset, end;  /* the run's bytes in the temporary file, read so far */
+  char *buf;
+  size_t cap, pos, len;  /* unread bytes: buf[pos, len) */
+  const sort_rec *rec;   /* the record waiting in the merge */
+} sort_run;
+
+enum { SORT_BLOCK = 1 << 20, RUN_BUFFER_MIN = 4096, RUN_BUFFER_MAX = 1 << 20 };
+
+struct io_sorter {
+  const io_schema *schema;
+  size_t mem_limit;
+  uint64_t seq;
+  const char **files;    /* distinct file names, by pointer */
+  uint32_t nfiles, files_cap, last_file;
+
+  sort_block *blocks, *block;   /* all blocks; the one being filled */
+  sort_key *keys;
+  size_t nkeys, keys_cap, used;
+
+  int fd;                /* runs; -1 before the first spill */
+  char *wbuf;
+  size_t wlen;
+  uint64_t file_size;
+  sort_run *runs;
+  int nruns, runs_cap;
+  int_heap heap;
+
+  bool finished;
+  size_t next_key;       /* in memory: the next key to return */
+  int advance;           /* runs: the run whose record was returned last */
+  io_value *values;
+};
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static int compare_recs(const sort_rec *a, const sort_rec *b) {
+  size_t n = a->account_len < b->account_len ? a->account_len : b->account_len;
+  int c = memcmp(a + 1, b + 1, n);
+  if (c) return c;
+  if (a->account_len != b->account_len) return a->account_len < b->account_len ? -1 : 1;
+  if (a->time != b->time) return a->time < b->time ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int compare_keys(const void *x, const void *y) {
+  const sort_key *a = x, *b = y;
+  if (a->prefix != b->prefix) return a->prefix < b->prefix ? -1 : 1;
+  return compare_recs(a->rec, b->rec);
+}
+
+static uint64_t account_prefix(io_str account) {
+  uint64_t v = 0;
+  for (uint32_t i = 0; i < 8; i++)
+    v = v << 8 | (i < account.len ? (unsigned char)account.p[i] : 0);
+  return v;
+}
+
+io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit) {
+  io_sorter *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->schema = schema;
+  s->mem_limit = mem_limit;
+  s->fd = -1;
+  s->advance = -1;
+  int max_fields = 1;
+  for (int i = 0; i < schema->nevents; i++)
+    if (schema->events[i].nfields > max_fields) max_fields = schema->events[i].nfields;
+  s->values = calloc((size_t)max_fields, sizeof *s->values);
+  if (!s->values) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static bool sorter_oom(io_error *err) {
+  io_set_error(err, "temporary file", 0, ENOMEM, "out of memory while sorting events");
+  return false;
+}
+
+static bool write_failed(io_error *err, int e) {
+  io_set_error(err, "temporary file", 0, e, "cannot write sorted events: %s", strerror(e));
+  return false;
+}
+
+static uint32_t file_index(io_sorter *s, const char *file, io_error *err, bool *ok) {
+  *ok = true;
+  if (s->last_file < s->nfiles && s->files[s->last_file] == file) return s->last_file;
+  for (uint32_t i = 0; i < s->nfiles; i++)
+    if (s->files[i] == file) return s->last_file = i;
+  if (s->nfiles == s->files_cap) {
+    uint32_t cap = s->files_cap ? s->files_cap * 2 : 8;
+    const char **files = realloc(s->files, cap * sizeof *files);
+    if (!files) {
+      *ok = sorter_oom(err);
+      return 0;
+    }
+    s->files = files;
+    s->files_cap = cap;
+  }
+  s->files[s->nfiles] = file;
+  return s->last_file = s->nfiles++;
+}
+
+static bool flush_run_buffer(io_sorter *s, io_error *err) {
+  size_t done = 0;
+  while (done < s->wlen) {
+    ssize_t w = write(s->fd, s->wbuf + done, s->wlen - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return write_failed(err, errno);
+    }
+    done += (size_t)w;
+  }
+  s->file_size += s->wlen;
+  s->wlen = 0;
+  return true;
+}
+
+/* Sorts the events in memory and writes them as one run. */
+static bool spill(io_sorter *s, io_error *err) {
+  if (s->fd < 0) {
+    s->fd = io_temp_fd("sort", err);
+    if (s->fd < 0) return false;
+    s->wbuf = malloc(RUN_BUFFER_MAX);
+    if (!s->wbuf) return sorter_oom(err);
+  }
+  if (s->nruns == s->runs_cap) {
+    int cap = s->runs_cap ? s->runs_cap * 2 : 16;
+    sort_run *runs = realloc(s->runs, (size_t)cap * sizeof *runs);
+    if (!runs) return sorter_oom(err);
+    s->runs = runs;
+    s->runs_cap = cap;
+  }
+  qsort(s->keys, s->nkeys, sizeof *s->keys, compare_keys);
+  uint64_t start = s->file_size + s->wlen;
+  for (size_t i = 0; i < s->nkeys; i++) {
+    const sort_rec *rec = s->keys[i].rec;
+    if (s->wlen + rec->size > RUN_BUFFER_MAX && !flush_run_buffer(s, err)) return false;
+    if (rec->size > RUN_BUFFER_MAX) {   /* a huge record: write it directly */
+      size_t saved = s->wlen;
+      char *saved_buf = s->wbuf;
+      s->wbuf = (char *)rec;
+      s->wlen = rec->size;
+      bool ok = flush_run_buffer(s, err);
+      s->wbuf = saved_buf;
+      s->wlen = saved;
+      if (!ok) return false;
+      continue;
+    }
+    memcpy(s->wbuf + s->wlen, rec, rec->size);
+    s->wlen += rec->size;
+  }
+  if (!flush_run_buffer(s, err)) return false;
+  s->runs[s->nruns++] = (sort_run){.offset = start, .end = s->file_size};
+  for (sort_block *b = s->blocks; b; b = b->next) b->used = 0;
+  s->block = s->blocks;
+  s->nkeys = 0;
+  s->used = 0;
+  return true;
+}
+
+static void *sorter_alloc(io_sorter *s, size_t size) {
+  sort_block *b = s->block;
+  while (b && b->size - b->used < size) b = b->next;   /* reused blocks after a spill */
+  if (!b) {
+    size_t block_size = size > SORT_BLOCK ? size : SORT_BLOCK;
+    b = malloc(sizeof *b + block_size);
+    if (!b) return NULL;
+    b->used = 0;
+    b->size = block_size;
+    b->next = s->blocks;
+    s->blocks = b;
+  }
+  s->block = b;
+  void *p = b->data + b->used;
+  b->used += size;
+  return p;
+}
+
+bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
+  if (s->finished) {
+    io_set_error(err, ev->file, ev->line, EINVAL, "internal error: an event added after sorting");
+    return false;
+  }
+  const io_event_schema *es = ev->type >= 0 ? &s->schema->events[ev->type] : NULL;
+  int nfields = es ? es->nfields : 0;
+  size_t head = align8(sizeof(sort_rec) + ev->account.len + ev->milestone.len + ev->playbook.len);
+  size_t size = head + (size_t)nfields * 8;
+  for (int f = 0; f < nfields; f++)
+    if (es->fields[f].type == IO_STRING) size += ev->values[f].s.len;
+  size = align8(size);
+  if (size > UINT32_MAX) {
+    io_set_error(err, ev->file, ev->line, EFBIG, "event too large to sort");
+    return false;
+  }
+  bool ok;
+  uint32_t file = file_index(s, ev->file, err, &ok);
+  if (!ok) return false;
+  if (s->nkeys == s->keys_cap) {
+    size_t cap = s->keys_cap ? s->keys_cap * 2 : 1024;
+    sort_key *keys = realloc(s->keys, cap * sizeof *keys);
+    if (!keys) return sorter_oom(err);
+    s->keys = keys;
+    s->keys_cap = cap;
+  }
+  sort_rec *rec = sorter_alloc(s, size);
+  if (!rec) return sorter_oom(err);
+  *rec = (sort_rec){.time = ev->time, .line = ev->line, .seq = s->seq++, .type = ev->type,
+                    .file = file, .account_len = ev->account.len,
+                    .milestone_len = ev->milestone.len, .playbook_len = ev->playbook.len,
+                    .size = (uint32_t)size};
+  char *base = (char *)rec, *p = base + sizeof *rec;
+  memcpy(p, ev->account.p, ev->account.len);
+  p += ev->account.len;
+  if (ev->milestone.len) memcpy(p, ev->milestone.p, ev->milestone.len);
+  p += ev->milestone.len;
+  if (ev->playbook.len) memcpy(p, ev->playbook.p, ev->playbook.len);
+  p += ev->playbook.len;
+  memset(p, 0, (size_t)(base + head - p));
+  char *slot = base + head, *text = slot + (size_t)nfields * 8;
+  for (int f = 0; f < nfields; f++, slot += 8) {
+    const io_value *v = &ev->values[f];
+    switch (es->fields[f].type) {
+      case IO_STRING: {
+        uint32_t where[2] = {(uint32_t)(text - base), v->s.len};
+        memcpy(slot, where, 8);
+        if (v->s.len) memcpy(text, v->s.p, v->s.len);
+        text += v->s.len;
+        break;
+      }
+      case IO_BOOL: {
+        int64_t b = v->b;
+        memcpy(slot, &b, 8);
+        break;
+      }
+      case IO_FLOAT: memcpy(slot, &v->f, 8); break;
+      default: memcpy(slot, &v->i, 8); break;
+    }
+  }
+  memset(text, 0, (size_t)(base + size - text));
+  s->keys[s->nkeys++] = (sort_key){account_prefix(ev->account), rec};
+  s->used += size + sizeof(sort_key);
+  if (s->used > s->mem_limit) return spill(s, err);
+  return true;
+}
+
+static void decode(io_sorter *s, const sort_rec *rec, io_event *ev) {
+  const char *base = (const char *)rec, *p = base + sizeof *rec;
+  ev->account = (io_str){p, rec->account_len};
+  p += rec->account_len;
+  ev->milestone = (io_str){p, rec->milestone_len};
+  p += rec->milestone_len;
+  ev->playbook = (io_str){p, rec->playbook_len};
+  p += rec->playbook_len;
+  ev->time = rec->time;
+  ev->type = rec->type;
+  ev->file = s->files[rec->file];
+  ev->line = rec->line;
+  ev->values = NULL;
+  if (rec->type < 0) return;
+  const io_event_schema *es = &s->schema->events[rec->type];
+  const char *slot = base + align8((size_t)(p - base));
+  for (int f = 0; f < es->nfields; f++, slot += 8) {
+    io_value *v = &s->values[f];
+    switch (es->fields[f].type) {
+      case IO_STRING: {
+        uint32_t where[2];
+        memcpy(where, slot, 8);
+        v->s = (io_str){base + where[0], where[1]};
+        break;
+      }
+      case IO_BOOL: {
+        int64_t b;
+        memcpy(&b, slot, 8);
+        v->b = b != 0;
+        break;
+      }
+      case IO_FLOAT: memcpy(&v->f, slot, 8); break;
+      default: memcpy(&v->i, slot, 8); break;
+    }
+  }
+  ev->values = s->values;
+}
+
+/* Makes the run's next record whole in its buffer; false at its end. */
+static bool run_read(io_sorter *s, sort_run *run, io_error *err, bool *failed) {
+  *failed = false;
+  for (;;) {
+    size_t have = run->len - run->pos;
+    if (have >= sizeof(sort_rec)) {
+      const sort_rec *rec = (const sort_rec *)(run->buf + run->pos);
+      if (have >= rec->size) {
+        run->rec = rec;
+        run->pos += rec->size;
+        return true;
+      }
+    }
+    if (run->offset == run->end) {
+      if (have == 0) return false;
+      io_set_error(err, "temporary file", 0, EIO, "sorted events are truncated");
+      *failed = true;
+      return false;
+    }
+    /* keep the partial record, at the front, and read more */
+    memmove(run->buf, run->buf + run->pos, have);
+    run->pos = 0;
+    run->len = have;
+    size_t need = have >= sizeof(sort_rec) ? ((const sort_rec *)run->buf)->size : sizeof(sort_rec);
+    if (need > run->cap) {
+      char *buf = realloc(run->buf, need);
+      if (!buf) {
+        *failed = true;
+        return sorter_oom(err);
+      }
+      run->buf = buf;
+      run->cap = need;
+    }
+    size_t want = run->cap - run->len;
+    if (want > run->end - run->offset) want = (size_t)(run->end - run->offset);
+    ssize_t n = pread(s->fd, run->buf + run->len, want, (off_t)run->offset);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      int e = n < 0 ? errno : EIO;
+      io_set_error(err, "temporary file", 0, e, "cannot read sorted events: %s", strerror(e));
+      *failed = true;
+      return false;
+    }
+    run->offset += (uint64_t)n;
+    run->len += (size_t)n;
+  }
+}
+
+static bool run_less(const void *ctx, int a, int b) {
+  const io_sorter *s = ctx;
+  return compare_recs(s->runs[a].rec, s->runs[b].rec) < 0;
+}
+
+bool io_sorter_finish(io_sorter *s, io_error *err) {
+  if (s->finished) return true;
+  if (s->nruns == 0) {
+    if (s->nkeys > 0) qsort(s->keys, s->nkeys, sizeof *s->keys, compare_keys);
+    s->finished = true;
+    return true;
+  }
+  if (s->nkeys > 0 && !spill(s, err)) return false;
+  /* Memory for merging: the record blocks are no longer needed. */
+  while (s->blocks) {
+    sort_block *next = s->blocks->next;
+    free(s->blocks);
+    s->blocks = next;
+  }
+  s->block = NULL;
+  free(s->keys);
+  s->keys = NULL;
+  s->nkeys = s->keys_cap = 0;
+  free(s->wbuf);
+  s->wbuf = NULL;
+  size_t per_run = s->mem_limit / (size_t)s->nruns;
+  if (per_run < RUN_BUFFER_MIN) per_run = RUN_BUFFER_MIN;
+  if (per_run > RUN_BUFFER_MAX) per_run = RUN_BUFFER_MAX;
+  s->heap.items = malloc((size_t)s->nruns * sizeof *s->heap.items);
+  if (!s->heap.items) return sorter_oom(err);
+  for (int i = 0; i < s->nruns; i++) {
+    sort_run *run = &s->runs[i];
+    run->buf = malloc(per_run);
+    if (!run->buf) return sorter_oom(err);
+    run->cap = per_run;
+    bool failed;
+    if (run_read(s, run, err, &failed)) heap_push(&s->heap, i, run_less, s);
+    else if (failed) return false;
+  }
+  s->finished = true;
+  return true;
+}
+
+io_status io_sorter_next(io_sorter *s, io_event *ev, io_error *err) {
+  if (!s->finished) {
+    io_set_error(err, "temporary file", 0, EINVAL,
+                 "internal error: io_sorter_next before io_sorter_finish");
+    return IO_FAILED;
+  }
+  if (s->nruns == 0) {
+    if (s->next_key == s->nkeys) return IO_EOF;
+    decode(s, s->keys[s->next_key++].rec, ev);
+    return IO_OK;
+  }
+  if (s->advance >= 0) {
+    bool failed;
+    if (run_read(s, &s->runs[s->advance], err, &failed)) heap_push(&s->heap, s->advance, run_less, s);
+    else if (failed) return IO_FAILED;
+    s->advance = -1;
+  }
+  if (s->heap.len == 0) return IO_EOF;
+  int i = heap_pop(&s->heap, run_less, s);
+  decode(s, s->runs[i].rec, ev);
+  s->advance = i;
+  return IO_OK;
+}
+
+void io_sorter_free(io_sorter *s) {
+  if (!s) return;
+  while (s->blocks) {
+    sort_block *next = s->blocks->next;
+    free(s->blocks);
+    s->blocks = next;
+  }
+  for (int i = 0; i < s->nruns; i++) free(s->runs[i].buf);
+  free(s->runs);
+  free(s->heap.items);
+  free(s->keys);
+  free(s->wbuf);
+  free(s->files);
+  free(s->values);
+  if (s->fd >= 0) close(s->fd);
+  free(s);
+}

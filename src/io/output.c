@@ -1,0 +1,799 @@
+/* output.c — the result writers (result.h): milestones, playbooks and
+ * signals as CSV or JSON Lines, and summary.json (SPEC 7).
+ *
+ * Every output file goes to a temporary file in the output directory
+ * (commit_add: `.msl-tmp-PID-NAME-XXXXXX`, removed if a signal stops the
+ * run) and is renamed into place by out_finish (commit_all) only once every
+ * file is complete and synced, so a failed run leaves nothing half written
+ * and the previous run's files intact.  Writes go through a large buffer
+ * per file; a failed write() is remembered and reported by the next
+ * out_account / out_finish.
+ *
+ * Decisions the SPEC leaves open:
+ *  - `--format jsonl` files are milestones.jsonl, playbooks.jsonl and
+ *    signals.jsonl: compact objects, keys in CSV column order, empty cells
+ *    null, `on_time` a boolean, `progress` a number.  Strings are JSON
+ *    escaped: `"` `\` and control characters (as \u00XX); valid UTF-8 passes
+ *    through; a byte that is not part of valid UTF-8 becomes \ufffd (JSON
+ *    text must be UTF-8; CSV passes bytes through unchanged).
+ *  - progress and percent are exact decimal roundings done with integers,
+ *    half away from zero (1/32 -> 0.0313, not printf's 0.0312).
+ *  - summary.json is pretty-printed with 2-space indentation (the layout of
+ *    Python's json.dumps(indent=2)), keys in SPEC order, a final newline.
+ *    "as_of" is null when the caller has no as-of time (RES_NO_TIME).
+ *  - "status" lists every status of the milestone's mode, in SPEC 6 table
+ *    order, zeros included; "percent" has the same keys, each
+ *    100*count/applicable with exactly 2 decimals, or null when no account
+ *    applies.
+ *  - "time_to_complete" takes rows that have both started_at and
+ *    achieved_at and are completed (once mode) or achieved at least once
+ *    (continuous mode): achieved_at - started_at in seconds, up to 6
+ *    decimals without trailing zeros.  median_s and p90_s are nearest-rank
+ *    (the value at 1-based rank ceil(p*n) of the sorted durations); null
+ *    when count is 0.  "estimate_s" is in seconds too, null when absent;
+ *    "display" and "group" are null when absent.
+ *  - playbook "steps" lists every step name in order, then "done", then
+ *    "not_started", zeros included.
+ *  - Files are renamed rows first and summary.json last, so summary.json
+ *    marks a complete result; the commit is all or nothing (commit.h).
+ *  - out_finish always releases the writer, also when it fails (it then
+ *    cleans up as out_abort does).
+ *  - Rows are checked against the program (indices, a status of the
+ *    milestone's mode, step range, 0 <= done <= total): a bad row is a
+ *    caller bug, refused with a message rather than written. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/commit.h"
+#include "io/result.h"
+
+/* ---- statuses ------------------------------------------------------------------ */
+
+const char *res_status_name(res_status s) {
+  static const char *const names[ST__COUNT] = {
+    [ST_NOT_STARTED] = "not_started",     [ST_PENDING] = "pending",
+    [ST_IN_PROGRESS] = "in_progress",     [ST_COMPLETED] = "completed",
+    [ST_OVERDUE] = "overdue",             [ST_BLOCKED] = "blocked",
+    [ST_ACHIEVING] = "achieving",         [ST_NOT_ACHIEVING] = "not_achieving",
+    [ST_NEVER_ACHIEVED] = "never_achieved",
+  };
+  return (unsigned)s < ST__COUNT ? names[s] : "invalid";
+}
+
+/* The statuses of each mode, in the order of the SPEC 6 table. */
+#define MODE_NSTATUSES 6
+static const res_status once_statuses[MODE_NSTATUSES] = {
+  ST_NOT_STARTED, ST_COMPLETED, ST_BLOCKED, ST_PENDING, ST_OVERDUE, ST_IN_PROGRESS,
+};
+static const res_status continuous_statuses[MODE_NSTATUSES] = {
+  ST_NOT_STARTED, ST_ACHIEVING, ST_BLOCKED, ST_PENDING, ST_NOT_ACHIEVING, ST_NEVER_ACHIEVED,
+};
+
+static const res_status *mode_statuses(const bc_milestone *m) {
+  return m->continuous ? continuous_statuses : once_statuses;
+}
+
+static bool status_in_mode(const bc_milestone *m, res_status s) {
+  const res_status *list = mode_statuses(m);
+  for (int i = 0; i < MODE_NSTATUSES; i++)
+    if (list[i] == s) return true;
+  return false;
+}
+
+/* ---- buffered output files ------------------------------------------------------ */
+
+#define ROWS_BUF_SIZE ((size_t)1 << 20)
+#define SUMMARY_BUF_SIZE ((size_t)1 << 16)
+
+typedef struct out_file {
+  int fd;                  /* -1 once closed */
+  const char *tmp_path;    /* owned by the commit set; NULL for standard output */
+  char *final_path;        /* NULL for standard output */
+  char *buf;
+  size_t len, cap;
+  int err;                 /* errno of the first failed write; then nothing more is written */
+} out_file;
+
+enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_SUMMARY, F__COUNT };
+
+typedef struct ms_stats {
+  int64_t applicable;
+  int64_t status_count[ST__COUNT];
+  int64_t *durations_us;   /* time to complete of each qualifying row */
+  size_t ndurations, cap;
+} ms_stats;
+
+typedef struct pb_stats {
+  int64_t applicable;
+  int64_t *step_count;     /* per step, then done, then not started */
+} pb_stats;
+
+struct out_writer {
+  const bc_program *prog;
+  out_format fmt;
+  bool to_stdout;
+  out_file files[F__COUNT];  /* only F_MILESTONES when to_stdout */
+  ms_stats *ms;              /* NULL when to_stdout (no summary) */
+  pb_stats *pb;
+  commit_set *commit;        /* what out_finish commits; NULL: nothing */
+  bool owns_commit;
+};
+
+static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_msg(char *msg, size_t msglen, const char *fmt, ...) {
+  if (!msg || msglen == 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, msglen, fmt, ap);
+  va_end(ap);
+}
+
+static const char *file_label(const out_file *f) {
+  return f->final_path ? f->final_path : "standard output";
+}
+
+static bool write_all(int fd, const char *p, size_t n, int *err) {
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      return false;
+    }
+    p += k;
+    n -= (size_t)k;
+  }
+  return true;
+}
+
+static void file_flush(out_file *f) {
+  if (f->err == 0 && f->len > 0) write_all(f->fd, f->buf, f->len, &f->err);
+  f->len = 0;
+}
+
+static void put(out_file *f, const char *p, size_t n) {
+  if (f->err || n == 0) return;
+  if (f->len + n > f->cap) {
+    file_flush(f);
+    if (n > f->cap) {      /* larger than the buffer: write it straight through */
+      if (f->err == 0) write_all(f->fd, p, n, &f->err);
+      return;
+    }
+  }
+  memcpy(f->buf + f->len, p, n);
+  f->len += n;
+}
+
+static void put_str(out_file *f, const char *s) { put(f, s, strlen(s)); }
+static void put_char(out_file *f, char c) { put(f, &c, 1); }
+
+static void put_i64(out_file *f, int64_t v) {
+  char buf[24];
+  int n = snprintf(buf, sizeof buf, "%" PRId64, v);
+  put(f, buf, (size_t)n);
+}
+
+/* ---- number and time text ----------------------------------------------------------- */
+
+/* factor*num/den (den > 0, num >= 0) rounded half away from zero to
+ * `decimals` places (at most 6), exactly: 1/32 at 4 places is 0.0313.
+ * trim drops trailing zeros of the fraction, and the point when nothing
+ * is left. */
+static int format_ratio(int64_t num, int64_t den, int64_t factor, int decimals, bool trim, char *buf) {
+  int64_t scale = 1;
+  for (int i = 0; i < decimals; i++) scale *= 10;
+  int64_t scaled = (num * factor * scale * 2 + den) / (den * 2);
+  int n = snprintf(buf, 32, "%" PRId64, scaled / scale);
+  char frac[24];
+  snprintf(frac, sizeof frac, "%0*" PRId64, decimals, scaled % scale);
+  int flen = decimals;
+  if (trim)
+    while (flen > 0 && frac[flen - 1] == '0') flen--;
+  if (flen > 0) n += snprintf(buf + n, 32 - (size_t)n, ".%.*s", flen, frac);
+  return n;
+}
+
+/* A duration in microseconds as seconds: up to 6 decimals, trailing zeros
+ * removed (90000000 -> 90, 1500000 -> 1.5). */
+static int format_seconds(int64_t us, char *buf) {
+  uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+  int n = snprintf(buf, 32, "%s%" PRIu64, us < 0 ? "-" : "", mag / 1000000);
+  unsigned frac = (unsigned)(mag % 1000000);
+  if (frac) {
+    int digits = 6;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      digits--;
+    }
+    n += snprintf(buf + n, 32 - (size_t)n, ".%0*u", digits, frac);
+  }
+  return n;
+}
+
+/* ---- cells: one row as CSV or as a JSON object ------------------------------------------- */
+
+typedef enum { CELL_EMPTY, CELL_TEXT, CELL_RAW } cell_kind;   /* RAW: a number or boolean */
+
+typedef struct cell {
+  cell_kind kind;
+  const char *p;
+  size_t len;
+} cell;
+
+static cell text_cell(const char *p, size_t len) { return (cell){CELL_TEXT, p, len}; }
+static cell str_cell(const char *s) { return (cell){CELL_TEXT, s, strlen(s)}; }
+
+/* tbuf needs 32 bytes; it must live as long as the cell. */
+static cell time_cell(int64_t t, char *tbuf) {
+  if (t == RES_NO_TIME) return (cell){CELL_EMPTY, NULL, 0};
+  return (cell){CELL_TEXT, tbuf, (size_t)io_format_time(t, tbuf)};
+}
+
+static void put_csv_field(out_file *f, const char *p, size_t n) {
+  bool quote = false;
+  for (size_t i = 0; i < n && !quote; i++)
+    quote = p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n';
+  if (!quote) {
+    put(f, p, n);
+    return;
+  }
+  put_char(f, '"');
+  size_t run = 0;          /* start of the bytes not yet written */
+  for (size_t i = 0; i < n; i++)
+    if (p[i] == '"') {
+      put(f, p + run, i + 1 - run);   /* up to and including the quote ... */
+      run = i;                        /* ... which is written again: "" */
+    }
+  put(f, p + run, n - run);
+  put_char(f, '"');
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one
+ * (bad lead byte, bad continuation, overlong form, surrogate, > U+10FFFF). */
+static size_t utf8_seq_len(const unsigned char *p, size_t n) {
+  unsigned c = p[0];
+  size_t len;
+  unsigned min;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
+  else return 0;
+  if (n < len) return 0;
+  unsigned cp = c & (0x7F >> len);
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+static void put_json_string(out_file *f, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  put_char(f, '"');
+  size_t run = 0;          /* start of the bytes that pass through unchanged */
+  size_t i = 0;
+  while (i < n) {
+    size_t len = utf8_seq_len(p + i, n - i);
+    if (len == 1 && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
+      i++;
+      continue;
+    }
+    if (len > 1) {
+      i += len;
+      continue;
+    }
+    put(f, s + run, i - run);
+    char esc[8];
+    if (len == 0) memcpy(esc, "\\ufffd", 7);
+    else if (p[i] == '"' || p[i] == '\\') esc[0] = '\\', esc[1] = (char)p[i], esc[2] = 0;
+    else snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+    put_str(f, esc);
+    i++;
+    run = i;
+  }
+  put(f, s + run, n - run);
+  put_char(f, '"');
+}
+
+static void put_row(out_file *f, out_format fmt, const char *const *columns, const cell *cells, int n) {
+  if (fmt == OUT_CSV) {
+    for (int i = 0; i < n; i++) {
+      if (i) put_char(f, ',');
+      if (cells[i].kind == CELL_TEXT) put_csv_field(f, cells[i].p, cells[i].len);
+      else put(f, cells[i].p, cells[i].len);
+    }
+  } else {
+    put_char(f, '{');
+    for (int i = 0; i < n; i++) {
+      if (i) put_char(f, ',');
+      put_json_string(f, columns[i], strlen(columns[i]));
+      put_char(f, ':');
+      if (cells[i].kind == CELL_EMPTY) put_str(f, "null");
+      else if (cells[i].kind == CELL_TEXT) put_json_string(f, cells[i].p, cells[i].len);
+      else put(f, cells[i].p, cells[i].len);
+    }
+    put_char(f, '}');
+  }
+  put_char(f, '\n');
+}
+
+static void put_header(out_file *f, out_format fmt, const char *const *columns, int n) {
+  if (fmt != OUT_CSV) return;   /* JSON Lines carry the names in every object */
+  for (int i = 0; i < n; i++) {
+    if (i) put_char(f, ',');
+    put_str(f, columns[i]);
+  }
+  put_char(f, '\n');
+}
+
+#define MS_NCOLS 10
+static const char *const ms_columns[MS_NCOLS] = {
+  "account", "milestone", "status", "started_at", "entered_at", "achieved_at",
+  "lost_at", "deadline_at", "on_time", "progress",
+};
+#define PB_NCOLS 5
+static const char *const pb_columns[PB_NCOLS] = {
+  "account", "playbook", "step", "step_entered_at", "done_at",
+};
+#define SIG_NCOLS 4
+static const char *const sig_columns[SIG_NCOLS] = {"account", "signal", "source", "time"};
+
+/* ---- opening ---------------------------------------------------------------------------- */
+
+static char *join_path(const char *dir, const char *prefix, const char *name, const char *suffix) {
+  size_t dl = strlen(dir);
+  const char *sep = (dl > 0 && dir[dl - 1] == '/') ? "" : "/";
+  size_t len = dl + strlen(sep) + strlen(prefix) + strlen(name) + strlen(suffix) + 1;
+  char *p = malloc(len);
+  if (p) snprintf(p, len, "%s%s%s%s%s", dir, sep, prefix, name, suffix);
+  return p;
+}
+
+static bool file_open_temp(out_file *f, commit_set *commit, const char *dir, const char *name, size_t cap,
+                           char *msg, size_t msglen) {
+  f->final_path = join_path(dir, "", name, "");
+  f->buf = malloc(cap);
+  f->cap = cap;
+  if (!f->final_path || !f->buf) {
+    set_msg(msg, msglen, "out of memory opening the output files");
+    return false;
+  }
+  f->fd = commit_add(commit, f->final_path, &f->tmp_path, msg, msglen);
+  return f->fd >= 0;
+}
+
+static void writer_free(out_writer *w) {
+  for (int i = 0; i < F__COUNT; i++) {
+    out_file *f = &w->files[i];
+    if (f->fd >= 0 && f->tmp_path) close(f->fd);   /* standard output stays open */
+    free(f->final_path);
+    free(f->buf);
+  }
+  if (w->ms)
+    for (uint32_t i = 0; i < w->prog->nmilestones; i++) free(w->ms[i].durations_us);
+  if (w->pb)
+    for (uint32_t i = 0; i < w->prog->nplaybooks; i++) free(w->pb[i].step_count);
+  free(w->ms);
+  free(w->pb);
+  if (w->owns_commit) commit_free(w->commit);   /* removes the temporary files not committed */
+  free(w);
+}
+
+out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, commit_set *commit,
+                     char *msg, size_t msglen) {
+  out_writer *w = calloc(1, sizeof *w);
+  if (!w) {
+    set_msg(msg, msglen, "out of memory opening the output files");
+    return NULL;
+  }
+  w->prog = prog;
+  w->fmt = fmt;
+  w->commit = commit;
+  for (int i = 0; i < F__COUNT; i++) w->files[i].fd = -1;
+  if (dir && !commit) {
+    w->owns_commit = true;
+    if (!(w->commit = commit_new())) {
+      set_msg(msg, msglen, "out of memory opening the output files");
+      writer_free(w);
+      return NULL;
+    }
+  }
+
+  if (!dir) {
+    w->to_stdout = true;
+    /* whatever the caller left in stdio's buffer goes out first */
+    if (fflush(stdout) != 0) {
+      set_msg(msg, msglen, "cannot write standard output: %s", strerror(errno));
+      writer_free(w);
+      return NULL;
+    }
+    out_file *f = &w->files[F_MILESTONES];
+    f->fd = STDOUT_FILENO;
+    f->cap = ROWS_BUF_SIZE;
+    if (!(f->buf = malloc(f->cap))) {
+      set_msg(msg, msglen, "out of memory opening the output files");
+      writer_free(w);
+      return NULL;
+    }
+    put_header(f, fmt, ms_columns, MS_NCOLS);
+    return w;
+  }
+
+  bool csv = fmt == OUT_CSV;
+  const char *names[F__COUNT] = {
+    csv ? "milestones.csv" : "milestones.jsonl", csv ? "playbooks.csv" : "playbooks.jsonl",
+    csv ? "signals.csv" : "signals.jsonl", "summary.json",
+  };
+  for (int i = 0; i < F__COUNT; i++)
+    if (!file_open_temp(&w->files[i], w->commit, dir, names[i], i == F_SUMMARY ? SUMMARY_BUF_SIZE : ROWS_BUF_SIZE,
+                        msg, msglen)) {
+      writer_free(w);
+      return NULL;
+    }
+  put_header(&w->files[F_MILESTONES], fmt, ms_columns, MS_NCOLS);
+  put_header(&w->files[F_PLAYBOOKS], fmt, pb_columns, PB_NCOLS);
+  put_header(&w->files[F_SIGNALS], fmt, sig_columns, SIG_NCOLS);
+
+  w->ms = calloc(prog->nmilestones ? prog->nmilestones : 1, sizeof *w->ms);
+  w->pb = calloc(prog->nplaybooks ? prog->nplaybooks : 1, sizeof *w->pb);
+  bool ok = w->ms && w->pb;
+  for (uint32_t i = 0; ok && i < prog->nplaybooks; i++)
+    ok = (w->pb[i].step_count = calloc((size_t)prog->playbooks[i].nsteps + 2, sizeof(int64_t))) != NULL;
+  if (!ok) {
+    set_msg(msg, msglen, "out of memory opening the output files");
+    writer_free(w);
+    return NULL;
+  }
+  return w;
+}
+
+/* ---- rows ----------------------------------------------------------------------------------- */
+
+static bool check_rows(const out_writer *w, const res_milestone_row *ms, int nms,
+                       const res_playbook_row *pbs, int npbs, const res_signal *sigs, int nsigs,
+                       char *msg, size_t msglen) {
+  const bc_program *p = w->prog;
+  for (int i = 0; i < nms; i++) {
+    const res_milestone_row *r = &ms[i];
+    if (r->milestone >= p->nmilestones || !status_in_mode(&p->milestones[r->milestone], r->status) ||
+        r->on_time < -1 || r->on_time > 1 || r->actions_total < 0 || r->actions_done < 0 ||
+        r->actions_done > r->actions_total) {
+      set_msg(msg, msglen, "internal error: invalid milestone result row %d", i);
+      return false;
+    }
+  }
+  for (int i = 0; i < npbs; i++)
+    if (pbs[i].playbook >= p->nplaybooks || pbs[i].step < -1 ||
+        pbs[i].step > (int64_t)p->playbooks[pbs[i].playbook].nsteps) {
+      set_msg(msg, msglen, "internal error: invalid playbook result row %d", i);
+      return false;
+    }
+  for (int i = 0; i < nsigs; i++)
+    if (sigs[i].signal >= p->strings_len || sigs[i].source >= p->strings_len) {
+      set_msg(msg, msglen, "internal error: invalid signal %d", i);
+      return false;
+    }
+  return true;
+}
+
+static void write_milestone_row(out_writer *w, const char *id, size_t id_len, const res_milestone_row *r) {
+  char tbuf[5][32], progress[32];
+  cell c[MS_NCOLS];
+  c[0] = text_cell(id, id_len);
+  c[1] = str_cell(bc_str(w->prog, w->prog->milestones[r->milestone].name));
+  c[2] = str_cell(res_status_name(r->status));
+  c[3] = time_cell(r->started_at, tbuf[0]);
+  c[4] = time_cell(r->entered_at, tbuf[1]);
+  c[5] = time_cell(r->achieved_at, tbuf[2]);
+  c[6] = time_cell(r->lost_at, tbuf[3]);
+  c[7] = time_cell(r->deadline_at, tbuf[4]);
+  c[8] = r->on_time < 0 ? (cell){CELL_EMPTY, NULL, 0}
+         : r->on_time ? (cell){CELL_RAW, "true", 4} : (cell){CELL_RAW, "false", 5};
+  c[9] = r->actions_total == 0
+         ? (cell){CELL_EMPTY, NULL, 0}
+         : (cell){CELL_RAW, progress,
+                  (size_t)format_ratio(r->actions_done, r->actions_total, 1, 4, true, progress)};
+  put_row(&w->files[F_MILESTONES], w->fmt, ms_columns, c, MS_NCOLS);
+}
+
+static void write_playbook_row(out_writer *w, const char *id, size_t id_len, const res_playbook_row *r) {
+  const bc_playbook *pb = &w->prog->playbooks[r->playbook];
+  char tbuf[2][32];
+  cell c[PB_NCOLS];
+  c[0] = text_cell(id, id_len);
+  c[1] = str_cell(bc_str(w->prog, pb->name));
+  if (r->step < 0) c[2] = (cell){CELL_EMPTY, NULL, 0};
+  else if ((uint32_t)r->step == pb->nsteps) c[2] = str_cell("done");
+  else c[2] = str_cell(bc_str(w->prog, pb->steps[r->step].name));
+  c[3] = time_cell(r->step_entered_at, tbuf[0]);
+  c[4] = time_cell(r->done_at, tbuf[1]);
+  put_row(&w->files[F_PLAYBOOKS], w->fmt, pb_columns, c, PB_NCOLS);
+}
+
+static void write_signal_row(out_writer *w, const char *id, size_t id_len, const res_signal *s) {
+  char tbuf[32];
+  cell c[SIG_NCOLS];
+  c[0] = text_cell(id, id_len);
+  c[1] = str_cell(bc_str(w->prog, s->signal));
+  c[2] = str_cell(bc_str(w->prog, s->source));
+  c[3] = time_cell(s->time, tbuf);
+  put_row(&w->files[F_SIGNALS], w->fmt, sig_columns, c, SIG_NCOLS);
+}
+
+/* Counts a row for summary.json, with its time to complete when it has one;
+ * NULL, or what went wrong. */
+static const char *add_milestone_stats(out_writer *w, const res_milestone_row *r) {
+  const bc_milestone *m = &w->prog->milestones[r->milestone];
+  ms_stats *st = &w->ms[r->milestone];
+  st->applicable++;
+  st->status_count[r->status]++;
+  bool done = m->continuous ? r->achieved_at != RES_NO_TIME : r->status == ST_COMPLETED;
+  if (!done || r->started_at == RES_NO_TIME || r->achieved_at == RES_NO_TIME) return NULL;
+  int64_t d;
+  if (__builtin_sub_overflow(r->achieved_at, r->started_at, &d))
+    return "internal error: started_at and achieved_at out of range";
+  if (st->ndurations == st->cap) {
+    size_t cap = st->cap ? st->cap * 2 : 64;
+    int64_t *grown = realloc(st->durations_us, cap * sizeof *grown);
+    if (!grown) return "out of memory collecting times to complete";
+    st->durations_us = grown;
+    st->cap = cap;
+  }
+  st->durations_us[st->ndurations++] = d;
+  return NULL;
+}
+
+static bool report_write_error(const out_writer *w, char *msg, size_t msglen) {
+  for (int i = 0; i < F__COUNT; i++)
+    if (w->files[i].err) {
+      set_msg(msg, msglen, "cannot write %s: %s", file_label(&w->files[i]), strerror(w->files[i].err));
+      return false;
+    }
+  return true;
+}
+
+bool out_account(out_writer *w, const char *id, size_t id_len,
+                 const res_milestone_row *ms, int nms,
+                 const res_playbook_row *pbs, int npbs,
+                 const res_signal *sigs, int nsigs, char *msg, size_t msglen) {
+  if (!check_rows(w, ms, nms, pbs, npbs, sigs, nsigs, msg, msglen)) return false;
+  for (int i = 0; i < nms; i++) {
+    write_milestone_row(w, id, id_len, &ms[i]);
+    const char *problem = w->ms ? add_milestone_stats(w, &ms[i]) : NULL;
+    if (problem) {
+      set_msg(msg, msglen, "%s", problem);
+      return false;
+    }
+  }
+  if (w->to_stdout) return report_write_error(w, msg, msglen);
+  for (int i = 0; i < npbs; i++) {
+    write_playbook_row(w, id, id_len, &pbs[i]);
+    pb_stats *st = &w->pb[pbs[i].playbook];
+    uint32_t nsteps = w->prog->playbooks[pbs[i].playbook].nsteps;
+    st->applicable++;
+    st->step_count[pbs[i].step < 0 ? nsteps + 1 : (uint32_t)pbs[i].step]++;
+  }
+  for (int i = 0; i < nsigs; i++) write_signal_row(w, id, id_len, &sigs[i]);
+  return report_write_error(w, msg, msglen);
+}
+
+/* ---- summary.json ------------------------------------------------------------------------------ */
+
+static void put_json_cstr_or_null(out_file *f, const bc_program *p, uint32_t off) {
+  if (off == BC_NONE) {
+    put_str(f, "null");
+    return;
+  }
+  const char *s = bc_str(p, off);
+  put_json_string(f, s, strlen(s));
+}
+
+static void put_json_key(out_file *f, const char *indent, const char *key) {
+  put_str(f, indent);
+  put_json_string(f, key, strlen(key));
+  put_str(f, ": ");
+}
+
+static int compare_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The value at nearest rank ceil(pct/100 * n), 1-based, of sorted values. */
+static int64_t nearest_rank(const int64_t *sorted, size_t n, unsigned pct) {
+  size_t rank = (n * pct + 99) / 100;
+  return sorted[rank - 1];
+}
+
+static void put_seconds(out_file *f, int64_t us) {
+  char buf[32];
+  put(f, buf, (size_t)format_seconds(us, buf));
+}
+
+static void write_milestone_summary(out_writer *w, uint32_t mi) {
+  out_file *f = &w->files[F_SUMMARY];
+  const bc_program *p = w->prog;
+  const bc_milestone *m = &p->milestones[mi];
+  ms_stats *st = &w->ms[mi];
+  const res_status *statuses = mode_statuses(m);
+
+  put_str(f, "    {\n");
+  put_json_key(f, "      ", "name");
+  put_json_cstr_or_null(f, p, m->name);
+  put_str(f, ",\n");
+  put_json_key(f, "      ", "display");
+  put_json_cstr_or_null(f, p, m->display);
+  put_str(f, ",\n");
+  put_json_key(f, "      ", "group");
+  put_json_cstr_or_null(f, p, m->group);
+  put_str(f, ",\n");
+  put_json_key(f, "      ", "applicable");
+  put_i64(f, st->applicable);
+  put_str(f, ",\n");
+
+  put_json_key(f, "      ", "status");
+  put_str(f, "{\n");
+  for (int i = 0; i < MODE_NSTATUSES; i++) {
+    put_json_key(f, "        ", res_status_name(statuses[i]));
+    put_i64(f, st->status_count[statuses[i]]);
+    put_str(f, i + 1 < MODE_NSTATUSES ? ",\n" : "\n");
+  }
+  put_str(f, "      },\n");
+
+  put_json_key(f, "      ", "percent");
+  put_str(f, "{\n");
+  for (int i = 0; i < MODE_NSTATUSES; i++) {
+    put_json_key(f, "        ", res_status_name(statuses[i]));
+    if (st->applicable == 0) {
+      put_str(f, "null");
+    } else {
+      char buf[32];
+      put(f, buf, (size_t)format_ratio(st->status_count[statuses[i]], st->applicable, 100, 2, false, buf));
+    }
+    put_str(f, i + 1 < MODE_NSTATUSES ? ",\n" : "\n");
+  }
+  put_str(f, "      },\n");
+
+  if (st->ndurations) qsort(st->durations_us, st->ndurations, sizeof *st->durations_us, compare_i64);
+  put_json_key(f, "      ", "time_to_complete");
+  put_str(f, "{\n");
+  put_json_key(f, "        ", "count");
+  put_i64(f, (int64_t)st->ndurations);
+  put_str(f, ",\n");
+  put_json_key(f, "        ", "median_s");
+  if (st->ndurations) put_seconds(f, nearest_rank(st->durations_us, st->ndurations, 50));
+  else put_str(f, "null");
+  put_str(f, ",\n");
+  put_json_key(f, "        ", "p90_s");
+  if (st->ndurations) put_seconds(f, nearest_rank(st->durations_us, st->ndurations, 90));
+  else put_str(f, "null");
+  put_str(f, "\n      },\n");
+
+  put_json_key(f, "      ", "estimate_s");
+  if (m->estimate_us >= 0) put_seconds(f, m->estimate_us);
+  else put_str(f, "null");
+  put_str(f, "\n    }");
+}
+
+static void write_playbook_summary(out_writer *w, uint32_t pi) {
+  out_file *f = &w->files[F_SUMMARY];
+  const bc_program *p = w->prog;
+  const bc_playbook *pb = &p->playbooks[pi];
+  const pb_stats *st = &w->pb[pi];
+
+  put_str(f, "    {\n");
+  put_json_key(f, "      ", "name");
+  put_json_cstr_or_null(f, p, pb->name);
+  put_str(f, ",\n");
+  put_json_key(f, "      ", "display");
+  put_json_cstr_or_null(f, p, pb->display);
+  put_str(f, ",\n");
+  put_json_key(f, "      ", "applicable");
+  put_i64(f, st->applicable);
+  put_str(f, ",\n");
+  put_json_key(f, "      ", "steps");
+  put_str(f, "{\n");
+  for (uint32_t i = 0; i < pb->nsteps + 2; i++) {
+    const char *key = i < pb->nsteps ? bc_str(p, pb->steps[i].name) : i == pb->nsteps ? "done" : "not_started";
+    put_json_key(f, "        ", key);
+    put_i64(f, st->step_count[i]);
+    put_str(f, i + 1 < pb->nsteps + 2 ? ",\n" : "\n");
+  }
+  put_str(f, "      }\n    }");
+}
+
+static void write_summary(out_writer *w, int64_t as_of, const res_counts *counts) {
+  out_file *f = &w->files[F_SUMMARY];
+  const bc_program *p = w->prog;
+  char tbuf[32];
+
+  put_str(f, "{\n");
+  put_json_key(f, "  ", "as_of");
+  if (as_of == RES_NO_TIME) put_str(f, "null");
+  else put_json_string(f, tbuf, (size_t)io_format_time(as_of, tbuf));
+  put_str(f, ",\n");
+
+  put_json_key(f, "  ", "rows");
+  put_str(f, "{\n");
+  const struct { const char *key; int64_t v; } rows[] = {
+    {"read", counts->read}, {"evaluated", counts->evaluated}, {"undeclared", counts->undeclared},
+    {"rejected", counts->rejected}, {"unknown_accounts", counts->unknown_accounts},
+    {"ignored_control", counts->ignored_control},
+  };
+  size_t nrows = sizeof rows / sizeof rows[0];
+  for (size_t i = 0; i < nrows; i++) {
+    put_json_key(f, "    ", rows[i].key);
+    put_i64(f, rows[i].v);
+    put_str(f, i + 1 < nrows ? ",\n" : "\n");
+  }
+  put_str(f, "  },\n");
+
+  put_json_key(f, "  ", "milestones");
+  if (p->nmilestones == 0) {
+    put_str(f, "[],\n");
+  } else {
+    put_str(f, "[\n");
+    for (uint32_t i = 0; i < p->nmilestones; i++) {
+      write_milestone_summary(w, i);
+      put_str(f, i + 1 < p->nmilestones ? ",\n" : "\n");
+    }
+    put_str(f, "  ],\n");
+  }
+
+  put_json_key(f, "  ", "playbooks");
+  if (p->nplaybooks == 0) {
+    put_str(f, "[]\n");
+  } else {
+    put_str(f, "[\n");
+    for (uint32_t i = 0; i < p->nplaybooks; i++) {
+      write_playbook_summary(w, i);
+      put_str(f, i + 1 < p->nplaybooks ? ",\n" : "\n");
+    }
+    put_str(f, "  ]\n");
+  }
+  put_str(f, "}\n");
+}
+
+/* ---- finishing --------------------------------------------------------------------------------- */
+
+/* Flushes, syncs and closes a temporary file; false with msg on failure. */
+static bool file_close(out_file *f, char *msg, size_t msglen) {
+  file_flush(f);
+  if (f->err == 0 && fsync(f->fd) != 0) f->err = errno;
+  if (close(f->fd) != 0 && f->err == 0) f->err = errno;
+  f->fd = -1;
+  if (f->err) {
+    set_msg(msg, msglen, "cannot write %s: %s", f->final_path, strerror(f->err));
+    return false;
+  }
+  return true;
+}
+
+bool out_finish(out_writer *w, int64_t as_of, const res_counts *counts, char *msg, size_t msglen) {
+  if (w->to_stdout) {
+    out_file *f = &w->files[F_MILESTONES];
+    file_flush(f);
+    bool ok = report_write_error(w, msg, msglen) && (!w->commit || commit_all(w->commit, msg, msglen));
+    writer_free(w);
+    return ok;
+  }
+
+  write_summary(w, as_of, counts);
+  bool ok = true;
+  for (int i = 0; i < F__COUNT && ok; i++) ok = file_close(&w->files[i], msg, msglen);
+  if (ok) ok = commit_all(w->commit, msg, msglen);
+  writer_free(w);
+  return ok;
+}
+
+void out_abort(out_writer *w) {
+  if (w) writer_free(w);
+}

@@ -1,0 +1,470 @@
+/* native.c — `extern fn` calls through libffi: loading libraries under the
+ * --allow-ffi rule, binding symbols, and calling them with MSL values. */
+#include "vm/native.h"
+#include "core/native_trust.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <ffi.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libffi has no type for C's bool; every ABI MSL runs on gives it one byte. */
+_Static_assert(sizeof(bool) == 1, "C bool is passed as a uint8");
+/* dlsym returns an object pointer; the function pointer is copied out of it. */
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function pointers fit in void *");
+
+typedef struct native_lib {
+  struct native_lib *next;
+  char *key;               /* the real path for a LIB with '/', else LIB as written */
+  void *handle;
+} native_lib;
+
+struct ffi_fn {
+  struct ffi_fn *next;
+  ffi_cif cif;             /* prepared once at bind time */
+  ffi_type *arg_types[MSL_EXTERN_MAX_PARAMS];
+  io_type params[MSL_EXTERN_MAX_PARAMS];
+  int nparams;
+  io_type ret;
+  void (*code)(void);
+  char name[];             /* the extern's name, for messages */
+};
+
+struct ffi_registry {
+  char *native_dir;        /* real path of the stdlib's native/; NULL: none */
+  bool allow_ffi;
+  native_lib *libs;
+  ffi_fn *fns;
+};
+
+static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_msg(char *msg, size_t msglen, const char *fmt, ...) {
+  if (msg == NULL || msglen == 0)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, msglen, fmt, ap);
+  va_end(ap);
+}
+
+ffi_registry *ffi_registry_new(const char *stdlib_native_dir, bool allow_ffi) {
+  ffi_registry *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return NULL;
+  r->allow_ffi = allow_ffi;
+  if (stdlib_native_dir != NULL) {
+    /* A directory that does not exist trusts nothing; only out of memory fails. */
+    r->native_dir = realpath(stdlib_native_dir, NULL);
+    if (r->native_dir == NULL && errno == ENOMEM) {
+      free(r);
+      return NULL;
+    }
+  }
+  return r;
+}
+
+void ffi_registry_free(ffi_registry *r) {
+  if (r == NULL)
+    return;
+  for (ffi_fn *f = r->fns, *next; f != NULL; f = next) {
+    next = f->next;
+    free(f);
+  }
+  for (native_lib *l = r->libs, *next; l != NULL; l = next) {
+    next = l->next;
+    dlclose(l->handle);
+    free(l->key);
+    free(l);
+  }
+  free(r->native_dir);
+  free(r);
+}
+
+int ffi_registry_nlibs(const ffi_registry *r) {
+  int n = 0;
+  for (const native_lib *l = r->libs; l != NULL; l = l->next)
+    n++;
+  return n;
+}
+
+static ffi_type *native_type(io_type t) {
+  switch (t) {
+  case IO_BOOL: return &ffi_type_uint8;
+  case IO_INT:
+  case IO_TIME:
+  case IO_DURATION: return &ffi_type_sint64;
+  case IO_FLOAT: return &ffi_type_double;
+  case IO_STRING: return &ffi_type_pointer;
+  }
+  return NULL;
+}
+
+static native_lib *find_lib(const ffi_registry *r, const char *key) {
+  for (native_lib *l = r->libs; l != NULL; l = l->next)
+    if (strcmp(l->key, key) == 0)
+      return l;
+  return NULL;
+}
+
+/* Takes ownership of key (freed on failure too). */
+static native_lib *add_lib(ffi_registry *r, char *key, void *handle, const char *symbol,
+                           char *msg, size_t msglen) {
+  native_lib *l = malloc(sizeof *l);
+  if (l == NULL) {
+    dlclose(handle);
+    free(key);
+    set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+    return NULL;
+  }
+  l->key = key;
+  l->handle = handle;
+  l->next = r->libs;
+  r->libs = l;
+  return l;
+}
+
+/* The verdict on a call whose library native_trust_of(_real) judged;
+ * detail: what it wrote. */
+static ffi_admission judge(const ffi_registry *r, native_trust trust, const char *lib,
+                           const char *symbol, const char *detail, char *msg, size_t msglen) {
+  switch (trust) {
+  case NATIVE_LISTED:
+    return FFI_ADMITTED;
+  case NATIVE_FOREIGN:
+    if (r->allow_ffi)
+      return FFI_ADMITTED;
+    set_msg(msg, msglen,
+            "extern fn %s needs library %s: run with --allow-ffi to load native code", symbol,
+            lib);
+    return FFI_REFUSED;
+  /* A stdlib library is called only as its table says, --allow-ffi or not:
+   * another signature would crash, another name reach what it links. */
+  case NATIVE_UNLISTED:
+    set_msg(msg, msglen,
+            "extern fn %s: library %s is the stdlib's own, and its table lists no function %s",
+            symbol, lib, symbol);
+    return FFI_REFUSED;
+  case NATIVE_MISMATCH:
+    set_msg(msg, msglen,
+            "extern fn %s: library %s is the stdlib's own, and its table declares it as %s",
+            symbol, lib, detail);
+    return FFI_REFUSED;
+  case NATIVE_NO_TABLE:
+    set_msg(msg, msglen,
+            "extern fn %s: library %s lies in the stdlib's native directory but publishes no "
+            "table (%s)",
+            symbol, lib, detail);
+    return FFI_REFUSED;
+  case NATIVE_TRUST_FAILED:
+    break;
+  }
+  set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+  return FFI_ADMIT_FAILED;
+}
+
+ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base_dir,
+                        const char *symbol, const io_type *params, int nparams, io_type ret,
+                        char *msg, size_t msglen) {
+  char detail[512] = "";
+  native_trust trust = native_trust_of(r->native_dir, lib, base_dir, symbol, params, nparams, ret,
+                                       detail, sizeof detail);
+  return judge(r, trust, lib, symbol, detail, msg, msglen);
+}
+
+/* The signature a bind asks for, for the trust rule. */
+typedef struct wanted_fn {
+  const char *symbol;
+  const io_type *params;
+  int nparams;
+  io_type ret;
+} wanted_fn;
+
+/* LIB with a '/': a file path, relative to base_dir unless absolute.  The
+ * trust rule is applied to the very real path then loaded, so a link that
+ * changes between the two cannot slip another file in. */
+static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_dir,
+                             const wanted_fn *w, char *msg, size_t msglen) {
+  const char *symbol = w->symbol;
+  char *path;
+  if (lib[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
+    path = strdup(lib);
+  else if (asprintf(&path, "%s/%s", base_dir, lib) < 0)
+    path = NULL;
+  if (path == NULL) {
+    set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+    return NULL;
+  }
+  char *real = realpath(path, NULL);
+  if (real == NULL && r->allow_ffi) {
+    set_msg(msg, msglen, "extern fn %s: cannot load library %s (%s): %s", symbol, lib, path,
+            strerror(errno));
+    free(path);
+    return NULL;
+  }
+  free(path);
+  char detail[512] = "";
+  native_trust trust = native_trust_of_real(r->native_dir, real, symbol, w->params, w->nparams,
+                                            w->ret, detail, sizeof detail);
+  if (judge(r, trust, lib, symbol, detail, msg, msglen) != FFI_ADMITTED) {
+    free(real);
+    return NULL;
+  }
+
+  native_lib *l = find_lib(r, real);
+  if (l != NULL) {
+    free(real);
+    return l;
+  }
+  void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+  if (handle == NULL) {
+    set_msg(msg, msglen, "extern fn %s: cannot load library %s: %s", symbol, lib, dlerror());
+    free(real);
+    return NULL;
+  }
+  return add_lib(r, real, handle, symbol, msg, msglen);
+}
+
+/* LIB without a '/': the dynamic loader's search, as LIB.so, then LIB.
+ * Never the stdlib's: it needs allow_ffi. */
+static native_lib *load_name(ffi_registry *r, const char *lib, const char *symbol, char *msg,
+                             size_t msglen) {
+  if (judge(r, NATIVE_FOREIGN, lib, symbol, "", msg, msglen) != FFI_ADMITTED)
+    return NULL;
+  native_lib *l = find_lib(r, lib);
+  if (l != NULL)
+    return l;
+  char *key = strdup(lib);
+  char *with_so = NULL;
+  if (key == NULL || asprintf(&with_so, "%s.so", lib) < 0) {
+    free(key);
+    set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+    return NULL;
+  }
+  void *handle = dlopen(with_so, RTLD_NOW | RTLD_LOCAL);
+  if (handle == NULL) {
+    /* The first error names LIB.so, the form SPEC 4 looks for first. */
+    set_msg(msg, msglen, "extern fn %s: cannot load library %s: %s", symbol, lib, dlerror());
+    handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+  }
+  free(with_so);
+  if (handle == NULL) {
+    free(key);
+    return NULL;
+  }
+  return add_lib(r, key, handle, symbol, msg, msglen);
+}
+
+/* True when sym lies in the library handle stands for.  dlsym(handle, ...)
+ * searches the library and then every library it depends on, so without
+ * this test `system` would be found through any library linked to libc.
+ * Both link maps come from the dynamic loader, so comparing them is exact. */
+static bool is_own_symbol(void *handle, void *sym) {
+  struct link_map *own = NULL, *holder = NULL;
+  Dl_info info;
+  return dlinfo(handle, RTLD_DI_LINKMAP, &own) == 0 && own != NULL &&
+         dladdr1(sym, &info, (void **)&holder, RTLD_DL_LINKMAP) != 0 && holder == own;
+}
+
+/* True when sym is certainly a data object, not code: calling it would
+ * crash, so binding refuses it.  An address dladdr cannot place exactly
+ * (e.g. an IFUNC's resolved implementation) gets the benefit of the doubt. */
+static bool is_data_symbol(void *sym) {
+  Dl_info info;
+  const ElfW(Sym) *elf_sym = NULL;
+  if (dladdr1(sym, &info, (void **)&elf_sym, RTLD_DL_SYMENT) == 0 || elf_sym == NULL ||
+      info.dli_saddr != sym)
+    return false;
+  int type = ELF64_ST_TYPE(elf_sym->st_info);   /* the same macro as ELF32_ST_TYPE */
+  return type == STT_OBJECT || type == STT_TLS || type == STT_COMMON;
+}
+
+ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const char *symbol,
+                 const io_type *params, int nparams, io_type ret, char *msg, size_t msglen) {
+  /* The signature is checked first: an unsupported one loads nothing. */
+  if (nparams < 0 || nparams > MSL_EXTERN_MAX_PARAMS) {
+    set_msg(msg, msglen, "extern fn %s: %d parameters; at most %d are supported", symbol,
+            nparams, MSL_EXTERN_MAX_PARAMS);
+    return NULL;
+  }
+  size_t name_len = strlen(symbol);
+  ffi_fn *f = calloc(1, sizeof *f + name_len + 1);
+  if (f == NULL) {
+    set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+    return NULL;
+  }
+  for (int i = 0; i < nparams; i++) {
+    f->params[i] = params[i];
+    f->arg_types[i] = native_type(params[i]);
+    if (f->arg_types[i] == NULL) {
+      set_msg(msg, msglen, "extern fn %s: parameter %d has no native type (%d)", symbol, i + 1,
+              (int)params[i]);
+      free(f);
+      return NULL;
+    }
+  }
+  memcpy(f->name, symbol, name_len + 1);
+  f->nparams = nparams;
+  f->ret = ret;
+  ffi_type *ret_type = native_type(ret);
+  if (ret_type == NULL) {
+    set_msg(msg, msglen, "extern fn %s: the result has no native type (%d)", symbol, (int)ret);
+    free(f);
+    return NULL;
+  }
+  if (ffi_prep_cif(&f->cif, FFI_DEFAULT_ABI, (unsigned)nparams, ret_type, f->arg_types) !=
+      FFI_OK) {
+    set_msg(msg, msglen, "extern fn %s: libffi cannot prepare the call", symbol);
+    free(f);
+    return NULL;
+  }
+
+  if (lib[0] == '\0') {
+    set_msg(msg, msglen, "extern fn %s: the library name is empty", symbol);
+    free(f);
+    return NULL;
+  }
+  /* load_path and load_name apply the trust rule before anything loads. */
+  const wanted_fn wanted = {symbol, params, nparams, ret};
+  native_lib *l = strchr(lib, '/') != NULL ? load_path(r, lib, base_dir, &wanted, msg, msglen)
+                                           : load_name(r, lib, symbol, msg, msglen);
+  if (l == NULL) {
+    free(f);
+    return NULL;
+  }
+  dlerror();   /* clears an earlier error, so the one below is dlsym's */
+  void *sym = dlsym(l->handle, symbol);
+  if (sym == NULL) {
+    const char *why = dlerror();
+    set_msg(msg, msglen, "extern fn %s: no function %s in library %s%s%s", symbol, symbol, lib,
+            why != NULL ? ": " : "", why != NULL ? why : "");
+    free(f);
+    return NULL;
+  }
+  if (!is_own_symbol(l->handle, sym)) {
+    set_msg(msg, msglen,
+            "extern fn %s: no function %s in library %s (only the library itself is searched, "
+            "not the libraries it depends on)",
+            symbol, symbol, lib);
+    free(f);
+    return NULL;
+  }
+  if (is_data_symbol(sym)) {
+    set_msg(msg, msglen, "extern fn %s: %s in library %s is data, not a function", symbol,
+            symbol, lib);
+    free(f);
+    return NULL;
+  }
+  memcpy(&f->code, &sym, sizeof f->code);
+  f->next = r->fns;
+  r->fns = f;
+  return f;
+}
+
+/* One argument as C receives it. */
+typedef union native_arg {
+  int64_t i;
+  double f;
+  bool b;
+  const char *s;
+} native_arg;
+
+/* Room for any result libffi writes: integral results smaller than a
+ * register are widened to ffi_arg. */
+typedef union native_result {
+  ffi_arg narrow;
+  int64_t i;
+  double f;
+  const char *s;
+} native_result;
+
+bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_mem *mem,
+                char *msg, size_t msglen) {
+  native_arg values[MSL_EXTERN_MAX_PARAMS];
+  void *pointers[MSL_EXTERN_MAX_PARAMS];
+
+  size_t string_bytes = 0;
+  for (int i = 0; i < f->nparams; i++)
+    if (f->params[i] == IO_STRING) {
+      if (args[i].s.len > 0 && memchr(args[i].s.p, '\0', args[i].s.len) != NULL) {
+        set_msg(msg, msglen, "extern fn %s: argument %d holds a NUL byte", f->name, i + 1);
+        return false;
+      }
+      string_bytes += (size_t)args[i].s.len + 1;
+    }
+  char *strings = mem->scratch;
+  char *heap = NULL;
+  if (string_bytes > mem->scratch_len) {
+    heap = malloc(string_bytes);
+    if (heap == NULL) {
+      set_msg(msg, msglen, "extern fn %s: out of memory", f->name);
+      return false;
+    }
+    strings = heap;
+  }
+
+  size_t used = 0;
+  for (int i = 0; i < f->nparams; i++) {
+    switch (f->params[i]) {
+    case IO_BOOL: values[i].b = args[i].b; break;
+    case IO_INT:
+    case IO_TIME:
+    case IO_DURATION: values[i].i = args[i].i; break;
+    case IO_FLOAT: values[i].f = args[i].f; break;
+    case IO_STRING: {
+      char *copy = strings + used;
+      if (args[i].s.len > 0)
+        memcpy(copy, args[i].s.p, args[i].s.len);
+      copy[args[i].s.len] = '\0';
+      used += (size_t)args[i].s.len + 1;
+      values[i].s = copy;
+      break;
+    }
+    }
+    pointers[i] = &values[i];
+  }
+
+  native_result result;
+  /* libffi only reads the cif; its prototype is just not const-qualified. */
+  ffi_call((ffi_cif *)&f->cif, f->code, &result, pointers);
+
+  bool ok = true;
+  switch (f->ret) {
+  case IO_BOOL: ret->b = (result.narrow & 0xff) != 0; break;
+  case IO_INT:
+  case IO_TIME:
+  case IO_DURATION: ret->i = result.i; break;
+  case IO_FLOAT: ret->f = result.f; break;
+  case IO_STRING: {
+    /* Copied before the argument copies are released: a function may return
+     * a pointer into its own argument. */
+    size_t len = result.s != NULL ? strlen(result.s) : 0;
+    if (len == 0) {
+      ret->s = (io_str){"", 0};
+    } else if (len > UINT32_MAX) {
+      set_msg(msg, msglen, "extern fn %s returned a string of %zu bytes; the limit is %u",
+              f->name, len, (unsigned)UINT32_MAX);
+      ok = false;
+    } else {
+      char *copy = mem->alloc(mem->alloc_ctx, len);
+      if (copy == NULL) {
+        set_msg(msg, msglen, "extern fn %s: out of memory", f->name);
+        ok = false;
+      } else {
+        memcpy(copy, result.s, len);
+        ret->s = (io_str){copy, (uint32_t)len};
+      }
+    }
+    break;
+  }
+  }
+  free(heap);
+  return ok;
+}

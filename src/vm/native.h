@@ -1,0 +1,98 @@
+/* native.h — calling `extern fn` declarations through libffi (native.c).
+ *
+ * Not named ffi.h: with -Isrc, that name would hide libffi's own <ffi.h>.
+ * For the same reason nothing here is named like a libffi identifier
+ * (libffi has ffi_call, ffi_type, ffi_cif, ...).
+ *
+ * A registry owns the native libraries a run loads.  The caller binds only
+ * the externs its program actually calls (SPEC 4: a library is loaded only
+ * when the program calls one of its functions), before reading any input, so
+ * that a refusal comes first.  Each library is dlopen'ed once per registry;
+ * each bound function has its libffi call interface prepared at bind time.
+ *
+ * Types map as SPEC 4 says: int → int64_t, float → double, bool → C bool,
+ * string → const char * (NUL-terminated), time/duration → int64_t
+ * microseconds. */
+#ifndef MSL_NATIVE_H
+#define MSL_NATIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "io/io.h"
+#include "core/native_trust.h"
+
+typedef struct ffi_registry ffi_registry;   /* loaded libraries; owns them */
+typedef struct ffi_fn ffi_fn;               /* a bound function, owned by its registry */
+
+/* stdlib_native_dir: the stdlib's `native/` directory, whose libraries load
+ * without allow_ffi as far as their tables say (NULL or a missing directory:
+ * none does).  allow_ffi:
+ * --allow-ffi was given.  Returns NULL when out of memory. */
+ffi_registry *ffi_registry_new(const char *stdlib_native_dir, bool allow_ffi);
+/* Unloads every library; every ffi_fn of the registry becomes invalid.
+ * NULL is a no-op. */
+void ffi_registry_free(ffi_registry *r);
+/* How many libraries r has loaded (each once, however many binds use it). */
+int ffi_registry_nlibs(const ffi_registry *r);
+
+typedef enum ffi_admission {
+  FFI_ADMITTED,       /* the call may be bound */
+  FFI_REFUSED,        /* the trust rule refuses it (msg says why) */
+  FFI_ADMIT_FAILED,   /* out of memory */
+} ffi_admission;
+
+/* The trust rule of SPEC 4 for `extern fn symbol(params...) -> ret from
+ * "lib"`, decided without loading anything (native_trust.h): a library
+ * whose real path lies under stdlib_native_dir is called only when the
+ * table it publishes (its manifest) lists exactly this signature — with or
+ * without allow_ffi; any other library only with allow_ffi.  A LIB without
+ * '/' is never the stdlib's: where the loader would find it is only known by
+ * loading it, which runs its code.  lib and base_dir as for ffi_bind.  The
+ * caller admits every call first, so that a refusal comes before any
+ * library loads. */
+ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base_dir,
+                        const char *symbol, const io_type *params, int nparams, io_type ret,
+                        char *msg, size_t msglen);
+
+/* Binds `extern fn symbol(params...) -> ret from "lib"` (the C symbol is the
+ * MSL name).  lib: as written in the declaration.  With a '/', it is a path
+ * relative to base_dir, the directory of the .ms file that declared it
+ * (NULL: the current directory), or an absolute path; without one, the
+ * dynamic loader finds it as LIB.so, then LIB.  ffi_admit's rule applies
+ * first, to the very real path then loaded (a link changed since ffi_admit
+ * cannot slip another file in).  The symbol is looked up in the library itself only, never in the
+ * libraries it depends on.  Returns NULL with msg filled when the call is
+ * refused, the library cannot be loaded, the symbol is missing, or the
+ * signature is not supported (a type outside io_type, more than
+ * MSL_EXTERN_MAX_PARAMS parameters).  Not thread-safe: binding changes the
+ * registry (the caller binds everything before running). */
+ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const char *symbol,
+                 const io_type *params, int nparams, io_type ret, char *msg, size_t msglen);
+
+/* Memory ffi_invoke borrows from its caller, so that a call needs no malloc
+ * in the common case. */
+typedef struct ffi_mem {
+  /* NUL-terminated copies of the string arguments go here (so an argument
+   * must not itself point into it); when they do not fit, ffi_invoke takes
+   * heap memory for that call and frees it. */
+  char *scratch;
+  size_t scratch_len;
+  /* Storage for a returned string of len > 0 bytes (ffi_invoke adds no NUL),
+   * alive as long as the caller needs the value; NULL when out of memory. */
+  char *(*alloc)(void *ctx, size_t len);
+  void *alloc_ctx;
+} ffi_mem;
+
+/* Calls f with args[0..nparams-1], typed as bound, and stores the result in
+ * *ret.  A returned const char * is copied at once through mem->alloc (the
+ * library keeps ownership); NULL reads as "", and "" needs no alloc
+ * (ret->s.p is then a static "").  Returns false with msg filled when a
+ * string argument holds a NUL byte (C would see it cut there), memory runs
+ * out, or a returned string is 4 GiB or longer.  Reentrant: it writes
+ * nothing but its outputs and mem's scratch, so threads with scratch of their
+ * own may call one bound function at once. */
+bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_mem *mem,
+                char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,67 @@
+/* vm.h — the MSL virtual machine: per-account state and evaluation.
+ *
+ * A runtime holds one program and the state of every account it has seen.
+ * Events are pushed per account in non-decreasing time; events with equal
+ * times form a batch that is applied as one instant (SPEC 6).  Batches of
+ * every account at the current instant share one store, flushed when time
+ * moves on, so memory follows accounts x state, never the input's length.
+ *
+ * Between batches, the VM also evaluates at the instants where a value
+ * changes on its own: a window expiry (e + D) and a `start at` time. */
+#ifndef MSL_VM_H
+#define MSL_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bc/bc.h"
+#include "io/io.h"
+#include "vm/native.h"
+#include "io/result.h"
+
+typedef struct vm_runtime vm_runtime;
+typedef struct vm_account vm_account;
+
+enum { VM_OK = 0, VM_ERROR = -1, VM_UNSORTED = -2 };
+
+/* externs[x] is the bound function of extern x, or NULL when the program
+ * never calls it.  NULL when out of memory. */
+vm_runtime *vm_runtime_new(const bc_program *p, ffi_fn *const *externs);
+void vm_runtime_free(vm_runtime *rt);
+/* Control events that named nothing valid (summary.json ignored_control). */
+int64_t vm_ignored_control(const vm_runtime *rt);
+
+/* A new account; fields NULL means every field takes its default (the
+ * caller has checked there are no required ones).  Segments, `start at`
+ * times and step conditions are evaluated here; a runtime error there
+ * returns NULL with msg set. */
+vm_account *vm_account_new(vm_runtime *rt, io_str id, const io_value *fields, char *msg, size_t msglen);
+const char *vm_account_id(const vm_account *a, size_t *len);
+void vm_account_free(vm_account *a);
+
+/* Queues a declared or control event of account a.  Returns VM_OK,
+ * VM_UNSORTED when it is older than the account's last instant, or VM_ERROR
+ * with msg set (a runtime error while evaluating earlier instants). */
+int vm_push(vm_runtime *rt, vm_account *a, const io_event *ev, char *msg, size_t msglen);
+/* Applies every queued batch.  false with msg set on a runtime error. */
+bool vm_flush(vm_runtime *rt, char *msg, size_t msglen);
+
+/* Evaluates account a up to the as-of time T (after vm_flush) and fills its
+ * result rows: one per applicable milestone / playbook, in declaration
+ * order, and its signals sorted (time, source order, emission).  The
+ * arrays are owned by the account.  false with msg set on a runtime error. */
+typedef struct vm_results {
+  res_milestone_row *milestones;
+  int nmilestones;
+  res_playbook_row *playbooks;
+  int nplaybooks;
+  res_signal *signals;
+  int nsignals;
+} vm_results;
+bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, char *msg, size_t msglen);
+
+/* Frees the account's evaluation state but keeps its id and results. */
+void vm_account_compact(vm_account *a);
+
+#endif
