@@ -4,9 +4,20 @@
 # 1. fmt/NAME.ms: `msl fmt - < NAME.ms` must print NAME.expected exactly;
 #    formatting NAME.expected again must give it unchanged; `msl fmt --check`
 #    must exit 0 on NAME.expected and 1 on NAME.ms (0 if they are equal).
-# 2. check/NAME.ms: stdout+stderr of `msl check NAME.ms`, run inside check/,
-#    then a last line `exit: N`, must equal NAME.expected.
-# 3. disasm/NAME.ms: the same with `msl disasm NAME.ms`.  An expected file
+# 2. check/NAME.ms carries its expectations inline, one comment line per
+#    diagnostic (anywhere in the file, conventionally at its end):
+#        # expect: CODE [FILE:]LINE:COL-END_COL MESSAGE
+#        # expect: CODE [FILE:]LINE:COL-END_LINE:END_COL MESSAGE
+#    (FILE only when the diagnostic is in another file, such as an imported
+#    module), and `# expect-exit: N` when the exit status is not the default
+#    (1 if an E code is expected, else 0).  `msl check --format json NAME.ms`,
+#    run inside check/, must report exactly that multiset of diagnostics (none
+#    missing, none extra), each W code as a warning and each E code as an
+#    error, and exit with that status.
+# 3. render/NAME.ms and disasm/NAME.ms: stdout+stderr of `msl check NAME.ms`
+#    (resp. `msl disasm`), run inside the directory, then a last line
+#    `exit: N`, must equal NAME.expected byte for byte: these few cases keep
+#    the text rendering (carets, ␀, other files) tested.  An expected file
 #    without a last `exit: N` line holds standard output only, and the exit
 #    status must then be 0.
 # 4. Every examples/*.ms, stdlib/std/*.ms and ../shared/acceptance/cases/*/rules.ms:
@@ -131,8 +142,53 @@ run_dir_cases() {
   done
   [ $count -gt 0 ] || echo "golden: no $2 cases in tests/golden/$1"
 }
-run_dir_cases check check
+run_dir_cases render check
 run_dir_cases disasm disasm
+
+# ---- 2. check with inline expectations ------------------------------------------
+# A JSON diagnostic line, and an expectation line, both become one canonical
+# line `CODE FILE:LINE:COL-END SEVERITY MESSAGE`; the sorted lists must agree.
+# The JSON escapes only \\ and \" in these messages; the sed undoes both.
+SOH=$(printf '\001')
+count=0
+for input in "$HERE"/check/*.ms; do
+  [ -f "$input" ] || continue
+  count=$((count + 1))
+  file=$(basename "$input")
+  name=check/${file%.ms}
+  case_ok=1
+  # -a: some cases hold raw NUL bytes on purpose
+  grep -a '^# expect: ' "$input" |
+    sed -n -e "s/^# expect: \([EW][0-9][0-9]*\) \([0-9][0-9]*:[0-9][0-9]*-[0-9:]*\) /\1 $file:\2 /p" \
+      -e 's/^# expect: \([EW][0-9][0-9]*\) \([^ ]*:[0-9][0-9]*:[0-9][0-9]*-[0-9:]*\) /\1 \2 /p' |
+    sed -e 's/^\(E[0-9]* [^ ]*\) /\1 error /' -e 's/^\(W[0-9]* [^ ]*\) /\1 warning /' |
+    sort >"$TMP/want"
+  lines=$(grep -a -c '^# expect: ' "$input")
+  [ "$(wc -l <"$TMP/want")" -eq "$lines" ] ||
+    fail "$name" "an \`# expect:\` line is not CODE [FILE:]LINE:COL-END MESSAGE"
+  want_exit=0
+  if grep -q '^E' "$TMP/want"; then want_exit=1; fi
+  exit_line=$(grep -a '^# expect-exit: ' "$input" | tail -n 1)
+  if [ -n "$exit_line" ]; then want_exit=${exit_line#\# expect-exit: }; fi
+  (cd "$HERE/check" && "$MSL" check --format json "$file" >"$TMP/json" 2>"$TMP/err")
+  status=$?
+  [ "$status" = "$want_exit" ] || fail "$name" "msl check exited $status, want $want_exit: $(head -n 3 "$TMP/err")"
+  [ -s "$TMP/err" ] && fail "$name" "msl check --format json wrote to stderr: $(head -n 3 "$TMP/err")"
+  # every line of the JSON is `[`, `]` or one diagnostic in the fixed key order
+  pattern='^  {"file": "\([^"]*\)", "line": \([0-9]*\), "column": \([0-9]*\), "end_line": \([0-9]*\), "end_column": \([0-9]*\), "severity": "\([a-z]*\)", "code": "\([A-Z0-9]*\)", "message": "\(.*\)"},\{0,1\}$'
+  if grep -v -e '^\[$' -e '^\]$' -e '^\[\]$' -e "$pattern" "$TMP/json" >"$TMP/odd"; then
+    fail "$name" "unexpected line in the JSON output: $(head -n 1 "$TMP/odd")"
+  fi
+  sed -n "s/$pattern/\7 \1:\2:\3-\4:\5 \6 \8/p" "$TMP/json" |
+    sed -e 's/^\([^ ]* [^:]*:\([0-9]*\):[0-9]*-\)\2:/\1/' \
+      -e "s/\\\\\\\\/$SOH/g" -e 's/\\"/"/g' -e "s/$SOH/\\\\/g" |
+    sort >"$TMP/got"
+  if ! cmp -s "$TMP/want" "$TMP/got"; then
+    fail "$name" "diagnostics differ from the \`# expect:\` lines (- expected, + reported)" "$TMP/want" "$TMP/got"
+  fi
+  finish
+done
+[ $count -gt 0 ] || echo "golden: no check cases in tests/golden/check"
 
 # ---- 4. fmt over real rule files ----------------------------------------------------
 # check_status FILE: the exit status of `msl check FILE`, run beside it.
