@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compile.h"
-#include "disasm.h"
-#include "opcodes.h"
-#include "run.h"
-#include "sema.h"
-#include "verify.h"
+#include "bc/compile.h"
+#include "bc/disasm.h"
+#include "bc/opcodes.h"
+#include "cli/run.h"
+#include "front/sema.h"
+#include "bc/verify.h"
 
 /* Every case sees these declarations and this events.csv header. */
 #define PRELUDE                                                                          \
