@@ -422,7 +422,7 @@ void res_program(msl_program *p, diag_list *d) {
     ast_decl *decl = all.items[i];
     switch (decl->kind) {
       case DECL_IMPORT:
-      case DECL_TEST: break;  /* tests are checked with their values in types.c */
+      case DECL_TEST: break;  /* tests are checked with their values in tests_check.c */
       case DECL_ACCOUNT: res_fields(&c, &decl->u.account.fields, "the account", true); break;
       case DECL_EVENT: {
         const char *owner = arena_printf(p->arena, "event `%s`", decl->name.text ? decl->name.text : "?");

@@ -1,5 +1,6 @@
 /* sema_phases.h — the checker's phases, run in this order by sema_check
- * (sema.c).  Private to sema.c, resolve.c, types.c, sema_externs.c and lint.c. */
+ * (sema.c).  Private to sema.c, resolve.c, types.c, depgraph.c, tests_check.c,
+ * sema_externs.c and lint.c. */
 #ifndef MSL_SEMA_PHASES_H
 #define MSL_SEMA_PHASES_H
 
@@ -12,9 +13,37 @@ void sema_all_decls(const msl_program *p, ptr_vec *out);
 /* Namespaces, duplicate names, and what every name refers to (resolve.c). */
 void res_program(msl_program *p, diag_list *d);
 
-/* Types, fn inlining, constant folding, clause rules, test blocks and
- * milestone dependency cycles (types.c).  Runs after res_program. */
+/* Types, fn inlining, constant folding and clause rules (types.c), then
+ * milestone dependency cycles (depgraph.c) and test blocks
+ * (tests_check.c).  Runs after res_program. */
 void ty_program(msl_program *p, diag_list *d);
+
+/* The type checker's state, for the checks it hands test blocks to. */
+typedef struct ty_ctx ty_ctx;
+
+/* Whether e is a constant of type want (an int widens to float), in
+ * defaults and tests; reports code, or E46 when it is not constant
+ * (types.c). */
+bool ty_check_constant_of(ty_ctx *c, ast_expr *e, ty_kind want, int code, const char *what);
+
+typedef bool (*expr_pred)(const ast_expr *e, void *data);
+/* True when pred holds for e or a node below it; calls of fns are seen
+ * through their inlined body when they have one (types.c). */
+bool ty_any_node(const ast_expr *e, expr_pred pred, void *data);
+
+/* Calls visit on every let, segment and fn after the ones it uses, and
+ * never on one in (or leading into) a cycle (depgraph.c). */
+void depgraph_order(msl_program *p, arena *a, void (*visit)(void *ctx, ast_decl *d), void *ctx);
+
+/* E51 for milestones that depend on each other in a cycle (depgraph.c). */
+void depgraph_milestone_cycles(msl_program *p, arena *a, diag_list *d);
+
+/* "b -> c -> b": the names on path from the first d, then d's name (depgraph.c). */
+const char *depgraph_cycle_chain(arena *a, const ptr_vec *path, const ast_decl *d);
+
+/* The `test` blocks of the program, after everything else is checked
+ * (tests_check.c). */
+void tests_check(msl_program *p, ty_ctx *ty, diag_list *d);
 
 /* extern fn declarations against what the VM supports and against the
  * tables of the stdlib's native libraries, read from their manifests

@@ -25,7 +25,7 @@ typedef enum { RG_CRITERIA, RG_ACCOUNT, RG_WHERE, RG_CONST } ty_region;
 /* Progress of a let, segment or fn checked on first use. */
 enum { ST_NEW = 0, ST_BUSY, ST_OK, ST_BAD };
 
-typedef struct ty_ctx {
+struct ty_ctx {
   msl_program *p;
   arena *arena;
   diag_list *d;            /* where diagnostics go: a capture while inlining */
@@ -38,14 +38,13 @@ typedef struct ty_ctx {
   ptr_vec busy;            /* lets, segments and fns being checked (cycle chains) */
   long cloned;             /* expression nodes made by inlining so far */
   bool too_large;          /* ... more than TY_MAX_CLONED_NODES: reported */
-  htable units_by_name, events_by_name;  /* for test blocks; empty until used */
   int depth;               /* check() calls under way */
   bool too_deep;           /* ... more than TY_MAX_DEPTH: reported */
-} ty_ctx;
+};
 
 /* check() recurses into the lets, segments and fns an expression uses
  * when they are not checked yet, and into inlined fn bodies.  Checking
- * lets, segments and fns in dependency order first (check_in_dependency_order)
+ * lets, segments and fns in dependency order first (depgraph_order)
  * keeps that shallow, but a long chain of declarations leading into a
  * cycle, or of fns inlining fns, could still overflow the stack: past this
  * depth the program is refused. */
@@ -202,11 +201,9 @@ static void check_start_use(ty_ctx *c, msl_loc loc, bool since) {
 
 /* ---- expression walking ----------------------------------------------------- */
 
-typedef bool (*expr_pred)(const ast_expr *e, void *data);
-
 /* True when pred holds for e or a node below it; calls of fns are seen
  * through their inlined body when they have one. */
-static bool any_node(const ast_expr *e, expr_pred pred, void *data) {
+bool ty_any_node(const ast_expr *e, expr_pred pred, void *data) {
   if (!e) return false;
   if (pred(e, data)) return true;
   switch (e->kind) {
@@ -216,26 +213,26 @@ static bool any_node(const ast_expr *e, expr_pred pred, void *data) {
     case EX_START:
     case EX_COMPLETED:
     case EX_ACHIEVING: return false;
-    case EX_UNARY: return any_node(e->u.op.lhs, pred, data);
-    case EX_BINARY: return any_node(e->u.op.lhs, pred, data) || any_node(e->u.op.rhs, pred, data);
+    case EX_UNARY: return ty_any_node(e->u.op.lhs, pred, data);
+    case EX_BINARY: return ty_any_node(e->u.op.lhs, pred, data) || ty_any_node(e->u.op.rhs, pred, data);
     case EX_IN:
-      if (any_node(e->u.in.lhs, pred, data)) return true;
+      if (ty_any_node(e->u.in.lhs, pred, data)) return true;
       for (int i = 0; i < e->u.in.items.len; i++)
-        if (any_node(e->u.in.items.items[i], pred, data)) return true;
+        if (ty_any_node(e->u.in.items.items[i], pred, data)) return true;
       return false;
     case EX_CALL:
-      if (e->inlined) return any_node(e->inlined, pred, data);
+      if (e->inlined) return ty_any_node(e->inlined, pred, data);
       for (int i = 0; i < e->u.call.args.len; i++)
-        if (any_node(e->u.call.args.items[i], pred, data)) return true;
+        if (ty_any_node(e->u.call.args.items[i], pred, data)) return true;
       return false;
     case EX_AGGREGATE:
-      return any_node(e->u.agg.ref.where, pred, data) || any_node(e->u.agg.window.expr, pred, data);
+      return ty_any_node(e->u.agg.ref.where, pred, data) || ty_any_node(e->u.agg.window.expr, pred, data);
     case EX_SEQUENCE:
       for (int i = 0; i < e->u.seq.steps.len; i++) {
         const ast_event_ref *r = e->u.seq.steps.items[i];
-        if (any_node(r->where, pred, data)) return true;
+        if (ty_any_node(r->where, pred, data)) return true;
       }
-      return any_node(e->u.seq.window.expr, pred, data);
+      return ty_any_node(e->u.seq.window.expr, pred, data);
   }
   return false;
 }
@@ -445,28 +442,7 @@ static ty_kind check_in(ty_ctx *c, ast_expr *e) {
 
 /* ---- lets, segments and fns, checked on first use ------------------------------ */
 
-/* "b -> c -> b": the names on path from the first d, then d's name; built
- * in one piece, since a cycle can be many thousand declarations long. */
-static const char *decl_name(const ast_decl *d) { return d->name.text ? d->name.text : "?"; }
-
-static const char *cycle_chain(arena *a, const ptr_vec *path, const ast_decl *d) {
-  int from = 0;
-  while (from < path->len && path->items[from] != d) from++;
-  size_t len = strlen(decl_name(d)) + 1;
-  for (int i = from; i < path->len; i++) len += strlen(decl_name(path->items[i])) + 4;
-  char *chain = arena_alloc(a, len), *at = chain;
-  for (int i = from; i < path->len; i++) {
-    const char *name = decl_name(path->items[i]);
-    size_t n = strlen(name);
-    memcpy(at, name, n);
-    memcpy(at + n, " -> ", 4);
-    at += n + 4;
-  }
-  strcpy(at, decl_name(d));
-  return chain;
-}
-
-static const char *busy_chain(ty_ctx *c, ast_decl *d) { return cycle_chain(c->arena, &c->busy, d); }
+static const char *busy_chain(ty_ctx *c, ast_decl *d) { return depgraph_cycle_chain(c->arena, &c->busy, d); }
 
 /* Called when d is found busy: its definition uses itself. */
 static void report_cycle(ty_ctx *c, ast_decl *d, msl_loc use) {
@@ -541,92 +517,6 @@ static void check_decl_body(ty_ctx *c, ast_decl *d) {
       break;
     default: break;
   }
-}
-
-/* ---- dependency order ------------------------------------------------------------ */
-
-/* Adds to a decl_deps the let, segment or fn a node uses directly. */
-typedef struct decl_deps {
-  arena *arena;
-  ptr_vec decls;   /* ast_decl*, in the order the body uses them */
-} decl_deps;
-
-static bool collect_decl_use(const ast_expr *e, void *data) {
-  decl_deps *deps = data;
-  if (e->kind == EX_NAME && (e->binding == BIND_LET || e->binding == BIND_SEGMENT) && e->decl)
-    ptr_vec_push(deps->arena, &deps->decls, e->decl);
-  else if (e->kind == EX_CALL && e->decl && e->decl->kind == DECL_FN)
-    ptr_vec_push(deps->arena, &deps->decls, e->decl);
-  return false;
-}
-
-static ast_expr *decl_body(ast_decl *d) {
-  switch (d->kind) {
-    case DECL_LET: return d->u.let.expr;
-    case DECL_SEGMENT: return d->u.segment.expr;
-    default: return d->u.fn.body;
-  }
-}
-
-/* A declaration on the explicit stack of the search below. */
-typedef struct order_frame {
-  ast_decl *decl;
-  ptr_vec deps;
-  int next;        /* the next of deps to visit */
-  bool tainted;    /* it, or something it uses, is in a cycle */
-} order_frame;
-
-enum { ORDER_NEW = 0, ORDER_OPEN, ORDER_DONE, ORDER_TAINTED };
-
-/* marks: per let, per segment and per fn, indexed by the declaration's index. */
-static unsigned char *order_mark(unsigned char *marks[3], const ast_decl *d) {
-  return &marks[d->kind == DECL_LET ? 0 : d->kind == DECL_SEGMENT ? 1 : 2][d->index];
-}
-
-/* Checks every let, segment and fn after the ones it uses, found by a
- * depth-first search with an explicit stack: a chain of N lets then costs
- * no stack.  What is in a cycle, or leads into one, is left to the
- * declaration-order checks in ty_program, which report the cycle as a use
- * of a declaration being checked. */
-static void check_in_dependency_order(ty_ctx *c) {
-  msl_program *p = c->p;
-  unsigned char *marks[3] = {arena_alloc(c->arena, (size_t)p->lets.len + 1),
-                             arena_alloc(c->arena, (size_t)p->segments.len + 1),
-                             arena_alloc(c->arena, (size_t)p->fns.len + 1)};
-  const ptr_vec *roots[3] = {&p->lets, &p->segments, &p->fns};
-  int total = p->lets.len + p->segments.len + p->fns.len;
-  order_frame *stack = arena_alloc(c->arena, sizeof *stack * (size_t)(total + 1));
-  for (int k = 0; k < 3; k++)
-    for (int r = 0; r < roots[k]->len; r++) {
-      ast_decl *root = roots[k]->items[r];
-      if (*order_mark(marks, root) != ORDER_NEW) continue;
-      int depth = 0;
-      *order_mark(marks, root) = ORDER_OPEN;
-      stack[depth++] = (order_frame){.decl = root};
-      decl_deps deps = {.arena = c->arena};
-      any_node(decl_body(root), collect_decl_use, &deps);
-      stack[0].deps = deps.decls;
-      while (depth > 0) {
-        order_frame *top = &stack[depth - 1];
-        if (top->next < top->deps.len) {
-          ast_decl *dep = top->deps.items[top->next++];
-          unsigned char *mark = order_mark(marks, dep);
-          if (*mark == ORDER_OPEN || *mark == ORDER_TAINTED) top->tainted = true;
-          if (*mark != ORDER_NEW) continue;
-          *mark = ORDER_OPEN;
-          decl_deps more = {.arena = c->arena};
-          any_node(decl_body(dep), collect_decl_use, &more);
-          stack[depth++] = (order_frame){.decl = dep, .deps = more.decls};
-          continue;
-        }
-        ast_decl *done = top->decl;
-        bool tainted = top->tainted;
-        depth--;
-        *order_mark(marks, done) = tainted ? ORDER_TAINTED : ORDER_DONE;
-        if (tainted && depth > 0) stack[depth - 1].tainted = true;
-        if (!tainted) ensure_checked(c, done, done->loc);
-      }
-    }
 }
 
 /* ---- calls and inlining ------------------------------------------------------ */
@@ -824,7 +714,7 @@ static void check_window(ty_ctx *c, ast_window *w) {
                ty_name(t));
     return;
   }
-  if (any_node(w->expr, is_param, NULL)) return;  /* known where the fn is inlined */
+  if (ty_any_node(w->expr, is_param, NULL)) return;  /* known where the fn is inlined */
   if (!w->expr->is_const) {
     diag_error(c->d, w->expr->loc, DIAG_E38, "window length must be a compile-time constant duration");
     return;
@@ -999,7 +889,7 @@ static int64_t check_const_duration(ty_ctx *c, ast_expr *e, const char *what) {
 }
 
 /* A constant of type want (an int widens to float), in defaults and tests. */
-static bool check_constant_of(ty_ctx *c, ast_expr *e, ty_kind want, int code, const char *what) {
+bool ty_check_constant_of(ty_ctx *c, ast_expr *e, ty_kind want, int code, const char *what) {
   ty_scope saved = scope_save(c);
   c->region = RG_CONST;
   ty_kind t = check(c, e);
@@ -1021,7 +911,7 @@ static void check_fields(ty_ctx *c, ptr_vec *fields) {
   for (int i = 0; i < fields->len; i++) {
     ast_field *f = fields->items[i];
     if (f->default_value)
-      check_constant_of(c, f->default_value, f->type, DIAG_E37,
+      ty_check_constant_of(c, f->default_value, f->type, DIAG_E37,
                         arena_printf(c->arena, "the default of `%s`", f->name.text));
   }
 }
@@ -1072,347 +962,8 @@ static void check_playbook(ty_ctx *c, ast_decl *d) {
   }
 }
 
-/* ---- milestone dependencies ---------------------------------------------------- */
-
-typedef struct dep_edge {
-  ast_decl *target;
-  msl_loc loc;
-} dep_edge;
-
-typedef struct dep_graph {
-  arena *arena;
-  ptr_vec *edges;          /* per milestone: dep_edge* */
-  int from;                /* the milestone whose edges are being collected */
-} dep_graph;
-
-static bool collect_dependency(const ast_expr *e, void *data) {
-  dep_graph *g = data;
-  if ((e->kind == EX_COMPLETED || e->kind == EX_ACHIEVING) && e->decl) {
-    dep_edge *edge = arena_alloc(g->arena, sizeof *edge);
-    edge->target = e->decl;
-    edge->loc = e->loc;
-    ptr_vec_push(g->arena, &g->edges[g->from], edge);
-  }
-  return false;
-}
-
-typedef struct dep_search {
-  ty_ctx *c;
-  dep_graph *graph;
-  unsigned char *color;    /* 0 unvisited, 1 on the path, 2 done */
-  ptr_vec path;            /* ast_decl*: the path from the root, an explicit stack */
-  int *next_edge;          /* per milestone on the path: the next edge to follow */
-} dep_search;
-
-static void report_milestone_cycle(dep_search *s, const dep_edge *edge) {
-  diag_error(s->c->d, edge->loc, DIAG_E51, "milestones depend on each other in a cycle: %s",
-             cycle_chain(s->c->arena, &s->path, edge->target));
-}
-
-/* A depth-first search from root with an explicit stack (s->path): a chain
- * of many thousand `start after` milestones costs no C stack. */
-static void visit_milestone(dep_search *s, ast_decl *root) {
-  s->color[root->index] = 1;
-  s->next_edge[root->index] = 0;
-  ptr_vec_push(s->c->arena, &s->path, root);
-  while (s->path.len > 0) {
-    ast_decl *m = s->path.items[s->path.len - 1];
-    ptr_vec *edges = &s->graph->edges[m->index];
-    if (s->next_edge[m->index] == edges->len) {
-      s->path.len--;
-      s->color[m->index] = 2;
-      continue;
-    }
-    dep_edge *edge = edges->items[s->next_edge[m->index]++];
-    ast_decl *t = edge->target;
-    if (s->color[t->index] == 1) {
-      report_milestone_cycle(s, edge);
-    } else if (s->color[t->index] == 0) {
-      s->color[t->index] = 1;
-      s->next_edge[t->index] = 0;
-      ptr_vec_push(s->c->arena, &s->path, t);
-    }
-  }
-}
-
-/* `start after`, completed() and achieving() must not lead back to where they start. */
-static void check_dependency_cycles(ty_ctx *c) {
-  int n = c->p->milestones.len;
-  if (n == 0) return;
-  dep_graph g = {.arena = c->arena, .edges = arena_alloc(c->arena, sizeof(ptr_vec) * (size_t)n)};
-  for (int i = 0; i < n; i++) {
-    ast_decl *d = c->p->milestones.items[i];
-    ast_milestone *m = &d->u.milestone;
-    g.from = i;
-    if (m->start.kind == START_AFTER && m->start.after_decl) {
-      dep_edge *edge = arena_alloc(c->arena, sizeof *edge);
-      edge->target = m->start.after_decl;
-      edge->loc = m->start.after.loc;
-      ptr_vec_push(c->arena, &g.edges[i], edge);
-    }
-    any_node(m->entry, collect_dependency, &g);
-    any_node(m->exit, collect_dependency, &g);
-    any_node(m->blocked, collect_dependency, &g);
-    for (int k = 0; k < m->actions.len; k++)
-      any_node(((ast_action *)m->actions.items[k])->done_when, collect_dependency, &g);
-  }
-  dep_search s = {.c = c, .graph = &g, .color = arena_alloc(c->arena, (size_t)n),
-                  .next_edge = arena_alloc(c->arena, sizeof(int) * (size_t)n)};
-  for (int i = 0; i < n; i++)
-    if (s.color[i] == 0) visit_milestone(&s, c->p->milestones.items[i]);
-}
-
-/* ---- test blocks ---------------------------------------------------------------- */
-
-/* The first of v's declarations named name, through a table built on first
- * use: a file can have thousands of tests over thousands of milestones. */
-static ast_decl *find_named(ty_ctx *c, htable *table, const ptr_vec *v, const char *name) {
-  if (!name) return NULL;
-  if (!table->arena) {
-    htable_init(table, c->arena);
-    for (int i = 0; i < v->len; i++) {
-      ast_decl *d = v->items[i];
-      if (d->name.text) htable_put_str(table, d->name.text, d);
-    }
-  }
-  return htable_get_str(table, name);
-}
-
-static ast_field *find_field(const ptr_vec *fields, const char *name) {
-  for (int i = 0; i < fields->len; i++) {
-    ast_field *f = fields->items[i];
-    if (f->name.text && name && strcmp(f->name.text, name) == 0) return f;
-  }
-  return NULL;
-}
-
-static void check_test_time(ty_ctx *c, ast_expr *e, const char *what) {
-  if (e) check_constant_of(c, e, TY_TIME, DIAG_E37, what);
-}
-
-/* field = value assignments of a test account or event: known, typed, each
- * once, and every required field given. */
-static void check_assignments(ty_ctx *c, ptr_vec *assigns, const ptr_vec *fields, const char *owner,
-                              bool is_account, msl_loc owner_loc) {
-  for (int i = 0; i < assigns->len; i++) {
-    ast_assign *as = assigns->items[i];
-    if (!as->field.text) continue;
-    ast_field *f = fields ? find_field(fields, as->field.text) : NULL;
-    if (!f) {
-      if (is_account && strcmp(as->field.text, "id") == 0)
-        diag_error(c->d, as->field.loc, DIAG_E57,
-                   "the test account's id is set as `account ID { ... }`, not as a field");
-      else
-        diag_error(c->d, as->field.loc, DIAG_E57, "%s has no field `%s`", owner, as->field.text);
-      continue;
-    }
-    for (int j = 0; j < i; j++) {
-      ast_assign *other = assigns->items[j];
-      if (other->field.text && strcmp(other->field.text, as->field.text) == 0) {
-        diag_error(c->d, as->field.loc, DIAG_E57, "field `%s` is set twice", as->field.text);
-        break;
-      }
-    }
-    check_constant_of(c, as->value, f->type, DIAG_E57,
-                      arena_printf(c->arena, "the value of `%s`", as->field.text));
-  }
-  for (int i = 0; fields && i < fields->len; i++) {
-    ast_field *f = fields->items[i];
-    if (f->default_value || !f->name.text) continue;
-    bool given = false;
-    for (int j = 0; j < assigns->len && !given; j++) {
-      ast_assign *as = assigns->items[j];
-      given = as->field.text && strcmp(as->field.text, f->name.text) == 0;
-    }
-    if (!given)
-      diag_error(c->d, owner_loc, DIAG_E57, "%s lacks the required field `%s`", owner, f->name.text);
-  }
-}
-
-static void check_control_event(ty_ctx *c, ast_test_event *ev) {
-  static const char *const controls[] = {"assign", "complete", "reset", "block", "unblock", "advance"};
-  const char *name = ev->event.text;
-  if (!name) return;
-  if (strncmp(name, "ms.", 3) == 0) name += 3;
-  bool known = false;
-  for (size_t i = 0; i < sizeof controls / sizeof *controls && !known; i++)
-    known = strcmp(name, controls[i]) == 0;
-  if (!known) return;  /* the parser reports unknown control events */
-  for (int i = 0; i < ev->fields.len; i++) {
-    ast_assign *as = ev->fields.items[i];
-    const char *field = as->field.text;
-    if (!field) continue;
-    bool is_milestone = strcmp(field, "milestone") == 0;
-    if (!is_milestone && strcmp(field, "playbook") != 0) {
-      diag_error(c->d, as->field.loc, DIAG_E58,
-                 "a control event names a `milestone` or a `playbook`, not a `%s`", field);
-      continue;
-    }
-    /* the grammar makes every test value a literal */
-    if (as->value->u.lit.value.type != TY_STRING) {
-      diag_error(c->d, as->value->loc, DIAG_E58, "`%s` must name a %s, as in `%s = \"name\"`", field,
-                 field, field);
-      continue;
-    }
-    const char *target = as->value->u.lit.value.u.str.s;
-    as->value->type = TY_STRING;
-    set_const(as->value, as->value->u.lit.value);
-    ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, target);
-    if (!unit || unit->kind != (is_milestone ? DECL_MILESTONE : DECL_PLAYBOOK))
-      diag_error(c->d, as->value->loc, DIAG_E58, "there is no %s named `%s`", field, target);
-  }
-}
-
-static ast_decl *expect_target(ty_ctx *c, ast_expect *ex, ast_decl_kind want) {
-  const char *name = ex->target.text;
-  if (!name) return NULL;
-  ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, name);
-  const char *want_name = want == DECL_MILESTONE ? "milestone" : "playbook";
-  if (!unit) {
-    diag_error(c->d, ex->target.loc, DIAG_E29, "unknown %s `%s`", want_name, name);
-    return NULL;
-  }
-  if (unit->kind != want) {
-    diag_error(c->d, ex->target.loc, DIAG_E33, "`%s` is a %s; this `expect` needs a %s%s", name,
-               ast_decl_kind_name(unit->kind), want_name,
-               want == DECL_MILESTONE ? " (a playbook has `P.step`)" : "");
-    return NULL;
-  }
-  return unit;
-}
-
-static void check_expect_status(ty_ctx *c, ast_expect *ex) {
-  static const char *const once_statuses[] = {"not_started", "completed", "blocked",
-                                              "pending",     "overdue",   "in_progress"};
-  static const char *const continuous_statuses[] = {"not_started", "achieving",     "blocked",
-                                                    "pending",     "not_achieving", "never_achieved"};
-  ast_decl *m = expect_target(c, ex, DECL_MILESTONE);
-  const char *status = ex->member.text;
-  if (!status) return;
-  bool once = false, continuous = false;
-  for (int i = 0; i < 6; i++) {
-    once = once || strcmp(status, once_statuses[i]) == 0;
-    continuous = continuous || strcmp(status, continuous_statuses[i]) == 0;
-  }
-  if (!once && !continuous) {
-    diag_error(c->d, ex->member.loc, DIAG_E54,
-               "unknown status `%s` (one of not_started, pending, in_progress, completed, overdue, "
-               "blocked, achieving, not_achieving, never_achieved)",
-               status);
-    return;
-  }
-  if (m && m->u.milestone.mode == MODE_ONCE && !once)
-    diag_error(c->d, ex->member.loc, DIAG_E54,
-               "milestone `%s` is once-mode and is never `%s` (its statuses: not_started, pending, "
-               "in_progress, completed, overdue, blocked)",
-               m->name.text, status);
-  if (m && m->u.milestone.mode == MODE_CONTINUOUS && !continuous)
-    diag_error(c->d, ex->member.loc, DIAG_E54,
-               "milestone `%s` is continuous and is never `%s` (its statuses: not_started, pending, "
-               "achieving, not_achieving, never_achieved, blocked)",
-               m->name.text, status);
-  if (ex->at) {
-    if (strcmp(status, "completed") != 0 && strcmp(status, "achieving") != 0)
-      diag_error(c->d, ex->at->loc, DIAG_E60,
-                 "`at TIME` checks the achievement time: only `is completed` and `is achieving` take it");
-    else
-      check_test_time(c, ex->at, "the time after `at`");
-  }
-}
-
-static void check_expect_field(ty_ctx *c, ast_expect *ex) {
-  static const struct { const char *name; ty_kind type; } fields[] = {
-      {"started_at", TY_TIME}, {"entered_at", TY_TIME},  {"achieved_at", TY_TIME},
-      {"lost_at", TY_TIME},    {"deadline_at", TY_TIME}, {"on_time", TY_BOOL},
-      {"progress", TY_FLOAT},
-  };
-  expect_target(c, ex, DECL_MILESTONE);
-  const char *name = ex->member.text;
-  if (!name) return;
-  for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-    if (strcmp(name, fields[i].name) != 0) continue;
-    if (ex->value)
-      check_constant_of(c, ex->value, fields[i].type, DIAG_E55,
-                        arena_printf(c->arena, "the expected `%s`", name));
-    return;
-  }
-  diag_error(c->d, ex->member.loc, DIAG_E55,
-             "unknown milestone field `%s` (one of started_at, entered_at, achieved_at, lost_at, "
-             "deadline_at, on_time, progress)",
-             name);
-}
-
-static void check_expect_step(ty_ctx *c, ast_expect *ex) {
-  ast_decl *pb = expect_target(c, ex, DECL_PLAYBOOK);
-  const char *step = ex->member.text;
-  if (!pb || !step || strcmp(step, "done") == 0) return;
-  for (int i = 0; i < pb->u.playbook.steps.len; i++) {
-    ast_step *st = pb->u.playbook.steps.items[i];
-    if (st->name.text && strcmp(st->name.text, step) == 0) return;
-  }
-  diag_error(c->d, ex->member.loc, DIAG_E56, "playbook `%s` has no step `%s` (nor is it `done`)",
-             pb->name.text, step);
-}
-
-static bool emits_signal(const ptr_vec *emits, const char *signal) {
-  for (int i = 0; i < emits->len; i++) {
-    const ast_string *s = emits->items[i];
-    if (s->text && strcmp(s->text, signal) == 0) return true;
-  }
-  return false;
-}
-
-static void check_expect_signal(ty_ctx *c, ast_expect *ex) {
-  const char *signal = ex->signal.text;
-  if (signal) {
-    bool emitted = false;
-    for (int i = 0; i < c->p->units.len && !emitted; i++) {
-      ast_decl *u = c->p->units.items[i];
-      emitted = emits_signal(u->kind == DECL_MILESTONE ? &u->u.milestone.emits : &u->u.playbook.emits,
-                             signal);
-    }
-    if (!emitted)
-      diag_error(c->d, ex->signal.loc, DIAG_E59,
-                 "no milestone or playbook emits \"%s\", so this expectation cannot hold", signal);
-  }
-  check_test_time(c, ex->at, "the time after `at`");
-}
-
-static void check_test(ty_ctx *c, ast_decl *d) {
-  ast_test *t = &d->u.test;
-  check_test_time(c, t->as_of, "`as_of`");
-  msl_loc account_loc = d->loc;
-  for (int i = 0; i < t->items.len; i++) {
-    ast_test_item *item = t->items.items[i];
-    if (item->kind == TI_ACCOUNT) account_loc = item->loc;
-  }
-  ptr_vec *account_fields = c->p->account ? &c->p->account->u.account.fields : NULL;
-  check_assignments(c, &t->account_fields, account_fields, "the test account", true, account_loc);
-  for (int i = 0; i < t->events.len; i++) {
-    ast_test_event *ev = t->events.items[i];
-    check_test_time(c, ev->time, "an event's time");
-    if (ev->control) {
-      check_control_event(c, ev);
-      continue;
-    }
-    ast_decl *event = find_named(c, &c->events_by_name, &c->p->events, ev->event.text);
-    if (!event) {
-      if (ev->event.text) diag_error(c->d, ev->event.loc, DIAG_E28, "unknown event `%s`", ev->event.text);
-      continue;
-    }
-    check_assignments(c, &ev->fields, &event->u.event.fields,
-                      arena_printf(c->arena, "event `%s`", event->name.text), false, ev->loc);
-  }
-  for (int i = 0; i < t->expects.len; i++) {
-    ast_expect *ex = t->expects.items[i];
-    switch (ex->kind) {
-      case EXPECT_STATUS: check_expect_status(c, ex); break;
-      case EXPECT_FIELD: check_expect_field(c, ex); break;
-      case EXPECT_STEP: check_expect_step(c, ex); break;
-      case EXPECT_SIGNAL: check_expect_signal(c, ex); break;
-    }
-  }
-}
+/* depgraph_order's visit: a let, segment or fn after the ones it uses. */
+static void check_in_order(void *ctx, ast_decl *d) { ensure_checked(ctx, d, d->loc); }
 
 /* ---- the program ---------------------------------------------------------------- */
 
@@ -1430,7 +981,7 @@ void ty_program(msl_program *p, diag_list *d) {
   if (p->account) check_fields(&c, &p->account->u.account.fields);
   for (int i = 0; i < p->events.len; i++)
     check_fields(&c, &((ast_decl *)p->events.items[i])->u.event.fields);
-  check_in_dependency_order(&c);
+  depgraph_order(p, p->arena, check_in_order, &c);
   for (int i = 0; i < p->lets.len; i++) ensure_checked(&c, p->lets.items[i], ((ast_decl *)p->lets.items[i])->loc);
   for (int i = 0; i < p->segments.len; i++)
     ensure_checked(&c, p->segments.items[i], ((ast_decl *)p->segments.items[i])->loc);
@@ -1440,6 +991,6 @@ void ty_program(msl_program *p, diag_list *d) {
     if (u->kind == DECL_MILESTONE) check_milestone(&c, u);
     else check_playbook(&c, u);
   }
-  check_dependency_cycles(&c);
-  for (int i = 0; i < p->tests.len; i++) check_test(&c, p->tests.items[i]);
+  depgraph_milestone_cycles(p, p->arena, d);
+  tests_check(p, &c, d);
 }

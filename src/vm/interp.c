@@ -1,0 +1,354 @@
+/* interp.c — the interpreter (prefix interp_): runs one block over
+ * registers (docs/bytecode.md), with the value helpers it and the VM's
+ * other files share.  The computed-goto dispatch is one function. */
+#include "vm/vm_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Strings an extern returns live in scratch blocks until the next interp_exec
+ * starts: registers point into them, so a full block is never moved or
+ * freed mid-run; a fresh, larger one is chained in front of it instead. */
+static char *scratch_alloc(void *ctx, size_t len) {
+  vm_runtime *rt = ctx;
+  vm_scratch *cur = rt->scratch;
+  if (cur->size - cur->used < len) {
+    size_t size = cur->size * 2 > len ? cur->size * 2 : len;
+    vm_scratch *nb = malloc(sizeof *nb + size);
+    if (!nb) return NULL;
+    nb->older = cur;
+    nb->size = size;
+    nb->used = 0;
+    rt->scratch = cur = nb;
+  }
+  char *p = cur->data + cur->used;
+  cur->used += len;
+  return p;
+}
+
+/* Ends the previous interp_exec's strings: keeps only the newest (largest) block. */
+void interp_scratch_reset(vm_runtime *rt) {
+  vm_scratch *old = rt->scratch->older;
+  while (old) {
+    vm_scratch *next = old->older;
+    free(old);
+    old = next;
+  }
+  rt->scratch->older = NULL;
+  rt->scratch->used = 0;
+}
+
+bool interp_value_eq(io_type t, io_value a, io_value b) {
+  switch (t) {
+    case IO_STRING: return a.s.len == b.s.len && memcmp(a.s.p, b.s.p, a.s.len) == 0;
+    case IO_FLOAT: return a.f == b.f;
+    case IO_BOOL: return a.b == b.b;
+    default: return a.i == b.i;
+  }
+}
+
+io_value interp_value_copy(io_type t, io_value v) {
+  if (t == IO_STRING) {
+    char *p = vm_alloc(v.s.len + 1);
+    memcpy(p, v.s.p, v.s.len);
+    v.s.p = p;
+  }
+  return v;
+}
+
+void interp_value_free(io_type t, io_value v) {
+  if (t == IO_STRING) free((char *)v.s.p);
+}
+
+/* A `start on` filter failed on an event of a's current instant, for a
+ * target not started before it: whether that matters is known when the
+ * instant is finished (settle_start_errors). */
+static void hold_start_error(vm_runtime *rt, vm_account *a, const char *why) {
+  if (a->start_error) return;
+  char msg[1024];
+  vm_fail(rt, msg, sizeof msg, why);
+  a->start_error = vm_alloc(strlen(msg) + 1);
+  strcpy(a->start_error, msg);
+}
+
+/* A runtime error at ip in an update block, while applying ev: the snippet
+ * it belongs to ends at its first effect instruction (docs/bytecode.md).
+ * The effect's target is poisoned -- an aggregate only when ev is in its
+ * scope -- and execution resumes after it.  A `start on` filter is
+ * evaluated for its start: it fails the run when the milestone or playbook
+ * applies and had not started before ev's instant.  NULL with msg set when
+ * the run fails. */
+static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_event *ev, const bc_insn *ip,
+                                     const bc_insn *end, const char *why, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  for (; ip < end; ip++) {
+    switch (ip->op) {
+      case BC_UPDATE: {
+        const bc_aggregate *d = &p->aggregates[ip->b];
+        vm_agg *s = &a->aggs[ip->b];
+        if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return ip + 1;
+        agg_poison(&s->poison, why, ev->time,
+                   d->window == BC_WIN_WITHIN ? vm_sat_add(ev->time, d->within_us) : INT64_MAX);
+        return ip + 1;
+      }
+      case BC_STEP: {
+        vm_poison *z = &a->seqs[ip->b].poison;
+        if (!z->what) agg_poison(z, why, ev->time, INT64_MAX);
+        return ip + 1;
+      }
+      case BC_STARTON: {
+        vm_ms *m = &a->ms[ip->b];
+        if (!m->applies || (m->started && m->start <= ev->time)) return ip + 1;
+        m->start_on_failed = true;
+        rt->cur_milestone = ip->b;
+        rt->cur_what = "the `start on` filter";
+        hold_start_error(rt, a, why);
+        return ip + 1;
+      }
+      case BC_STARTONP: {
+        vm_pb *pb = &a->pb[ip->b];
+        if (!pb->applies || (pb->started && pb->started_at <= ev->time)) return ip + 1;
+        pb->start_on_failed = true;
+        rt->cur_milestone = BC_NONE;
+        rt->cur_what = "a playbook's `start on` filter";
+        hold_start_error(rt, a, why);
+        return ip + 1;
+      }
+      default: break;
+    }
+  }
+  vm_fail(rt, msg, msglen, why);   /* no snippet structure (a foreign .msc): fail */
+  return NULL;
+}
+
+/* Runs block b; value blocks leave their result in *result.  ev: the event
+ * being applied (update blocks). */
+bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, io_value *result,
+                    char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  const bc_block *blk = &p->blocks[b];
+  const bc_insn *code = p->code + blk->start;
+  const bc_insn *ip = code;
+  io_value R[256];
+/* A runtime error fails a value block; in an update block (ev set) it only
+ * poisons what the failing snippet feeds, and the block goes on after it. */
+#define FAIL(why)                                                                   \
+  {                                                                                 \
+    if (!ev) return vm_fail(rt, msg, msglen, (why));                               \
+    if (!(ip = snippet_failed(rt, a, ev, ip, code + blk->len, (why), msg, msglen))) \
+      return false;                                                                 \
+    NEXT();                                                                         \
+  }
+  interp_scratch_reset(rt);
+
+#if defined(__GNUC__)
+#define MSL_OP_LABEL(name, a, b, c, d, doc) &&do_##name,
+  static const void *const dispatch[BC__COUNT] = {MSL_OPCODES(MSL_OP_LABEL)};
+#undef MSL_OP_LABEL
+#define NEXT() goto *dispatch[(ip++)->op]
+#define CASE(name) do_##name:
+  const bc_insn *in;
+#define I (in = ip - 1)
+  NEXT();
+#else
+#define NEXT() break
+#define CASE(name) case BC_##name:
+  const bc_insn *in;
+#define I (in)
+  for (;;) switch ((in = ip++)->op) {
+#endif
+
+  CASE(RET) { I; *result = R[in->a]; return true; }
+  CASE(END) { return true; }
+  CASE(LOADK) { I; R[in->a] = p->consts[in->b].v; NEXT(); }
+  CASE(MOVE) { I; R[in->a] = R[in->b]; NEXT(); }
+  CASE(FIELD) { I; R[in->a] = ev->values[in->b]; NEXT(); }
+  CASE(ACCT) {
+    I;
+    if (in->b == BC_ACCOUNT_ID) R[in->a].s = (io_str){a->id, a->id_len};
+    else R[in->a] = a->fields[in->b];
+    NEXT();
+  }
+  CASE(AGG) {
+    I;
+    if (!agg_value(rt, a, in->b, &R[in->a], msg, msglen)) return false;
+    NEXT();
+  }
+  CASE(SEQ) {
+    I;
+    if (a->seqs[in->b].poison.what) return vm_fail(rt, msg, msglen, a->seqs[in->b].poison.what);
+    R[in->a].b = a->seqs[in->b].done;
+    NEXT();
+  }
+  CASE(START) { I; R[in->a].i = a->ms[in->b].start; NEXT(); }
+  CASE(COMPLETED) { I; R[in->a].b = state_ms_completed(a, p, in->b); NEXT(); }
+  CASE(ACHIEVING) { I; R[in->a].b = a->ms[in->b].applies && a->ms[in->b].achieving; NEXT(); }
+  CASE(NOT) { I; R[in->a].b = !R[in->b].b; NEXT(); }
+  CASE(NEGI) {
+    I;
+    if (R[in->b].i == INT64_MIN) FAIL("integer overflow");
+    R[in->a].i = -R[in->b].i;
+    NEXT();
+  }
+  CASE(NEGF) { I; R[in->a].f = -R[in->b].f; NEXT(); }
+  CASE(I2F) { I; R[in->a].f = (double)R[in->b].i; NEXT(); }
+  CASE(ADDI) {
+    I;
+    if (__builtin_add_overflow(R[in->b].i, R[in->c].i, &R[in->a].i)) FAIL("integer overflow");
+    NEXT();
+  }
+  CASE(SUBI) {
+    I;
+    if (__builtin_sub_overflow(R[in->b].i, R[in->c].i, &R[in->a].i)) FAIL("integer overflow");
+    NEXT();
+  }
+  CASE(MULI) {
+    I;
+    if (__builtin_mul_overflow(R[in->b].i, R[in->c].i, &R[in->a].i)) FAIL("integer overflow");
+    NEXT();
+  }
+  CASE(DIVI) {
+    I;
+    if (R[in->c].i == 0) FAIL("integer division by zero");
+    if (R[in->b].i == INT64_MIN && R[in->c].i == -1) FAIL("integer overflow");
+    R[in->a].i = R[in->b].i / R[in->c].i;
+    NEXT();
+  }
+  CASE(MODI) {
+    I;
+    if (R[in->c].i == 0) FAIL("integer division by zero");
+    R[in->a].i = R[in->c].i == -1 ? 0 : R[in->b].i % R[in->c].i;
+    NEXT();
+  }
+  CASE(ADDF) { I; R[in->a].f = R[in->b].f + R[in->c].f; NEXT(); }
+  CASE(SUBF) { I; R[in->a].f = R[in->b].f - R[in->c].f; NEXT(); }
+  CASE(MULF) { I; R[in->a].f = R[in->b].f * R[in->c].f; NEXT(); }
+  CASE(DIVF) { I; R[in->a].f = R[in->b].f / R[in->c].f; NEXT(); }
+  CASE(EQI) { I; R[in->a].b = R[in->b].i == R[in->c].i; NEXT(); }
+  CASE(NEI) { I; R[in->a].b = R[in->b].i != R[in->c].i; NEXT(); }
+  CASE(LTI) { I; R[in->a].b = R[in->b].i < R[in->c].i; NEXT(); }
+  CASE(LEI) { I; R[in->a].b = R[in->b].i <= R[in->c].i; NEXT(); }
+  CASE(EQF) { I; R[in->a].b = R[in->b].f == R[in->c].f; NEXT(); }
+  CASE(NEF) { I; R[in->a].b = R[in->b].f != R[in->c].f; NEXT(); }
+  CASE(LTF) { I; R[in->a].b = R[in->b].f < R[in->c].f; NEXT(); }
+  CASE(LEF) { I; R[in->a].b = R[in->b].f <= R[in->c].f; NEXT(); }
+  CASE(EQB) { I; R[in->a].b = R[in->b].b == R[in->c].b; NEXT(); }
+  CASE(NEB) { I; R[in->a].b = R[in->b].b != R[in->c].b; NEXT(); }
+  CASE(EQS) { I; R[in->a].b = interp_value_eq(IO_STRING, R[in->b], R[in->c]); NEXT(); }
+  CASE(NES) { I; R[in->a].b = !interp_value_eq(IO_STRING, R[in->b], R[in->c]); NEXT(); }
+  CASE(LTS) {
+    I;
+    io_str x = R[in->b].s, y = R[in->c].s;
+    int c = memcmp(x.p, y.p, x.len < y.len ? x.len : y.len);
+    R[in->a].b = c < 0 || (c == 0 && x.len < y.len);
+    NEXT();
+  }
+  CASE(LES) {
+    I;
+    io_str x = R[in->b].s, y = R[in->c].s;
+    int c = memcmp(x.p, y.p, x.len < y.len ? x.len : y.len);
+    R[in->a].b = c < 0 || (c == 0 && x.len <= y.len);
+    NEXT();
+  }
+  CASE(INI) {
+    I;
+    bool found = false;
+    for (int k = 0; k < in->d && !found; k++) found = p->consts[in->c + k].v.i == R[in->b].i;
+    R[in->a].b = found;
+    NEXT();
+  }
+  CASE(INF) {
+    I;
+    bool found = false;
+    for (int k = 0; k < in->d && !found; k++) found = p->consts[in->c + k].v.f == R[in->b].f;
+    R[in->a].b = found;
+    NEXT();
+  }
+  CASE(INS) {
+    I;
+    bool found = false;
+    for (int k = 0; k < in->d && !found; k++) found = interp_value_eq(IO_STRING, p->consts[in->c + k].v, R[in->b]);
+    R[in->a].b = found;
+    NEXT();
+  }
+  CASE(INB) {
+    I;
+    bool found = false;
+    for (int k = 0; k < in->d && !found; k++) found = p->consts[in->c + k].v.b == R[in->b].b;
+    R[in->a].b = found;
+    NEXT();
+  }
+  CASE(JMP) { I; ip = code + in->d; NEXT(); }
+  CASE(JMPF) { I; if (!R[in->a].b) ip = code + in->d; NEXT(); }
+  CASE(JMPT) { I; if (R[in->a].b) ip = code + in->d; NEXT(); }
+  CASE(CALL) {
+    I;
+    ffi_fn *f = rt->externs ? rt->externs[in->b] : NULL;
+    if (!f) FAIL("call of an extern fn that is not bound");
+    ffi_mem mem = {rt->ffi_args, sizeof rt->ffi_args, scratch_alloc, rt};
+    char why[256];
+    io_value ret;
+    if (!ffi_invoke(f, &R[in->c], &ret, &mem, why, sizeof why)) FAIL(why);
+    R[in->a] = ret;
+    NEXT();
+  }
+  CASE(UPDATE) {
+    I;
+    agg_update(rt, a, in->b, ev, R[in->c]);
+    NEXT();
+  }
+  CASE(STEP) {
+    I;
+    vm_seq *s = &a->seqs[in->b];
+    s->matched[in->c] = 1;
+    s->any_matched = true;
+    NEXT();
+  }
+  CASE(STARTON) {
+    I;
+    vm_ms *m = &a->ms[in->b];
+    if (m->applies && !m->started) {
+      m->started = true;
+      m->start = ev->time;
+      m->start_timer = false;
+      m->since_ready = false;
+    }
+    NEXT();
+  }
+  CASE(STARTONP) {
+    I;
+    vm_pb *pb = &a->pb[in->b];
+    if (pb->applies && !pb->started) state_start_playbook(rt, a, in->b, ev->time, false);
+    NEXT();
+  }
+#if !defined(__GNUC__)
+  default: return vm_fail(rt, msg, msglen, "invalid instruction");
+  }
+#endif
+#undef NEXT
+#undef CASE
+#undef I
+#undef FAIL
+}
+
+/* Evaluates a value block to a bool / time for the milestone machine. */
+bool interp_eval_bool(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
+                      bool *out, char *msg, size_t msglen) {
+  rt->cur_what = what;
+  rt->cur_milestone = m;
+  io_value r;
+  if (!interp_exec(rt, a, b, NULL, &r, msg, msglen)) return false;
+  *out = r.b;
+  return true;
+}
+
+bool interp_eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
+                      int64_t *out, char *msg, size_t msglen) {
+  rt->cur_what = what;
+  rt->cur_milestone = m;
+  io_value r;
+  if (!interp_exec(rt, a, b, NULL, &r, msg, msglen)) return false;
+  *out = r.i;
+  return true;
+}

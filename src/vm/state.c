@@ -1,0 +1,465 @@
+/* state.c — the milestone and playbook machine (prefix state_): starts,
+ * entry, actions, completion, achievement, control events, playbooks and
+ * timers, evaluated at every instant where a value can change (SPEC 6). */
+#include "vm/vm_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- milestones ---------------------------------------------------------------------------- */
+
+bool state_ms_completed(const vm_account *a, const bc_program *p, uint32_t m) {
+  const vm_ms *s = &a->ms[m];
+  if (!s->applies) return false;
+  return p->milestones[m].continuous ? s->achieved : s->completed;
+}
+
+static void add_signal(vm_runtime *rt, vm_account *a, int64_t t, uint32_t signal, uint32_t order,
+                       uint32_t source) {
+  (void)rt;
+  if (a->nsignals == a->signals_cap) {
+    a->signals_cap = a->signals_cap ? a->signals_cap * 2 : 4;
+    a->signals = vm_grow(a->signals, sizeof *a->signals * (size_t)a->signals_cap);
+  }
+  a->signals[a->nsignals++] = (res_signal){t, signal, order, source, a->signal_seq++};
+}
+
+static void ms_emit(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  for (uint32_t i = 0; i < d->nemits; i++) add_signal(rt, a, t, d->emits[i], d->decl_order, d->name);
+}
+
+static void ms_complete(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
+  vm_ms *s = &a->ms[m];
+  s->completed = true;
+  s->completed_at = t;
+  if (!s->ever_completed) s->first_completed_at = t;
+  s->ever_completed = true;
+  ms_emit(rt, a, m, t);
+}
+
+/* Restarts milestone m at t (ms.reset): everything but blocks and the
+ * memory of earlier completions is cleared. */
+static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  vm_ms *s = &a->ms[m];
+  s->started = true;
+  s->start = t;
+  if (s->start_timer) a->timer_valid = false;   /* its pending `start at` goes */
+  s->start_timer = false;
+  s->since_ready = false;
+  s->entered = false;
+  s->entered_at = NO_TIME;
+  s->actions_done = 0;
+  for (uint32_t i = 0; i < d->nactions; i++) s->action_done_at[i] = NO_TIME;
+  s->completed = false;
+  s->completed_at = NO_TIME;
+  s->achieving = false;
+  s->achieved = false;
+  s->achieved_at = NO_TIME;
+  s->lost_at = NO_TIME;
+}
+
+/* Since-start aggregates of m restart with m's start: cleared, then given
+ * what the events of the current instant alone make of them (an event at
+ * the start instant counts), which the shadow has kept. */
+static bool ms_prime_since(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  vm_ms *s = &a->ms[m];
+  s->since_ready = true;
+  bool take = a->queued && a->batch_time == t && a->shadow;
+  if (take && a->shadow_err && a->shadow_err[m]) {
+    snprintf(msg, msglen, "%s", a->shadow_err[m]);
+    return false;
+  }
+  for (uint32_t k = rt->since_first[m]; k < rt->since_first[m + 1]; k++) {
+    uint32_t g = rt->since_aggs[k];
+    agg_reset(&p->aggregates[g], &a->aggs[g]);
+    if (!take) continue;
+    a->aggs[g] = a->shadow[g];
+    memset(&a->shadow[g], 0, sizeof a->shadow[g]);
+  }
+  return true;
+}
+
+static bool first_row_reached(const vm_account *a, int64_t t) { return a->has_first_row && t >= a->first_row; }
+
+static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, char *msg, size_t msglen) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  vm_ms *s = &a->ms[m];
+  if (!s->applies) return true;
+  if (!s->started) {
+    if (d->start_kind == BC_START_NONE && first_row_reached(a, t)) {
+      s->started = true;
+      s->start = NO_TIME;
+    } else if (d->start_kind == BC_START_AFTER && a->ms[d->start_after].ever_completed) {
+      s->started = true;
+      s->start = a->ms[d->start_after].first_completed_at;
+      s->since_ready = false;
+    }
+  }
+  if (s->complete_pending) {
+    /* SPEC 6: an `ms.complete` at or after the start completes M */
+    s->complete_pending = false;
+    if (!s->started || (s->start != NO_TIME && s->start > t)) rt->ignored_control++;
+    else if (!s->completed) ms_complete(rt, a, m, t);
+  }
+  if (!s->started) return true;
+  /* an unbounded `since start` means every event: primed at the first row */
+  if (!s->since_ready && !ms_prime_since(rt, a, m, t, msg, msglen)) return false;
+  if (!s->entered) {
+    bool holds = true;
+    if (d->entry_block != BC_NO_BLOCK && !interp_eval_bool(rt, a, d->entry_block, "entry", m, &holds, msg, msglen))
+      return false;
+    if (!holds) return true;
+    s->entered = true;
+    s->entered_at = d->entry_block == BC_NO_BLOCK ? s->start : t;
+  }
+  for (uint32_t i = 0; i < d->nactions; i++) {
+    if (s->action_done_at[i] != NO_TIME) continue;
+    bool done;
+    if (!interp_eval_bool(rt, a, d->actions[i].done_block, "an action", m, &done, msg, msglen)) return false;
+    if (done) {
+      s->action_done_at[i] = t;
+      s->actions_done++;
+    }
+  }
+  if (!d->continuous) {
+    if (s->completed) return true;
+    bool holds = false;
+    if (d->exit_block != BC_NO_BLOCK) {
+      if (!interp_eval_bool(rt, a, d->exit_block, "exit", m, &holds, msg, msglen)) return false;
+    } else if (d->nactions) holds = s->actions_done == (int32_t)d->nactions;
+    if (holds) ms_complete(rt, a, m, t);
+    return true;
+  }
+  /* continuous: actions only give progress; without `exit` it never holds */
+  bool holds = false;
+  if (d->exit_block != BC_NO_BLOCK && !interp_eval_bool(rt, a, d->exit_block, "exit", m, &holds, msg, msglen))
+    return false;
+  if (holds && !s->achieving) {
+    s->achieving = true;
+    s->lost_at = NO_TIME;
+    if (!s->achieved) {
+      s->achieved = true;
+      s->achieved_at = t;
+    }
+    if (!s->ever_completed) s->first_completed_at = t;
+    s->ever_completed = true;
+    ms_emit(rt, a, m, t);
+  } else if (!holds && s->achieving) {
+    s->achieving = false;
+    s->lost_at = t;
+  }
+  return true;
+}
+
+/* ---- playbooks ---------------------------------------------------------------------------------- */
+
+static int32_t next_step(const vm_pb *s, const bc_playbook *d, int32_t from) {
+  int32_t k = from;
+  while (k < (int32_t)d->nsteps && !s->step_applies[k]) k++;
+  return k;
+}
+
+static void pb_enter(vm_runtime *rt, vm_account *a, uint32_t pi, int32_t k, int64_t t) {
+  const bc_playbook *d = &rt->p->playbooks[pi];
+  vm_pb *s = &a->pb[pi];
+  s->step = k;
+  s->step_entered_at = t;
+  if (k >= (int32_t)d->nsteps) {
+    s->done = true;
+    s->done_at = t;
+    for (uint32_t i = 0; i < d->nemits; i++) add_signal(rt, a, t, d->emits[i], d->decl_order, d->name);
+  }
+}
+
+void state_start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded) {
+  vm_pb *s = &a->pb[pi];
+  s->started = true;
+  s->started_at = t;
+  s->unbounded = unbounded;
+  if (s->start_timer) a->timer_valid = false;
+  s->start_timer = false;
+  pb_enter(rt, a, pi, next_step(s, &rt->p->playbooks[pi], 0), t);
+  s->on_first_step = true;
+}
+
+static bool step_met(const vm_runtime *rt, const vm_account *a, const vm_pb *s, uint32_t m, int64_t t) {
+  const vm_ms *ms = &a->ms[m];
+  if (!ms->applies) return false;
+  if (!rt->p->milestones[m].continuous) return ms->completed;
+  return ms->achieving || (s->step_entered_at == t && ms->achieved);
+}
+
+static void pb_evaluate(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t) {
+  const bc_playbook *d = &rt->p->playbooks[pi];
+  vm_pb *s = &a->pb[pi];
+  if (!s->applies) return;
+  if (!s->started) {
+    if (d->start_kind == BC_START_NONE && first_row_reached(a, t)) state_start_playbook(rt, a, pi, t, true);
+    else if (d->start_kind == BC_START_AFTER && a->ms[d->start_after].ever_completed)
+      state_start_playbook(rt, a, pi, t, false);
+  }
+  if (!s->started || s->done) {
+    rt->ignored_control += s->pending_advances;   /* before the start or after done */
+    s->pending_advances = 0;
+    return;
+  }
+  for (; s->pending_advances > 0 && !s->done; s->pending_advances--) {
+    pb_enter(rt, a, pi, next_step(s, d, s->step + 1), t);
+    s->on_first_step = false;
+  }
+  rt->ignored_control += s->pending_advances;
+  s->pending_advances = 0;
+  while (!s->done && d->steps[s->step].is_auto && step_met(rt, a, s, d->steps[s->step].tracks, t)) {
+    pb_enter(rt, a, pi, next_step(s, d, s->step + 1), t);
+    s->on_first_step = false;
+  }
+}
+
+/* ---- control events ---------------------------------------------------------------------------- */
+
+static uint32_t find_name(const bc_program *p, io_str name, bool playbook) {
+  uint32_t n = playbook ? p->nplaybooks : p->nmilestones;
+  for (uint32_t i = 0; i < n; i++) {
+    const char *s = bc_str(p, playbook ? p->playbooks[i].name : p->milestones[i].name);
+    if (strlen(s) == name.len && memcmp(s, name.p, name.len) == 0) return i;
+  }
+  return BC_NONE;
+}
+
+static void apply_control(vm_runtime *rt, vm_account *a, const vm_event *ev) {
+  const bc_program *p = rt->p;
+  bool has_m = ev->milestone.len > 0, has_p = ev->playbook.len > 0;
+  int64_t t = ev->time;
+  if (has_m == has_p) {
+    rt->ignored_control++;
+    return;
+  }
+  uint32_t target = find_name(p, has_m ? ev->milestone : ev->playbook, has_p);
+  if (target == BC_NONE) {
+    rt->ignored_control++;
+    return;
+  }
+  if (ev->type == IO_EV_ASSIGN) {
+    uint8_t kind = has_m ? p->milestones[target].start_kind : p->playbooks[target].start_kind;
+    if (kind != BC_START_ON_ASSIGNMENT) {
+      rt->ignored_control++;
+      return;
+    }
+    if (has_m) {
+      vm_ms *s = &a->ms[target];
+      if (s->applies && !s->started) {
+        s->started = true;
+        s->start = t;
+        s->since_ready = false;
+      }
+    } else if (a->pb[target].applies && !a->pb[target].started) {
+      state_start_playbook(rt, a, target, t, false);
+    }
+    return;
+  }
+  if (ev->type == IO_EV_ADVANCE) {
+    if (!has_p) rt->ignored_control++;
+    else if (a->pb[target].applies) a->pb[target].pending_advances++;
+    return;
+  }
+  if (!has_m) {
+    rt->ignored_control++;
+    return;
+  }
+  vm_ms *s = &a->ms[target];
+  switch (ev->type) {
+    case IO_EV_RESET:
+      if (s->applies) ms_reset(rt, a, target, t);
+      break;
+    case IO_EV_UNBLOCK: s->blocked_by_control = false; break;
+    case IO_EV_BLOCK: s->blocked_by_control = true; break;
+    case IO_EV_COMPLETE:
+      /* a start at this very instant (`start at`, `on`, `after`, the first
+         row) is only known when the milestone is evaluated: ms_evaluate
+         decides, before any criterion of the instant */
+      if (p->milestones[target].continuous || !s->applies) rt->ignored_control++;
+      else s->complete_pending = true;
+      break;
+    default: break;
+  }
+}
+
+/* ---- instants ------------------------------------------------------------------------------------ */
+
+/* The next instant after the last one where a value changes by itself. */
+static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
+  if (a->timer_valid) return a->timer;
+  const bc_program *p = rt->p;
+  int64_t next = INT64_MAX;
+  for (uint32_t g = 0; g < p->naggregates; g++) {
+    const bc_aggregate *d = &p->aggregates[g];
+    if (d->window != BC_WIN_WITHIN || !a->aggs[g].ring.len) continue;
+    int64_t e = vm_sat_add(vm_ring_at(&a->aggs[g].ring, 0)->time, d->within_us);
+    if (e < next) next = e;
+  }
+  for (uint32_t m = 0; m < p->nmilestones; m++)
+    if (a->ms[m].start_timer && a->ms[m].start_at < next) next = a->ms[m].start_at;
+  for (uint32_t i = 0; i < p->nplaybooks; i++)
+    if (a->pb[i].start_timer && a->pb[i].start_at < next) next = a->pb[i].start_at;
+  a->timer = next;
+  a->timer_valid = true;
+  return next;
+}
+
+/* Evaluates every milestone and playbook of a at instant t (the batch at t,
+ * if any, has been applied). */
+bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  rt->cur_time = t;
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    vm_ms *s = &a->ms[m];
+    if (s->start_timer && s->start_at <= t) {
+      s->start_timer = false;
+      a->timer_valid = false;
+      if (!s->started) {
+        s->started = true;
+        s->start = s->start_at;
+        s->since_ready = false;
+      }
+    }
+  }
+  for (uint32_t i = 0; i < p->nplaybooks; i++)
+    if (a->pb[i].start_timer && a->pb[i].start_at <= t) state_start_playbook(rt, a, i, a->pb[i].start_at, false);
+  for (uint32_t k = 0; k < p->nmilestones; k++)
+    if (!ms_evaluate(rt, a, p->eval_order[k], t, msg, msglen)) return false;
+  for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
+  a->last_instant = t;
+  return true;
+}
+
+/* Evaluates the instants strictly before `until` (or up to and including
+ * it, when inclusive) where a timer fires. */
+bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive, char *msg, size_t msglen) {
+  for (;;) {
+    int64_t t = next_timer(rt, a);
+    if (t == INT64_MAX || (inclusive ? t > until : t >= until)) return true;
+    /* evaluating at t fires every timer <= t, so the next one is later */
+    if (t <= a->last_instant) t = a->last_instant;
+    rt->cur_account = a;
+    rt->cur_time = t;
+    agg_expire_windows(rt, a, t);
+    if (!state_evaluate(rt, a, t, msg, msglen)) return false;
+    if (next_timer(rt, a) <= t) return true;
+  }
+}
+
+/* Opens instant t for a: evaluates the timers before it and drops what
+ * left the windows, so the instant's events can be applied as they come. */
+bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+  rt->cur_account = a;
+  if (!state_run_timers(rt, a, t, false, msg, msglen)) return false;
+  rt->cur_time = t;
+  if (!a->has_first_row) {
+    a->has_first_row = true;
+    a->first_row = t;
+  }
+  agg_expire_windows(rt, a, t);
+  agg_shadow_clear(rt, a);
+  a->queued = true;
+  a->batch_time = t;
+  a->next_queued = rt->queued;
+  rt->queued = a;
+  return true;
+}
+
+/* Applies an ordinary event of a's open instant. */
+bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  vm_event ev = {.type = in->type, .time = in->time, .values = in->values};
+  int64_t t = in->time;
+  rt->cur_account = a;
+  rt->cur_time = t;
+  uint32_t b = p->update_blocks[(uint32_t)ev.type];
+  rt->cur_milestone = BC_NONE;
+  rt->cur_what = "a `where` filter";
+  if (b != BC_NO_BLOCK && !interp_exec(rt, a, b, &ev, NULL, msg, msglen)) return false;
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    uint32_t sb = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev.type];
+    if (sb == BC_NO_BLOCK) continue;
+    const vm_ms *s = &a->ms[m];
+    rt->cur_milestone = m;
+    rt->cur_what = "a `where` filter";
+    if (s->since_ready && s->started && (s->start == NO_TIME || s->start <= t) &&
+        !interp_exec(rt, a, sb, &ev, NULL, msg, msglen))
+      return false;
+    agg_shadow_feed(rt, a, m, sb, &ev);
+  }
+  return true;
+}
+
+/* Keeps a control event of a's open instant for state_finish_instant; one that
+ * names nothing valid is counted as ignored at once. */
+void state_queue_control(vm_runtime *rt, vm_account *a, const io_event *in) {
+  bool has_m = in->milestone.len > 0, has_p = in->playbook.len > 0;
+  uint32_t target = has_m == has_p ? BC_NONE : find_name(rt->p, has_m ? in->milestone : in->playbook, has_p);
+  if (target == BC_NONE) {
+    rt->ignored_control++;
+    return;
+  }
+  for (uint32_t i = 0; i < a->ncontrols; i++) {
+    vm_control *c = &a->controls[i];
+    if (c->type == in->type && c->playbook == has_p && c->target == target) {
+      c->count++;
+      return;
+    }
+  }
+  if (a->ncontrols == a->controls_cap) {
+    a->controls_cap = a->controls_cap ? a->controls_cap * 2 : 4;
+    a->controls = vm_grow(a->controls, sizeof *a->controls * a->controls_cap);
+  }
+  a->controls[a->ncontrols++] = (vm_control){in->type, has_p, target, 1};
+}
+
+/* A `start on` filter that failed at t matters only when no event of the
+ * instant matched it (nor a reset started the target there): then the
+ * start is unknown, and the run stops.  Row order never decides. */
+static bool settle_start_errors(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  bool failed = false;
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    vm_ms *s = &a->ms[m];
+    if (s->start_on_failed && !(s->started && s->start == t)) failed = true;
+    s->start_on_failed = false;
+  }
+  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+    vm_pb *s = &a->pb[i];
+    if (s->start_on_failed && !(s->started && s->started_at == t)) failed = true;
+    s->start_on_failed = false;
+  }
+  if (failed) snprintf(msg, msglen, "%s", a->start_error);
+  free(a->start_error);
+  a->start_error = NULL;
+  return !failed;
+}
+
+/* Finishes a's open instant: its control events in SPEC 6's order, then
+ * the criteria. */
+bool state_finish_instant(vm_runtime *rt, vm_account *a, char *msg, size_t msglen) {
+  const bc_program *p = rt->p;
+  int64_t t = a->batch_time;
+  rt->cur_account = a;
+  rt->cur_time = t;
+  for (int kind = IO_EV_ASSIGN; kind <= IO_EV_ADVANCE; kind++)
+    for (uint32_t i = 0; i < a->ncontrols; i++) {
+      const vm_control *c = &a->controls[i];
+      if (c->type != kind) continue;
+      const char *name = bc_str(p, c->playbook ? p->playbooks[c->target].name : p->milestones[c->target].name);
+      io_str target = {name, (uint32_t)strlen(name)}, none = {"", 0};
+      vm_event ev = {.type = kind, .time = t, .milestone = c->playbook ? none : target,
+                     .playbook = c->playbook ? target : none};
+      for (int64_t n = 0; n < c->count; n++) apply_control(rt, a, &ev);
+    }
+  a->ncontrols = 0;
+  if (a->start_error && !settle_start_errors(rt, a, t, msg, msglen)) return false;
+  agg_seq_settle(rt, a, t);
+  return state_evaluate(rt, a, t, msg, msglen);
+}
