@@ -5,7 +5,10 @@
  * used: an update block's event and scope, whether a value block may only
  * see account fields), then every block's instructions — operand ranges
  * first, then an abstract interpretation of register types — and last the
- * evaluation order, which needs verified blocks to find dependencies. */
+ * evaluation order, which needs verified blocks to find dependencies.  What
+ * each op reads, writes and where it may appear comes from the columns of
+ * opcodes.h; only what an op requires of the entries it names (an extern's
+ * arity, an aggregate's event) is written per op. */
 #include "bc/verify.h"
 
 #include <stdarg.h>
