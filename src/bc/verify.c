@@ -704,6 +704,10 @@ static bool wrong_block_kind(unsigned op, bool update) {
   return bc_op_flags[op] & (update ? OPF_VAL : OPF_UPD);
 }
 
+/* Whether op ends a snippet of an update block; op is not checked yet (a
+ * later instruction), and an invalid one is refused when its turn comes. */
+static bool is_effect(unsigned op) { return op < BC__COUNT && (bc_op_flags[op] & OPF_EFFECT); }
+
 /* The op that ends an update block (update) or a value block. */
 static const char *terminator_name(bool update) {
   for (unsigned op = 0; op < BC__COUNT; op++)
@@ -835,7 +839,7 @@ static bool check_insn_static(verifier *v, uint32_t bi, uint32_t pc) {
         /* a filter's jumps stay in its snippet, which ends at its first
            effect: the VM skips a failing filter to that effect */
         uint32_t e = pc;
-        while (e < blk->len && !(bc_op_flags[p->code[blk->start + e].op] & OPF_EFFECT)) e++;
+        while (e < blk->len && !is_effect(p->code[blk->start + e].op)) e++;
         if (e < blk->len && x > e + 1)
           return insn_fail(v, bi, pc, "jump to %u leaves its snippet, which ends at instruction %u", x, e);
       }
