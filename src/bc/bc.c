@@ -1,6 +1,6 @@
 /* bc.c — ownership of a compiled program, and the opcode tables that
- * opcodes.h generates (names for `msl disasm`, operand kinds for the
- * verifier). */
+ * opcodes.h generates (names for `msl disasm`; operand kinds, register
+ * types and flags for the verifier). */
 #include "bc/bc.h"
 
 #include <stdlib.h>
@@ -19,16 +19,41 @@
 #define BC_OPND_J OPND_JUMP
 #define BC_OPND_N OPND_COUNT
 
+/* Register type letters of opcodes.h. */
+#define BC_OPT__ OPT_NONE
+#define BC_OPT_B OPT_BOOL
+#define BC_OPT_I OPT_INT
+#define BC_OPT_T OPT_TIME
+#define BC_OPT_F OPT_FLOAT
+#define BC_OPT_S OPT_STRING
+#define BC_OPT_A OPT_ANY
+#define BC_OPT_C OPT_SAME
+#define BC_OPT_D OPT_DECLARED
+
 const char *const bc_op_names[BC__COUNT] = {
-#define BC_OP_NAME(name, a, b, c, d, doc) #name,
+#define BC_OP_NAME(name, a, b, c, d, res, ta, tb, tc, flags, doc) #name,
   MSL_OPCODES(BC_OP_NAME)
 #undef BC_OP_NAME
 };
 
 const unsigned char bc_op_operands[BC__COUNT][4] = {
-#define BC_OP_KINDS(name, a, b, c, d, doc) {BC_OPND_##a, BC_OPND_##b, BC_OPND_##c, BC_OPND_##d},
+#define BC_OP_KINDS(name, a, b, c, d, res, ta, tb, tc, flags, doc) \
+  {BC_OPND_##a, BC_OPND_##b, BC_OPND_##c, BC_OPND_##d},
   MSL_OPCODES(BC_OP_KINDS)
 #undef BC_OP_KINDS
+};
+
+const unsigned char bc_op_types[BC__COUNT][4] = {
+#define BC_OP_TYPES(name, a, b, c, d, res, ta, tb, tc, flags, doc) \
+  {BC_OPT_##res, BC_OPT_##ta, BC_OPT_##tb, BC_OPT_##tc},
+  MSL_OPCODES(BC_OP_TYPES)
+#undef BC_OP_TYPES
+};
+
+const unsigned char bc_op_flags[BC__COUNT] = {
+#define BC_OP_FLAGS(name, a, b, c, d, res, ta, tb, tc, flags, doc) (flags),
+  MSL_OPCODES(BC_OP_FLAGS)
+#undef BC_OP_FLAGS
 };
 
 const char *bc_str(const bc_program *p, uint32_t off) {

@@ -177,8 +177,12 @@ typedef struct bc_program {
 void bc_program_free(bc_program *p);
 const char *bc_str(const bc_program *p, uint32_t off);   /* "" for BC_NONE */
 
-/* Names and operand kinds from opcodes.h. */
+/* The columns of opcodes.h: names, operand kinds (vm_operand_kind of a, b,
+ * c, d), register types (vm_operand_type of the result, then of R[a], R[b],
+ * R[c] read) and flags (vm_opcode_flag). */
 extern const char *const bc_op_names[BC__COUNT];
 extern const unsigned char bc_op_operands[BC__COUNT][4];
+extern const unsigned char bc_op_types[BC__COUNT][4];
+extern const unsigned char bc_op_flags[BC__COUNT];
 
 #endif

@@ -110,9 +110,7 @@ static uint32_t block_event(const bc_program *p, uint32_t b) {
   return BC_NONE;
 }
 
-static bool writes_a(unsigned op) {
-  return bc_op_operands[op][0] == OPND_REG && op != BC_RET && op != BC_JMPF && op != BC_JMPT;
-}
+static bool writes_a(unsigned op) { return bc_op_types[op][0] != OPT_NONE; }
 
 /* The field that aggregate g aggregates: the FIELD that last wrote the
  * register of its first UPDATE, or BC_NONE when the value is computed. */

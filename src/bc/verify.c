@@ -5,7 +5,10 @@
  * used: an update block's event and scope, whether a value block may only
  * see account fields), then every block's instructions — operand ranges
  * first, then an abstract interpretation of register types — and last the
- * evaluation order, which needs verified blocks to find dependencies. */
+ * evaluation order, which needs verified blocks to find dependencies.  What
+ * each op reads, writes and where it may appear comes from the columns of
+ * opcodes.h; only what an op requires of the entries it names (an extern's
+ * arity, an aggregate's event) is written per op. */
 #include "bc/verify.h"
 
 #include <stdarg.h>
@@ -684,28 +687,70 @@ static bool insn_fail(verifier *v, uint32_t bi, uint32_t pc, const char *fmt, ..
   return fail(v, "block %u (%s), instruction %u: %s", bi, title, pc, what);
 }
 
-static bool is_update_only(unsigned op) {
-  return op == BC_FIELD || op == BC_UPDATE || op == BC_STEP || op == BC_STARTON || op == BC_STARTONP;
-}
-
-/* Ops that read the account's evaluation state, not allowed where a block
- * is evaluated once per account. */
-static bool reads_state(unsigned op) {
-  return op == BC_AGG || op == BC_SEQ || op == BC_START || op == BC_COMPLETED || op == BC_ACHIEVING;
-}
-
-static reg_class in_class(unsigned op) {
-  switch (op) {
-  case BC_INI: return CL_I64;
-  case BC_INF: return CL_FLOAT;
-  case BC_INS: return CL_STRING;
-  default: return CL_BOOL;
+/* The class a register type of opcodes.h stands for; CL_UNSET for any
+ * (and for the types resolved elsewhere: none, same, declared). */
+static reg_class class_of_optype(unsigned t) {
+  switch (t) {
+  case OPT_BOOL: return CL_BOOL;
+  case OPT_INT: case OPT_TIME: return CL_I64;
+  case OPT_FLOAT: return CL_FLOAT;
+  case OPT_STRING: return CL_STRING;
+  default: return CL_UNSET;
   }
 }
 
-/* The instructions that end a snippet of an update block (docs/bytecode.md). */
-static bool is_snippet_effect(unsigned op) {
-  return op == BC_UPDATE || op == BC_STEP || op == BC_STARTON || op == BC_STARTONP;
+/* Whether op may not appear in an update block (update) or a value block. */
+static bool wrong_block_kind(unsigned op, bool update) {
+  return bc_op_flags[op] & (update ? OPF_VAL : OPF_UPD);
+}
+
+/* Whether op ends a snippet of an update block; op is not checked yet (a
+ * later instruction), and an invalid one is refused when its turn comes. */
+static bool is_effect(unsigned op) { return op < BC__COUNT && (bc_op_flags[op] & OPF_EFFECT); }
+
+/* The op that ends an update block (update) or a value block. */
+static const char *terminator_name(bool update) {
+  for (unsigned op = 0; op < BC__COUNT; op++)
+    if ((bc_op_flags[op] & OPF_TERM) && !wrong_block_kind(op, update)) return bc_op_names[op];
+  return "?";       /* tests/unit/test_opcodes.c checks the list has both */
+}
+
+/* The I/O type of a D register of opcodes.h: what the entry operand b names
+ * declares (result: for R[a]; else for argument arg of a read), 0 for none.
+ * Operand b must have passed its range check. */
+static unsigned declared_type(const verifier *v, uint32_t bi, const bc_insn *in, bool result, uint32_t arg) {
+  const bc_program *p = v->p;
+  switch ((vm_operand_kind)bc_op_operands[in->op][1]) {
+  case OPND_NONE: return p->blocks[bi].type;
+  case OPND_CONST: return p->consts[in->b].type;
+  case OPND_FIELD: return p->events[v->use[bi].event].fields[in->b].type;
+  case OPND_ACCT: return in->b == BC_ACCOUNT_ID ? IO_STRING : p->account_fields[in->b].type;
+  case OPND_AGG: {
+    const bc_aggregate *g = &p->aggregates[in->b];
+    if (result) return g->result_type;
+    return g->fn == BC_AGG_COUNT ? 0 : g->arg_type;
+  }
+  case OPND_EXTERN: {
+    const bc_extern *x = &p->externs[in->b];
+    if (result) return x->ret;
+    return arg < x->nparams ? x->params[arg] : 0;
+  }
+  default: return 0;
+  }
+}
+
+/* What reads a D register, for messages. */
+static void declared_what(const verifier *v, uint32_t bi, const bc_insn *in, uint32_t arg, char *what,
+                          size_t len) {
+  const bc_program *p = v->p;
+  switch ((vm_operand_kind)bc_op_operands[in->op][1]) {
+  case OPND_NONE:
+    snprintf(what, len, "%s of a %s block", bc_op_names[in->op], type_name(p->blocks[bi].type));
+    break;
+  case OPND_AGG: snprintf(what, len, "aggregate g%u", in->b); break;
+  case OPND_EXTERN: snprintf(what, len, "argument %u of `%s`", arg + 1, bc_str(p, p->externs[in->b].name)); break;
+  default: snprintf(what, len, "%s", bc_op_names[in->op]); break;
+  }
 }
 
 /* Operand checks that need no flow information. */
@@ -717,36 +762,40 @@ static bool check_insn_static(verifier *v, uint32_t bi, uint32_t pc) {
   bool update = blk->type == 0;
   if (in->op >= BC__COUNT) return insn_fail(v, bi, pc, "invalid opcode %u", in->op);
   const char *opname = bc_op_names[in->op];
+  const unsigned char *kinds = bc_op_operands[in->op], *types = bc_op_types[in->op];
+  const unsigned flags = bc_op_flags[in->op];
   const uint32_t opnd[4] = {in->a, in->b, in->c, in->d};
-  const bool count_update = in->op == BC_UPDATE && in->b < p->naggregates &&
-                            p->aggregates[in->b].fn == BC_AGG_COUNT;
   static const char letters[] = "abcd";
 
-  if (update && in->op == BC_RET) return insn_fail(v, bi, pc, "RET in an update block (they end with END)");
-  if (!update && in->op == BC_END) return insn_fail(v, bi, pc, "END in a value block (they end with RET)");
-  if (!update && is_update_only(in->op))
-    return insn_fail(v, bi, pc, "%s is only allowed in update blocks", opname);
-  if (use->account_only && reads_state(in->op))
+  if (wrong_block_kind(in->op, update)) {
+    if (flags & OPF_TERM)
+      return insn_fail(v, bi, pc, "%s in %s block (they end with %s)", opname, update ? "an update" : "a value",
+                       terminator_name(update));
+    return insn_fail(v, bi, pc, "%s is only allowed in %s blocks", opname, update ? "value" : "update");
+  }
+  if (use->account_only && (flags & OPF_STATE))
     return insn_fail(v, bi, pc, "%s is not allowed here: this block is evaluated once per account, "
                      "over account fields and constants", opname);
 
   for (int k = 0; k < 4; k++) {
     uint32_t x = opnd[k];
-    switch ((vm_operand_kind)bc_op_operands[in->op][k]) {
+    bool run = k < 3 && kinds[k + 1] == OPND_COUNT;       /* R or K then N: checked below */
+    switch ((vm_operand_kind)kinds[k]) {
     case OPND_NONE:
       if (x) return insn_fail(v, bi, pc, "%s: unused operand %c is %u (must be 0)", opname, letters[k], x);
       break;
     case OPND_REG:
-      if (in->op == BC_CALL && k == 2) break;              /* an argument range, below */
-      if (count_update && k == 2) {                        /* count reads no value */
-        if (x) return insn_fail(v, bi, pc, "UPDATE of a count: operand c is %u (must be 0)", x);
+      if (run) break;
+      /* a read whose declared type is none (a count aggregate) reads no register */
+      if (types[k + 1] == OPT_DECLARED && !declared_type(v, bi, in, false, 0)) {
+        if (x) return insn_fail(v, bi, pc, "%s of a count: operand %c is %u (must be 0)", opname, letters[k], x);
         break;
       }
       if (x >= blk->nregs)
         return insn_fail(v, bi, pc, "register %u out of range (block has %u)", x, blk->nregs);
       break;
     case OPND_CONST:
-      if (k == 2) break;                                   /* IN's constant range, below */
+      if (run) break;
       if (x >= p->nconsts)
         return insn_fail(v, bi, pc, "constant k%u out of range (the program has %u)", x, p->nconsts);
       break;
@@ -790,7 +839,7 @@ static bool check_insn_static(verifier *v, uint32_t bi, uint32_t pc) {
         /* a filter's jumps stay in its snippet, which ends at its first
            effect: the VM skips a failing filter to that effect */
         uint32_t e = pc;
-        while (e < blk->len && !is_snippet_effect(p->code[blk->start + e].op)) e++;
+        while (e < blk->len && !is_effect(p->code[blk->start + e].op)) e++;
         if (e < blk->len && x > e + 1)
           return insn_fail(v, bi, pc, "jump to %u leaves its snippet, which ends at instruction %u", x, e);
       }
@@ -800,25 +849,13 @@ static bool check_insn_static(verifier *v, uint32_t bi, uint32_t pc) {
     }
   }
 
+  /* What the entries the operands name require of this op. */
   switch (in->op) {
-  case BC_INI: case BC_INF: case BC_INS: case BC_INB: {
-    if ((uint32_t)in->c + in->d > p->nconsts)
-      return insn_fail(v, bi, pc, "constants k%u..k%u out of range (the program has %u)", in->c,
-                       in->c + in->d - 1, p->nconsts);
-    for (uint32_t k = in->c; k < (uint32_t)in->c + in->d; k++)
-      if (class_of(p->consts[k].type) != in_class(in->op))
-        return insn_fail(v, bi, pc, "%s needs %s constants, k%u is a %s", opname,
-                         class_name(in_class(in->op)), k, type_name(p->consts[k].type));
-    break;
-  }
   case BC_CALL: {
     const bc_extern *x = &p->externs[in->b];
     if (in->d != x->nparams)
       return insn_fail(v, bi, pc, "calls `%s` with %u arguments, it takes %u", bc_str(p, x->name), in->d,
                        x->nparams);
-    if ((uint32_t)in->c + in->d > blk->nregs)
-      return insn_fail(v, bi, pc, "%u argument registers from register %u are out of range (block has %u)",
-                       in->d, in->c, blk->nregs);
     if (!x->called)
       return insn_fail(v, bi, pc, "calls `%s`, which is not marked as called (it would not be bound)",
                        bc_str(p, x->name));
@@ -865,6 +902,25 @@ static bool check_insn_static(verifier *v, uint32_t bi, uint32_t pc) {
     break;
   default:
     break;
+  }
+
+  /* Runs: d registers or constants from c (an operand followed by N). */
+  for (int k = 0; k < 3; k++) {
+    if (kinds[k + 1] != OPND_COUNT) continue;
+    uint32_t first = opnd[k], n = opnd[k + 1];
+    if (kinds[k] == OPND_REG && first + n > blk->nregs)
+      return insn_fail(v, bi, pc, "%u argument registers from register %u are out of range (block has %u)", n,
+                       first, blk->nregs);
+    if (kinds[k] != OPND_CONST) continue;
+    if (first + n > p->nconsts)
+      return insn_fail(v, bi, pc, "constants k%u..k%u out of range (the program has %u)", first, first + n - 1,
+                       p->nconsts);
+    /* the constants are compared with R[b]: of the type it is read as */
+    reg_class want = class_of_optype(types[2]);
+    for (uint32_t c = first; c < first + n; c++)
+      if (class_of(p->consts[c].type) != want)
+        return insn_fail(v, bi, pc, "%s needs %s constants, k%u is a %s", opname, class_name(want), c,
+                         type_name(p->consts[c].type));
   }
   return true;
 }
@@ -913,105 +969,36 @@ static bool use_reg(verifier *v, const flow *f, uint32_t bi, uint32_t pc, uint32
 
 static bool check_insn_types(verifier *v, flow *f, uint32_t bi, uint32_t pc) {
   const bc_program *p = v->p;
-  const bc_block *blk = &p->blocks[bi];
-  const bc_insn *in = &p->code[blk->start + pc];
-  const char *opname = bc_op_names[in->op];
-  reg_class result = CL_UNSET;     /* class written to R[a], if any */
+  const bc_insn *in = &p->code[p->blocks[bi].start + pc];
+  const unsigned char *kinds = bc_op_operands[in->op], *types = bc_op_types[in->op];
+  const uint32_t opnd[4] = {in->a, in->b, in->c, in->d};
   char what[200];
 
-  switch ((vm_opcode)in->op) {
-  case BC_RET:
-    snprintf(what, sizeof what, "RET of a %s block", type_name(blk->type));
-    if (!use_reg(v, f, bi, pc, in->a, class_of(blk->type), what)) return false;
-    f->reachable = false;
-    return true;
-  case BC_END:
-    f->reachable = false;
-    return true;
-  case BC_LOADK: result = class_of(p->consts[in->b].type); break;
-  case BC_MOVE:
-    if (!use_reg(v, f, bi, pc, in->b, CL_UNSET, opname)) return false;
-    result = f->cur[in->b];
-    break;
-  case BC_FIELD: result = class_of(p->events[v->use[bi].event].fields[in->b].type); break;
-  case BC_ACCT:
-    result = in->b == BC_ACCOUNT_ID ? CL_STRING : class_of(p->account_fields[in->b].type);
-    break;
-  case BC_AGG: result = class_of(p->aggregates[in->b].result_type); break;
-  case BC_SEQ: case BC_COMPLETED: case BC_ACHIEVING: result = CL_BOOL; break;
-  case BC_START: result = CL_I64; break;
-  case BC_NOT:
-    if (!use_reg(v, f, bi, pc, in->b, CL_BOOL, opname)) return false;
-    result = CL_BOOL;
-    break;
-  case BC_NEGI:
-    if (!use_reg(v, f, bi, pc, in->b, CL_I64, opname)) return false;
-    result = CL_I64;
-    break;
-  case BC_NEGF:
-    if (!use_reg(v, f, bi, pc, in->b, CL_FLOAT, opname)) return false;
-    result = CL_FLOAT;
-    break;
-  case BC_I2F:
-    if (!use_reg(v, f, bi, pc, in->b, CL_I64, opname)) return false;
-    result = CL_FLOAT;
-    break;
-  case BC_ADDI: case BC_SUBI: case BC_MULI: case BC_DIVI: case BC_MODI:
-  case BC_EQI: case BC_NEI: case BC_LTI: case BC_LEI:
-    if (!use_reg(v, f, bi, pc, in->b, CL_I64, opname) || !use_reg(v, f, bi, pc, in->c, CL_I64, opname))
-      return false;
-    result = in->op <= BC_MODI ? CL_I64 : CL_BOOL;
-    break;
-  case BC_ADDF: case BC_SUBF: case BC_MULF: case BC_DIVF:
-  case BC_EQF: case BC_NEF: case BC_LTF: case BC_LEF:
-    if (!use_reg(v, f, bi, pc, in->b, CL_FLOAT, opname) || !use_reg(v, f, bi, pc, in->c, CL_FLOAT, opname))
-      return false;
-    result = in->op <= BC_DIVF ? CL_FLOAT : CL_BOOL;
-    break;
-  case BC_EQB: case BC_NEB:
-    if (!use_reg(v, f, bi, pc, in->b, CL_BOOL, opname) || !use_reg(v, f, bi, pc, in->c, CL_BOOL, opname))
-      return false;
-    result = CL_BOOL;
-    break;
-  case BC_EQS: case BC_NES: case BC_LTS: case BC_LES:
-    if (!use_reg(v, f, bi, pc, in->b, CL_STRING, opname) ||
-        !use_reg(v, f, bi, pc, in->c, CL_STRING, opname))
-      return false;
-    result = CL_BOOL;
-    break;
-  case BC_INI: case BC_INF: case BC_INS: case BC_INB:
-    if (!use_reg(v, f, bi, pc, in->b, in_class(in->op), opname)) return false;
-    result = CL_BOOL;
-    break;
-  case BC_JMP:
-    jump_to(f, in->d);
-    f->reachable = false;
-    return true;
-  case BC_JMPF: case BC_JMPT:
-    if (!use_reg(v, f, bi, pc, in->a, CL_BOOL, opname)) return false;
-    jump_to(f, in->d);
-    return true;
-  case BC_CALL: {
-    const bc_extern *x = &p->externs[in->b];
-    for (uint32_t k = 0; k < in->d; k++) {
-      snprintf(what, sizeof what, "argument %u of `%s`", k + 1, bc_str(p, x->name));
-      if (!use_reg(v, f, bi, pc, in->c + k, class_of(x->params[k]), what)) return false;
+  for (int k = 0; k < 3; k++) {
+    unsigned t = types[k + 1];
+    if (t == OPT_NONE) continue;
+    uint32_t n = kinds[k + 1] == OPND_COUNT ? opnd[k + 1] : 1;   /* a run reads n registers */
+    for (uint32_t j = 0; j < n; j++) {
+      reg_class want = class_of_optype(t);
+      snprintf(what, sizeof what, "%s", bc_op_names[in->op]);
+      if (t == OPT_DECLARED) {
+        unsigned io = declared_type(v, bi, in, false, j);
+        if (!io) continue;                                 /* a count reads no value */
+        want = class_of(io);
+        declared_what(v, bi, in, j, what, sizeof what);
+      }
+      if (!use_reg(v, f, bi, pc, opnd[k] + j, want, what)) return false;
     }
-    result = class_of(x->ret);
-    break;
   }
-  case BC_UPDATE: {
-    const bc_aggregate *g = &p->aggregates[in->b];
-    if (g->fn == BC_AGG_COUNT) return true;
-    snprintf(what, sizeof what, "aggregate g%u", in->b);
-    return use_reg(v, f, bi, pc, in->c, class_of(g->arg_type), what);
+
+  switch ((vm_operand_type)types[0]) {
+  case OPT_NONE: break;
+  case OPT_SAME: f->cur[in->a] = f->cur[in->b]; break;
+  case OPT_DECLARED: f->cur[in->a] = (uint8_t)class_of(declared_type(v, bi, in, true, 0)); break;
+  default: f->cur[in->a] = (uint8_t)class_of_optype(types[0]); break;
   }
-  case BC_STEP: case BC_STARTON: case BC_STARTONP:
-    return true;
-  case BC__COUNT:
-    break;
-  }
-  f->cur[in->a] = (uint8_t)result;
+  if (bc_op_flags[in->op] & OPF_JUMP) jump_to(f, in->d);
+  if (bc_op_flags[in->op] & OPF_STOP) f->reachable = false;
   return true;
 }
 
@@ -1020,10 +1007,11 @@ static bool check_block(verifier *v, uint32_t bi) {
   const bc_block *blk = &p->blocks[bi];
   for (uint32_t pc = 0; pc < blk->len; pc++)
     if (!check_insn_static(v, bi, pc)) return false;
+  /* every op passed, so one that ends a block ends this kind of block */
   unsigned last = p->code[blk->start + blk->len - 1].op;
-  if (last != (blk->type == 0 ? BC_END : BC_RET))
+  if (!(bc_op_flags[last] & OPF_TERM))
     return insn_fail(v, bi, blk->len - 1, "the block does not end with %s, so it can run off its end",
-                     blk->type == 0 ? "END" : "RET");
+                     terminator_name(blk->type == 0));
 
   flow f = {.nregs = blk->nregs, .reachable = true};
   uint32_t nslots = 0;
@@ -1037,7 +1025,7 @@ static bool check_block(verifier *v, uint32_t bi) {
   for (uint32_t pc = 0; pc < blk->len; pc++) f.slot_of[pc] = BC_NONE;
   for (uint32_t pc = 0; pc < blk->len; pc++) {
     const bc_insn *in = &p->code[blk->start + pc];
-    if (bc_op_operands[in->op][3] == OPND_JUMP && f.slot_of[in->d] == BC_NONE) f.slot_of[in->d] = nslots++;
+    if ((bc_op_flags[in->op] & OPF_JUMP) && f.slot_of[in->d] == BC_NONE) f.slot_of[in->d] = nslots++;
   }
   f.slot_regs = calloc((size_t)nslots * blk->nregs + 1, 1);
   f.slot_reached = calloc((size_t)nslots + 1, sizeof *f.slot_reached);
@@ -1069,7 +1057,7 @@ static bool check_block_deps(verifier *v, const uint32_t *pos, uint32_t m, uint3
   const bc_block *blk = &p->blocks[bi];
   for (uint32_t pc = 0; pc < blk->len; pc++) {
     const bc_insn *in = &p->code[blk->start + pc];
-    if (in->op != BC_COMPLETED && in->op != BC_ACHIEVING && in->op != BC_START) continue;
+    if (!(bc_op_flags[in->op] & OPF_STATE) || bc_op_operands[in->op][1] != OPND_MILESTONE) continue;
     /* reading itself is reading the state of the previous instant: no order */
     if (in->b != m && pos[in->b] > pos[m])
       return insn_fail(v, bi, pc, "the evaluation order puts milestone `%s` before `%s`, which it reads",

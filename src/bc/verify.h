@@ -5,10 +5,11 @@
  * verifier trusts nothing: a .msc file may be corrupt, foreign or hostile.
  * It checks every table (indices in range, enums known, strings inside the
  * pool, block references of the right kind and type), every instruction
- * (operands per their kind in opcodes.h, ops allowed where they appear),
- * that every block ends in RET/END and jumps only forward inside itself (so
- * every run terminates), the types held by registers along every path, and
- * that the milestone evaluation order puts dependencies first. */
+ * (operands per their kind in opcodes.h, ops allowed where their flags
+ * there say), that every block ends in RET/END and jumps only forward inside
+ * itself (so every run terminates), the types held by registers along every
+ * path (against the register types of opcodes.h), and that the milestone
+ * evaluation order puts dependencies first. */
 #ifndef MSL_VERIFY_H
 #define MSL_VERIFY_H
 

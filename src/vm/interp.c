@@ -143,7 +143,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   interp_scratch_reset(rt);
 
 #if defined(__GNUC__)
-#define MSL_OP_LABEL(name, a, b, c, d, doc) &&do_##name,
+#define MSL_OP_LABEL(name, ...) &&do_##name,
   static const void *const dispatch[BC__COUNT] = {MSL_OPCODES(MSL_OP_LABEL)};
 #undef MSL_OP_LABEL
 #define NEXT() goto *dispatch[(ip++)->op]

@@ -212,7 +212,7 @@ static const char *const unreachable[] = {
 
 START_TEST(cases_reach_every_opcode) {
   static const char *const names[] = {
-#define MSL_OP_NAME(name, a, b, c, d, doc) #name,
+#define MSL_OP_NAME(name, ...) #name,
       MSL_OPCODES(MSL_OP_NAME)
 #undef MSL_OP_NAME
   };
