@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/util.h"
+
 /* ---- errors ------------------------------------------------------------------------ */
 
 void io_set_error(io_error *err, const char *file, int64_t line, int errnum,
@@ -118,19 +120,6 @@ int io_temp_fd(const char *purpose, io_error *err) {
   return fd;
 }
 
-static bool write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 /* ---- byte source ------------------------------------------------------------------- */
 
 /* One read into buf[end, cap): > 0 bytes, 0 at end of input, -1 on error. */
@@ -161,7 +150,7 @@ static long source_read(io_reader *r, io_error *err) {
   for (;;) {
     ssize_t n = read(s->fd, dst, room);
     if (n >= 0) {
-      if (n > 0 && s->spool_fd >= 0 && !write_all(s->spool_fd, dst, (size_t)n)) {
+      if (n > 0 && s->spool_fd >= 0 && !util_write_all(s->spool_fd, dst, (size_t)n)) {
         int e = errno;
         io_set_error(err, r->path, 0, e, "cannot keep a copy of the input: %s", strerror(e));
         return -1;
@@ -318,12 +307,6 @@ static const char *keep_text(io_reader *r, const char *s, size_t len) {
   return p;
 }
 
-static uint64_t id_hash(const char *s, size_t len) {
-  uint64_t h = 14695981039346656037u;   /* FNV-1a, 64 bits */
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-  return h;
-}
-
 static bool grow_ids(io_reader *r) {
   size_t cap = r->ids_cap ? r->ids_cap * 2 : 1024;
   io_id_entry *ids = calloc(cap, sizeof *ids);
@@ -345,7 +328,7 @@ static bool io_remember_id(io_reader *r, io_str id, int64_t *first_line) {
     *first_line = -1;
     return false;
   }
-  uint64_t h = id_hash(id.p, id.len);
+  uint64_t h = util_fnv1a(id.p, id.len);
   size_t j = h & (r->ids_cap - 1);
   for (; r->ids[j].id; j = (j + 1) & (r->ids_cap - 1)) {
     const io_id_entry *e = &r->ids[j];
