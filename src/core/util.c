@@ -97,7 +97,7 @@ static void put_file(void *ctx, const char *p, size_t n) {
 
 void util_csv_cell_file(FILE *f, const char *s, size_t n) { util_csv_cell(s, n, put_file, f); }
 
-bool util_grow(void **items, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
+bool util_grow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
   if (need <= *cap) return true;
   size_t c = *cap ? *cap : (first_cap ? first_cap : 1);
   while (c < need) {
@@ -105,9 +105,11 @@ bool util_grow(void **items, size_t *cap, size_t need, size_t item_size, size_t 
     c *= 2;
   }
   if (item_size && c > SIZE_MAX / item_size) return false;
-  void *grown = realloc(*items, c * item_size);
+  void *items;
+  memcpy(&items, items_field, sizeof items);
+  void *grown = realloc(items, item_size ? c * item_size : 1);
   if (!grown) return false;
-  *items = grown;
+  memcpy(items_field, &grown, sizeof grown);
   *cap = c;
   return true;
 }

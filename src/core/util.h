@@ -47,15 +47,16 @@ void util_csv_cell_file(FILE *f, const char *s, size_t n);
     size_t len, cap; \
   }
 
-/* Makes room for at least need items in *items (holding *cap): the capacity
- * doubles from first_cap until it suffices.  False, with *items and *cap
- * unchanged, when out of memory or the size would overflow. */
-bool util_grow(void **items, size_t *cap, size_t need, size_t item_size, size_t first_cap);
+/* Makes room for at least need items in the array whose pointer (any T *)
+ * is at items_field and whose capacity is *cap: the capacity doubles from
+ * first_cap until it suffices.  False, with both unchanged, when out of
+ * memory or the size would overflow.  (The pointer is passed by address as
+ * void * and copied with memcpy, so no T ** is ever read as a void **.) */
+bool util_grow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap);
 
-/* Room for one more item in a UTIL_VEC (or any struct with items, len and
- * a size_t cap); false when out of memory. */
+/* Room for one more item in a UTIL_VEC; false when out of memory. */
 #define UTIL_VEC_RESERVE(v, first_cap) \
-  ((v).len < (v).cap || util_grow((void **)&(v).items, &(v).cap, (v).len + 1, sizeof *(v).items, (first_cap)))
+  ((v).len < (v).cap || util_grow(&(v).items, &(v).cap, (v).len + 1, sizeof *(v).items, (first_cap)))
 
 /* Appends x; false (v unchanged) when out of memory. */
 #define UTIL_VEC_PUSH(v, x, first_cap) \

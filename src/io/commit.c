@@ -178,15 +178,10 @@ bool commit_clean_stale(const char *dir, char *msg, size_t msglen) {
     }
     pid = name_pid(e->d_name, BACKUP_PREFIX, &rest);
     if (!pid || !left_over(pid)) continue;
-    if (nbackups == cap) {
-      cap = cap ? cap * 2 : 8;
-      char **grown = realloc(backups, cap * sizeof *grown);
-      if (!grown) {
-        util_set_msg(msg, msglen, "out of memory");
-        ok = false;
-        break;
-      }
-      backups = grown;
+    if (!util_grow(&backups, &cap, nbackups + 1, sizeof *backups, 8)) {
+      util_set_msg(msg, msglen, "out of memory");
+      ok = false;
+      break;
     }
     if (!(backups[nbackups] = strdup(e->d_name))) {
       util_set_msg(msg, msglen, "out of memory");

@@ -26,6 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/util.h"
+
 /* ---- a binary min-heap of small integers, ordered by a callback -------------------------- */
 
 typedef bool (*heap_less)(const void *ctx, int a, int b);
@@ -409,13 +411,7 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   bool ok;
   uint32_t file = file_index(s, ev->file, err, &ok);
   if (!ok) return false;
-  if (s->nkeys == s->keys_cap) {
-    size_t cap = s->keys_cap ? s->keys_cap * 2 : 1024;
-    sort_key *keys = realloc(s->keys, cap * sizeof *keys);
-    if (!keys) return sorter_oom(err);
-    s->keys = keys;
-    s->keys_cap = cap;
-  }
+  if (!util_grow(&s->keys, &s->keys_cap, s->nkeys + 1, sizeof *s->keys, 1024)) return sorter_oom(err);
   sort_rec *rec = sorter_alloc(s, size);
   if (!rec) return sorter_oom(err);
   *rec = (sort_rec){.time = ev->time, .line = ev->line, .seq = s->seq++, .type = ev->type,

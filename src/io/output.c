@@ -499,13 +499,8 @@ static const char *add_milestone_stats(out_writer *w, const res_milestone_row *r
   int64_t d;
   if (__builtin_sub_overflow(r->achieved_at, r->started_at, &d))
     return "internal error: started_at and achieved_at out of range";
-  if (st->ndurations == st->cap) {
-    size_t cap = st->cap ? st->cap * 2 : 64;
-    int64_t *grown = realloc(st->durations_us, cap * sizeof *grown);
-    if (!grown) return "out of memory collecting times to complete";
-    st->durations_us = grown;
-    st->cap = cap;
-  }
+  if (!util_grow(&st->durations_us, &st->cap, st->ndurations + 1, sizeof *st->durations_us, 64))
+    return "out of memory collecting times to complete";
   st->durations_us[st->ndurations++] = d;
   return NULL;
 }
