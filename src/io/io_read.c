@@ -90,14 +90,7 @@ bool io_cell_value(io_time_cache *cache, io_type type, const char *s, size_t len
 }
 
 bool io_reserve_scratch(io_reader *r, size_t n) {
-  if (n <= r->scratch_cap) return true;
-  size_t cap = r->scratch_cap ? r->scratch_cap : 4096;
-  while (cap < n) cap *= 2;
-  char *p = realloc(r->scratch, cap);
-  if (!p) return false;
-  r->scratch = p;
-  r->scratch_cap = cap;
-  return true;
+  return util_grow(&r->scratch, &r->scratch_cap, n, 1, 4096);
 }
 
 /* ---- temporary files ------------------------------------------------------------- */
@@ -173,15 +166,9 @@ long io_source_fill(io_reader *r, io_error *err) {
     s->end -= s->pos;
     s->pos = 0;
   }
-  if (s->end == s->cap) {
-    size_t cap = s->cap * 2;
-    char *p = realloc(s->buf, cap);
-    if (!p) {
-      io_set_error(err, r->path, 0, ENOMEM, "out of memory for a record of %zu bytes", s->end);
-      return -1;
-    }
-    s->buf = p;
-    s->cap = cap;
+  if (!util_grow(&s->buf, &s->cap, s->end + 1, 1, 1)) {   /* full: twice the room */
+    io_set_error(err, r->path, 0, ENOMEM, "out of memory for a record of %zu bytes", s->end);
+    return -1;
   }
   long n = source_read(r, err);
   if (n == 0) s->eof = true;
