@@ -315,10 +315,9 @@ static void rfail(rbuf *r, const char *fmt, ...) __attribute__((format(printf, 2
 static void rfail(rbuf *r, const char *fmt, ...) {
   if (r->failed) return;
   r->failed = true;
-  if (!r->msglen) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(r->msg, r->msglen, fmt, ap);
+  util_vset_msg(r->msg, r->msglen, fmt, ap);
   va_end(ap);
 }
 

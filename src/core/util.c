@@ -8,11 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void util_vset_msg(char *msg, size_t msglen, const char *fmt, va_list ap) {
+  if (msg && msglen > 0) vsnprintf(msg, msglen, fmt, ap);
+}
+
 void util_set_msg(char *msg, size_t msglen, const char *fmt, ...) {
-  if (!msg || msglen == 0) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, msglen, fmt, ap);
+  util_vset_msg(msg, msglen, fmt, ap);
   va_end(ap);
 }
 

@@ -5,6 +5,7 @@
 #ifndef MSL_UTIL_H
 #define MSL_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,8 @@
 /* printf into msg (msglen bytes, always terminated); nothing when msg is
  * NULL or msglen is 0, so callers may pass either for "no message". */
 void util_set_msg(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same for a function that takes the arguments itself. */
+void util_vset_msg(char *msg, size_t msglen, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Writes all n bytes to fd, retrying short writes and EINTR.  False with
  * errno set by the failing write. */

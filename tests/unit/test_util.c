@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,14 @@
 #include <unistd.h>
 
 #include "core/util.h"
+
+static void wrapper(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void wrapper(char *msg, size_t msglen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  util_vset_msg(msg, msglen, fmt, ap);
+  va_end(ap);
+}
 
 START_TEST(set_msg_formats_and_truncates) {
   char msg[8];
@@ -22,6 +31,10 @@ START_TEST(set_msg_formats_and_truncates) {
   util_set_msg(msg, 0, "%s", "ignored");
   ck_assert_str_eq(msg, "kept");
   util_set_msg(NULL, 16, "%s", "no buffer: nothing happens");
+  wrapper(msg, sizeof msg, "%c%u", 'E', 91u);   /* the va_list form, as a wrapper uses it */
+  ck_assert_str_eq(msg, "E91");
+  wrapper(msg, sizeof msg, "%s", "truncated here");
+  ck_assert_str_eq(msg, "truncat");
 }
 END_TEST
 
