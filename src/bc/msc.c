@@ -58,22 +58,9 @@ typedef struct wbuf {
 
 static void put(wbuf *w, const void *bytes, size_t n) {
   if (w->out_of_memory || n == 0) return;
-  if (n > w->cap - w->len) {
-    size_t cap = w->cap ? w->cap : 4096;
-    while (n > cap - w->len) {
-      if (cap > SIZE_MAX / 2) {
-        w->out_of_memory = true;
-        return;
-      }
-      cap *= 2;
-    }
-    unsigned char *data = realloc(w->data, cap);
-    if (!data) {
-      w->out_of_memory = true;
-      return;
-    }
-    w->data = data;
-    w->cap = cap;
+  if (n > SIZE_MAX - w->len || !util_grow(&w->data, &w->cap, w->len + n, 1, 4096)) {
+    w->out_of_memory = true;
+    return;
   }
   memcpy(w->data + w->len, bytes, n);
   w->len += n;
