@@ -13,29 +13,28 @@
 
 #include "front/codes.h"
 #include "core/htable.h"
+#include "core/util.h"
 
-#define VEC(T) struct { T *items; uint32_t len, cap; }
+static _Noreturn void out_of_memory(void) {
+  fputs("msl: out of memory\n", stderr);
+  exit(4);
+}
 
 static void *xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
-  if (!q) {
-    fputs("msl: out of memory\n", stderr);
-    exit(4);
-  }
+  if (!q) out_of_memory();
   return q;
 }
 
-#define VEC_PUSH(v, x)                                                          \
-  do {                                                                          \
-    if ((v).len == (v).cap) {                                                   \
-      (v).cap = (v).cap ? (v).cap * 2 : 8;                                      \
-      (v).items = xrealloc((v).items, sizeof *(v).items * (size_t)(v).cap);     \
-    }                                                                           \
-    (v).items[(v).len++] = (x);                                                 \
+/* The compiler has no way back from a full memory: it stops msl. */
+#define VEC_PUSH(v, x)                                 \
+  do {                                                 \
+    if (!UTIL_VEC_RESERVE(v, 8)) out_of_memory();      \
+    (v).items[(v).len++] = (x);                        \
   } while (0)
 
-typedef VEC(bc_insn) insn_vec;
-typedef VEC(uint32_t) u32_vec;
+typedef UTIL_VEC(bc_insn) insn_vec;
+typedef UTIL_VEC(uint32_t) u32_vec;
 
 /* The block being written: its code, register high-water mark and context. */
 typedef struct cg_block {
@@ -53,14 +52,14 @@ typedef struct cg {
   const msl_program *p;
   diag_list *diags;
   bool failed;
-  VEC(char) strings;
-  VEC(bc_const) consts;
+  UTIL_VEC(char) strings;
+  UTIL_VEC(bc_const) consts;
   insn_vec code;
-  VEC(bc_block) blocks;
-  VEC(bc_aggregate) aggs;
-  VEC(const ast_expr *) agg_exprs;     /* the expression behind each aggregate */
-  VEC(bc_sequence) seqs;
-  VEC(bc_extern) externs;
+  UTIL_VEC(bc_block) blocks;
+  UTIL_VEC(bc_aggregate) aggs;
+  UTIL_VEC(const ast_expr *) agg_exprs;     /* the expression behind each aggregate */
+  UTIL_VEC(bc_sequence) seqs;
+  UTIL_VEC(bc_extern) externs;
   cg_block *updates;                   /* (nmilestones + 1) * nevents */
   cg_block *cur;
   uint32_t nevents, nmilestones;

@@ -38,15 +38,7 @@
 #include <zlib.h>
 
 #include "bc/verify.h"
-
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...) {
-  if (!msglen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, msglen, fmt, ap);
-  va_end(ap);
-}
+#include "core/util.h"
 
 static uint32_t load_u32(const unsigned char *b) {
   return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
@@ -66,22 +58,9 @@ typedef struct wbuf {
 
 static void put(wbuf *w, const void *bytes, size_t n) {
   if (w->out_of_memory || n == 0) return;
-  if (n > w->cap - w->len) {
-    size_t cap = w->cap ? w->cap : 4096;
-    while (n > cap - w->len) {
-      if (cap > SIZE_MAX / 2) {
-        w->out_of_memory = true;
-        return;
-      }
-      cap *= 2;
-    }
-    unsigned char *data = realloc(w->data, cap);
-    if (!data) {
-      w->out_of_memory = true;
-      return;
-    }
-    w->data = data;
-    w->cap = cap;
+  if (n > SIZE_MAX - w->len || !util_grow(&w->data, &w->cap, w->len + n, 1, 4096)) {
+    w->out_of_memory = true;
+    return;
   }
   memcpy(w->data + w->len, bytes, n);
   w->len += n;
@@ -276,18 +255,18 @@ static void put_program(wbuf *w, const bc_program *p) {
 bool msc_write(const bc_program *p, FILE *out, char *msg, size_t msglen) {
   char why[512];
   if (!vm_verify(p, why, sizeof why)) {
-    set_msg(msg, msglen, "internal error: the compiled program does not verify: %s", why);
+    util_set_msg(msg, msglen, "internal error: the compiled program does not verify: %s", why);
     return false;
   }
   if (((uint64_t)p->nmilestones + 1) * p->nevents > UINT32_MAX) {
-    set_msg(msg, msglen, "the program is too large for the .msc format");
+    util_set_msg(msg, msglen, "the program is too large for the .msc format");
     return false;
   }
   wbuf w = {0};
   put_program(&w, p);
   if (w.out_of_memory) {
     free(w.data);
-    set_msg(msg, msglen, "out of memory");
+    util_set_msg(msg, msglen, "out of memory");
     return false;
   }
   unsigned char header[MSC_HEADER_SIZE];
@@ -300,7 +279,7 @@ bool msc_write(const bc_program *p, FILE *out, char *msg, size_t msglen) {
   errno = 0;
   bool ok = fwrite(header, 1, sizeof header, out) == sizeof header &&
             (w.len == 0 || fwrite(w.data, 1, w.len, out) == w.len) && fflush(out) == 0;
-  if (!ok) set_msg(msg, msglen, "write error: %s", strerror(errno ? errno : EIO));
+  if (!ok) util_set_msg(msg, msglen, "write error: %s", strerror(errno ? errno : EIO));
   free(w.data);
   return ok;
 }
@@ -323,10 +302,9 @@ static void rfail(rbuf *r, const char *fmt, ...) __attribute__((format(printf, 2
 static void rfail(rbuf *r, const char *fmt, ...) {
   if (r->failed) return;
   r->failed = true;
-  if (!r->msglen) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(r->msg, r->msglen, fmt, ap);
+  util_vset_msg(r->msg, r->msglen, fmt, ap);
   va_end(ap);
 }
 
@@ -629,26 +607,26 @@ static bool read_header(const unsigned char *data, size_t len, uint64_t *payload
                         size_t msglen) {
   size_t magic_len = strlen(MSC_MAGIC);
   if (len == 0) {
-    set_msg(msg, msglen, "not an MSL compiled file (the file is empty)");
+    util_set_msg(msg, msglen, "not an MSL compiled file (the file is empty)");
     return false;
   }
   if (memcmp(data, MSC_MAGIC, len < magic_len ? len : magic_len) != 0) {
-    set_msg(msg, msglen, "not an MSL compiled file (bad magic)");
+    util_set_msg(msg, msglen, "not an MSL compiled file (bad magic)");
     return false;
   }
   if (len < 8) {
-    set_msg(msg, msglen, "truncated file (%zu bytes, the header takes %d)", len, MSC_HEADER_SIZE);
+    util_set_msg(msg, msglen, "truncated file (%zu bytes, the header takes %d)", len, MSC_HEADER_SIZE);
     return false;
   }
   uint32_t version = load_u32(data + 4);
   if (version != MSC_VERSION) {
-    set_msg(msg, msglen,
+    util_set_msg(msg, msglen,
             "compiled by a different msl (format version %u, this msl reads %u): rebuild it with `msl build`",
             version, MSC_VERSION);
     return false;
   }
   if (len < MSC_HEADER_SIZE) {
-    set_msg(msg, msglen, "truncated file (%zu bytes, the header takes %d)", len, MSC_HEADER_SIZE);
+    util_set_msg(msg, msglen, "truncated file (%zu bytes, the header takes %d)", len, MSC_HEADER_SIZE);
     return false;
   }
   *payload_len = load_u64(data + 8);
@@ -661,22 +639,22 @@ bc_program *msc_read(const unsigned char *data, size_t len, char *msg, size_t ms
   if (!read_header(data, len, &payload_len, msg, msglen)) return NULL;
   size_t have = len - MSC_HEADER_SIZE;
   if (payload_len > have) {
-    set_msg(msg, msglen, "truncated file (the payload should have %llu bytes, it has %zu)",
+    util_set_msg(msg, msglen, "truncated file (the payload should have %llu bytes, it has %zu)",
             (unsigned long long)payload_len, have);
     return NULL;
   }
   if (payload_len < have) {
-    set_msg(msg, msglen, "corrupt file: data after the end of the payload");
+    util_set_msg(msg, msglen, "corrupt file: data after the end of the payload");
     return NULL;
   }
   const unsigned char *payload = data + MSC_HEADER_SIZE;
   if ((uint32_t)crc32_z(0, payload, have) != load_u32(data + 16)) {
-    set_msg(msg, msglen, "checksum mismatch: the file is corrupt");
+    util_set_msg(msg, msglen, "checksum mismatch: the file is corrupt");
     return NULL;
   }
   bc_program *p = calloc(1, sizeof *p);
   if (!p) {
-    set_msg(msg, msglen, "out of memory");
+    util_set_msg(msg, msglen, "out of memory");
     return NULL;
   }
   rbuf r = {.at = payload, .left = have, .section = "header", .msg = msg, .msglen = msglen};
@@ -693,7 +671,7 @@ bc_program *msc_load_file(const char *path, int *io_err, char *msg, size_t msgle
   FILE *f = fopen(path, "rb");
   if (!f) {
     *io_err = errno;
-    set_msg(msg, msglen, "cannot open: %s", strerror(errno));
+    util_set_msg(msg, msglen, "cannot open: %s", strerror(errno));
     return NULL;
   }
   /* The header first: a foreign file or a corrupt length is refused before
@@ -705,23 +683,23 @@ bc_program *msc_load_file(const char *path, int *io_err, char *msg, size_t msgle
   uint64_t payload_len = 0;
   if (ferror(f)) {
     *io_err = errno ? errno : EIO;
-    set_msg(msg, msglen, "read error: %s", strerror(*io_err));
+    util_set_msg(msg, msglen, "read error: %s", strerror(*io_err));
   } else if (got < sizeof header) {
     p = msc_read(header, got, msg, msglen);     /* refused: empty, bad magic or truncated */
   } else if (!read_header(header, got, &payload_len, msg, msglen)) {
     /* msg set */
   } else if (payload_len > MSC_MAX_PAYLOAD) {
-    set_msg(msg, msglen, "corrupt file: a payload of %llu bytes is more than an MSL program has",
+    util_set_msg(msg, msglen, "corrupt file: a payload of %llu bytes is more than an MSL program has",
             (unsigned long long)payload_len);
   } else if (!(data = malloc(MSC_HEADER_SIZE + payload_len + 1))) {
-    set_msg(msg, msglen, "out of memory");
+    util_set_msg(msg, msglen, "out of memory");
   } else {
     memcpy(data, header, MSC_HEADER_SIZE);
     /* one byte more than announced, to notice data after the payload */
     size_t n = fread(data + MSC_HEADER_SIZE, 1, payload_len + 1, f);
     if (ferror(f)) {
       *io_err = errno ? errno : EIO;
-      set_msg(msg, msglen, "read error: %s", strerror(*io_err));
+      util_set_msg(msg, msglen, "read error: %s", strerror(*io_err));
     } else {
       p = msc_read(data, MSC_HEADER_SIZE + n, msg, msglen);
     }

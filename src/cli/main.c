@@ -17,6 +17,7 @@
 #include "cli/run.h"
 #include "front/sema.h"
 #include "bc/verify.h"
+#include "core/util.h"
 
 #define MSL_VERSION "0.1.0"
 
@@ -198,30 +199,16 @@ static int cmd_check(int argc, char **argv) {
 
 /* ---- fmt ------------------------------------------------------------------------------------------------ */
 
-static bool write_file_atomic(const char *path, const char *data, size_t len) {
-  size_t n = strlen(path);
-  char *tmp = malloc(n + 16);
-  if (!tmp) return false;
-  snprintf(tmp, n + 16, "%s.fmt-XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    free(tmp);
-    return false;
-  }
+static bool write_formatted(FILE *f, void *out) {
+  const fmt_buf *b = out;
+  return b->len == 0 || fwrite(b->data, 1, b->len, f) == b->len;
+}
+
+/* Replaces path by the formatted text, keeping the file's mode. */
+static bool write_file_atomic(const char *path, const fmt_buf *out) {
   struct stat st;
-  if (stat(path, &st) == 0) fchmod(fd, st.st_mode & 07777);
-  bool ok = true;
-  for (size_t off = 0; off < len && ok;) {
-    ssize_t w = write(fd, data + off, len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) ok = false;
-    else off += (size_t)w;
-  }
-  if (close(fd) != 0) ok = false;
-  if (ok && rename(tmp, path) != 0) ok = false;
-  if (!ok) unlink(tmp);
-  free(tmp);
-  return ok;
+  mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0600;   /* 0600: mkstemp's own */
+  return util_replace_file(path, ".fmt-", mode, write_formatted, (void *)out);
 }
 
 /* Which of the standard streams were closed when msl started (bits 0..2);
@@ -287,7 +274,7 @@ static int cmd_fmt(int argc, char **argv, closed_streams closed) {
       if (check) {
         printf("%s\n", path);
         if (status == EXIT_OK) status = EXIT_RULES;
-      } else if (!write_file_atomic(path, out.data ? out.data : "", out.len)) {
+      } else if (!write_file_atomic(path, &out)) {
         fprintf(stderr, "msl: %s: %s\n", path, strerror(errno ? errno : EIO));
         status = EXIT_IO;
       }
@@ -335,6 +322,16 @@ static bc_program *load_program(const char *path, int *status) {
   return p;
 }
 
+typedef struct build_output {
+  const bc_program *p;
+  char msg[512];   /* why msc_write failed; empty: see errno */
+} build_output;
+
+static bool write_compiled(FILE *f, void *ctx) {
+  build_output *b = ctx;
+  return msc_write(b->p, f, b->msg, sizeof b->msg);
+}
+
 static int cmd_build(int argc, char **argv) {
   const char *in = NULL, *out = NULL;
   for (int i = 0; i < argc; i++) {
@@ -347,28 +344,11 @@ static int cmd_build(int argc, char **argv) {
   int status = EXIT_OK;
   bc_program *p = load_program(in, &status);
   if (!p) return status;
-  size_t n = strlen(out);
-  char *tmp = malloc(n + 16);
-  if (!tmp) return EXIT_IO;
-  snprintf(tmp, n + 16, "%s.tmp-XXXXXX", out);
-  int fd = mkstemp(tmp);
-  if (fd >= 0) fchmod(fd, 0644);
-  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  char msg[512] = "";
-  if (!f) {
-    fprintf(stderr, "msl: %s: %s\n", out, strerror(errno));
+  build_output b = {p, ""};
+  if (!util_replace_file(out, ".tmp-", 0644, write_compiled, &b)) {
+    fprintf(stderr, "msl: %s: %s\n", out, b.msg[0] ? b.msg : strerror(errno ? errno : EIO));
     status = EXIT_IO;
-  } else {
-    bool ok = msc_write(p, f, msg, sizeof msg);
-    if (fclose(f) != 0) ok = false;
-    if (ok && rename(tmp, out) != 0) ok = false;
-    if (!ok) {
-      fprintf(stderr, "msl: %s: %s\n", out, msg[0] ? msg : strerror(errno ? errno : EIO));
-      unlink(tmp);
-      status = EXIT_IO;
-    }
   }
-  free(tmp);
   bc_program_free(p);
   return status;
 }

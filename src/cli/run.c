@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "io/commit.h"
 #include "vm/vm.h"
 
@@ -32,12 +33,6 @@ typedef struct run_accounts {
   uint64_t *hashes;
   size_t cap, len;
 } run_accounts;
-
-static uint64_t id_hash(const char *p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-  return h;
-}
 
 static bool accounts_grow(run_accounts *t) {
   size_t cap = t->cap ? t->cap * 2 : 1024;
@@ -80,14 +75,14 @@ static size_t accounts_find(const run_accounts *t, io_str id, uint64_t h) {
 
 static vm_account *accounts_get(const run_accounts *t, io_str id) {
   if (!t->cap) return NULL;
-  return t->slots[accounts_find(t, id, id_hash(id.p, id.len))];
+  return t->slots[accounts_find(t, id, util_fnv1a(id.p, id.len))];
 }
 
 static bool accounts_put(run_accounts *t, vm_account *a) {
   if ((t->len + 1) * 2 > t->cap && !accounts_grow(t)) return false;
   size_t len;
   const char *p = vm_account_id(a, &len);
-  uint64_t h = id_hash(p, len);
+  uint64_t h = util_fnv1a(p, len);
   size_t j = accounts_find(t, (io_str){p, (uint32_t)len}, h);
   t->slots[j] = a;
   t->hashes[j] = h;
@@ -159,21 +154,6 @@ typedef struct run_state {
   char msg[1024];
 } run_state;
 
-static void csv_cell(FILE *f, const char *s, size_t n) {
-  bool quote = false;
-  for (size_t i = 0; i < n && !quote; i++) quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-  if (!quote) {
-    fwrite(s, 1, n, f);
-    return;
-  }
-  fputc('"', f);
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '"') fputc('"', f);
-    fputc(s[i], f);
-  }
-  fputc('"', f);
-}
-
 static int rejects_failed(run_state *st, int err) {
   fprintf(stderr, "msl: %s: %s\n", st->o->rejects, strerror(err ? err : EIO));
   return EXIT_IO;
@@ -188,11 +168,11 @@ static int bad_row(run_state *st, const io_error *err) {
     return EXIT_DATA;
   }
   errno = 0;
-  csv_cell(st->rejects, err->file ? err->file : "-", strlen(err->file ? err->file : "-"));
+  util_csv_cell_file(st->rejects, err->file ? err->file : "-", strlen(err->file ? err->file : "-"));
   fprintf(st->rejects, ",%lld,", (long long)err->line);
-  csv_cell(st->rejects, err->reason, strlen(err->reason));
+  util_csv_cell_file(st->rejects, err->reason, strlen(err->reason));
   fputc(',', st->rejects);
-  csv_cell(st->rejects, err->raw ? err->raw : "", err->raw ? err->raw_len : 0);
+  util_csv_cell_file(st->rejects, err->raw ? err->raw : "", err->raw ? err->raw_len : 0);
   fputc('\n', st->rejects);
   if (ferror(st->rejects)) return rejects_failed(st, errno);
   st->counts.rejected++;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "core/util.h"
+
 struct htable_slot {
   const void *key;      /* NULL: empty */
   size_t len;
@@ -13,17 +15,6 @@ struct htable_slot {
 void htable_init(htable *t, arena *a) {
   memset(t, 0, sizeof *t);
   t->arena = a;
-}
-
-/* FNV-1a, 64 bits: names are short, and this is simple and good enough. */
-static uint64_t hash_bytes(const void *key, size_t len) {
-  const unsigned char *p = key;
-  uint64_t h = 1469598103934665603u;
-  for (size_t i = 0; i < len; i++) {
-    h ^= p[i];
-    h *= 1099511628211u;
-  }
-  return h;
 }
 
 static htable_slot *find_slot(htable_slot *slots, size_t cap, const void *key, size_t len,
@@ -37,7 +28,7 @@ static htable_slot *find_slot(htable_slot *slots, size_t cap, const void *key, s
 
 void *htable_get(const htable *t, const void *key, size_t len) {
   if (!t->cap) return NULL;
-  htable_slot *s = find_slot(t->slots, t->cap, key, len, hash_bytes(key, len));
+  htable_slot *s = find_slot(t->slots, t->cap, key, len, util_fnv1a(key, len));
   return s->key ? s->value : NULL;
 }
 
@@ -56,7 +47,7 @@ static void grow(htable *t) {
 
 void *htable_put(htable *t, const void *key, size_t len, void *value) {
   if ((t->len + 1) * 2 > t->cap) grow(t);  /* at most half full: probes stay short */
-  uint64_t hash = hash_bytes(key, len);
+  uint64_t hash = util_fnv1a(key, len);
   htable_slot *s = find_slot(t->slots, t->cap, key, len, hash);
   if (s->key) return s->value;
   /* an empty key still needs a non-NULL pointer to mark the slot used */

@@ -3,25 +3,14 @@
 #include "core/native_trust.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 /* A manifest lists a handful of functions; anything this big is not one. */
 enum { MANIFEST_MAX_BYTES = 1 << 16 };
-
-static void set_detail(char *detail, size_t detaillen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_detail(char *detail, size_t detaillen, const char *fmt, ...) {
-  if (detail == NULL || detaillen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(detail, detaillen, fmt, ap);
-  va_end(ap);
-}
 
 char *native_lib_real_path(const char *lib, const char *base_dir) {
   if (strchr(lib, '/') == NULL) {
@@ -88,7 +77,7 @@ native_trust native_table_find(const char *table, const char *signature, char *d
         memcmp(line, signature, name_len) == 0) {
       if (len == strlen(signature) && memcmp(line, signature, len) == 0)
         return NATIVE_LISTED;
-      set_detail(detail, detaillen, "%.*s", (int)len, line);
+      util_set_msg(detail, detaillen, "%.*s", (int)len, line);
       return NATIVE_MISMATCH;
     }
     line += len;
@@ -117,7 +106,7 @@ static char *read_manifest(const char *path, char *detail, size_t detaillen) {
   base = base != NULL ? base + 1 : path;
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
-    set_detail(detail, detaillen, "%s: %s", base, strerror(errno));
+    util_set_msg(detail, detaillen, "%s: %s", base, strerror(errno));
     return NULL;
   }
   char *text = malloc(MANIFEST_MAX_BYTES + 1);
@@ -125,7 +114,7 @@ static char *read_manifest(const char *path, char *detail, size_t detaillen) {
   bool failed = text == NULL || ferror(f);
   fclose(f);
   if (failed || len > MANIFEST_MAX_BYTES || memchr(text, '\0', len) != NULL) {
-    set_detail(detail, detaillen, "%s: %s", base,
+    util_set_msg(detail, detaillen, "%s: %s", base,
                text == NULL ? "out of memory"
                : failed     ? "read error"
                             : "not a manifest (too large, or holds a NUL byte)");

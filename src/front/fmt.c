@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 enum { INDENT_WIDTH = 2, MAX_COLUMNS = 100 };
 
 /* ---- the buffer ------------------------------------------------------------ */
@@ -27,16 +29,9 @@ bool fmt_buf_append(fmt_buf *b, const char *s, size_t n) {
     b->failed = true;
     return false;
   }
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *grown = realloc(b->data, cap);
-    if (!grown) {
-      b->failed = true;
-      return false;
-    }
-    b->data = grown;
-    b->cap = cap;
+  if (!util_grow(&b->data, &b->cap, b->len + n + 1, 1, 256)) {
+    b->failed = true;
+    return false;
   }
   memcpy(b->data + b->len, s, n);
   b->len += n;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "front/codes.h"
 #include "msl.tab.h"
 #include "lex.yy.h"
@@ -31,12 +32,8 @@ msl_source *source_from_string(arena *a, const char *path, const char *text, siz
 
 /* Reads f to its end into the arena; NULL with *err set on failure. */
 static msl_source *source_read(arena *a, FILE *f, const char *path, int *err) {
-  size_t cap = 64 * 1024, len = 0;
-  char *buf = malloc(cap);
-  if (!buf) {
-    *err = ENOMEM;
-    return NULL;
-  }
+  size_t cap = 0, len = 0;
+  char *buf = NULL;
   for (;;) {
     if (len == cap) {
       if (cap >= PARSE_MAX_SOURCE) {
@@ -44,14 +41,11 @@ static msl_source *source_read(arena *a, FILE *f, const char *path, int *err) {
         *err = EFBIG;
         return NULL;
       }
-      char *bigger = realloc(buf, cap * 2);
-      if (!bigger) {
+      if (!util_grow(&buf, &cap, len + 1, 1, 64 * 1024)) {   /* 64 KiB, then twice the room */
         free(buf);
         *err = ENOMEM;
         return NULL;
       }
-      buf = bigger;
-      cap *= 2;
     }
     size_t n = fread(buf + len, 1, cap - len, f);
     len += n;

@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,18 +24,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
+
 #define TEMP_PREFIX ".msl-tmp-"
 #define BACKUP_PREFIX ".msl-bak-"
 #define COMMIT_MAX_FILES 8   /* a run commits at most 5: four results and --rejects */
-
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...) {
-  if (!msg || msglen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, msglen, fmt, ap);
-  va_end(ap);
-}
 
 /* ---- signals ---------------------------------------------------------------------- */
 
@@ -80,7 +72,7 @@ static bool install_handlers(char *msg, size_t msglen) {
   handlers_installed = 1;
   return true;
 fail:
-  set_msg(msg, msglen, "cannot install signal handlers: %s", strerror(errno));
+  util_set_msg(msg, msglen, "cannot install signal handlers: %s", strerror(errno));
   return false;
 }
 
@@ -92,17 +84,17 @@ static bool make_one_dir(const char *path, char *msg, size_t msglen) {
   struct stat st;
   if (e == EEXIST && stat(path, &st) == 0) {
     if (S_ISDIR(st.st_mode)) return true;
-    set_msg(msg, msglen, "cannot create directory %s: it exists and is not a directory", path);
+    util_set_msg(msg, msglen, "cannot create directory %s: it exists and is not a directory", path);
     return false;
   }
-  set_msg(msg, msglen, "cannot create directory %s: %s", path, strerror(e));
+  util_set_msg(msg, msglen, "cannot create directory %s: %s", path, strerror(e));
   return false;
 }
 
 bool commit_make_dirs(const char *dir, char *msg, size_t msglen) {
   char *path = strdup(dir);
   if (!path) {
-    set_msg(msg, msglen, "out of memory");
+    util_set_msg(msg, msglen, "out of memory");
     return false;
   }
   size_t n = strlen(path);
@@ -153,7 +145,7 @@ static bool settle_backups(int dfd, const char *dir, char **names, size_t n, pid
     if (!names[i] || name_pid(names[i], BACKUP_PREFIX, &target) != pid) continue;
     int r = interrupted ? renameat(dfd, names[i], dfd, target) : unlinkat(dfd, names[i], 0);
     if (r != 0 && errno != ENOENT && ok) {
-      set_msg(msg, msglen, "cannot %s %s/%s: %s", interrupted ? "restore" : "remove", dir, names[i],
+      util_set_msg(msg, msglen, "cannot %s %s/%s: %s", interrupted ? "restore" : "remove", dir, names[i],
               strerror(errno));
       ok = false;
     }
@@ -166,7 +158,7 @@ static bool settle_backups(int dfd, const char *dir, char **names, size_t n, pid
 bool commit_clean_stale(const char *dir, char *msg, size_t msglen) {
   DIR *d = opendir(dir);
   if (!d) {
-    set_msg(msg, msglen, "cannot read directory %s: %s", dir, strerror(errno));
+    util_set_msg(msg, msglen, "cannot read directory %s: %s", dir, strerror(errno));
     return false;
   }
   int dfd = dirfd(d);
@@ -179,25 +171,20 @@ bool commit_clean_stale(const char *dir, char *msg, size_t msglen) {
     pid_t pid = name_pid(e->d_name, TEMP_PREFIX, &rest);
     if (pid && left_over(pid)) {
       if (unlinkat(dfd, e->d_name, 0) != 0 && errno != ENOENT) {
-        set_msg(msg, msglen, "cannot remove %s/%s: %s", dir, e->d_name, strerror(errno));
+        util_set_msg(msg, msglen, "cannot remove %s/%s: %s", dir, e->d_name, strerror(errno));
         ok = false;
       }
       continue;
     }
     pid = name_pid(e->d_name, BACKUP_PREFIX, &rest);
     if (!pid || !left_over(pid)) continue;
-    if (nbackups == cap) {
-      cap = cap ? cap * 2 : 8;
-      char **grown = realloc(backups, cap * sizeof *grown);
-      if (!grown) {
-        set_msg(msg, msglen, "out of memory");
-        ok = false;
-        break;
-      }
-      backups = grown;
+    if (!util_grow(&backups, &cap, nbackups + 1, sizeof *backups, 8)) {
+      util_set_msg(msg, msglen, "out of memory");
+      ok = false;
+      break;
     }
     if (!(backups[nbackups] = strdup(e->d_name))) {
-      set_msg(msg, msglen, "out of memory");
+      util_set_msg(msg, msglen, "out of memory");
       ok = false;
       break;
     }
@@ -219,18 +206,18 @@ int commit_lock_dir(const char *dir, char *msg, size_t msglen) {
   size_t len = strlen(dir) + sizeof "/" COMMIT_LOCK_NAME;
   char *path = malloc(len);
   if (!path) {
-    set_msg(msg, msglen, "out of memory");
+    util_set_msg(msg, msglen, "out of memory");
     return -1;
   }
   snprintf(path, len, "%s/%s", dir, COMMIT_LOCK_NAME);
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) {
-    set_msg(msg, msglen, "cannot open the lock %s: %s", path, strerror(errno));
+    util_set_msg(msg, msglen, "cannot open the lock %s: %s", path, strerror(errno));
   } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK)
-      set_msg(msg, msglen, "%s is in use: another run holds the lock %s", dir, path);
+      util_set_msg(msg, msglen, "%s is in use: another run holds the lock %s", dir, path);
     else
-      set_msg(msg, msglen, "cannot lock %s: %s", path, strerror(errno));
+      util_set_msg(msg, msglen, "cannot lock %s: %s", path, strerror(errno));
     close(fd);
     fd = -1;
   } else if (!commit_clean_stale(dir, msg, msglen)) {
@@ -301,7 +288,7 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
   int slot = 0;
   while (slot < COMMIT_MAX_FILES && signal_temps[slot].live) slot++;
   if (c->n == COMMIT_MAX_FILES || slot == COMMIT_MAX_FILES) {
-    set_msg(msg, msglen, "internal error: too many temporary files");
+    util_set_msg(msg, msglen, "internal error: too many temporary files");
     return -1;
   }
   if (!install_handlers(msg, msglen)) return -1;
@@ -311,11 +298,11 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
   e->tmp_path = sibling_path(final_path, TEMP_PREFIX, true, "-XXXXXX");
   e->backup_path = sibling_path(final_path, BACKUP_PREFIX, true, "");
   if (!e->final_path || !e->tmp_path || !e->backup_path) {
-    set_msg(msg, msglen, "out of memory");
+    util_set_msg(msg, msglen, "out of memory");
     goto fail;
   }
   if (strlen(e->tmp_path) >= PATH_MAX) {
-    set_msg(msg, msglen, "cannot create a file for %s: %s", final_path, strerror(ENAMETOOLONG));
+    util_set_msg(msg, msglen, "cannot create a file for %s: %s", final_path, strerror(ENAMETOOLONG));
     goto fail;
   }
   /* the file is created and published to the handler with the signals held,
@@ -323,7 +310,7 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
   sigset_t hold, saved;
   held_signals(&hold);
   if (sigprocmask(SIG_BLOCK, &hold, &saved) != 0) {
-    set_msg(msg, msglen, "cannot block signals: %s", strerror(errno));
+    util_set_msg(msg, msglen, "cannot block signals: %s", strerror(errno));
     goto fail;
   }
   int fd = mkostemp(e->tmp_path, O_CLOEXEC);
@@ -337,12 +324,12 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
   sigprocmask(SIG_SETMASK, &saved, NULL);
   if (fd < 0) {
     const char *slash = strrchr(final_path, '/');
-    set_msg(msg, msglen, "cannot create a file in %.*s: %s", slash ? (int)(slash - final_path) : 1,
+    util_set_msg(msg, msglen, "cannot create a file in %.*s: %s", slash ? (int)(slash - final_path) : 1,
             slash ? final_path : ".", strerror(err));
     goto fail;
   }
   if (fchmod(fd, 0666 & ~process_umask()) != 0) {
-    set_msg(msg, msglen, "cannot set the mode of %s: %s", e->tmp_path, strerror(errno));
+    util_set_msg(msg, msglen, "cannot set the mode of %s: %s", e->tmp_path, strerror(errno));
     close(fd);
     return -1;   /* the entry stays: commit_free removes the file */
   }
@@ -356,7 +343,7 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
   bool seen = dir && stat(dir, &st) == 0;
   free(dir);
   if (!seen) {
-    set_msg(msg, msglen, "cannot read the directory of %s: %s", final_path, strerror(errno ? errno : ENOMEM));
+    util_set_msg(msg, msglen, "cannot read the directory of %s: %s", final_path, strerror(errno ? errno : ENOMEM));
     close(fd);
     return -1;
   }
@@ -366,7 +353,7 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
     const commit_entry *o = &c->entries[i];
     if (o->dir_dev == e->dir_dev && o->dir_ino == e->dir_ino &&
         strcmp(base_name(o->final_path), base_name(e->final_path)) == 0) {
-      set_msg(msg, msglen, "%s is also %s: one file cannot hold both", final_path, o->final_path);
+      util_set_msg(msg, msglen, "%s is also %s: one file cannot hold both", final_path, o->final_path);
       close(fd);
       return -1;
     }
@@ -394,11 +381,11 @@ static bool check_targets(const commit_set *c, char *msg, size_t msglen) {
     struct stat st;
     if (stat(path, &st) != 0) {
       if (errno == ENOENT) continue;
-      set_msg(msg, msglen, "cannot replace %s: %s", path, strerror(errno));
+      util_set_msg(msg, msglen, "cannot replace %s: %s", path, strerror(errno));
       return false;
     }
     if (!S_ISREG(st.st_mode)) {
-      set_msg(msg, msglen, "cannot replace %s: it is %s", path,
+      util_set_msg(msg, msglen, "cannot replace %s: it is %s", path,
               S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
       return false;
     }
@@ -413,7 +400,7 @@ static void restore(commit_set *c, char *msg, size_t msglen) {
     if (e->backed_up) {
       if (rename(e->backup_path, e->final_path) != 0 && msg) {
         size_t used = strlen(msg);
-        set_msg(msg + used, msglen - used, "; the previous %s is kept as %s", e->final_path, e->backup_path);
+        util_set_msg(msg + used, msglen - used, "; the previous %s is kept as %s", e->final_path, e->backup_path);
       }
     } else if (e->in_place) {
       unlink(e->final_path);   /* it did not exist before: no result is better than a half one */
@@ -428,12 +415,12 @@ static bool swap_in(commit_set *c, char *msg, size_t msglen) {
     struct stat st;
     if (lstat(e->final_path, &st) != 0) {
       if (errno == ENOENT) continue;
-      set_msg(msg, msglen, "cannot replace %s: %s", e->final_path, strerror(errno));
+      util_set_msg(msg, msglen, "cannot replace %s: %s", e->final_path, strerror(errno));
       restore(c, msg, msglen);
       return false;
     }
     if (rename(e->final_path, e->backup_path) != 0) {
-      set_msg(msg, msglen, "cannot move %s aside: %s", e->final_path, strerror(errno));
+      util_set_msg(msg, msglen, "cannot move %s aside: %s", e->final_path, strerror(errno));
       restore(c, msg, msglen);
       return false;
     }
@@ -442,7 +429,7 @@ static bool swap_in(commit_set *c, char *msg, size_t msglen) {
   for (int i = 0; i < c->n; i++) {
     commit_entry *e = &c->entries[i];
     if (rename(e->tmp_path, e->final_path) != 0) {
-      set_msg(msg, msglen, "cannot rename %s to %s: %s", e->tmp_path, e->final_path, strerror(errno));
+      util_set_msg(msg, msglen, "cannot rename %s to %s: %s", e->tmp_path, e->final_path, strerror(errno));
       restore(c, msg, msglen);
       return false;
     }
@@ -456,7 +443,7 @@ bool commit_all(commit_set *c, char *msg, size_t msglen) {
   sigset_t hold, saved;
   held_signals(&hold);
   if (sigprocmask(SIG_BLOCK, &hold, &saved) != 0) {
-    set_msg(msg, msglen, "cannot block signals: %s", strerror(errno));
+    util_set_msg(msg, msglen, "cannot block signals: %s", strerror(errno));
     return false;
   }
   if (msg && msglen) msg[0] = '\0';

@@ -22,6 +22,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/util.h"
+
 /* Scanner states for a record with quotes; SCAN_FAST means no quote seen
  * yet, so the record simply ends at the next newline. */
 enum { SCAN_FAST, SCAN_FIELD_START, SCAN_UNQUOTED, SCAN_QUOTED, SCAN_QUOTE_IN_QUOTED };
@@ -88,15 +90,9 @@ end:
   return true;
 }
 
+/* Room for cells[0..n]. */
 static bool grow_cells(io_reader *r, int n) {
-  if (n < r->cells_cap) return true;
-  int cap = r->cells_cap ? r->cells_cap * 2 : 16;
-  while (cap <= n) cap *= 2;
-  io_str *cells = realloc(r->cells, (size_t)cap * sizeof *cells);
-  if (!cells) return false;
-  r->cells = cells;
-  r->cells_cap = cap;
-  return true;
+  return util_grow(&r->cells, &r->cells_cap, (size_t)n + 1, sizeof *r->cells, 16);
 }
 
 /* Splits the current record into r->cells (at most r->ncols of them unless
@@ -158,7 +154,7 @@ static io_status split_cells(io_reader *r, bool grow, io_error *err) {
       io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
       return IO_FAILED;
     }
-    if (n < r->cells_cap) r->cells[n] = cell;
+    if ((size_t)n < r->cells_cap) r->cells[n] = cell;
     n++;   /* at most max_record + 1 cells: no overflow */
     if (next > len) break;
     i = next;
@@ -212,14 +208,14 @@ static bool split_plain(io_reader *r, const char *p, size_t len, bool grow, io_e
       size_t at = i + ((unsigned)__builtin_ctzll(hits) >> shift);
       if (p[at] == '"') return false;
       if (grow && !grow_cells(r, n)) goto oom;
-      if (n < r->cells_cap) r->cells[n] = (io_str){p + start, (uint32_t)(at - start)};
+      if ((size_t)n < r->cells_cap) r->cells[n] = (io_str){p + start, (uint32_t)(at - start)};
       n++;
       start = at + 1;
     }
     i += width;
   }
   if (grow && !grow_cells(r, n)) goto oom;
-  if (n < r->cells_cap) r->cells[n] = (io_str){p + start, (uint32_t)(len - start)};
+  if ((size_t)n < r->cells_cap) r->cells[n] = (io_str){p + start, (uint32_t)(len - start)};
   r->ncells = n + 1;
   return true;
 oom:

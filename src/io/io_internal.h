@@ -124,7 +124,7 @@ struct io_reader {
   int ncols;
   io_str *cells;           /* ncols cells of the current record */
   int ncells;              /* cells the record had (may differ from ncols) */
-  int cells_cap;
+  size_t cells_cap;
   int col_account, col_time, col_event, col_milestone, col_playbook, col_id;
   int *field_cols;         /* field_start layout -> column, or -1 */
   int scan_state;          /* resumable scan of a record with quotes */
@@ -134,7 +134,8 @@ struct io_reader {
 
   /* JSON Lines */
   json_member *members;
-  int nmembers, members_cap;
+  int nmembers;
+  size_t members_cap;
 
   /* accounts: ids seen */
   io_id_entry *ids;

@@ -29,6 +29,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/util.h"
+
 enum { MAX_DEPTH = 64 };
 
 static const io_str empty_text = {"", 0};
@@ -342,15 +344,9 @@ static bool parse_value(json_parser *jp, int depth, json_kind *kind, io_str *tex
 
 static bool add_member(json_parser *jp, io_str key, json_kind kind, io_str text, bool nested) {
   io_reader *r = jp->r;
-  if (r->nmembers == r->members_cap) {
-    int cap = r->members_cap ? r->members_cap * 2 : 32;
-    json_member *m = realloc(r->members, (size_t)cap * sizeof *m);
-    if (!m) {
-      jp->out_of_memory = true;
-      return fail(jp, "out of memory");
-    }
-    r->members = m;
-    r->members_cap = cap;
+  if (!util_grow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32)) {
+    jp->out_of_memory = true;
+    return fail(jp, "out of memory");
   }
   r->members[r->nmembers++] =
       (json_member){.key = key, .text = text, .kind = (uint8_t)kind, .nested = nested};

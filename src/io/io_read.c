@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/util.h"
+
 /* ---- errors ------------------------------------------------------------------------ */
 
 void io_set_error(io_error *err, const char *file, int64_t line, int errnum,
@@ -88,14 +90,7 @@ bool io_cell_value(io_time_cache *cache, io_type type, const char *s, size_t len
 }
 
 bool io_reserve_scratch(io_reader *r, size_t n) {
-  if (n <= r->scratch_cap) return true;
-  size_t cap = r->scratch_cap ? r->scratch_cap : 4096;
-  while (cap < n) cap *= 2;
-  char *p = realloc(r->scratch, cap);
-  if (!p) return false;
-  r->scratch = p;
-  r->scratch_cap = cap;
-  return true;
+  return util_grow(&r->scratch, &r->scratch_cap, n, 1, 4096);
 }
 
 /* ---- temporary files ------------------------------------------------------------- */
@@ -116,19 +111,6 @@ int io_temp_fd(const char *purpose, io_error *err) {
   }
   unlink(path);   /* the file lives as long as the descriptor */
   return fd;
-}
-
-static bool write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
 }
 
 /* ---- byte source ------------------------------------------------------------------- */
@@ -161,7 +143,7 @@ static long source_read(io_reader *r, io_error *err) {
   for (;;) {
     ssize_t n = read(s->fd, dst, room);
     if (n >= 0) {
-      if (n > 0 && s->spool_fd >= 0 && !write_all(s->spool_fd, dst, (size_t)n)) {
+      if (n > 0 && s->spool_fd >= 0 && !util_write_all(s->spool_fd, dst, (size_t)n)) {
         int e = errno;
         io_set_error(err, r->path, 0, e, "cannot keep a copy of the input: %s", strerror(e));
         return -1;
@@ -184,15 +166,9 @@ long io_source_fill(io_reader *r, io_error *err) {
     s->end -= s->pos;
     s->pos = 0;
   }
-  if (s->end == s->cap) {
-    size_t cap = s->cap * 2;
-    char *p = realloc(s->buf, cap);
-    if (!p) {
-      io_set_error(err, r->path, 0, ENOMEM, "out of memory for a record of %zu bytes", s->end);
-      return -1;
-    }
-    s->buf = p;
-    s->cap = cap;
+  if (!util_grow(&s->buf, &s->cap, s->end + 1, 1, 1)) {   /* full: twice the room */
+    io_set_error(err, r->path, 0, ENOMEM, "out of memory for a record of %zu bytes", s->end);
+    return -1;
   }
   long n = source_read(r, err);
   if (n == 0) s->eof = true;
@@ -318,12 +294,6 @@ static const char *keep_text(io_reader *r, const char *s, size_t len) {
   return p;
 }
 
-static uint64_t id_hash(const char *s, size_t len) {
-  uint64_t h = 14695981039346656037u;   /* FNV-1a, 64 bits */
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-  return h;
-}
-
 static bool grow_ids(io_reader *r) {
   size_t cap = r->ids_cap ? r->ids_cap * 2 : 1024;
   io_id_entry *ids = calloc(cap, sizeof *ids);
@@ -345,7 +315,7 @@ static bool io_remember_id(io_reader *r, io_str id, int64_t *first_line) {
     *first_line = -1;
     return false;
   }
-  uint64_t h = id_hash(id.p, id.len);
+  uint64_t h = util_fnv1a(id.p, id.len);
   size_t j = h & (r->ids_cap - 1);
   for (; r->ids[j].id; j = (j + 1) & (r->ids_cap - 1)) {
     const io_id_entry *e = &r->ids[j];

@@ -26,6 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/util.h"
+
 /* ---- a binary min-heap of small integers, ordered by a callback -------------------------- */
 
 typedef bool (*heap_less)(const void *ctx, int a, int b);
@@ -223,7 +225,8 @@ struct io_sorter {
   size_t mem_limit;
   uint64_t seq;
   const char **files;    /* distinct file names, by pointer */
-  uint32_t nfiles, files_cap, last_file;
+  uint32_t nfiles, last_file;
+  size_t files_cap;
 
   sort_block *blocks, *block;   /* all blocks; the one being filled */
   sort_key *keys;
@@ -234,7 +237,8 @@ struct io_sorter {
   size_t wlen;
   uint64_t file_size;
   sort_run *runs;
-  int nruns, runs_cap;
+  int nruns;
+  size_t runs_cap;
   int_heap heap;
 
   bool finished;
@@ -300,15 +304,9 @@ static uint32_t file_index(io_sorter *s, const char *file, io_error *err, bool *
   if (s->last_file < s->nfiles && s->files[s->last_file] == file) return s->last_file;
   for (uint32_t i = 0; i < s->nfiles; i++)
     if (s->files[i] == file) return s->last_file = i;
-  if (s->nfiles == s->files_cap) {
-    uint32_t cap = s->files_cap ? s->files_cap * 2 : 8;
-    const char **files = realloc(s->files, cap * sizeof *files);
-    if (!files) {
-      *ok = sorter_oom(err);
-      return 0;
-    }
-    s->files = files;
-    s->files_cap = cap;
+  if (!util_grow(&s->files, &s->files_cap, (size_t)s->nfiles + 1, sizeof *s->files, 8)) {
+    *ok = sorter_oom(err);
+    return 0;
   }
   s->files[s->nfiles] = file;
   return s->last_file = s->nfiles++;
@@ -337,13 +335,7 @@ static bool spill(io_sorter *s, io_error *err) {
     s->wbuf = malloc(RUN_BUFFER_MAX);
     if (!s->wbuf) return sorter_oom(err);
   }
-  if (s->nruns == s->runs_cap) {
-    int cap = s->runs_cap ? s->runs_cap * 2 : 16;
-    sort_run *runs = realloc(s->runs, (size_t)cap * sizeof *runs);
-    if (!runs) return sorter_oom(err);
-    s->runs = runs;
-    s->runs_cap = cap;
-  }
+  if (!util_grow(&s->runs, &s->runs_cap, (size_t)s->nruns + 1, sizeof *s->runs, 16)) return sorter_oom(err);
   qsort(s->keys, s->nkeys, sizeof *s->keys, compare_keys);
   uint64_t start = s->file_size + s->wlen;
   for (size_t i = 0; i < s->nkeys; i++) {
@@ -409,13 +401,7 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   bool ok;
   uint32_t file = file_index(s, ev->file, err, &ok);
   if (!ok) return false;
-  if (s->nkeys == s->keys_cap) {
-    size_t cap = s->keys_cap ? s->keys_cap * 2 : 1024;
-    sort_key *keys = realloc(s->keys, cap * sizeof *keys);
-    if (!keys) return sorter_oom(err);
-    s->keys = keys;
-    s->keys_cap = cap;
-  }
+  if (!util_grow(&s->keys, &s->keys_cap, s->nkeys + 1, sizeof *s->keys, 1024)) return sorter_oom(err);
   sort_rec *rec = sorter_alloc(s, size);
   if (!rec) return sorter_oom(err);
   *rec = (sort_rec){.time = ev->time, .line = ev->line, .seq = s->seq++, .type = ev->type,

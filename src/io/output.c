@@ -43,12 +43,12 @@
  *    caller bug, refused with a message rather than written. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "io/commit.h"
 #include "io/result.h"
 
@@ -124,36 +124,12 @@ struct out_writer {
   bool owns_commit;
 };
 
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...) {
-  if (!msg || msglen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, msglen, fmt, ap);
-  va_end(ap);
-}
-
 static const char *file_label(const out_file *f) {
   return f->final_path ? f->final_path : "standard output";
 }
 
-static bool write_all(int fd, const char *p, size_t n, int *err) {
-  while (n > 0) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      *err = errno;
-      return false;
-    }
-    p += k;
-    n -= (size_t)k;
-  }
-  return true;
-}
-
 static void file_flush(out_file *f) {
-  if (f->err == 0 && f->len > 0) write_all(f->fd, f->buf, f->len, &f->err);
+  if (f->err == 0 && f->len > 0 && !util_write_all(f->fd, f->buf, f->len)) f->err = errno;
   f->len = 0;
 }
 
@@ -162,7 +138,7 @@ static void put(out_file *f, const char *p, size_t n) {
   if (f->len + n > f->cap) {
     file_flush(f);
     if (n > f->cap) {      /* larger than the buffer: write it straight through */
-      if (f->err == 0) write_all(f->fd, p, n, &f->err);
+      if (f->err == 0 && !util_write_all(f->fd, p, n)) f->err = errno;
       return;
     }
   }
@@ -235,24 +211,7 @@ static cell time_cell(int64_t t, char *tbuf) {
   return (cell){CELL_TEXT, tbuf, (size_t)io_format_time(t, tbuf)};
 }
 
-static void put_csv_field(out_file *f, const char *p, size_t n) {
-  bool quote = false;
-  for (size_t i = 0; i < n && !quote; i++)
-    quote = p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n';
-  if (!quote) {
-    put(f, p, n);
-    return;
-  }
-  put_char(f, '"');
-  size_t run = 0;          /* start of the bytes not yet written */
-  for (size_t i = 0; i < n; i++)
-    if (p[i] == '"') {
-      put(f, p + run, i + 1 - run);   /* up to and including the quote ... */
-      run = i;                        /* ... which is written again: "" */
-    }
-  put(f, p + run, n - run);
-  put_char(f, '"');
-}
+static void put_bytes(void *f, const char *p, size_t n) { put(f, p, n); }
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one
  * (bad lead byte, bad continuation, overlong form, surrogate, > U+10FFFF). */
@@ -307,7 +266,7 @@ static void put_row(out_file *f, out_format fmt, const char *const *columns, con
   if (fmt == OUT_CSV) {
     for (int i = 0; i < n; i++) {
       if (i) put_char(f, ',');
-      if (cells[i].kind == CELL_TEXT) put_csv_field(f, cells[i].p, cells[i].len);
+      if (cells[i].kind == CELL_TEXT) util_csv_cell(cells[i].p, cells[i].len, put_bytes, f);
       else put(f, cells[i].p, cells[i].len);
     }
   } else {
@@ -363,7 +322,7 @@ static bool file_open_temp(out_file *f, commit_set *commit, const char *dir, con
   f->buf = malloc(cap);
   f->cap = cap;
   if (!f->final_path || !f->buf) {
-    set_msg(msg, msglen, "out of memory opening the output files");
+    util_set_msg(msg, msglen, "out of memory opening the output files");
     return false;
   }
   f->fd = commit_add(commit, f->final_path, &f->tmp_path, msg, msglen);
@@ -391,7 +350,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
                      char *msg, size_t msglen) {
   out_writer *w = calloc(1, sizeof *w);
   if (!w) {
-    set_msg(msg, msglen, "out of memory opening the output files");
+    util_set_msg(msg, msglen, "out of memory opening the output files");
     return NULL;
   }
   w->prog = prog;
@@ -401,7 +360,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   if (dir && !commit) {
     w->owns_commit = true;
     if (!(w->commit = commit_new())) {
-      set_msg(msg, msglen, "out of memory opening the output files");
+      util_set_msg(msg, msglen, "out of memory opening the output files");
       writer_free(w);
       return NULL;
     }
@@ -411,7 +370,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
     w->to_stdout = true;
     /* whatever the caller left in stdio's buffer goes out first */
     if (fflush(stdout) != 0) {
-      set_msg(msg, msglen, "cannot write standard output: %s", strerror(errno));
+      util_set_msg(msg, msglen, "cannot write standard output: %s", strerror(errno));
       writer_free(w);
       return NULL;
     }
@@ -419,7 +378,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
     f->fd = STDOUT_FILENO;
     f->cap = ROWS_BUF_SIZE;
     if (!(f->buf = malloc(f->cap))) {
-      set_msg(msg, msglen, "out of memory opening the output files");
+      util_set_msg(msg, msglen, "out of memory opening the output files");
       writer_free(w);
       return NULL;
     }
@@ -448,7 +407,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   for (uint32_t i = 0; ok && i < prog->nplaybooks; i++)
     ok = (w->pb[i].step_count = calloc((size_t)prog->playbooks[i].nsteps + 2, sizeof(int64_t))) != NULL;
   if (!ok) {
-    set_msg(msg, msglen, "out of memory opening the output files");
+    util_set_msg(msg, msglen, "out of memory opening the output files");
     writer_free(w);
     return NULL;
   }
@@ -466,19 +425,19 @@ static bool check_rows(const out_writer *w, const res_milestone_row *ms, int nms
     if (r->milestone >= p->nmilestones || !status_in_mode(&p->milestones[r->milestone], r->status) ||
         r->on_time < -1 || r->on_time > 1 || r->actions_total < 0 || r->actions_done < 0 ||
         r->actions_done > r->actions_total) {
-      set_msg(msg, msglen, "internal error: invalid milestone result row %d", i);
+      util_set_msg(msg, msglen, "internal error: invalid milestone result row %d", i);
       return false;
     }
   }
   for (int i = 0; i < npbs; i++)
     if (pbs[i].playbook >= p->nplaybooks || pbs[i].step < -1 ||
         pbs[i].step > (int64_t)p->playbooks[pbs[i].playbook].nsteps) {
-      set_msg(msg, msglen, "internal error: invalid playbook result row %d", i);
+      util_set_msg(msg, msglen, "internal error: invalid playbook result row %d", i);
       return false;
     }
   for (int i = 0; i < nsigs; i++)
     if (sigs[i].signal >= p->strings_len || sigs[i].source >= p->strings_len) {
-      set_msg(msg, msglen, "internal error: invalid signal %d", i);
+      util_set_msg(msg, msglen, "internal error: invalid signal %d", i);
       return false;
     }
   return true;
@@ -540,13 +499,8 @@ static const char *add_milestone_stats(out_writer *w, const res_milestone_row *r
   int64_t d;
   if (__builtin_sub_overflow(r->achieved_at, r->started_at, &d))
     return "internal error: started_at and achieved_at out of range";
-  if (st->ndurations == st->cap) {
-    size_t cap = st->cap ? st->cap * 2 : 64;
-    int64_t *grown = realloc(st->durations_us, cap * sizeof *grown);
-    if (!grown) return "out of memory collecting times to complete";
-    st->durations_us = grown;
-    st->cap = cap;
-  }
+  if (!util_grow(&st->durations_us, &st->cap, st->ndurations + 1, sizeof *st->durations_us, 64))
+    return "out of memory collecting times to complete";
   st->durations_us[st->ndurations++] = d;
   return NULL;
 }
@@ -554,7 +508,7 @@ static const char *add_milestone_stats(out_writer *w, const res_milestone_row *r
 static bool report_write_error(const out_writer *w, char *msg, size_t msglen) {
   for (int i = 0; i < F__COUNT; i++)
     if (w->files[i].err) {
-      set_msg(msg, msglen, "cannot write %s: %s", file_label(&w->files[i]), strerror(w->files[i].err));
+      util_set_msg(msg, msglen, "cannot write %s: %s", file_label(&w->files[i]), strerror(w->files[i].err));
       return false;
     }
   return true;
@@ -569,7 +523,7 @@ bool out_account(out_writer *w, const char *id, size_t id_len,
     write_milestone_row(w, id, id_len, &ms[i]);
     const char *problem = w->ms ? add_milestone_stats(w, &ms[i]) : NULL;
     if (problem) {
-      set_msg(msg, msglen, "%s", problem);
+      util_set_msg(msg, msglen, "%s", problem);
       return false;
     }
   }
@@ -771,7 +725,7 @@ static bool file_close(out_file *f, char *msg, size_t msglen) {
   if (close(f->fd) != 0 && f->err == 0) f->err = errno;
   f->fd = -1;
   if (f->err) {
-    set_msg(msg, msglen, "cannot write %s: %s", f->final_path, strerror(f->err));
+    util_set_msg(msg, msglen, "cannot write %s: %s", f->final_path, strerror(f->err));
     return false;
   }
   return true;

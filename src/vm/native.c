@@ -2,13 +2,13 @@
  * --allow-ffi rule, binding symbols, and calling them with MSL values. */
 #include "vm/native.h"
 #include "core/native_trust.h"
+#include "core/util.h"
 
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <ffi.h>
 #include <link.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,18 +42,6 @@ struct ffi_registry {
   native_lib *libs;
   ffi_fn *fns;
 };
-
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...) {
-  if (msg == NULL || msglen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, msglen, fmt, ap);
-  va_end(ap);
-}
 
 ffi_registry *ffi_registry_new(const char *stdlib_native_dir, bool allow_ffi) {
   ffi_registry *r = calloc(1, sizeof *r);
@@ -121,7 +109,7 @@ static native_lib *add_lib(ffi_registry *r, char *key, void *handle, const char 
   if (l == NULL) {
     dlclose(handle);
     free(key);
-    set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+    util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
     return NULL;
   }
   l->key = key;
@@ -141,24 +129,24 @@ static ffi_admission judge(const ffi_registry *r, native_trust trust, const char
   case NATIVE_FOREIGN:
     if (r->allow_ffi)
       return FFI_ADMITTED;
-    set_msg(msg, msglen,
+    util_set_msg(msg, msglen,
             "extern fn %s needs library %s: run with --allow-ffi to load native code", symbol,
             lib);
     return FFI_REFUSED;
   /* A stdlib library is called only as its table says, --allow-ffi or not:
    * another signature would crash, another name reach what it links. */
   case NATIVE_UNLISTED:
-    set_msg(msg, msglen,
+    util_set_msg(msg, msglen,
             "extern fn %s: library %s is the stdlib's own, and its table lists no function %s",
             symbol, lib, symbol);
     return FFI_REFUSED;
   case NATIVE_MISMATCH:
-    set_msg(msg, msglen,
+    util_set_msg(msg, msglen,
             "extern fn %s: library %s is the stdlib's own, and its table declares it as %s",
             symbol, lib, detail);
     return FFI_REFUSED;
   case NATIVE_NO_TABLE:
-    set_msg(msg, msglen,
+    util_set_msg(msg, msglen,
             "extern fn %s: library %s lies in the stdlib's native directory but publishes no "
             "table (%s)",
             symbol, lib, detail);
@@ -166,7 +154,7 @@ static ffi_admission judge(const ffi_registry *r, native_trust trust, const char
   case NATIVE_TRUST_FAILED:
     break;
   }
-  set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+  util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
   return FFI_ADMIT_FAILED;
 }
 
@@ -199,12 +187,12 @@ static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_
   else if (asprintf(&path, "%s/%s", base_dir, lib) < 0)
     path = NULL;
   if (path == NULL) {
-    set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+    util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
     return NULL;
   }
   char *real = realpath(path, NULL);
   if (real == NULL && r->allow_ffi) {
-    set_msg(msg, msglen, "extern fn %s: cannot load library %s (%s): %s", symbol, lib, path,
+    util_set_msg(msg, msglen, "extern fn %s: cannot load library %s (%s): %s", symbol, lib, path,
             strerror(errno));
     free(path);
     return NULL;
@@ -225,7 +213,7 @@ static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_
   }
   void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL) {
-    set_msg(msg, msglen, "extern fn %s: cannot load library %s: %s", symbol, lib, dlerror());
+    util_set_msg(msg, msglen, "extern fn %s: cannot load library %s: %s", symbol, lib, dlerror());
     free(real);
     return NULL;
   }
@@ -245,13 +233,13 @@ static native_lib *load_name(ffi_registry *r, const char *lib, const char *symbo
   char *with_so = NULL;
   if (key == NULL || asprintf(&with_so, "%s.so", lib) < 0) {
     free(key);
-    set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+    util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
     return NULL;
   }
   void *handle = dlopen(with_so, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL) {
     /* The first error names LIB.so, the form SPEC 4 looks for first. */
-    set_msg(msg, msglen, "extern fn %s: cannot load library %s: %s", symbol, lib, dlerror());
+    util_set_msg(msg, msglen, "extern fn %s: cannot load library %s: %s", symbol, lib, dlerror());
     handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
   }
   free(with_so);
@@ -290,21 +278,21 @@ ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const c
                  const io_type *params, int nparams, io_type ret, char *msg, size_t msglen) {
   /* The signature is checked first: an unsupported one loads nothing. */
   if (nparams < 0 || nparams > MSL_EXTERN_MAX_PARAMS) {
-    set_msg(msg, msglen, "extern fn %s: %d parameters; at most %d are supported", symbol,
+    util_set_msg(msg, msglen, "extern fn %s: %d parameters; at most %d are supported", symbol,
             nparams, MSL_EXTERN_MAX_PARAMS);
     return NULL;
   }
   size_t name_len = strlen(symbol);
   ffi_fn *f = calloc(1, sizeof *f + name_len + 1);
   if (f == NULL) {
-    set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
+    util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
     return NULL;
   }
   for (int i = 0; i < nparams; i++) {
     f->params[i] = params[i];
     f->arg_types[i] = native_type(params[i]);
     if (f->arg_types[i] == NULL) {
-      set_msg(msg, msglen, "extern fn %s: parameter %d has no native type (%d)", symbol, i + 1,
+      util_set_msg(msg, msglen, "extern fn %s: parameter %d has no native type (%d)", symbol, i + 1,
               (int)params[i]);
       free(f);
       return NULL;
@@ -315,19 +303,19 @@ ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const c
   f->ret = ret;
   ffi_type *ret_type = native_type(ret);
   if (ret_type == NULL) {
-    set_msg(msg, msglen, "extern fn %s: the result has no native type (%d)", symbol, (int)ret);
+    util_set_msg(msg, msglen, "extern fn %s: the result has no native type (%d)", symbol, (int)ret);
     free(f);
     return NULL;
   }
   if (ffi_prep_cif(&f->cif, FFI_DEFAULT_ABI, (unsigned)nparams, ret_type, f->arg_types) !=
       FFI_OK) {
-    set_msg(msg, msglen, "extern fn %s: libffi cannot prepare the call", symbol);
+    util_set_msg(msg, msglen, "extern fn %s: libffi cannot prepare the call", symbol);
     free(f);
     return NULL;
   }
 
   if (lib[0] == '\0') {
-    set_msg(msg, msglen, "extern fn %s: the library name is empty", symbol);
+    util_set_msg(msg, msglen, "extern fn %s: the library name is empty", symbol);
     free(f);
     return NULL;
   }
@@ -343,13 +331,13 @@ ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const c
   void *sym = dlsym(l->handle, symbol);
   if (sym == NULL) {
     const char *why = dlerror();
-    set_msg(msg, msglen, "extern fn %s: no function %s in library %s%s%s", symbol, symbol, lib,
+    util_set_msg(msg, msglen, "extern fn %s: no function %s in library %s%s%s", symbol, symbol, lib,
             why != NULL ? ": " : "", why != NULL ? why : "");
     free(f);
     return NULL;
   }
   if (!is_own_symbol(l->handle, sym)) {
-    set_msg(msg, msglen,
+    util_set_msg(msg, msglen,
             "extern fn %s: no function %s in library %s (only the library itself is searched, "
             "not the libraries it depends on)",
             symbol, symbol, lib);
@@ -357,7 +345,7 @@ ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const c
     return NULL;
   }
   if (is_data_symbol(sym)) {
-    set_msg(msg, msglen, "extern fn %s: %s in library %s is data, not a function", symbol,
+    util_set_msg(msg, msglen, "extern fn %s: %s in library %s is data, not a function", symbol,
             symbol, lib);
     free(f);
     return NULL;
@@ -394,7 +382,7 @@ bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_
   for (int i = 0; i < f->nparams; i++)
     if (f->params[i] == IO_STRING) {
       if (args[i].s.len > 0 && memchr(args[i].s.p, '\0', args[i].s.len) != NULL) {
-        set_msg(msg, msglen, "extern fn %s: argument %d holds a NUL byte", f->name, i + 1);
+        util_set_msg(msg, msglen, "extern fn %s: argument %d holds a NUL byte", f->name, i + 1);
         return false;
       }
       string_bytes += (size_t)args[i].s.len + 1;
@@ -404,7 +392,7 @@ bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_
   if (string_bytes > mem->scratch_len) {
     heap = malloc(string_bytes);
     if (heap == NULL) {
-      set_msg(msg, msglen, "extern fn %s: out of memory", f->name);
+      util_set_msg(msg, msglen, "extern fn %s: out of memory", f->name);
       return false;
     }
     strings = heap;
@@ -449,13 +437,13 @@ bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_
     if (len == 0) {
       ret->s = (io_str){"", 0};
     } else if (len > UINT32_MAX) {
-      set_msg(msg, msglen, "extern fn %s returned a string of %zu bytes; the limit is %u",
+      util_set_msg(msg, msglen, "extern fn %s returned a string of %zu bytes; the limit is %u",
               f->name, len, (unsigned)UINT32_MAX);
       ok = false;
     } else {
       char *copy = mem->alloc(mem->alloc_ctx, len);
       if (copy == NULL) {
-        set_msg(msg, msglen, "extern fn %s: out of memory", f->name);
+        util_set_msg(msg, msglen, "extern fn %s: out of memory", f->name);
         ok = false;
       } else {
         memcpy(copy, result.s, len);

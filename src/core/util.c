@@ -1,0 +1,118 @@
+/* util.c — helpers several parts of msl share; see util.h. */
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void util_vset_msg(char *msg, size_t msglen, const char *fmt, va_list ap) {
+  if (msg && msglen > 0) vsnprintf(msg, msglen, fmt, ap);
+}
+
+void util_set_msg(char *msg, size_t msglen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  util_vset_msg(msg, msglen, fmt, ap);
+  va_end(ap);
+}
+
+bool util_write_all(int fd, const void *p, size_t n) {
+  const char *s = p;
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    s += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+bool util_replace_file(const char *path, const char *tag, mode_t mode, util_write_fn *write_fn, void *ctx) {
+  size_t n = strlen(path) + strlen(tag) + sizeof "XXXXXX";
+  char *tmp = malloc(n);
+  if (!tmp) {
+    errno = ENOMEM;
+    return false;
+  }
+  snprintf(tmp, n, "%s%sXXXXXX", path, tag);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    int e = errno;
+    free(tmp);
+    errno = e;
+    return false;
+  }
+  fchmod(fd, mode);   /* best effort, as a failed chmod leaves a usable file */
+  FILE *f = fdopen(fd, "wb");
+  bool ok = f != NULL;
+  if (!f) {
+    int e = errno;
+    close(fd);
+    errno = e;
+  } else {
+    ok = write_fn(f, ctx);
+    if (fclose(f) != 0) ok = false;
+  }
+  if (ok && rename(tmp, path) != 0) ok = false;
+  if (!ok) {
+    int e = errno;   /* the failure's errno, not the clean-up's */
+    unlink(tmp);
+    errno = e;
+  }
+  free(tmp);
+  return ok;
+}
+
+uint64_t util_fnv1a(const void *p, size_t n) {
+  const unsigned char *s = p;
+  uint64_t h = 14695981039346656037u;
+  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211u;
+  return h;
+}
+
+void util_csv_cell(const char *s, size_t n, util_put_fn *put, void *ctx) {
+  bool quote = false;
+  for (size_t i = 0; i < n && !quote; i++) quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+  if (!quote) {
+    put(ctx, s, n);
+    return;
+  }
+  put(ctx, "\"", 1);
+  size_t run = 0;   /* start of the bytes not yet written */
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == '"') {
+      put(ctx, s + run, i + 1 - run);   /* up to and including the quote ... */
+      run = i;                          /* ... which is written again: "" */
+    }
+  put(ctx, s + run, n - run);
+  put(ctx, "\"", 1);
+}
+
+static void put_file(void *ctx, const char *p, size_t n) {
+  if (n) fwrite(p, 1, n, ctx);
+}
+
+void util_csv_cell_file(FILE *f, const char *s, size_t n) { util_csv_cell(s, n, put_file, f); }
+
+bool util_grow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
+  if (need <= *cap) return true;
+  size_t c = *cap ? *cap : (first_cap ? first_cap : 1);
+  while (c < need) {
+    if (c > SIZE_MAX / 2) return false;
+    c *= 2;
+  }
+  if (item_size && c > SIZE_MAX / item_size) return false;
+  void *items;
+  memcpy(&items, items_field, sizeof items);
+  void *grown = realloc(items, item_size ? c * item_size : 1);
+  if (!grown) return false;
+  memcpy(items_field, &grown, sizeof grown);
+  *cap = c;
+  return true;
+}

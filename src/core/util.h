@@ -1,0 +1,68 @@
+/* util.h — the small helpers several parts of msl need alike: a message
+ * into a caller's buffer, a whole write to a descriptor, replacing a file
+ * through a temporary one, the FNV-1a hash, a CSV cell, and a growable
+ * array (util.c). */
+#ifndef MSL_UTIL_H
+#define MSL_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* printf into msg (msglen bytes, always terminated); nothing when msg is
+ * NULL or msglen is 0, so callers may pass either for "no message". */
+void util_set_msg(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same for a function that takes the arguments itself. */
+void util_vset_msg(char *msg, size_t msglen, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* Writes all n bytes to fd, retrying short writes and EINTR.  False with
+ * errno set by the failing write. */
+bool util_write_all(int fd, const void *p, size_t n);
+
+/* Writes a new path: write_fn fills a temporary file beside it (path, then
+ * tag, then six random characters) whose mode is set to mode, and only when
+ * write_fn, the writes and the close all succeed is it renamed onto path, so
+ * path is either whole and new or untouched.  False with errno set by the
+ * step that failed (the temporary file is then removed). */
+typedef bool util_write_fn(FILE *f, void *ctx);
+bool util_replace_file(const char *path, const char *tag, mode_t mode, util_write_fn *write_fn, void *ctx);
+
+/* FNV-1a, 64 bits, of n bytes: short keys (ids, names) hash well enough,
+ * and it is simple. */
+uint64_t util_fnv1a(const void *p, size_t n);
+
+/* One CSV cell as RFC 4180 writes it: as it is, or in double quotes (with
+ * each quote doubled) when it holds a comma, a quote, CR or LF.  put
+ * receives the bytes in runs. */
+typedef void util_put_fn(void *ctx, const char *p, size_t n);
+void util_csv_cell(const char *s, size_t n, util_put_fn *put, void *ctx);
+/* The same to a stdio stream; errors are left in ferror(f). */
+void util_csv_cell_file(FILE *f, const char *s, size_t n);
+
+/* A growable array: items[0..len) in cap allocated slots.  A zeroed one is
+ * empty; free(v.items) releases it. */
+#define UTIL_VEC(T) \
+  struct {          \
+    T *items;       \
+    size_t len, cap; \
+  }
+
+/* Makes room for at least need items in the array whose pointer (any T *)
+ * is at items_field and whose capacity is *cap: the capacity doubles from
+ * first_cap until it suffices.  False, with both unchanged, when out of
+ * memory or the size would overflow.  (The pointer is passed by address as
+ * void * and copied with memcpy, so no T ** is ever read as a void **.) */
+bool util_grow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap);
+
+/* Room for one more item in a UTIL_VEC; false when out of memory. */
+#define UTIL_VEC_RESERVE(v, first_cap) \
+  ((v).len < (v).cap || util_grow(&(v).items, &(v).cap, (v).len + 1, sizeof *(v).items, (first_cap)))
+
+/* Appends x; false (v unchanged) when out of memory. */
+#define UTIL_VEC_PUSH(v, x, first_cap) \
+  (UTIL_VEC_RESERVE(v, first_cap) ? ((v).items[(v).len++] = (x), true) : false)
+
+#endif
