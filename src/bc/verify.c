@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/native_trust.h"
+#include "core/util.h"
 
 /* What the VM can tell apart in a register: int, time and duration are all
  * int64 microseconds, so one class (and one set of ops) serves the three. */
@@ -72,12 +73,10 @@ static const char *class_name(reg_class c) {
 
 static bool fail(verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool fail(verifier *v, const char *fmt, ...) {
-  if (v->msglen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->msg, v->msglen, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  util_vset_msg(v->msg, v->msglen, fmt, ap);
+  va_end(ap);
   return false;
 }
 

@@ -2,6 +2,7 @@
  * deques and distinct sets, updated by UPDATE and read by AGG; sequences,
  * advanced by STEP; and the since-start shadows of the current instant. */
 #include "vm/vm_internal.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,18 +34,11 @@ static vm_entry ring_pop_back(vm_ring *r) {
   return *vm_ring_at(r, r->len);
 }
 
-static uint64_t hash_bytes(const void *p, size_t n) {
-  const unsigned char *s = p;
-  uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
-  return h | 1;                          /* 0 never a live hash */
-}
-
 static uint64_t value_hash(io_type t, io_value v) {
-  if (t == IO_STRING) return hash_bytes(v.s.p, v.s.len);
+  if (t == IO_STRING) return util_fnv1a(v.s.p, v.s.len) | 1;   /* 0 never a live hash */
   if (t == IO_FLOAT && v.f == 0) v.f = 0;  /* -0.0 and 0.0 are one value */
   if (t == IO_BOOL) return v.b ? 3 : 5;
-  return hash_bytes(&v.i, sizeof v.i);
+  return util_fnv1a(&v.i, sizeof v.i) | 1;
 }
 
 static vm_set_slot *set_find(vm_set *s, io_type t, io_value key, uint64_t h) {
