@@ -26,8 +26,6 @@
 #define BC_OPT_T OPT_TIME
 #define BC_OPT_F OPT_FLOAT
 #define BC_OPT_S OPT_STRING
-#define BC_OPT_A OPT_ANY
-#define BC_OPT_C OPT_SAME
 #define BC_OPT_D OPT_DECLARED
 
 const char *const bc_op_names[BC__COUNT] = {

@@ -23,7 +23,7 @@
 #include "bc/opcodes.h"
 
 #define MSC_MAGIC "MSLC"
-#define MSC_VERSION 1u
+#define MSC_VERSION 2u   /* 2: MOVE and JMP dropped, so the opcode numbers moved */
 
 typedef struct bc_insn {
   uint8_t op, a;

@@ -18,7 +18,6 @@
  * must hold when read (for a run, each register of it):
  *   _  none (not written / not read)   B  bool    I  int, time or duration
  *   T  time                            F  float   S  string
- *   A  any type                        C  the type of R[b] (res only)
  *   D  declared by the entry operand b names: the constant, event field,
  *      account field (the id: string), aggregate (res: its result; read:
  *      its argument, none for count) or extern (res: its return type; read:
@@ -42,7 +41,6 @@
   OP(RET,       R, _, _, _,  _, D, _, _,  OPF_VAL | OPF_TERM | OPF_STOP, "return R[a] from the block") \
   OP(END,       _, _, _, _,  _, _, _, _,  OPF_UPD | OPF_TERM | OPF_STOP, "end of an update block") \
   OP(LOADK,     R, K, _, _,  D, _, _, _,  0,                          "R[a] := K[b]") \
-  OP(MOVE,      R, R, _, _,  C, _, A, _,  0,                          "R[a] := R[b]") \
   OP(FIELD,     R, F, _, _,  D, _, _, _,  OPF_UPD,                    "R[a] := field b of the event being applied") \
   OP(ACCT,      R, A, _, _,  D, _, _, _,  0,                          "R[a] := account field b (0xFFFF: the id)") \
   OP(AGG,       R, G, _, _,  D, _, _, _,  OPF_STATE,                  "R[a] := value of aggregate b at the evaluation instant") \
@@ -81,7 +79,6 @@
   OP(INF,       R, R, K, N,  B, _, F, _,  0,                          "R[a] := R[b] equals one of K[c .. c+d-1] (double)") \
   OP(INS,       R, R, K, N,  B, _, S, _,  0,                          "R[a] := R[b] equals one of K[c .. c+d-1] (string)") \
   OP(INB,       R, R, K, N,  B, _, B, _,  0,                          "R[a] := R[b] equals one of K[c .. c+d-1] (bool)") \
-  OP(JMP,       _, _, _, J,  _, _, _, _,  OPF_JUMP | OPF_STOP,        "jump to d") \
   OP(JMPF,      R, _, _, J,  _, B, _, _,  OPF_JUMP,                   "jump to d when R[a] is false") \
   OP(JMPT,      R, _, _, J,  _, B, _, _,  OPF_JUMP,                   "jump to d when R[a] is true") \
   OP(CALL,      R, X, R, N,  D, _, _, D,  0,                          "R[a] := extern b(R[c], ..., R[c+d-1])") \
@@ -104,7 +101,7 @@ typedef enum {
 
 /* The register types of the list (res, ta, tb, tc). */
 typedef enum {
-  OPT_NONE, OPT_BOOL, OPT_INT, OPT_TIME, OPT_FLOAT, OPT_STRING, OPT_ANY, OPT_SAME, OPT_DECLARED,
+  OPT_NONE, OPT_BOOL, OPT_INT, OPT_TIME, OPT_FLOAT, OPT_STRING, OPT_DECLARED,
 } vm_operand_type;
 
 typedef enum {

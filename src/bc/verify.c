@@ -992,7 +992,6 @@ static bool check_insn_types(verifier *v, flow *f, uint32_t bi, uint32_t pc) {
 
   switch ((vm_operand_type)types[0]) {
   case OPT_NONE: break;
-  case OPT_SAME: f->cur[in->a] = f->cur[in->b]; break;
   case OPT_DECLARED: f->cur[in->a] = (uint8_t)class_of(declared_type(v, bi, in, true, 0)); break;
   default: f->cur[in->a] = (uint8_t)class_of_optype(types[0]); break;
   }

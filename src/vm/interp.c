@@ -162,7 +162,6 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   CASE(RET) { I; *result = R[in->a]; return true; }
   CASE(END) { return true; }
   CASE(LOADK) { I; R[in->a] = p->consts[in->b].v; NEXT(); }
-  CASE(MOVE) { I; R[in->a] = R[in->b]; NEXT(); }
   CASE(FIELD) { I; R[in->a] = ev->values[in->b]; NEXT(); }
   CASE(ACCT) {
     I;
@@ -279,7 +278,6 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
     R[in->a].b = found;
     NEXT();
   }
-  CASE(JMP) { I; ip = code + in->d; NEXT(); }
   CASE(JMPF) { I; if (!R[in->a].b) ip = code + in->d; NEXT(); }
   CASE(JMPT) { I; if (R[in->a].b) ip = code + in->d; NEXT(); }
   CASE(CALL) {

@@ -259,11 +259,11 @@ static bc_program *sample_program(void) {
   I(p, BC_INF, 11, 4, k_in_float, 2);
   I(p, BC_INS, 11, 8, k_in_str, 2);
   I(p, BC_INB, 11, 7, k_in_bool, 2);
-  I(p, BC_MOVE, 12, 11, 0, 0);
+  I(p, BC_NOT, 12, 11, 0, 0);
   I(p, BC_NOT, 12, 12, 0, 0);
   I(p, BC_JMPT, 12, 0, 0, 40);
   I(p, BC_ACHIEVING, 12, M_ACTIVE, 0, 0);
-  I(p, BC_JMP, 0, 0, 0, 41);
+  I(p, BC_JMPT, 12, 0, 0, 41);
   I(p, BC_START, 13, M_SSO, 0, 0);
   I(p, BC_RET, 12, 0, 0, 0);
   uint32_t b_sso_exit = end(p);
@@ -789,7 +789,7 @@ MUT(in_type, INSN(B_SSO_EXIT, 31).c = 3)
 MUT(call_arity, INSN(B_ACTIVE_EXIT, 5).d = 2)
 MUT(call_arg_regs, INSN(B_ACTIVE_EXIT, 5).c = 3)
 MUT(call_not_marked, p->externs[0].called = 0)
-MUT(no_final_ret, SET(INSN(B_KICK_START, 1), BC_MOVE, 0, 0, 0, 0))
+MUT(no_final_ret, SET(INSN(B_KICK_START, 1), BC_NOT, 0, 0, 0, 0))
 MUT(no_final_end, SET(INSN(B_UP_REPORT_SINCE, 1), BC_UPDATE, 0, 2, 0, 0))
 MUT(ret_in_update, SET(INSN(B_UP_LOGIN, 4), BC_RET, 0, 0, 0, 0))
 MUT(end_in_value, SET(INSN(B_KICK_START, 1), BC_END, 0, 0, 0, 0))
@@ -821,12 +821,13 @@ MUT(jmpf_not_bool, INSN(B_BUILD, 3).a = 1)
 MUT(not_on_int, INSN(B_SSO_EXIT, 36).b = 0)
 MUT(negf_on_int, INSN(B_SSO_EXIT, 14).b = 2)
 MUT(lts_on_bool, INSN(B_SSO_EXIT, 29).b = 7)
-MUT(move_keeps_type, INSN(B_SSO_EXIT, 35).b = 0)
+/* the type an op writes is its res column: I2F's float reaches the NOT after it */
+MUT(i2f_gives_float, SET(INSN(B_SSO_EXIT, 35), BC_I2F, 12, 0, 0, 0))
 MUT(acct_id_is_string, INSN(B_ENT, 4).b = BC_ACCOUNT_ID)
 MUT(inb_constant_type, INSN(B_SSO_EXIT, 34).c = 13)
 MUT(seq_in_segment, SET(INSN(B_ENT, 0), BC_SEQ, 0, 0, 0, 0))
 MUT(step_in_value, SET(INSN(B_KICK_EXIT, 1), BC_STEP, 0, 0, 0, 0))
-MUT(start_gives_time, SET(INSN(B_SSO_EXIT, 39), BC_JMP, 0, 0, 0, 40); INSN(B_SSO_EXIT, 41).a = 13)
+MUT(start_gives_time, INSN(B_SSO_EXIT, 39).d = 40; INSN(B_SSO_EXIT, 41).a = 13)
 MUT(eval_twice, p->eval_order[3] = 0)
 MUT(eval_range, p->eval_order[3] = 4)
 MUT(eval_start_after, p->eval_order[0] = 1; p->eval_order[1] = 0)
@@ -954,7 +955,7 @@ static const mutation mutations[] = {
   {"not_on_int", mut_not_on_int, "instruction 36: NOT needs bool, register 0 holds int/time/duration"},
   {"negf_on_int", mut_negf_on_int, "instruction 14: NEGF needs float, register 2 holds int/time/duration"},
   {"lts_on_bool", mut_lts_on_bool, "instruction 29: LTS needs string, register 7 holds bool"},
-  {"move_keeps_type", mut_move_keeps_type, "instruction 36: NOT needs bool, register 12 holds int/time/duration"},
+  {"i2f_gives_float", mut_i2f_gives_float, "instruction 36: NOT needs bool, register 12 holds float"},
   {"acct_id_is_string", mut_acct_id_is_string, "instruction 6: LEI needs int/time/duration, register 0 holds string"},
   {"inb_constant_type", mut_inb_constant_type, "INB needs bool constants, k13 is a int"},
   {"seq_in_segment", mut_seq_in_segment, "instruction 0: SEQ is not allowed here"},
@@ -1015,16 +1016,16 @@ START_TEST(test_block_titles) {
 }
 END_TEST
 
-/* Dead code after a jump is never run, so its register types are not checked. */
+/* Dead code after a RET is never run, so its register types are not checked. */
 START_TEST(test_dead_code_not_type_checked) {
   bc_program *p = tiny_program();
-  /* exit: LOADK r0 true; JMP 3; NOT r1, r1 (reads an unset register); RET r0 */
+  /* exit: LOADK r0 true; RET r0; NOT r1, r1 (reads an unset register); RET r0 */
   p->blocks[0].len = 0;
   p->ncode = 0;
   p->nblocks = 0;
   begin(p, IO_BOOL, 2, 0);
   I(p, BC_LOADK, 0, 0, 0, 0);
-  I(p, BC_JMP, 0, 0, 0, 3);
+  I(p, BC_RET, 0, 0, 0, 0);
   I(p, BC_NOT, 1, 1, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   end(p);
@@ -1051,9 +1052,12 @@ START_TEST(test_version_mismatch) {
   size_t len;
   unsigned char *bytes = to_bytes(p, &len);
   put_le(bytes + 4, 7, 4);
-  expect_read_fails(bytes, len, "compiled by a different msl (format version 7, this msl reads 1): "
+  expect_read_fails(bytes, len, "compiled by a different msl (format version 7, this msl reads 2): "
                                 "rebuild it with `msl build`");
   expect_read_fails(bytes, 8, "format version 7");   /* before the rest of the header */
+  put_le(bytes + 4, 1, 4);    /* format 1 still had MOVE and JMP: its opcode numbers mean other ops now */
+  expect_read_fails(bytes, len, "compiled by a different msl (format version 1, this msl reads 2): "
+                                "rebuild it with `msl build`");
   free(bytes);
   bc_program_free(p);
 }
@@ -1304,7 +1308,7 @@ START_TEST(test_disasm) {
   bc_program *p = sample_program();
   char *out = listing(p);
   static const char *const lines[] = {
-    "; MSL compiled program, format 1\n",
+    "; MSL compiled program, format 2\n",
     "; 3 account fields, 3 events, 2 segments, 6 aggregates, 1 sequence\n",
     "; 4 milestones, 2 playbooks, 2 externs\n",
     "\naccount\n  id: string\n  plan: string\n  seats: int = 0\n  kickoff: time = @1970-01-01T00:00:00Z\n",
@@ -1347,7 +1351,7 @@ START_TEST(test_disasm) {
     "  0031  INI      r11, r0, [k13 (5), k14 (3)]\n",
     "  0032  INF      r11, r4, [k15 (1.5), k16 (2.5)]\n",
     "  0034  INB      r11, r7, [k19 (true), k20 (false)]\n",
-    "  0039  JMP      0041\n  0040  START    r13, sso_done\n  0041  RET      r12\n",
+    "  0039  JMPT     r12, 0041\n  0040  START    r13, sso_done\n  0041  RET      r12\n",
     "\nblock 15: update login, account-wide (1 reg)\n"
     "  0000  FIELD    r0, login.user\n"
     "  0001  UPDATE   g1, r0\n"

@@ -47,8 +47,6 @@ static const char *type_word(unsigned t) {
   case OPT_TIME: return "time";
   case OPT_FLOAT: return "float";
   case OPT_STRING: return "string";
-  case OPT_ANY: return "any";
-  case OPT_SAME: return "as R[b]";
   case OPT_DECLARED: return "declared";
   }
   return "?";
@@ -155,8 +153,6 @@ START_TEST(types_are_on_registers) {
     for (int k = 0; k < 3; k++)
       ck_assert_msg(types[k + 1] == OPT_NONE || kinds[k] == OPND_REG, "%s reads non-register %c",
                     bc_op_names[op], "abc"[k]);
-    for (int k = 1; k < 4; k++) ck_assert_msg(types[k] != OPT_SAME, "%s: `as R[b]` is for results", bc_op_names[op]);
-    if (types[0] == OPT_SAME) ck_assert_uint_eq(kinds[1], OPND_REG);
     /* a register operand other than a run's start is either read or written */
     for (int k = 0; k < 3; k++)
       if (kinds[k] == OPND_REG && (k > 0 || types[0] == OPT_NONE))
@@ -176,7 +172,7 @@ START_TEST(types_are_on_registers) {
                       bc_op_names[op], "abc"[k - 1]);
     /* a constant run is compared with R[b] */
     if (kinds[2] == OPND_CONST && kinds[3] == OPND_COUNT)
-      ck_assert_msg(types[2] != OPT_NONE && types[2] != OPT_DECLARED && types[2] != OPT_ANY, "%s",
+      ck_assert_msg(types[2] != OPT_NONE && types[2] != OPT_DECLARED, "%s",
                     bc_op_names[op]);
   }
 }
@@ -207,7 +203,7 @@ START_TEST(flags_agree_with_operands) {
   ck_assert_uint_eq(bc_op_flags[BC_END], OPF_UPD | OPF_TERM | OPF_STOP);
   ck_assert_uint_eq(bc_op_flags[BC_FIELD], OPF_UPD);
   ck_assert_uint_eq(bc_op_flags[BC_START], OPF_STATE);
-  ck_assert_uint_eq(bc_op_flags[BC_JMP], OPF_JUMP | OPF_STOP);
+  ck_assert_uint_eq(bc_op_flags[BC_JMPF], OPF_JUMP);
   ck_assert_uint_eq(bc_op_types[BC_MODI][0], OPT_INT);
   ck_assert_uint_eq(bc_op_types[BC_EQI][0], OPT_BOOL);
   ck_assert_uint_eq(bc_op_types[BC_INB][2], OPT_BOOL);
