@@ -1,0 +1,120 @@
+/* vm_harness.h — what test_vm.c and test_vm_rules.c share: a scratch
+ * directory per test, rules compiled (and verified) from text, a run over
+ * an events.csv, and the rows an output file got.  Tests run from the repo
+ * root, so the stdlib is ./stdlib and `import "std/text"` works. */
+#ifndef MSL_TEST_VM_HARNESS_H
+#define MSL_TEST_VM_HARNESS_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bc/compile.h"
+#include "bc/verify.h"
+#include "cli/run.h"
+#include "front/sema.h"
+#include "vm/native.h"
+
+#define VM_STDLIB_DIR "stdlib"
+
+static char workdir[256];
+
+static void vm_setup(void) {
+  snprintf(workdir, sizeof workdir, "/tmp/msl-test-vm-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(workdir));
+}
+
+static void vm_teardown(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Writes a then b to file name in workdir. */
+static void write_text(const char *name, const char *a, const char *b) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", workdir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  ck_assert(fputs(a, f) >= 0 && fputs(b, f) >= 0);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The text of file name in workdir without its header row, or NULL when
+ * the run did not write it. */
+static char *read_rows(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", workdir, name);
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  static char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  char *nl = strchr(buf, '\n');
+  return nl ? nl + 1 : buf;
+}
+
+/* Compiles prelude + rules (written to rules.ms); they must check and verify. */
+static bc_program *compile_rules(const char *prelude, const char *rules) {
+  write_text("rules.ms", prelude, rules);
+  char path[512];
+  snprintf(path, sizeof path, "%s/rules.ms", workdir);
+  arena a;
+  arena_init(&a);
+  diag_list d;
+  diag_init(&d, &a);
+  sema_options opts = {.stdlib_dir = VM_STDLIB_DIR};
+  int io_err = 0;
+  msl_program *p = sema_load(&a, path, &opts, &d, &io_err);
+  ck_assert_ptr_nonnull(p);
+  if (d.errors != 0 || !sema_check(p, &opts, &d)) {
+    diag_render_text(stderr, &d, false);
+    ck_abort_msg("rules do not check: %s", rules);
+  }
+  bc_program *prog = cg_compile(p, &d);
+  arena_free(&a);
+  ck_assert_ptr_nonnull(prog);
+  char msg[256];
+  ck_assert_msg(vm_verify(prog, msg, sizeof msg), "verifier: %s", msg);
+  return prog;
+}
+
+/* Runs p over events.csv (header + events) at as_of (NULL: the last event's
+ * time), its externs bound from the stdlib only; returns the exit status,
+ * leaving the outputs in workdir.  Frees p. */
+static int run_compiled(bc_program *p, const char *header, const char *events, const char *as_of) {
+  write_text("events.csv", header, events);
+  char ev[512];
+  snprintf(ev, sizeof ev, "%s/events.csv", workdir);
+  const char *files[] = {ev};
+  run_options o = {.events = files, .nevents = 1, .out_dir = workdir};
+  if (as_of) {
+    o.has_as_of = true;
+    ck_assert(io_parse_time(as_of, strlen(as_of), &o.as_of));
+  }
+  ffi_registry *reg = ffi_registry_new(VM_STDLIB_DIR "/native", false);
+  ck_assert_ptr_nonnull(reg);
+  ffi_fn **fns = calloc(p->nexterns ? p->nexterns : 1, sizeof *fns);
+  ck_assert_ptr_nonnull(fns);
+  for (uint32_t i = 0; i < p->nexterns; i++) {
+    const bc_extern *x = &p->externs[i];
+    if (!x->called) continue;
+    io_type params[MSL_EXTERN_MAX_PARAMS];
+    for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (io_type)x->params[k];
+    char msg[512];
+    fns[i] = ffi_bind(reg, bc_str(p, x->lib), bc_str(p, x->base_dir), bc_str(p, x->name), params,
+                      (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+    ck_assert_msg(fns[i] != NULL, "%s", msg);
+  }
+  int status = run_program(p, fns, &o);
+  free(fns);
+  ffi_registry_free(reg);
+  bc_program_free(p);
+  return status;
+}
+
+#endif
