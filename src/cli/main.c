@@ -307,10 +307,10 @@ static bc_program *load_program(const char *path, int *status) {
   msl_program *prog = load_checked(&a, path, false, false, &d, status, &io_errno);
   bc_program *p = NULL;
   if (prog) {
-    p = cg_compile(prog, &d);
+    p = compile_program(prog, &d);
     char msg[512];
     /* the VM trusts only verified code, compiled here or loaded */
-    if (p && !vm_verify(p, msg, sizeof msg)) {
+    if (p && !verify_program(p, msg, sizeof msg)) {
       fprintf(stderr, "msl: %s: internal error: compiled program does not verify: %s\n", path, msg);
       bc_program_free(p);
       p = NULL;

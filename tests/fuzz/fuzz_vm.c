@@ -69,10 +69,10 @@ static fuzz_compiled fuzz_compile(const char *text, ffi_registry *reg) {
     diag_render_text(stderr, &d, false);
     abort();
   }
-  fuzz_compiled c = {cg_compile(prog, &d), NULL};
+  fuzz_compiled c = {compile_program(prog, &d), NULL};
   arena_free(&a);
   char msg[512];
-  if (!c.p || !vm_verify(c.p, msg, sizeof msg)) abort();
+  if (!c.p || !verify_program(c.p, msg, sizeof msg)) abort();
   c.externs = calloc(c.p->nexterns ? c.p->nexterns : 1, sizeof *c.externs);
   if (!c.externs) abort();
   for (uint32_t i = 0; i < c.p->nexterns; i++) {

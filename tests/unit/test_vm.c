@@ -54,11 +54,11 @@ static bc_program *compile_rules(const char *rules) {
     diag_render_text(stderr, &d, false);
     ck_abort_msg("rules do not check");
   }
-  bc_program *prog = cg_compile(p, &d);
+  bc_program *prog = compile_program(p, &d);
   arena_free(&a);
   ck_assert_ptr_nonnull(prog);
   char msg[256];
-  ck_assert_msg(vm_verify(prog, msg, sizeof msg), "verifier: %s", msg);
+  ck_assert_msg(verify_program(prog, msg, sizeof msg), "verifier: %s", msg);
   return prog;
 }
 
