@@ -249,7 +249,7 @@ static void resolve_expr(resolve_ctx *c, ast_expr *e) {
     case EX_COMPLETED:
     case EX_ACHIEVING:
       e->decl = resolve_milestone_name(c, &e->u.name,
-                                     e->kind == EX_COMPLETED ? "`completed()`" : "`achieving()`");
+                                       e->kind == EX_COMPLETED ? "`completed()`" : "`achieving()`");
       break;
   }
 }

@@ -101,7 +101,7 @@ int vm_push(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t
 
 /* ---- accounts ------------------------------------------------------------------------------------- */
 
-vm_runtime *vm_runtime_new(const bc_program *p, ffi_fn *const *externs) {
+vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   vm_runtime *rt = vm_alloc(sizeof *rt);
   rt->p = p;
   rt->externs = externs;

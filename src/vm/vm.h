@@ -27,7 +27,7 @@ enum { VM_OK = 0, VM_ERROR = -1, VM_UNSORTED = -2 };
 
 /* externs[x] is the bound function of extern x, or NULL when the program
  * never calls it.  NULL when out of memory. */
-vm_runtime *vm_runtime_new(const bc_program *p, ffi_fn *const *externs);
+vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs);
 void vm_runtime_free(vm_runtime *rt);
 /* Control events that named nothing valid (summary.json ignored_control). */
 int64_t vm_ignored_control(const vm_runtime *rt);

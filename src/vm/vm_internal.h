@@ -196,7 +196,7 @@ typedef struct vm_scratch {
 
 struct vm_runtime {
   const bc_program *p;
-  ffi_fn *const *externs;
+  native_fn *const *externs;
   int64_t ignored_control;
   int64_t instant;          /* the time of the queued accounts' open instant */
   /* since-start aggregates by milestone: since_aggs[since_first[m] ..
