@@ -142,7 +142,7 @@ typedef struct run_state {
   vm_runtime *vm;
   run_accounts accounts;
   bool accounts_fixed;     /* --accounts: exactly its accounts */
-  res_counts counts;
+  out_counts counts;
   int64_t latest;          /* latest time of any row, for the default as-of */
   bool any_row;
   int lock_fd;             /* the lock on --out, or -1 */

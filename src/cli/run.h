@@ -7,8 +7,8 @@
 
 #include "bc/bc.h"
 #include "io/io.h"
+#include "io/output.h"
 #include "vm/native.h"
-#include "io/result.h"
 
 typedef struct run_options {
   const char *const *events;   /* events files; "-" is standard input */

@@ -17,8 +17,8 @@
 
 #include "bc/bc.h"
 #include "io/io.h"
+#include "io/output.h"
 #include "vm/native.h"
-#include "io/result.h"
 
 typedef struct vm_runtime vm_runtime;
 typedef struct vm_account vm_account;
@@ -52,11 +52,11 @@ bool vm_flush(vm_runtime *rt, char *msg, size_t msglen);
  * order, and its signals sorted (time, source order, emission).  The
  * arrays are owned by the account.  false with msg set on a runtime error. */
 typedef struct vm_results {
-  res_milestone_row *milestones;
+  out_milestone_row *milestones;
   int nmilestones;
-  res_playbook_row *playbooks;
+  out_playbook_row *playbooks;
   int nplaybooks;
-  res_signal *signals;
+  out_signal *signals;
   int nsignals;
 } vm_results;
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, char *msg, size_t msglen);

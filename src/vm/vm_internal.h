@@ -182,7 +182,7 @@ struct vm_account {
    * fails the run only if no other event of the instant starts its target */
   char *start_error;
   /* results */
-  res_signal *signals;
+  out_signal *signals;
   int nsignals, signals_cap;
   uint32_t signal_seq;
   vm_results results;
