@@ -1,6 +1,6 @@
-/* compile.c — typed AST to bytecode (prefix cg_).
+/* compile.c — typed AST to bytecode (prefix compile_).
  *
- * Expressions become register code: cg_expr(e, dst) leaves e's value in
+ * Expressions become register code: compile_expr(e, dst) leaves e's value in
  * R[dst] and uses registers above dst as temporaries, so a block needs as
  * many registers as its deepest expression.  Aggregates, sequences and
  * `start on` triggers are split off into the update block of their event
@@ -37,18 +37,18 @@ typedef UTIL_VEC(bc_insn) insn_vec;
 typedef UTIL_VEC(uint32_t) u32_vec;
 
 /* The block being written: its code, register high-water mark and context. */
-typedef struct cg_block {
+typedef struct compiler_block {
   insn_vec code;
   int nregs;
   const ast_decl *event;     /* update blocks: the event whose fields FIELD reads */
   uint32_t milestone;        /* the enclosing milestone (START), or BC_NONE */
   bool update;
-} cg_block;
+} compiler_block;
 
 /* Segments are inlined where they are used, one inside the other. */
 enum { CG_MAX_SEGMENT_DEPTH = 64 };
 
-typedef struct cg {
+typedef struct compiler {
   const msl_program *p;
   diag_list *diags;
   bool failed;
@@ -60,8 +60,8 @@ typedef struct cg {
   UTIL_VEC(const ast_expr *) agg_exprs;     /* the expression behind each aggregate */
   UTIL_VEC(bc_sequence) seqs;
   UTIL_VEC(bc_extern) externs;
-  cg_block *updates;                   /* (nmilestones + 1) * nevents */
-  cg_block *cur;
+  compiler_block *updates;                   /* (nmilestones + 1) * nevents */
+  compiler_block *cur;
   uint32_t nevents, nmilestones;
   u32_vec *needed_by;                  /* per milestone b: the milestones that need b first */
   uint32_t *unit_order;                /* per milestone, then per playbook: place among units */
@@ -69,9 +69,9 @@ typedef struct cg {
   arena pool_arena;                    /* the pools' hash tables */
   htable string_offsets;               /* string -> uint32_t* offset in strings */
   htable const_indexes;                /* bc_const bytes -> uint32_t* index in consts */
-} cg;
+} compiler;
 
-static void cg_error(cg *c, msl_loc loc, const char *msg) {
+static void compile_error(compiler *c, msl_loc loc, const char *msg) {
   if (!c->failed) diag_error(c->diags, loc, DIAG_E91, "%s", msg);
   c->failed = true;
 }
@@ -80,7 +80,7 @@ static void cg_error(cg *c, msl_loc loc, const char *msg) {
 
 /* The pools are deduplicated through hash tables: a program can have many
  * thousand names. */
-static uint32_t *pool_slot(cg *c, htable *t, const void *key, size_t len, uint32_t next) {
+static uint32_t *pool_slot(compiler *c, htable *t, const void *key, size_t len, uint32_t next) {
   uint32_t *found = htable_get(t, key, len);
   if (found) return found;
   uint32_t *fresh = arena_alloc(&c->pool_arena, sizeof *fresh);
@@ -88,8 +88,8 @@ static uint32_t *pool_slot(cg *c, htable *t, const void *key, size_t len, uint32
   return htable_put(t, key, len, fresh);
 }
 
-static uint32_t cg_string_n(cg *c, const char *s, size_t n) {
-  /* the empty string is offset 0, put there by cg_compile */
+static uint32_t compile_string_n(compiler *c, const char *s, size_t n) {
+  /* the empty string is offset 0, put there by compile_program */
   if (n == 0) return 0;
   uint32_t off = *pool_slot(c, &c->string_offsets, s, n, c->strings.len);
   if (off != c->strings.len) return off;
@@ -98,19 +98,19 @@ static uint32_t cg_string_n(cg *c, const char *s, size_t n) {
   return off;
 }
 
-static uint32_t cg_string(cg *c, const char *s) {
-  return s ? cg_string_n(c, s, strlen(s)) : BC_NONE;
+static uint32_t compile_string(compiler *c, const char *s) {
+  return s ? compile_string_n(c, s, strlen(s)) : BC_NONE;
 }
 
-static uint32_t cg_const(cg *c, ty_kind type, ast_value v) {
+static uint32_t compile_const(compiler *c, ty_kind type, ast_value v) {
   bc_const k = {.type = (uint8_t)type};
   switch (type) {
     case TY_BOOL: k.v.b = v.u.b; break;
     case TY_FLOAT: k.v.f = v.u.f; break;
     case TY_STRING: {
       size_t n = v.u.str.len;
-      uint32_t off = cg_string_n(c, v.u.str.s ? v.u.str.s : "", n);
-      k.v.s.p = (const char *)(uintptr_t)off; /* resolved to a pointer in cg_finish */
+      uint32_t off = compile_string_n(c, v.u.str.s ? v.u.str.s : "", n);
+      k.v.s.p = (const char *)(uintptr_t)off; /* resolved to a pointer in compile_program */
       k.v.s.len = (uint32_t)n;
       break;
     }
@@ -138,7 +138,7 @@ static uint32_t cg_const(cg *c, ty_kind type, ast_value v) {
 }
 
 /* A constant converted to `want` (int widens to float). */
-static ast_value cg_convert(ast_value v, ty_kind want) {
+static ast_value compile_convert(ast_value v, ty_kind want) {
   if (want == TY_FLOAT && v.type == TY_INT) {
     double f = (double)v.u.i;
     v.u.f = f;
@@ -149,18 +149,18 @@ static ast_value cg_convert(ast_value v, ty_kind want) {
 
 /* ---- emitting ---------------------------------------------------------------- */
 
-static void emit(cg *c, int op, int a, int b, int cc, int d) {
+static void emit(compiler *c, int op, int a, int b, int cc, int d) {
   bc_insn in = {(uint8_t)op, (uint8_t)a, (uint16_t)b, (uint16_t)cc, (uint16_t)d};
   VEC_PUSH(c->cur->code, in);
 }
 
-static uint32_t here(cg *c) { return c->cur->code.len; }
+static uint32_t here(compiler *c) { return c->cur->code.len; }
 
-static void patch_jump(cg *c, uint32_t at) { c->cur->code.items[at].d = (uint16_t)here(c); }
+static void patch_jump(compiler *c, uint32_t at) { c->cur->code.items[at].d = (uint16_t)here(c); }
 
-static bool use_reg(cg *c, int r, msl_loc loc) {
+static bool use_reg(compiler *c, int r, msl_loc loc) {
   if (r > 255) {
-    cg_error(c, loc, "expression too deep: a block may use at most 256 registers");
+    compile_error(c, loc, "expression too deep: a block may use at most 256 registers");
     return false;
   }
   if (r + 1 > c->cur->nregs) c->cur->nregs = r + 1;
@@ -247,18 +247,18 @@ static bool expr_equal(const ast_expr *a, const ast_expr *b) {
 
 /* ---- expressions --------------------------------------------------------------- */
 
-static void cg_expr(cg *c, const ast_expr *e, int dst);
+static void compile_expr(compiler *c, const ast_expr *e, int dst);
 
-static void cg_expr_as(cg *c, const ast_expr *e, int dst, ty_kind want) {
-  cg_expr(c, e, dst);
+static void compile_expr_as(compiler *c, const ast_expr *e, int dst, ty_kind want) {
+  compile_expr(c, e, dst);
   if (want == TY_FLOAT && e->type == TY_INT) emit(c, BC_I2F, dst, dst, 0, 0);
 }
 
-static void cg_load_const(cg *c, ast_value v, ty_kind want, int dst) {
-  v = cg_convert(v, want);
-  uint32_t k = cg_const(c, v.type, v);
+static void compile_load_const(compiler *c, ast_value v, ty_kind want, int dst) {
+  v = compile_convert(v, want);
+  uint32_t k = compile_const(c, v.type, v);
   if (k > 0xFFFF) {
-    cg_error(c, (msl_loc){0}, "too many constants in one program (at most 65536)");
+    compile_error(c, (msl_loc){0}, "too many constants in one program (at most 65536)");
     return;
   }
   emit(c, BC_LOADK, dst, (int)k, 0, 0);
@@ -287,35 +287,35 @@ static int compare_op(ast_op op, ty_kind t, bool *swap) {
   }
 }
 
-static uint32_t cg_aggregate(cg *c, const ast_expr *e);
-static uint32_t cg_sequence(cg *c, const ast_expr *e);
+static uint32_t compile_aggregate(compiler *c, const ast_expr *e);
+static uint32_t compile_sequence(compiler *c, const ast_expr *e);
 
-static void add_dep(cg *c, const ast_decl *target) {
+static void add_dep(compiler *c, const ast_decl *target) {
   if (c->cur->milestone == BC_NONE) return;
   uint32_t m = index_of(&c->p->milestones, target);
   if (m != BC_NONE && m != c->cur->milestone) VEC_PUSH(c->needed_by[m], c->cur->milestone);
 }
 
-static void cg_expr(cg *c, const ast_expr *e, int dst) {
+static void compile_expr(compiler *c, const ast_expr *e, int dst) {
   if (c->failed || !use_reg(c, dst, e->loc)) return;
   /* stopping here bounds the work too: segments that use a segment twice
    * each would otherwise inline exponentially many copies */
   if (c->cur->code.len > 0xFFFF) {
-    cg_error(c, e->loc, "a block is too long (more than 65535 instructions)");
+    compile_error(c, e->loc, "a block is too long (more than 65535 instructions)");
     return;
   }
   if (e->kind == EX_CALL && e->inlined) {
-    cg_expr_as(c, e->inlined, dst, e->type);
+    compile_expr_as(c, e->inlined, dst, e->type);
     return;
   }
   bool foldable = e->kind == EX_LITERAL || e->kind == EX_UNARY || e->kind == EX_BINARY ||
                   e->kind == EX_IN || (e->kind == EX_NAME && e->binding == BIND_LET);
   if (foldable && e->is_const) {
-    cg_load_const(c, e->const_value, e->type, dst);
+    compile_load_const(c, e->const_value, e->type, dst);
     return;
   }
   switch (e->kind) {
-    case EX_LITERAL: cg_load_const(c, e->u.lit.value, e->type, dst); return;
+    case EX_LITERAL: compile_load_const(c, e->u.lit.value, e->type, dst); return;
     case EX_NAME:
       switch (e->binding) {
         case BIND_EVENT_FIELD:
@@ -324,7 +324,7 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
           return;
         case BIND_LET:
           if (e->decl && e->decl->u.let.expr && e->decl->u.let.expr->is_const) {
-            cg_load_const(c, e->decl->u.let.expr->const_value, e->type, dst);
+            compile_load_const(c, e->decl->u.let.expr->const_value, e->type, dst);
             return;
           }
           break;
@@ -336,16 +336,16 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
                      "segments use segments more than %d levels deep: too deep to inline; "
                      "shorten the chain of segments",
                      CG_MAX_SEGMENT_DEPTH);
-            cg_error(c, e->loc, msg);
+            compile_error(c, e->loc, msg);
             return;
           }
           c->segment_depth++;
-          cg_expr(c, e->decl->u.segment.expr, dst);
+          compile_expr(c, e->decl->u.segment.expr, dst);
           c->segment_depth--;
           return;
         default: break;
       }
-      cg_error(c, e->loc, "internal error: unresolved name reached the compiler");
+      compile_error(c, e->loc, "internal error: unresolved name reached the compiler");
       return;
     case EX_ACCOUNT_FIELD:
       emit(c, BC_ACCT, dst, e->index < 0 ? (int)BC_ACCOUNT_ID : e->index, 0, 0);
@@ -353,13 +353,13 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
     case EX_START:
       if (c->cur->milestone == BC_NONE) {
         /* account-wide update blocks are shared by every milestone */
-        cg_error(c, e->loc, "`start` can be used in a `where` only with `since start`");
+        compile_error(c, e->loc, "`start` can be used in a `where` only with `since start`");
         return;
       }
       emit(c, BC_START, dst, (int)c->cur->milestone, 0, 0);
       return;
     case EX_UNARY:
-      cg_expr(c, e->u.op.lhs, dst);
+      compile_expr(c, e->u.op.lhs, dst);
       if (e->u.op.op == OP_NOT) emit(c, BC_NOT, dst, dst, 0, 0);
       else emit(c, e->type == TY_FLOAT ? BC_NEGF : BC_NEGI, dst, dst, 0, 0);
       return;
@@ -367,10 +367,10 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
       ast_op op = e->u.op.op;
       const ast_expr *l = e->u.op.lhs, *r = e->u.op.rhs;
       if (op == OP_AND || op == OP_OR) {
-        cg_expr(c, l, dst);
+        compile_expr(c, l, dst);
         uint32_t j = here(c);
         emit(c, op == OP_AND ? BC_JMPF : BC_JMPT, dst, 0, 0, 0);
-        cg_expr(c, r, dst);
+        compile_expr(c, r, dst);
         patch_jump(c, j);
         return;
       }
@@ -380,18 +380,18 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
         bool swap;
         int bop = compare_op(op, t, &swap);
         if (bop < 0) {
-          cg_error(c, e->loc, "internal error: no ordering on this type");
+          compile_error(c, e->loc, "internal error: no ordering on this type");
           return;
         }
-        cg_expr_as(c, l, dst, t);
-        cg_expr_as(c, r, dst + 1, t);
+        compile_expr_as(c, l, dst, t);
+        compile_expr_as(c, r, dst + 1, t);
         if (swap) emit(c, bop, dst, dst + 1, dst, 0);
         else emit(c, bop, dst, dst, dst + 1, 0);
         return;
       }
       bool fl = e->type == TY_FLOAT;
-      cg_expr_as(c, l, dst, e->type == TY_FLOAT ? TY_FLOAT : l->type);
-      cg_expr_as(c, r, dst + 1, e->type == TY_FLOAT ? TY_FLOAT : r->type);
+      compile_expr_as(c, l, dst, e->type == TY_FLOAT ? TY_FLOAT : l->type);
+      compile_expr_as(c, r, dst + 1, e->type == TY_FLOAT ? TY_FLOAT : r->type);
       int bop;
       switch (op) {
         case OP_ADD: bop = fl ? BC_ADDF : BC_ADDI; break;
@@ -409,16 +409,16 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
       for (int i = 0; i < e->u.in.items.len; i++)
         if (((const ast_expr *)e->u.in.items.items[i])->type == TY_FLOAT) t = t == TY_INT ? TY_FLOAT : t;
       if (!use_reg(c, dst + 1, e->loc)) return;
-      cg_expr_as(c, l, dst + 1, t);
+      compile_expr_as(c, l, dst + 1, t);
       /* the constants must be consecutive in the pool: add them fresh */
       uint32_t first = c->consts.len;
       for (int i = 0; i < e->u.in.items.len; i++) {
         const ast_expr *it = e->u.in.items.items[i];
-        ast_value v = cg_convert(it->is_const ? it->const_value : it->u.lit.value, t);
+        ast_value v = compile_convert(it->is_const ? it->const_value : it->u.lit.value, t);
         bc_const k = {.type = (uint8_t)v.type};
         if (v.type == TY_STRING) {
           size_t n = v.u.str.len;
-          k.v.s.p = (const char *)(uintptr_t)cg_string_n(c, v.u.str.s ? v.u.str.s : "", n);
+          k.v.s.p = (const char *)(uintptr_t)compile_string_n(c, v.u.str.s ? v.u.str.s : "", n);
           k.v.s.len = (uint32_t)n;
         } else if (v.type == TY_FLOAT) k.v.f = v.u.f;
         else if (v.type == TY_BOOL) k.v.b = v.u.b;
@@ -426,7 +426,7 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
         VEC_PUSH(c->consts, k);
       }
       if (c->consts.len > 0xFFFF || e->u.in.items.len > 0xFFFF) {
-        cg_error(c, e->loc, "too many constants in one program (at most 65536)");
+        compile_error(c, e->loc, "too many constants in one program (at most 65536)");
         return;
       }
       int bop = t == TY_FLOAT ? BC_INF : t == TY_STRING ? BC_INS : t == TY_BOOL ? BC_INB : BC_INI;
@@ -436,7 +436,7 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
     case EX_CALL: {
       uint32_t x = index_of(&c->p->externs, e->decl);
       if (x == BC_NONE) {
-        cg_error(c, e->loc, "internal error: call of an unknown function");
+        compile_error(c, e->loc, "internal error: call of an unknown function");
         return;
       }
       const ast_decl *d = e->decl;
@@ -444,19 +444,19 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
       if (n > 0 && !use_reg(c, dst + n, e->loc)) return;
       for (int i = 0; i < n; i++) {
         const ast_param *prm = d->u.ext.params.items[i];
-        cg_expr_as(c, e->u.call.args.items[i], dst + 1 + i, prm->type);
+        compile_expr_as(c, e->u.call.args.items[i], dst + 1 + i, prm->type);
       }
       c->externs.items[x].called = 1;
       emit(c, BC_CALL, dst, (int)x, dst + 1, n);
       return;
     }
     case EX_AGGREGATE: {
-      uint32_t g = cg_aggregate(c, e);
+      uint32_t g = compile_aggregate(c, e);
       if (g != BC_NONE) emit(c, BC_AGG, dst, (int)g, 0, 0);
       return;
     }
     case EX_SEQUENCE: {
-      uint32_t s = cg_sequence(c, e);
+      uint32_t s = compile_sequence(c, e);
       if (s != BC_NONE) emit(c, BC_SEQ, dst, (int)s, 0, 0);
       return;
     }
@@ -464,7 +464,7 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
     case EX_ACHIEVING: {
       uint32_t m = index_of(&c->p->milestones, e->decl);
       if (m == BC_NONE) {
-        cg_error(c, e->loc, "internal error: unknown milestone");
+        compile_error(c, e->loc, "internal error: unknown milestone");
         return;
       }
       add_dep(c, e->decl);
@@ -477,7 +477,7 @@ static void cg_expr(cg *c, const ast_expr *e, int dst) {
 /* ---- blocks ---------------------------------------------------------------------- */
 
 /* Appends a finished block's code to the program and records it. */
-static uint32_t cg_commit(cg *c, cg_block *b, ty_kind type) {
+static uint32_t compile_commit(compiler *c, compiler_block *b, ty_kind type) {
   bc_block blk = {.start = c->code.len, .len = b->code.len, .nregs = (uint16_t)(b->nregs ? b->nregs : 1),
                   .type = (uint8_t)type, .milestone = b->milestone};
   for (uint32_t i = 0; i < b->code.len; i++) VEC_PUSH(c->code, b->code.items[i]);
@@ -488,55 +488,55 @@ static uint32_t cg_commit(cg *c, cg_block *b, ty_kind type) {
 }
 
 /* A value block computing e (converted to want), in milestone context m. */
-static uint32_t cg_value_block(cg *c, const ast_expr *e, ty_kind want, uint32_t m) {
+static uint32_t compile_value_block(compiler *c, const ast_expr *e, ty_kind want, uint32_t m) {
   if (!e) return BC_NO_BLOCK;
-  cg_block b = {.milestone = m};
-  cg_block *saved = c->cur;
+  compiler_block b = {.milestone = m};
+  compiler_block *saved = c->cur;
   c->cur = &b;
-  cg_expr_as(c, e, 0, want);
+  compile_expr_as(c, e, 0, want);
   emit(c, BC_RET, 0, 0, 0, 0);
   c->cur = saved;
-  return cg_commit(c, &b, want);
+  return compile_commit(c, &b, want);
 }
 
 /* Starts a snippet in the update block of (scope, event): a `where` filter
  * whose false result skips to the end of the snippet.  Returns the jump to
  * patch, or BC_NONE without a filter. */
-static uint32_t cg_snippet_begin(cg *c, cg_block *u, const ast_decl *ev, const ast_expr *where,
-                                 cg_block **saved) {
+static uint32_t compile_snippet_begin(compiler *c, compiler_block *u, const ast_decl *ev, const ast_expr *where,
+                                      compiler_block **saved) {
   *saved = c->cur;
   c->cur = u;
   u->update = true;
   u->event = ev;
   if (!where) return BC_NONE;
-  cg_expr(c, where, 0);
+  compile_expr(c, where, 0);
   uint32_t j = here(c);
   emit(c, BC_JMPF, 0, 0, 0, 0);
   return j;
 }
 
-static void cg_snippet_end(cg *c, uint32_t jump, cg_block *saved) {
+static void compile_snippet_end(compiler *c, uint32_t jump, compiler_block *saved) {
   if (jump != BC_NONE) patch_jump(c, jump);
   c->cur = saved;
 }
 
-static cg_block *update_block(cg *c, uint32_t scope, uint32_t event) {
+static compiler_block *update_block(compiler *c, uint32_t scope, uint32_t event) {
   return &c->updates[scope * c->nevents + event];
 }
 
-static uint32_t cg_aggregate(cg *c, const ast_expr *e) {
+static uint32_t compile_aggregate(compiler *c, const ast_expr *e) {
   const ast_event_ref *ref = &e->u.agg.ref;
   const ast_window *w = &e->u.agg.window;
   uint32_t ev = index_of(&c->p->events, ref->event_decl);
   if (ev == BC_NONE) {
-    cg_error(c, e->loc, "internal error: aggregate over an unknown event");
+    compile_error(c, e->loc, "internal error: aggregate over an unknown event");
     return BC_NONE;
   }
   uint32_t since_m = BC_NONE;
   if (w->kind == WIN_SINCE && w->since_start) {
     since_m = c->cur->milestone;
     if (since_m == BC_NONE) {
-      cg_error(c, e->loc, "internal error: `since start` outside a milestone");
+      compile_error(c, e->loc, "internal error: `since start` outside a milestone");
       return BC_NONE;
     }
   }
@@ -560,7 +560,7 @@ static uint32_t cg_aggregate(cg *c, const ast_expr *e) {
       if (w->since_start) g.window = BC_WIN_SINCE_START;
       else {
         g.window = BC_WIN_SINCE;
-        g.since_block = cg_value_block(c, w->expr, TY_TIME, BC_NONE);
+        g.since_block = compile_value_block(c, w->expr, TY_TIME, BC_NONE);
       }
       break;
   }
@@ -568,20 +568,20 @@ static uint32_t cg_aggregate(cg *c, const ast_expr *e) {
   VEC_PUSH(c->agg_exprs, e);
   uint32_t gi = c->aggs.len - 1;
 
-  cg_block *saved;
-  cg_block *u = update_block(c, since_m == BC_NONE ? 0 : since_m + 1, ev);
-  uint32_t j = cg_snippet_begin(c, u, ref->event_decl, ref->where, &saved);
+  compiler_block *saved;
+  compiler_block *u = update_block(c, since_m == BC_NONE ? 0 : since_m + 1, ev);
+  uint32_t j = compile_snippet_begin(c, u, ref->event_decl, ref->where, &saved);
   if (g.arg_type) {
     emit(c, BC_FIELD, 0, ref->field_index, 0, 0);
     use_reg(c, 0, e->loc);
   }
   emit(c, BC_UPDATE, 0, (int)gi, 0, 0);
-  cg_snippet_end(c, j, saved);
-  if (gi > 0xFFFF) cg_error(c, e->loc, "too many aggregates in one program");
+  compile_snippet_end(c, j, saved);
+  if (gi > 0xFFFF) compile_error(c, e->loc, "too many aggregates in one program");
   return gi;
 }
 
-static uint32_t cg_sequence(cg *c, const ast_expr *e) {
+static uint32_t compile_sequence(compiler *c, const ast_expr *e) {
   bc_sequence s = {.nsteps = (uint32_t)e->u.seq.steps.len, .owner = c->cur->milestone};
   if (e->u.seq.window.kind == WIN_WITHIN) s.within_us = e->u.seq.window.duration_us;
   VEC_PUSH(c->seqs, s);
@@ -590,29 +590,29 @@ static uint32_t cg_sequence(cg *c, const ast_expr *e) {
     const ast_event_ref *ref = e->u.seq.steps.items[k];
     uint32_t ev = index_of(&c->p->events, ref->event_decl);
     if (ev == BC_NONE) {
-      cg_error(c, e->loc, "internal error: sequence over an unknown event");
+      compile_error(c, e->loc, "internal error: sequence over an unknown event");
       return BC_NONE;
     }
-    cg_block *saved;
-    cg_block *u = update_block(c, 0, ev);
-    uint32_t j = cg_snippet_begin(c, u, ref->event_decl, ref->where, &saved);
+    compiler_block *saved;
+    compiler_block *u = update_block(c, 0, ev);
+    uint32_t j = compile_snippet_begin(c, u, ref->event_decl, ref->where, &saved);
     emit(c, BC_STEP, 0, (int)si, k, 0);
-    cg_snippet_end(c, j, saved);
+    compile_snippet_end(c, j, saved);
   }
   return si;
 }
 
 /* `start on E where P`: a STARTON snippet in E's account-wide update block. */
-static void cg_start_on(cg *c, const ast_start *st, int op, uint32_t target) {
+static void compile_start_on(compiler *c, const ast_start *st, int op, uint32_t target) {
   uint32_t ev = index_of(&c->p->events, st->on.event_decl);
   if (ev == BC_NONE) {
-    cg_error(c, st->loc, "internal error: `start on` an unknown event");
+    compile_error(c, st->loc, "internal error: `start on` an unknown event");
     return;
   }
-  cg_block *saved;
-  uint32_t j = cg_snippet_begin(c, update_block(c, 0, ev), st->on.event_decl, st->on.where, &saved);
+  compiler_block *saved;
+  uint32_t j = compile_snippet_begin(c, update_block(c, 0, ev), st->on.event_decl, st->on.where, &saved);
   emit(c, op, 0, (int)target, 0, 0);
-  cg_snippet_end(c, j, saved);
+  compile_snippet_end(c, j, saved);
 }
 
 static uint8_t start_kind(ast_start_kind k) {
@@ -625,17 +625,17 @@ static uint8_t start_kind(ast_start_kind k) {
   }
 }
 
-static uint32_t *cg_segments(cg *c, const ptr_vec *decls, uint32_t *n) {
+static uint32_t *compile_segments(compiler *c, const ptr_vec *decls, uint32_t *n) {
   *n = (uint32_t)decls->len;
   uint32_t *out = xrealloc(NULL, sizeof *out * (size_t)(decls->len ? decls->len : 1));
   for (int i = 0; i < decls->len; i++) out[i] = index_of(&c->p->segments, decls->items[i]);
   return out;
 }
 
-static uint32_t *cg_emits(cg *c, const ptr_vec *emits, uint32_t *n) {
+static uint32_t *compile_emits(compiler *c, const ptr_vec *emits, uint32_t *n) {
   *n = (uint32_t)emits->len;
   uint32_t *out = xrealloc(NULL, sizeof *out * (size_t)(emits->len ? emits->len : 1));
-  for (int i = 0; i < emits->len; i++) out[i] = cg_string(c, ((const ast_string *)emits->items[i])->text);
+  for (int i = 0; i < emits->len; i++) out[i] = compile_string(c, ((const ast_string *)emits->items[i])->text);
   return out;
 }
 
@@ -643,31 +643,31 @@ static int64_t const_us(const ast_expr *e) {
   return e && e->is_const ? e->const_value.u.i : -1;
 }
 
-static void cg_milestone(cg *c, bc_program *out, uint32_t i) {
+static void compile_milestone(compiler *c, bc_program *out, uint32_t i) {
   const ast_decl *d = c->p->milestones.items[i];
   const ast_milestone *m = &d->u.milestone;
   bc_milestone *bm = &out->milestones[i];
-  bm->name = cg_string(c, d->name.text);
-  bm->display = cg_string(c, m->display.text);
-  bm->description = cg_string(c, m->description.text);
-  bm->csm = cg_string(c, m->csm.text);
-  bm->customer = cg_string(c, m->customer.text);
-  bm->group = cg_string(c, m->group.text);
+  bm->name = compile_string(c, d->name.text);
+  bm->display = compile_string(c, m->display.text);
+  bm->description = compile_string(c, m->description.text);
+  bm->csm = compile_string(c, m->csm.text);
+  bm->customer = compile_string(c, m->customer.text);
+  bm->group = compile_string(c, m->group.text);
   bm->decl_order = c->unit_order[i];
   bm->continuous = m->mode == MODE_CONTINUOUS;
-  bm->segments = cg_segments(c, &m->segment_decls, &bm->nsegments);
-  cg_block ctx = {.milestone = i};
+  bm->segments = compile_segments(c, &m->segment_decls, &bm->nsegments);
+  compiler_block ctx = {.milestone = i};
   c->cur = &ctx;
   bm->start_kind = start_kind(m->start.kind);
   bm->start_block = BC_NO_BLOCK;
   bm->start_after = BC_NONE;
   switch (m->start.kind) {
-    case START_AT: bm->start_block = cg_value_block(c, m->start.at, TY_TIME, i); break;
+    case START_AT: bm->start_block = compile_value_block(c, m->start.at, TY_TIME, i); break;
     case START_AFTER:
       bm->start_after = index_of(&c->p->milestones, m->start.after_decl);
       add_dep(c, m->start.after_decl);
       break;
-    case START_ON_EVENT: cg_start_on(c, &m->start, BC_STARTON, i); break;
+    case START_ON_EVENT: compile_start_on(c, &m->start, BC_STARTON, i); break;
     default: break;
   }
   bm->deadline_block = BC_NO_BLOCK;
@@ -678,69 +678,69 @@ static void cg_milestone(cg *c, bc_program *out, uint32_t i) {
       break;
     case DEADLINE_AT:
       bm->deadline_kind = BC_DEADLINE_AT;
-      bm->deadline_block = cg_value_block(c, m->deadline, TY_TIME, i);
+      bm->deadline_block = compile_value_block(c, m->deadline, TY_TIME, i);
       break;
     default: bm->deadline_kind = BC_DEADLINE_NONE; break;
   }
   bm->estimate_us = m->estimate ? const_us(m->estimate) : -1;
-  bm->entry_block = cg_value_block(c, m->entry, TY_BOOL, i);
-  bm->exit_block = cg_value_block(c, m->exit, TY_BOOL, i);
-  bm->blocked_block = cg_value_block(c, m->blocked, TY_BOOL, i);
+  bm->entry_block = compile_value_block(c, m->entry, TY_BOOL, i);
+  bm->exit_block = compile_value_block(c, m->exit, TY_BOOL, i);
+  bm->blocked_block = compile_value_block(c, m->blocked, TY_BOOL, i);
   bm->nactions = (uint32_t)m->actions.len;
   bm->actions = xrealloc(NULL, sizeof *bm->actions * (size_t)(m->actions.len ? m->actions.len : 1));
   for (int k = 0; k < m->actions.len; k++) {
     const ast_action *a = m->actions.items[k];
-    bm->actions[k] = (bc_action){.name = cg_string(c, a->name.text), .label = cg_string(c, a->label),
+    bm->actions[k] = (bc_action){.name = compile_string(c, a->name.text), .label = compile_string(c, a->label),
                                  .owner = (uint8_t)a->owner,
-                                 .done_block = cg_value_block(c, a->done_when, TY_BOOL, i)};
+                                 .done_block = compile_value_block(c, a->done_when, TY_BOOL, i)};
   }
-  bm->emits = cg_emits(c, &m->emits, &bm->nemits);
+  bm->emits = compile_emits(c, &m->emits, &bm->nemits);
   c->cur = NULL;
 }
 
-static void cg_playbook(cg *c, bc_program *out, uint32_t i) {
+static void compile_playbook(compiler *c, bc_program *out, uint32_t i) {
   const ast_decl *d = c->p->playbooks.items[i];
   const ast_playbook *pb = &d->u.playbook;
   bc_playbook *bp = &out->playbooks[i];
-  bp->name = cg_string(c, d->name.text);
-  bp->display = cg_string(c, pb->display.text);
+  bp->name = compile_string(c, d->name.text);
+  bp->display = compile_string(c, pb->display.text);
   bp->decl_order = c->unit_order[c->nmilestones + i];
-  bp->segments = cg_segments(c, &pb->segment_decls, &bp->nsegments);
-  cg_block ctx = {.milestone = BC_NONE};
+  bp->segments = compile_segments(c, &pb->segment_decls, &bp->nsegments);
+  compiler_block ctx = {.milestone = BC_NONE};
   c->cur = &ctx;
   bp->start_kind = start_kind(pb->start.kind);
   bp->start_block = BC_NO_BLOCK;
   bp->start_after = BC_NONE;
   switch (pb->start.kind) {
-    case START_AT: bp->start_block = cg_value_block(c, pb->start.at, TY_TIME, BC_NONE); break;
+    case START_AT: bp->start_block = compile_value_block(c, pb->start.at, TY_TIME, BC_NONE); break;
     case START_AFTER: bp->start_after = index_of(&c->p->milestones, pb->start.after_decl); break;
-    case START_ON_EVENT: cg_start_on(c, &pb->start, BC_STARTONP, i); break;
+    case START_ON_EVENT: compile_start_on(c, &pb->start, BC_STARTONP, i); break;
     default: break;
   }
   bp->nsteps = (uint32_t)pb->steps.len;
   bp->steps = xrealloc(NULL, sizeof *bp->steps * (size_t)(pb->steps.len ? pb->steps.len : 1));
   for (int k = 0; k < pb->steps.len; k++) {
     const ast_step *s = pb->steps.items[k];
-    bp->steps[k] = (bc_step){.name = cg_string(c, s->name.text), .label = cg_string(c, s->label.text),
+    bp->steps[k] = (bc_step){.name = compile_string(c, s->name.text), .label = compile_string(c, s->label.text),
                              .tracks = index_of(&c->p->milestones, s->tracks_decl),
                              .is_auto = s->is_auto,
-                             .when_block = cg_value_block(c, s->when, TY_BOOL, BC_NONE)};
+                             .when_block = compile_value_block(c, s->when, TY_BOOL, BC_NONE)};
   }
-  bp->emits = cg_emits(c, &pb->emits, &bp->nemits);
+  bp->emits = compile_emits(c, &pb->emits, &bp->nemits);
   c->cur = NULL;
 }
 
-static bc_field *cg_fields(cg *c, const ptr_vec *fields, uint32_t *n) {
+static bc_field *compile_fields(compiler *c, const ptr_vec *fields, uint32_t *n) {
   *n = (uint32_t)fields->len;
   bc_field *out = xrealloc(NULL, sizeof *out * (size_t)(fields->len ? fields->len : 1));
   for (int i = 0; i < fields->len; i++) {
     const ast_field *f = fields->items[i];
-    out[i] = (bc_field){.name = cg_string(c, f->name.text), .type = (uint8_t)f->type};
+    out[i] = (bc_field){.name = compile_string(c, f->name.text), .type = (uint8_t)f->type};
     if (f->default_value) {
       const ast_expr *dv = f->default_value;
       ast_value v = dv->is_const ? dv->const_value : dv->u.lit.value;
       out[i].has_default = 1;
-      out[i].default_const = cg_const(c, f->type, cg_convert(v, f->type));
+      out[i].default_const = compile_const(c, f->type, compile_convert(v, f->type));
     }
   }
   return out;
@@ -792,7 +792,7 @@ static uint32_t heap_pop(ready_heap *h) {
 
 /* Milestones in dependency order, declaration order among equals: Kahn's
  * algorithm, always placing the lowest-numbered ready milestone next. */
-static bool cg_eval_order(cg *c, uint32_t *order) {
+static bool compile_eval_order(compiler *c, uint32_t *order) {
   uint32_t n = c->nmilestones, placed = 0;
   uint32_t *waiting = xrealloc(NULL, sizeof *waiting * (n ? n : 1));  /* unplaced dependencies */
   memset(waiting, 0, sizeof *waiting * (n ? n : 1));
@@ -812,8 +812,8 @@ static bool cg_eval_order(cg *c, uint32_t *order) {
   return placed == n;
 }
 
-bc_program *cg_compile(const msl_program *p, diag_list *diags) {
-  cg c = {.p = p, .diags = diags};
+bc_program *compile_program(const msl_program *p, diag_list *diags) {
+  compiler c = {.p = p, .diags = diags};
   c.nevents = (uint32_t)p->events.len;
   c.nmilestones = (uint32_t)p->milestones.len;
   size_t nupd = (size_t)(c.nmilestones + 1) * c.nevents;
@@ -839,24 +839,24 @@ bc_program *cg_compile(const msl_program *p, diag_list *diags) {
 
   for (int i = 0; i < p->externs.len; i++) {
     const ast_decl *d = p->externs.items[i];
-    bc_extern x = {.name = cg_string(&c, d->name.text), .lib = cg_string(&c, d->u.ext.lib.text),
+    bc_extern x = {.name = compile_string(&c, d->name.text), .lib = compile_string(&c, d->u.ext.lib.text),
                    .nparams = (uint32_t)d->u.ext.params.len, .ret = (uint8_t)d->u.ext.ret};
     char *dir = dir_of(d->module && d->module->src ? d->module->src->path : ".");
-    x.base_dir = cg_string(&c, dir);
+    x.base_dir = compile_string(&c, dir);
     free(dir);
     x.params = xrealloc(NULL, x.nparams ? x.nparams : 1);
     for (uint32_t k = 0; k < x.nparams; k++) x.params[k] = (uint8_t)((const ast_param *)d->u.ext.params.items[k])->type;
     VEC_PUSH(c.externs, x);
   }
 
-  if (p->account) out->account_fields = cg_fields(&c, &p->account->u.account.fields, &out->naccount_fields);
+  if (p->account) out->account_fields = compile_fields(&c, &p->account->u.account.fields, &out->naccount_fields);
   else out->account_fields = xrealloc(NULL, sizeof *out->account_fields);
   out->nevents = c.nevents;
   out->events = xrealloc(NULL, sizeof *out->events * (c.nevents ? c.nevents : 1));
   for (uint32_t i = 0; i < c.nevents; i++) {
     const ast_decl *d = p->events.items[i];
-    out->events[i].name = cg_string(&c, d->name.text);
-    out->events[i].fields = cg_fields(&c, &d->u.event.fields, &out->events[i].nfields);
+    out->events[i].name = compile_string(&c, d->name.text);
+    out->events[i].fields = compile_fields(&c, &d->u.event.fields, &out->events[i].nfields);
   }
 
   out->nsegments = (uint32_t)p->segments.len;
@@ -864,26 +864,26 @@ bc_program *cg_compile(const msl_program *p, diag_list *diags) {
   out->segment_names = xrealloc(NULL, sizeof(uint32_t) * (out->nsegments ? out->nsegments : 1));
   for (uint32_t i = 0; i < out->nsegments; i++) {
     const ast_decl *d = p->segments.items[i];
-    cg_block ctx = {.milestone = BC_NONE};
+    compiler_block ctx = {.milestone = BC_NONE};
     c.cur = &ctx;
-    out->segment_names[i] = cg_string(&c, d->name.text);
-    out->segment_blocks[i] = cg_value_block(&c, d->u.segment.expr, TY_BOOL, BC_NONE);
+    out->segment_names[i] = compile_string(&c, d->name.text);
+    out->segment_blocks[i] = compile_value_block(&c, d->u.segment.expr, TY_BOOL, BC_NONE);
     c.cur = NULL;
   }
 
   out->nmilestones = c.nmilestones;
   out->milestones = xrealloc(NULL, sizeof *out->milestones * (c.nmilestones ? c.nmilestones : 1));
   memset(out->milestones, 0, sizeof *out->milestones * (c.nmilestones ? c.nmilestones : 1));
-  for (uint32_t i = 0; i < c.nmilestones && !c.failed; i++) cg_milestone(&c, out, i);
+  for (uint32_t i = 0; i < c.nmilestones && !c.failed; i++) compile_milestone(&c, out, i);
   out->nplaybooks = (uint32_t)p->playbooks.len;
   out->playbooks = xrealloc(NULL, sizeof *out->playbooks * (out->nplaybooks ? out->nplaybooks : 1));
   memset(out->playbooks, 0, sizeof *out->playbooks * (out->nplaybooks ? out->nplaybooks : 1));
-  for (uint32_t i = 0; i < out->nplaybooks && !c.failed; i++) cg_playbook(&c, out, i);
+  for (uint32_t i = 0; i < out->nplaybooks && !c.failed; i++) compile_playbook(&c, out, i);
 
   /* update blocks: each ends with END; empty ones are left out */
   out->update_blocks = xrealloc(NULL, sizeof(uint32_t) * (nupd ? nupd : 1));
   for (size_t i = 0; i < nupd; i++) {
-    cg_block *u = &c.updates[i];
+    compiler_block *u = &c.updates[i];
     if (!u->code.len) {
       out->update_blocks[i] = BC_NO_BLOCK;
       continue;
@@ -891,16 +891,16 @@ bc_program *cg_compile(const msl_program *p, diag_list *diags) {
     c.cur = u;
     emit(&c, BC_END, 0, 0, 0, 0);
     c.cur = NULL;
-    out->update_blocks[i] = cg_commit(&c, u, 0);
+    out->update_blocks[i] = compile_commit(&c, u, 0);
   }
 
   out->eval_order = xrealloc(NULL, sizeof(uint32_t) * (c.nmilestones ? c.nmilestones : 1));
-  if (!c.failed && !cg_eval_order(&c, out->eval_order))
-    cg_error(&c, (msl_loc){0}, "internal error: milestones depend on each other in a cycle");
+  if (!c.failed && !compile_eval_order(&c, out->eval_order))
+    compile_error(&c, (msl_loc){0}, "internal error: milestones depend on each other in a cycle");
 
   for (uint32_t i = 0; i < c.blocks.len && !c.failed; i++)
     if (c.blocks.items[i].len > 0xFFFF)
-      cg_error(&c, (msl_loc){0}, "a block is too long (more than 65535 instructions)");
+      compile_error(&c, (msl_loc){0}, "a block is too long (more than 65535 instructions)");
 
   /* hand the pools over; string constants become pointers into the pool */
   out->strings = c.strings.items;

@@ -9,6 +9,6 @@
 /* Compiles a program that sema_check accepted.  Limits the bytecode cannot
  * express (more than 256 registers in a block, 65535 constants ...) are
  * reported as diagnostics; returns NULL then.  The result owns its memory. */
-bc_program *cg_compile(const msl_program *p, diag_list *diags);
+bc_program *compile_program(const msl_program *p, diag_list *diags);
 
 #endif

@@ -470,7 +470,7 @@ static void print_insn(FILE *out, const bc_program *p, const bc_insn *in, uint32
  * that, block by block. */
 static void print_blocks(FILE *out, const bc_program *p) {
   char title[1024];
-  vm_block_roles *roles = vm_block_roles_new(p);
+  verify_block_roles *roles = verify_block_roles_new(p);
   uint32_t *events = malloc(sizeof *events * ((size_t)p->nblocks + 1));
   if (events) {
     for (uint32_t b = 0; b < p->nblocks; b++) events[b] = BC_NONE;
@@ -480,8 +480,8 @@ static void print_blocks(FILE *out, const bc_program *p) {
   }
   for (uint32_t b = 0; b < p->nblocks; b++) {
     const bc_block *blk = &p->blocks[b];
-    if (roles) vm_block_roles_title(roles, b, false, title, sizeof title);
-    else vm_block_title(p, b, false, title, sizeof title);
+    if (roles) verify_block_roles_title(roles, b, false, title, sizeof title);
+    else verify_block_title(p, b, false, title, sizeof title);
     fprintf(out, "\nblock %u: %s (", b, title);
     if (blk->type) fprintf(out, "%s, ", type_name(blk->type));
     fprintf(out, "%u reg%s)\n", blk->nregs, plural(blk->nregs));
@@ -489,7 +489,7 @@ static void print_blocks(FILE *out, const bc_program *p) {
     for (uint32_t pc = 0; pc < blk->len; pc++) print_insn(out, p, &p->code[blk->start + pc], pc, event);
   }
   free(events);
-  vm_block_roles_free(roles);
+  verify_block_roles_free(roles);
 }
 
 void disasm_program(const bc_program *p, FILE *out) {

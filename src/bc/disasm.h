@@ -6,7 +6,7 @@
 
 #include "bc/bc.h"
 
-/* Lists p, which must have passed vm_verify: a header with the counts, the
+/* Lists p, which must have passed verify_program: a header with the counts, the
  * schema, constants, aggregates, sequences, segments, milestones, playbooks,
  * externs and evaluation order, then every block with a title saying what it
  * is for and one line per instruction ("  0007  ADDI     r2, r0, r1").

@@ -254,7 +254,7 @@ static void put_program(wbuf *w, const bc_program *p) {
 
 bool msc_write(const bc_program *p, FILE *out, char *msg, size_t msglen) {
   char why[512];
-  if (!vm_verify(p, why, sizeof why)) {
+  if (!verify_program(p, why, sizeof why)) {
     util_set_msg(msg, msglen, "internal error: the compiled program does not verify: %s", why);
     return false;
   }
@@ -659,7 +659,7 @@ bc_program *msc_read(const unsigned char *data, size_t len, char *msg, size_t ms
   }
   rbuf r = {.at = payload, .left = have, .section = "header", .msg = msg, .msglen = msglen};
   get_program(&r, p);
-  if (r.failed || !vm_verify(p, msg, msglen)) {
+  if (r.failed || !verify_program(p, msg, msglen)) {
     bc_program_free(p);
     return NULL;
   }

@@ -13,7 +13,7 @@
  *
  * The reader trusts nothing: every count is checked against the bytes left
  * before anything is allocated, and the program it builds must pass
- * vm_verify (verify.h) before it is returned. */
+ * verify_program (verify.h) before it is returned. */
 #ifndef MSL_MSC_H
 #define MSL_MSC_H
 
@@ -28,7 +28,7 @@
  * programs are small, and a corrupt length must not make it read for ever. */
 #define MSC_MAX_PAYLOAD ((uint64_t)1 << 30)
 
-/* Writes p (which must pass vm_verify, so that what is written can be read
+/* Writes p (which must pass verify_program, so that what is written can be read
  * back) to out.  On failure returns false with msg set. */
 bool msc_write(const bc_program *p, FILE *out, char *msg, size_t msglen);
 

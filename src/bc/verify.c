@@ -204,7 +204,7 @@ static void add_if_block(const block_role *r, void *data) {
   if (r->block == t->block) add_role_text(t->p, r, t->quote, t->buf, t->len, &t->used);
 }
 
-void vm_block_title(const bc_program *p, uint32_t b, bool quote, char *buf, size_t len) {
+void verify_block_title(const bc_program *p, uint32_t b, bool quote, char *buf, size_t len) {
   if (!len) return;
   buf[0] = '\0';
   one_title t = {p, b, quote, buf, len, 0};
@@ -214,14 +214,14 @@ void vm_block_title(const bc_program *p, uint32_t b, bool quote, char *buf, size
 
 /* Every block's roles, grouped by block (counting sort): titles of all the
  * blocks in one pass over the tables, for listings. */
-struct vm_block_roles {
+struct verify_block_roles {
   const bc_program *p;
   uint32_t *first;       /* per block, and one more: where its roles start in roles */
   block_role *roles;
 };
 
 typedef struct role_count {
-  vm_block_roles *r;
+  verify_block_roles *r;
   uint32_t *fill;        /* NULL while counting; then the next free place per block */
 } role_count;
 
@@ -232,15 +232,15 @@ static void count_or_place(const block_role *role, void *data) {
   else rc->r->roles[rc->fill[role->block]++] = *role;
 }
 
-vm_block_roles *vm_block_roles_new(const bc_program *p) {
-  vm_block_roles *r = calloc(1, sizeof *r);
+verify_block_roles *verify_block_roles_new(const bc_program *p) {
+  verify_block_roles *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   r->p = p;
   r->first = calloc((size_t)p->nblocks + 1, sizeof *r->first);
   uint32_t *fill = malloc(sizeof *fill * ((size_t)p->nblocks + 1));
   if (!r->first || !fill) {
     free(fill);
-    vm_block_roles_free(r);
+    verify_block_roles_free(r);
     return NULL;
   }
   role_count rc = {r, NULL};
@@ -249,7 +249,7 @@ vm_block_roles *vm_block_roles_new(const bc_program *p) {
   r->roles = malloc(sizeof *r->roles * ((size_t)r->first[p->nblocks] + 1));
   if (!r->roles) {
     free(fill);
-    vm_block_roles_free(r);
+    verify_block_roles_free(r);
     return NULL;
   }
   memcpy(fill, r->first, sizeof *fill * ((size_t)p->nblocks + 1));
@@ -259,7 +259,7 @@ vm_block_roles *vm_block_roles_new(const bc_program *p) {
   return r;
 }
 
-void vm_block_roles_title(const vm_block_roles *r, uint32_t b, bool quote, char *buf, size_t len) {
+void verify_block_roles_title(const verify_block_roles *r, uint32_t b, bool quote, char *buf, size_t len) {
   if (!len) return;
   buf[0] = '\0';
   size_t used = 0;
@@ -268,7 +268,7 @@ void vm_block_roles_title(const vm_block_roles *r, uint32_t b, bool quote, char 
   if (!used) append(buf, len, &used, "unused");
 }
 
-void vm_block_roles_free(vm_block_roles *r) {
+void verify_block_roles_free(verify_block_roles *r) {
   if (!r) return;
   free(r->first);
   free(r->roles);
@@ -678,7 +678,7 @@ static bool insn_fail(verifier *v, uint32_t bi, uint32_t pc, const char *fmt, ..
     __attribute__((format(printf, 4, 5)));
 static bool insn_fail(verifier *v, uint32_t bi, uint32_t pc, const char *fmt, ...) {
   char title[300], what[300];
-  vm_block_title(v->p, bi, true, title, sizeof title);
+  verify_block_title(v->p, bi, true, title, sizeof title);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
@@ -1103,7 +1103,7 @@ static bool check_eval_order(verifier *v) {
   return ok;
 }
 
-bool vm_verify(const bc_program *p, char *msg, size_t msglen) {
+bool verify_program(const bc_program *p, char *msg, size_t msglen) {
   verifier v = {.p = p, .msg = msg, .msglen = msglen};
   if (msglen) msg[0] = '\0';
   if (!check_arrays(&v) || !check_consts(&v) || !check_block_headers(&v)) return false;

@@ -22,20 +22,20 @@
  * what: "block 12 (exit of milestone `kickoff`), instruction 7: register 40
  * out of range (block has 6)".  Never crashes on a program whose arrays hold
  * the counts bc.h gives them (msc_read builds only such programs). */
-bool vm_verify(const bc_program *p, char *msg, size_t msglen);
+bool verify_program(const bc_program *p, char *msg, size_t msglen);
 
 /* What block b is for, e.g. "exit of milestone kickoff" or "update login,
  * account-wide"; several uses are joined with "; ", none gives "unused".
  * quote: put names in backquotes (messages) or not (listings).  Reads only
  * the tables, so it is safe on any program whose arrays hold their counts. */
-void vm_block_title(const bc_program *p, uint32_t b, bool quote, char *buf, size_t len);
+void verify_block_title(const bc_program *p, uint32_t b, bool quote, char *buf, size_t len);
 
-/* The same for every block at once: vm_block_title looks through all the
+/* The same for every block at once: verify_block_title looks through all the
  * tables for one block, so a listing of every block would take time
  * blocks * tables.  NULL when out of memory. */
-typedef struct vm_block_roles vm_block_roles;
-vm_block_roles *vm_block_roles_new(const bc_program *p);
-void vm_block_roles_title(const vm_block_roles *r, uint32_t b, bool quote, char *buf, size_t len);
-void vm_block_roles_free(vm_block_roles *r);
+typedef struct verify_block_roles verify_block_roles;
+verify_block_roles *verify_block_roles_new(const bc_program *p);
+void verify_block_roles_title(const verify_block_roles *r, uint32_t b, bool quote, char *buf, size_t len);
+void verify_block_roles_free(verify_block_roles *r);
 
 #endif

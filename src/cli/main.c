@@ -307,10 +307,10 @@ static bc_program *load_program(const char *path, int *status) {
   msl_program *prog = load_checked(&a, path, false, false, &d, status, &io_errno);
   bc_program *p = NULL;
   if (prog) {
-    p = cg_compile(prog, &d);
+    p = compile_program(prog, &d);
     char msg[512];
     /* the VM trusts only verified code, compiled here or loaded */
-    if (p && !vm_verify(p, msg, sizeof msg)) {
+    if (p && !verify_program(p, msg, sizeof msg)) {
       fprintf(stderr, "msl: %s: internal error: compiled program does not verify: %s\n", path, msg);
       bc_program_free(p);
       p = NULL;
@@ -369,8 +369,8 @@ static int cmd_disasm(int argc, char **argv) {
  * call is admitted by the trust rule first, so that a refusal (exit 2) comes
  * before any library is loaded; a .ms was checked against the stdlib's
  * manifests already, a .msc is checked here. */
-static ffi_fn **bind_externs(const bc_program *p, ffi_registry *reg, int *status) {
-  ffi_fn **fns = calloc(p->nexterns ? p->nexterns : 1, sizeof *fns);
+static native_fn **bind_externs(const bc_program *p, native_registry *reg, int *status) {
+  native_fn **fns = calloc(p->nexterns ? p->nexterns : 1, sizeof *fns);
   if (!fns) {
     *status = EXIT_IO;
     return NULL;
@@ -384,10 +384,11 @@ static ffi_fn **bind_externs(const bc_program *p, ffi_registry *reg, int *status
       const char *lib = bc_str(p, x->lib), *dir = bc_str(p, x->base_dir), *name = bc_str(p, x->name);
       char msg[512];
       if (pass == 0) {
-        ffi_admission a = ffi_admit(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
-        if (a != FFI_ADMITTED) *status = a == FFI_REFUSED ? EXIT_USAGE : EXIT_IO;
+        native_admission a = native_admit(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret,
+                                          msg, sizeof msg);
+        if (a != NATIVE_ADMITTED) *status = a == NATIVE_REFUSED ? EXIT_USAGE : EXIT_IO;
       } else {
-        fns[i] = ffi_bind(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+        fns[i] = native_bind(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
         if (!fns[i]) *status = EXIT_IO;
       }
       if (*status) fprintf(stderr, "msl: %s\n", msg);
@@ -485,12 +486,12 @@ static int cmd_run(int argc, char **argv, closed_streams closed) {
     char buf[4096], native[4200];
     const char *lib = stdlib_dir(buf, sizeof buf);
     int w = lib ? snprintf(native, sizeof native, "%s/native", lib) : -1;
-    ffi_registry *reg = ffi_registry_new(w > 0 && (size_t)w < sizeof native ? native : NULL, allow_ffi);
-    ffi_fn **fns = reg ? bind_externs(p, reg, &status) : NULL;
+    native_registry *reg = native_registry_new(w > 0 && (size_t)w < sizeof native ? native : NULL, allow_ffi);
+    native_fn **fns = reg ? bind_externs(p, reg, &status) : NULL;
     if (!reg) status = EXIT_IO;
     if (fns) status = run_program(p, fns, &o);
     free(fns);
-    ffi_registry_free(reg);
+    native_registry_free(reg);
     bc_program_free(p);
   }
   free(events);

@@ -137,12 +137,12 @@ static bool schema_build(const bc_program *p, run_schema *s) {
 typedef struct run_state {
   const bc_program *p;
   const run_options *o;
-  ffi_fn *const *externs;
+  native_fn *const *externs;
   run_schema schema;
   vm_runtime *vm;
   run_accounts accounts;
   bool accounts_fixed;     /* --accounts: exactly its accounts */
-  res_counts counts;
+  out_counts counts;
   int64_t latest;          /* latest time of any row, for the default as-of */
   bool any_row;
   int lock_fd;             /* the lock on --out, or -1 */
@@ -561,7 +561,7 @@ static int open_outputs(run_state *st) {
   return status;
 }
 
-int run_program(const bc_program *p, ffi_fn *const *externs, const run_options *o) {
+int run_program(const bc_program *p, native_fn *const *externs, const run_options *o) {
   run_state st = {.p = p, .o = o, .externs = externs, .accounts_fixed = o->accounts != NULL, .lock_fd = -1};
   if (!schema_build(p, &st.schema)) {
     fputs("msl: out of memory\n", stderr);

@@ -7,8 +7,8 @@
 
 #include "bc/bc.h"
 #include "io/io.h"
+#include "io/output.h"
 #include "vm/native.h"
-#include "io/result.h"
 
 typedef struct run_options {
   const char *const *events;   /* events files; "-" is standard input */
@@ -28,6 +28,6 @@ enum { EXIT_OK = 0, EXIT_RULES = 1, EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_IO = 4 }
 
 /* Evaluates every account and writes the results; returns the exit status.
  * Messages go to standard error. */
-int run_program(const bc_program *p, ffi_fn *const *externs, const run_options *o);
+int run_program(const bc_program *p, native_fn *const *externs, const run_options *o);
 
 #endif

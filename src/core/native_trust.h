@@ -17,7 +17,7 @@
 
 #include "core/value.h"
 
-/* The most parameters an extern fn may have: ffi_invoke keeps its argument
+/* The most parameters an extern fn may have: native_invoke keeps its argument
  * storage on the stack.  The checker can refuse more with this constant. */
 #define MSL_EXTERN_MAX_PARAMS 32
 

@@ -13,7 +13,7 @@
 #include "core/htable.h"
 #include "front/sema_phases.h"
 
-typedef struct res_ctx {
+typedef struct resolve_ctx {
   msl_program *p;
   diag_list *d;
   arena *arena;
@@ -23,7 +23,7 @@ typedef struct res_ctx {
   ast_decl *where_event;           /* resolving a `where` of this event */
   bool where_unknown;              /* ... of an undeclared event: fields unknowable */
   ast_decl *fn;                    /* resolving this fn's body */
-} res_ctx;
+} resolve_ctx;
 
 static ast_decl *find_decl(const htable *namespace, const char *name) {
   return name ? htable_get_str(namespace, name) : NULL;
@@ -39,7 +39,7 @@ static int find_field(const ptr_vec *fields, const char *name) {
 }
 
 /* An account may have thousands of fields (generated schemas). */
-static int find_account_field(const res_ctx *c, const char *name) {
+static int find_account_field(const resolve_ctx *c, const char *name) {
   const int *index = name ? htable_get_str(&c->account_fields, name) : NULL;
   return index ? *index : -1;
 }
@@ -52,11 +52,11 @@ static int find_param(const ptr_vec *params, const char *name) {
   return -1;
 }
 
-static const char *where_text(res_ctx *c, msl_loc loc) { return sema_loc_text(c->arena, loc); }
+static const char *where_text(resolve_ctx *c, msl_loc loc) { return sema_loc_text(c->arena, loc); }
 
 /* ---- declarations and their namespaces -------------------------------------- */
 
-static htable *namespace_of(res_ctx *c, ast_decl_kind k) {
+static htable *namespace_of(resolve_ctx *c, ast_decl_kind k) {
   switch (k) {
     case DECL_EVENT: return &c->events;
     case DECL_MILESTONE:
@@ -69,7 +69,7 @@ static htable *namespace_of(res_ctx *c, ast_decl_kind k) {
   }
 }
 
-static void declare_all(res_ctx *c) {
+static void declare_all(resolve_ctx *c) {
   ptr_vec all = {0};
   sema_all_decls(c->p, &all);
   for (int i = 0; i < all.len; i++) {
@@ -94,24 +94,24 @@ static void declare_all(res_ctx *c) {
 
 /* ---- expressions ---------------------------------------------------------- */
 
-static void res_expr(res_ctx *c, ast_expr *e);
+static void resolve_expr(resolve_ctx *c, ast_expr *e);
 
-static void res_window(res_ctx *c, ast_window *w) {
-  if (w->expr && !(w->kind == WIN_SINCE && w->expr->kind == EX_START)) res_expr(c, w->expr);
+static void resolve_window(resolve_ctx *c, ast_window *w) {
+  if (w->expr && !(w->kind == WIN_SINCE && w->expr->kind == EX_START)) resolve_expr(c, w->expr);
 }
 
-static void res_where(res_ctx *c, ast_decl *event, ast_expr *where) {
+static void resolve_where(resolve_ctx *c, ast_decl *event, ast_expr *where) {
   if (!where) return;
   ast_decl *saved_event = c->where_event;
   bool saved_unknown = c->where_unknown;
   c->where_event = event;
   c->where_unknown = event == NULL;
-  res_expr(c, where);
+  resolve_expr(c, where);
   c->where_event = saved_event;
   c->where_unknown = saved_unknown;
 }
 
-static void res_event_ref(res_ctx *c, ast_event_ref *r) {
+static void resolve_event_ref(resolve_ctx *c, ast_event_ref *r) {
   r->field_index = -1;
   r->event_decl = NULL;
   ast_decl *ev = r->event.text ? find_decl(&c->events, r->event.text) : NULL;
@@ -127,10 +127,10 @@ static void res_event_ref(res_ctx *c, ast_event_ref *r) {
                    r->field.text);
     }
   }
-  res_where(c, ev, r->where);
+  resolve_where(c, ev, r->where);
 }
 
-static void res_name(res_ctx *c, ast_expr *e) {
+static void resolve_name(resolve_ctx *c, ast_expr *e) {
   const char *name = e->u.name.text;
   e->binding = BIND_NONE;
   if (!name) return;
@@ -177,7 +177,7 @@ static void res_name(res_ctx *c, ast_expr *e) {
     diag_error(c->d, e->loc, DIAG_E27, "unknown name `%s`", name);
 }
 
-static void res_account_field(res_ctx *c, ast_expr *e) {
+static void resolve_account_field(resolve_ctx *c, ast_expr *e) {
   const char *name = e->u.name.text;
   e->index = -1;
   if (!name || strcmp(name, "id") == 0) return;
@@ -190,7 +190,7 @@ static void res_account_field(res_ctx *c, ast_expr *e) {
                "the account has no field `%s` (the program has no account block)", name);
 }
 
-static ast_decl *res_milestone_name(res_ctx *c, const ast_name *n, const char *what) {
+static ast_decl *resolve_milestone_name(resolve_ctx *c, const ast_name *n, const char *what) {
   if (!n->text) return NULL;
   ast_decl *u = find_decl(&c->units, n->text);
   if (!u) {
@@ -204,7 +204,7 @@ static ast_decl *res_milestone_name(res_ctx *c, const ast_name *n, const char *w
   return u;
 }
 
-static void res_call(res_ctx *c, ast_expr *e) {
+static void resolve_call(resolve_ctx *c, ast_expr *e) {
   const char *name = e->u.call.name.text;
   if (name) {
     ast_decl *v = find_decl(&c->values, name);
@@ -218,38 +218,38 @@ static void res_call(res_ctx *c, ast_expr *e) {
       e->decl = v;
     }
   }
-  for (int i = 0; i < e->u.call.args.len; i++) res_expr(c, e->u.call.args.items[i]);
+  for (int i = 0; i < e->u.call.args.len; i++) resolve_expr(c, e->u.call.args.items[i]);
 }
 
-static void res_expr(res_ctx *c, ast_expr *e) {
+static void resolve_expr(resolve_ctx *c, ast_expr *e) {
   if (!e) return;
   switch (e->kind) {
     case EX_LITERAL:
     case EX_START: break;
-    case EX_NAME: res_name(c, e); break;
-    case EX_ACCOUNT_FIELD: res_account_field(c, e); break;
-    case EX_UNARY: res_expr(c, e->u.op.lhs); break;
+    case EX_NAME: resolve_name(c, e); break;
+    case EX_ACCOUNT_FIELD: resolve_account_field(c, e); break;
+    case EX_UNARY: resolve_expr(c, e->u.op.lhs); break;
     case EX_BINARY:
-      res_expr(c, e->u.op.lhs);
-      res_expr(c, e->u.op.rhs);
+      resolve_expr(c, e->u.op.lhs);
+      resolve_expr(c, e->u.op.rhs);
       break;
     case EX_IN:
-      res_expr(c, e->u.in.lhs);
-      for (int i = 0; i < e->u.in.items.len; i++) res_expr(c, e->u.in.items.items[i]);
+      resolve_expr(c, e->u.in.lhs);
+      for (int i = 0; i < e->u.in.items.len; i++) resolve_expr(c, e->u.in.items.items[i]);
       break;
-    case EX_CALL: res_call(c, e); break;
+    case EX_CALL: resolve_call(c, e); break;
     case EX_AGGREGATE:
-      res_event_ref(c, &e->u.agg.ref);
-      res_window(c, &e->u.agg.window);
+      resolve_event_ref(c, &e->u.agg.ref);
+      resolve_window(c, &e->u.agg.window);
       break;
     case EX_SEQUENCE:
-      for (int i = 0; i < e->u.seq.steps.len; i++) res_event_ref(c, e->u.seq.steps.items[i]);
-      res_window(c, &e->u.seq.window);
+      for (int i = 0; i < e->u.seq.steps.len; i++) resolve_event_ref(c, e->u.seq.steps.items[i]);
+      resolve_window(c, &e->u.seq.window);
       break;
     case EX_COMPLETED:
     case EX_ACHIEVING:
-      e->decl = res_milestone_name(c, &e->u.name,
-                                   e->kind == EX_COMPLETED ? "`completed()`" : "`achieving()`");
+      e->decl = resolve_milestone_name(c, &e->u.name,
+                                       e->kind == EX_COMPLETED ? "`completed()`" : "`achieving()`");
       break;
   }
 }
@@ -259,7 +259,7 @@ static void res_expr(res_ctx *c, ast_expr *e) {
 /* Records field i of fields; returns the index of the list's first field
  * with its name (i itself when it is the first).  One table serves every
  * field list, keyed by the list and the name. */
-static int first_field_named(res_ctx *c, const ptr_vec *fields, int i) {
+static int first_field_named(resolve_ctx *c, const ptr_vec *fields, int i) {
   const char *name = ((const ast_field *)fields->items[i])->name.text;
   size_t n = strlen(name), len = sizeof fields + n;
   char small[128];
@@ -274,7 +274,7 @@ static int first_field_named(res_ctx *c, const ptr_vec *fields, int i) {
   return i;
 }
 
-static void res_fields(res_ctx *c, ptr_vec *fields, const char *owner, bool is_account) {
+static void resolve_fields(resolve_ctx *c, ptr_vec *fields, const char *owner, bool is_account) {
   static const char *const event_columns[] = {"account", "time", "event"};
   for (int i = 0; i < fields->len; i++) {
     ast_field *f = fields->items[i];
@@ -294,11 +294,11 @@ static void res_fields(res_ctx *c, ptr_vec *fields, const char *owner, bool is_a
       diag_error(c->d, f->name.loc, DIAG_E25, "field `%s` is declared twice in %s (first at %s)",
                  f->name.text, owner, where_text(c, g->name.loc));
     }
-    res_expr(c, f->default_value);
+    resolve_expr(c, f->default_value);
   }
 }
 
-static void res_params(res_ctx *c, ptr_vec *params, const char *fn_name) {
+static void resolve_params(resolve_ctx *c, ptr_vec *params, const char *fn_name) {
   for (int i = 0; i < params->len; i++) {
     ast_param *prm = params->items[i];
     if (!prm->name.text) continue;
@@ -313,7 +313,7 @@ static void res_params(res_ctx *c, ptr_vec *params, const char *fn_name) {
   }
 }
 
-static void res_segment_list(res_ctx *c, ptr_vec *names, ptr_vec *decls) {
+static void resolve_segment_list(resolve_ctx *c, ptr_vec *names, ptr_vec *decls) {
   for (int i = 0; i < names->len; i++) {
     ast_name *n = names->items[i];
     if (!n->text) continue;
@@ -330,26 +330,26 @@ static void res_segment_list(res_ctx *c, ptr_vec *names, ptr_vec *decls) {
   }
 }
 
-static void res_start(res_ctx *c, ast_start *s) {
+static void resolve_start(resolve_ctx *c, ast_start *s) {
   switch (s->kind) {
     case START_NONE:
     case START_ON_ASSIGNMENT: break;
-    case START_AT: res_expr(c, s->at); break;
-    case START_AFTER: s->after_decl = res_milestone_name(c, &s->after, "`start after`"); break;
-    case START_ON_EVENT: res_event_ref(c, &s->on); break;
+    case START_AT: resolve_expr(c, s->at); break;
+    case START_AFTER: s->after_decl = resolve_milestone_name(c, &s->after, "`start after`"); break;
+    case START_ON_EVENT: resolve_event_ref(c, &s->on); break;
   }
 }
 
-static void res_milestone(res_ctx *c, ast_decl *d) {
+static void resolve_milestone(resolve_ctx *c, ast_decl *d) {
   ast_milestone *m = &d->u.milestone;
   const char *owner = arena_printf(c->arena, "milestone `%s`", d->name.text ? d->name.text : "?");
-  res_segment_list(c, &m->segments, &m->segment_decls);
-  res_start(c, &m->start);
-  res_expr(c, m->deadline);
-  res_expr(c, m->estimate);
-  res_expr(c, m->entry);
-  res_expr(c, m->exit);
-  res_expr(c, m->blocked);
+  resolve_segment_list(c, &m->segments, &m->segment_decls);
+  resolve_start(c, &m->start);
+  resolve_expr(c, m->deadline);
+  resolve_expr(c, m->estimate);
+  resolve_expr(c, m->entry);
+  resolve_expr(c, m->exit);
+  resolve_expr(c, m->blocked);
   for (int i = 0; i < m->actions.len; i++) {
     ast_action *act = m->actions.items[i];
     for (int j = 0; j < i && act->name.text; j++) {
@@ -360,15 +360,15 @@ static void res_milestone(res_ctx *c, ast_decl *d) {
         break;
       }
     }
-    res_expr(c, act->done_when);
+    resolve_expr(c, act->done_when);
   }
 }
 
-static void res_playbook(res_ctx *c, ast_decl *d) {
+static void resolve_playbook(resolve_ctx *c, ast_decl *d) {
   ast_playbook *pb = &d->u.playbook;
   const char *owner = arena_printf(c->arena, "playbook `%s`", d->name.text ? d->name.text : "?");
-  res_segment_list(c, &pb->segments, &pb->segment_decls);
-  res_start(c, &pb->start);
+  resolve_segment_list(c, &pb->segments, &pb->segment_decls);
+  resolve_start(c, &pb->start);
   for (int i = 0; i < pb->steps.len; i++) {
     ast_step *st = pb->steps.items[i];
     if (st->name.text && strcmp(st->name.text, "done") == 0)
@@ -382,12 +382,12 @@ static void res_playbook(res_ctx *c, ast_decl *d) {
         break;
       }
     }
-    st->tracks_decl = res_milestone_name(c, &st->tracks, "a step's `tracks`");
-    res_expr(c, st->when);
+    st->tracks_decl = resolve_milestone_name(c, &st->tracks, "a step's `tracks`");
+    resolve_expr(c, st->when);
   }
 }
 
-static void res_display_names(res_ctx *c) {
+static void resolve_display_names(resolve_ctx *c) {
   htable first_use;   /* display name -> the first milestone with it */
   htable_init(&first_use, c->arena);
   for (int i = 0; i < c->p->milestones.len; i++) {
@@ -402,8 +402,8 @@ static void res_display_names(res_ctx *c) {
   }
 }
 
-void res_program(msl_program *p, diag_list *d) {
-  res_ctx c = {.p = p, .d = d, .arena = p->arena};
+void resolve_program(msl_program *p, diag_list *d) {
+  resolve_ctx c = {.p = p, .d = d, .arena = p->arena};
   htable_init(&c.events, p->arena);
   htable_init(&c.units, p->arena);
   htable_init(&c.values, p->arena);
@@ -423,24 +423,24 @@ void res_program(msl_program *p, diag_list *d) {
     switch (decl->kind) {
       case DECL_IMPORT:
       case DECL_TEST: break;  /* tests are checked with their values in tests_check.c */
-      case DECL_ACCOUNT: res_fields(&c, &decl->u.account.fields, "the account", true); break;
+      case DECL_ACCOUNT: resolve_fields(&c, &decl->u.account.fields, "the account", true); break;
       case DECL_EVENT: {
         const char *owner = arena_printf(p->arena, "event `%s`", decl->name.text ? decl->name.text : "?");
-        res_fields(&c, &decl->u.event.fields, owner, false);
+        resolve_fields(&c, &decl->u.event.fields, owner, false);
         break;
       }
-      case DECL_SEGMENT: res_expr(&c, decl->u.segment.expr); break;
-      case DECL_LET: res_expr(&c, decl->u.let.expr); break;
+      case DECL_SEGMENT: resolve_expr(&c, decl->u.segment.expr); break;
+      case DECL_LET: resolve_expr(&c, decl->u.let.expr); break;
       case DECL_FN:
-        res_params(&c, &decl->u.fn.params, decl->name.text);
+        resolve_params(&c, &decl->u.fn.params, decl->name.text);
         c.fn = decl;
-        res_expr(&c, decl->u.fn.body);
+        resolve_expr(&c, decl->u.fn.body);
         c.fn = NULL;
         break;
-      case DECL_EXTERN: res_params(&c, &decl->u.ext.params, decl->name.text); break;
-      case DECL_MILESTONE: res_milestone(&c, decl); break;
-      case DECL_PLAYBOOK: res_playbook(&c, decl); break;
+      case DECL_EXTERN: resolve_params(&c, &decl->u.ext.params, decl->name.text); break;
+      case DECL_MILESTONE: resolve_milestone(&c, decl); break;
+      case DECL_PLAYBOOK: resolve_playbook(&c, decl); break;
     }
   }
-  res_display_names(&c);
+  resolve_display_names(&c);
 }

@@ -229,7 +229,7 @@ msl_program *sema_load_source(arena *a, const msl_source *src, const sema_option
 }
 
 bool sema_check(msl_program *p, const sema_options *opts, diag_list *diags) {
-  res_program(p, diags);
+  resolve_program(p, diags);
   ty_program(p, diags);
   sema_externs(p, opts ? opts->stdlib_dir : NULL, diags);
   /* Lints reason about a well-typed program; on a broken one they only add noise. */

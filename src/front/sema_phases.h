@@ -11,11 +11,11 @@
 void sema_all_decls(const msl_program *p, ptr_vec *out);
 
 /* Namespaces, duplicate names, and what every name refers to (resolve.c). */
-void res_program(msl_program *p, diag_list *d);
+void resolve_program(msl_program *p, diag_list *d);
 
 /* Types, fn inlining, constant folding and clause rules (types.c), then
  * milestone dependency cycles (depgraph.c) and test blocks
- * (tests_check.c).  Runs after res_program. */
+ * (tests_check.c).  Runs after resolve_program. */
 void ty_program(msl_program *p, diag_list *d);
 
 /* The type checker's state, for the checks it hands test blocks to. */

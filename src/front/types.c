@@ -23,7 +23,7 @@
 typedef enum { RG_CRITERIA, RG_ACCOUNT, RG_WHERE, RG_CONST } ty_region;
 
 /* Progress of a let, segment or fn checked on first use. */
-enum { ST_NEW = 0, ST_BUSY, ST_OK, ST_BAD };
+enum { TY_CHECK_NEW = 0, TY_CHECK_BUSY, TY_CHECK_OK, TY_CHECK_BAD };
 
 struct ty_ctx {
   msl_program *p;
@@ -467,12 +467,12 @@ static void check_decl_body(ty_ctx *c, ast_decl *d);
 /* Checks d when it is first used; true when it is sound to use. */
 static bool ensure_checked(ty_ctx *c, ast_decl *d, msl_loc use) {
   unsigned char *state = state_of(c, d);
-  if (*state == ST_BUSY) {
+  if (*state == TY_CHECK_BUSY) {
     report_cycle(c, d, use);
     return false;
   }
-  if (*state == ST_NEW) {
-    *state = ST_BUSY;
+  if (*state == TY_CHECK_NEW) {
+    *state = TY_CHECK_BUSY;
     ptr_vec_push(c->arena, &c->busy, d);
     ty_scope saved = scope_save(c);
     c->d = c->program_d;   /* its own mistakes belong to it, not to the use */
@@ -484,9 +484,9 @@ static bool ensure_checked(ty_ctx *c, ast_decl *d, msl_loc use) {
     c->busy.len--;
     /* a cycle through d may have marked it already */
     state = state_of(c, d);
-    *state = c->program_d->errors == errors ? ST_OK : ST_BAD;
+    *state = c->program_d->errors == errors ? TY_CHECK_OK : TY_CHECK_BAD;
   }
-  return *state == ST_OK;
+  return *state == TY_CHECK_OK;
 }
 
 static void check_decl_body(ty_ctx *c, ast_decl *d) {

@@ -1,4 +1,4 @@
-/* output.c — the result writers (result.h): milestones, playbooks and
+/* output.c — the result writers (output.h): milestones, playbooks and
  * signals as CSV or JSON Lines, and summary.json (SPEC 7).
  *
  * Every output file goes to a temporary file in the output directory
@@ -20,7 +20,7 @@
  *    half away from zero (1/32 -> 0.0313, not printf's 0.0312).
  *  - summary.json is pretty-printed with 2-space indentation (the layout of
  *    Python's json.dumps(indent=2)), keys in SPEC order, a final newline.
- *    "as_of" is null when the caller has no as-of time (RES_NO_TIME).
+ *    "as_of" is null when the caller has no as-of time (OUT_NO_TIME).
  *  - "status" lists every status of the milestone's mode, in SPEC 6 table
  *    order, zeros included; "percent" has the same keys, each
  *    100*count/applicable with exactly 2 decimals, or null when no account
@@ -50,36 +50,36 @@
 
 #include "core/util.h"
 #include "io/commit.h"
-#include "io/result.h"
+#include "io/output.h"
 
 /* ---- statuses ------------------------------------------------------------------ */
 
-const char *res_status_name(res_status s) {
-  static const char *const names[ST__COUNT] = {
-    [ST_NOT_STARTED] = "not_started",     [ST_PENDING] = "pending",
-    [ST_IN_PROGRESS] = "in_progress",     [ST_COMPLETED] = "completed",
-    [ST_OVERDUE] = "overdue",             [ST_BLOCKED] = "blocked",
-    [ST_ACHIEVING] = "achieving",         [ST_NOT_ACHIEVING] = "not_achieving",
-    [ST_NEVER_ACHIEVED] = "never_achieved",
+const char *out_status_name(out_status s) {
+  static const char *const names[OUT_ST__COUNT] = {
+    [OUT_ST_NOT_STARTED] = "not_started",     [OUT_ST_PENDING] = "pending",
+    [OUT_ST_IN_PROGRESS] = "in_progress",     [OUT_ST_COMPLETED] = "completed",
+    [OUT_ST_OVERDUE] = "overdue",             [OUT_ST_BLOCKED] = "blocked",
+    [OUT_ST_ACHIEVING] = "achieving",         [OUT_ST_NOT_ACHIEVING] = "not_achieving",
+    [OUT_ST_NEVER_ACHIEVED] = "never_achieved",
   };
-  return (unsigned)s < ST__COUNT ? names[s] : "invalid";
+  return (unsigned)s < OUT_ST__COUNT ? names[s] : "invalid";
 }
 
 /* The statuses of each mode, in the order of the SPEC 6 table. */
 #define MODE_NSTATUSES 6
-static const res_status once_statuses[MODE_NSTATUSES] = {
-  ST_NOT_STARTED, ST_COMPLETED, ST_BLOCKED, ST_PENDING, ST_OVERDUE, ST_IN_PROGRESS,
+static const out_status once_statuses[MODE_NSTATUSES] = {
+  OUT_ST_NOT_STARTED, OUT_ST_COMPLETED, OUT_ST_BLOCKED, OUT_ST_PENDING, OUT_ST_OVERDUE, OUT_ST_IN_PROGRESS,
 };
-static const res_status continuous_statuses[MODE_NSTATUSES] = {
-  ST_NOT_STARTED, ST_ACHIEVING, ST_BLOCKED, ST_PENDING, ST_NOT_ACHIEVING, ST_NEVER_ACHIEVED,
+static const out_status continuous_statuses[MODE_NSTATUSES] = {
+  OUT_ST_NOT_STARTED, OUT_ST_ACHIEVING, OUT_ST_BLOCKED, OUT_ST_PENDING, OUT_ST_NOT_ACHIEVING, OUT_ST_NEVER_ACHIEVED,
 };
 
-static const res_status *mode_statuses(const bc_milestone *m) {
+static const out_status *mode_statuses(const bc_milestone *m) {
   return m->continuous ? continuous_statuses : once_statuses;
 }
 
-static bool status_in_mode(const bc_milestone *m, res_status s) {
-  const res_status *list = mode_statuses(m);
+static bool status_in_mode(const bc_milestone *m, out_status s) {
+  const out_status *list = mode_statuses(m);
   for (int i = 0; i < MODE_NSTATUSES; i++)
     if (list[i] == s) return true;
   return false;
@@ -103,7 +103,7 @@ enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_SUMMARY, F__COUNT };
 
 typedef struct ms_stats {
   int64_t applicable;
-  int64_t status_count[ST__COUNT];
+  int64_t status_count[OUT_ST__COUNT];
   int64_t *durations_us;   /* time to complete of each qualifying row */
   size_t ndurations, cap;
 } ms_stats;
@@ -207,7 +207,7 @@ static cell str_cell(const char *s) { return (cell){CELL_TEXT, s, strlen(s)}; }
 
 /* tbuf needs 32 bytes; it must live as long as the cell. */
 static cell time_cell(int64_t t, char *tbuf) {
-  if (t == RES_NO_TIME) return (cell){CELL_EMPTY, NULL, 0};
+  if (t == OUT_NO_TIME) return (cell){CELL_EMPTY, NULL, 0};
   return (cell){CELL_TEXT, tbuf, (size_t)io_format_time(t, tbuf)};
 }
 
@@ -416,12 +416,12 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
 
 /* ---- rows ----------------------------------------------------------------------------------- */
 
-static bool check_rows(const out_writer *w, const res_milestone_row *ms, int nms,
-                       const res_playbook_row *pbs, int npbs, const res_signal *sigs, int nsigs,
+static bool check_rows(const out_writer *w, const out_milestone_row *ms, int nms,
+                       const out_playbook_row *pbs, int npbs, const out_signal *sigs, int nsigs,
                        char *msg, size_t msglen) {
   const bc_program *p = w->prog;
   for (int i = 0; i < nms; i++) {
-    const res_milestone_row *r = &ms[i];
+    const out_milestone_row *r = &ms[i];
     if (r->milestone >= p->nmilestones || !status_in_mode(&p->milestones[r->milestone], r->status) ||
         r->on_time < -1 || r->on_time > 1 || r->actions_total < 0 || r->actions_done < 0 ||
         r->actions_done > r->actions_total) {
@@ -443,12 +443,12 @@ static bool check_rows(const out_writer *w, const res_milestone_row *ms, int nms
   return true;
 }
 
-static void write_milestone_row(out_writer *w, const char *id, size_t id_len, const res_milestone_row *r) {
+static void write_milestone_row(out_writer *w, const char *id, size_t id_len, const out_milestone_row *r) {
   char tbuf[5][32], progress[32];
   cell c[MS_NCOLS];
   c[0] = text_cell(id, id_len);
   c[1] = str_cell(bc_str(w->prog, w->prog->milestones[r->milestone].name));
-  c[2] = str_cell(res_status_name(r->status));
+  c[2] = str_cell(out_status_name(r->status));
   c[3] = time_cell(r->started_at, tbuf[0]);
   c[4] = time_cell(r->entered_at, tbuf[1]);
   c[5] = time_cell(r->achieved_at, tbuf[2]);
@@ -463,7 +463,7 @@ static void write_milestone_row(out_writer *w, const char *id, size_t id_len, co
   put_row(&w->files[F_MILESTONES], w->fmt, ms_columns, c, MS_NCOLS);
 }
 
-static void write_playbook_row(out_writer *w, const char *id, size_t id_len, const res_playbook_row *r) {
+static void write_playbook_row(out_writer *w, const char *id, size_t id_len, const out_playbook_row *r) {
   const bc_playbook *pb = &w->prog->playbooks[r->playbook];
   char tbuf[2][32];
   cell c[PB_NCOLS];
@@ -477,7 +477,7 @@ static void write_playbook_row(out_writer *w, const char *id, size_t id_len, con
   put_row(&w->files[F_PLAYBOOKS], w->fmt, pb_columns, c, PB_NCOLS);
 }
 
-static void write_signal_row(out_writer *w, const char *id, size_t id_len, const res_signal *s) {
+static void write_signal_row(out_writer *w, const char *id, size_t id_len, const out_signal *s) {
   char tbuf[32];
   cell c[SIG_NCOLS];
   c[0] = text_cell(id, id_len);
@@ -489,13 +489,13 @@ static void write_signal_row(out_writer *w, const char *id, size_t id_len, const
 
 /* Counts a row for summary.json, with its time to complete when it has one;
  * NULL, or what went wrong. */
-static const char *add_milestone_stats(out_writer *w, const res_milestone_row *r) {
+static const char *add_milestone_stats(out_writer *w, const out_milestone_row *r) {
   const bc_milestone *m = &w->prog->milestones[r->milestone];
   ms_stats *st = &w->ms[r->milestone];
   st->applicable++;
   st->status_count[r->status]++;
-  bool done = m->continuous ? r->achieved_at != RES_NO_TIME : r->status == ST_COMPLETED;
-  if (!done || r->started_at == RES_NO_TIME || r->achieved_at == RES_NO_TIME) return NULL;
+  bool done = m->continuous ? r->achieved_at != OUT_NO_TIME : r->status == OUT_ST_COMPLETED;
+  if (!done || r->started_at == OUT_NO_TIME || r->achieved_at == OUT_NO_TIME) return NULL;
   int64_t d;
   if (__builtin_sub_overflow(r->achieved_at, r->started_at, &d))
     return "internal error: started_at and achieved_at out of range";
@@ -515,9 +515,9 @@ static bool report_write_error(const out_writer *w, char *msg, size_t msglen) {
 }
 
 bool out_account(out_writer *w, const char *id, size_t id_len,
-                 const res_milestone_row *ms, int nms,
-                 const res_playbook_row *pbs, int npbs,
-                 const res_signal *sigs, int nsigs, char *msg, size_t msglen) {
+                 const out_milestone_row *ms, int nms,
+                 const out_playbook_row *pbs, int npbs,
+                 const out_signal *sigs, int nsigs, char *msg, size_t msglen) {
   if (!check_rows(w, ms, nms, pbs, npbs, sigs, nsigs, msg, msglen)) return false;
   for (int i = 0; i < nms; i++) {
     write_milestone_row(w, id, id_len, &ms[i]);
@@ -577,7 +577,7 @@ static void write_milestone_summary(out_writer *w, uint32_t mi) {
   const bc_program *p = w->prog;
   const bc_milestone *m = &p->milestones[mi];
   ms_stats *st = &w->ms[mi];
-  const res_status *statuses = mode_statuses(m);
+  const out_status *statuses = mode_statuses(m);
 
   put_str(f, "    {\n");
   put_json_key(f, "      ", "name");
@@ -596,7 +596,7 @@ static void write_milestone_summary(out_writer *w, uint32_t mi) {
   put_json_key(f, "      ", "status");
   put_str(f, "{\n");
   for (int i = 0; i < MODE_NSTATUSES; i++) {
-    put_json_key(f, "        ", res_status_name(statuses[i]));
+    put_json_key(f, "        ", out_status_name(statuses[i]));
     put_i64(f, st->status_count[statuses[i]]);
     put_str(f, i + 1 < MODE_NSTATUSES ? ",\n" : "\n");
   }
@@ -605,7 +605,7 @@ static void write_milestone_summary(out_writer *w, uint32_t mi) {
   put_json_key(f, "      ", "percent");
   put_str(f, "{\n");
   for (int i = 0; i < MODE_NSTATUSES; i++) {
-    put_json_key(f, "        ", res_status_name(statuses[i]));
+    put_json_key(f, "        ", out_status_name(statuses[i]));
     if (st->applicable == 0) {
       put_str(f, "null");
     } else {
@@ -664,14 +664,14 @@ static void write_playbook_summary(out_writer *w, uint32_t pi) {
   put_str(f, "      }\n    }");
 }
 
-static void write_summary(out_writer *w, int64_t as_of, const res_counts *counts) {
+static void write_summary(out_writer *w, int64_t as_of, const out_counts *counts) {
   out_file *f = &w->files[F_SUMMARY];
   const bc_program *p = w->prog;
   char tbuf[32];
 
   put_str(f, "{\n");
   put_json_key(f, "  ", "as_of");
-  if (as_of == RES_NO_TIME) put_str(f, "null");
+  if (as_of == OUT_NO_TIME) put_str(f, "null");
   else put_json_string(f, tbuf, (size_t)io_format_time(as_of, tbuf));
   put_str(f, ",\n");
 
@@ -731,7 +731,7 @@ static bool file_close(out_file *f, char *msg, size_t msglen) {
   return true;
 }
 
-bool out_finish(out_writer *w, int64_t as_of, const res_counts *counts, char *msg, size_t msglen) {
+bool out_finish(out_writer *w, int64_t as_of, const out_counts *counts, char *msg, size_t msglen) {
   if (w->to_stdout) {
     out_file *f = &w->files[F_MILESTONES];
     file_flush(f);

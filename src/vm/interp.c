@@ -282,12 +282,12 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   CASE(JMPT) { I; if (R[in->a].b) ip = code + in->d; NEXT(); }
   CASE(CALL) {
     I;
-    ffi_fn *f = rt->externs ? rt->externs[in->b] : NULL;
+    native_fn *f = rt->externs ? rt->externs[in->b] : NULL;
     if (!f) FAIL("call of an extern fn that is not bound");
-    ffi_mem mem = {rt->ffi_args, sizeof rt->ffi_args, scratch_alloc, rt};
+    native_mem mem = {rt->ffi_args, sizeof rt->ffi_args, scratch_alloc, rt};
     char why[256];
     io_value ret;
-    if (!ffi_invoke(f, &R[in->c], &ret, &mem, why, sizeof why)) FAIL(why);
+    if (!native_invoke(f, &R[in->c], &ret, &mem, why, sizeof why)) FAIL(why);
     R[in->a] = ret;
     NEXT();
   }

@@ -25,8 +25,8 @@ typedef struct native_lib {
   void *handle;
 } native_lib;
 
-struct ffi_fn {
-  struct ffi_fn *next;
+struct native_fn {
+  struct native_fn *next;
   ffi_cif cif;             /* prepared once at bind time */
   ffi_type *arg_types[MSL_EXTERN_MAX_PARAMS];
   io_type params[MSL_EXTERN_MAX_PARAMS];
@@ -36,15 +36,15 @@ struct ffi_fn {
   char name[];             /* the extern's name, for messages */
 };
 
-struct ffi_registry {
+struct native_registry {
   char *native_dir;        /* real path of the stdlib's native/; NULL: none */
   bool allow_ffi;
   native_lib *libs;
-  ffi_fn *fns;
+  native_fn *fns;
 };
 
-ffi_registry *ffi_registry_new(const char *stdlib_native_dir, bool allow_ffi) {
-  ffi_registry *r = calloc(1, sizeof *r);
+native_registry *native_registry_new(const char *stdlib_native_dir, bool allow_ffi) {
+  native_registry *r = calloc(1, sizeof *r);
   if (r == NULL)
     return NULL;
   r->allow_ffi = allow_ffi;
@@ -59,10 +59,10 @@ ffi_registry *ffi_registry_new(const char *stdlib_native_dir, bool allow_ffi) {
   return r;
 }
 
-void ffi_registry_free(ffi_registry *r) {
+void native_registry_free(native_registry *r) {
   if (r == NULL)
     return;
-  for (ffi_fn *f = r->fns, *next; f != NULL; f = next) {
+  for (native_fn *f = r->fns, *next; f != NULL; f = next) {
     next = f->next;
     free(f);
   }
@@ -76,7 +76,7 @@ void ffi_registry_free(ffi_registry *r) {
   free(r);
 }
 
-int ffi_registry_nlibs(const ffi_registry *r) {
+int native_registry_nlibs(const native_registry *r) {
   int n = 0;
   for (const native_lib *l = r->libs; l != NULL; l = l->next)
     n++;
@@ -95,7 +95,7 @@ static ffi_type *native_type(io_type t) {
   return NULL;
 }
 
-static native_lib *find_lib(const ffi_registry *r, const char *key) {
+static native_lib *find_lib(const native_registry *r, const char *key) {
   for (native_lib *l = r->libs; l != NULL; l = l->next)
     if (strcmp(l->key, key) == 0)
       return l;
@@ -103,7 +103,7 @@ static native_lib *find_lib(const ffi_registry *r, const char *key) {
 }
 
 /* Takes ownership of key (freed on failure too). */
-static native_lib *add_lib(ffi_registry *r, char *key, void *handle, const char *symbol,
+static native_lib *add_lib(native_registry *r, char *key, void *handle, const char *symbol,
                            char *msg, size_t msglen) {
   native_lib *l = malloc(sizeof *l);
   if (l == NULL) {
@@ -121,46 +121,46 @@ static native_lib *add_lib(ffi_registry *r, char *key, void *handle, const char 
 
 /* The verdict on a call whose library native_trust_of(_real) judged;
  * detail: what it wrote. */
-static ffi_admission judge(const ffi_registry *r, native_trust trust, const char *lib,
-                           const char *symbol, const char *detail, char *msg, size_t msglen) {
+static native_admission judge(const native_registry *r, native_trust trust, const char *lib,
+                              const char *symbol, const char *detail, char *msg, size_t msglen) {
   switch (trust) {
   case NATIVE_LISTED:
-    return FFI_ADMITTED;
+    return NATIVE_ADMITTED;
   case NATIVE_FOREIGN:
     if (r->allow_ffi)
-      return FFI_ADMITTED;
+      return NATIVE_ADMITTED;
     util_set_msg(msg, msglen,
             "extern fn %s needs library %s: run with --allow-ffi to load native code", symbol,
             lib);
-    return FFI_REFUSED;
+    return NATIVE_REFUSED;
   /* A stdlib library is called only as its table says, --allow-ffi or not:
    * another signature would crash, another name reach what it links. */
   case NATIVE_UNLISTED:
     util_set_msg(msg, msglen,
             "extern fn %s: library %s is the stdlib's own, and its table lists no function %s",
             symbol, lib, symbol);
-    return FFI_REFUSED;
+    return NATIVE_REFUSED;
   case NATIVE_MISMATCH:
     util_set_msg(msg, msglen,
             "extern fn %s: library %s is the stdlib's own, and its table declares it as %s",
             symbol, lib, detail);
-    return FFI_REFUSED;
+    return NATIVE_REFUSED;
   case NATIVE_NO_TABLE:
     util_set_msg(msg, msglen,
             "extern fn %s: library %s lies in the stdlib's native directory but publishes no "
             "table (%s)",
             symbol, lib, detail);
-    return FFI_REFUSED;
+    return NATIVE_REFUSED;
   case NATIVE_TRUST_FAILED:
     break;
   }
   util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
-  return FFI_ADMIT_FAILED;
+  return NATIVE_ADMIT_FAILED;
 }
 
-ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base_dir,
-                        const char *symbol, const io_type *params, int nparams, io_type ret,
-                        char *msg, size_t msglen) {
+native_admission native_admit(const native_registry *r, const char *lib, const char *base_dir,
+                              const char *symbol, const io_type *params, int nparams, io_type ret,
+                              char *msg, size_t msglen) {
   char detail[512] = "";
   native_trust trust = native_trust_of(r->native_dir, lib, base_dir, symbol, params, nparams, ret,
                                        detail, sizeof detail);
@@ -178,7 +178,7 @@ typedef struct wanted_fn {
 /* LIB with a '/': a file path, relative to base_dir unless absolute.  The
  * trust rule is applied to the very real path then loaded, so a link that
  * changes between the two cannot slip another file in. */
-static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_dir,
+static native_lib *load_path(native_registry *r, const char *lib, const char *base_dir,
                              const wanted_fn *w, char *msg, size_t msglen) {
   const char *symbol = w->symbol;
   char *path;
@@ -201,7 +201,7 @@ static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_
   char detail[512] = "";
   native_trust trust = native_trust_of_real(r->native_dir, real, symbol, w->params, w->nparams,
                                             w->ret, detail, sizeof detail);
-  if (judge(r, trust, lib, symbol, detail, msg, msglen) != FFI_ADMITTED) {
+  if (judge(r, trust, lib, symbol, detail, msg, msglen) != NATIVE_ADMITTED) {
     free(real);
     return NULL;
   }
@@ -222,9 +222,9 @@ static native_lib *load_path(ffi_registry *r, const char *lib, const char *base_
 
 /* LIB without a '/': the dynamic loader's search, as LIB.so, then LIB.
  * Never the stdlib's: it needs allow_ffi. */
-static native_lib *load_name(ffi_registry *r, const char *lib, const char *symbol, char *msg,
+static native_lib *load_name(native_registry *r, const char *lib, const char *symbol, char *msg,
                              size_t msglen) {
-  if (judge(r, NATIVE_FOREIGN, lib, symbol, "", msg, msglen) != FFI_ADMITTED)
+  if (judge(r, NATIVE_FOREIGN, lib, symbol, "", msg, msglen) != NATIVE_ADMITTED)
     return NULL;
   native_lib *l = find_lib(r, lib);
   if (l != NULL)
@@ -274,8 +274,8 @@ static bool is_data_symbol(void *sym) {
   return type == STT_OBJECT || type == STT_TLS || type == STT_COMMON;
 }
 
-ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const char *symbol,
-                 const io_type *params, int nparams, io_type ret, char *msg, size_t msglen) {
+native_fn *native_bind(native_registry *r, const char *lib, const char *base_dir, const char *symbol,
+                       const io_type *params, int nparams, io_type ret, char *msg, size_t msglen) {
   /* The signature is checked first: an unsupported one loads nothing. */
   if (nparams < 0 || nparams > MSL_EXTERN_MAX_PARAMS) {
     util_set_msg(msg, msglen, "extern fn %s: %d parameters; at most %d are supported", symbol,
@@ -283,7 +283,7 @@ ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const c
     return NULL;
   }
   size_t name_len = strlen(symbol);
-  ffi_fn *f = calloc(1, sizeof *f + name_len + 1);
+  native_fn *f = calloc(1, sizeof *f + name_len + 1);
   if (f == NULL) {
     util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
     return NULL;
@@ -373,8 +373,8 @@ typedef union native_result {
   const char *s;
 } native_result;
 
-bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_mem *mem,
-                char *msg, size_t msglen) {
+bool native_invoke(const native_fn *f, const io_value *args, io_value *ret, const native_mem *mem,
+                   char *msg, size_t msglen) {
   native_arg values[MSL_EXTERN_MAX_PARAMS];
   void *pointers[MSL_EXTERN_MAX_PARAMS];
 

@@ -1,8 +1,8 @@
 /* native.h — calling `extern fn` declarations through libffi (native.c).
  *
  * Not named ffi.h: with -Isrc, that name would hide libffi's own <ffi.h>.
- * For the same reason nothing here is named like a libffi identifier
- * (libffi has ffi_call, ffi_type, ffi_cif, ...).
+ * Its prefix is native_, not ffi_: ffi_ is libffi's namespace (ffi_call,
+ * ffi_type, ffi_cif, ...).
  *
  * A registry owns the native libraries a run loads.  The caller binds only
  * the externs its program actually calls (SPEC 4: a library is loaded only
@@ -22,25 +22,25 @@
 #include "io/io.h"
 #include "core/native_trust.h"
 
-typedef struct ffi_registry ffi_registry;   /* loaded libraries; owns them */
-typedef struct ffi_fn ffi_fn;               /* a bound function, owned by its registry */
+typedef struct native_registry native_registry;   /* loaded libraries; owns them */
+typedef struct native_fn native_fn;               /* a bound function, owned by its registry */
 
 /* stdlib_native_dir: the stdlib's `native/` directory, whose libraries load
  * without allow_ffi as far as their tables say (NULL or a missing directory:
  * none does).  allow_ffi:
  * --allow-ffi was given.  Returns NULL when out of memory. */
-ffi_registry *ffi_registry_new(const char *stdlib_native_dir, bool allow_ffi);
-/* Unloads every library; every ffi_fn of the registry becomes invalid.
+native_registry *native_registry_new(const char *stdlib_native_dir, bool allow_ffi);
+/* Unloads every library; every native_fn of the registry becomes invalid.
  * NULL is a no-op. */
-void ffi_registry_free(ffi_registry *r);
+void native_registry_free(native_registry *r);
 /* How many libraries r has loaded (each once, however many binds use it). */
-int ffi_registry_nlibs(const ffi_registry *r);
+int native_registry_nlibs(const native_registry *r);
 
-typedef enum ffi_admission {
-  FFI_ADMITTED,       /* the call may be bound */
-  FFI_REFUSED,        /* the trust rule refuses it (msg says why) */
-  FFI_ADMIT_FAILED,   /* out of memory */
-} ffi_admission;
+typedef enum native_admission {
+  NATIVE_ADMITTED,       /* the call may be bound */
+  NATIVE_REFUSED,        /* the trust rule refuses it (msg says why) */
+  NATIVE_ADMIT_FAILED,   /* out of memory */
+} native_admission;
 
 /* The trust rule of SPEC 4 for `extern fn symbol(params...) -> ret from
  * "lib"`, decided without loading anything (native_trust.h): a library
@@ -48,41 +48,41 @@ typedef enum ffi_admission {
  * table it publishes (its manifest) lists exactly this signature — with or
  * without allow_ffi; any other library only with allow_ffi.  A LIB without
  * '/' is never the stdlib's: where the loader would find it is only known by
- * loading it, which runs its code.  lib and base_dir as for ffi_bind.  The
+ * loading it, which runs its code.  lib and base_dir as for native_bind.  The
  * caller admits every call first, so that a refusal comes before any
  * library loads. */
-ffi_admission ffi_admit(const ffi_registry *r, const char *lib, const char *base_dir,
-                        const char *symbol, const io_type *params, int nparams, io_type ret,
-                        char *msg, size_t msglen);
+native_admission native_admit(const native_registry *r, const char *lib, const char *base_dir,
+                              const char *symbol, const io_type *params, int nparams, io_type ret,
+                              char *msg, size_t msglen);
 
 /* Binds `extern fn symbol(params...) -> ret from "lib"` (the C symbol is the
  * MSL name).  lib: as written in the declaration.  With a '/', it is a path
  * relative to base_dir, the directory of the .ms file that declared it
  * (NULL: the current directory), or an absolute path; without one, the
- * dynamic loader finds it as LIB.so, then LIB.  ffi_admit's rule applies
- * first, to the very real path then loaded (a link changed since ffi_admit
+ * dynamic loader finds it as LIB.so, then LIB.  native_admit's rule applies
+ * first, to the very real path then loaded (a link changed since native_admit
  * cannot slip another file in).  The symbol is looked up in the library itself only, never in the
  * libraries it depends on.  Returns NULL with msg filled when the call is
  * refused, the library cannot be loaded, the symbol is missing, or the
  * signature is not supported (a type outside io_type, more than
  * MSL_EXTERN_MAX_PARAMS parameters).  Not thread-safe: binding changes the
  * registry (the caller binds everything before running). */
-ffi_fn *ffi_bind(ffi_registry *r, const char *lib, const char *base_dir, const char *symbol,
-                 const io_type *params, int nparams, io_type ret, char *msg, size_t msglen);
+native_fn *native_bind(native_registry *r, const char *lib, const char *base_dir, const char *symbol,
+                       const io_type *params, int nparams, io_type ret, char *msg, size_t msglen);
 
-/* Memory ffi_invoke borrows from its caller, so that a call needs no malloc
+/* Memory native_invoke borrows from its caller, so that a call needs no malloc
  * in the common case. */
-typedef struct ffi_mem {
+typedef struct native_mem {
   /* NUL-terminated copies of the string arguments go here (so an argument
-   * must not itself point into it); when they do not fit, ffi_invoke takes
+   * must not itself point into it); when they do not fit, native_invoke takes
    * heap memory for that call and frees it. */
   char *scratch;
   size_t scratch_len;
-  /* Storage for a returned string of len > 0 bytes (ffi_invoke adds no NUL),
+  /* Storage for a returned string of len > 0 bytes (native_invoke adds no NUL),
    * alive as long as the caller needs the value; NULL when out of memory. */
   char *(*alloc)(void *ctx, size_t len);
   void *alloc_ctx;
-} ffi_mem;
+} native_mem;
 
 /* Calls f with args[0..nparams-1], typed as bound, and stores the result in
  * *ret.  A returned const char * is copied at once through mem->alloc (the
@@ -92,7 +92,7 @@ typedef struct ffi_mem {
  * out, or a returned string is 4 GiB or longer.  Reentrant: it writes
  * nothing but its outputs and mem's scratch, so threads with scratch of their
  * own may call one bound function at once. */
-bool ffi_invoke(const ffi_fn *f, const io_value *args, io_value *ret, const ffi_mem *mem,
-                char *msg, size_t msglen);
+bool native_invoke(const native_fn *f, const io_value *args, io_value *ret, const native_mem *mem,
+                   char *msg, size_t msglen);
 
 #endif

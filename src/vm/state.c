@@ -22,7 +22,7 @@ static void add_signal(vm_runtime *rt, vm_account *a, int64_t t, uint32_t signal
     a->signals_cap = a->signals_cap ? a->signals_cap * 2 : 4;
     a->signals = vm_grow(a->signals, sizeof *a->signals * (size_t)a->signals_cap);
   }
-  a->signals[a->nsignals++] = (res_signal){t, signal, order, source, a->signal_seq++};
+  a->signals[a->nsignals++] = (out_signal){t, signal, order, source, a->signal_seq++};
 }
 
 static void ms_emit(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {

@@ -101,7 +101,7 @@ int vm_push(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t
 
 /* ---- accounts ------------------------------------------------------------------------------------- */
 
-vm_runtime *vm_runtime_new(const bc_program *p, ffi_fn *const *externs) {
+vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   vm_runtime *rt = vm_alloc(sizeof *rt);
   rt->p = p;
   rt->externs = externs;
@@ -219,7 +219,7 @@ vm_account *vm_account_new(vm_runtime *rt, io_str id, const io_value *fields, ch
 }
 
 static int signal_cmp(const void *x, const void *y) {
-  const res_signal *a = x, *b = y;
+  const out_signal *a = x, *b = y;
   if (a->time != b->time) return a->time < b->time ? -1 : 1;
   if (a->source_order != b->source_order) return a->source_order < b->source_order ? -1 : 1;
   return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -250,12 +250,12 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, ch
     const bc_milestone *d = &p->milestones[m];
     const vm_ms *s = &a->ms[m];
     if (!s->applies) continue;
-    res_milestone_row row = {.milestone = m, .started_at = NO_TIME, .entered_at = NO_TIME,
+    out_milestone_row row = {.milestone = m, .started_at = NO_TIME, .entered_at = NO_TIME,
                              .achieved_at = NO_TIME, .lost_at = NO_TIME, .deadline_at = NO_TIME,
                              .on_time = -1, .actions_total = (int32_t)d->nactions,
                              .actions_done = s->started ? s->actions_done : 0};
     if (!s->started) {
-      row.status = ST_NOT_STARTED;
+      row.status = OUT_ST_NOT_STARTED;
     } else {
       row.started_at = s->start;
       row.entered_at = s->entered ? s->entered_at : NO_TIME;
@@ -274,20 +274,20 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, ch
       if (!d->continuous) {
         row.achieved_at = s->completed ? s->completed_at : NO_TIME;
         row.on_time = on_time(row.achieved_at, deadline, as_of);
-        if (s->completed) row.status = ST_COMPLETED;
-        else if (blocked) row.status = ST_BLOCKED;
-        else if (!s->entered) row.status = ST_PENDING;
-        else if (deadline != NO_TIME && deadline < as_of) row.status = ST_OVERDUE;
-        else row.status = ST_IN_PROGRESS;
+        if (s->completed) row.status = OUT_ST_COMPLETED;
+        else if (blocked) row.status = OUT_ST_BLOCKED;
+        else if (!s->entered) row.status = OUT_ST_PENDING;
+        else if (deadline != NO_TIME && deadline < as_of) row.status = OUT_ST_OVERDUE;
+        else row.status = OUT_ST_IN_PROGRESS;
       } else {
         row.achieved_at = s->achieved ? s->achieved_at : NO_TIME;
         row.lost_at = s->achieving ? NO_TIME : s->lost_at;
         row.on_time = on_time(row.achieved_at, deadline, as_of);
-        if (s->entered && s->achieving) row.status = ST_ACHIEVING;
-        else if (blocked) row.status = ST_BLOCKED;
-        else if (!s->entered) row.status = ST_PENDING;
-        else if (s->achieved) row.status = ST_NOT_ACHIEVING;
-        else row.status = ST_NEVER_ACHIEVED;
+        if (s->entered && s->achieving) row.status = OUT_ST_ACHIEVING;
+        else if (blocked) row.status = OUT_ST_BLOCKED;
+        else if (!s->entered) row.status = OUT_ST_PENDING;
+        else if (s->achieved) row.status = OUT_ST_NOT_ACHIEVING;
+        else row.status = OUT_ST_NEVER_ACHIEVED;
       }
     }
     r->milestones[r->nmilestones++] = row;
@@ -295,7 +295,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, ch
   for (uint32_t i = 0; i < p->nplaybooks; i++) {
     const vm_pb *s = &a->pb[i];
     if (!s->applies) continue;
-    res_playbook_row row = {.playbook = i, .step = s->started ? s->step : -1,
+    out_playbook_row row = {.playbook = i, .step = s->started ? s->step : -1,
                             .step_entered_at = NO_TIME, .done_at = s->done ? s->done_at : NO_TIME};
     if (s->started && !(s->unbounded && s->on_first_step && !s->done)) row.step_entered_at = s->step_entered_at;
     r->playbooks[r->nplaybooks++] = row;

@@ -17,8 +17,8 @@
 
 #include "bc/bc.h"
 #include "io/io.h"
+#include "io/output.h"
 #include "vm/native.h"
-#include "io/result.h"
 
 typedef struct vm_runtime vm_runtime;
 typedef struct vm_account vm_account;
@@ -27,7 +27,7 @@ enum { VM_OK = 0, VM_ERROR = -1, VM_UNSORTED = -2 };
 
 /* externs[x] is the bound function of extern x, or NULL when the program
  * never calls it.  NULL when out of memory. */
-vm_runtime *vm_runtime_new(const bc_program *p, ffi_fn *const *externs);
+vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs);
 void vm_runtime_free(vm_runtime *rt);
 /* Control events that named nothing valid (summary.json ignored_control). */
 int64_t vm_ignored_control(const vm_runtime *rt);
@@ -52,11 +52,11 @@ bool vm_flush(vm_runtime *rt, char *msg, size_t msglen);
  * order, and its signals sorted (time, source order, emission).  The
  * arrays are owned by the account.  false with msg set on a runtime error. */
 typedef struct vm_results {
-  res_milestone_row *milestones;
+  out_milestone_row *milestones;
   int nmilestones;
-  res_playbook_row *playbooks;
+  out_playbook_row *playbooks;
   int nplaybooks;
-  res_signal *signals;
+  out_signal *signals;
   int nsignals;
 } vm_results;
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, char *msg, size_t msglen);

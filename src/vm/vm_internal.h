@@ -182,7 +182,7 @@ struct vm_account {
    * fails the run only if no other event of the instant starts its target */
   char *start_error;
   /* results */
-  res_signal *signals;
+  out_signal *signals;
   int nsignals, signals_cap;
   uint32_t signal_seq;
   vm_results results;
@@ -196,7 +196,7 @@ typedef struct vm_scratch {
 
 struct vm_runtime {
   const bc_program *p;
-  ffi_fn *const *externs;
+  native_fn *const *externs;
   int64_t ignored_control;
   int64_t instant;          /* the time of the queued accounts' open instant */
   /* since-start aggregates by milestone: since_aggs[since_first[m] ..

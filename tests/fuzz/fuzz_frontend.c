@@ -27,9 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sema_options opts = {.lints = true};
   msl_program *p = sema_load_source(&a, src, &opts, &diags);
   if (p && diags.errors == 0 && sema_check(p, &opts, &diags)) {
-    bc_program *prog = cg_compile(p, &diags);
+    bc_program *prog = compile_program(p, &diags);
     char msg[512];
-    if (prog && !vm_verify(prog, msg, sizeof msg)) abort();   /* the compiler made bad code */
+    if (prog && !verify_program(prog, msg, sizeof msg)) abort();   /* the compiler made bad code */
     bc_program_free(prog);
   }
   arena_free(&a);

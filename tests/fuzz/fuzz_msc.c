@@ -28,7 +28,7 @@ static void load(const uint8_t *data, size_t size, FILE *sink) {
     if (!msg[0]) abort();          /* every refusal says why */
     return;
   }
-  if (!vm_verify(p, msg, sizeof msg)) abort();
+  if (!verify_program(p, msg, sizeof msg)) abort();
   disasm_program(p, sink);
   bc_program_free(p);
 }

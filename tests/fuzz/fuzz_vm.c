@@ -54,10 +54,10 @@ static const char *const fuzz_programs[] = {
 
 typedef struct fuzz_compiled {
   bc_program *p;
-  ffi_fn **externs;
+  native_fn **externs;
 } fuzz_compiled;
 
-static fuzz_compiled fuzz_compile(const char *text, ffi_registry *reg) {
+static fuzz_compiled fuzz_compile(const char *text, native_registry *reg) {
   arena a;
   arena_init(&a);
   diag_list d;
@@ -69,10 +69,10 @@ static fuzz_compiled fuzz_compile(const char *text, ffi_registry *reg) {
     diag_render_text(stderr, &d, false);
     abort();
   }
-  fuzz_compiled c = {cg_compile(prog, &d), NULL};
+  fuzz_compiled c = {compile_program(prog, &d), NULL};
   arena_free(&a);
   char msg[512];
-  if (!c.p || !vm_verify(c.p, msg, sizeof msg)) abort();
+  if (!c.p || !verify_program(c.p, msg, sizeof msg)) abort();
   c.externs = calloc(c.p->nexterns ? c.p->nexterns : 1, sizeof *c.externs);
   if (!c.externs) abort();
   for (uint32_t i = 0; i < c.p->nexterns; i++) {
@@ -80,8 +80,8 @@ static fuzz_compiled fuzz_compile(const char *text, ffi_registry *reg) {
     if (!x->called) continue;
     io_type params[MSL_EXTERN_MAX_PARAMS];
     for (uint32_t k = 0; k < x->nparams; k++) params[k] = (io_type)x->params[k];
-    c.externs[i] = ffi_bind(reg, bc_str(c.p, x->lib), bc_str(c.p, x->base_dir), bc_str(c.p, x->name), params,
-                            (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+    c.externs[i] = native_bind(reg, bc_str(c.p, x->lib), bc_str(c.p, x->base_dir), bc_str(c.p, x->name), params,
+                               (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
     if (!c.externs[i]) {
       fprintf(stderr, "fuzz_vm: %s (run from the repository root after `make`)\n", msg);
       abort();
@@ -123,11 +123,11 @@ static size_t take_string(fuzz_in *in, char *buf, size_t cap) {
 #define FUZZ_STR_CAP 40000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static ffi_registry *reg;
+  static native_registry *reg;
   static fuzz_compiled programs[FUZZ_NPROGRAMS];
   static char body[FUZZ_STR_CAP], who[FUZZ_STR_CAP];
   if (!reg) {
-    if (!(reg = ffi_registry_new("stdlib/native", false))) abort();
+    if (!(reg = native_registry_new("stdlib/native", false))) abort();
     for (size_t i = 0; i < FUZZ_NPROGRAMS; i++) programs[i] = fuzz_compile(fuzz_programs[i], reg);
   }
   fuzz_in in = {data, size};

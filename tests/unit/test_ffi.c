@@ -42,13 +42,13 @@ static char *store_alloc(void *ctx, size_t len) {
 typedef struct call_env {
   char scratch[256];
   test_store store;
-  ffi_mem mem;
+  native_mem mem;
   char msg[512];
 } call_env;
 
 static void env_init(call_env *e) {
   memset(e, 0, sizeof *e);
-  e->mem = (ffi_mem){e->scratch, sizeof e->scratch, store_alloc, &e->store};
+  e->mem = (native_mem){e->scratch, sizeof e->scratch, store_alloc, &e->store};
 }
 
 static io_value int_value(int64_t i) { return (io_value){.i = i}; }
@@ -59,18 +59,18 @@ static io_value str_value(const char *s) {
 }
 
 /* Binds name from the test library with --allow-ffi semantics. */
-static ffi_fn *bind_test(ffi_registry *r, const char *name, const io_type *params, int nparams,
-                         io_type ret, call_env *e) {
-  ffi_fn *f = ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, name, params, nparams, ret,
-                       e->msg, sizeof e->msg);
+static native_fn *bind_test(native_registry *r, const char *name, const io_type *params, int nparams,
+                            io_type ret, call_env *e) {
+  native_fn *f = native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, name, params, nparams, ret,
+                             e->msg, sizeof e->msg);
   ck_assert_msg(f != NULL, "bind %s: %s", name, e->msg);
   return f;
 }
 
-static io_value call(const ffi_fn *f, const io_value *args, call_env *e) {
+static io_value call(const native_fn *f, const io_value *args, call_env *e) {
   io_value ret;
   memset(&ret, 0, sizeof ret);
-  ck_assert_msg(ffi_invoke(f, args, &ret, &e->mem, e->msg, sizeof e->msg), "call: %s", e->msg);
+  ck_assert_msg(native_invoke(f, args, &ret, &e->mem, e->msg, sizeof e->msg), "call: %s", e->msg);
   return ret;
 }
 
@@ -97,65 +97,65 @@ static const io_type one_string[] = {IO_STRING};
 START_TEST(test_int_float_bool) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   ck_assert_ptr_nonnull(r);
 
   const io_type two_ints[] = {IO_INT, IO_INT};
-  ffi_fn *add = bind_test(r, "add_int", two_ints, 2, IO_INT, &e);
+  native_fn *add = bind_test(r, "add_int", two_ints, 2, IO_INT, &e);
   io_value args[] = {int_value(40), int_value(2)};
   ck_assert_int_eq(call(add, args, &e).i, 42);
   io_value big[] = {int_value(INT64_MAX - 1), int_value(-5)};
   ck_assert_int_eq(call(add, big, &e).i, INT64_MAX - 6);
 
   const io_type float_int[] = {IO_FLOAT, IO_INT};
-  ffi_fn *scale = bind_test(r, "scale", float_int, 2, IO_FLOAT, &e);
+  native_fn *scale = bind_test(r, "scale", float_int, 2, IO_FLOAT, &e);
   io_value sargs[] = {float_value(1.25), int_value(-4)};
   ck_assert_double_eq(call(scale, sargs, &e).f, -5.0);
 
   const io_type one_bool[] = {IO_BOOL};
-  ffi_fn *negate = bind_test(r, "negate", one_bool, 1, IO_BOOL, &e);
+  native_fn *negate = bind_test(r, "negate", one_bool, 1, IO_BOOL, &e);
   io_value t[] = {bool_value(true)}, f[] = {bool_value(false)};
   ck_assert(call(negate, t, &e).b == false);
   ck_assert(call(negate, f, &e).b == true);
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_time_and_duration) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   const io_type time_duration[] = {IO_TIME, IO_DURATION};
-  ffi_fn *shift = bind_test(r, "shift_time", time_duration, 2, IO_TIME, &e);
+  native_fn *shift = bind_test(r, "shift_time", time_duration, 2, IO_TIME, &e);
   const int64_t jan_5_2026 = INT64_C(1767571200000000), week = INT64_C(604800000000);
   io_value args[] = {int_value(jan_5_2026), int_value(week)};
   ck_assert_int_eq(call(shift, args, &e).i, jan_5_2026 + week);
 
   const io_type one_duration[] = {IO_DURATION};
-  ffi_fn *echo = bind_test(r, "echo_duration", one_duration, 1, IO_DURATION, &e);
+  native_fn *echo = bind_test(r, "echo_duration", one_duration, 1, IO_DURATION, &e);
   io_value d[] = {int_value(-1)};
   ck_assert_int_eq(call(echo, d, &e).i, -1);
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_all_types_at_once) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   const io_type all[] = {IO_BOOL, IO_INT, IO_FLOAT, IO_STRING, IO_TIME, IO_DURATION};
-  ffi_fn *describe = bind_test(r, "describe", all, 6, IO_STRING, &e);
+  native_fn *describe = bind_test(r, "describe", all, 6, IO_STRING, &e);
   io_value args[] = {bool_value(true), int_value(42), float_value(2.5), str_value("ann"),
                      int_value(1000000), int_value(-7)};
   assert_str(call(describe, args, &e), "true 42 2.5 ann 1000000 -7");
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_arguments_on_the_stack) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   io_type types[19];
   io_value args[19];
   for (int i = 0; i < 8; i++) {
@@ -167,11 +167,11 @@ START_TEST(test_arguments_on_the_stack) {
   types[16] = IO_INT, args[16] = int_value(100);
   types[17] = IO_FLOAT, args[17] = float_value(0.25);
   types[18] = IO_BOOL, args[18] = bool_value(true);
-  ffi_fn *sum = bind_test(r, "sum_many", types, 19, IO_FLOAT, &e);
+  native_fn *sum = bind_test(r, "sum_many", types, 19, IO_FLOAT, &e);
   ck_assert_double_eq(call(sum, args, &e).f, 136 + 4.25);
   args[18] = bool_value(false);
   ck_assert_double_eq(call(sum, args, &e).f, 136 - 4.25);
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
@@ -180,8 +180,8 @@ END_TEST
 START_TEST(test_string_result_is_copied) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
-  ffi_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
+  native_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
   io_value a[] = {str_value("ann")}, b[] = {str_value("bob")};
   io_value first = call(greet, a, &e);
   io_value second = call(greet, b, &e);
@@ -201,36 +201,36 @@ START_TEST(test_string_result_is_copied) {
   const char *library_owned = greet_direct("cy");
   ck_assert_ptr_ne(library_owned, second.s.p);
   dlclose(h);
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_null_string_reads_as_empty) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   const io_type one_int[] = {IO_INT};
-  ffi_fn *null_string = bind_test(r, "null_string", one_int, 1, IO_STRING, &e);
+  native_fn *null_string = bind_test(r, "null_string", one_int, 1, IO_STRING, &e);
   io_value args[] = {int_value(1)};
   io_value v = call(null_string, args, &e);
   ck_assert_uint_eq(v.s.len, 0);
   ck_assert_ptr_nonnull(v.s.p);
   ck_assert_int_eq(e.store.nallocs, 0);
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_string_argument_is_cut_to_its_length) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
-  ffi_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
+  native_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
   /* io_str is not NUL-terminated: the loaders point into their buffers. */
   io_value args[] = {{.s = {"annabel", 3}}};
   assert_str(call(greet, args, &e), "hello, ann");
   io_value empty[] = {{.s = {NULL, 0}}};
   assert_str(call(greet, empty, &e), "hello, ");
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
@@ -239,8 +239,8 @@ END_TEST
 START_TEST(test_scratch_overflow_and_result_into_argument) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
-  ffi_fn *echo = bind_test(r, "echo_string", one_string, 1, IO_STRING, &e);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
+  native_fn *echo = bind_test(r, "echo_string", one_string, 1, IO_STRING, &e);
 
   io_value fits[] = {str_value("abc")};            /* 4 bytes with the NUL */
   e.mem.scratch_len = 4;
@@ -252,7 +252,7 @@ START_TEST(test_scratch_overflow_and_result_into_argument) {
   assert_str(call(echo, too_long, &e), "abcd");
 
   const io_type all_types[] = {IO_BOOL, IO_INT, IO_FLOAT, IO_STRING, IO_TIME, IO_DURATION};
-  ffi_fn *describe = bind_test(r, "describe", all_types, 6, IO_STRING, &e);
+  native_fn *describe = bind_test(r, "describe", all_types, 6, IO_STRING, &e);
   char long_text[200];
   memset(long_text, 'x', sizeof long_text - 1);
   long_text[sizeof long_text - 1] = '\0';
@@ -260,7 +260,7 @@ START_TEST(test_scratch_overflow_and_result_into_argument) {
                      int_value(0), int_value(0)};
   io_value v = call(describe, args, &e);
   ck_assert_uint_eq(v.s.len, strlen("false 0 0  0 0") + strlen(long_text));
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
@@ -268,31 +268,31 @@ END_TEST
 START_TEST(test_nul_byte_in_an_argument) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
-  ffi_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
+  native_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
   io_value args[] = {{.s = {"an\0n", 4}}}, ret;
-  ck_assert(!ffi_invoke(greet, args, &ret, &e.mem, e.msg, sizeof e.msg));
+  ck_assert(!native_invoke(greet, args, &ret, &e.mem, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn greet: argument 1 holds a NUL byte");
   io_value trailing[] = {{.s = {"ann\0", 4}}};
-  ck_assert(!ffi_invoke(greet, trailing, &ret, &e.mem, e.msg, sizeof e.msg));
+  ck_assert(!native_invoke(greet, trailing, &ret, &e.mem, e.msg, sizeof e.msg));
   /* The byte just past the length is not part of the string. */
   io_value cut[] = {{.s = {"ann\0x", 3}}};
   assert_str(call(greet, cut, &e), "hello, ann");
   ck_assert_int_eq(e.store.nallocs, 1);
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_out_of_memory_for_the_result) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
-  ffi_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
+  native_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
   e.store.fail = true;
   io_value args[] = {str_value("ann")}, ret;
-  ck_assert(!ffi_invoke(greet, args, &ret, &e.mem, e.msg, sizeof e.msg));
+  ck_assert(!native_invoke(greet, args, &ret, &e.mem, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn greet: out of memory");
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
@@ -302,24 +302,24 @@ START_TEST(test_refused_without_allow_ffi) {
   call_env e;
   env_init(&e);
   ck_assert(!is_loaded(FFI_TEST_LIB));
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, false);
+  native_registry *r = native_registry_new(NATIVE_DIR, false);
   const io_type two_ints[] = {IO_INT, IO_INT};
-  ffi_fn *f = ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", two_ints, 2, IO_INT,
-                       e.msg, sizeof e.msg);
+  native_fn *f = native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", two_ints, 2, IO_INT,
+                             e.msg, sizeof e.msg);
   ck_assert_ptr_null(f);
   ck_assert_str_eq(e.msg, "extern fn add_int needs library ./libmsl_ffitest.so: "
                           "run with --allow-ffi to load native code");
   /* Refused before loading: none of its code ran. */
   ck_assert(!is_loaded(FFI_TEST_LIB));
-  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+  ck_assert_int_eq(native_registry_nlibs(r), 0);
 
   const io_type churn_params[] = {IO_INT, IO_STRING};
-  f = ffi_bind(r, "libacme_models", NULL, "churn_risk", churn_params, 2, IO_FLOAT, e.msg,
-               sizeof e.msg);
+  f = native_bind(r, "libacme_models", NULL, "churn_risk", churn_params, 2, IO_FLOAT, e.msg,
+                  sizeof e.msg);
   ck_assert_ptr_null(f);
   ck_assert_str_eq(e.msg, "extern fn churn_risk needs library libacme_models: "
                           "run with --allow-ffi to load native code");
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
@@ -328,53 +328,53 @@ END_TEST
 START_TEST(test_library_by_name_needs_allow_ffi) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, false);
-  ck_assert_ptr_null(ffi_bind(r, "libz", NULL, "zlibVersion", NULL, 0, IO_STRING, e.msg,
-                              sizeof e.msg));
+  native_registry *r = native_registry_new(NATIVE_DIR, false);
+  ck_assert_ptr_null(native_bind(r, "libz", NULL, "zlibVersion", NULL, 0, IO_STRING, e.msg,
+                                 sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_stdlib_library_needs_no_allow_ffi) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, false);
-  ffi_fn *lower = ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string, 1,
-                           IO_STRING, e.msg, sizeof e.msg);
+  native_registry *r = native_registry_new(NATIVE_DIR, false);
+  native_fn *lower = native_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string, 1,
+                                 IO_STRING, e.msg, sizeof e.msg);
   ck_assert_msg(lower != NULL, "%s", e.msg);
   io_value args[] = {str_value("ACME Corp")};
   assert_str(call(lower, args, &e), "acme corp");
-  ffi_fn *domain = ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "email_domain",
-                            one_string, 1, IO_STRING, e.msg, sizeof e.msg);
+  native_fn *domain = native_bind(r, "../native/libmsl_text.so", "stdlib/std", "email_domain",
+                                  one_string, 1, IO_STRING, e.msg, sizeof e.msg);
   ck_assert_msg(domain != NULL, "%s", e.msg);
   io_value email[] = {str_value("Ann@Example.COM")};
   assert_str(call(domain, email, &e), "example.com");
-  ck_assert_int_eq(ffi_registry_nlibs(r), 1);
-  ffi_registry_free(r);
+  ck_assert_int_eq(native_registry_nlibs(r), 1);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_path_leaving_the_stdlib_is_refused) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, false);
+  native_registry *r = native_registry_new(NATIVE_DIR, false);
   const io_type two_ints[] = {IO_INT, IO_INT};
-  ck_assert_ptr_null(ffi_bind(r, "../native/../../" FFI_TEST_LIB, "stdlib/std", "add_int",
-                              two_ints, 2, IO_INT, e.msg, sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "../native/../../" FFI_TEST_LIB, "stdlib/std", "add_int",
+                                 two_ints, 2, IO_INT, e.msg, sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
-  ffi_registry_free(r);
+  native_registry_free(r);
 
   /* Without a stdlib directory (or with one that does not exist), even the
    * stdlib's library needs --allow-ffi. */
   const char *no_dirs[] = {NULL, "stdlib/no_such_dir"};
   for (int i = 0; i < 2; i++) {
-    r = ffi_registry_new(no_dirs[i], false);
+    r = native_registry_new(no_dirs[i], false);
     ck_assert_ptr_nonnull(r);
-    ck_assert_ptr_null(ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string,
-                                1, IO_STRING, e.msg, sizeof e.msg));
+    ck_assert_ptr_null(native_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string,
+                                   1, IO_STRING, e.msg, sizeof e.msg));
     ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
-    ffi_registry_free(r);
+    native_registry_free(r);
   }
 }
 END_TEST
@@ -412,32 +412,32 @@ START_TEST(test_trust_compares_real_directories) {
   ck_assert_ptr_nonnull(realpath(FFI_TEST_LIB, target));
   ck_assert_int_eq(symlink(target, link), 0);
 
-  ffi_registry *r = ffi_registry_new(native, false);
+  native_registry *r = native_registry_new(native, false);
   const io_type two_ints[] = {IO_INT, IO_INT};
   /* In native/ but without a manifest: it publishes no table, so nothing loads. */
-  ck_assert_ptr_null(ffi_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg,
-                              sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg,
+                                 sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn add_int: library ./lib.so lies in the stdlib's native "
                           "directory but publishes no table (lib.manifest: No such file or "
                           "directory)");
-  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+  ck_assert_int_eq(native_registry_nlibs(r), 0);
   char manifest[64];
   snprintf(manifest, sizeof manifest, "%s/native/lib.manifest", root);
   FILE *m = fopen(manifest, "w");
   ck_assert_ptr_nonnull(m);
   fputs("# comment\nadd_int(int, int) -> int\n", m);
   ck_assert_int_eq(fclose(m), 0);
-  ffi_fn *f = ffi_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg, sizeof e.msg);
+  native_fn *f = native_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg, sizeof e.msg);
   ck_assert_msg(f != NULL, "%s", e.msg);
   io_value args[] = {int_value(1), int_value(2)};
   ck_assert_int_eq(call(f, args, &e).i, 3);
-  ck_assert_ptr_null(ffi_bind(r, outside, NULL, "add_int", two_ints, 2, IO_INT, e.msg,
-                              sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, outside, NULL, "add_int", two_ints, 2, IO_INT, e.msg,
+                                 sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
-  ck_assert_ptr_null(ffi_bind(r, link, NULL, "add_int", two_ints, 2, IO_INT, e.msg,
-                              sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, link, NULL, "add_int", two_ints, 2, IO_INT, e.msg,
+                                 sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
-  ffi_registry_free(r);
+  native_registry_free(r);
 
   ck_assert_int_eq(unlink(link), 0);
   ck_assert_int_eq(unlink(manifest), 0);
@@ -453,31 +453,31 @@ START_TEST(test_library_loaded_once_and_unloaded) {
   call_env e;
   env_init(&e);
   ck_assert(!is_loaded(FFI_TEST_LIB));
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   /* Nothing loads before a bind asks for it. */
-  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+  ck_assert_int_eq(native_registry_nlibs(r), 0);
   ck_assert(!is_loaded(FFI_TEST_LIB));
 
   char absolute[PATH_MAX];
   ck_assert_ptr_nonnull(realpath(FFI_TEST_LIB, absolute));
   const io_type two_ints[] = {IO_INT, IO_INT};
   const io_type one_bool[] = {IO_BOOL};
-  ffi_fn *add = bind_test(r, "add_int", two_ints, 2, IO_INT, &e);
-  ffi_fn *negate = ffi_bind(r, FFI_TEST_LIB, NULL, "negate", one_bool, 1, IO_BOOL, e.msg,
-                            sizeof e.msg);
-  ffi_fn *add_again = ffi_bind(r, absolute, "/nowhere", "add_int", two_ints, 2, IO_INT, e.msg,
-                               sizeof e.msg);
+  native_fn *add = bind_test(r, "add_int", two_ints, 2, IO_INT, &e);
+  native_fn *negate = native_bind(r, FFI_TEST_LIB, NULL, "negate", one_bool, 1, IO_BOOL, e.msg,
+                                  sizeof e.msg);
+  native_fn *add_again = native_bind(r, absolute, "/nowhere", "add_int", two_ints, 2, IO_INT, e.msg,
+                                     sizeof e.msg);
   ck_assert_ptr_nonnull(negate);
   ck_assert_ptr_nonnull(add_again);
-  ck_assert_int_eq(ffi_registry_nlibs(r), 1);
+  ck_assert_int_eq(native_registry_nlibs(r), 1);
   ck_assert(is_loaded(FFI_TEST_LIB));
   io_value args[] = {int_value(2), int_value(3)};
   ck_assert_int_eq(call(add, args, &e).i, call(add_again, args, &e).i);
 
-  ffi_registry_free(r);
+  native_registry_free(r);
   /* Every dlopen was matched by a dlclose. */
   ck_assert(!is_loaded(FFI_TEST_LIB));
-  ffi_registry_free(NULL);
+  native_registry_free(NULL);
 }
 END_TEST
 
@@ -486,62 +486,62 @@ END_TEST
 START_TEST(test_missing_library) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
-  ck_assert_ptr_null(ffi_bind(r, "./no_such_lib.so", FFI_TEST_DIR, "f", NULL, 0, IO_INT, e.msg,
-                              sizeof e.msg));
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
+  ck_assert_ptr_null(native_bind(r, "./no_such_lib.so", FFI_TEST_DIR, "f", NULL, 0, IO_INT, e.msg,
+                                 sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn f: cannot load library ./no_such_lib.so "
                           "(tests/ffi/./no_such_lib.so): No such file or directory");
-  ck_assert_ptr_null(ffi_bind(r, "libmsl_no_such_lib", NULL, "f", NULL, 0, IO_INT, e.msg,
-                              sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "libmsl_no_such_lib", NULL, "f", NULL, 0, IO_INT, e.msg,
+                                 sizeof e.msg));
   ck_assert_msg(strstr(e.msg, "extern fn f: cannot load library libmsl_no_such_lib: "
                               "libmsl_no_such_lib.so") == e.msg, "%s", e.msg);
   /* Not an ELF file: dlopen's own reason. */
-  ck_assert_ptr_null(ffi_bind(r, "./ffitest.c", FFI_TEST_DIR, "f", NULL, 0, IO_INT, e.msg,
-                              sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "./ffitest.c", FFI_TEST_DIR, "f", NULL, 0, IO_INT, e.msg,
+                                 sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "extern fn f: cannot load library ./ffitest.c: "));
-  ck_assert_ptr_null(ffi_bind(r, "", NULL, "f", NULL, 0, IO_INT, e.msg, sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "", NULL, "f", NULL, 0, IO_INT, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn f: the library name is empty");
-  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
-  ffi_registry_free(r);
+  ck_assert_int_eq(native_registry_nlibs(r), 0);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_missing_symbol) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
-  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "churn_risk", NULL, 0,
-                              IO_FLOAT, e.msg, sizeof e.msg));
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
+  ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "churn_risk", NULL, 0,
+                                 IO_FLOAT, e.msg, sizeof e.msg));
   ck_assert_msg(strstr(e.msg, "extern fn churn_risk: no function churn_risk in library "
                               "./libmsl_ffitest.so") == e.msg, "%s", e.msg);
-  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "not_a_function", NULL, 0,
-                              IO_INT, e.msg, sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "not_a_function", NULL, 0,
+                                 IO_INT, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn not_a_function: not_a_function in library "
                           "./libmsl_ffitest.so is data, not a function");
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
 START_TEST(test_unsupported_signature_loads_nothing) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   io_type many[MSL_EXTERN_MAX_PARAMS + 1];
   for (int i = 0; i <= MSL_EXTERN_MAX_PARAMS; i++)
     many[i] = IO_INT;
-  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", many,
-                              MSL_EXTERN_MAX_PARAMS + 1, IO_INT, e.msg, sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", many,
+                                 MSL_EXTERN_MAX_PARAMS + 1, IO_INT, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn add_int: 33 parameters; at most 32 are supported");
   const io_type bad_param[] = {IO_INT, (io_type)0};
-  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", bad_param, 2,
-                              IO_INT, e.msg, sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", bad_param, 2,
+                                 IO_INT, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn add_int: parameter 2 has no native type (0)");
-  ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", many, 2,
-                              (io_type)(IO_DURATION + 1), e.msg, sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", many, 2,
+                                 (io_type)(IO_DURATION + 1), e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn add_int: the result has no native type (7)");
-  ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+  ck_assert_int_eq(native_registry_nlibs(r), 0);
   ck_assert(!is_loaded(FFI_TEST_LIB));
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
@@ -551,14 +551,14 @@ END_TEST
 START_TEST(test_name_found_as_lib_so) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
-  ffi_fn *version = ffi_bind(r, "libz", NULL, "zlibVersion", NULL, 0, IO_STRING, e.msg,
-                             sizeof e.msg);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
+  native_fn *version = native_bind(r, "libz", NULL, "zlibVersion", NULL, 0, IO_STRING, e.msg,
+                                   sizeof e.msg);
   ck_assert_msg(version != NULL, "%s", e.msg);
   io_value v = call(version, NULL, &e);
   ck_assert_uint_ge(v.s.len, 3);
   ck_assert(memcmp(v.s.p, "1.", 2) == 0);
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
@@ -566,14 +566,14 @@ END_TEST
 START_TEST(test_name_found_as_written) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   const io_type one_float[] = {IO_FLOAT};
-  ffi_fn *cbrt_fn = ffi_bind(r, "libm.so.6", NULL, "cbrt", one_float, 1, IO_FLOAT, e.msg,
-                             sizeof e.msg);
+  native_fn *cbrt_fn = native_bind(r, "libm.so.6", NULL, "cbrt", one_float, 1, IO_FLOAT, e.msg,
+                                   sizeof e.msg);
   ck_assert_msg(cbrt_fn != NULL, "%s", e.msg);
   io_value args[] = {float_value(27.0)};
   ck_assert_double_eq_tol(call(cbrt_fn, args, &e).f, 3.0, 1e-12);
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 
@@ -666,32 +666,32 @@ START_TEST(test_stdlib_table_is_enforced) {
   env_init(&e);
   const io_type one_int[] = {IO_INT};
   for (int allow = 0; allow < 2; allow++) {
-    ffi_registry *r = ffi_registry_new(NATIVE_DIR, allow);
-    ck_assert_int_eq(ffi_admit(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string,
-                               1, IO_STRING, e.msg, sizeof e.msg),
-                     FFI_ADMITTED);
-    ck_assert_ptr_null(ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "system",
-                                one_string, 1, IO_INT, e.msg, sizeof e.msg));
+    native_registry *r = native_registry_new(NATIVE_DIR, allow);
+    ck_assert_int_eq(native_admit(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string,
+                                  1, IO_STRING, e.msg, sizeof e.msg),
+                     NATIVE_ADMITTED);
+    ck_assert_ptr_null(native_bind(r, "../native/libmsl_text.so", "stdlib/std", "system",
+                                   one_string, 1, IO_INT, e.msg, sizeof e.msg));
     ck_assert_str_eq(e.msg, "extern fn system: library ../native/libmsl_text.so is the "
                             "stdlib's own, and its table lists no function system");
-    ck_assert_ptr_null(ffi_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_int,
-                                1, IO_STRING, e.msg, sizeof e.msg));
+    ck_assert_ptr_null(native_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_int,
+                                   1, IO_STRING, e.msg, sizeof e.msg));
     ck_assert_str_eq(e.msg, "extern fn lower: library ../native/libmsl_text.so is the "
                             "stdlib's own, and its table declares it as lower(string) -> string");
-    ck_assert_int_eq(ffi_admit(r, "../native/libmsl_text.so", "stdlib/std", "msl_native_table",
-                               NULL, 0, IO_INT, e.msg, sizeof e.msg),
-                     FFI_REFUSED);
-    ck_assert_int_eq(ffi_admit(r, "../native/text.c", "stdlib/std", "lower", one_string, 1,
-                               IO_STRING, e.msg, sizeof e.msg),
-                     FFI_REFUSED);
+    ck_assert_int_eq(native_admit(r, "../native/libmsl_text.so", "stdlib/std", "msl_native_table",
+                                  NULL, 0, IO_INT, e.msg, sizeof e.msg),
+                     NATIVE_REFUSED);
+    ck_assert_int_eq(native_admit(r, "../native/text.c", "stdlib/std", "lower", one_string, 1,
+                                  IO_STRING, e.msg, sizeof e.msg),
+                     NATIVE_REFUSED);
     ck_assert_ptr_nonnull(strstr(e.msg, "publishes no table (text.c.manifest: "));
     /* Outside the stdlib: admitted only with --allow-ffi. */
-    ck_assert_int_eq(ffi_admit(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "system", one_string, 1,
-                               IO_INT, e.msg, sizeof e.msg),
-                     allow ? FFI_ADMITTED : FFI_REFUSED);
-    ck_assert_int_eq(ffi_registry_nlibs(r), 0);
+    ck_assert_int_eq(native_admit(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "system", one_string, 1,
+                                  IO_INT, e.msg, sizeof e.msg),
+                     allow ? NATIVE_ADMITTED : NATIVE_REFUSED);
+    ck_assert_int_eq(native_registry_nlibs(r), 0);
     ck_assert(!is_loaded(TEXT_LIB));
-    ffi_registry_free(r);
+    native_registry_free(r);
   }
 }
 END_TEST
@@ -701,7 +701,7 @@ END_TEST
 START_TEST(test_lookup_in_the_named_library_only) {
   call_env e;
   env_init(&e);
-  ffi_registry *r = ffi_registry_new(NATIVE_DIR, true);
+  native_registry *r = native_registry_new(NATIVE_DIR, true);
   char real[PATH_MAX];
   ck_assert_ptr_nonnull(realpath(FFI_TEST_LIB, real));
   void *h = dlopen(real, RTLD_NOW | RTLD_LOCAL);
@@ -710,8 +710,8 @@ START_TEST(test_lookup_in_the_named_library_only) {
   dlclose(h);
   const char *libc_functions[] = {"system", "getenv", "abort", "fopen"};
   for (int i = 0; i < 4; i++) {
-    ck_assert_ptr_null(ffi_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, libc_functions[i],
-                                one_string, 1, IO_INT, e.msg, sizeof e.msg));
+    ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, libc_functions[i],
+                                   one_string, 1, IO_INT, e.msg, sizeof e.msg));
     char want[160];
     snprintf(want, sizeof want, "extern fn %s: no function %s in library ./libmsl_ffitest.so",
              libc_functions[i], libc_functions[i]);
@@ -720,7 +720,7 @@ START_TEST(test_lookup_in_the_named_library_only) {
   /* The library's own functions still bind. */
   const io_type two_ints[] = {IO_INT, IO_INT};
   ck_assert_ptr_nonnull(bind_test(r, "add_int", two_ints, 2, IO_INT, &e));
-  ffi_registry_free(r);
+  native_registry_free(r);
 }
 END_TEST
 

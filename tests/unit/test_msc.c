@@ -623,15 +623,15 @@ END_TEST
 START_TEST(test_valid_programs_verify) {
   char msg[512];
   bc_program *p = sample_program();
-  ck_assert_msg(vm_verify(p, msg, sizeof msg), "sample: %s", msg);
+  ck_assert_msg(verify_program(p, msg, sizeof msg), "sample: %s", msg);
   ck_assert_str_eq(msg, "");
   bc_program_free(p);
   p = tiny_program();
-  ck_assert_msg(vm_verify(p, msg, sizeof msg), "tiny: %s", msg);
+  ck_assert_msg(verify_program(p, msg, sizeof msg), "tiny: %s", msg);
   bc_program_free(p);
   bc_program empty = {0};
-  ck_assert_msg(vm_verify(&empty, msg, sizeof msg), "empty: %s", msg);
-  ck_assert(vm_verify(&empty, NULL, 0));
+  ck_assert_msg(verify_program(&empty, msg, sizeof msg), "empty: %s", msg);
+  ck_assert(verify_program(&empty, NULL, 0));
 }
 END_TEST
 
@@ -972,7 +972,7 @@ START_TEST(test_verifier_rule) {
   bc_program *p = sample_program();
   m->apply(p);
   char msg[512];
-  bool ok = vm_verify(p, msg, sizeof msg);
+  bool ok = verify_program(p, msg, sizeof msg);
   bc_program_free(p);
   ck_assert_msg(!ok, "%s: the verifier accepted the program", m->name);
   ck_assert_msg(strstr(msg, m->expect), "%s: message \"%s\" does not contain \"%s\"", m->name, msg, m->expect);
@@ -984,10 +984,10 @@ START_TEST(test_verifier_message_is_truncated_safely) {
   INSN(B_KICK_EXIT, 2).c = 40;
   char msg[16];
   memset(msg, 'x', sizeof msg);
-  ck_assert(!vm_verify(p, msg, sizeof msg));
+  ck_assert(!verify_program(p, msg, sizeof msg));
   ck_assert_uint_eq(strlen(msg), sizeof msg - 1);
   char title[8];
-  vm_block_title(p, B_KICK_EXIT, true, title, sizeof title);
+  verify_block_title(p, B_KICK_EXIT, true, title, sizeof title);
   ck_assert_str_eq(title, "exit of");
   bc_program_free(p);
 }
@@ -996,22 +996,22 @@ END_TEST
 START_TEST(test_block_titles) {
   bc_program *p = sample_program();
   char title[256];
-  vm_block_title(p, B_KICK_EXIT, true, title, sizeof title);
+  verify_block_title(p, B_KICK_EXIT, true, title, sizeof title);
   ck_assert_str_eq(title, "exit of milestone `kickoff`");
-  vm_block_title(p, B_UP_REPORT_SINCE, false, title, sizeof title);
+  verify_block_title(p, B_UP_REPORT_SINCE, false, title, sizeof title);
   ck_assert_str_eq(title, "update report_created, since start of milestone first_report");
-  vm_block_title(p, p->milestones[1].actions[0].done_block, false, title, sizeof title);
+  verify_block_title(p, p->milestones[1].actions[0].done_block, false, title, sizeof title);
   ck_assert_str_eq(title, "action connect of milestone first_report");
-  vm_block_title(p, p->playbooks[0].steps[2].when_block, false, title, sizeof title);
+  verify_block_title(p, p->playbooks[0].steps[2].when_block, false, title, sizeof title);
   ck_assert_str_eq(title, "when of step sso of playbook onboarding");
   /* a block used twice */
   p->segment_blocks[1] = p->playbooks[0].steps[2].when_block;
-  vm_block_title(p, p->segment_blocks[1], false, title, sizeof title);
+  verify_block_title(p, p->segment_blocks[1], false, title, sizeof title);
   ck_assert_str_eq(title, "segment big; when of step sso of playbook onboarding");
-  vm_block_title(p, 1, false, title, sizeof title);
+  verify_block_title(p, 1, false, title, sizeof title);
   ck_assert_str_eq(title, "unused");
   char msg[256];
-  ck_assert_msg(vm_verify(p, msg, sizeof msg), "%s", msg);    /* unused blocks are allowed */
+  ck_assert_msg(verify_program(p, msg, sizeof msg), "%s", msg);    /* unused blocks are allowed */
   bc_program_free(p);
 }
 END_TEST
@@ -1030,7 +1030,7 @@ START_TEST(test_dead_code_not_type_checked) {
   I(p, BC_RET, 0, 0, 0, 0);
   end(p);
   char msg[256];
-  ck_assert_msg(vm_verify(p, msg, sizeof msg), "%s", msg);
+  ck_assert_msg(verify_program(p, msg, sizeof msg), "%s", msg);
   bc_program_free(p);
 }
 END_TEST
@@ -1206,7 +1206,7 @@ START_TEST(test_every_byte_flipped) {
       q = msc_read(copy, len, msg, sizeof msg);
       if (q) {
         loaded++;
-        ck_assert_msg(vm_verify(q, msg, sizeof msg), "byte %zu: loaded but does not verify: %s", i, msg);
+        ck_assert_msg(verify_program(q, msg, sizeof msg), "byte %zu: loaded but does not verify: %s", i, msg);
         disasm_program(q, devnull);
         bc_program_free(q);
       } else {

@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 #include "io/commit.h"
-#include "io/result.h"
+#include "io/output.h"
 
 /* 2026-01-01T00:00:00Z in microseconds, and whole days after it. */
 #define T0 INT64_C(1767225600000000)
 #define DAY INT64_C(86400000000)
 #define SEC INT64_C(1000000)
-#define NT RES_NO_TIME
+#define NT OUT_NO_TIME
 
 /* ---- a small program, built by hand ----------------------------------------------- */
 
@@ -77,16 +77,16 @@ static void fixture_init(fixture *fx) {
   fx->prog.playbooks = &fx->pb;
 }
 
-static res_milestone_row ms_row(uint32_t m, res_status s) {
-  return (res_milestone_row){.milestone = m, .status = s, .started_at = NT, .entered_at = NT,
+static out_milestone_row ms_row(uint32_t m, out_status s) {
+  return (out_milestone_row){.milestone = m, .status = s, .started_at = NT, .entered_at = NT,
                              .achieved_at = NT, .lost_at = NT, .deadline_at = NT, .on_time = -1};
 }
 
-static res_playbook_row pb_row(int32_t step, int64_t entered, int64_t done) {
-  return (res_playbook_row){.playbook = 0, .step = step, .step_entered_at = entered, .done_at = done};
+static out_playbook_row pb_row(int32_t step, int64_t entered, int64_t done) {
+  return (out_playbook_row){.playbook = 0, .step = step, .step_entered_at = entered, .done_at = done};
 }
 
-static const res_counts zero_counts;
+static const out_counts zero_counts;
 
 /* ---- files and directories ----------------------------------------------------------- */
 
@@ -185,8 +185,8 @@ static void assert_text(const char *got, const char *want) {
 
 /* Runs one account's rows through a writer to dir and finishes it. */
 static void write_one(const bc_program *prog, const char *dir, out_format fmt, const char *id,
-                      const res_milestone_row *ms, int nms, const res_playbook_row *pbs, int npbs,
-                      const res_signal *sigs, int nsigs) {
+                      const out_milestone_row *ms, int nms, const out_playbook_row *pbs, int npbs,
+                      const out_signal *sigs, int nsigs) {
   char msg[256] = "";
   out_writer *w = out_open(prog, dir, fmt, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
@@ -197,16 +197,16 @@ static void write_one(const bc_program *prog, const char *dir, out_format fmt, c
 /* ---- tests ---------------------------------------------------------------------------- */
 
 START_TEST(status_names) {
-  ck_assert_str_eq(res_status_name(ST_NOT_STARTED), "not_started");
-  ck_assert_str_eq(res_status_name(ST_PENDING), "pending");
-  ck_assert_str_eq(res_status_name(ST_IN_PROGRESS), "in_progress");
-  ck_assert_str_eq(res_status_name(ST_COMPLETED), "completed");
-  ck_assert_str_eq(res_status_name(ST_OVERDUE), "overdue");
-  ck_assert_str_eq(res_status_name(ST_BLOCKED), "blocked");
-  ck_assert_str_eq(res_status_name(ST_ACHIEVING), "achieving");
-  ck_assert_str_eq(res_status_name(ST_NOT_ACHIEVING), "not_achieving");
-  ck_assert_str_eq(res_status_name(ST_NEVER_ACHIEVED), "never_achieved");
-  ck_assert_str_eq(res_status_name(ST__COUNT), "invalid");
+  ck_assert_str_eq(out_status_name(OUT_ST_NOT_STARTED), "not_started");
+  ck_assert_str_eq(out_status_name(OUT_ST_PENDING), "pending");
+  ck_assert_str_eq(out_status_name(OUT_ST_IN_PROGRESS), "in_progress");
+  ck_assert_str_eq(out_status_name(OUT_ST_COMPLETED), "completed");
+  ck_assert_str_eq(out_status_name(OUT_ST_OVERDUE), "overdue");
+  ck_assert_str_eq(out_status_name(OUT_ST_BLOCKED), "blocked");
+  ck_assert_str_eq(out_status_name(OUT_ST_ACHIEVING), "achieving");
+  ck_assert_str_eq(out_status_name(OUT_ST_NOT_ACHIEVING), "not_achieving");
+  ck_assert_str_eq(out_status_name(OUT_ST_NEVER_ACHIEVED), "never_achieved");
+  ck_assert_str_eq(out_status_name(OUT_ST__COUNT), "invalid");
 }
 END_TEST
 
@@ -218,7 +218,7 @@ START_TEST(csv_quoting_times_and_empty_cells) {
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
 
-  res_milestone_row a[2] = {ms_row(0, ST_COMPLETED), ms_row(1, ST_ACHIEVING)};
+  out_milestone_row a[2] = {ms_row(0, OUT_ST_COMPLETED), ms_row(1, OUT_ST_ACHIEVING)};
   a[0].started_at = T0;
   a[0].achieved_at = T0 + 30 * DAY + 9 * 3600 * SEC + 30 * 60 * SEC + 1;   /* one microsecond */
   a[0].deadline_at = T0 + 31 * DAY;
@@ -226,7 +226,7 @@ START_TEST(csv_quoting_times_and_empty_cells) {
   a[0].actions_done = 2;
   a[0].actions_total = 3;
   a[1].achieved_at = T0 + DAY + 250000;
-  res_milestone_row b[1] = {ms_row(0, ST_OVERDUE)};
+  out_milestone_row b[1] = {ms_row(0, OUT_ST_OVERDUE)};
   b[0].on_time = 0;
   b[0].actions_total = 4;
   const char *ids[] = {"a,b", "say \"hi\"", "line\nbreak", "cr\rx", " spaced ", "\"", "plain"};
@@ -268,7 +268,7 @@ START_TEST(progress_rounding) {
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   for (int i = 0; i < n; i++) {
-    res_milestone_row r = ms_row(0, ST_IN_PROGRESS);
+    out_milestone_row r = ms_row(0, OUT_ST_IN_PROGRESS);
     r.actions_done = cases[i].done;
     r.actions_total = cases[i].total;
     char id[16];
@@ -297,9 +297,9 @@ START_TEST(playbooks_and_signals_csv) {
   char msg[256] = "";
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
-  res_playbook_row p1 = pb_row(-1, NT, NT), p2 = pb_row(0, NT, NT), p3 = pb_row(1, T0 + DAY, NT),
+  out_playbook_row p1 = pb_row(-1, NT, NT), p2 = pb_row(0, NT, NT), p3 = pb_row(1, T0 + DAY, NT),
                    p4 = pb_row(2, T0 + 2 * DAY, T0 + 2 * DAY);
-  res_signal sigs[2] = {
+  out_signal sigs[2] = {
     {.time = T0 + DAY, .signal = fx.s_advocacy, .source_order = 0, .source = fx.ms[0].name, .seq = 0},
     {.time = T0 + 2 * DAY, .signal = fx.s_handoff, .source_order = 2, .source = fx.pb.name, .seq = 1},
   };
@@ -353,7 +353,7 @@ START_TEST(jsonl_rows) {
   fixture fx;
   fixture_init(&fx);
   char *dir = make_dir();
-  res_milestone_row ms[2] = {ms_row(0, ST_COMPLETED), ms_row(1, ST_NEVER_ACHIEVED)};
+  out_milestone_row ms[2] = {ms_row(0, OUT_ST_COMPLETED), ms_row(1, OUT_ST_NEVER_ACHIEVED)};
   ms[0].started_at = T0;
   ms[0].achieved_at = T0 + DAY + 5;
   ms[0].deadline_at = T0 + 7 * DAY;
@@ -361,8 +361,8 @@ START_TEST(jsonl_rows) {
   ms[0].actions_done = 1;
   ms[0].actions_total = 2;
   ms[1].on_time = 0;
-  res_playbook_row pb = pb_row(-1, NT, NT);
-  res_signal sig = {.time = T0, .signal = fx.s_advocacy, .source = fx.ms[0].name};
+  out_playbook_row pb = pb_row(-1, NT, NT);
+  out_signal sig = {.time = T0, .signal = fx.s_advocacy, .source = fx.ms[0].name};
   /* quote, backslash, a control character, valid UTF-8 (é), a stray byte */
   write_one(&fx.prog, dir, OUT_JSONL, "q\"\\\x01\t\xc3\xa9\xff", ms, 2, &pb, 1, &sig, 1);
 
@@ -397,7 +397,7 @@ START_TEST(jsonl_invalid_utf8_forms) {
   fixture fx;
   fixture_init(&fx);
   char *dir = make_dir();
-  res_milestone_row r = ms_row(1, ST_NOT_STARTED);
+  out_milestone_row r = ms_row(1, OUT_ST_NOT_STARTED);
   /* overlong '/', a surrogate, a truncated 3-byte form, U+10FFFF (valid), > U+10FFFF */
   write_one(&fx.prog, dir, OUT_JSONL, "\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xf4\x8f\xbf\xbf|\xf4\x90\x80\x80", &r, 1,
             NULL, 0, NULL, 0);
@@ -419,10 +419,10 @@ static bool run_to_stdout(const bc_program *prog, out_format fmt, int fd, char *
   ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
   out_writer *w = out_open(prog, NULL, fmt, NULL, msg, msglen);
   bool ok = w != NULL;
-  res_milestone_row r = ms_row(0, ST_PENDING);
+  out_milestone_row r = ms_row(0, OUT_ST_PENDING);
   r.started_at = T0;
-  res_playbook_row pb = pb_row(0, NT, NT);
-  res_signal sig = {.time = T0, .signal = 1, .source = 1};
+  out_playbook_row pb = pb_row(0, NT, NT);
+  out_signal sig = {.time = T0, .signal = 1, .source = 1};
   if (ok) ok = out_account(w, "x,y", 3, &r, 1, &pb, 1, &sig, 1, msg, msglen);
   if (ok) ok = out_finish(w, T0, &zero_counts, msg, msglen);
   else if (w) out_abort(w);
@@ -496,7 +496,7 @@ START_TEST(atomic_finish) {
   char msg[256] = "", names[256];
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
-  res_milestone_row r = ms_row(0, ST_IN_PROGRESS);
+  out_milestone_row r = ms_row(0, OUT_ST_IN_PROGRESS);
   ck_assert(out_account(w, "a", 1, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   list_dir(dir, names, sizeof names);
   ck_assert_str_eq(names, ".tmp .tmp .tmp .tmp");   /* nothing visible before the end */
@@ -521,7 +521,7 @@ START_TEST(abort_leaves_nothing) {
   char msg[256] = "", names[256];
   out_writer *w = out_open(&fx.prog, dir, OUT_JSONL, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
-  res_milestone_row r = ms_row(0, ST_IN_PROGRESS);
+  out_milestone_row r = ms_row(0, OUT_ST_IN_PROGRESS);
   ck_assert(out_account(w, "a", 1, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   out_abort(w);
   out_abort(NULL);
@@ -547,7 +547,7 @@ START_TEST(directory_in_the_way_fails_before_any_rename) {
   fixture fx;
   fixture_init(&fx);
   char *dir = make_dir();
-  res_milestone_row r = ms_row(0, ST_COMPLETED);
+  out_milestone_row r = ms_row(0, OUT_ST_COMPLETED);
   write_one(&fx.prog, dir, OUT_CSV, "previous", &r, 1, NULL, 0, NULL, 0);
   char *before = slurp(dir, "milestones.csv");
   /* signals.csv is now a non-empty directory: the commit must refuse it
@@ -710,13 +710,13 @@ START_TEST(invalid_rows_refused) {
   char msg[256] = "";
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
-  res_milestone_row wrong_mode = ms_row(0, ST_ACHIEVING);         /* a continuous status, once milestone */
-  res_milestone_row no_such = ms_row(2, ST_PENDING);
-  res_milestone_row too_many = ms_row(0, ST_PENDING);
+  out_milestone_row wrong_mode = ms_row(0, OUT_ST_ACHIEVING);         /* a continuous status, once milestone */
+  out_milestone_row no_such = ms_row(2, OUT_ST_PENDING);
+  out_milestone_row too_many = ms_row(0, OUT_ST_PENDING);
   too_many.actions_done = 3;
   too_many.actions_total = 2;
-  res_playbook_row past_done = pb_row(3, NT, NT);
-  res_signal bad_sig = {.time = T0, .signal = 100000, .source = 1};
+  out_playbook_row past_done = pb_row(3, NT, NT);
+  out_signal bad_sig = {.time = T0, .signal = 100000, .source = 1};
   ck_assert(!out_account(w, "a", 1, &wrong_mode, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   ck_assert_str_eq(msg, "internal error: invalid milestone result row 0");
   ck_assert(!out_account(w, "a", 1, &no_such, 1, NULL, 0, NULL, 0, msg, sizeof msg));
@@ -739,29 +739,29 @@ START_TEST(summary_exact) {
   ck_assert_msg(w != NULL, "%s", msg);
 
   /* a: completed after 1.5 days; continuous achieved without a start (not counted) */
-  res_milestone_row a[2] = {ms_row(0, ST_COMPLETED), ms_row(1, ST_ACHIEVING)};
+  out_milestone_row a[2] = {ms_row(0, OUT_ST_COMPLETED), ms_row(1, OUT_ST_ACHIEVING)};
   a[0].started_at = T0;
   a[0].achieved_at = T0 + DAY + DAY / 2;
   a[1].achieved_at = T0 + DAY;
-  res_playbook_row pa = pb_row(1, T0 + 2 * DAY, NT);
+  out_playbook_row pa = pb_row(1, T0 + 2 * DAY, NT);
   /* b: in progress; continuous achieved 2 days after its start, since lost */
-  res_milestone_row b[2] = {ms_row(0, ST_IN_PROGRESS), ms_row(1, ST_NOT_ACHIEVING)};
+  out_milestone_row b[2] = {ms_row(0, OUT_ST_IN_PROGRESS), ms_row(1, OUT_ST_NOT_ACHIEVING)};
   b[0].started_at = T0;
   b[0].actions_done = 1;
   b[0].actions_total = 2;
   b[1].started_at = T0;
   b[1].achieved_at = T0 + 2 * DAY;
   b[1].lost_at = T0 + 3 * DAY;
-  res_playbook_row pbb = pb_row(-1, NT, NT);
+  out_playbook_row pbb = pb_row(-1, NT, NT);
   /* c: completed a quarter second after its start */
-  res_milestone_row c[2] = {ms_row(0, ST_COMPLETED), ms_row(1, ST_NEVER_ACHIEVED)};
+  out_milestone_row c[2] = {ms_row(0, OUT_ST_COMPLETED), ms_row(1, OUT_ST_NEVER_ACHIEVED)};
   c[0].started_at = T0 + DAY;
   c[0].achieved_at = T0 + DAY + 250000;
-  res_playbook_row pc = pb_row(2, T0 + 4 * DAY, T0 + 4 * DAY);
+  out_playbook_row pc = pb_row(2, T0 + 4 * DAY, T0 + 4 * DAY);
   ck_assert(out_account(w, "a", 1, a, 2, &pa, 1, NULL, 0, msg, sizeof msg));
   ck_assert(out_account(w, "b", 1, b, 2, &pbb, 1, NULL, 0, msg, sizeof msg));
   ck_assert(out_account(w, "c", 1, c, 2, &pc, 1, NULL, 0, msg, sizeof msg));
-  res_counts counts = {.read = 10, .evaluated = 8, .undeclared = 1, .rejected = 1,
+  out_counts counts = {.read = 10, .evaluated = 8, .undeclared = 1, .rejected = 1,
                        .unknown_accounts = 0, .ignored_control = 0};
   ck_assert_msg(out_finish(w, T0 + 5 * DAY, &counts, msg, sizeof msg), "%s", msg);
 
@@ -861,7 +861,7 @@ START_TEST(summary_without_rows) {
   char msg[256] = "";
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
-  ck_assert(out_finish(w, RES_NO_TIME, &zero_counts, msg, sizeof msg));
+  ck_assert(out_finish(w, OUT_NO_TIME, &zero_counts, msg, sizeof msg));
   char *text = slurp(dir, "summary.json");
   ck_assert_msg(strncmp(text, "{\n  \"as_of\": null,\n", 19) == 0, "%s", text);
   ck_assert_msg(strstr(text,
@@ -904,7 +904,7 @@ static char *time_to_complete(const int64_t *us, int n) {
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   for (int i = 0; i < n; i++) {
-    res_milestone_row r = ms_row(0, ST_COMPLETED);
+    out_milestone_row r = ms_row(0, OUT_ST_COMPLETED);
     r.started_at = T0 + i * DAY;
     r.achieved_at = r.started_at + us[i];
     char id[16];
@@ -912,9 +912,9 @@ static char *time_to_complete(const int64_t *us, int n) {
     ck_assert(out_account(w, id, strlen(id), &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   }
   /* completed without a bounded start, and not completed: both left out */
-  res_milestone_row unbounded = ms_row(0, ST_COMPLETED);
+  out_milestone_row unbounded = ms_row(0, OUT_ST_COMPLETED);
   unbounded.achieved_at = T0;
-  res_milestone_row open_row = ms_row(0, ST_OVERDUE);
+  out_milestone_row open_row = ms_row(0, OUT_ST_OVERDUE);
   open_row.started_at = T0;
   ck_assert(out_account(w, "y", 1, &unbounded, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   ck_assert(out_account(w, "z", 1, &open_row, 1, NULL, 0, NULL, 0, msg, sizeof msg));
@@ -974,7 +974,7 @@ START_TEST(percent_rounding) {
   out_writer *w = out_open(&fx.prog, dir, OUT_CSV, NULL, msg, sizeof msg);
   ck_assert_msg(w != NULL, "%s", msg);
   for (int i = 0; i < 32; i++) {
-    res_milestone_row r = ms_row(0, i == 0 ? ST_COMPLETED : ST_IN_PROGRESS);
+    out_milestone_row r = ms_row(0, i == 0 ? OUT_ST_COMPLETED : OUT_ST_IN_PROGRESS);
     char id[16];
     snprintf(id, sizeof id, "a%02d", i);
     ck_assert(out_account(w, id, strlen(id), &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
@@ -1008,7 +1008,7 @@ START_TEST(large_output_crosses_buffer) {
   char *id = malloc(big);
   ck_assert_ptr_nonnull(id);
   memset(id, 'x', big);
-  res_milestone_row r = ms_row(1, ST_NOT_STARTED);
+  out_milestone_row r = ms_row(1, OUT_ST_NOT_STARTED);
   ck_assert(out_account(w, id, big, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   int rows = 40000;
   for (int i = 0; i < rows; i++)

@@ -75,11 +75,11 @@ static bc_program *compile_rules(const char *prelude, const char *rules) {
     diag_render_text(stderr, &d, false);
     ck_abort_msg("rules do not check: %s", rules);
   }
-  bc_program *prog = cg_compile(p, &d);
+  bc_program *prog = compile_program(p, &d);
   arena_free(&a);
   ck_assert_ptr_nonnull(prog);
   char msg[256];
-  ck_assert_msg(vm_verify(prog, msg, sizeof msg), "verifier: %s", msg);
+  ck_assert_msg(verify_program(prog, msg, sizeof msg), "verifier: %s", msg);
   return prog;
 }
 
@@ -96,9 +96,9 @@ static int run_compiled(bc_program *p, const char *header, const char *events, c
     o.has_as_of = true;
     ck_assert(io_parse_time(as_of, strlen(as_of), &o.as_of));
   }
-  ffi_registry *reg = ffi_registry_new(VM_STDLIB_DIR "/native", false);
+  native_registry *reg = native_registry_new(VM_STDLIB_DIR "/native", false);
   ck_assert_ptr_nonnull(reg);
-  ffi_fn **fns = calloc(p->nexterns ? p->nexterns : 1, sizeof *fns);
+  native_fn **fns = calloc(p->nexterns ? p->nexterns : 1, sizeof *fns);
   ck_assert_ptr_nonnull(fns);
   for (uint32_t i = 0; i < p->nexterns; i++) {
     const bc_extern *x = &p->externs[i];
@@ -106,13 +106,13 @@ static int run_compiled(bc_program *p, const char *header, const char *events, c
     io_type params[MSL_EXTERN_MAX_PARAMS];
     for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (io_type)x->params[k];
     char msg[512];
-    fns[i] = ffi_bind(reg, bc_str(p, x->lib), bc_str(p, x->base_dir), bc_str(p, x->name), params,
+    fns[i] = native_bind(reg, bc_str(p, x->lib), bc_str(p, x->base_dir), bc_str(p, x->name), params,
                       (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
     ck_assert_msg(fns[i] != NULL, "%s", msg);
   }
   int status = run_program(p, fns, &o);
   free(fns);
-  ffi_registry_free(reg);
+  native_registry_free(reg);
   bc_program_free(p);
   return status;
 }

@@ -1,53 +1,53 @@
-/* result.h — what an evaluation produces per account, and the writers of
+/* output.h — what an evaluation produces per account, and the writers of
  * milestones.csv, playbooks.csv, signals.csv and summary.json (output.c). */
-#ifndef MSL_RESULT_H
-#define MSL_RESULT_H
+#ifndef MSL_OUTPUT_H
+#define MSL_OUTPUT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "bc/bc.h"
 
-#define RES_NO_TIME INT64_MIN     /* an empty time cell */
+#define OUT_NO_TIME INT64_MIN     /* an empty time cell */
 
 typedef enum {
-  ST_NOT_STARTED, ST_PENDING, ST_IN_PROGRESS, ST_COMPLETED, ST_OVERDUE, ST_BLOCKED,
-  ST_ACHIEVING, ST_NOT_ACHIEVING, ST_NEVER_ACHIEVED,
-  ST__COUNT
-} res_status;
+  OUT_ST_NOT_STARTED, OUT_ST_PENDING, OUT_ST_IN_PROGRESS, OUT_ST_COMPLETED, OUT_ST_OVERDUE, OUT_ST_BLOCKED,
+  OUT_ST_ACHIEVING, OUT_ST_NOT_ACHIEVING, OUT_ST_NEVER_ACHIEVED,
+  OUT_ST__COUNT
+} out_status;
 
-const char *res_status_name(res_status s);     /* "not_started", ... */
+const char *out_status_name(out_status s);     /* "not_started", ... */
 
-typedef struct res_milestone_row {
+typedef struct out_milestone_row {
   uint32_t milestone;                          /* index in the program */
-  res_status status;
-  int64_t started_at, entered_at, achieved_at, lost_at, deadline_at;  /* RES_NO_TIME: empty */
+  out_status status;
+  int64_t started_at, entered_at, achieved_at, lost_at, deadline_at;  /* OUT_NO_TIME: empty */
   int8_t on_time;                              /* -1 empty, 0 false, 1 true */
   int32_t actions_done, actions_total;         /* total 0: progress empty */
-} res_milestone_row;
+} out_milestone_row;
 
-typedef struct res_playbook_row {
+typedef struct out_playbook_row {
   uint32_t playbook;
   int32_t step;            /* step index; -1 before the start; nsteps: done */
-  int64_t step_entered_at, done_at;            /* RES_NO_TIME: empty */
-} res_playbook_row;
+  int64_t step_entered_at, done_at;            /* OUT_NO_TIME: empty */
+} out_playbook_row;
 
-typedef struct res_signal {
+typedef struct out_signal {
   int64_t time;
   uint32_t signal;         /* string pool offset of the signal name */
   uint32_t source_order;   /* decl_order of the source milestone/playbook */
   uint32_t source;         /* string pool offset of the source's name */
   uint32_t seq;            /* emission order, the last tie-break */
-} res_signal;
+} out_signal;
 
-typedef struct res_counts {
+typedef struct out_counts {
   int64_t read;            /* event rows read (all files) */
   int64_t evaluated;       /* rows applied to an account's evaluation */
   int64_t undeclared;      /* rows of event types the program does not declare */
   int64_t rejected;        /* bad rows written to --rejects */
   int64_t unknown_accounts;/* rows of accounts absent from --accounts */
   int64_t ignored_control; /* control events that named nothing valid */
-} res_counts;
+} out_counts;
 
 typedef enum { OUT_CSV, OUT_JSONL } out_format;
 
@@ -65,15 +65,15 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
 /* One account's rows; call in account-id byte order.  Signals must already
  * be sorted (time, source_order, seq). */
 bool out_account(out_writer *w, const char *id, size_t id_len,
-                 const res_milestone_row *ms, int nms,
-                 const res_playbook_row *pbs, int npbs,
-                 const res_signal *sigs, int nsigs, char *msg, size_t msglen);
+                 const out_milestone_row *ms, int nms,
+                 const out_playbook_row *pbs, int npbs,
+                 const out_signal *sigs, int nsigs, char *msg, size_t msglen);
 /* Writes summary.json and commits: every file of the commit set (the
  * results, and what the caller added, e.g. --rejects; with standard output,
  * after it is flushed) is renamed into place, all or none (commit_all).
  * Always releases the writer, also on failure: do not call out_abort after
  * it.  A commit set of the caller's stays the caller's to free. */
-bool out_finish(out_writer *w, int64_t as_of, const res_counts *counts, char *msg, size_t msglen);
+bool out_finish(out_writer *w, int64_t as_of, const out_counts *counts, char *msg, size_t msglen);
 /* Removes the temporary files and releases the writer (error paths); NULL is ignored. */
 void out_abort(out_writer *w);
 
