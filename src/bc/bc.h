@@ -30,8 +30,17 @@ typedef struct bc_insn {
   uint16_t b, c, d;
 } bc_insn;
 
+/* Limits that follow from the encoding above (as Lua derives MAXARG_A from
+ * SIZE_A): operand a, a register, is 8 bits; b, c and d are 16 bits, so a
+ * constant, aggregate or other index, and a jump target within a block,
+ * are at most BC_MAX_ARG. */
+#define BC_MAX_REGS ((unsigned)UINT8_MAX + 1)   /* registers per block */
+#define BC_MAX_ARG ((unsigned)UINT16_MAX)       /* largest b, c or d */
+_Static_assert(sizeof ((bc_insn *)0)->a == 1 && sizeof ((bc_insn *)0)->d == 2,
+               "BC_MAX_REGS and BC_MAX_ARG follow the operand widths");
+
 #define BC_NO_BLOCK 0xFFFFFFFFu   /* an absent optional block */
-#define BC_ACCOUNT_ID 0xFFFFu     /* ACCT operand naming the account id */
+#define BC_ACCOUNT_ID BC_MAX_ARG  /* ACCT operand naming the account id */
 #define BC_NONE 0xFFFFFFFFu       /* an absent index */
 
 typedef struct bc_block {

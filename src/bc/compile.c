@@ -8,6 +8,7 @@
  * shared, so `count(login)` used by ten milestones is counted once. */
 #include "bc/compile.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,8 +72,16 @@ typedef struct compiler {
   htable const_indexes;                /* bc_const bytes -> uint32_t* index in consts */
 } compiler;
 
-static void compile_error(compiler *c, msl_loc loc, const char *msg) {
-  if (!c->failed) diag_error(c->diags, loc, DIAG_E91, "%s", msg);
+static void compile_error(compiler *c, msl_loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void compile_error(compiler *c, msl_loc loc, const char *fmt, ...) {
+  if (!c->failed) {
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    util_vset_msg(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    diag_error(c->diags, loc, DIAG_E91, "%s", msg);
+  }
   c->failed = true;
 }
 
@@ -159,8 +168,8 @@ static uint32_t here(compiler *c) { return c->cur->code.len; }
 static void patch_jump(compiler *c, uint32_t at) { c->cur->code.items[at].d = (uint16_t)here(c); }
 
 static bool use_reg(compiler *c, int r, msl_loc loc) {
-  if (r > 255) {
-    compile_error(c, loc, "expression too deep: a block may use at most 256 registers");
+  if (r >= (int)BC_MAX_REGS) {
+    compile_error(c, loc, "expression too deep: a block may use at most %u registers", BC_MAX_REGS);
     return false;
   }
   if (r + 1 > c->cur->nregs) c->cur->nregs = r + 1;
@@ -257,8 +266,8 @@ static void compile_expr_as(compiler *c, const ast_expr *e, int dst, ty_kind wan
 static void compile_load_const(compiler *c, ast_value v, ty_kind want, int dst) {
   v = compile_convert(v, want);
   uint32_t k = compile_const(c, v.type, v);
-  if (k > 0xFFFF) {
-    compile_error(c, (msl_loc){0}, "too many constants in one program (at most 65536)");
+  if (k > BC_MAX_ARG) {
+    compile_error(c, (msl_loc){0}, "too many constants in one program (at most %u)", BC_MAX_ARG + 1);
     return;
   }
   emit(c, BC_LOADK, dst, (int)k, 0, 0);
@@ -300,8 +309,8 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
   if (c->failed || !use_reg(c, dst, e->loc)) return;
   /* stopping here bounds the work too: segments that use a segment twice
    * each would otherwise inline exponentially many copies */
-  if (c->cur->code.len > 0xFFFF) {
-    compile_error(c, e->loc, "a block is too long (more than 65535 instructions)");
+  if (c->cur->code.len > BC_MAX_ARG) {
+    compile_error(c, e->loc, "a block is too long (more than %u instructions)", BC_MAX_ARG);
     return;
   }
   if (e->kind == EX_CALL && e->inlined) {
@@ -425,8 +434,8 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
         else k.v.i = v.u.i;
         VEC_PUSH(c->consts, k);
       }
-      if (c->consts.len > 0xFFFF || e->u.in.items.len > 0xFFFF) {
-        compile_error(c, e->loc, "too many constants in one program (at most 65536)");
+      if (c->consts.len > BC_MAX_ARG || (unsigned)e->u.in.items.len > BC_MAX_ARG) {
+        compile_error(c, e->loc, "too many constants in one program (at most %u)", BC_MAX_ARG + 1);
         return;
       }
       int bop = t == TY_FLOAT ? BC_INF : t == TY_STRING ? BC_INS : t == TY_BOOL ? BC_INB : BC_INI;
@@ -577,7 +586,7 @@ static uint32_t compile_aggregate(compiler *c, const ast_expr *e) {
   }
   emit(c, BC_UPDATE, 0, (int)gi, 0, 0);
   compile_snippet_end(c, j, saved);
-  if (gi > 0xFFFF) compile_error(c, e->loc, "too many aggregates in one program");
+  if (gi > BC_MAX_ARG) compile_error(c, e->loc, "too many aggregates in one program");
   return gi;
 }
 
@@ -899,8 +908,8 @@ bc_program *compile_program(const msl_program *p, diag_list *diags) {
     compile_error(&c, (msl_loc){0}, "internal error: milestones depend on each other in a cycle");
 
   for (uint32_t i = 0; i < c.blocks.len && !c.failed; i++)
-    if (c.blocks.items[i].len > 0xFFFF)
-      compile_error(&c, (msl_loc){0}, "a block is too long (more than 65535 instructions)");
+    if (c.blocks.items[i].len > BC_MAX_ARG)
+      compile_error(&c, (msl_loc){0}, "a block is too long (more than %u instructions)", BC_MAX_ARG);
 
   /* hand the pools over; string constants become pointers into the pool */
   out->strings = c.strings.items;

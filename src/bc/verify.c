@@ -27,7 +27,6 @@ typedef enum {
   CL_MIXED,        /* written with different classes on different paths */
 } reg_class;
 
-#define MAX_REGS 256   /* operand a is 8 bits */
 
 typedef struct block_use {
   bool value_ref;      /* referenced by a table as an expression */
@@ -349,8 +348,8 @@ static bool check_block_headers(verifier *v) {
       return fail(v, "block %u: instructions %u..%llu are outside the code (%u instructions)", i,
                   b->start, (unsigned long long)b->start + b->len - 1, p->ncode);
     if (b->type != 0 && !valid_type(b->type)) return fail(v, "block %u: unknown type %u", i, b->type);
-    if (b->nregs > MAX_REGS)
-      return fail(v, "block %u: %u registers (at most %u)", i, b->nregs, MAX_REGS);
+    if (b->nregs > BC_MAX_REGS)
+      return fail(v, "block %u: %u registers (at most %u)", i, b->nregs, BC_MAX_REGS);
     if (b->type != 0 && b->nregs == 0) return fail(v, "block %u: a value block needs a register", i);
     if (b->milestone != BC_NONE && b->milestone >= p->nmilestones)
       return fail(v, "block %u: milestone %u does not exist (the program has %u)", i, b->milestone,
@@ -1014,7 +1013,7 @@ static bool check_block(verifier *v, uint32_t bi) {
   flow f = {.nregs = blk->nregs, .reachable = true};
   uint32_t nslots = 0;
   f.slot_of = malloc(sizeof *f.slot_of * blk->len);
-  f.cur = calloc(MAX_REGS, 1);
+  f.cur = calloc(BC_MAX_REGS, 1);
   if (!f.slot_of || !f.cur) {
     free(f.slot_of);
     free(f.cur);

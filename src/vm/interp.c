@@ -130,7 +130,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   const bc_block *blk = &p->blocks[b];
   const bc_insn *code = p->code + blk->start;
   const bc_insn *ip = code;
-  io_value R[256];
+  io_value R[BC_MAX_REGS];
 /* A runtime error fails a value block; in an update block (ev set) it only
  * poisons what the failing snippet feeds, and the block goes on after it. */
 #define FAIL(why)                                                                   \
