@@ -46,13 +46,13 @@ _Static_assert(sizeof ((bc_insn *)0)->a == 1 && sizeof ((bc_insn *)0)->d == 2,
 typedef struct bc_block {
   uint32_t start, len;      /* instructions code[start .. start+len-1] */
   uint16_t nregs;           /* registers the block uses (R[0..nregs-1]) */
-  uint8_t type;             /* io_type of the returned value; 0 for update blocks */
+  uint8_t type;             /* value_type of the returned value; 0 for update blocks */
   uint32_t milestone;       /* the enclosing milestone (START, since start), or BC_NONE */
 } bc_block;
 
 typedef struct bc_const {
-  uint8_t type;             /* io_type */
-  io_value v;               /* strings point into the program's string pool */
+  uint8_t type;             /* value_type */
+  value_data v;               /* strings point into the program's string pool */
 } bc_const;
 
 typedef enum { BC_AGG_COUNT, BC_AGG_SUM, BC_AGG_MIN, BC_AGG_MAX, BC_AGG_AVG, BC_AGG_DISTINCT } bc_agg_fn;
@@ -62,8 +62,8 @@ typedef enum { BC_WIN_NONE, BC_WIN_WITHIN, BC_WIN_SINCE_START, BC_WIN_SINCE } bc
 typedef struct bc_aggregate {
   uint8_t fn;               /* bc_agg_fn */
   uint8_t window;           /* bc_window */
-  uint8_t arg_type;         /* io_type of the aggregated field (0 for count) */
-  uint8_t result_type;      /* io_type of the value AGG loads */
+  uint8_t arg_type;         /* value_type of the aggregated field (0 for count) */
+  uint8_t result_type;      /* value_type of the value AGG loads */
   uint32_t event;           /* event type id */
   int64_t within_us;        /* BC_WIN_WITHIN: window length */
   uint32_t since_block;     /* BC_WIN_SINCE: value block giving the time */
@@ -130,7 +130,7 @@ typedef struct bc_playbook {
 typedef struct bc_extern {
   uint32_t name, lib, base_dir;  /* strings: fn name = symbol, LIB as written, dir of the .ms */
   uint32_t nparams;
-  uint8_t *params;               /* io_type each */
+  uint8_t *params;               /* value_type each */
   uint8_t ret;
   uint8_t called;                /* the program calls it: bind at load */
 } bc_extern;

@@ -69,18 +69,18 @@ static void print_float(FILE *out, double f) {
   if (!strpbrk(buf, ".eEn")) fputs(".0", out);   /* n: nan, inf */
 }
 
-static void print_value(FILE *out, unsigned type, io_value v) {
+static void print_value(FILE *out, unsigned type, value_data v) {
   char buf[40];
   switch (type) {
-  case IO_BOOL: fputs(v.b ? "true" : "false", out); break;
-  case IO_INT: fprintf(out, "%" PRId64, v.i); break;
-  case IO_FLOAT: print_float(out, v.f); break;
-  case IO_STRING: print_string(out, v.s.p, v.s.len); break;
-  case IO_TIME:
+  case VALUE_BOOL: fputs(v.b ? "true" : "false", out); break;
+  case VALUE_INT: fprintf(out, "%" PRId64, v.i); break;
+  case VALUE_FLOAT: print_float(out, v.f); break;
+  case VALUE_STRING: print_string(out, v.s.p, v.s.len); break;
+  case VALUE_TIME:
     io_format_time(v.i, buf);
     fprintf(out, "@%s", buf);
     break;
-  case IO_DURATION: print_duration(out, v.i); break;
+  case VALUE_DURATION: print_duration(out, v.i); break;
   default: fputs("?", out); break;
   }
 }

@@ -116,9 +116,9 @@ static void put_program(wbuf *w, const bc_program *p) {
     const bc_const *k = &p->consts[i];
     put_u8(w, k->type);
     switch (k->type) {
-    case IO_BOOL: put_u8(w, k->v.b); break;
-    case IO_FLOAT: put_f64(w, k->v.f); break;
-    case IO_STRING:
+    case VALUE_BOOL: put_u8(w, k->v.b); break;
+    case VALUE_FLOAT: put_f64(w, k->v.f); break;
+    case VALUE_STRING:
       put_u32(w, (uint32_t)(k->v.s.p - p->strings));   /* verified: inside the pool */
       put_u32(w, k->v.s.len);
       break;
@@ -410,21 +410,21 @@ static void get_consts(rbuf *r, bc_program *p) {
     bc_const *k = &p->consts[i];
     k->type = get_u8(r);
     switch (k->type) {
-    case IO_BOOL: {
+    case VALUE_BOOL: {
       uint8_t b = get_u8(r);
       if (b > 1) rfail(r, "corrupt file: bool constant k%u holds %u", i, b);
       k->v.b = b == 1;
       break;
     }
-    case IO_INT: case IO_TIME: case IO_DURATION: k->v.i = get_i64(r); break;
-    case IO_FLOAT: k->v.f = get_f64(r); break;
-    case IO_STRING: {
+    case VALUE_INT: case VALUE_TIME: case VALUE_DURATION: k->v.i = get_i64(r); break;
+    case VALUE_FLOAT: k->v.f = get_f64(r); break;
+    case VALUE_STRING: {
       uint32_t off = get_u32(r), len = get_u32(r);
       /* inside the pool, with at least the pool's final NUL after it */
       if (!r->failed && (off >= p->strings_len || len >= p->strings_len - off))
         rfail(r, "corrupt file: string constant k%u (offset %u, %u bytes) is outside the string pool "
               "(%u bytes)", i, off, len, p->strings_len);
-      else if (!r->failed) k->v.s = (io_str){p->strings + off, len};
+      else if (!r->failed) k->v.s = (value_str){p->strings + off, len};
       break;
     }
     default:

@@ -48,14 +48,14 @@ static const char *type_name(unsigned t) {
   return t < sizeof names / sizeof names[0] ? names[t] : "an unknown type";
 }
 
-static bool valid_type(unsigned t) { return t >= IO_BOOL && t <= IO_DURATION; }
+static bool valid_type(unsigned t) { return t >= VALUE_BOOL && t <= VALUE_DURATION; }
 
-static reg_class class_of(unsigned io_type) {
-  switch (io_type) {
-  case IO_BOOL: return CL_BOOL;
-  case IO_INT: case IO_TIME: case IO_DURATION: return CL_I64;
-  case IO_FLOAT: return CL_FLOAT;
-  case IO_STRING: return CL_STRING;
+static reg_class class_of(unsigned value_type) {
+  switch (value_type) {
+  case VALUE_BOOL: return CL_BOOL;
+  case VALUE_INT: case VALUE_TIME: case VALUE_DURATION: return CL_I64;
+  case VALUE_FLOAT: return CL_FLOAT;
+  case VALUE_STRING: return CL_STRING;
   default: return CL_UNSET;
   }
 }
@@ -329,7 +329,7 @@ static bool check_consts(verifier *v) {
   for (uint32_t i = 0; i < p->nconsts; i++) {
     const bc_const *k = &p->consts[i];
     if (!valid_type(k->type)) return fail(v, "constant k%u: unknown type %u", i, k->type);
-    if (k->type != IO_STRING) continue;
+    if (k->type != VALUE_STRING) continue;
     /* The string must lie inside the pool with the pool's NUL after it. */
     uintptr_t base = (uintptr_t)p->strings, at = (uintptr_t)k->v.s.p;
     if (!p->strings || at < base || at - base >= p->strings_len ||
@@ -453,7 +453,7 @@ static bool check_segments_aggregates(verifier *v) {
   const bc_program *p = v->p;
   for (uint32_t i = 0; i < p->nsegments; i++) {
     CHECK_STR(p->segment_names[i], false, "segment %u name", i);
-    if (!ref_block(v, p->segment_blocks[i], IO_BOOL, true, "segment `%s`", bc_str(p, p->segment_names[i])))
+    if (!ref_block(v, p->segment_blocks[i], VALUE_BOOL, true, "segment `%s`", bc_str(p, p->segment_names[i])))
       return false;
   }
   for (uint32_t i = 0; i < p->naggregates; i++) {
@@ -467,14 +467,14 @@ static bool check_segments_aggregates(verifier *v) {
       if (g->arg_type != 0)
         return fail(v, "aggregate g%u: count takes no argument, but its argument type is %s", i,
                     type_name(g->arg_type));
-      want_result = IO_INT;
+      want_result = VALUE_INT;
     } else {
       if (!valid_type(g->arg_type))
         return fail(v, "aggregate g%u: unknown argument type %u", i, g->arg_type);
-      if (g->fn != BC_AGG_DISTINCT && g->arg_type != IO_INT && g->arg_type != IO_FLOAT)
+      if (g->fn != BC_AGG_DISTINCT && g->arg_type != VALUE_INT && g->arg_type != VALUE_FLOAT)
         return fail(v, "aggregate g%u: sum, min, max and avg take int or float, not %s", i,
                     type_name(g->arg_type));
-      want_result = g->fn == BC_AGG_DISTINCT ? IO_INT : g->fn == BC_AGG_AVG ? IO_FLOAT : g->arg_type;
+      want_result = g->fn == BC_AGG_DISTINCT ? VALUE_INT : g->fn == BC_AGG_AVG ? VALUE_FLOAT : g->arg_type;
     }
     if (g->result_type != want_result)
       return fail(v, "aggregate g%u: gives %s, expected %s", i, type_name(g->result_type),
@@ -482,7 +482,7 @@ static bool check_segments_aggregates(verifier *v) {
     if (g->window == BC_WIN_WITHIN && g->within_us <= 0)
       return fail(v, "aggregate g%u: window length %lld is not positive", i, (long long)g->within_us);
     if (g->window == BC_WIN_SINCE &&
-        !ref_block(v, g->since_block, IO_TIME, true, "since of aggregate g%u", i))
+        !ref_block(v, g->since_block, VALUE_TIME, true, "since of aggregate g%u", i))
       return false;
     if (g->window == BC_WIN_SINCE_START) {
       if (g->milestone >= p->nmilestones)
@@ -510,7 +510,7 @@ static bool check_start(verifier *v, uint8_t kind, uint32_t block, uint32_t afte
                         const char *name, uint32_t self) {
   const bc_program *p = v->p;
   if (kind > BC_START_ON_ASSIGNMENT) return fail(v, "%s `%s`: unknown start kind %u", what, name, kind);
-  if (kind == BC_START_AT && !ref_block(v, block, IO_TIME, true, "start of %s `%s`", what, name))
+  if (kind == BC_START_AT && !ref_block(v, block, VALUE_TIME, true, "start of %s `%s`", what, name))
     return false;
   if (kind == BC_START_AFTER) {
     if (after >= p->nmilestones)
@@ -544,7 +544,7 @@ static bool check_milestones(verifier *v) {
         return fail(v, "milestone `%s`: deadline %lld is negative", name, (long long)ms->deadline_us);
       break;
     case BC_DEADLINE_AT:
-      if (!ref_block(v, ms->deadline_block, IO_TIME, true, "deadline of milestone `%s`", name)) return false;
+      if (!ref_block(v, ms->deadline_block, VALUE_TIME, true, "deadline of milestone `%s`", name)) return false;
       break;
     default:
       return fail(v, "milestone `%s`: unknown deadline kind %u", name, ms->deadline_kind);
@@ -557,7 +557,7 @@ static bool check_milestones(verifier *v) {
     };
     for (size_t i = 0; i < sizeof criteria / sizeof criteria[0]; i++)
       if (criteria[i].block != BC_NO_BLOCK &&
-          !ref_block(v, criteria[i].block, IO_BOOL, false, "%s of milestone `%s`", criteria[i].what, name))
+          !ref_block(v, criteria[i].block, VALUE_BOOL, false, "%s of milestone `%s`", criteria[i].what, name))
         return false;
     if (ms->nactions && !ms->actions) return fail(v, "milestone `%s`: the actions table is missing", name);
     for (uint32_t a = 0; a < ms->nactions; a++) {
@@ -566,7 +566,7 @@ static bool check_milestones(verifier *v) {
       CHECK_STR(act->label, true, "milestone `%s` action `%s` label", name, bc_str(p, act->name));
       if (act->owner > 2)
         return fail(v, "milestone `%s` action `%s`: unknown owner %u", name, bc_str(p, act->name), act->owner);
-      if (!ref_block(v, act->done_block, IO_BOOL, false, "action `%s` of milestone `%s`",
+      if (!ref_block(v, act->done_block, VALUE_BOOL, false, "action `%s` of milestone `%s`",
                      bc_str(p, act->name), name))
         return false;
     }
@@ -596,7 +596,7 @@ static bool check_playbooks(verifier *v) {
                     name, sname, st->tracks, p->nmilestones);
       if (st->is_auto > 1) return fail(v, "playbook `%s` step `%s`: auto is %u (0 or 1)", name, sname, st->is_auto);
       if (st->when_block != BC_NO_BLOCK &&
-          !ref_block(v, st->when_block, IO_BOOL, true, "when of step `%s` of playbook `%s`", sname, name))
+          !ref_block(v, st->when_block, VALUE_BOOL, true, "when of step `%s` of playbook `%s`", sname, name))
         return false;
     }
     if (!check_emits(v, pb->nemits, pb->emits, "playbook", name)) return false;
@@ -722,7 +722,7 @@ static unsigned declared_type(const verifier *v, uint32_t bi, const bc_insn *in,
   case OPND_NONE: return p->blocks[bi].type;
   case OPND_CONST: return p->consts[in->b].type;
   case OPND_FIELD: return p->events[v->use[bi].event].fields[in->b].type;
-  case OPND_ACCT: return in->b == BC_ACCOUNT_ID ? IO_STRING : p->account_fields[in->b].type;
+  case OPND_ACCT: return in->b == BC_ACCOUNT_ID ? VALUE_STRING : p->account_fields[in->b].type;
   case OPND_AGG: {
     const bc_aggregate *g = &p->aggregates[in->b];
     if (result) return g->result_type;

@@ -379,16 +379,16 @@ static native_fn **bind_externs(const bc_program *p, native_registry *reg, int *
     for (uint32_t i = 0; i < p->nexterns && !*status; i++) {
       const bc_extern *x = &p->externs[i];
       if (!x->called) continue;
-      io_type params[MSL_EXTERN_MAX_PARAMS];
-      for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (io_type)x->params[k];
+      value_type params[MSL_EXTERN_MAX_PARAMS];
+      for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (value_type)x->params[k];
       const char *lib = bc_str(p, x->lib), *dir = bc_str(p, x->base_dir), *name = bc_str(p, x->name);
       char msg[512];
       if (pass == 0) {
-        native_admission a = native_admit(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret,
+        native_admission a = native_admit(reg, lib, dir, name, params, (int)x->nparams, (value_type)x->ret,
                                           msg, sizeof msg);
         if (a != NATIVE_ADMITTED) *status = a == NATIVE_REFUSED ? EXIT_USAGE : EXIT_IO;
       } else {
-        fns[i] = native_bind(reg, lib, dir, name, params, (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+        fns[i] = native_bind(reg, lib, dir, name, params, (int)x->nparams, (value_type)x->ret, msg, sizeof msg);
         if (!fns[i]) *status = EXIT_IO;
       }
       if (*status) fprintf(stderr, "msl: %s\n", msg);

@@ -59,7 +59,7 @@ static bool accounts_grow(run_accounts *t) {
 }
 
 /* The slot for id: holding its account, or empty where it would go. */
-static size_t accounts_find(const run_accounts *t, io_str id, uint64_t h) {
+static size_t accounts_find(const run_accounts *t, value_str id, uint64_t h) {
   size_t j = h & (t->cap - 1);
   for (;;) {
     vm_account *a = t->slots[j];
@@ -73,7 +73,7 @@ static size_t accounts_find(const run_accounts *t, io_str id, uint64_t h) {
   }
 }
 
-static vm_account *accounts_get(const run_accounts *t, io_str id) {
+static vm_account *accounts_get(const run_accounts *t, value_str id) {
   if (!t->cap) return NULL;
   return t->slots[accounts_find(t, id, util_fnv1a(id.p, id.len))];
 }
@@ -83,7 +83,7 @@ static bool accounts_put(run_accounts *t, vm_account *a) {
   size_t len;
   const char *p = vm_account_id(a, &len);
   uint64_t h = util_fnv1a(p, len);
-  size_t j = accounts_find(t, (io_str){p, (uint32_t)len}, h);
+  size_t j = accounts_find(t, (value_str){p, (uint32_t)len}, h);
   t->slots[j] = a;
   t->hashes[j] = h;
   t->len++;
@@ -107,7 +107,7 @@ typedef struct run_schema {
 
 static io_field_schema *schema_fields(const bc_program *p, const bc_field *f, uint32_t n, io_field_schema *out) {
   for (uint32_t i = 0; i < n; i++) {
-    out[i] = (io_field_schema){.name = bc_str(p, f[i].name), .type = (io_type)f[i].type,
+    out[i] = (io_field_schema){.name = bc_str(p, f[i].name), .type = (value_type)f[i].type,
                                .has_default = f[i].has_default};
     if (f[i].has_default) out[i].default_value = p->consts[f[i].default_const].v;
   }
@@ -224,7 +224,7 @@ static int load_accounts(run_state *st) {
 }
 
 /* The account an event row belongs to; NULL when it is not evaluated. */
-static int account_for(run_state *st, io_str id, vm_account **out) {
+static int account_for(run_state *st, value_str id, vm_account **out) {
   *out = accounts_get(&st->accounts, id);
   if (*out || st->accounts_fixed) return EXIT_OK;
   vm_account *a = vm_account_new(st->vm, id, NULL, st->msg, sizeof st->msg);

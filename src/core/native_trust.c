@@ -40,12 +40,12 @@ bool native_path_under(const char *path, const char *dir) {
   return path[n] == '/' || path[n] == '\0' || (n > 0 && dir[n - 1] == '/');
 }
 
-/* The name of a runtime type; NULL for a number outside io_type. */
-static const char *type_name(io_type t) {
-  return t >= IO_BOOL && t <= IO_DURATION ? io_type_name(t) : NULL;
+/* The name of a runtime type; NULL for a number outside value_type. */
+static const char *type_name(value_type t) {
+  return t >= VALUE_BOOL && t <= VALUE_DURATION ? value_type_name(t) : NULL;
 }
 
-bool native_signature(const char *name, const io_type *params, int nparams, io_type ret,
+bool native_signature(const char *name, const value_type *params, int nparams, value_type ret,
                       char *buf, size_t buflen) {
   size_t used = 0;
   int w = snprintf(buf, buflen, "%s(", name);
@@ -126,7 +126,7 @@ static char *read_manifest(const char *path, char *detail, size_t detaillen) {
 }
 
 native_trust native_trust_of(const char *native_dir, const char *lib, const char *base_dir,
-                             const char *name, const io_type *params, int nparams, io_type ret,
+                             const char *name, const value_type *params, int nparams, value_type ret,
                              char *detail, size_t detaillen) {
   if (native_dir == NULL)
     return NATIVE_FOREIGN;
@@ -140,7 +140,7 @@ native_trust native_trust_of(const char *native_dir, const char *lib, const char
 }
 
 native_trust native_trust_of_real(const char *native_dir, const char *real, const char *name,
-                                  const io_type *params, int nparams, io_type ret, char *detail,
+                                  const value_type *params, int nparams, value_type ret, char *detail,
                                   size_t detaillen) {
   if (native_dir == NULL || real == NULL || !native_path_under(real, native_dir))
     return NATIVE_FOREIGN;

@@ -45,19 +45,19 @@ typedef enum native_trust {
  * gets, for NATIVE_MISMATCH, the table's line for name; for
  * NATIVE_NO_TABLE, the manifest's file name and why it is unusable. */
 native_trust native_trust_of(const char *native_dir, const char *lib, const char *base_dir,
-                             const char *name, const io_type *params, int nparams, io_type ret,
+                             const char *name, const value_type *params, int nparams, value_type ret,
                              char *detail, size_t detaillen);
 
 /* The same for a library whose real path is known (NULL: it has none, as
  * for a LIB without '/'), so that a caller can load exactly the file it
  * judged. */
 native_trust native_trust_of_real(const char *native_dir, const char *real, const char *name,
-                                  const io_type *params, int nparams, io_type ret, char *detail,
+                                  const value_type *params, int nparams, value_type ret, char *detail,
                                   size_t detaillen);
 
 /* "name(type, ...) -> type", the form of a table line, into buf; false when
- * it does not fit or a type is not an io_type. */
-bool native_signature(const char *name, const io_type *params, int nparams, io_type ret,
+ * it does not fit or a type is not an value_type. */
+bool native_signature(const char *name, const value_type *params, int nparams, value_type ret,
                       char *buf, size_t buflen);
 
 /* Looks signature (as native_signature writes it) up in table, the text of

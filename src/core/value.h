@@ -8,22 +8,22 @@
 
 /* Runtime types: the same numbering as ty_kind in ast.h (1..6). */
 typedef enum {
-  IO_BOOL = 1, IO_INT, IO_FLOAT, IO_STRING, IO_TIME, IO_DURATION,
-} io_type;
+  VALUE_BOOL = 1, VALUE_INT, VALUE_FLOAT, VALUE_STRING, VALUE_TIME, VALUE_DURATION,
+} value_type;
 /* The type's name as rule files write it ("int", "time", ...). */
-const char *io_type_name(io_type t);
+const char *value_type_name(value_type t);
 
-typedef struct io_str {
+typedef struct value_str {
   const char *p;
   uint32_t len;
-} io_str;
+} value_str;
 
 /* A typed value; which member is live is given by the schema's type. */
-typedef union io_value {
+typedef union value_data {
   bool b;
   int64_t i;        /* int, and time/duration in microseconds */
   double f;
-  io_str s;
-} io_value;
+  value_str s;
+} value_data;
 
 #endif

@@ -17,9 +17,9 @@
 
 typedef struct io_field_schema {
   const char *name;
-  io_type type;
+  value_type type;
   bool has_default;
-  io_value default_value;   /* strings owned by the schema's owner */
+  value_data default_value;   /* strings owned by the schema's owner */
 } io_field_schema;
 
 typedef struct io_event_schema {
@@ -47,19 +47,19 @@ enum {
 #define IO_IS_CONTROL(type) ((type) >= IO_EV_ASSIGN && (type) <= IO_EV_ADVANCE)
 
 typedef struct io_event {
-  io_str account;
+  value_str account;
   int64_t time;              /* microseconds since 1970-01-01T00:00:00Z */
   int type;                  /* >= 0 declared, or an IO_EV_* constant */
-  io_str milestone;          /* control events: the `milestone` cell (len 0 if none) */
-  io_str playbook;           /* control events: the `playbook` cell */
-  const io_value *values;    /* declared events: one per field, defaults applied */
+  value_str milestone;          /* control events: the `milestone` cell (len 0 if none) */
+  value_str playbook;           /* control events: the `playbook` cell */
+  const value_data *values;    /* declared events: one per field, defaults applied */
   const char *file;          /* as given on the command line ("-" for stdin) */
   int64_t line;              /* 1-based line where the record starts */
 } io_event;
 
 typedef struct io_account {
-  io_str id;
-  const io_value *values;    /* one per account field, defaults applied */
+  value_str id;
+  const value_data *values;    /* one per account field, defaults applied */
   const char *file;
   int64_t line;
 } io_account;

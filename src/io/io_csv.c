@@ -28,7 +28,7 @@
  * yet, so the record simply ends at the next newline. */
 enum { SCAN_FAST, SCAN_FIELD_START, SCAN_UNQUOTED, SCAN_QUOTED, SCAN_QUOTE_IN_QUOTED };
 
-static const io_str empty_cell = {"", 0};
+static const value_str empty_cell = {"", 0};
 
 static void reset_scan(io_reader *r) {
   r->scan_state = SCAN_FAST;
@@ -103,7 +103,7 @@ static io_status split_cells(io_reader *r, bool grow, io_error *err) {
   char *out = NULL;   /* next free byte of scratch, once a cell needs it */
   int n = 0;
   for (;;) {
-    io_str cell;
+    value_str cell;
     size_t next;   /* where the next cell starts; > len after the last one */
     if (i < len && p[i] == '"') {
       size_t j = i + 1;
@@ -208,14 +208,14 @@ static bool split_plain(io_reader *r, const char *p, size_t len, bool grow, io_e
       size_t at = i + ((unsigned)__builtin_ctzll(hits) >> shift);
       if (p[at] == '"') return false;
       if (grow && !grow_cells(r, n)) goto oom;
-      if ((size_t)n < r->cells_cap) r->cells[n] = (io_str){p + start, (uint32_t)(at - start)};
+      if ((size_t)n < r->cells_cap) r->cells[n] = (value_str){p + start, (uint32_t)(at - start)};
       n++;
       start = at + 1;
     }
     i += width;
   }
   if (grow && !grow_cells(r, n)) goto oom;
-  if ((size_t)n < r->cells_cap) r->cells[n] = (io_str){p + start, (uint32_t)(len - start)};
+  if ((size_t)n < r->cells_cap) r->cells[n] = (value_str){p + start, (uint32_t)(len - start)};
   r->ncells = n + 1;
   return true;
 oom:
@@ -306,11 +306,11 @@ static io_status read_record(io_reader *r, bool grow, io_error *err) {
 /* ---- header ---------------------------------------------------------------------------- */
 
 typedef struct named_column {
-  io_str name;
+  value_str name;
   int index;
 } named_column;
 
-static int compare_names(io_str a, io_str b) {
+static int compare_names(value_str a, value_str b) {
   size_t n = a.len < b.len ? a.len : b.len;
   int c = memcmp(a.p, b.p, n);
   return c ? c : (a.len > b.len) - (a.len < b.len);
@@ -324,7 +324,7 @@ static int compare_columns(const void *a, const void *b) {
 
 /* The column named name in sorted, or -1. */
 static int find_column(const named_column *sorted, int n, const char *name) {
-  io_str key = {name, (uint32_t)strlen(name)};
+  value_str key = {name, (uint32_t)strlen(name)};
   int lo = 0, hi = n;
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2;
@@ -337,7 +337,7 @@ static int find_column(const named_column *sorted, int n, const char *name) {
 
 /* A header problem: a bad row at the header's line, without raw text (the
  * reader and its buffer are freed when opening fails). */
-static bool header_error(io_reader *r, io_error *err, const char *what, io_str name) {
+static bool header_error(io_reader *r, io_error *err, const char *what, value_str name) {
   char quoted[128];
   io_set_error(err, r->path, r->record_line, 0, "%s %s in the header", what,
                io_quote(quoted, sizeof quoted, name.p, name.len));
@@ -363,7 +363,7 @@ static bool build_column_maps(io_reader *r, io_error *err) {
     r->col_id = find_column(sorted, n, "id");
     if (r->col_id < 0) {
       free(sorted);
-      return header_error(r, err, "missing column", (io_str){"id", 2});
+      return header_error(r, err, "missing column", (value_str){"id", 2});
     }
   } else {
     int *required[] = {&r->col_account, &r->col_time, &r->col_event};
@@ -372,7 +372,7 @@ static bool build_column_maps(io_reader *r, io_error *err) {
       if (*required[k] < 0) {
         free(sorted);
         return header_error(r, err, "missing column",
-                            (io_str){event_columns[k], (uint32_t)strlen(event_columns[k])});
+                            (value_str){event_columns[k], (uint32_t)strlen(event_columns[k])});
       }
     }
     r->col_milestone = find_column(sorted, n, "milestone");
@@ -435,14 +435,14 @@ static io_status convert_fields(io_reader *r, const io_field_schema *fields, int
                                 const int *cols, io_error *err) {
   for (int f = 0; f < nfields; f++) {
     const io_field_schema *field = &fields[f];
-    io_str cell = cols[f] >= 0 ? r->cells[cols[f]] : empty_cell;
+    value_str cell = cols[f] >= 0 ? r->cells[cols[f]] : empty_cell;
     if (cell.len == 0) {
       if (!field->has_default)
         return io_bad_row(r, err, "missing value for required column %s", field->name);
       r->values[f] = field->default_value;
     } else if (!io_cell_value(&r->time_cache, field->type, cell.p, cell.len, &r->values[f])) {
       char quoted[128];
-      return io_bad_row(r, err, "bad %s %s in column %s", io_type_name(field->type),
+      return io_bad_row(r, err, "bad %s %s in column %s", value_type_name(field->type),
                         io_quote(quoted, sizeof quoted, cell.p, cell.len), field->name);
     }
   }
@@ -452,19 +452,19 @@ static io_status convert_fields(io_reader *r, const io_field_schema *fields, int
 io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
   io_status st = read_row(r, err);
   if (st != IO_OK) return st;
-  const io_str *cells = r->cells;
+  const value_str *cells = r->cells;
   ev->file = r->path;
   ev->line = r->record_line;
   ev->account = cells[r->col_account];
   if (ev->account.len == 0) return io_bad_row(r, err, "empty account id");
-  io_str time = cells[r->col_time];
+  value_str time = cells[r->col_time];
   if (time.len == 0) return io_bad_row(r, err, "missing time");
   if (!io_parse_time_cached(&r->time_cache, time.p, time.len, &ev->time)) {
     char quoted[128];
     return io_bad_row(r, err, "bad time %s in column time",
                       io_quote(quoted, sizeof quoted, time.p, time.len));
   }
-  io_str name = cells[r->col_event];
+  value_str name = cells[r->col_event];
   if (name.len == 0) return io_bad_row(r, err, "missing event name");
   int type = io_lookup_event(r, name.p, name.len);
   ev->type = type;

@@ -65,8 +65,8 @@ typedef enum {
 } json_kind;
 
 typedef struct json_member {
-  io_str key;
-  io_str text;             /* string: decoded; number: its text; others: empty */
+  value_str key;
+  value_str text;             /* string: decoded; number: its text; others: empty */
   uint8_t kind;            /* json_kind */
   uint8_t nested;          /* 1: from the "properties" object */
 } json_member;
@@ -115,14 +115,14 @@ struct io_reader {
   uint32_t *field_name_len;
 
   io_time_cache time_cache;
-  io_value *values;        /* one record's typed values */
+  value_data *values;        /* one record's typed values */
   int max_fields;
   char *scratch;           /* unescaped text of one record: >= record length */
   size_t scratch_cap;
 
   /* CSV */
   int ncols;
-  io_str *cells;           /* ncols cells of the current record */
+  value_str *cells;           /* ncols cells of the current record */
   int ncells;              /* cells the record had (may differ from ncols) */
   size_t cells_cap;
   int col_account, col_time, col_event, col_milestone, col_playbook, col_id;
@@ -163,7 +163,7 @@ const char *io_quote(char *dst, size_t cap, const char *s, size_t len);
 
 int io_lookup_event(io_reader *r, const char *name, size_t len);
 /* Converts a CSV cell (or a JSON string) to the field's type. */
-bool io_cell_value(io_time_cache *cache, io_type type, const char *s, size_t len, io_value *out);
+bool io_cell_value(io_time_cache *cache, value_type type, const char *s, size_t len, value_data *out);
 /* Finishes an accounts row whose id and fields are read: a duplicate id is a
  * bad row naming the first line that had it (a rejected row claims no id). */
 io_status io_account_claim(io_reader *r, io_account *acct, io_error *err);

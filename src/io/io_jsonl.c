@@ -33,7 +33,7 @@
 
 enum { MAX_DEPTH = 64 };
 
-static const io_str empty_text = {"", 0};
+static const value_str empty_text = {"", 0};
 
 /* ---- lines ----------------------------------------------------------------------------------- */
 
@@ -164,7 +164,7 @@ static char *put_utf8(char *o, unsigned cp) {
 }
 
 /* A string at jp->p (the opening quote). */
-static bool parse_string(json_parser *jp, io_str *out) {
+static bool parse_string(json_parser *jp, value_str *out) {
   const char *s = ++jp->p;
 #ifdef __SSE2__
   /* Skip sixteen plain bytes at a time: no quote, backslash or control character. */
@@ -186,7 +186,7 @@ static bool parse_string(json_parser *jp, io_str *out) {
   while (jp->p < jp->end) {
     unsigned char c = (unsigned char)*jp->p;
     if (c == '"') {
-      *out = (io_str){s, (uint32_t)(jp->p - s)};
+      *out = (value_str){s, (uint32_t)(jp->p - s)};
       jp->p++;
       return true;
     }
@@ -203,7 +203,7 @@ static bool parse_string(json_parser *jp, io_str *out) {
   while (jp->p < jp->end) {
     unsigned char c = (unsigned char)*jp->p++;
     if (c == '"') {
-      *out = (io_str){begin, (uint32_t)(o - begin)};
+      *out = (value_str){begin, (uint32_t)(o - begin)};
       jp->out = o;
       return true;
     }
@@ -251,7 +251,7 @@ static bool parse_string(json_parser *jp, io_str *out) {
 static bool is_digit(char c) { return (unsigned)(unsigned char)c - '0' <= 9; }
 
 /* A number by JSON's grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
-static bool parse_number(json_parser *jp, io_str *out) {
+static bool parse_number(json_parser *jp, value_str *out) {
   const char *s = jp->p, *e = jp->end, *p = s;
   if (p < e && *p == '-') p++;
   if (p < e && *p == '0') {
@@ -280,7 +280,7 @@ static bool parse_number(json_parser *jp, io_str *out) {
     while (p < e && is_digit(*p)) p++;
   }
   jp->p = p;
-  *out = (io_str){s, (uint32_t)(p - s)};
+  *out = (value_str){s, (uint32_t)(p - s)};
   return true;
 }
 
@@ -291,7 +291,7 @@ static bool parse_literal(json_parser *jp, const char *word, size_t n) {
   return true;
 }
 
-static bool parse_value(json_parser *jp, int depth, json_kind *kind, io_str *text);
+static bool parse_value(json_parser *jp, int depth, json_kind *kind, value_str *text);
 
 /* The rest of an object or array after its opening bracket; its contents
  * are checked and dropped. */
@@ -304,7 +304,7 @@ static bool skip_container(json_parser *jp, char close, int depth) {
   }
   for (;;) {
     json_kind kind;
-    io_str text;
+    value_str text;
     if (close == '}') {
       if (jp->p >= jp->end || *jp->p != '"') return fail(jp, "expected a key");
       if (!parse_string(jp, &text)) return false;
@@ -328,7 +328,7 @@ static bool skip_container(json_parser *jp, char close, int depth) {
   }
 }
 
-static bool parse_value(json_parser *jp, int depth, json_kind *kind, io_str *text) {
+static bool parse_value(json_parser *jp, int depth, json_kind *kind, value_str *text) {
   *text = empty_text;
   if (jp->p >= jp->end) return fail(jp, "expected a value");
   switch (*jp->p) {
@@ -342,7 +342,7 @@ static bool parse_value(json_parser *jp, int depth, json_kind *kind, io_str *tex
   }
 }
 
-static bool add_member(json_parser *jp, io_str key, json_kind kind, io_str text, bool nested) {
+static bool add_member(json_parser *jp, value_str key, json_kind kind, value_str text, bool nested) {
   io_reader *r = jp->r;
   if (!util_grow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32)) {
     jp->out_of_memory = true;
@@ -362,7 +362,7 @@ static bool parse_members(json_parser *jp, bool nested) {
     return true;
   }
   for (;;) {
-    io_str key, text;
+    value_str key, text;
     json_kind kind;
     if (jp->p >= jp->end || *jp->p != '"') return fail(jp, "expected a key");
     if (!parse_string(jp, &key)) return false;
@@ -442,14 +442,14 @@ static const json_member *find_member(const io_reader *r, const char *key, size_
   return best;
 }
 
-static bool is_plain_integer(io_str t) {
+static bool is_plain_integer(value_str t) {
   for (uint32_t i = 0; i < t.len; i++)
     if (t.p[i] == '.' || t.p[i] == 'e' || t.p[i] == 'E') return false;
   return true;
 }
 
 /* An integer from a JSON number: 42, or an integral 4.2e1. */
-static bool number_to_int(io_str t, int64_t *out) {
+static bool number_to_int(value_str t, int64_t *out) {
   if (is_plain_integer(t)) return io_parse_int(t.p, t.len, out);
   double v;
   if (!io_parse_float(t.p, t.len, &v) || v != trunc(v)) return false;
@@ -460,7 +460,7 @@ static bool number_to_int(io_str t, int64_t *out) {
 
 /* Seconds as a JSON number to microseconds, rounded half away from zero.
  * Without an exponent the decimal text is converted exactly. */
-static bool number_to_us(io_str t, int64_t *us) {
+static bool number_to_us(value_str t, int64_t *us) {
   if (memchr(t.p, 'e', t.len) || memchr(t.p, 'E', t.len)) {
     double v;
     if (!io_parse_float(t.p, t.len, &v)) return false;
@@ -494,25 +494,25 @@ static bool time_value(io_reader *r, const json_member *m, int64_t *us) {
   return *us >= IO_EPOCH_MIN_SECONDS * 1000000 && *us <= IO_TIME_MAX_US;   /* years 1 to 9999 */
 }
 
-static bool member_value(io_reader *r, io_type type, const json_member *m, io_value *out) {
+static bool member_value(io_reader *r, value_type type, const json_member *m, value_data *out) {
   switch (type) {
-    case IO_BOOL:
+    case VALUE_BOOL:
       if (m->kind != JSON_TRUE && m->kind != JSON_FALSE) return false;
       out->b = m->kind == JSON_TRUE;
       return true;
-    case IO_INT:
+    case VALUE_INT:
       if (m->kind == JSON_NUMBER) return number_to_int(m->text, &out->i);
       return m->kind == JSON_STRING && io_parse_int(m->text.p, m->text.len, &out->i);
-    case IO_FLOAT:
+    case VALUE_FLOAT:
       return (m->kind == JSON_NUMBER || m->kind == JSON_STRING) &&
              io_parse_float(m->text.p, m->text.len, &out->f);
-    case IO_STRING:
+    case VALUE_STRING:
       if (m->kind != JSON_STRING) return false;
       out->s = m->text;
       return true;
-    case IO_TIME:
+    case VALUE_TIME:
       return time_value(r, m, &out->i);
-    case IO_DURATION:
+    case VALUE_DURATION:
       if (m->kind == JSON_NUMBER) return number_to_us(m->text, &out->i);
       return m->kind == JSON_STRING && io_parse_duration(m->text.p, m->text.len, &out->i);
   }
@@ -547,7 +547,7 @@ static io_status convert_fields(io_reader *r, const io_field_schema *fields, int
       r->values[f] = field->default_value;
     } else if (!member_value(r, field->type, m, &r->values[f])) {
       char shown[128];
-      return io_bad_row(r, err, "bad %s %s in key %s", io_type_name(field->type),
+      return io_bad_row(r, err, "bad %s %s in key %s", value_type_name(field->type),
                         show(shown, sizeof shown, m), field->name);
     }
   }
@@ -555,7 +555,7 @@ static io_status convert_fields(io_reader *r, const io_field_schema *fields, int
 }
 
 /* The account id in key `key`: a string, or an integer number as its text. */
-static io_status account_id(io_reader *r, const char *key, io_str *id, io_error *err) {
+static io_status account_id(io_reader *r, const char *key, value_str *id, io_error *err) {
   const json_member *m = find_member(r, key, strlen(key));
   if (!m || m->kind == JSON_NULL) return io_bad_row(r, err, "missing account id (key %s)", key);
   if (m->kind == JSON_STRING || (m->kind == JSON_NUMBER && is_plain_integer(m->text))) {
@@ -568,7 +568,7 @@ static io_status account_id(io_reader *r, const char *key, io_str *id, io_error 
 }
 
 /* `milestone` / `playbook` of a control event: a string, or absent. */
-static io_status control_name(io_reader *r, const char *key, io_str *out, io_error *err) {
+static io_status control_name(io_reader *r, const char *key, value_str *out, io_error *err) {
   const json_member *m = find_member(r, key, strlen(key));
   *out = empty_text;
   if (!m || m->kind == JSON_NULL) return IO_OK;

@@ -73,15 +73,15 @@ const char *io_quote(char *dst, size_t cap, const char *s, size_t len) {
   return dst;
 }
 
-bool io_cell_value(io_time_cache *cache, io_type type, const char *s, size_t len,
-                   io_value *out) {
+bool io_cell_value(io_time_cache *cache, value_type type, const char *s, size_t len,
+                   value_data *out) {
   switch (type) {
-    case IO_BOOL: return io_parse_bool(s, len, &out->b);
-    case IO_INT: return io_parse_int(s, len, &out->i);
-    case IO_FLOAT: return io_parse_float(s, len, &out->f);
-    case IO_TIME: return io_parse_time_cached(cache, s, len, &out->i);
-    case IO_DURATION: return io_parse_duration(s, len, &out->i);
-    case IO_STRING:
+    case VALUE_BOOL: return io_parse_bool(s, len, &out->b);
+    case VALUE_INT: return io_parse_int(s, len, &out->i);
+    case VALUE_FLOAT: return io_parse_float(s, len, &out->f);
+    case VALUE_TIME: return io_parse_time_cached(cache, s, len, &out->i);
+    case VALUE_DURATION: return io_parse_duration(s, len, &out->i);
+    case VALUE_STRING:
       out->s.p = s;
       out->s.len = (uint32_t)len;   /* records are at most max_record bytes */
       return true;
@@ -310,7 +310,7 @@ static bool grow_ids(io_reader *r) {
   return true;
 }
 
-static bool io_remember_id(io_reader *r, io_str id, int64_t *first_line) {
+static bool io_remember_id(io_reader *r, value_str id, int64_t *first_line) {
   if (2 * (r->nids + 1) > r->ids_cap && !grow_ids(r)) {
     *first_line = -1;
     return false;

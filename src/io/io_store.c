@@ -244,7 +244,7 @@ struct io_sorter {
   bool finished;
   size_t next_key;       /* in memory: the next key to return */
   int advance;           /* runs: the run whose record was returned last */
-  io_value *values;
+  value_data *values;
 };
 
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -264,7 +264,7 @@ static int compare_keys(const void *x, const void *y) {
   return compare_recs(a->rec, b->rec);
 }
 
-static uint64_t account_prefix(io_str account) {
+static uint64_t account_prefix(value_str account) {
   uint64_t v = 0;
   for (uint32_t i = 0; i < 8; i++)
     v = v << 8 | (i < account.len ? (unsigned char)account.p[i] : 0);
@@ -392,7 +392,7 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   size_t head = align8(sizeof(sort_rec) + ev->account.len + ev->milestone.len + ev->playbook.len);
   size_t size = head + (size_t)nfields * 8;
   for (int f = 0; f < nfields; f++)
-    if (es->fields[f].type == IO_STRING) size += ev->values[f].s.len;
+    if (es->fields[f].type == VALUE_STRING) size += ev->values[f].s.len;
   size = align8(size);
   if (size > UINT32_MAX) {
     io_set_error(err, ev->file, ev->line, EFBIG, "event too large to sort");
@@ -418,21 +418,21 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   memset(p, 0, (size_t)(base + head - p));
   char *slot = base + head, *text = slot + (size_t)nfields * 8;
   for (int f = 0; f < nfields; f++, slot += 8) {
-    const io_value *v = &ev->values[f];
+    const value_data *v = &ev->values[f];
     switch (es->fields[f].type) {
-      case IO_STRING: {
+      case VALUE_STRING: {
         uint32_t where[2] = {(uint32_t)(text - base), v->s.len};
         memcpy(slot, where, 8);
         if (v->s.len) memcpy(text, v->s.p, v->s.len);
         text += v->s.len;
         break;
       }
-      case IO_BOOL: {
+      case VALUE_BOOL: {
         int64_t b = v->b;
         memcpy(slot, &b, 8);
         break;
       }
-      case IO_FLOAT: memcpy(slot, &v->f, 8); break;
+      case VALUE_FLOAT: memcpy(slot, &v->f, 8); break;
       default: memcpy(slot, &v->i, 8); break;
     }
   }
@@ -445,11 +445,11 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
 
 static void decode(io_sorter *s, const sort_rec *rec, io_event *ev) {
   const char *base = (const char *)rec, *p = base + sizeof *rec;
-  ev->account = (io_str){p, rec->account_len};
+  ev->account = (value_str){p, rec->account_len};
   p += rec->account_len;
-  ev->milestone = (io_str){p, rec->milestone_len};
+  ev->milestone = (value_str){p, rec->milestone_len};
   p += rec->milestone_len;
-  ev->playbook = (io_str){p, rec->playbook_len};
+  ev->playbook = (value_str){p, rec->playbook_len};
   p += rec->playbook_len;
   ev->time = rec->time;
   ev->type = rec->type;
@@ -460,21 +460,21 @@ static void decode(io_sorter *s, const sort_rec *rec, io_event *ev) {
   const io_event_schema *es = &s->schema->events[rec->type];
   const char *slot = base + align8((size_t)(p - base));
   for (int f = 0; f < es->nfields; f++, slot += 8) {
-    io_value *v = &s->values[f];
+    value_data *v = &s->values[f];
     switch (es->fields[f].type) {
-      case IO_STRING: {
+      case VALUE_STRING: {
         uint32_t where[2];
         memcpy(where, slot, 8);
-        v->s = (io_str){base + where[0], where[1]};
+        v->s = (value_str){base + where[0], where[1]};
         break;
       }
-      case IO_BOOL: {
+      case VALUE_BOOL: {
         int64_t b;
         memcpy(&b, slot, 8);
         v->b = b != 0;
         break;
       }
-      case IO_FLOAT: memcpy(&v->f, slot, 8); break;
+      case VALUE_FLOAT: memcpy(&v->f, slot, 8); break;
       default: memcpy(&v->i, slot, 8); break;
     }
   }

@@ -34,14 +34,14 @@ static vm_entry ring_pop_back(vm_ring *r) {
   return *vm_ring_at(r, r->len);
 }
 
-static uint64_t value_hash(io_type t, io_value v) {
-  if (t == IO_STRING) return util_fnv1a(v.s.p, v.s.len) | 1;   /* 0 never a live hash */
-  if (t == IO_FLOAT && v.f == 0) v.f = 0;  /* -0.0 and 0.0 are one value */
-  if (t == IO_BOOL) return v.b ? 3 : 5;
+static uint64_t value_hash(value_type t, value_data v) {
+  if (t == VALUE_STRING) return util_fnv1a(v.s.p, v.s.len) | 1;   /* 0 never a live hash */
+  if (t == VALUE_FLOAT && v.f == 0) v.f = 0;  /* -0.0 and 0.0 are one value */
+  if (t == VALUE_BOOL) return v.b ? 3 : 5;
   return util_fnv1a(&v.i, sizeof v.i) | 1;
 }
 
-static vm_set_slot *set_find(vm_set *s, io_type t, io_value key, uint64_t h) {
+static vm_set_slot *set_find(vm_set *s, value_type t, value_data key, uint64_t h) {
   if (!s->cap) return NULL;
   uint32_t mask = s->cap - 1, i = (uint32_t)h & mask;
   for (;;) {
@@ -52,7 +52,7 @@ static vm_set_slot *set_find(vm_set *s, io_type t, io_value key, uint64_t h) {
   }
 }
 
-static void set_rehash(vm_set *s, io_type t, uint32_t cap) {
+static void set_rehash(vm_set *s, value_type t, uint32_t cap) {
   vm_set_slot *old = s->slots;
   uint32_t oldcap = s->cap;
   s->slots = vm_alloc(sizeof *s->slots * cap);
@@ -70,7 +70,7 @@ static void set_rehash(vm_set *s, io_type t, uint32_t cap) {
 
 /* Adds key at time; false when it was already added at that time (a window
  * then needs no second entry for it). */
-static bool set_add(vm_set *s, io_type t, io_value key, int64_t time) {
+static bool set_add(vm_set *s, value_type t, value_data key, int64_t time) {
   uint64_t h = value_hash(t, key);
   vm_set_slot *sl = set_find(s, t, key, h);
   if (sl) {
@@ -89,16 +89,16 @@ static bool set_add(vm_set *s, io_type t, io_value key, int64_t time) {
   return true;
 }
 
-static void set_release(vm_set *s, io_type t, io_value key) {
+static void set_release(vm_set *s, value_type t, value_data key) {
   vm_set_slot *sl = set_find(s, t, key, value_hash(t, key));
   if (!sl || --sl->refs) return;
   interp_value_free(t, sl->key);
-  sl->key = (io_value){0};
+  sl->key = (value_data){0};
   s->size--;
   s->tombstones++;            /* hash stays non-zero: probing goes on past it */
 }
 
-static void set_clear(vm_set *s, io_type t) {
+static void set_clear(vm_set *s, value_type t) {
   for (uint32_t i = 0; i < s->cap; i++)
     if (s->slots[i].refs) interp_value_free(t, s->slots[i].key);
   free(s->slots);
@@ -107,17 +107,17 @@ static void set_clear(vm_set *s, io_type t) {
 
 /* The value of aggregate g at the evaluation instant; a runtime error when
  * a failed `where` is in scope there or an int sum does not fit. */
-bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, io_value *out, char *msg, size_t msglen) {
+bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out, char *msg, size_t msglen) {
   const bc_aggregate *d = &rt->p->aggregates[g];
   vm_agg *s = &a->aggs[g];
-  io_value v = {0};
+  value_data v = {0};
   bool within = d->window == BC_WIN_WITHIN;
   if (s->poison.what && rt->cur_time < s->poison.until) return vm_fail(rt, msg, msglen, s->poison.what);
   switch (d->fn) {
     case BC_AGG_COUNT: v.i = s->count; break;
     case BC_AGG_SUM:
     case BC_AGG_AVG:
-      if (within && d->arg_type == IO_FLOAT && s->sum_dirty) {
+      if (within && d->arg_type == VALUE_FLOAT && s->sum_dirty) {
         /* recomputed, not adjusted: adding and removing doubles drifts */
         double sum = 0;
         for (uint32_t i = 0; i < s->ring.len; i++) sum += vm_ring_at(&s->ring, i)->v.f;
@@ -125,13 +125,13 @@ bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, io_value *out, char *m
         s->sum_dirty = false;
       }
       if (d->fn == BC_AGG_SUM) {
-        if (d->arg_type == IO_FLOAT) v.f = s->sum.f;
+        if (d->arg_type == VALUE_FLOAT) v.f = s->sum.f;
         else if (s->sum.i < INT64_MIN || s->sum.i > INT64_MAX)
           return vm_fail(rt, msg, msglen, "integer overflow (the sum of the events in scope)");
         else v.i = (int64_t)s->sum.i;
       } else {
         int64_t n = s->count;
-        double sum = d->arg_type == IO_FLOAT ? s->sum.f : (double)s->sum.i;
+        double sum = d->arg_type == VALUE_FLOAT ? s->sum.f : (double)s->sum.i;
         v.f = n ? sum / (double)n : 0.0;
       }
       break;
@@ -169,13 +169,13 @@ static vm_entry window_pop_front(vm_account *a, vm_agg *s) {
   return ring_pop_front(&s->ring);
 }
 
-static bool better(const bc_aggregate *d, io_value x, io_value y) {   /* x replaces y */
-  bool fl = d->arg_type == IO_FLOAT;
+static bool better(const bc_aggregate *d, value_data x, value_data y) {   /* x replaces y */
+  bool fl = d->arg_type == VALUE_FLOAT;
   if (d->fn == BC_AGG_MIN) return fl ? x.f <= y.f : x.i <= y.i;
   return fl ? x.f >= y.f : x.i >= y.i;
 }
 
-void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, io_value v) {
+void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, value_data v) {
   const bc_aggregate *d = &rt->p->aggregates[g];
   vm_agg *s = &a->aggs[g];
   if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return;
@@ -190,7 +190,7 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, i
       break;
     case BC_AGG_SUM:
     case BC_AGG_AVG:
-      if (d->arg_type == IO_FLOAT) {
+      if (d->arg_type == VALUE_FLOAT) {
         if (within) s->sum_dirty = true;
         else s->sum.f += v.f;
       } else {
@@ -199,7 +199,7 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, i
       s->count++;
       if (!within) break;
       int64_t merged;
-      if (last && d->arg_type == IO_FLOAT) {
+      if (last && d->arg_type == VALUE_FLOAT) {
         last->v.f += v.f;
         last->n++;
       } else if (last && !__builtin_add_overflow(last->v.i, v.i, &merged)) {
@@ -222,8 +222,8 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, i
       }
       break;
     case BC_AGG_DISTINCT:
-      if (set_add(&s->set, (io_type)d->arg_type, v, ev->time) && within)
-        window_push(a, d, s, (vm_entry){ev->time, interp_value_copy((io_type)d->arg_type, v), 1});
+      if (set_add(&s->set, (value_type)d->arg_type, v, ev->time) && within)
+        window_push(a, d, s, (vm_entry){ev->time, interp_value_copy((value_type)d->arg_type, v), 1});
       break;
   }
 }
@@ -251,11 +251,11 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
       if (d->fn == BC_AGG_COUNT) s->count -= e.n;
       if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
         s->count -= e.n;
-        if (d->arg_type == IO_FLOAT) s->sum_dirty = true;
+        if (d->arg_type == VALUE_FLOAT) s->sum_dirty = true;
         else s->sum.i -= e.v.i;
       } else if (d->fn == BC_AGG_DISTINCT) {
-        set_release(&s->set, (io_type)d->arg_type, e.v);
-        interp_value_free((io_type)d->arg_type, e.v);
+        set_release(&s->set, (value_type)d->arg_type, e.v);
+        interp_value_free((value_type)d->arg_type, e.v);
       }
     }
   }
@@ -263,8 +263,8 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
 
 void agg_reset(const bc_aggregate *d, vm_agg *s) {
   if (d->fn == BC_AGG_DISTINCT) {
-    for (uint32_t i = 0; i < s->ring.len; i++) interp_value_free((io_type)d->arg_type, vm_ring_at(&s->ring, i)->v);
-    set_clear(&s->set, (io_type)d->arg_type);
+    for (uint32_t i = 0; i < s->ring.len; i++) interp_value_free((value_type)d->arg_type, vm_ring_at(&s->ring, i)->v);
+    set_clear(&s->set, (value_type)d->arg_type);
   }
   free(s->ring.items);
   free(s->poison.what);

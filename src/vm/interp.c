@@ -39,17 +39,17 @@ void interp_scratch_reset(vm_runtime *rt) {
   rt->scratch->used = 0;
 }
 
-bool interp_value_eq(io_type t, io_value a, io_value b) {
+bool interp_value_eq(value_type t, value_data a, value_data b) {
   switch (t) {
-    case IO_STRING: return a.s.len == b.s.len && memcmp(a.s.p, b.s.p, a.s.len) == 0;
-    case IO_FLOAT: return a.f == b.f;
-    case IO_BOOL: return a.b == b.b;
+    case VALUE_STRING: return a.s.len == b.s.len && memcmp(a.s.p, b.s.p, a.s.len) == 0;
+    case VALUE_FLOAT: return a.f == b.f;
+    case VALUE_BOOL: return a.b == b.b;
     default: return a.i == b.i;
   }
 }
 
-io_value interp_value_copy(io_type t, io_value v) {
-  if (t == IO_STRING) {
+value_data interp_value_copy(value_type t, value_data v) {
+  if (t == VALUE_STRING) {
     char *p = vm_alloc(v.s.len + 1);
     memcpy(p, v.s.p, v.s.len);
     v.s.p = p;
@@ -57,8 +57,8 @@ io_value interp_value_copy(io_type t, io_value v) {
   return v;
 }
 
-void interp_value_free(io_type t, io_value v) {
-  if (t == IO_STRING) free((char *)v.s.p);
+void interp_value_free(value_type t, value_data v) {
+  if (t == VALUE_STRING) free((char *)v.s.p);
 }
 
 /* A `start on` filter failed on an event of a's current instant, for a
@@ -124,13 +124,13 @@ static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_eve
 
 /* Runs block b; value blocks leave their result in *result.  ev: the event
  * being applied (update blocks). */
-bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, io_value *result,
+bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, value_data *result,
                     char *msg, size_t msglen) {
   const bc_program *p = rt->p;
   const bc_block *blk = &p->blocks[b];
   const bc_insn *code = p->code + blk->start;
   const bc_insn *ip = code;
-  io_value R[BC_MAX_REGS];
+  value_data R[BC_MAX_REGS];
 /* A runtime error fails a value block; in an update block (ev set) it only
  * poisons what the failing snippet feeds, and the block goes on after it. */
 #define FAIL(why)                                                                   \
@@ -165,7 +165,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   CASE(FIELD) { I; R[in->a] = ev->values[in->b]; NEXT(); }
   CASE(ACCT) {
     I;
-    if (in->b == BC_ACCOUNT_ID) R[in->a].s = (io_str){a->id, a->id_len};
+    if (in->b == BC_ACCOUNT_ID) R[in->a].s = (value_str){a->id, a->id_len};
     else R[in->a] = a->fields[in->b];
     NEXT();
   }
@@ -234,18 +234,18 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   CASE(LEF) { I; R[in->a].b = R[in->b].f <= R[in->c].f; NEXT(); }
   CASE(EQB) { I; R[in->a].b = R[in->b].b == R[in->c].b; NEXT(); }
   CASE(NEB) { I; R[in->a].b = R[in->b].b != R[in->c].b; NEXT(); }
-  CASE(EQS) { I; R[in->a].b = interp_value_eq(IO_STRING, R[in->b], R[in->c]); NEXT(); }
-  CASE(NES) { I; R[in->a].b = !interp_value_eq(IO_STRING, R[in->b], R[in->c]); NEXT(); }
+  CASE(EQS) { I; R[in->a].b = interp_value_eq(VALUE_STRING, R[in->b], R[in->c]); NEXT(); }
+  CASE(NES) { I; R[in->a].b = !interp_value_eq(VALUE_STRING, R[in->b], R[in->c]); NEXT(); }
   CASE(LTS) {
     I;
-    io_str x = R[in->b].s, y = R[in->c].s;
+    value_str x = R[in->b].s, y = R[in->c].s;
     int c = memcmp(x.p, y.p, x.len < y.len ? x.len : y.len);
     R[in->a].b = c < 0 || (c == 0 && x.len < y.len);
     NEXT();
   }
   CASE(LES) {
     I;
-    io_str x = R[in->b].s, y = R[in->c].s;
+    value_str x = R[in->b].s, y = R[in->c].s;
     int c = memcmp(x.p, y.p, x.len < y.len ? x.len : y.len);
     R[in->a].b = c < 0 || (c == 0 && x.len <= y.len);
     NEXT();
@@ -267,7 +267,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   CASE(INS) {
     I;
     bool found = false;
-    for (int k = 0; k < in->d && !found; k++) found = interp_value_eq(IO_STRING, p->consts[in->c + k].v, R[in->b]);
+    for (int k = 0; k < in->d && !found; k++) found = interp_value_eq(VALUE_STRING, p->consts[in->c + k].v, R[in->b]);
     R[in->a].b = found;
     NEXT();
   }
@@ -286,7 +286,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
     if (!f) FAIL("call of an extern fn that is not bound");
     native_mem mem = {rt->ffi_args, sizeof rt->ffi_args, scratch_alloc, rt};
     char why[256];
-    io_value ret;
+    value_data ret;
     if (!native_invoke(f, &R[in->c], &ret, &mem, why, sizeof why)) FAIL(why);
     R[in->a] = ret;
     NEXT();
@@ -335,7 +335,7 @@ bool interp_eval_bool(vm_runtime *rt, vm_account *a, uint32_t b, const char *wha
                       bool *out, char *msg, size_t msglen) {
   rt->cur_what = what;
   rt->cur_milestone = m;
-  io_value r;
+  value_data r;
   if (!interp_exec(rt, a, b, NULL, &r, msg, msglen)) return false;
   *out = r.b;
   return true;
@@ -345,7 +345,7 @@ bool interp_eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *wha
                       int64_t *out, char *msg, size_t msglen) {
   rt->cur_what = what;
   rt->cur_milestone = m;
-  io_value r;
+  value_data r;
   if (!interp_exec(rt, a, b, NULL, &r, msg, msglen)) return false;
   *out = r.i;
   return true;

@@ -29,9 +29,9 @@ struct native_fn {
   struct native_fn *next;
   ffi_cif cif;             /* prepared once at bind time */
   ffi_type *arg_types[MSL_EXTERN_MAX_PARAMS];
-  io_type params[MSL_EXTERN_MAX_PARAMS];
+  value_type params[MSL_EXTERN_MAX_PARAMS];
   int nparams;
-  io_type ret;
+  value_type ret;
   void (*code)(void);
   char name[];             /* the extern's name, for messages */
 };
@@ -83,14 +83,14 @@ int native_registry_nlibs(const native_registry *r) {
   return n;
 }
 
-static ffi_type *native_type(io_type t) {
+static ffi_type *native_type(value_type t) {
   switch (t) {
-  case IO_BOOL: return &ffi_type_uint8;
-  case IO_INT:
-  case IO_TIME:
-  case IO_DURATION: return &ffi_type_sint64;
-  case IO_FLOAT: return &ffi_type_double;
-  case IO_STRING: return &ffi_type_pointer;
+  case VALUE_BOOL: return &ffi_type_uint8;
+  case VALUE_INT:
+  case VALUE_TIME:
+  case VALUE_DURATION: return &ffi_type_sint64;
+  case VALUE_FLOAT: return &ffi_type_double;
+  case VALUE_STRING: return &ffi_type_pointer;
   }
   return NULL;
 }
@@ -159,7 +159,7 @@ static native_admission judge(const native_registry *r, native_trust trust, cons
 }
 
 native_admission native_admit(const native_registry *r, const char *lib, const char *base_dir,
-                              const char *symbol, const io_type *params, int nparams, io_type ret,
+                              const char *symbol, const value_type *params, int nparams, value_type ret,
                               char *msg, size_t msglen) {
   char detail[512] = "";
   native_trust trust = native_trust_of(r->native_dir, lib, base_dir, symbol, params, nparams, ret,
@@ -170,9 +170,9 @@ native_admission native_admit(const native_registry *r, const char *lib, const c
 /* The signature a bind asks for, for the trust rule. */
 typedef struct wanted_fn {
   const char *symbol;
-  const io_type *params;
+  const value_type *params;
   int nparams;
-  io_type ret;
+  value_type ret;
 } wanted_fn;
 
 /* LIB with a '/': a file path, relative to base_dir unless absolute.  The
@@ -275,7 +275,7 @@ static bool is_data_symbol(void *sym) {
 }
 
 native_fn *native_bind(native_registry *r, const char *lib, const char *base_dir, const char *symbol,
-                       const io_type *params, int nparams, io_type ret, char *msg, size_t msglen) {
+                       const value_type *params, int nparams, value_type ret, char *msg, size_t msglen) {
   /* The signature is checked first: an unsupported one loads nothing. */
   if (nparams < 0 || nparams > MSL_EXTERN_MAX_PARAMS) {
     util_set_msg(msg, msglen, "extern fn %s: %d parameters; at most %d are supported", symbol,
@@ -373,14 +373,14 @@ typedef union native_result {
   const char *s;
 } native_result;
 
-bool native_invoke(const native_fn *f, const io_value *args, io_value *ret, const native_mem *mem,
+bool native_invoke(const native_fn *f, const value_data *args, value_data *ret, const native_mem *mem,
                    char *msg, size_t msglen) {
   native_arg values[MSL_EXTERN_MAX_PARAMS];
   void *pointers[MSL_EXTERN_MAX_PARAMS];
 
   size_t string_bytes = 0;
   for (int i = 0; i < f->nparams; i++)
-    if (f->params[i] == IO_STRING) {
+    if (f->params[i] == VALUE_STRING) {
       if (args[i].s.len > 0 && memchr(args[i].s.p, '\0', args[i].s.len) != NULL) {
         util_set_msg(msg, msglen, "extern fn %s: argument %d holds a NUL byte", f->name, i + 1);
         return false;
@@ -401,12 +401,12 @@ bool native_invoke(const native_fn *f, const io_value *args, io_value *ret, cons
   size_t used = 0;
   for (int i = 0; i < f->nparams; i++) {
     switch (f->params[i]) {
-    case IO_BOOL: values[i].b = args[i].b; break;
-    case IO_INT:
-    case IO_TIME:
-    case IO_DURATION: values[i].i = args[i].i; break;
-    case IO_FLOAT: values[i].f = args[i].f; break;
-    case IO_STRING: {
+    case VALUE_BOOL: values[i].b = args[i].b; break;
+    case VALUE_INT:
+    case VALUE_TIME:
+    case VALUE_DURATION: values[i].i = args[i].i; break;
+    case VALUE_FLOAT: values[i].f = args[i].f; break;
+    case VALUE_STRING: {
       char *copy = strings + used;
       if (args[i].s.len > 0)
         memcpy(copy, args[i].s.p, args[i].s.len);
@@ -425,17 +425,17 @@ bool native_invoke(const native_fn *f, const io_value *args, io_value *ret, cons
 
   bool ok = true;
   switch (f->ret) {
-  case IO_BOOL: ret->b = (result.narrow & 0xff) != 0; break;
-  case IO_INT:
-  case IO_TIME:
-  case IO_DURATION: ret->i = result.i; break;
-  case IO_FLOAT: ret->f = result.f; break;
-  case IO_STRING: {
+  case VALUE_BOOL: ret->b = (result.narrow & 0xff) != 0; break;
+  case VALUE_INT:
+  case VALUE_TIME:
+  case VALUE_DURATION: ret->i = result.i; break;
+  case VALUE_FLOAT: ret->f = result.f; break;
+  case VALUE_STRING: {
     /* Copied before the argument copies are released: a function may return
      * a pointer into its own argument. */
     size_t len = result.s != NULL ? strlen(result.s) : 0;
     if (len == 0) {
-      ret->s = (io_str){"", 0};
+      ret->s = (value_str){"", 0};
     } else if (len > UINT32_MAX) {
       util_set_msg(msg, msglen, "extern fn %s returned a string of %zu bytes; the limit is %u",
               f->name, len, (unsigned)UINT32_MAX);
@@ -447,7 +447,7 @@ bool native_invoke(const native_fn *f, const io_value *args, io_value *ret, cons
         ok = false;
       } else {
         memcpy(copy, result.s, len);
-        ret->s = (io_str){copy, (uint32_t)len};
+        ret->s = (value_str){copy, (uint32_t)len};
       }
     }
     break;

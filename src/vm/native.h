@@ -52,7 +52,7 @@ typedef enum native_admission {
  * caller admits every call first, so that a refusal comes before any
  * library loads. */
 native_admission native_admit(const native_registry *r, const char *lib, const char *base_dir,
-                              const char *symbol, const io_type *params, int nparams, io_type ret,
+                              const char *symbol, const value_type *params, int nparams, value_type ret,
                               char *msg, size_t msglen);
 
 /* Binds `extern fn symbol(params...) -> ret from "lib"` (the C symbol is the
@@ -64,11 +64,11 @@ native_admission native_admit(const native_registry *r, const char *lib, const c
  * cannot slip another file in).  The symbol is looked up in the library itself only, never in the
  * libraries it depends on.  Returns NULL with msg filled when the call is
  * refused, the library cannot be loaded, the symbol is missing, or the
- * signature is not supported (a type outside io_type, more than
+ * signature is not supported (a type outside value_type, more than
  * MSL_EXTERN_MAX_PARAMS parameters).  Not thread-safe: binding changes the
  * registry (the caller binds everything before running). */
 native_fn *native_bind(native_registry *r, const char *lib, const char *base_dir, const char *symbol,
-                       const io_type *params, int nparams, io_type ret, char *msg, size_t msglen);
+                       const value_type *params, int nparams, value_type ret, char *msg, size_t msglen);
 
 /* Memory native_invoke borrows from its caller, so that a call needs no malloc
  * in the common case. */
@@ -92,7 +92,7 @@ typedef struct native_mem {
  * out, or a returned string is 4 GiB or longer.  Reentrant: it writes
  * nothing but its outputs and mem's scratch, so threads with scratch of their
  * own may call one bound function at once. */
-bool native_invoke(const native_fn *f, const io_value *args, io_value *ret, const native_mem *mem,
+bool native_invoke(const native_fn *f, const value_data *args, value_data *ret, const native_mem *mem,
                    char *msg, size_t msglen);
 
 #endif

@@ -221,7 +221,7 @@ static void pb_evaluate(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t) {
 
 /* ---- control events ---------------------------------------------------------------------------- */
 
-static uint32_t find_name(const bc_program *p, io_str name, bool playbook) {
+static uint32_t find_name(const bc_program *p, value_str name, bool playbook) {
   uint32_t n = playbook ? p->nplaybooks : p->nmilestones;
   for (uint32_t i = 0; i < n; i++) {
     const char *s = bc_str(p, playbook ? p->playbooks[i].name : p->milestones[i].name);
@@ -453,7 +453,7 @@ bool state_finish_instant(vm_runtime *rt, vm_account *a, char *msg, size_t msgle
       const vm_control *c = &a->controls[i];
       if (c->type != kind) continue;
       const char *name = bc_str(p, c->playbook ? p->playbooks[c->target].name : p->milestones[c->target].name);
-      io_str target = {name, (uint32_t)strlen(name)}, none = {"", 0};
+      value_str target = {name, (uint32_t)strlen(name)}, none = {"", 0};
       vm_event ev = {.type = kind, .time = t, .milestone = c->playbook ? none : target,
                      .playbook = c->playbook ? target : none};
       for (int64_t n = 0; n < c->count; n++) apply_control(rt, a, &ev);

@@ -142,7 +142,7 @@ const char *vm_account_id(const vm_account *a, size_t *len) {
   return a->id;
 }
 
-vm_account *vm_account_new(vm_runtime *rt, io_str id, const io_value *fields, char *msg, size_t msglen) {
+vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields, char *msg, size_t msglen) {
   const bc_program *p = rt->p;
   vm_account *a = vm_alloc(sizeof *a);
   a->p = p;
@@ -153,8 +153,8 @@ vm_account *vm_account_new(vm_runtime *rt, io_str id, const io_value *fields, ch
   a->fields = vm_alloc(sizeof *a->fields * (p->naccount_fields ? p->naccount_fields : 1));
   for (uint32_t i = 0; i < p->naccount_fields; i++) {
     const bc_field *f = &p->account_fields[i];
-    io_value v = fields ? fields[i] : p->consts[f->default_const].v;
-    a->fields[i] = interp_value_copy((io_type)f->type, v);
+    value_data v = fields ? fields[i] : p->consts[f->default_const].v;
+    a->fields[i] = interp_value_copy((value_type)f->type, v);
   }
   a->segments = vm_alloc(sizeof *a->segments * (p->nsegments ? p->nsegments : 1));
   a->aggs = vm_alloc(sizeof *a->aggs * (p->naggregates ? p->naggregates : 1));
@@ -349,7 +349,7 @@ void vm_account_compact(vm_account *a) {
     a->pb = NULL;
   }
   if (a->fields) {
-    for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((io_type)p->account_fields[i].type, a->fields[i]);
+    for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, a->fields[i]);
     free(a->fields);
     a->fields = NULL;
   }

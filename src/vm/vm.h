@@ -36,7 +36,7 @@ int64_t vm_ignored_control(const vm_runtime *rt);
  * caller has checked there are no required ones).  Segments, `start at`
  * times and step conditions are evaluated here; a runtime error there
  * returns NULL with msg set. */
-vm_account *vm_account_new(vm_runtime *rt, io_str id, const io_value *fields, char *msg, size_t msglen);
+vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields, char *msg, size_t msglen);
 const char *vm_account_id(const vm_account *a, size_t *len);
 void vm_account_free(vm_account *a);
 

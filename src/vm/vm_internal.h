@@ -30,7 +30,7 @@ static inline int64_t vm_sat_add(int64_t a, int64_t b) {
  * avg), so a window holds one entry per time, however many rows share it. */
 typedef struct vm_entry {
   int64_t time;
-  io_value v;
+  value_data v;
   int64_t n;
 } vm_entry;
 
@@ -46,7 +46,7 @@ static inline vm_entry *vm_ring_at(vm_ring *r, uint32_t i) { return &r->items[(r
  * entries holding each value, so expiry knows when a value leaves). */
 typedef struct vm_set_slot {
   uint64_t hash;
-  io_value key;       /* strings: owned copy */
+  value_data key;       /* strings: owned copy */
   uint32_t refs;      /* 0: empty slot */
   int64_t last_time;  /* when the value was last added */
 } vm_set_slot;
@@ -74,7 +74,7 @@ typedef struct vm_poison {
 typedef struct vm_agg {
   int64_t count;
   union { vm_wide i; double f; } sum;
-  io_value extreme;        /* min/max without a window */
+  value_data extreme;        /* min/max without a window */
   bool has_extreme;
   bool sum_dirty;          /* float sums over a window are recomputed */
   int64_t since_time;      /* BC_WIN_SINCE: the window's start */
@@ -138,8 +138,8 @@ typedef struct vm_pb {
 typedef struct vm_event {
   int type;
   int64_t time;
-  io_str milestone, playbook;
-  const io_value *values;
+  value_str milestone, playbook;
+  const value_data *values;
 } vm_event;
 
 /* Control events of an account's current instant, one per kind and target:
@@ -155,7 +155,7 @@ struct vm_account {
   const bc_program *p;
   char *id;
   uint32_t id_len;
-  io_value *fields;
+  value_data *fields;
   bool *segments;
   vm_agg *aggs;
   vm_seq *seqs;
@@ -207,7 +207,7 @@ struct vm_runtime {
   char ffi_args[4096];
   /* what is running, for runtime error messages */
   const vm_account *cur_account;
-  const io_value *cur_event;
+  const value_data *cur_event;
   int64_t cur_time;
   const char *cur_what;
   uint32_t cur_milestone;
@@ -227,7 +227,7 @@ bool vm_fail(vm_runtime *rt, char *msg, size_t msglen, const char *what);
 
 /* Runs block b; value blocks leave their result in *result.  ev: the event
  * being applied (update blocks). */
-bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, io_value *result,
+bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, value_data *result,
                  char *msg, size_t msglen);
 /* Evaluates a value block to a bool / time for the milestone machine. */
 bool interp_eval_bool(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
@@ -236,15 +236,15 @@ bool interp_eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *wha
                       int64_t *out, char *msg, size_t msglen);
 /* Frees every scratch block but the newest (after the last interp_exec). */
 void interp_scratch_reset(vm_runtime *rt);
-bool interp_value_eq(io_type t, io_value a, io_value b);
+bool interp_value_eq(value_type t, value_data a, value_data b);
 /* Strings are copied (owned by the copy) and freed; other values are plain. */
-io_value interp_value_copy(io_type t, io_value v);
-void interp_value_free(io_type t, io_value v);
+value_data interp_value_copy(value_type t, value_data v);
+void interp_value_free(value_type t, value_data v);
 
 /* ---- agg.c: aggregates, sequences and since-start shadows ------------------------------------ */
 
-bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, io_value *out, char *msg, size_t msglen);
-void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, io_value v);
+bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out, char *msg, size_t msglen);
+void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, value_data v);
 /* Poisons z with error `why` of a `where` filter on the event at event_time. */
 void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until);
 void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t);

@@ -78,10 +78,10 @@ static fuzz_compiled fuzz_compile(const char *text, native_registry *reg) {
   for (uint32_t i = 0; i < c.p->nexterns; i++) {
     const bc_extern *x = &c.p->externs[i];
     if (!x->called) continue;
-    io_type params[MSL_EXTERN_MAX_PARAMS];
-    for (uint32_t k = 0; k < x->nparams; k++) params[k] = (io_type)x->params[k];
+    value_type params[MSL_EXTERN_MAX_PARAMS];
+    for (uint32_t k = 0; k < x->nparams; k++) params[k] = (value_type)x->params[k];
     c.externs[i] = native_bind(reg, bc_str(c.p, x->lib), bc_str(c.p, x->base_dir), bc_str(c.p, x->name), params,
-                               (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+                               (int)x->nparams, (value_type)x->ret, msg, sizeof msg);
     if (!c.externs[i]) {
       fprintf(stderr, "fuzz_vm: %s (run from the repository root after `make`)\n", msg);
       abort();
@@ -141,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   bool ok = true;
   int64_t t = 1767225600000000;   /* 2026-01-01 */
   for (int i = 0; i < FUZZ_ACCOUNTS && ok; i++) {
-    accounts[i] = vm_account_new(rt, (io_str){ids[i], 1}, NULL, msg, sizeof msg);
+    accounts[i] = vm_account_new(rt, (value_str){ids[i], 1}, NULL, msg, sizeof msg);
     ok = accounts[i] != NULL;
   }
   for (int k = 0; k < FUZZ_MAX_EVENTS && ok && in.n; k++) {
@@ -150,16 +150,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (op & 0x40) t += (int64_t)(take(&in) & 0x3f) * 60000000 * ((op & 0x20) ? 60 : 1);
     io_event ev = {.account = {ids[op & 3], 1}, .time = t, .milestone = {"", 0}, .playbook = {"", 0},
                    .file = "fuzz", .line = k + 1};
-    io_value values[3];
+    value_data values[3];
     if ((op & 0x1c) == 0x1c) {   /* a control event */
       ev.type = IO_EV_ASSIGN + take(&in) % 6;
       const char *n = names[take(&in) % 6];
-      if (op & 0x80) ev.playbook = (io_str){n, (uint32_t)strlen(n)};
-      else ev.milestone = (io_str){n, (uint32_t)strlen(n)};
+      if (op & 0x80) ev.playbook = (value_str){n, (uint32_t)strlen(n)};
+      else ev.milestone = (value_str){n, (uint32_t)strlen(n)};
     } else {
       ev.type = 0;
-      values[0].s = (io_str){body, (uint32_t)take_string(&in, body, sizeof body)};
-      values[1].s = (io_str){who, (uint32_t)take_string(&in, who, sizeof who)};
+      values[0].s = (value_str){body, (uint32_t)take_string(&in, body, sizeof body)};
+      values[1].s = (value_str){who, (uint32_t)take_string(&in, who, sizeof who)};
       values[2].i = (int8_t)take(&in);
       ev.values = values;
     }

@@ -14,19 +14,19 @@
 
 #include "io/io_internal.h"
 
-static const io_field_schema fuzz_login_fields[] = {{"user", IO_STRING, false, {0}}};
+static const io_field_schema fuzz_login_fields[] = {{"user", VALUE_STRING, false, {0}}};
 static const io_field_schema fuzz_typed_fields[] = {
-    {"n", IO_INT, false, {0}},
-    {"x", IO_FLOAT, true, {.f = 1.5}},
-    {"ok", IO_BOOL, true, {.b = true}},
-    {"s", IO_STRING, true, {.s = {"dflt", 4}}},
-    {"at", IO_TIME, true, {.i = 0}},
-    {"d", IO_DURATION, false, {0}},
+    {"n", VALUE_INT, false, {0}},
+    {"x", VALUE_FLOAT, true, {.f = 1.5}},
+    {"ok", VALUE_BOOL, true, {.b = true}},
+    {"s", VALUE_STRING, true, {.s = {"dflt", 4}}},
+    {"at", VALUE_TIME, true, {.i = 0}},
+    {"d", VALUE_DURATION, false, {0}},
 };
 static const io_field_schema fuzz_account_fields[] = {
-    {"plan", IO_STRING, false, {0}},
-    {"seats", IO_INT, true, {.i = 0}},
-    {"kickoff", IO_TIME, true, {.i = 0}},
+    {"plan", VALUE_STRING, false, {0}},
+    {"seats", VALUE_INT, true, {.i = 0}},
+    {"kickoff", VALUE_TIME, true, {.i = 0}},
 };
 static const io_event_schema fuzz_events[] = {
     {"login", 1, fuzz_login_fields},
@@ -48,16 +48,16 @@ static void fuzz_check_time(int64_t us) {
   if (!io_parse_time(buf, (size_t)n, &back) || back != us) abort();
 }
 
-static uint64_t fuzz_values(uint64_t h, const io_field_schema *fields, int n, const io_value *v) {
+static uint64_t fuzz_values(uint64_t h, const io_field_schema *fields, int n, const value_data *v) {
   for (int f = 0; f < n; f++) {
     switch (fields[f].type) {
-      case IO_STRING:
+      case VALUE_STRING:
         h = fuzz_mix(h, &v[f].s.len, sizeof v[f].s.len);
         h = fuzz_mix(h, v[f].s.p, v[f].s.len);
         break;
-      case IO_BOOL: h = fuzz_mix(h, &v[f].b, sizeof v[f].b); break;
-      case IO_FLOAT: h = fuzz_mix(h, &v[f].f, sizeof v[f].f); break;
-      case IO_TIME: fuzz_check_time(v[f].i); /* fall through */
+      case VALUE_BOOL: h = fuzz_mix(h, &v[f].b, sizeof v[f].b); break;
+      case VALUE_FLOAT: h = fuzz_mix(h, &v[f].f, sizeof v[f].f); break;
+      case VALUE_TIME: fuzz_check_time(v[f].i); /* fall through */
       default: h = fuzz_mix(h, &v[f].i, sizeof v[f].i); break;
     }
   }

@@ -51,30 +51,30 @@ static void env_init(call_env *e) {
   e->mem = (native_mem){e->scratch, sizeof e->scratch, store_alloc, &e->store};
 }
 
-static io_value int_value(int64_t i) { return (io_value){.i = i}; }
-static io_value float_value(double f) { return (io_value){.f = f}; }
-static io_value bool_value(bool b) { return (io_value){.b = b}; }
-static io_value str_value(const char *s) {
-  return (io_value){.s = {s, (uint32_t)strlen(s)}};
+static value_data int_value(int64_t i) { return (value_data){.i = i}; }
+static value_data float_value(double f) { return (value_data){.f = f}; }
+static value_data bool_value(bool b) { return (value_data){.b = b}; }
+static value_data str_value(const char *s) {
+  return (value_data){.s = {s, (uint32_t)strlen(s)}};
 }
 
 /* Binds name from the test library with --allow-ffi semantics. */
-static native_fn *bind_test(native_registry *r, const char *name, const io_type *params, int nparams,
-                            io_type ret, call_env *e) {
+static native_fn *bind_test(native_registry *r, const char *name, const value_type *params, int nparams,
+                            value_type ret, call_env *e) {
   native_fn *f = native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, name, params, nparams, ret,
                              e->msg, sizeof e->msg);
   ck_assert_msg(f != NULL, "bind %s: %s", name, e->msg);
   return f;
 }
 
-static io_value call(const native_fn *f, const io_value *args, call_env *e) {
-  io_value ret;
+static value_data call(const native_fn *f, const value_data *args, call_env *e) {
+  value_data ret;
   memset(&ret, 0, sizeof ret);
   ck_assert_msg(native_invoke(f, args, &ret, &e->mem, e->msg, sizeof e->msg), "call: %s", e->msg);
   return ret;
 }
 
-static void assert_str(io_value v, const char *want) {
+static void assert_str(value_data v, const char *want) {
   ck_assert_uint_eq(v.s.len, strlen(want));
   ck_assert_msg(memcmp(v.s.p, want, v.s.len) == 0, "got \"%.*s\", want \"%s\"", (int)v.s.len,
                 v.s.p, want);
@@ -90,7 +90,7 @@ static bool is_loaded(const char *path) {
   return h != NULL;
 }
 
-static const io_type one_string[] = {IO_STRING};
+static const value_type one_string[] = {VALUE_STRING};
 
 /* ---- every type, both ways -------------------------------------------------- */
 
@@ -100,21 +100,21 @@ START_TEST(test_int_float_bool) {
   native_registry *r = native_registry_new(NATIVE_DIR, true);
   ck_assert_ptr_nonnull(r);
 
-  const io_type two_ints[] = {IO_INT, IO_INT};
-  native_fn *add = bind_test(r, "add_int", two_ints, 2, IO_INT, &e);
-  io_value args[] = {int_value(40), int_value(2)};
+  const value_type two_ints[] = {VALUE_INT, VALUE_INT};
+  native_fn *add = bind_test(r, "add_int", two_ints, 2, VALUE_INT, &e);
+  value_data args[] = {int_value(40), int_value(2)};
   ck_assert_int_eq(call(add, args, &e).i, 42);
-  io_value big[] = {int_value(INT64_MAX - 1), int_value(-5)};
+  value_data big[] = {int_value(INT64_MAX - 1), int_value(-5)};
   ck_assert_int_eq(call(add, big, &e).i, INT64_MAX - 6);
 
-  const io_type float_int[] = {IO_FLOAT, IO_INT};
-  native_fn *scale = bind_test(r, "scale", float_int, 2, IO_FLOAT, &e);
-  io_value sargs[] = {float_value(1.25), int_value(-4)};
+  const value_type float_int[] = {VALUE_FLOAT, VALUE_INT};
+  native_fn *scale = bind_test(r, "scale", float_int, 2, VALUE_FLOAT, &e);
+  value_data sargs[] = {float_value(1.25), int_value(-4)};
   ck_assert_double_eq(call(scale, sargs, &e).f, -5.0);
 
-  const io_type one_bool[] = {IO_BOOL};
-  native_fn *negate = bind_test(r, "negate", one_bool, 1, IO_BOOL, &e);
-  io_value t[] = {bool_value(true)}, f[] = {bool_value(false)};
+  const value_type one_bool[] = {VALUE_BOOL};
+  native_fn *negate = bind_test(r, "negate", one_bool, 1, VALUE_BOOL, &e);
+  value_data t[] = {bool_value(true)}, f[] = {bool_value(false)};
   ck_assert(call(negate, t, &e).b == false);
   ck_assert(call(negate, f, &e).b == true);
   native_registry_free(r);
@@ -125,15 +125,15 @@ START_TEST(test_time_and_duration) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  const io_type time_duration[] = {IO_TIME, IO_DURATION};
-  native_fn *shift = bind_test(r, "shift_time", time_duration, 2, IO_TIME, &e);
+  const value_type time_duration[] = {VALUE_TIME, VALUE_DURATION};
+  native_fn *shift = bind_test(r, "shift_time", time_duration, 2, VALUE_TIME, &e);
   const int64_t jan_5_2026 = INT64_C(1767571200000000), week = INT64_C(604800000000);
-  io_value args[] = {int_value(jan_5_2026), int_value(week)};
+  value_data args[] = {int_value(jan_5_2026), int_value(week)};
   ck_assert_int_eq(call(shift, args, &e).i, jan_5_2026 + week);
 
-  const io_type one_duration[] = {IO_DURATION};
-  native_fn *echo = bind_test(r, "echo_duration", one_duration, 1, IO_DURATION, &e);
-  io_value d[] = {int_value(-1)};
+  const value_type one_duration[] = {VALUE_DURATION};
+  native_fn *echo = bind_test(r, "echo_duration", one_duration, 1, VALUE_DURATION, &e);
+  value_data d[] = {int_value(-1)};
   ck_assert_int_eq(call(echo, d, &e).i, -1);
   native_registry_free(r);
 }
@@ -143,9 +143,9 @@ START_TEST(test_all_types_at_once) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  const io_type all[] = {IO_BOOL, IO_INT, IO_FLOAT, IO_STRING, IO_TIME, IO_DURATION};
-  native_fn *describe = bind_test(r, "describe", all, 6, IO_STRING, &e);
-  io_value args[] = {bool_value(true), int_value(42), float_value(2.5), str_value("ann"),
+  const value_type all[] = {VALUE_BOOL, VALUE_INT, VALUE_FLOAT, VALUE_STRING, VALUE_TIME, VALUE_DURATION};
+  native_fn *describe = bind_test(r, "describe", all, 6, VALUE_STRING, &e);
+  value_data args[] = {bool_value(true), int_value(42), float_value(2.5), str_value("ann"),
                      int_value(1000000), int_value(-7)};
   assert_str(call(describe, args, &e), "true 42 2.5 ann 1000000 -7");
   native_registry_free(r);
@@ -156,18 +156,18 @@ START_TEST(test_arguments_on_the_stack) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  io_type types[19];
-  io_value args[19];
+  value_type types[19];
+  value_data args[19];
   for (int i = 0; i < 8; i++) {
-    types[i] = IO_INT;
+    types[i] = VALUE_INT;
     args[i] = int_value(i + 1);              /* 1..8: 36 */
-    types[8 + i] = IO_FLOAT;
+    types[8 + i] = VALUE_FLOAT;
     args[8 + i] = float_value(0.5);          /* 8 x 0.5: 4 */
   }
-  types[16] = IO_INT, args[16] = int_value(100);
-  types[17] = IO_FLOAT, args[17] = float_value(0.25);
-  types[18] = IO_BOOL, args[18] = bool_value(true);
-  native_fn *sum = bind_test(r, "sum_many", types, 19, IO_FLOAT, &e);
+  types[16] = VALUE_INT, args[16] = int_value(100);
+  types[17] = VALUE_FLOAT, args[17] = float_value(0.25);
+  types[18] = VALUE_BOOL, args[18] = bool_value(true);
+  native_fn *sum = bind_test(r, "sum_many", types, 19, VALUE_FLOAT, &e);
   ck_assert_double_eq(call(sum, args, &e).f, 136 + 4.25);
   args[18] = bool_value(false);
   ck_assert_double_eq(call(sum, args, &e).f, 136 - 4.25);
@@ -181,10 +181,10 @@ START_TEST(test_string_result_is_copied) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  native_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
-  io_value a[] = {str_value("ann")}, b[] = {str_value("bob")};
-  io_value first = call(greet, a, &e);
-  io_value second = call(greet, b, &e);
+  native_fn *greet = bind_test(r, "greet", one_string, 1, VALUE_STRING, &e);
+  value_data a[] = {str_value("ann")}, b[] = {str_value("bob")};
+  value_data first = call(greet, a, &e);
+  value_data second = call(greet, b, &e);
   /* The library reuses one buffer; the copies are the caller's. */
   assert_str(first, "hello, ann");
   assert_str(second, "hello, bob");
@@ -209,10 +209,10 @@ START_TEST(test_null_string_reads_as_empty) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  const io_type one_int[] = {IO_INT};
-  native_fn *null_string = bind_test(r, "null_string", one_int, 1, IO_STRING, &e);
-  io_value args[] = {int_value(1)};
-  io_value v = call(null_string, args, &e);
+  const value_type one_int[] = {VALUE_INT};
+  native_fn *null_string = bind_test(r, "null_string", one_int, 1, VALUE_STRING, &e);
+  value_data args[] = {int_value(1)};
+  value_data v = call(null_string, args, &e);
   ck_assert_uint_eq(v.s.len, 0);
   ck_assert_ptr_nonnull(v.s.p);
   ck_assert_int_eq(e.store.nallocs, 0);
@@ -224,11 +224,11 @@ START_TEST(test_string_argument_is_cut_to_its_length) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  native_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
-  /* io_str is not NUL-terminated: the loaders point into their buffers. */
-  io_value args[] = {{.s = {"annabel", 3}}};
+  native_fn *greet = bind_test(r, "greet", one_string, 1, VALUE_STRING, &e);
+  /* value_str is not NUL-terminated: the loaders point into their buffers. */
+  value_data args[] = {{.s = {"annabel", 3}}};
   assert_str(call(greet, args, &e), "hello, ann");
-  io_value empty[] = {{.s = {NULL, 0}}};
+  value_data empty[] = {{.s = {NULL, 0}}};
   assert_str(call(greet, empty, &e), "hello, ");
   native_registry_free(r);
 }
@@ -240,25 +240,25 @@ START_TEST(test_scratch_overflow_and_result_into_argument) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  native_fn *echo = bind_test(r, "echo_string", one_string, 1, IO_STRING, &e);
+  native_fn *echo = bind_test(r, "echo_string", one_string, 1, VALUE_STRING, &e);
 
-  io_value fits[] = {str_value("abc")};            /* 4 bytes with the NUL */
+  value_data fits[] = {str_value("abc")};            /* 4 bytes with the NUL */
   e.mem.scratch_len = 4;
   assert_str(call(echo, fits, &e), "abc");
-  io_value too_long[] = {str_value("abcd")};
+  value_data too_long[] = {str_value("abcd")};
   assert_str(call(echo, too_long, &e), "abcd");
   e.mem.scratch = NULL;
   e.mem.scratch_len = 0;
   assert_str(call(echo, too_long, &e), "abcd");
 
-  const io_type all_types[] = {IO_BOOL, IO_INT, IO_FLOAT, IO_STRING, IO_TIME, IO_DURATION};
-  native_fn *describe = bind_test(r, "describe", all_types, 6, IO_STRING, &e);
+  const value_type all_types[] = {VALUE_BOOL, VALUE_INT, VALUE_FLOAT, VALUE_STRING, VALUE_TIME, VALUE_DURATION};
+  native_fn *describe = bind_test(r, "describe", all_types, 6, VALUE_STRING, &e);
   char long_text[200];
   memset(long_text, 'x', sizeof long_text - 1);
   long_text[sizeof long_text - 1] = '\0';
-  io_value args[] = {bool_value(false), int_value(0), float_value(0), str_value(long_text),
+  value_data args[] = {bool_value(false), int_value(0), float_value(0), str_value(long_text),
                      int_value(0), int_value(0)};
-  io_value v = call(describe, args, &e);
+  value_data v = call(describe, args, &e);
   ck_assert_uint_eq(v.s.len, strlen("false 0 0  0 0") + strlen(long_text));
   native_registry_free(r);
 }
@@ -269,14 +269,14 @@ START_TEST(test_nul_byte_in_an_argument) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  native_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
-  io_value args[] = {{.s = {"an\0n", 4}}}, ret;
+  native_fn *greet = bind_test(r, "greet", one_string, 1, VALUE_STRING, &e);
+  value_data args[] = {{.s = {"an\0n", 4}}}, ret;
   ck_assert(!native_invoke(greet, args, &ret, &e.mem, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn greet: argument 1 holds a NUL byte");
-  io_value trailing[] = {{.s = {"ann\0", 4}}};
+  value_data trailing[] = {{.s = {"ann\0", 4}}};
   ck_assert(!native_invoke(greet, trailing, &ret, &e.mem, e.msg, sizeof e.msg));
   /* The byte just past the length is not part of the string. */
-  io_value cut[] = {{.s = {"ann\0x", 3}}};
+  value_data cut[] = {{.s = {"ann\0x", 3}}};
   assert_str(call(greet, cut, &e), "hello, ann");
   ck_assert_int_eq(e.store.nallocs, 1);
   native_registry_free(r);
@@ -287,9 +287,9 @@ START_TEST(test_out_of_memory_for_the_result) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  native_fn *greet = bind_test(r, "greet", one_string, 1, IO_STRING, &e);
+  native_fn *greet = bind_test(r, "greet", one_string, 1, VALUE_STRING, &e);
   e.store.fail = true;
-  io_value args[] = {str_value("ann")}, ret;
+  value_data args[] = {str_value("ann")}, ret;
   ck_assert(!native_invoke(greet, args, &ret, &e.mem, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn greet: out of memory");
   native_registry_free(r);
@@ -303,8 +303,8 @@ START_TEST(test_refused_without_allow_ffi) {
   env_init(&e);
   ck_assert(!is_loaded(FFI_TEST_LIB));
   native_registry *r = native_registry_new(NATIVE_DIR, false);
-  const io_type two_ints[] = {IO_INT, IO_INT};
-  native_fn *f = native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", two_ints, 2, IO_INT,
+  const value_type two_ints[] = {VALUE_INT, VALUE_INT};
+  native_fn *f = native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", two_ints, 2, VALUE_INT,
                              e.msg, sizeof e.msg);
   ck_assert_ptr_null(f);
   ck_assert_str_eq(e.msg, "extern fn add_int needs library ./libmsl_ffitest.so: "
@@ -313,8 +313,8 @@ START_TEST(test_refused_without_allow_ffi) {
   ck_assert(!is_loaded(FFI_TEST_LIB));
   ck_assert_int_eq(native_registry_nlibs(r), 0);
 
-  const io_type churn_params[] = {IO_INT, IO_STRING};
-  f = native_bind(r, "libacme_models", NULL, "churn_risk", churn_params, 2, IO_FLOAT, e.msg,
+  const value_type churn_params[] = {VALUE_INT, VALUE_STRING};
+  f = native_bind(r, "libacme_models", NULL, "churn_risk", churn_params, 2, VALUE_FLOAT, e.msg,
                   sizeof e.msg);
   ck_assert_ptr_null(f);
   ck_assert_str_eq(e.msg, "extern fn churn_risk needs library libacme_models: "
@@ -329,7 +329,7 @@ START_TEST(test_library_by_name_needs_allow_ffi) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, false);
-  ck_assert_ptr_null(native_bind(r, "libz", NULL, "zlibVersion", NULL, 0, IO_STRING, e.msg,
+  ck_assert_ptr_null(native_bind(r, "libz", NULL, "zlibVersion", NULL, 0, VALUE_STRING, e.msg,
                                  sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
   native_registry_free(r);
@@ -341,14 +341,14 @@ START_TEST(test_stdlib_library_needs_no_allow_ffi) {
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, false);
   native_fn *lower = native_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string, 1,
-                                 IO_STRING, e.msg, sizeof e.msg);
+                                 VALUE_STRING, e.msg, sizeof e.msg);
   ck_assert_msg(lower != NULL, "%s", e.msg);
-  io_value args[] = {str_value("ACME Corp")};
+  value_data args[] = {str_value("ACME Corp")};
   assert_str(call(lower, args, &e), "acme corp");
   native_fn *domain = native_bind(r, "../native/libmsl_text.so", "stdlib/std", "email_domain",
-                                  one_string, 1, IO_STRING, e.msg, sizeof e.msg);
+                                  one_string, 1, VALUE_STRING, e.msg, sizeof e.msg);
   ck_assert_msg(domain != NULL, "%s", e.msg);
-  io_value email[] = {str_value("Ann@Example.COM")};
+  value_data email[] = {str_value("Ann@Example.COM")};
   assert_str(call(domain, email, &e), "example.com");
   ck_assert_int_eq(native_registry_nlibs(r), 1);
   native_registry_free(r);
@@ -359,9 +359,9 @@ START_TEST(test_path_leaving_the_stdlib_is_refused) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, false);
-  const io_type two_ints[] = {IO_INT, IO_INT};
+  const value_type two_ints[] = {VALUE_INT, VALUE_INT};
   ck_assert_ptr_null(native_bind(r, "../native/../../" FFI_TEST_LIB, "stdlib/std", "add_int",
-                                 two_ints, 2, IO_INT, e.msg, sizeof e.msg));
+                                 two_ints, 2, VALUE_INT, e.msg, sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
   native_registry_free(r);
 
@@ -372,7 +372,7 @@ START_TEST(test_path_leaving_the_stdlib_is_refused) {
     r = native_registry_new(no_dirs[i], false);
     ck_assert_ptr_nonnull(r);
     ck_assert_ptr_null(native_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string,
-                                   1, IO_STRING, e.msg, sizeof e.msg));
+                                   1, VALUE_STRING, e.msg, sizeof e.msg));
     ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
     native_registry_free(r);
   }
@@ -413,9 +413,9 @@ START_TEST(test_trust_compares_real_directories) {
   ck_assert_int_eq(symlink(target, link), 0);
 
   native_registry *r = native_registry_new(native, false);
-  const io_type two_ints[] = {IO_INT, IO_INT};
+  const value_type two_ints[] = {VALUE_INT, VALUE_INT};
   /* In native/ but without a manifest: it publishes no table, so nothing loads. */
-  ck_assert_ptr_null(native_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg,
+  ck_assert_ptr_null(native_bind(r, "./lib.so", native, "add_int", two_ints, 2, VALUE_INT, e.msg,
                                  sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn add_int: library ./lib.so lies in the stdlib's native "
                           "directory but publishes no table (lib.manifest: No such file or "
@@ -427,14 +427,14 @@ START_TEST(test_trust_compares_real_directories) {
   ck_assert_ptr_nonnull(m);
   fputs("# comment\nadd_int(int, int) -> int\n", m);
   ck_assert_int_eq(fclose(m), 0);
-  native_fn *f = native_bind(r, "./lib.so", native, "add_int", two_ints, 2, IO_INT, e.msg, sizeof e.msg);
+  native_fn *f = native_bind(r, "./lib.so", native, "add_int", two_ints, 2, VALUE_INT, e.msg, sizeof e.msg);
   ck_assert_msg(f != NULL, "%s", e.msg);
-  io_value args[] = {int_value(1), int_value(2)};
+  value_data args[] = {int_value(1), int_value(2)};
   ck_assert_int_eq(call(f, args, &e).i, 3);
-  ck_assert_ptr_null(native_bind(r, outside, NULL, "add_int", two_ints, 2, IO_INT, e.msg,
+  ck_assert_ptr_null(native_bind(r, outside, NULL, "add_int", two_ints, 2, VALUE_INT, e.msg,
                                  sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
-  ck_assert_ptr_null(native_bind(r, link, NULL, "add_int", two_ints, 2, IO_INT, e.msg,
+  ck_assert_ptr_null(native_bind(r, link, NULL, "add_int", two_ints, 2, VALUE_INT, e.msg,
                                  sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "--allow-ffi"));
   native_registry_free(r);
@@ -460,18 +460,18 @@ START_TEST(test_library_loaded_once_and_unloaded) {
 
   char absolute[PATH_MAX];
   ck_assert_ptr_nonnull(realpath(FFI_TEST_LIB, absolute));
-  const io_type two_ints[] = {IO_INT, IO_INT};
-  const io_type one_bool[] = {IO_BOOL};
-  native_fn *add = bind_test(r, "add_int", two_ints, 2, IO_INT, &e);
-  native_fn *negate = native_bind(r, FFI_TEST_LIB, NULL, "negate", one_bool, 1, IO_BOOL, e.msg,
+  const value_type two_ints[] = {VALUE_INT, VALUE_INT};
+  const value_type one_bool[] = {VALUE_BOOL};
+  native_fn *add = bind_test(r, "add_int", two_ints, 2, VALUE_INT, &e);
+  native_fn *negate = native_bind(r, FFI_TEST_LIB, NULL, "negate", one_bool, 1, VALUE_BOOL, e.msg,
                                   sizeof e.msg);
-  native_fn *add_again = native_bind(r, absolute, "/nowhere", "add_int", two_ints, 2, IO_INT, e.msg,
+  native_fn *add_again = native_bind(r, absolute, "/nowhere", "add_int", two_ints, 2, VALUE_INT, e.msg,
                                      sizeof e.msg);
   ck_assert_ptr_nonnull(negate);
   ck_assert_ptr_nonnull(add_again);
   ck_assert_int_eq(native_registry_nlibs(r), 1);
   ck_assert(is_loaded(FFI_TEST_LIB));
-  io_value args[] = {int_value(2), int_value(3)};
+  value_data args[] = {int_value(2), int_value(3)};
   ck_assert_int_eq(call(add, args, &e).i, call(add_again, args, &e).i);
 
   native_registry_free(r);
@@ -487,19 +487,19 @@ START_TEST(test_missing_library) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  ck_assert_ptr_null(native_bind(r, "./no_such_lib.so", FFI_TEST_DIR, "f", NULL, 0, IO_INT, e.msg,
+  ck_assert_ptr_null(native_bind(r, "./no_such_lib.so", FFI_TEST_DIR, "f", NULL, 0, VALUE_INT, e.msg,
                                  sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn f: cannot load library ./no_such_lib.so "
                           "(tests/ffi/./no_such_lib.so): No such file or directory");
-  ck_assert_ptr_null(native_bind(r, "libmsl_no_such_lib", NULL, "f", NULL, 0, IO_INT, e.msg,
+  ck_assert_ptr_null(native_bind(r, "libmsl_no_such_lib", NULL, "f", NULL, 0, VALUE_INT, e.msg,
                                  sizeof e.msg));
   ck_assert_msg(strstr(e.msg, "extern fn f: cannot load library libmsl_no_such_lib: "
                               "libmsl_no_such_lib.so") == e.msg, "%s", e.msg);
   /* Not an ELF file: dlopen's own reason. */
-  ck_assert_ptr_null(native_bind(r, "./ffitest.c", FFI_TEST_DIR, "f", NULL, 0, IO_INT, e.msg,
+  ck_assert_ptr_null(native_bind(r, "./ffitest.c", FFI_TEST_DIR, "f", NULL, 0, VALUE_INT, e.msg,
                                  sizeof e.msg));
   ck_assert_ptr_nonnull(strstr(e.msg, "extern fn f: cannot load library ./ffitest.c: "));
-  ck_assert_ptr_null(native_bind(r, "", NULL, "f", NULL, 0, IO_INT, e.msg, sizeof e.msg));
+  ck_assert_ptr_null(native_bind(r, "", NULL, "f", NULL, 0, VALUE_INT, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn f: the library name is empty");
   ck_assert_int_eq(native_registry_nlibs(r), 0);
   native_registry_free(r);
@@ -511,11 +511,11 @@ START_TEST(test_missing_symbol) {
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
   ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "churn_risk", NULL, 0,
-                                 IO_FLOAT, e.msg, sizeof e.msg));
+                                 VALUE_FLOAT, e.msg, sizeof e.msg));
   ck_assert_msg(strstr(e.msg, "extern fn churn_risk: no function churn_risk in library "
                               "./libmsl_ffitest.so") == e.msg, "%s", e.msg);
   ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "not_a_function", NULL, 0,
-                                 IO_INT, e.msg, sizeof e.msg));
+                                 VALUE_INT, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn not_a_function: not_a_function in library "
                           "./libmsl_ffitest.so is data, not a function");
   native_registry_free(r);
@@ -526,18 +526,18 @@ START_TEST(test_unsupported_signature_loads_nothing) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  io_type many[MSL_EXTERN_MAX_PARAMS + 1];
+  value_type many[MSL_EXTERN_MAX_PARAMS + 1];
   for (int i = 0; i <= MSL_EXTERN_MAX_PARAMS; i++)
-    many[i] = IO_INT;
+    many[i] = VALUE_INT;
   ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", many,
-                                 MSL_EXTERN_MAX_PARAMS + 1, IO_INT, e.msg, sizeof e.msg));
+                                 MSL_EXTERN_MAX_PARAMS + 1, VALUE_INT, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn add_int: 33 parameters; at most 32 are supported");
-  const io_type bad_param[] = {IO_INT, (io_type)0};
+  const value_type bad_param[] = {VALUE_INT, (value_type)0};
   ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", bad_param, 2,
-                                 IO_INT, e.msg, sizeof e.msg));
+                                 VALUE_INT, e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn add_int: parameter 2 has no native type (0)");
   ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "add_int", many, 2,
-                                 (io_type)(IO_DURATION + 1), e.msg, sizeof e.msg));
+                                 (value_type)(VALUE_DURATION + 1), e.msg, sizeof e.msg));
   ck_assert_str_eq(e.msg, "extern fn add_int: the result has no native type (7)");
   ck_assert_int_eq(native_registry_nlibs(r), 0);
   ck_assert(!is_loaded(FFI_TEST_LIB));
@@ -552,10 +552,10 @@ START_TEST(test_name_found_as_lib_so) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  native_fn *version = native_bind(r, "libz", NULL, "zlibVersion", NULL, 0, IO_STRING, e.msg,
+  native_fn *version = native_bind(r, "libz", NULL, "zlibVersion", NULL, 0, VALUE_STRING, e.msg,
                                    sizeof e.msg);
   ck_assert_msg(version != NULL, "%s", e.msg);
-  io_value v = call(version, NULL, &e);
+  value_data v = call(version, NULL, &e);
   ck_assert_uint_ge(v.s.len, 3);
   ck_assert(memcmp(v.s.p, "1.", 2) == 0);
   native_registry_free(r);
@@ -567,11 +567,11 @@ START_TEST(test_name_found_as_written) {
   call_env e;
   env_init(&e);
   native_registry *r = native_registry_new(NATIVE_DIR, true);
-  const io_type one_float[] = {IO_FLOAT};
-  native_fn *cbrt_fn = native_bind(r, "libm.so.6", NULL, "cbrt", one_float, 1, IO_FLOAT, e.msg,
+  const value_type one_float[] = {VALUE_FLOAT};
+  native_fn *cbrt_fn = native_bind(r, "libm.so.6", NULL, "cbrt", one_float, 1, VALUE_FLOAT, e.msg,
                                    sizeof e.msg);
   ck_assert_msg(cbrt_fn != NULL, "%s", e.msg);
-  io_value args[] = {float_value(27.0)};
+  value_data args[] = {float_value(27.0)};
   ck_assert_double_eq_tol(call(cbrt_fn, args, &e).f, 3.0, 1e-12);
   native_registry_free(r);
 }
@@ -650,12 +650,12 @@ START_TEST(test_table_lookup) {
   ck_assert_int_eq(native_table_find(table, "comment(int) -> int", detail, sizeof detail),
                    NATIVE_UNLISTED);
   char sig[64];
-  const io_type two[] = {IO_TIME, IO_DURATION};
-  ck_assert(native_signature("f", two, 2, IO_FLOAT, sig, sizeof sig));
+  const value_type two[] = {VALUE_TIME, VALUE_DURATION};
+  ck_assert(native_signature("f", two, 2, VALUE_FLOAT, sig, sizeof sig));
   ck_assert_str_eq(sig, "f(time, duration) -> float");
-  ck_assert(native_signature("g", NULL, 0, IO_BOOL, sig, sizeof sig));
+  ck_assert(native_signature("g", NULL, 0, VALUE_BOOL, sig, sizeof sig));
   ck_assert_str_eq(sig, "g() -> bool");
-  ck_assert(!native_signature("f", two, 2, IO_FLOAT, sig, 10));
+  ck_assert(!native_signature("f", two, 2, VALUE_FLOAT, sig, 10));
 }
 END_TEST
 
@@ -664,30 +664,30 @@ END_TEST
 START_TEST(test_stdlib_table_is_enforced) {
   call_env e;
   env_init(&e);
-  const io_type one_int[] = {IO_INT};
+  const value_type one_int[] = {VALUE_INT};
   for (int allow = 0; allow < 2; allow++) {
     native_registry *r = native_registry_new(NATIVE_DIR, allow);
     ck_assert_int_eq(native_admit(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_string,
-                                  1, IO_STRING, e.msg, sizeof e.msg),
+                                  1, VALUE_STRING, e.msg, sizeof e.msg),
                      NATIVE_ADMITTED);
     ck_assert_ptr_null(native_bind(r, "../native/libmsl_text.so", "stdlib/std", "system",
-                                   one_string, 1, IO_INT, e.msg, sizeof e.msg));
+                                   one_string, 1, VALUE_INT, e.msg, sizeof e.msg));
     ck_assert_str_eq(e.msg, "extern fn system: library ../native/libmsl_text.so is the "
                             "stdlib's own, and its table lists no function system");
     ck_assert_ptr_null(native_bind(r, "../native/libmsl_text.so", "stdlib/std", "lower", one_int,
-                                   1, IO_STRING, e.msg, sizeof e.msg));
+                                   1, VALUE_STRING, e.msg, sizeof e.msg));
     ck_assert_str_eq(e.msg, "extern fn lower: library ../native/libmsl_text.so is the "
                             "stdlib's own, and its table declares it as lower(string) -> string");
     ck_assert_int_eq(native_admit(r, "../native/libmsl_text.so", "stdlib/std", "msl_native_table",
-                                  NULL, 0, IO_INT, e.msg, sizeof e.msg),
+                                  NULL, 0, VALUE_INT, e.msg, sizeof e.msg),
                      NATIVE_REFUSED);
     ck_assert_int_eq(native_admit(r, "../native/text.c", "stdlib/std", "lower", one_string, 1,
-                                  IO_STRING, e.msg, sizeof e.msg),
+                                  VALUE_STRING, e.msg, sizeof e.msg),
                      NATIVE_REFUSED);
     ck_assert_ptr_nonnull(strstr(e.msg, "publishes no table (text.c.manifest: "));
     /* Outside the stdlib: admitted only with --allow-ffi. */
     ck_assert_int_eq(native_admit(r, "./libmsl_ffitest.so", FFI_TEST_DIR, "system", one_string, 1,
-                                  IO_INT, e.msg, sizeof e.msg),
+                                  VALUE_INT, e.msg, sizeof e.msg),
                      allow ? NATIVE_ADMITTED : NATIVE_REFUSED);
     ck_assert_int_eq(native_registry_nlibs(r), 0);
     ck_assert(!is_loaded(TEXT_LIB));
@@ -711,15 +711,15 @@ START_TEST(test_lookup_in_the_named_library_only) {
   const char *libc_functions[] = {"system", "getenv", "abort", "fopen"};
   for (int i = 0; i < 4; i++) {
     ck_assert_ptr_null(native_bind(r, "./libmsl_ffitest.so", FFI_TEST_DIR, libc_functions[i],
-                                   one_string, 1, IO_INT, e.msg, sizeof e.msg));
+                                   one_string, 1, VALUE_INT, e.msg, sizeof e.msg));
     char want[160];
     snprintf(want, sizeof want, "extern fn %s: no function %s in library ./libmsl_ffitest.so",
              libc_functions[i], libc_functions[i]);
     ck_assert_msg(strstr(e.msg, want) == e.msg, "%s", e.msg);
   }
   /* The library's own functions still bind. */
-  const io_type two_ints[] = {IO_INT, IO_INT};
-  ck_assert_ptr_nonnull(bind_test(r, "add_int", two_ints, 2, IO_INT, &e));
+  const value_type two_ints[] = {VALUE_INT, VALUE_INT};
+  ck_assert_ptr_nonnull(bind_test(r, "add_int", two_ints, 2, VALUE_INT, &e));
   native_registry_free(r);
 }
 END_TEST

@@ -21,18 +21,18 @@
 
 /* ---- a schema for every test ------------------------------------------------------ */
 
-static const io_field_schema login_fields[] = {{"user", IO_STRING, false, {0}}};
+static const io_field_schema login_fields[] = {{"user", VALUE_STRING, false, {0}}};
 static const io_field_schema typed_fields[] = {
-    {"n", IO_INT, false, {0}},
-    {"x", IO_FLOAT, true, {.f = 1.5}},
-    {"ok", IO_BOOL, true, {.b = true}},
-    {"s", IO_STRING, true, {.s = {"dflt", 4}}},
-    {"at", IO_TIME, true, {.i = 7}},
-    {"d", IO_DURATION, true, {.i = 86400 * SEC}},
+    {"n", VALUE_INT, false, {0}},
+    {"x", VALUE_FLOAT, true, {.f = 1.5}},
+    {"ok", VALUE_BOOL, true, {.b = true}},
+    {"s", VALUE_STRING, true, {.s = {"dflt", 4}}},
+    {"at", VALUE_TIME, true, {.i = 7}},
+    {"d", VALUE_DURATION, true, {.i = 86400 * SEC}},
 };
 static const io_field_schema account_fields[] = {
-    {"plan", IO_STRING, false, {0}},
-    {"seats", IO_INT, true, {.i = 0}},
+    {"plan", VALUE_STRING, false, {0}},
+    {"seats", VALUE_INT, true, {.i = 0}},
 };
 enum { LOGIN, TYPED, PING };
 static const io_event_schema event_schemas[] = {
@@ -104,7 +104,7 @@ static io_reader *jsonl(const char *text, io_error *err) {
   return r;
 }
 
-static bool str_is(io_str s, const char *want) {
+static bool str_is(value_str s, const char *want) {
   return s.len == strlen(want) && memcmp(s.p, want, s.len) == 0;
 }
 
@@ -163,11 +163,11 @@ static void dump_event(dump *d, const io_event *ev) {
   if (ev->type >= 0) {
     const io_event_schema *es = &schema.events[ev->type];
     for (int f = 0; f < es->nfields; f++) {
-      const io_value *v = &ev->values[f];
+      const value_data *v = &ev->values[f];
       switch (es->fields[f].type) {
-        case IO_BOOL: dump_printf(d, " %s", v->b ? "true" : "false"); break;
-        case IO_FLOAT: dump_printf(d, " %.17g", v->f); break;
-        case IO_STRING: dump_printf(d, " [%.*s]", (int)v->s.len, v->s.p); break;
+        case VALUE_BOOL: dump_printf(d, " %s", v->b ? "true" : "false"); break;
+        case VALUE_FLOAT: dump_printf(d, " %.17g", v->f); break;
+        case VALUE_STRING: dump_printf(d, " [%.*s]", (int)v->s.len, v->s.p); break;
         default: dump_printf(d, " %lld", (long long)v->i); break;
       }
     }
@@ -1865,7 +1865,7 @@ static void sorter_round_trip(size_t mem_limit, int count) {
     snprintf(x->text, sizeof x->text, "t%d", i);
     x->n = i * 3 - 7;
     x->order = i;
-    io_value values[6] = {0};
+    value_data values[6] = {0};
     io_event ev = {.account = {x->account, (uint32_t)strlen(x->account)},
                    .time = x->time,
                    .file = files[i % 2],
@@ -1874,21 +1874,21 @@ static void sorter_round_trip(size_t mem_limit, int count) {
                    .playbook = {"", 0}};
     if (x->type == 0) {
       ev.type = LOGIN;
-      values[0].s = (io_str){x->text, (uint32_t)strlen(x->text)};
+      values[0].s = (value_str){x->text, (uint32_t)strlen(x->text)};
     } else if (x->type == 1) {
       ev.type = TYPED;
       values[0].i = x->n;
       values[1].f = x->n / 4.0;
       values[2].b = i % 2;
-      values[3].s = (io_str){x->text, (uint32_t)strlen(x->text)};
+      values[3].s = (value_str){x->text, (uint32_t)strlen(x->text)};
       values[4].i = -x->n;
       values[5].i = x->n * 1000;
     } else if (x->type == 2) {
       ev.type = PING;
     } else {
       ev.type = IO_EV_COMPLETE;
-      ev.milestone = (io_str){x->text, (uint32_t)strlen(x->text)};
-      ev.playbook = (io_str){"pb", 2};
+      ev.milestone = (value_str){x->text, (uint32_t)strlen(x->text)};
+      ev.playbook = (value_str){"pb", 2};
     }
     ev.values = ev.type >= 0 ? values : NULL;
     ck_assert_msg(io_sorter_add(s, &ev, &err), "%s", err.reason);
@@ -1958,7 +1958,7 @@ START_TEST(sorter_big_records_and_empty) {
   ck_assert_ptr_nonnull(text);
   for (int i = 0; i < 4; i++) {
     memset(text, 'a' + i, big);
-    io_value value = {.s = {text, (uint32_t)(big - (size_t)i)}};
+    value_data value = {.s = {text, (uint32_t)(big - (size_t)i)}};
     io_event add = {.account = {"z", 1}, .time = 10 - i, .type = LOGIN, .values = &value,
                     .file = "f", .line = i, .milestone = {"", 0}, .playbook = {"", 0}};
     ck_assert(io_sorter_add(s, &add, &err));

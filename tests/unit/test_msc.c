@@ -53,21 +53,21 @@ static uint32_t str(bc_program *p, const char *s) {
   return off;
 }
 
-static uint32_t konst(bc_program *p, io_type type, io_value v) {
+static uint32_t konst(bc_program *p, value_type type, value_data v) {
   need(p->nconsts < CONST_CAP);
   p->consts[p->nconsts] = (bc_const){.type = (uint8_t)type, .v = v};
   return p->nconsts++;
 }
 
-static uint32_t kint(bc_program *p, io_type type, int64_t i) { return konst(p, type, (io_value){.i = i}); }
-static uint32_t kfloat(bc_program *p, double f) { return konst(p, IO_FLOAT, (io_value){.f = f}); }
-static uint32_t kbool(bc_program *p, bool b) { return konst(p, IO_BOOL, (io_value){.b = b}); }
+static uint32_t kint(bc_program *p, value_type type, int64_t i) { return konst(p, type, (value_data){.i = i}); }
+static uint32_t kfloat(bc_program *p, double f) { return konst(p, VALUE_FLOAT, (value_data){.f = f}); }
+static uint32_t kbool(bc_program *p, bool b) { return konst(p, VALUE_BOOL, (value_data){.b = b}); }
 static uint32_t kstr(bc_program *p, const char *s) {
   uint32_t off = str(p, s);
-  return konst(p, IO_STRING, (io_value){.s = {p->strings + off, (uint32_t)strlen(s)}});
+  return konst(p, VALUE_STRING, (value_data){.s = {p->strings + off, (uint32_t)strlen(s)}});
 }
 
-static void begin(bc_program *p, io_type type, uint16_t nregs, uint32_t milestone) {
+static void begin(bc_program *p, value_type type, uint16_t nregs, uint32_t milestone) {
   need(p->nblocks < BLOCK_CAP);
   p->blocks[p->nblocks] = (bc_block){.start = p->ncode, .nregs = nregs, .type = (uint8_t)type,
                                      .milestone = milestone};
@@ -104,13 +104,13 @@ static bc_program *sample_program(void) {
   bc_program *p = new_program();
   enum { M_KICKOFF, M_REPORT, M_ACTIVE, M_SSO };
 
-  uint32_t k_zero = kint(p, IO_INT, 0), k_epoch = kint(p, IO_TIME, 0), k_empty = kstr(p, "");
-  uint32_t k_ent = kstr(p, "enterprise"), k_200 = kint(p, IO_INT, 200), k_one = kint(p, IO_INT, 1);
-  uint32_t k_form = kstr(p, "kickoff_form"), k_14d = kint(p, IO_DURATION, 14 * DAY);
-  uint32_t k_three = kint(p, IO_INT, 3), k_2_5 = kfloat(p, 2.5), k_example = kstr(p, "example.com");
-  uint32_t k_500 = kint(p, IO_INT, 500), k_five = kint(p, IO_INT, 5);
-  uint32_t k_in_int = kint(p, IO_INT, 5);
-  kint(p, IO_INT, 3);
+  uint32_t k_zero = kint(p, VALUE_INT, 0), k_epoch = kint(p, VALUE_TIME, 0), k_empty = kstr(p, "");
+  uint32_t k_ent = kstr(p, "enterprise"), k_200 = kint(p, VALUE_INT, 200), k_one = kint(p, VALUE_INT, 1);
+  uint32_t k_form = kstr(p, "kickoff_form"), k_14d = kint(p, VALUE_DURATION, 14 * DAY);
+  uint32_t k_three = kint(p, VALUE_INT, 3), k_2_5 = kfloat(p, 2.5), k_example = kstr(p, "example.com");
+  uint32_t k_500 = kint(p, VALUE_INT, 500), k_five = kint(p, VALUE_INT, 5);
+  uint32_t k_in_int = kint(p, VALUE_INT, 5);
+  kint(p, VALUE_INT, 3);
   uint32_t k_in_float = kfloat(p, 1.5);
   kfloat(p, 2.5);
   uint32_t k_in_str = kstr(p, "a\"\n");
@@ -119,22 +119,22 @@ static bc_program *sample_program(void) {
   kbool(p, false);
 
   p->naccount_fields = 3;
-  p->account_fields = ARRAY(bc_field, {.name = str(p, "plan"), .type = IO_STRING},
-                            {.name = str(p, "seats"), .type = IO_INT, .has_default = 1, .default_const = k_zero},
-                            {.name = str(p, "kickoff"), .type = IO_TIME, .has_default = 1, .default_const = k_epoch});
+  p->account_fields = ARRAY(bc_field, {.name = str(p, "plan"), .type = VALUE_STRING},
+                            {.name = str(p, "seats"), .type = VALUE_INT, .has_default = 1, .default_const = k_zero},
+                            {.name = str(p, "kickoff"), .type = VALUE_TIME, .has_default = 1, .default_const = k_epoch});
   p->nevents = 3;
   p->events = ARRAY(bc_event, {.name = str(p, "login"), .nfields = 1},
                     {.name = str(p, "feature_used"), .nfields = 2},
                     {.name = str(p, "report_created"), .nfields = 2});
-  p->events[0].fields = ARRAY(bc_field, {.name = str(p, "user"), .type = IO_STRING});
-  p->events[1].fields = ARRAY(bc_field, {.name = str(p, "feature"), .type = IO_STRING},
-                              {.name = str(p, "module"), .type = IO_STRING, .has_default = 1,
+  p->events[0].fields = ARRAY(bc_field, {.name = str(p, "user"), .type = VALUE_STRING});
+  p->events[1].fields = ARRAY(bc_field, {.name = str(p, "feature"), .type = VALUE_STRING},
+                              {.name = str(p, "module"), .type = VALUE_STRING, .has_default = 1,
                                .default_const = k_empty});
-  p->events[2].fields = ARRAY(bc_field, {.name = str(p, "pages"), .type = IO_INT},
-                              {.name = str(p, "score"), .type = IO_FLOAT});
+  p->events[2].fields = ARRAY(bc_field, {.name = str(p, "pages"), .type = VALUE_INT},
+                              {.name = str(p, "score"), .type = VALUE_FLOAT});
 
   /* b0: segment enterprise = account.plan == "enterprise" or account.seats >= 200 */
-  begin(p, IO_BOOL, 3, BC_NONE);
+  begin(p, VALUE_BOOL, 3, BC_NONE);
   I(p, BC_ACCT, 0, 0, 0, 0);
   I(p, BC_LOADK, 1, k_ent, 0, 0);
   I(p, BC_EQS, 0, 0, 1, 0);
@@ -145,50 +145,50 @@ static bc_program *sample_program(void) {
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_ent = end(p);
   /* b1: segment big = account.seats >= 500 */
-  begin(p, IO_BOOL, 2, BC_NONE);
+  begin(p, VALUE_BOOL, 2, BC_NONE);
   I(p, BC_ACCT, 0, 1, 0, 0);
   I(p, BC_LOADK, 1, k_500, 0, 0);
   I(p, BC_LEI, 0, 1, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_big = end(p);
   /* b2: start of kickoff = account.kickoff */
-  begin(p, IO_TIME, 1, M_KICKOFF);
+  begin(p, VALUE_TIME, 1, M_KICKOFF);
   I(p, BC_ACCT, 0, 2, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_kick_start = end(p);
   /* b3: exit of kickoff = count(feature_used where feature == "kickoff_form") >= 1 */
-  begin(p, IO_BOOL, 2, M_KICKOFF);
+  begin(p, VALUE_BOOL, 2, M_KICKOFF);
   I(p, BC_AGG, 0, 0, 0, 0);
   I(p, BC_LOADK, 1, k_one, 0, 0);
   I(p, BC_LEI, 0, 1, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_kick_exit = end(p);
   /* b4: since of g3 = account.kickoff */
-  begin(p, IO_TIME, 1, BC_NONE);
+  begin(p, VALUE_TIME, 1, BC_NONE);
   I(p, BC_ACCT, 0, 2, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_since = end(p);
   /* b5: deadline of first_report = account.kickoff + 14d */
-  begin(p, IO_TIME, 2, M_REPORT);
+  begin(p, VALUE_TIME, 2, M_REPORT);
   I(p, BC_ACCT, 0, 2, 0, 0);
   I(p, BC_LOADK, 1, k_14d, 0, 0);
   I(p, BC_ADDI, 0, 0, 1, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_rep_deadline = end(p);
   /* b6: entry of first_report = completed(kickoff) */
-  begin(p, IO_BOOL, 1, M_REPORT);
+  begin(p, VALUE_BOOL, 1, M_REPORT);
   I(p, BC_COMPLETED, 0, M_KICKOFF, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_rep_entry = end(p);
   /* b7: action connect = distinct(login.user within 30d) >= 3 */
-  begin(p, IO_BOOL, 2, M_REPORT);
+  begin(p, VALUE_BOOL, 2, M_REPORT);
   I(p, BC_AGG, 0, 1, 0, 0);
   I(p, BC_LOADK, 1, k_three, 0, 0);
   I(p, BC_LEI, 0, 1, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_connect = end(p);
   /* b8: action build = count(report_created since start) >= 1 and 0 < sum(...) */
-  begin(p, IO_BOOL, 3, M_REPORT);
+  begin(p, VALUE_BOOL, 3, M_REPORT);
   I(p, BC_AGG, 0, 2, 0, 0);
   I(p, BC_LOADK, 1, k_one, 0, 0);
   I(p, BC_LEI, 0, 1, 0, 0);
@@ -199,12 +199,12 @@ static bc_program *sample_program(void) {
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_build = end(p);
   /* b9: blocked when sequence(login, report_created within 7d) */
-  begin(p, IO_BOOL, 1, M_REPORT);
+  begin(p, VALUE_BOOL, 1, M_REPORT);
   I(p, BC_SEQ, 0, 0, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_blocked = end(p);
   /* b10: exit of active = 2.5 < avg(...) and email_domain(account.id) == "example.com" */
-  begin(p, IO_BOOL, 3, M_ACTIVE);
+  begin(p, VALUE_BOOL, 3, M_ACTIVE);
   I(p, BC_AGG, 0, 4, 0, 0);
   I(p, BC_LOADK, 1, k_2_5, 0, 0);
   I(p, BC_LTF, 0, 1, 0, 0);
@@ -216,14 +216,14 @@ static bc_program *sample_program(void) {
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_active_exit = end(p);
   /* b11: entry of active = 2.5 <= max(report_created.score) */
-  begin(p, IO_BOOL, 2, M_ACTIVE);
+  begin(p, VALUE_BOOL, 2, M_ACTIVE);
   I(p, BC_AGG, 0, 5, 0, 0);
   I(p, BC_LOADK, 1, k_2_5, 0, 0);
   I(p, BC_LEF, 0, 1, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_active_entry = end(p);
   /* b12: exit of sso_done: every arithmetic, comparison and IN op */
-  begin(p, IO_BOOL, 14, M_SSO);
+  begin(p, VALUE_BOOL, 14, M_SSO);
   I(p, BC_LOADK, 0, k_five, 0, 0);
   I(p, BC_LOADK, 1, k_three, 0, 0);
   I(p, BC_ADDI, 2, 0, 1, 0);
@@ -268,12 +268,12 @@ static bc_program *sample_program(void) {
   I(p, BC_RET, 12, 0, 0, 0);
   uint32_t b_sso_exit = end(p);
   /* b13: start of renewal = account.kickoff */
-  begin(p, IO_TIME, 1, BC_NONE);
+  begin(p, VALUE_TIME, 1, BC_NONE);
   I(p, BC_ACCT, 0, 2, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_renewal_start = end(p);
   /* b14: when of step sso = account.seats >= 500 */
-  begin(p, IO_BOOL, 2, BC_NONE);
+  begin(p, VALUE_BOOL, 2, BC_NONE);
   I(p, BC_ACCT, 0, 1, 0, 0);
   I(p, BC_LOADK, 1, k_500, 0, 0);
   I(p, BC_LEI, 0, 1, 0, 0);
@@ -319,17 +319,17 @@ static bc_program *sample_program(void) {
 
   p->naggregates = 6;
   p->aggregates = ARRAY(bc_aggregate,
-    {.fn = BC_AGG_COUNT, .window = BC_WIN_NONE, .result_type = IO_INT, .event = 1,
+    {.fn = BC_AGG_COUNT, .window = BC_WIN_NONE, .result_type = VALUE_INT, .event = 1,
      .since_block = BC_NO_BLOCK, .milestone = BC_NONE, .owner = M_KICKOFF},
-    {.fn = BC_AGG_DISTINCT, .window = BC_WIN_WITHIN, .arg_type = IO_STRING, .result_type = IO_INT,
+    {.fn = BC_AGG_DISTINCT, .window = BC_WIN_WITHIN, .arg_type = VALUE_STRING, .result_type = VALUE_INT,
      .event = 0, .within_us = 30 * DAY, .since_block = BC_NO_BLOCK, .milestone = BC_NONE, .owner = M_REPORT},
-    {.fn = BC_AGG_COUNT, .window = BC_WIN_SINCE_START, .result_type = IO_INT, .event = 2,
+    {.fn = BC_AGG_COUNT, .window = BC_WIN_SINCE_START, .result_type = VALUE_INT, .event = 2,
      .since_block = BC_NO_BLOCK, .milestone = M_REPORT, .owner = M_REPORT},
-    {.fn = BC_AGG_SUM, .window = BC_WIN_SINCE, .arg_type = IO_INT, .result_type = IO_INT, .event = 2,
+    {.fn = BC_AGG_SUM, .window = BC_WIN_SINCE, .arg_type = VALUE_INT, .result_type = VALUE_INT, .event = 2,
      .since_block = b_since, .milestone = BC_NONE, .owner = M_REPORT},
-    {.fn = BC_AGG_AVG, .window = BC_WIN_WITHIN, .arg_type = IO_FLOAT, .result_type = IO_FLOAT, .event = 2,
+    {.fn = BC_AGG_AVG, .window = BC_WIN_WITHIN, .arg_type = VALUE_FLOAT, .result_type = VALUE_FLOAT, .event = 2,
      .within_us = 7 * DAY, .since_block = BC_NO_BLOCK, .milestone = BC_NONE, .owner = M_ACTIVE},
-    {.fn = BC_AGG_MAX, .window = BC_WIN_NONE, .arg_type = IO_FLOAT, .result_type = IO_FLOAT, .event = 2,
+    {.fn = BC_AGG_MAX, .window = BC_WIN_NONE, .arg_type = VALUE_FLOAT, .result_type = VALUE_FLOAT, .event = 2,
      .since_block = BC_NO_BLOCK, .milestone = BC_NONE, .owner = BC_NONE});
   p->nsequences = 1;
   p->sequences = ARRAY(bc_sequence, {.nsteps = 2, .within_us = 7 * DAY, .owner = M_REPORT});
@@ -389,11 +389,11 @@ static bc_program *sample_program(void) {
   p->nexterns = 2;
   p->externs = ARRAY(bc_extern,
     {.name = str(p, "email_domain"), .lib = str(p, "msl_text"), .base_dir = str(p, "/opt/msl/std"),
-     .nparams = 1, .ret = IO_STRING, .called = 1},
+     .nparams = 1, .ret = VALUE_STRING, .called = 1},
     {.name = str(p, "churn_risk"), .lib = str(p, "libacme_models"), .base_dir = BC_NONE, .nparams = 2,
-     .ret = IO_FLOAT, .called = 0});
-  p->externs[0].params = ARRAY(uint8_t, IO_STRING);
-  p->externs[1].params = ARRAY(uint8_t, IO_INT, IO_STRING);
+     .ret = VALUE_FLOAT, .called = 0});
+  p->externs[0].params = ARRAY(uint8_t, VALUE_STRING);
+  p->externs[1].params = ARRAY(uint8_t, VALUE_INT, VALUE_STRING);
 
   /* (4 milestones + 1) scopes x 3 events */
   p->update_blocks = malloc(sizeof(uint32_t) * 15);
@@ -413,7 +413,7 @@ static bc_program *tiny_program(void) {
   uint32_t k_true = kbool(p, true);
   p->nevents = 1;
   p->events = ARRAY(bc_event, {.name = str(p, "ping"), .nfields = 0, .fields = NULL});
-  begin(p, IO_BOOL, 1, 0);
+  begin(p, VALUE_BOOL, 1, 0);
   I(p, BC_LOADK, 0, k_true, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   uint32_t b_exit = end(p);
@@ -454,7 +454,7 @@ static void put_le(unsigned char *at, uint64_t v, int bytes) {
 /* Offset in the file of the code table's count. */
 static size_t code_offset(const bc_program *p) {
   size_t off = MSC_HEADER_SIZE + 4 + p->strings_len + 4;
-  for (uint32_t i = 0; i < p->nconsts; i++) off += 1 + (p->consts[i].type == IO_BOOL ? 1 : 8);
+  for (uint32_t i = 0; i < p->nconsts; i++) off += 1 + (p->consts[i].type == VALUE_BOOL ? 1 : 8);
   return off;
 }
 
@@ -487,9 +487,9 @@ static void assert_programs_equal(const bc_program *a, const bc_program *b) {
   for (uint32_t i = 0; i < a->nconsts; i++) {
     EQ(consts[i].type);
     switch (a->consts[i].type) {
-    case IO_BOOL: EQ(consts[i].v.b); break;
-    case IO_FLOAT: ck_assert(memcmp(&a->consts[i].v.f, &b->consts[i].v.f, sizeof(double)) == 0); break;
-    case IO_STRING:
+    case VALUE_BOOL: EQ(consts[i].v.b); break;
+    case VALUE_FLOAT: ck_assert(memcmp(&a->consts[i].v.f, &b->consts[i].v.f, sizeof(double)) == 0); break;
+    case VALUE_STRING:
       EQ(consts[i].v.s.len);
       ck_assert(a->consts[i].v.s.p - a->strings == b->consts[i].v.s.p - b->strings);
       break;
@@ -721,11 +721,11 @@ MUT(segment_block_update, p->segment_blocks[1] = B_UP_LOGIN)
 MUT(agg_fn, p->aggregates[0].fn = 9)
 MUT(agg_window, p->aggregates[0].window = 9)
 MUT(agg_event, p->aggregates[0].event = 3)
-MUT(agg_count_arg, p->aggregates[0].arg_type = IO_INT)
+MUT(agg_count_arg, p->aggregates[0].arg_type = VALUE_INT)
 MUT(agg_arg_type, p->aggregates[1].arg_type = 0)
-MUT(agg_sum_string, p->aggregates[3].arg_type = IO_STRING; p->aggregates[3].result_type = IO_STRING)
-MUT(agg_avg_result, p->aggregates[4].result_type = IO_INT)
-MUT(agg_distinct_result, p->aggregates[1].result_type = IO_STRING)
+MUT(agg_sum_string, p->aggregates[3].arg_type = VALUE_STRING; p->aggregates[3].result_type = VALUE_STRING)
+MUT(agg_avg_result, p->aggregates[4].result_type = VALUE_INT)
+MUT(agg_distinct_result, p->aggregates[1].result_type = VALUE_STRING)
 MUT(agg_within_zero, p->aggregates[1].within_us = 0)
 MUT(agg_since_block, p->aggregates[3].since_block = BC_NO_BLOCK)
 MUT(agg_since_block_type, p->aggregates[3].since_block = B_KICK_EXIT)
@@ -814,7 +814,7 @@ MUT(wrong_operand_type, INSN(B_SSO_EXIT, 10).op = BC_ADDI)
 MUT(mixed_at_join, INSN(B_SSO_EXIT, 40).a = 12)
 MUT(unset_at_join, INSN(B_SSO_EXIT, 41).a = 13)
 MUT(ret_type, INSN(B_SSO_EXIT, 41).a = 2)
-MUT(call_arg_type, p->externs[0].params[0] = IO_INT)
+MUT(call_arg_type, p->externs[0].params[0] = VALUE_INT)
 MUT(update_value_type, INSN(B_UP_REPORT, 2).b = 4)
 MUT(jmpf_not_bool, INSN(B_BUILD, 3).a = 1)
 /* each register type and flag of opcodes.h that the verifier reads */
@@ -1023,7 +1023,7 @@ START_TEST(test_dead_code_not_type_checked) {
   p->blocks[0].len = 0;
   p->ncode = 0;
   p->nblocks = 0;
-  begin(p, IO_BOOL, 2, 0);
+  begin(p, VALUE_BOOL, 2, 0);
   I(p, BC_LOADK, 0, 0, 0, 0);
   I(p, BC_RET, 0, 0, 0, 0);
   I(p, BC_NOT, 1, 1, 0, 0);
@@ -1134,8 +1134,8 @@ START_TEST(test_corrupt_payload) {
 
   /* a bool constant holding 2: k19 is the first bool of the sample */
   size_t at = first_const;
-  for (uint32_t i = 0; i < 19; i++) at += 1 + (p->consts[i].type == IO_BOOL ? 1 : 8);
-  ck_assert_uint_eq(bytes[at], IO_BOOL);
+  for (uint32_t i = 0; i < 19; i++) at += 1 + (p->consts[i].type == VALUE_BOOL ? 1 : 8);
+  ck_assert_uint_eq(bytes[at], VALUE_BOOL);
   memcpy(copy, bytes, len);
   copy[at + 1] = 2;
   fix_crc(copy, len);
@@ -1143,7 +1143,7 @@ START_TEST(test_corrupt_payload) {
 
   /* a string constant pointing past the pool (k2, "", is at offset 18 in the consts) */
   at = first_const + 2 * 9;
-  ck_assert_uint_eq(bytes[at], IO_STRING);
+  ck_assert_uint_eq(bytes[at], VALUE_STRING);
   memcpy(copy, bytes, len);
   put_le(copy + at + 1, p->strings_len, 4);
   fix_crc(copy, len);
@@ -1375,15 +1375,15 @@ END_TEST
 
 START_TEST(test_disasm_values) {
   bc_program *p = tiny_program();
-  kint(p, IO_DURATION, 90 * 60000000LL);
-  kint(p, IO_DURATION, -36 * 3600000000LL);
-  kint(p, IO_DURATION, 1500000);
-  kint(p, IO_DURATION, 0);
-  kint(p, IO_TIME, 1769851800123456LL);
+  kint(p, VALUE_DURATION, 90 * 60000000LL);
+  kint(p, VALUE_DURATION, -36 * 3600000000LL);
+  kint(p, VALUE_DURATION, 1500000);
+  kint(p, VALUE_DURATION, 0);
+  kint(p, VALUE_TIME, 1769851800123456LL);
   kfloat(p, 3.0);
   kfloat(p, 0.1);
   kfloat(p, -1e300);
-  kint(p, IO_INT, INT64_MIN);
+  kint(p, VALUE_INT, INT64_MIN);
   char *out = listing(p);
   static const char *const lines[] = {
     "  k1 duration 90m\n", "  k2 duration -36h\n", "  k3 duration 1.5s\n", "  k4 duration 0s\n",

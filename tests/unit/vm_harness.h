@@ -103,11 +103,11 @@ static int run_compiled(bc_program *p, const char *header, const char *events, c
   for (uint32_t i = 0; i < p->nexterns; i++) {
     const bc_extern *x = &p->externs[i];
     if (!x->called) continue;
-    io_type params[MSL_EXTERN_MAX_PARAMS];
-    for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (io_type)x->params[k];
+    value_type params[MSL_EXTERN_MAX_PARAMS];
+    for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (value_type)x->params[k];
     char msg[512];
     fns[i] = native_bind(reg, bc_str(p, x->lib), bc_str(p, x->base_dir), bc_str(p, x->name), params,
-                      (int)x->nparams, (io_type)x->ret, msg, sizeof msg);
+                      (int)x->nparams, (value_type)x->ret, msg, sizeof msg);
     ck_assert_msg(fns[i] != NULL, "%s", msg);
   }
   int status = run_program(p, fns, &o);
