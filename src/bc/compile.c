@@ -7,6 +7,7 @@
  * type; criteria read them back with AGG/SEQ.  Identical aggregates are
  * shared, so `count(login)` used by ten milestones is counted once. */
 #include "bc/compile.h"
+#include "bc/verify.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -941,4 +942,15 @@ bc_program *compile_program(const msl_program *p, diag_list *diags) {
     return NULL;
   }
   return out;
+}
+
+bc_program *compile_and_verify(const msl_program *p, diag_list *diags) {
+  bc_program *prog = compile_program(p, diags);
+  char msg[512];
+  if (prog && !verify_program(prog, msg, sizeof msg)) {
+    diag_error(diags, (msl_loc){0}, DIAG_E99, "internal error: the compiled program does not verify: %s", msg);
+    bc_program_free(prog);
+    prog = NULL;
+  }
+  return prog;
 }

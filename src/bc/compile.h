@@ -11,4 +11,10 @@
  * reported as diagnostics; returns NULL then.  The result owns its memory. */
 bc_program *compile_program(const msl_program *p, diag_list *diags);
 
+/* compile_program, then the verifier: the one way from a checked program
+ * to bytecode the VM may run, for the CLI, the tests and the fuzzers.  A
+ * result the verifier refuses is a compiler bug, reported as E099 (an
+ * error no rule file can fix); NULL then, as for any error. */
+bc_program *compile_and_verify(const msl_program *p, diag_list *diags);
+
 #endif

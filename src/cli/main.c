@@ -307,14 +307,7 @@ static bc_program *load_program(const char *path, int *status) {
   msl_program *prog = load_checked(&a, path, false, false, &d, status, &io_errno);
   bc_program *p = NULL;
   if (prog) {
-    p = compile_program(prog, &d);
-    char msg[512];
-    /* the VM trusts only verified code, compiled here or loaded */
-    if (p && !verify_program(p, msg, sizeof msg)) {
-      fprintf(stderr, "msl: %s: internal error: compiled program does not verify: %s\n", path, msg);
-      bc_program_free(p);
-      p = NULL;
-    }
+    p = compile_and_verify(prog, &d);   /* the VM trusts only verified code */
     if (!p) *status = EXIT_RULES;
   }
   if (d.first) print_diags(&d, DIAG_FORMAT_TEXT);

@@ -11,10 +11,10 @@
 #include "core/arena.h"
 #include "bc/bc.h"
 #include "bc/compile.h"
+#include "front/codes.h"
 #include "front/diag.h"
 #include "front/parse.h"
 #include "front/sema.h"
-#include "bc/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,9 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sema_options opts = {.lints = true};
   msl_program *p = sema_load_source(&a, src, &opts, &diags);
   if (p && diags.errors == 0 && sema_check(p, &opts, &diags)) {
-    bc_program *prog = compile_program(p, &diags);
-    char msg[512];
-    if (prog && !verify_program(prog, msg, sizeof msg)) abort();   /* the compiler made bad code */
+    bc_program *prog = compile_and_verify(p, &diags);
+    for (const diag *g = diags.first; g; g = g->next)
+      if (g->code == DIAG_E99) abort();   /* the compiler made bad code */
     bc_program_free(prog);
   }
   arena_free(&a);

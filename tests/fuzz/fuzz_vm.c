@@ -17,7 +17,6 @@
 #include "bc/compile.h"
 #include "vm/native.h"
 #include "front/sema.h"
-#include "bc/verify.h"
 #include "vm/vm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -69,10 +68,10 @@ static fuzz_compiled fuzz_compile(const char *text, native_registry *reg) {
     diag_render_text(stderr, &d, false);
     abort();
   }
-  fuzz_compiled c = {compile_program(prog, &d), NULL};
+  fuzz_compiled c = {compile_and_verify(prog, &d), NULL};
   arena_free(&a);
+  if (!c.p) abort();
   char msg[512];
-  if (!c.p || !verify_program(c.p, msg, sizeof msg)) abort();
   c.externs = calloc(c.p->nexterns ? c.p->nexterns : 1, sizeof *c.externs);
   if (!c.externs) abort();
   for (uint32_t i = 0; i < c.p->nexterns; i++) {

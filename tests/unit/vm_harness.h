@@ -75,11 +75,10 @@ static bc_program *compile_rules(const char *prelude, const char *rules) {
     diag_render_text(stderr, &d, false);
     ck_abort_msg("rules do not check: %s", rules);
   }
-  bc_program *prog = compile_program(p, &d);
+  bc_program *prog = compile_and_verify(p, &d);
+  if (!prog) diag_render_text(stderr, &d, false);
   arena_free(&a);
-  ck_assert_ptr_nonnull(prog);
-  char msg[256];
-  ck_assert_msg(verify_program(prog, msg, sizeof msg), "verifier: %s", msg);
+  ck_assert_msg(prog != NULL, "rules do not compile and verify: %s", rules);
   return prog;
 }
 
