@@ -9,7 +9,7 @@ BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
 SAN      ?=
-WARN      = -std=c11 -Wall -Wextra -Werror
+WARN      = -std=c11 -Wall -Wextra -Wformat=2 -Werror
 CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD) -DMSL_PREFIX='"$(PREFIX)"'
 LIBS      = -lffi -lz -ldl -lm
 ALLFLAGS  = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)

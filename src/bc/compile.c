@@ -341,12 +341,10 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
         case BIND_SEGMENT:
           /* segments are pure functions of the account: inline them */
           if (c->segment_depth >= CG_MAX_SEGMENT_DEPTH) {
-            char msg[160];
-            snprintf(msg, sizeof msg,
-                     "segments use segments more than %d levels deep: too deep to inline; "
-                     "shorten the chain of segments",
-                     CG_MAX_SEGMENT_DEPTH);
-            compile_error(c, e->loc, msg);
+            compile_error(c, e->loc,
+                          "segments use segments more than %d levels deep: too deep to inline; "
+                          "shorten the chain of segments",
+                          CG_MAX_SEGMENT_DEPTH);
             return;
           }
           c->segment_depth++;

@@ -1,6 +1,7 @@
 /* main.c — the `msl` command line: check, fmt, build, disasm, run. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +36,14 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error\n"
     "documentation: docs/cli.md\n";
 
-static int usage_error(const char *fmt, const char *arg) {
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fputs("msl: ", stderr);
-  fprintf(stderr, fmt, arg);
+  vfprintf(stderr, fmt, ap);
   fputs("\n(run `msl help` for usage)\n", stderr);
+  va_end(ap);
   return EXIT_USAGE;
 }
 
