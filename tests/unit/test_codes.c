@@ -8,6 +8,7 @@
 
 #include "front/codes.h"
 #include "front/diag.h"
+#include "doc_file.h"
 
 typedef struct {
   char kind;
@@ -21,30 +22,6 @@ static const code_entry codes[] = {
 #undef MSL_CODE_ENTRY
 };
 enum { NCODES = sizeof codes / sizeof codes[0] };
-
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  size_t n;
-  while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += n;
-    if (cap - len <= 1) {
-      char *bigger = realloc(buf, cap * 2);
-      if (!bigger) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = bigger;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (buf) buf[len] = '\0';
-  return buf;
-}
 
 /* A heading line "## E012 — ..." or "### W003 — ...". */
 static bool has_heading(const char *doc, const char *code) {

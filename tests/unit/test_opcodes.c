@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bc/bc.h"
+#include "doc_file.h"
 
 /* The operand letters and doc text as the list spells them. */
 static const struct {
@@ -19,25 +20,6 @@ static const struct {
   MSL_OPCODES(ROW)
 #undef ROW
 };
-
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  size_t n;
-  while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += n;
-    if (len + 1 == cap) {
-      char *grown = realloc(buf, cap *= 2);
-      if (!grown) free(buf);
-      buf = grown;
-    }
-  }
-  fclose(f);
-  if (buf) buf[len] = '\0';
-  return buf;
-}
 
 static const char *type_word(unsigned t) {
   switch ((vm_operand_type)t) {
