@@ -121,7 +121,7 @@ const char *parse_quote(parse_ctx *ctx, const char *text, size_t len, size_t max
   ast_decl *decl;
   ast_field *field;
   ast_param *param;
-  ty_kind ty;
+  value_type ty;
   ast_start *start;
   ast_event_ref *ref;
   ast_window window;
@@ -181,7 +181,7 @@ static ast_expr *unary(parse_ctx *ctx, ast_op op, msl_loc op_loc, ast_expr *oper
 static ast_event_ref *event_ref(parse_ctx *ctx, ast_name event, ast_expr *where);
 static ast_expr *aggregate(parse_ctx *ctx, msl_loc loc, ast_agg_fn fn, ast_event_ref *ref,
                            ast_window window);
-static ty_kind type_named(parse_ctx *ctx, ast_name name);
+static value_type type_named(parse_ctx *ctx, ast_name name);
 static parse_clause *clause(parse_ctx *ctx, ast_clause_kind kind, msl_loc loc);
 static void fold_clauses(parse_ctx *ctx, ast_decl *d, ptr_vec *clauses);
 static parse_test_item *test_item(parse_ctx *ctx, ast_test_item_kind kind, msl_loc loc);
@@ -853,7 +853,7 @@ static ast_expr *finish(parse_ctx *ctx, ast_expr *e, int child_depth) {
       ctx->depth_reported = true;
     }
     ast_expr *zero = parse_new_expr(ctx, EX_LITERAL, e->loc);
-    zero->u.lit.value.type = TY_INT;
+    zero->u.lit.value.type = VALUE_INT;
     zero->u.lit.raw = "0";
     return zero;
   }
@@ -900,17 +900,17 @@ static ast_expr *negate_literal(parse_ctx *ctx, msl_loc op_loc, ast_expr *lit) {
   return unary(ctx, OP_NEG, op_loc, lit);
 }
 
-static ty_kind type_named(parse_ctx *ctx, ast_name name) {
-  static const struct { const char *text; ty_kind type; } types[] = {
-    {"bool", TY_BOOL}, {"int", TY_INT}, {"float", TY_FLOAT},
-    {"string", TY_STRING}, {"time", TY_TIME}, {"duration", TY_DURATION},
+static value_type type_named(parse_ctx *ctx, ast_name name) {
+  static const struct { const char *text; value_type type; } types[] = {
+    {"bool", VALUE_BOOL}, {"int", VALUE_INT}, {"float", VALUE_FLOAT},
+    {"string", VALUE_STRING}, {"time", VALUE_TIME}, {"duration", VALUE_DURATION},
   };
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     if (strcmp(name.text, types[i].text) == 0) return types[i].type;
   parse_report(ctx, name.loc, DIAG_E16,
                "unknown type %s: the types are bool, int, float, string, time and duration",
                parse_quote(ctx, name.text, strlen(name.text), 40));
-  return TY_ERROR;
+  return VALUE_NONE;
 }
 
 /* ---- clauses ------------------------------------------------------------------------ */

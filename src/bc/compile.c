@@ -112,12 +112,12 @@ static uint32_t compile_string(compiler *c, const char *s) {
   return s ? compile_string_n(c, s, strlen(s)) : BC_NONE;
 }
 
-static uint32_t compile_const(compiler *c, ty_kind type, ast_value v) {
+static uint32_t compile_const(compiler *c, value_type type, ast_value v) {
   bc_const k = {.type = (uint8_t)type};
   switch (type) {
-    case TY_BOOL: k.v.b = v.u.b; break;
-    case TY_FLOAT: k.v.f = v.u.f; break;
-    case TY_STRING: {
+    case VALUE_BOOL: k.v.b = v.u.b; break;
+    case VALUE_FLOAT: k.v.f = v.u.f; break;
+    case VALUE_STRING: {
       size_t n = v.u.str.len;
       uint32_t off = compile_string_n(c, v.u.str.s ? v.u.str.s : "", n);
       k.v.s.p = (const char *)(uintptr_t)off; /* resolved to a pointer in compile_program */
@@ -131,15 +131,15 @@ static uint32_t compile_const(compiler *c, ty_kind type, ast_value v) {
   unsigned char key[1 + sizeof(uint64_t) + sizeof(uint32_t)] = {k.type};
   size_t len = 1;
   switch (type) {
-    case TY_STRING: {
+    case VALUE_STRING: {
       uint64_t off = (uintptr_t)k.v.s.p;
       memcpy(key + len, &off, sizeof off);
       memcpy(key + len + sizeof off, &k.v.s.len, sizeof k.v.s.len);
       len += sizeof off + sizeof k.v.s.len;
       break;
     }
-    case TY_FLOAT: memcpy(key + len, &k.v.f, sizeof k.v.f); len += sizeof k.v.f; break;
-    case TY_BOOL: key[len++] = k.v.b ? 1 : 0; break;
+    case VALUE_FLOAT: memcpy(key + len, &k.v.f, sizeof k.v.f); len += sizeof k.v.f; break;
+    case VALUE_BOOL: key[len++] = k.v.b ? 1 : 0; break;
     default: memcpy(key + len, &k.v.i, sizeof k.v.i); len += sizeof k.v.i; break;
   }
   uint32_t index = *pool_slot(c, &c->const_indexes, key, len, c->consts.len);
@@ -148,11 +148,11 @@ static uint32_t compile_const(compiler *c, ty_kind type, ast_value v) {
 }
 
 /* A constant converted to `want` (int widens to float). */
-static ast_value compile_convert(ast_value v, ty_kind want) {
-  if (want == TY_FLOAT && v.type == TY_INT) {
+static ast_value compile_convert(ast_value v, value_type want) {
+  if (want == VALUE_FLOAT && v.type == VALUE_INT) {
     double f = (double)v.u.i;
     v.u.f = f;
-    v.type = TY_FLOAT;
+    v.type = VALUE_FLOAT;
   }
   return v;
 }
@@ -191,9 +191,9 @@ static bool expr_equal(const ast_expr *a, const ast_expr *b);
 static bool value_equal(ast_value a, ast_value b) {
   if (a.type != b.type) return false;
   switch (a.type) {
-    case TY_BOOL: return a.u.b == b.u.b;
-    case TY_FLOAT: return memcmp(&a.u.f, &b.u.f, sizeof a.u.f) == 0;
-    case TY_STRING: return a.u.str.len == b.u.str.len && memcmp(a.u.str.s, b.u.str.s, a.u.str.len) == 0;
+    case VALUE_BOOL: return a.u.b == b.u.b;
+    case VALUE_FLOAT: return memcmp(&a.u.f, &b.u.f, sizeof a.u.f) == 0;
+    case VALUE_STRING: return a.u.str.len == b.u.str.len && memcmp(a.u.str.s, b.u.str.s, a.u.str.len) == 0;
     default: return a.u.i == b.u.i;
   }
 }
@@ -259,12 +259,12 @@ static bool expr_equal(const ast_expr *a, const ast_expr *b) {
 
 static void compile_expr(compiler *c, const ast_expr *e, int dst);
 
-static void compile_expr_as(compiler *c, const ast_expr *e, int dst, ty_kind want) {
+static void compile_expr_as(compiler *c, const ast_expr *e, int dst, value_type want) {
   compile_expr(c, e, dst);
-  if (want == TY_FLOAT && e->type == TY_INT) emit(c, BC_I2F, dst, dst, 0, 0);
+  if (want == VALUE_FLOAT && e->type == VALUE_INT) emit(c, BC_I2F, dst, dst, 0, 0);
 }
 
-static void compile_load_const(compiler *c, ast_value v, ty_kind want, int dst) {
+static void compile_load_const(compiler *c, ast_value v, value_type want, int dst) {
   v = compile_convert(v, want);
   uint32_t k = compile_const(c, v.type, v);
   if (k > BC_MAX_ARG) {
@@ -275,18 +275,18 @@ static void compile_load_const(compiler *c, ast_value v, ty_kind want, int dst) 
 }
 
 /* The type both operands of a comparison are brought to. */
-static ty_kind compare_type(const ast_expr *l, const ast_expr *r) {
-  if (l->type == TY_FLOAT || r->type == TY_FLOAT) return TY_FLOAT;
+static value_type compare_type(const ast_expr *l, const ast_expr *r) {
+  if (l->type == VALUE_FLOAT || r->type == VALUE_FLOAT) return VALUE_FLOAT;
   return l->type;
 }
 
-static int compare_op(ast_op op, ty_kind t, bool *swap) {
+static int compare_op(ast_op op, value_type t, bool *swap) {
   *swap = op == OP_GT || op == OP_GE;
   int base_eq, base_lt;
   switch (t) {
-    case TY_FLOAT: base_eq = BC_EQF; base_lt = BC_LTF; break;
-    case TY_STRING: base_eq = BC_EQS; base_lt = BC_LTS; break;
-    case TY_BOOL: base_eq = BC_EQB; base_lt = -1; break;
+    case VALUE_FLOAT: base_eq = BC_EQF; base_lt = BC_LTF; break;
+    case VALUE_STRING: base_eq = BC_EQS; base_lt = BC_LTS; break;
+    case VALUE_BOOL: base_eq = BC_EQB; base_lt = -1; break;
     default: base_eq = BC_EQI; base_lt = BC_LTI; break;
   }
   switch (op) {
@@ -369,7 +369,7 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
     case EX_UNARY:
       compile_expr(c, e->u.op.lhs, dst);
       if (e->u.op.op == OP_NOT) emit(c, BC_NOT, dst, dst, 0, 0);
-      else emit(c, e->type == TY_FLOAT ? BC_NEGF : BC_NEGI, dst, dst, 0, 0);
+      else emit(c, e->type == VALUE_FLOAT ? BC_NEGF : BC_NEGI, dst, dst, 0, 0);
       return;
     case EX_BINARY: {
       ast_op op = e->u.op.op;
@@ -384,7 +384,7 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
       }
       if (!use_reg(c, dst + 1, e->loc)) return;
       if (op == OP_EQ || op == OP_NE || op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) {
-        ty_kind t = compare_type(l, r);
+        value_type t = compare_type(l, r);
         bool swap;
         int bop = compare_op(op, t, &swap);
         if (bop < 0) {
@@ -397,9 +397,9 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
         else emit(c, bop, dst, dst, dst + 1, 0);
         return;
       }
-      bool fl = e->type == TY_FLOAT;
-      compile_expr_as(c, l, dst, e->type == TY_FLOAT ? TY_FLOAT : l->type);
-      compile_expr_as(c, r, dst + 1, e->type == TY_FLOAT ? TY_FLOAT : r->type);
+      bool fl = e->type == VALUE_FLOAT;
+      compile_expr_as(c, l, dst, e->type == VALUE_FLOAT ? VALUE_FLOAT : l->type);
+      compile_expr_as(c, r, dst + 1, e->type == VALUE_FLOAT ? VALUE_FLOAT : r->type);
       int bop;
       switch (op) {
         case OP_ADD: bop = fl ? BC_ADDF : BC_ADDI; break;
@@ -413,9 +413,9 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
     }
     case EX_IN: {
       const ast_expr *l = e->u.in.lhs;
-      ty_kind t = l->type;
+      value_type t = l->type;
       for (int i = 0; i < e->u.in.items.len; i++)
-        if (((const ast_expr *)e->u.in.items.items[i])->type == TY_FLOAT) t = t == TY_INT ? TY_FLOAT : t;
+        if (((const ast_expr *)e->u.in.items.items[i])->type == VALUE_FLOAT) t = t == VALUE_INT ? VALUE_FLOAT : t;
       if (!use_reg(c, dst + 1, e->loc)) return;
       compile_expr_as(c, l, dst + 1, t);
       /* the constants must be consecutive in the pool: add them fresh */
@@ -424,12 +424,12 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
         const ast_expr *it = e->u.in.items.items[i];
         ast_value v = compile_convert(it->is_const ? it->const_value : it->u.lit.value, t);
         bc_const k = {.type = (uint8_t)v.type};
-        if (v.type == TY_STRING) {
+        if (v.type == VALUE_STRING) {
           size_t n = v.u.str.len;
           k.v.s.p = (const char *)(uintptr_t)compile_string_n(c, v.u.str.s ? v.u.str.s : "", n);
           k.v.s.len = (uint32_t)n;
-        } else if (v.type == TY_FLOAT) k.v.f = v.u.f;
-        else if (v.type == TY_BOOL) k.v.b = v.u.b;
+        } else if (v.type == VALUE_FLOAT) k.v.f = v.u.f;
+        else if (v.type == VALUE_BOOL) k.v.b = v.u.b;
         else k.v.i = v.u.i;
         VEC_PUSH(c->consts, k);
       }
@@ -437,7 +437,7 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
         compile_error(c, e->loc, "too many constants in one program (at most %u)", BC_MAX_ARG + 1);
         return;
       }
-      int bop = t == TY_FLOAT ? BC_INF : t == TY_STRING ? BC_INS : t == TY_BOOL ? BC_INB : BC_INI;
+      int bop = t == VALUE_FLOAT ? BC_INF : t == VALUE_STRING ? BC_INS : t == VALUE_BOOL ? BC_INB : BC_INI;
       emit(c, bop, dst, dst + 1, (int)first, e->u.in.items.len);
       return;
     }
@@ -485,7 +485,7 @@ static void compile_expr(compiler *c, const ast_expr *e, int dst) {
 /* ---- blocks ---------------------------------------------------------------------- */
 
 /* Appends a finished block's code to the program and records it. */
-static uint32_t compile_commit(compiler *c, compiler_block *b, ty_kind type) {
+static uint32_t compile_commit(compiler *c, compiler_block *b, value_type type) {
   bc_block blk = {.start = c->code.len, .len = b->code.len, .nregs = (uint16_t)(b->nregs ? b->nregs : 1),
                   .type = (uint8_t)type, .milestone = b->milestone};
   for (uint32_t i = 0; i < b->code.len; i++) VEC_PUSH(c->code, b->code.items[i]);
@@ -496,7 +496,7 @@ static uint32_t compile_commit(compiler *c, compiler_block *b, ty_kind type) {
 }
 
 /* A value block computing e (converted to want), in milestone context m. */
-static uint32_t compile_value_block(compiler *c, const ast_expr *e, ty_kind want, uint32_t m) {
+static uint32_t compile_value_block(compiler *c, const ast_expr *e, value_type want, uint32_t m) {
   if (!e) return BC_NO_BLOCK;
   compiler_block b = {.milestone = m};
   compiler_block *saved = c->cur;
@@ -557,8 +557,8 @@ static uint32_t compile_aggregate(compiler *c, const ast_expr *e) {
   if (ref->field_index >= 0) f = ref->event_decl->u.event.fields.items[ref->field_index];
   g.arg_type = e->u.agg.fn == AGG_COUNT || !f ? 0 : (uint8_t)f->type;
   switch (e->u.agg.fn) {
-    case AGG_COUNT: case AGG_DISTINCT: g.result_type = TY_INT; break;
-    case AGG_AVG: g.result_type = TY_FLOAT; break;
+    case AGG_COUNT: case AGG_DISTINCT: g.result_type = VALUE_INT; break;
+    case AGG_AVG: g.result_type = VALUE_FLOAT; break;
     default: g.result_type = g.arg_type; break;
   }
   switch (w->kind) {
@@ -568,7 +568,7 @@ static uint32_t compile_aggregate(compiler *c, const ast_expr *e) {
       if (w->since_start) g.window = BC_WIN_SINCE_START;
       else {
         g.window = BC_WIN_SINCE;
-        g.since_block = compile_value_block(c, w->expr, TY_TIME, BC_NONE);
+        g.since_block = compile_value_block(c, w->expr, VALUE_TIME, BC_NONE);
       }
       break;
   }
@@ -670,7 +670,7 @@ static void compile_milestone(compiler *c, bc_program *out, uint32_t i) {
   bm->start_block = BC_NO_BLOCK;
   bm->start_after = BC_NONE;
   switch (m->start.kind) {
-    case START_AT: bm->start_block = compile_value_block(c, m->start.at, TY_TIME, i); break;
+    case START_AT: bm->start_block = compile_value_block(c, m->start.at, VALUE_TIME, i); break;
     case START_AFTER:
       bm->start_after = index_of(&c->p->milestones, m->start.after_decl);
       add_dep(c, m->start.after_decl);
@@ -686,21 +686,21 @@ static void compile_milestone(compiler *c, bc_program *out, uint32_t i) {
       break;
     case DEADLINE_AT:
       bm->deadline_kind = BC_DEADLINE_AT;
-      bm->deadline_block = compile_value_block(c, m->deadline, TY_TIME, i);
+      bm->deadline_block = compile_value_block(c, m->deadline, VALUE_TIME, i);
       break;
     default: bm->deadline_kind = BC_DEADLINE_NONE; break;
   }
   bm->estimate_us = m->estimate ? const_us(m->estimate) : -1;
-  bm->entry_block = compile_value_block(c, m->entry, TY_BOOL, i);
-  bm->exit_block = compile_value_block(c, m->exit, TY_BOOL, i);
-  bm->blocked_block = compile_value_block(c, m->blocked, TY_BOOL, i);
+  bm->entry_block = compile_value_block(c, m->entry, VALUE_BOOL, i);
+  bm->exit_block = compile_value_block(c, m->exit, VALUE_BOOL, i);
+  bm->blocked_block = compile_value_block(c, m->blocked, VALUE_BOOL, i);
   bm->nactions = (uint32_t)m->actions.len;
   bm->actions = xrealloc(NULL, sizeof *bm->actions * (size_t)(m->actions.len ? m->actions.len : 1));
   for (int k = 0; k < m->actions.len; k++) {
     const ast_action *a = m->actions.items[k];
     bm->actions[k] = (bc_action){.name = compile_string(c, a->name.text), .label = compile_string(c, a->label),
                                  .owner = (uint8_t)a->owner,
-                                 .done_block = compile_value_block(c, a->done_when, TY_BOOL, i)};
+                                 .done_block = compile_value_block(c, a->done_when, VALUE_BOOL, i)};
   }
   bm->emits = compile_emits(c, &m->emits, &bm->nemits);
   c->cur = NULL;
@@ -720,7 +720,7 @@ static void compile_playbook(compiler *c, bc_program *out, uint32_t i) {
   bp->start_block = BC_NO_BLOCK;
   bp->start_after = BC_NONE;
   switch (pb->start.kind) {
-    case START_AT: bp->start_block = compile_value_block(c, pb->start.at, TY_TIME, BC_NONE); break;
+    case START_AT: bp->start_block = compile_value_block(c, pb->start.at, VALUE_TIME, BC_NONE); break;
     case START_AFTER: bp->start_after = index_of(&c->p->milestones, pb->start.after_decl); break;
     case START_ON_EVENT: compile_start_on(c, &pb->start, BC_STARTONP, i); break;
     default: break;
@@ -732,7 +732,7 @@ static void compile_playbook(compiler *c, bc_program *out, uint32_t i) {
     bp->steps[k] = (bc_step){.name = compile_string(c, s->name.text), .label = compile_string(c, s->label.text),
                              .tracks = index_of(&c->p->milestones, s->tracks_decl),
                              .is_auto = s->is_auto,
-                             .when_block = compile_value_block(c, s->when, TY_BOOL, BC_NONE)};
+                             .when_block = compile_value_block(c, s->when, VALUE_BOOL, BC_NONE)};
   }
   bp->emits = compile_emits(c, &pb->emits, &bp->nemits);
   c->cur = NULL;
@@ -875,7 +875,7 @@ bc_program *compile_program(const msl_program *p, diag_list *diags) {
     compiler_block ctx = {.milestone = BC_NONE};
     c.cur = &ctx;
     out->segment_names[i] = compile_string(&c, d->name.text);
-    out->segment_blocks[i] = compile_value_block(&c, d->u.segment.expr, TY_BOOL, BC_NONE);
+    out->segment_blocks[i] = compile_value_block(&c, d->u.segment.expr, VALUE_BOOL, BC_NONE);
     c.cur = NULL;
   }
 
@@ -916,7 +916,7 @@ bc_program *compile_program(const msl_program *p, diag_list *diags) {
   out->nconsts = c.consts.len;
   out->consts = c.consts.items ? c.consts.items : xrealloc(NULL, sizeof(bc_const));
   for (uint32_t i = 0; i < out->nconsts; i++)
-    if (out->consts[i].type == TY_STRING)
+    if (out->consts[i].type == VALUE_STRING)
       out->consts[i].v.s.p = out->strings + (uintptr_t)out->consts[i].v.s.p;
   out->ncode = c.code.len;
   out->code = c.code.items ? c.code.items : xrealloc(NULL, sizeof(bc_insn));

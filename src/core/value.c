@@ -3,6 +3,7 @@
 
 const char *value_type_name(value_type t) {
   switch (t) {
+    case VALUE_NONE: break;
     case VALUE_BOOL: return "bool";
     case VALUE_INT: return "int";
     case VALUE_FLOAT: return "float";
@@ -10,5 +11,5 @@ const char *value_type_name(value_type t) {
     case VALUE_TIME: return "time";
     case VALUE_DURATION: return "duration";
   }
-  return "value";
+  return "<error>";
 }

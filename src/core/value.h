@@ -6,11 +6,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Runtime types: the same numbering as ty_kind in ast.h (1..6). */
+/* The one type enum: what the checker gives each expression and what
+ * bytecode, readers and the VM store.  VALUE_NONE is never a runtime type;
+ * the checker gives it to an expression that already produced a diagnostic. */
 typedef enum {
-  VALUE_BOOL = 1, VALUE_INT, VALUE_FLOAT, VALUE_STRING, VALUE_TIME, VALUE_DURATION,
+  VALUE_NONE = 0,
+  VALUE_BOOL, VALUE_INT, VALUE_FLOAT, VALUE_STRING, VALUE_TIME, VALUE_DURATION,
 } value_type;
-/* The type's name as rule files write it ("int", "time", ...). */
+/* The type's name as rule files write it ("int", "time", ...); "<error>"
+ * for VALUE_NONE. */
 const char *value_type_name(value_type t);
 
 typedef struct value_str {

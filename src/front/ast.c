@@ -33,19 +33,6 @@ const char *ast_decl_kind_name(ast_decl_kind k) {
   return "declaration";
 }
 
-const char *ty_name(ty_kind t) {
-  switch (t) {
-    case TY_ERROR: return "<error>";
-    case TY_BOOL: return "bool";
-    case TY_INT: return "int";
-    case TY_FLOAT: return "float";
-    case TY_STRING: return "string";
-    case TY_TIME: return "time";
-    case TY_DURATION: return "duration";
-  }
-  return "<error>";
-}
-
 const char *ast_op_text(ast_op op) {
   switch (op) {
     case OP_NEG: return "-";

@@ -12,21 +12,8 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/value.h"
 #include "front/diag.h"
-
-/* ---- types --------------------------------------------------------------- */
-
-typedef enum {
-  TY_ERROR = 0,   /* an expression that already produced a diagnostic */
-  TY_BOOL,
-  TY_INT,
-  TY_FLOAT,
-  TY_STRING,
-  TY_TIME,
-  TY_DURATION,
-} ty_kind;
-
-const char *ty_name(ty_kind t);
 
 /* ---- names ----------------------------------------------------------------- */
 
@@ -39,7 +26,7 @@ typedef struct ast_name {
 /* ---- literal values (also used by test blocks and defaults) ------------- */
 
 typedef struct ast_value {
-  ty_kind type;
+  value_type type;
   union {
     bool b;
     int64_t i;           /* int; time and duration in microseconds */
@@ -131,7 +118,7 @@ struct ast_expr {
                                                         window WIN_NONE or WIN_WITHIN */
   } u;
   /* set by the checker */
-  ty_kind type;
+  value_type type;
   ast_binding_kind binding;
   ast_decl *decl;          /* BIND_LET/BIND_SEGMENT, EX_CALL target (fn/extern),
                               EX_COMPLETED/EX_ACHIEVING target (milestone),
@@ -150,7 +137,7 @@ struct ast_expr {
 
 typedef struct ast_field {
   ast_name name;
-  ty_kind type;
+  value_type type;
   msl_loc type_loc;
   ast_expr *default_value;  /* NULL: required */
   msl_loc loc;
@@ -158,7 +145,7 @@ typedef struct ast_field {
 
 typedef struct ast_param {
   ast_name name;
-  ty_kind type;
+  value_type type;
   msl_loc loc;
 } ast_param;
 
@@ -346,7 +333,7 @@ struct ast_decl {
     struct { ast_expr *expr; } segment;
     struct { ast_expr *expr; } let;
     struct { ptr_vec params; ast_expr *body; } fn;           /* ast_param* */
-    struct { ptr_vec params; ty_kind ret; msl_loc ret_loc;
+    struct { ptr_vec params; value_type ret; msl_loc ret_loc;
              ast_string lib; } ext;                          /* ast_param* */
     ast_milestone milestone;
     ast_playbook playbook;

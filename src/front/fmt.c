@@ -267,12 +267,12 @@ static void put_string(fmt_ctx *c, const ast_string *s) {
   put(c, s->raw);
 }
 
-static void put_type(fmt_ctx *c, ty_kind t) {
-  if (t == TY_ERROR) {
+static void put_type(fmt_ctx *c, value_type t) {
+  if (t == VALUE_NONE) {
     c->incomplete = true;
     return;
   }
-  put(c, ty_name(t));
+  put(c, value_type_name(t));
 }
 
 /* ---- expressions ----------------------------------------------------------------- */
@@ -387,7 +387,7 @@ static void put_window(fmt_ctx *c, const ast_window *w) {
 
 static void put_literal(fmt_ctx *c, const ast_expr *e) {
   if (e->u.lit.raw) put(c, e->u.lit.raw);
-  else if (e->u.lit.value.type == TY_BOOL) put(c, e->u.lit.value.u.b ? "true" : "false");
+  else if (e->u.lit.value.type == VALUE_BOOL) put(c, e->u.lit.value.u.b ? "true" : "false");
   else c->incomplete = true;
 }
 

@@ -26,7 +26,7 @@ static bool in_main(const lint_ctx *c, const ast_decl *d) { return d->module == 
 
 typedef struct seg_atom {
   int field;          /* account field index; -1 is account.id */
-  ty_kind type;       /* the field's type; value has it too */
+  value_type type;       /* the field's type; value has it too */
   ast_op op;          /* OP_EQ .. OP_GE */
   ast_value value;
 } seg_atom;
@@ -111,29 +111,29 @@ static ast_op mirrored_op(ast_op op) {
 /* The account field e reads, when the prover can reason about it: its values
  * are always present, and a float field could hold NaN (which no ordering
  * atom describes) only through a NaN default. */
-static bool usable_field(lint_ctx *c, const ast_expr *e, int *field, ty_kind *type) {
+static bool usable_field(lint_ctx *c, const ast_expr *e, int *field, value_type *type) {
   if (e->kind != EX_ACCOUNT_FIELD) return false;
   *field = e->index;
   *type = e->type;
-  if (e->index >= 0 && e->type == TY_FLOAT) {
+  if (e->index >= 0 && e->type == VALUE_FLOAT) {
     const ast_field *f = c->p->account->u.account.fields.items[e->index];
     if (f->default_value && f->default_value->is_const && isnan(f->default_value->const_value.u.f))
       return false;
   }
-  return *type != TY_ERROR;
+  return *type != VALUE_NONE;
 }
 
-static bool usable_constant(const ast_expr *e, ty_kind type) {
+static bool usable_constant(const ast_expr *e, value_type type) {
   if (!e->is_const || e->const_value.type != type) return false;
-  return !(type == TY_FLOAT && isnan(e->const_value.u.f));
+  return !(type == VALUE_FLOAT && isnan(e->const_value.u.f));
 }
 
 static seg_dnf to_dnf(lint_ctx *c, const ast_expr *e, bool negate, int depth) {
-  if (!e || e->type != TY_BOOL || depth > DNF_MAX_DEPTH || ++c->dnf_steps > DNF_MAX_STEPS)
+  if (!e || e->type != VALUE_BOOL || depth > DNF_MAX_DEPTH || ++c->dnf_steps > DNF_MAX_STEPS)
     return dnf_const(c, true);  /* out of budget: weaken, which is sound */
   if (e->is_const) return dnf_const(c, e->const_value.u.b != negate);
   int field;
-  ty_kind type;
+  value_type type;
   switch (e->kind) {
     case EX_UNARY:
       if (e->u.op.op == OP_NOT) return to_dnf(c, e->u.op.lhs, !negate, depth + 1);
@@ -143,8 +143,8 @@ static seg_dnf to_dnf(lint_ctx *c, const ast_expr *e, bool negate, int depth) {
         return to_dnf(c, e->decl->u.segment.expr, negate, depth + 1);
       break;
     case EX_ACCOUNT_FIELD:
-      if (usable_field(c, e, &field, &type) && type == TY_BOOL) {
-        seg_atom atom = {field, type, negate ? OP_NE : OP_EQ, {.type = TY_BOOL, .u.b = true}};
+      if (usable_field(c, e, &field, &type) && type == VALUE_BOOL) {
+        seg_atom atom = {field, type, negate ? OP_NE : OP_EQ, {.type = VALUE_BOOL, .u.b = true}};
         return dnf_atom(c, atom);
       }
       break;
@@ -190,13 +190,13 @@ static bool atoms_hold(const seg_conj *cj, int field, const ast_value *v) {
   return true;
 }
 
-static bool is_integral(ty_kind t) { return t == TY_INT || t == TY_TIME || t == TY_DURATION; }
+static bool is_integral(value_type t) { return t == VALUE_INT || t == VALUE_TIME || t == VALUE_DURATION; }
 
 /* Whether some value of one field satisfies the atoms about it; true
  * whenever unsure (the caller only acts on false). */
-static bool field_satisfiable(const seg_conj *cj, int field, ty_kind type) {
-  if (type == TY_BOOL) {
-    ast_value f = {.type = TY_BOOL, .u.b = false}, t = {.type = TY_BOOL, .u.b = true};
+static bool field_satisfiable(const seg_conj *cj, int field, value_type type) {
+  if (type == VALUE_BOOL) {
+    ast_value f = {.type = VALUE_BOOL, .u.b = false}, t = {.type = VALUE_BOOL, .u.b = true};
     return atoms_hold(cj, field, &f) || atoms_hold(cj, field, &t);
   }
   const seg_atom *lo = NULL, *hi = NULL;
@@ -287,7 +287,7 @@ static void lint_unused(lint_ctx *c) {
 }
 
 static void warn_if_constant(lint_ctx *c, const ast_expr *e, const char *what) {
-  if (e && e->is_const && e->type == TY_BOOL)
+  if (e && e->is_const && e->type == VALUE_BOOL)
     diag_warning(c->d, e->loc, DIAG_W4, "%s is always %s", what, e->const_value.u.b ? "true" : "false");
 }
 

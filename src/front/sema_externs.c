@@ -45,16 +45,16 @@ static void check_extern(const ast_decl *d, const char *native_dir, diag_list *d
     return;
   value_type types[MSL_EXTERN_MAX_PARAMS];
   for (int i = 0; i < params->len; i++)
-    types[i] = (value_type)((const ast_param *)params->items[i])->type;
+    types[i] = ((const ast_param *)params->items[i])->type;
   char *dir = decl_dir(d);
   if (dir == NULL)
     return;
   const char *lib = d->u.ext.lib.text;
   char detail[512] = "", declared[1024] = "";
   native_trust trust = native_trust_of(native_dir, lib, dir, d->name.text, types, params->len,
-                                       (value_type)d->u.ext.ret, detail, sizeof detail);
+                                       d->u.ext.ret, detail, sizeof detail);
   free(dir);
-  native_signature(d->name.text, types, params->len, (value_type)d->u.ext.ret, declared,
+  native_signature(d->name.text, types, params->len, d->u.ext.ret, declared,
                    sizeof declared);
   switch (trust) {
   case NATIVE_FOREIGN:

@@ -24,7 +24,7 @@ typedef struct ty_ctx ty_ctx;
 /* Whether e is a constant of type want (an int widens to float), in
  * defaults and tests; reports code, or E46 when it is not constant
  * (types.c). */
-bool ty_check_constant_of(ty_ctx *c, ast_expr *e, ty_kind want, int code, const char *what);
+bool ty_check_constant_of(ty_ctx *c, ast_expr *e, value_type want, int code, const char *what);
 
 typedef bool (*expr_pred)(const ast_expr *e, void *data);
 /* True when pred holds for e or a node below it; calls of fns are seen

@@ -39,7 +39,7 @@ static ast_field *find_field(const ptr_vec *fields, const char *name) {
 }
 
 static void check_test_time(tests_ctx *c, ast_expr *e, const char *what) {
-  if (e) ty_check_constant_of(c->ty, e, TY_TIME, DIAG_E37, what);
+  if (e) ty_check_constant_of(c->ty, e, VALUE_TIME, DIAG_E37, what);
 }
 
 /* field = value assignments of a test account or event: known, typed, each
@@ -101,13 +101,13 @@ static void check_control_event(tests_ctx *c, ast_test_event *ev) {
       continue;
     }
     /* the grammar makes every test value a literal */
-    if (as->value->u.lit.value.type != TY_STRING) {
+    if (as->value->u.lit.value.type != VALUE_STRING) {
       diag_error(c->d, as->value->loc, DIAG_E58, "`%s` must name a %s, as in `%s = \"name\"`", field,
                  field, field);
       continue;
     }
     const char *target = as->value->u.lit.value.u.str.s;
-    as->value->type = TY_STRING;
+    as->value->type = VALUE_STRING;
     as->value->is_const = true;
     as->value->const_value = as->value->u.lit.value;
     ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, target);
@@ -174,10 +174,10 @@ static void check_expect_status(tests_ctx *c, ast_expect *ex) {
 }
 
 static void check_expect_field(tests_ctx *c, ast_expect *ex) {
-  static const struct { const char *name; ty_kind type; } fields[] = {
-      {"started_at", TY_TIME}, {"entered_at", TY_TIME},  {"achieved_at", TY_TIME},
-      {"lost_at", TY_TIME},    {"deadline_at", TY_TIME}, {"on_time", TY_BOOL},
-      {"progress", TY_FLOAT},
+  static const struct { const char *name; value_type type; } fields[] = {
+      {"started_at", VALUE_TIME}, {"entered_at", VALUE_TIME},  {"achieved_at", VALUE_TIME},
+      {"lost_at", VALUE_TIME},    {"deadline_at", VALUE_TIME}, {"on_time", VALUE_BOOL},
+      {"progress", VALUE_FLOAT},
   };
   expect_target(c, ex, DECL_MILESTONE);
   const char *name = ex->member.text;

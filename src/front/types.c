@@ -74,31 +74,31 @@ static void scope_restore(ty_ctx *c, ty_scope s) {
   c->d = s.d;
 }
 
-static ty_kind check(ty_ctx *c, ast_expr *e);
+static value_type check(ty_ctx *c, ast_expr *e);
 
 /* ---- values --------------------------------------------------------------- */
 
-static bool is_number(ty_kind t) { return t == TY_INT || t == TY_FLOAT; }
+static bool is_number(value_type t) { return t == VALUE_INT || t == VALUE_FLOAT; }
 
-static ast_value value_int(ty_kind type, int64_t i) {
+static ast_value value_int(value_type type, int64_t i) {
   ast_value v = {.type = type};
   v.u.i = i;
   return v;
 }
 
 static ast_value value_float(double f) {
-  ast_value v = {.type = TY_FLOAT};
+  ast_value v = {.type = VALUE_FLOAT};
   v.u.f = f;
   return v;
 }
 
 static ast_value value_bool(bool b) {
-  ast_value v = {.type = TY_BOOL};
+  ast_value v = {.type = VALUE_BOOL};
   v.u.b = b;
   return v;
 }
 
-static double as_double(const ast_value *v) { return v->type == TY_FLOAT ? v->u.f : (double)v->u.i; }
+static double as_double(const ast_value *v) { return v->type == VALUE_FLOAT ? v->u.f : (double)v->u.i; }
 
 static void set_const(ast_expr *e, ast_value v) {
   e->is_const = true;
@@ -107,8 +107,8 @@ static void set_const(ast_expr *e, ast_value v) {
 
 /* A constant int used where a float is expected becomes that float. */
 static void widen_const(ast_expr *e) {
-  if (e->type != TY_INT) return;
-  e->type = TY_FLOAT;
+  if (e->type != VALUE_INT) return;
+  e->type = VALUE_FLOAT;
   if (e->is_const) e->const_value = value_float((double)e->const_value.u.i);
 }
 
@@ -122,15 +122,15 @@ static int compare_strings(const ast_value *a, const ast_value *b) {
 /* Compares two constants of comparable types (numbers widen).  Returns
  * false for an unordered pair (a NaN). */
 static bool compare_values(const ast_value *a, const ast_value *b, int *out) {
-  if (a->type == TY_FLOAT || b->type == TY_FLOAT) {
+  if (a->type == VALUE_FLOAT || b->type == VALUE_FLOAT) {
     double x = as_double(a), y = as_double(b);
     if (isnan(x) || isnan(y)) return false;
     *out = x < y ? -1 : x > y;
     return true;
   }
   switch (a->type) {
-    case TY_STRING: *out = compare_strings(a, b); return true;
-    case TY_BOOL: *out = (int)a->u.b - (int)b->u.b; return true;
+    case VALUE_STRING: *out = compare_strings(a, b); return true;
+    case VALUE_BOOL: *out = (int)a->u.b - (int)b->u.b; return true;
     default: *out = a->u.i < b->u.i ? -1 : a->u.i > b->u.i; return true;
   }
 }
@@ -252,7 +252,7 @@ static void const_error(ty_ctx *c, ast_expr *e, bool div_zero) {
 /* Folds lhs OP rhs (both constant) into e; reports overflow and division
  * by zero, and returns false then. */
 static bool fold_binary(ty_ctx *c, ast_expr *e, ast_op op, const ast_value *a, const ast_value *b) {
-  ty_kind t = e->type;
+  value_type t = e->type;
   if (op == OP_AND || op == OP_OR) {
     set_const(e, value_bool(op == OP_AND ? a->u.b && b->u.b : a->u.b || b->u.b));
     return true;
@@ -261,7 +261,7 @@ static bool fold_binary(ty_ctx *c, ast_expr *e, ast_op op, const ast_value *a, c
     set_const(e, value_bool(ty_comparison_holds(op, a, b)));
     return true;
   }
-  if (t == TY_FLOAT) {
+  if (t == VALUE_FLOAT) {
     double x = as_double(a), y = as_double(b), r;
     switch (op) {
       case OP_ADD: r = x + y; break;
@@ -303,15 +303,15 @@ static bool fold_binary(ty_ctx *c, ast_expr *e, ast_op op, const ast_value *a, c
   return true;
 }
 
-/* The result type of lhs OP rhs, or TY_ERROR (reported) when none. */
-static ty_kind binary_type(ty_ctx *c, ast_expr *e, ast_op op, ty_kind l, ty_kind r) {
+/* The result type of lhs OP rhs, or VALUE_NONE (reported) when none. */
+static value_type binary_type(ty_ctx *c, ast_expr *e, ast_op op, value_type l, value_type r) {
   switch (op) {
     case OP_AND:
     case OP_OR:
-      if (l == TY_BOOL && r == TY_BOOL) return TY_BOOL;
+      if (l == VALUE_BOOL && r == VALUE_BOOL) return VALUE_BOOL;
       diag_error(c->d, e->loc, DIAG_E34, "`%s` needs `bool` operands, found `%s` and `%s`",
-                 ast_op_text(op), ty_name(l), ty_name(r));
-      return TY_ERROR;
+                 ast_op_text(op), value_type_name(l), value_type_name(r));
+      return VALUE_NONE;
     case OP_EQ:
     case OP_NE:
     case OP_LT:
@@ -319,116 +319,116 @@ static ty_kind binary_type(ty_ctx *c, ast_expr *e, ast_op op, ty_kind l, ty_kind
     case OP_GT:
     case OP_GE:
       if (!(l == r || (is_number(l) && is_number(r)))) {
-        diag_error(c->d, e->loc, DIAG_E34, "cannot compare `%s` with `%s`", ty_name(l), ty_name(r));
-        return TY_ERROR;
+        diag_error(c->d, e->loc, DIAG_E34, "cannot compare `%s` with `%s`", value_type_name(l), value_type_name(r));
+        return VALUE_NONE;
       }
-      if (l == TY_BOOL && op != OP_EQ && op != OP_NE) {
+      if (l == VALUE_BOOL && op != OP_EQ && op != OP_NE) {
         diag_error(c->d, e->loc, DIAG_E34, "`%s` cannot compare `bool` values (only `==` and `!=` can)",
                    ast_op_text(op));
-        return TY_ERROR;
+        return VALUE_NONE;
       }
-      return TY_BOOL;
+      return VALUE_BOOL;
     case OP_ADD:
-      if (l == TY_INT && r == TY_INT) return TY_INT;
-      if (is_number(l) && is_number(r)) return TY_FLOAT;
-      if ((l == TY_TIME && r == TY_DURATION) || (l == TY_DURATION && r == TY_TIME)) return TY_TIME;
-      if (l == TY_DURATION && r == TY_DURATION) return TY_DURATION;
-      diag_error(c->d, e->loc, DIAG_E34, "cannot add `%s` and `%s`", ty_name(l), ty_name(r));
-      return TY_ERROR;
+      if (l == VALUE_INT && r == VALUE_INT) return VALUE_INT;
+      if (is_number(l) && is_number(r)) return VALUE_FLOAT;
+      if ((l == VALUE_TIME && r == VALUE_DURATION) || (l == VALUE_DURATION && r == VALUE_TIME)) return VALUE_TIME;
+      if (l == VALUE_DURATION && r == VALUE_DURATION) return VALUE_DURATION;
+      diag_error(c->d, e->loc, DIAG_E34, "cannot add `%s` and `%s`", value_type_name(l), value_type_name(r));
+      return VALUE_NONE;
     case OP_SUB:
-      if (l == TY_INT && r == TY_INT) return TY_INT;
-      if (is_number(l) && is_number(r)) return TY_FLOAT;
-      if (l == TY_TIME && r == TY_TIME) return TY_DURATION;
-      if (l == TY_TIME && r == TY_DURATION) return TY_TIME;
-      if (l == TY_DURATION && r == TY_DURATION) return TY_DURATION;
-      diag_error(c->d, e->loc, DIAG_E34, "cannot subtract `%s` from `%s`", ty_name(r), ty_name(l));
-      return TY_ERROR;
+      if (l == VALUE_INT && r == VALUE_INT) return VALUE_INT;
+      if (is_number(l) && is_number(r)) return VALUE_FLOAT;
+      if (l == VALUE_TIME && r == VALUE_TIME) return VALUE_DURATION;
+      if (l == VALUE_TIME && r == VALUE_DURATION) return VALUE_TIME;
+      if (l == VALUE_DURATION && r == VALUE_DURATION) return VALUE_DURATION;
+      diag_error(c->d, e->loc, DIAG_E34, "cannot subtract `%s` from `%s`", value_type_name(r), value_type_name(l));
+      return VALUE_NONE;
     case OP_MUL:
-      if (l == TY_INT && r == TY_INT) return TY_INT;
-      if (is_number(l) && is_number(r)) return TY_FLOAT;
-      if ((l == TY_DURATION && r == TY_INT) || (l == TY_INT && r == TY_DURATION)) return TY_DURATION;
-      diag_error(c->d, e->loc, DIAG_E34, "cannot multiply `%s` by `%s`", ty_name(l), ty_name(r));
-      return TY_ERROR;
+      if (l == VALUE_INT && r == VALUE_INT) return VALUE_INT;
+      if (is_number(l) && is_number(r)) return VALUE_FLOAT;
+      if ((l == VALUE_DURATION && r == VALUE_INT) || (l == VALUE_INT && r == VALUE_DURATION)) return VALUE_DURATION;
+      diag_error(c->d, e->loc, DIAG_E34, "cannot multiply `%s` by `%s`", value_type_name(l), value_type_name(r));
+      return VALUE_NONE;
     case OP_DIV:
-      if (l == TY_INT && r == TY_INT) return TY_INT;
-      if (is_number(l) && is_number(r)) return TY_FLOAT;
-      if (l == TY_DURATION && r == TY_INT) return TY_DURATION;
-      diag_error(c->d, e->loc, DIAG_E34, "cannot divide `%s` by `%s`", ty_name(l), ty_name(r));
-      return TY_ERROR;
+      if (l == VALUE_INT && r == VALUE_INT) return VALUE_INT;
+      if (is_number(l) && is_number(r)) return VALUE_FLOAT;
+      if (l == VALUE_DURATION && r == VALUE_INT) return VALUE_DURATION;
+      diag_error(c->d, e->loc, DIAG_E34, "cannot divide `%s` by `%s`", value_type_name(l), value_type_name(r));
+      return VALUE_NONE;
     case OP_MOD:
-      if (l == TY_INT && r == TY_INT) return TY_INT;
-      diag_error(c->d, e->loc, DIAG_E34, "`%%` needs `int` operands, found `%s` and `%s`", ty_name(l),
-                 ty_name(r));
-      return TY_ERROR;
+      if (l == VALUE_INT && r == VALUE_INT) return VALUE_INT;
+      diag_error(c->d, e->loc, DIAG_E34, "`%%` needs `int` operands, found `%s` and `%s`", value_type_name(l),
+                 value_type_name(r));
+      return VALUE_NONE;
     case OP_NEG:
     case OP_NOT: break;  /* unary: see check_unary */
   }
-  return TY_ERROR;
+  return VALUE_NONE;
 }
 
-static ty_kind check_binary(ty_ctx *c, ast_expr *e) {
-  ty_kind l = check(c, e->u.op.lhs), r = check(c, e->u.op.rhs);
-  if (l == TY_ERROR || r == TY_ERROR) return TY_ERROR;
+static value_type check_binary(ty_ctx *c, ast_expr *e) {
+  value_type l = check(c, e->u.op.lhs), r = check(c, e->u.op.rhs);
+  if (l == VALUE_NONE || r == VALUE_NONE) return VALUE_NONE;
   e->type = binary_type(c, e, e->u.op.op, l, r);
-  if (e->type != TY_ERROR && e->u.op.lhs->is_const && e->u.op.rhs->is_const &&
+  if (e->type != VALUE_NONE && e->u.op.lhs->is_const && e->u.op.rhs->is_const &&
       !fold_binary(c, e, e->u.op.op, &e->u.op.lhs->const_value, &e->u.op.rhs->const_value))
-    return TY_ERROR;  /* reported; the uses of e need not say more */
+    return VALUE_NONE;  /* reported; the uses of e need not say more */
   return e->type;
 }
 
-static ty_kind check_unary(ty_ctx *c, ast_expr *e) {
+static value_type check_unary(ty_ctx *c, ast_expr *e) {
   ast_expr *x = e->u.op.lhs;
-  ty_kind t = check(c, x);
-  if (t == TY_ERROR) return TY_ERROR;
+  value_type t = check(c, x);
+  if (t == VALUE_NONE) return VALUE_NONE;
   if (e->u.op.op == OP_NOT) {
-    if (t != TY_BOOL) {
-      diag_error(c->d, e->loc, DIAG_E34, "`not` needs a `bool` operand, found `%s`", ty_name(t));
-      return TY_ERROR;
+    if (t != VALUE_BOOL) {
+      diag_error(c->d, e->loc, DIAG_E34, "`not` needs a `bool` operand, found `%s`", value_type_name(t));
+      return VALUE_NONE;
     }
-    e->type = TY_BOOL;
+    e->type = VALUE_BOOL;
     if (x->is_const) set_const(e, value_bool(!x->const_value.u.b));
-    return TY_BOOL;
+    return VALUE_BOOL;
   }
-  if (!is_number(t) && t != TY_DURATION) {
-    diag_error(c->d, e->loc, DIAG_E34, "unary `-` needs a number or a duration, found `%s`", ty_name(t));
-    return TY_ERROR;
+  if (!is_number(t) && t != VALUE_DURATION) {
+    diag_error(c->d, e->loc, DIAG_E34, "unary `-` needs a number or a duration, found `%s`", value_type_name(t));
+    return VALUE_NONE;
   }
   e->type = t;
   if (!x->is_const) return t;
-  if (t == TY_FLOAT) {
+  if (t == VALUE_FLOAT) {
     set_const(e, value_float(-x->const_value.u.f));
   } else {
     int64_t r;
     if (__builtin_sub_overflow((int64_t)0, x->const_value.u.i, &r)) {
       const_error(c, e, false);
-      return TY_ERROR;
+      return VALUE_NONE;
     }
     set_const(e, value_int(t, r));
   }
   return t;
 }
 
-static ty_kind check_in(ty_ctx *c, ast_expr *e) {
-  ty_kind t = check(c, e->u.in.lhs);
-  bool all_const = e->u.in.lhs->is_const, bad = t == TY_ERROR;
+static value_type check_in(ty_ctx *c, ast_expr *e) {
+  value_type t = check(c, e->u.in.lhs);
+  bool all_const = e->u.in.lhs->is_const, bad = t == VALUE_NONE;
   for (int i = 0; i < e->u.in.items.len; i++) {
     ast_expr *item = e->u.in.items.items[i];
-    ty_kind it = check(c, item);
-    if (it == TY_ERROR) {
+    value_type it = check(c, item);
+    if (it == VALUE_NONE) {
       bad = true;
       continue;
     }
     if (!item->is_const) {
       diag_error(c->d, item->loc, DIAG_E36, "the elements of an `in` list must be constants");
       bad = true;
-    } else if (t != TY_ERROR && !(it == t || (is_number(it) && is_number(t)))) {
+    } else if (t != VALUE_NONE && !(it == t || (is_number(it) && is_number(t)))) {
       diag_error(c->d, item->loc, DIAG_E36, "`in` list element is `%s`, but the value tested is `%s`",
-                 ty_name(it), ty_name(t));
+                 value_type_name(it), value_type_name(t));
       bad = true;
     }
   }
-  if (bad) return TY_ERROR;
-  e->type = TY_BOOL;
+  if (bad) return VALUE_NONE;
+  e->type = VALUE_BOOL;
   if (all_const) {
     bool found = false;
     for (int i = 0; i < e->u.in.items.len && !found; i++) {
@@ -437,7 +437,7 @@ static ty_kind check_in(ty_ctx *c, ast_expr *e) {
     }
     set_const(e, value_bool(found));
   }
-  return TY_BOOL;
+  return VALUE_BOOL;
 }
 
 /* ---- lets, segments and fns, checked on first use ------------------------------ */
@@ -494,7 +494,7 @@ static void check_decl_body(ty_ctx *c, ast_decl *d) {
     case DECL_LET: {
       ast_expr *e = d->u.let.expr;
       c->region = RG_CONST;
-      if (check(c, e) != TY_ERROR && !e->is_const)
+      if (check(c, e) != VALUE_NONE && !e->is_const)
         diag_error(c->d, e->loc, DIAG_E46,
                    "let `%s` must be a compile-time constant (literals, operators and other lets)",
                    d->name.text);
@@ -504,10 +504,10 @@ static void check_decl_body(ty_ctx *c, ast_decl *d) {
       ast_expr *e = d->u.segment.expr;
       c->region = RG_ACCOUNT;
       c->region_what = "a segment";
-      ty_kind t = check(c, e);
-      if (t != TY_ERROR && t != TY_BOOL)
+      value_type t = check(c, e);
+      if (t != VALUE_NONE && t != VALUE_BOOL)
         diag_error(c->d, e->loc, DIAG_E35, "segment `%s` must be a `bool` condition, found `%s`",
-                   d->name.text, ty_name(t));
+                   d->name.text, value_type_name(t));
       break;
     }
     case DECL_FN:
@@ -550,7 +550,7 @@ static ptr_vec clone_vec(ty_ctx *c, const ptr_vec *v, const ast_decl *fn, const 
  * body computes in float as it was checked. */
 static ast_expr *argument_copy(ty_ctx *c, const ast_param *param, const ast_expr *arg) {
   ast_expr *copy = clone_expr(c, arg, NULL, NULL);
-  if (!(param->type == TY_FLOAT && arg->type == TY_INT)) return copy;
+  if (!(param->type == VALUE_FLOAT && arg->type == VALUE_INT)) return copy;
   ast_expr *one = ast_new_expr(c->arena, EX_LITERAL, arg->loc);
   one->u.lit.value = value_float(1.0);
   one->u.lit.raw = "1.0";
@@ -571,7 +571,7 @@ static ast_expr *clone_expr(ty_ctx *c, const ast_expr *e, const ast_decl *fn, co
   ast_expr *n = arena_alloc(c->arena, sizeof *n);
   c->cloned++;
   *n = *e;
-  n->type = TY_ERROR;
+  n->type = VALUE_NONE;
   n->is_const = false;
   memset(&n->const_value, 0, sizeof n->const_value);
   n->inlined = NULL;
@@ -618,12 +618,12 @@ static void report_inlined(ty_ctx *c, ast_expr *call, const diag_list *found) {
   }
 }
 
-static ty_kind check_call(ty_ctx *c, ast_expr *e) {
+static value_type check_call(ty_ctx *c, ast_expr *e) {
   int errors = c->d->errors;
   ptr_vec *args = &e->u.call.args;
   for (int i = 0; i < args->len; i++) check(c, args->items[i]);
   ast_decl *callee = e->decl;
-  if (!callee) return TY_ERROR;
+  if (!callee) return VALUE_NONE;
   const char *name = callee->name.text;
   bool is_fn = callee->kind == DECL_FN;
   ptr_vec *params = is_fn ? &callee->u.fn.params : &callee->u.ext.params;
@@ -634,15 +634,15 @@ static ty_kind check_call(ty_ctx *c, ast_expr *e) {
     for (int i = 0; i < args->len; i++) {
       ast_expr *arg = args->items[i];
       const ast_param *prm = params->items[i];
-      if (arg->type != TY_ERROR && arg->type != prm->type &&
-          !(arg->type == TY_INT && prm->type == TY_FLOAT))
+      if (arg->type != VALUE_NONE && arg->type != prm->type &&
+          !(arg->type == VALUE_INT && prm->type == VALUE_FLOAT))
         diag_error(c->d, arg->loc, DIAG_E50, "argument %d of `%s` (`%s`) must be `%s`, found `%s`",
-                   i + 1, name, prm->name.text, ty_name(prm->type), ty_name(arg->type));
+                   i + 1, name, prm->name.text, value_type_name(prm->type), value_type_name(arg->type));
     }
   }
   if (!is_fn) return callee->u.ext.ret;
-  if (!ensure_checked(c, callee, e->loc)) return TY_ERROR;
-  ty_kind ret = callee->u.fn.body->type;
+  if (!ensure_checked(c, callee, e->loc)) return VALUE_NONE;
+  value_type ret = callee->u.fn.body->type;
   if (c->d->errors != errors) return ret;
   if (c->cloned > TY_MAX_CLONED_NODES) {
     if (!c->too_large) {
@@ -652,7 +652,7 @@ static ty_kind check_call(ty_ctx *c, ast_expr *e) {
                  "call functions fewer times, or from fewer functions",
                  name, TY_MAX_CLONED_NODES);
     }
-    return TY_ERROR;
+    return VALUE_NONE;
   }
   ast_expr *body = clone_expr(c, callee->u.fn.body, callee, args);
   diag_list found;
@@ -676,11 +676,11 @@ static void check_where(ty_ctx *c, ast_event_ref *r) {
   if (!r->where) return;
   ty_scope saved = scope_save(c);
   c->region = RG_WHERE;
-  ty_kind t = check(c, r->where);
+  value_type t = check(c, r->where);
   scope_restore(c, saved);
-  if (t != TY_ERROR && t != TY_BOOL)
+  if (t != VALUE_NONE && t != VALUE_BOOL)
     diag_error(c->d, r->where->loc, DIAG_E35, "a `where` condition must be a `bool`, found `%s`",
-               ty_name(t));
+               value_type_name(t));
 }
 
 /* A sequence's window is `within` only (the grammar says so). */
@@ -689,7 +689,7 @@ static void check_window(ty_ctx *c, ast_window *w) {
   if (w->kind == WIN_SINCE) {
     if (w->expr->kind == EX_START) {
       w->since_start = true;
-      w->expr->type = TY_TIME;
+      w->expr->type = VALUE_TIME;
       check_start_use(c, w->expr->loc, true);
       return;
     }
@@ -698,20 +698,20 @@ static void check_window(ty_ctx *c, ast_window *w) {
       c->region = RG_ACCOUNT;
       c->region_what = "`since`";
     }
-    ty_kind t = check(c, w->expr);
+    value_type t = check(c, w->expr);
     scope_restore(c, saved);
-    if (t != TY_ERROR && t != TY_TIME)
-      diag_error(c->d, w->expr->loc, DIAG_E37, "`since` needs a `time`, found `%s`", ty_name(t));
+    if (t != VALUE_NONE && t != VALUE_TIME)
+      diag_error(c->d, w->expr->loc, DIAG_E37, "`since` needs a `time`, found `%s`", value_type_name(t));
     return;
   }
   ty_scope saved = scope_save(c);
   c->region = RG_CONST;
-  ty_kind t = check(c, w->expr);
+  value_type t = check(c, w->expr);
   scope_restore(c, saved);
-  if (t == TY_ERROR) return;
-  if (t != TY_DURATION) {
+  if (t == VALUE_NONE) return;
+  if (t != VALUE_DURATION) {
     diag_error(c->d, w->expr->loc, DIAG_E37, "a window length must be a `duration`, found `%s`",
-               ty_name(t));
+               value_type_name(t));
     return;
   }
   if (ty_any_node(w->expr, is_param, NULL)) return;  /* known where the fn is inlined */
@@ -726,23 +726,23 @@ static void check_window(ty_ctx *c, ast_window *w) {
   w->duration_us = w->expr->const_value.u.i;
 }
 
-static ty_kind check_aggregate(ty_ctx *c, ast_expr *e) {
+static value_type check_aggregate(ty_ctx *c, ast_expr *e) {
   ast_agg_fn fn = e->u.agg.fn;
   ast_event_ref *r = &e->u.agg.ref;
   const char *name = ast_agg_name(fn);
   bool allowed = events_allowed(c, e->loc, arena_printf(c->arena, "`%s(...)`", name));
-  ty_kind result = TY_INT;
+  value_type result = VALUE_INT;
   /* the grammar gives count() an event and the others an event field */
   if (fn != AGG_COUNT && fn != AGG_DISTINCT) {
-    ty_kind ft = TY_ERROR;
+    value_type ft = VALUE_NONE;
     if (r->event_decl && r->field_index >= 0)
       ft = ((ast_field *)r->event_decl->u.event.fields.items[r->field_index])->type;
-    if (ft != TY_ERROR && !is_number(ft)) {
+    if (ft != VALUE_NONE && !is_number(ft)) {
       diag_error(c->d, r->field.loc, DIAG_E41, "`%s` takes a number field; `%s.%s` is `%s`", name,
-                 r->event.text, r->field.text, ty_name(ft));
-      ft = TY_ERROR;
+                 r->event.text, r->field.text, value_type_name(ft));
+      ft = VALUE_NONE;
     }
-    result = fn == AGG_AVG ? TY_FLOAT : ft;
+    result = fn == AGG_AVG ? VALUE_FLOAT : ft;
   }
   check_where(c, r);
   /* where an aggregate cannot be, its window has nothing more to say */
@@ -750,53 +750,53 @@ static ty_kind check_aggregate(ty_ctx *c, ast_expr *e) {
   return result;
 }
 
-static ty_kind check_sequence(ty_ctx *c, ast_expr *e) {
+static value_type check_sequence(ty_ctx *c, ast_expr *e) {
   bool allowed = events_allowed(c, e->loc, "`sequence(...)`");
   for (int i = 0; i < e->u.seq.steps.len; i++) check_where(c, e->u.seq.steps.items[i]);
   if (allowed) check_window(c, &e->u.seq.window);
-  return TY_BOOL;
+  return VALUE_BOOL;
 }
 
 /* ---- expressions -------------------------------------------------------------- */
 
-static ty_kind account_field_type(ty_ctx *c, const ast_expr *e) {
+static value_type account_field_type(ty_ctx *c, const ast_expr *e) {
   if (e->index >= 0 && c->p->account && e->index < c->p->account->u.account.fields.len)
     return ((ast_field *)c->p->account->u.account.fields.items[e->index])->type;
-  if (e->u.name.text && strcmp(e->u.name.text, "id") == 0) return TY_STRING;
-  return TY_ERROR;  /* unknown field, already reported */
+  if (e->u.name.text && strcmp(e->u.name.text, "id") == 0) return VALUE_STRING;
+  return VALUE_NONE;  /* unknown field, already reported */
 }
 
-static ty_kind check_name(ty_ctx *c, ast_expr *e) {
+static value_type check_name(ty_ctx *c, ast_expr *e) {
   switch (e->binding) {
-    case BIND_NONE: return TY_ERROR;  /* unresolved, already reported */
+    case BIND_NONE: return VALUE_NONE;  /* unresolved, already reported */
     case BIND_EVENT_FIELD:
       return ((ast_field *)e->decl->u.event.fields.items[e->index])->type;
     case BIND_PARAM: return ((ast_param *)e->decl->u.fn.params.items[e->index])->type;
     case BIND_LET: {
-      if (!ensure_checked(c, e->decl, e->loc)) return TY_ERROR;
+      if (!ensure_checked(c, e->decl, e->loc)) return VALUE_NONE;
       ast_expr *value = e->decl->u.let.expr;
       if (value->is_const) set_const(e, value->const_value);
       return value->type;
     }
     case BIND_SEGMENT:
-      return ensure_checked(c, e->decl, e->loc) ? TY_BOOL : TY_ERROR;
+      return ensure_checked(c, e->decl, e->loc) ? VALUE_BOOL : VALUE_NONE;
   }
-  return TY_ERROR;
+  return VALUE_NONE;
 }
 
-static ty_kind check_milestone_ref(ty_ctx *c, ast_expr *e) {
+static value_type check_milestone_ref(ty_ctx *c, ast_expr *e) {
   bool achieving = e->kind == EX_ACHIEVING;
   events_allowed(c, e->loc, achieving ? "`achieving()`" : "`completed()`");
   if (achieving && e->decl && e->decl->u.milestone.mode == MODE_ONCE)
     diag_error(c->d, e->loc, DIAG_E45,
                "`achieving()` needs a continuous milestone, but `%s` is once-mode (use `completed(%s)`)",
                e->decl->name.text, e->decl->name.text);
-  return TY_BOOL;
+  return VALUE_BOOL;
 }
 
 /* Sets e->type (and is_const, const_value) and returns the type. */
-static ty_kind check(ty_ctx *c, ast_expr *e) {
-  if (!e) return TY_ERROR;
+static value_type check(ty_ctx *c, ast_expr *e) {
+  if (!e) return VALUE_NONE;
   e->is_const = false;
   if (c->depth >= TY_MAX_DEPTH) {
     if (!c->too_deep) {
@@ -806,11 +806,11 @@ static ty_kind check(ty_ctx *c, ast_expr *e) {
                  "it uses; shorten the chain of declarations that use each other",
                  TY_MAX_DEPTH);
     }
-    e->type = TY_ERROR;
-    return TY_ERROR;
+    e->type = VALUE_NONE;
+    return VALUE_NONE;
   }
   c->depth++;
-  ty_kind t = TY_ERROR;
+  value_type t = VALUE_NONE;
   switch (e->kind) {
     case EX_LITERAL:
       t = e->u.lit.value.type;
@@ -820,7 +820,7 @@ static ty_kind check(ty_ctx *c, ast_expr *e) {
     case EX_ACCOUNT_FIELD: t = account_field_type(c, e); break;
     case EX_START:
       check_start_use(c, e->loc, false);
-      t = TY_TIME;
+      t = VALUE_TIME;
       break;
     case EX_UNARY: t = check_unary(c, e); break;
     case EX_BINARY: t = check_binary(c, e); break;
@@ -833,7 +833,7 @@ static ty_kind check(ty_ctx *c, ast_expr *e) {
   }
   c->depth--;
   e->type = t;
-  if (t == TY_ERROR) e->is_const = false;
+  if (t == VALUE_NONE) e->is_const = false;
   return t;
 }
 
@@ -841,9 +841,9 @@ static ty_kind check(ty_ctx *c, ast_expr *e) {
 
 static void check_condition(ty_ctx *c, ast_expr *e, const char *what) {
   if (!e) return;
-  ty_kind t = check(c, e);
-  if (t != TY_ERROR && t != TY_BOOL)
-    diag_error(c->d, e->loc, DIAG_E35, "%s must be a `bool` condition, found `%s`", what, ty_name(t));
+  value_type t = check(c, e);
+  if (t != VALUE_NONE && t != VALUE_BOOL)
+    diag_error(c->d, e->loc, DIAG_E35, "%s must be a `bool` condition, found `%s`", what, value_type_name(t));
 }
 
 /* A time expression over account fields and constants. */
@@ -852,10 +852,10 @@ static void check_account_time(ty_ctx *c, ast_expr *e, const char *what) {
   ty_scope saved = scope_save(c);
   c->region = RG_ACCOUNT;
   c->region_what = what;
-  ty_kind t = check(c, e);
+  value_type t = check(c, e);
   scope_restore(c, saved);
-  if (t != TY_ERROR && t != TY_TIME)
-    diag_error(c->d, e->loc, DIAG_E37, "%s needs a `time`, found `%s`", what, ty_name(t));
+  if (t != VALUE_NONE && t != VALUE_TIME)
+    diag_error(c->d, e->loc, DIAG_E37, "%s needs a `time`, found `%s`", what, value_type_name(t));
 }
 
 static void check_account_condition(ty_ctx *c, ast_expr *e, const char *what) {
@@ -870,11 +870,11 @@ static void check_account_condition(ty_ctx *c, ast_expr *e, const char *what) {
 static int64_t check_const_duration(ty_ctx *c, ast_expr *e, const char *what) {
   ty_scope saved = scope_save(c);
   c->region = RG_CONST;
-  ty_kind t = check(c, e);
+  value_type t = check(c, e);
   scope_restore(c, saved);
-  if (t == TY_ERROR) return -1;
-  if (t != TY_DURATION) {
-    diag_error(c->d, e->loc, DIAG_E37, "%s must be a `duration`, found `%s`", what, ty_name(t));
+  if (t == VALUE_NONE) return -1;
+  if (t != VALUE_DURATION) {
+    diag_error(c->d, e->loc, DIAG_E37, "%s must be a `duration`, found `%s`", what, value_type_name(t));
     return -1;
   }
   if (!e->is_const) {
@@ -889,21 +889,21 @@ static int64_t check_const_duration(ty_ctx *c, ast_expr *e, const char *what) {
 }
 
 /* A constant of type want (an int widens to float), in defaults and tests. */
-bool ty_check_constant_of(ty_ctx *c, ast_expr *e, ty_kind want, int code, const char *what) {
+bool ty_check_constant_of(ty_ctx *c, ast_expr *e, value_type want, int code, const char *what) {
   ty_scope saved = scope_save(c);
   c->region = RG_CONST;
-  ty_kind t = check(c, e);
+  value_type t = check(c, e);
   scope_restore(c, saved);
-  if (t == TY_ERROR) return false;
-  if (t != want && !(t == TY_INT && want == TY_FLOAT)) {
-    diag_error(c->d, e->loc, code, "%s must be `%s`, found `%s`", what, ty_name(want), ty_name(t));
+  if (t == VALUE_NONE) return false;
+  if (t != want && !(t == VALUE_INT && want == VALUE_FLOAT)) {
+    diag_error(c->d, e->loc, code, "%s must be `%s`, found `%s`", what, value_type_name(want), value_type_name(t));
     return false;
   }
   if (!e->is_const) {
     diag_error(c->d, e->loc, DIAG_E46, "%s must be a constant", what);
     return false;
   }
-  if (want == TY_FLOAT) widen_const(e);
+  if (want == VALUE_FLOAT) widen_const(e);
   return true;
 }
 

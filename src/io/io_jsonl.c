@@ -496,6 +496,7 @@ static bool time_value(io_reader *r, const json_member *m, int64_t *us) {
 
 static bool member_value(io_reader *r, value_type type, const json_member *m, value_data *out) {
   switch (type) {
+    case VALUE_NONE: break;   /* schemas never hold it */
     case VALUE_BOOL:
       if (m->kind != JSON_TRUE && m->kind != JSON_FALSE) return false;
       out->b = m->kind == JSON_TRUE;

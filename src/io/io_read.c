@@ -76,6 +76,7 @@ const char *io_quote(char *dst, size_t cap, const char *s, size_t len) {
 bool io_cell_value(io_time_cache *cache, value_type type, const char *s, size_t len,
                    value_data *out) {
   switch (type) {
+    case VALUE_NONE: break;   /* schemas never hold it */
     case VALUE_BOOL: return io_parse_bool(s, len, &out->b);
     case VALUE_INT: return io_parse_int(s, len, &out->i);
     case VALUE_FLOAT: return io_parse_float(s, len, &out->f);

@@ -85,6 +85,7 @@ int native_registry_nlibs(const native_registry *r) {
 
 static ffi_type *native_type(value_type t) {
   switch (t) {
+  case VALUE_NONE: break;   /* refused when the signature was admitted */
   case VALUE_BOOL: return &ffi_type_uint8;
   case VALUE_INT:
   case VALUE_TIME:
@@ -401,6 +402,7 @@ bool native_invoke(const native_fn *f, const value_data *args, value_data *ret, 
   size_t used = 0;
   for (int i = 0; i < f->nparams; i++) {
     switch (f->params[i]) {
+    case VALUE_NONE: break;   /* native_type refused it at bind time */
     case VALUE_BOOL: values[i].b = args[i].b; break;
     case VALUE_INT:
     case VALUE_TIME:
@@ -425,6 +427,7 @@ bool native_invoke(const native_fn *f, const value_data *args, value_data *ret, 
 
   bool ok = true;
   switch (f->ret) {
+  case VALUE_NONE: break;   /* native_type refused it at bind time */
   case VALUE_BOOL: ret->b = (result.narrow & 0xff) != 0; break;
   case VALUE_INT:
   case VALUE_TIME:

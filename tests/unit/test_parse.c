@@ -218,7 +218,7 @@ START_TEST(lex_words) {
   ck_assert_int_eq(t[3].kind, KW_AS_OF);
   ck_assert_int_eq(t[4].kind, IDENT);
   ck_assert_int_eq(t[5].kind, KW_TRUE);
-  ck_assert_int_eq(t[5].val.expr->u.lit.value.type, TY_BOOL);
+  ck_assert_int_eq(t[5].val.expr->u.lit.value.type, VALUE_BOOL);
   ck_assert(t[5].val.expr->u.lit.value.u.b);
   ck_assert_int_eq(D.errors, 0);
 }
@@ -277,7 +277,7 @@ START_TEST(lex_durations) {
   ck_assert_int_eq(t[5].val.expr->u.lit.value.u.i, 0);
   for (int i = 0; i < n; i++) {
     ck_assert_int_eq(t[i].kind, DURATION);
-    ck_assert_int_eq(t[i].val.expr->u.lit.value.type, TY_DURATION);
+    ck_assert_int_eq(t[i].val.expr->u.lit.value.type, VALUE_DURATION);
   }
   ck_assert_str_eq(t[1].val.expr->u.lit.raw, "90m");
   ck_assert_int_eq(D.errors, 0);
@@ -288,7 +288,7 @@ static int64_t time_us(const char *text) {
   tok t[2];
   ck_assert_int_eq(lex(text, t, 2), 1);
   ck_assert_int_eq(t[0].kind, TIME);
-  ck_assert_int_eq(t[0].val.expr->u.lit.value.type, TY_TIME);
+  ck_assert_int_eq(t[0].val.expr->u.lit.value.type, VALUE_TIME);
   return t[0].val.expr->u.lit.value.u.i;
 }
 
@@ -333,7 +333,7 @@ START_TEST(lex_strings) {
   ck_assert_int_eq(n, 3);
   ck_assert_int_eq(t[0].kind, STRING);
   const ast_value *v = &t[0].val.expr->u.lit.value;
-  ck_assert_int_eq(v->type, TY_STRING);
+  ck_assert_int_eq(v->type, VALUE_STRING);
   const char want[] = "a\"b\\c\nd\teA\xC3\xA9\xF0\x9F\x98\x80";
   ck_assert_uint_eq(v->u.str.len, sizeof want - 1);
   ck_assert(memcmp(v->u.str.s, want, sizeof want - 1) == 0);
@@ -582,14 +582,14 @@ START_TEST(spec_example_parses) {
   ast_field *plan = acc->u.account.fields.items[0], *seats = acc->u.account.fields.items[1];
   ast_field *kick = acc->u.account.fields.items[2];
   ck_assert_str_eq(plan->name.text, "plan");
-  ck_assert_int_eq(plan->type, TY_STRING);
+  ck_assert_int_eq(plan->type, VALUE_STRING);
   ck_assert_ptr_null(plan->default_value);
-  ck_assert_int_eq(seats->type, TY_INT);
+  ck_assert_int_eq(seats->type, VALUE_INT);
   ck_assert_int_eq(seats->default_value->u.lit.value.u.i, 0);
   ck_assert_int_eq(seats->type_loc.line, 6);
   ck_assert_int_eq(seats->type_loc.col, 10);
-  ck_assert_int_eq(kick->type, TY_TIME);
-  ck_assert_int_eq(kick->default_value->u.lit.value.type, TY_TIME);
+  ck_assert_int_eq(kick->type, VALUE_TIME);
+  ck_assert_int_eq(kick->default_value->u.lit.value.type, VALUE_TIME);
   ck_assert_int_eq(acc->loc.line, 4);
   ck_assert_int_eq(acc->loc.end_line, 10);
 
@@ -614,7 +614,7 @@ START_TEST(spec_example_parses) {
   ck_assert_int_eq(fn->u.fn.params.len, 1);
   ast_param *w = fn->u.fn.params.items[0];
   ck_assert_str_eq(w->name.text, "w");
-  ck_assert_int_eq(w->type, TY_DURATION);
+  ck_assert_int_eq(w->type, VALUE_DURATION);
   assert_show(fn->u.fn.body, "distinct(login.user within w)");
 
   ast_decl *kickoff = decl(m, 12);
@@ -697,8 +697,8 @@ START_TEST(spec_example_parses) {
   ast_decl *ext = decl(m, 17);
   ck_assert_str_eq(ext->name.text, "churn_risk");
   ck_assert_int_eq(ext->u.ext.params.len, 2);
-  ck_assert_int_eq(((ast_param *)ext->u.ext.params.items[1])->type, TY_STRING);
-  ck_assert_int_eq(ext->u.ext.ret, TY_FLOAT);
+  ck_assert_int_eq(((ast_param *)ext->u.ext.params.items[1])->type, VALUE_STRING);
+  ck_assert_int_eq(ext->u.ext.ret, VALUE_FLOAT);
   ck_assert_str_eq(ext->u.ext.lib.text, "libacme_models");
 
   ast_test *t = &decl(m, 18)->u.test;
@@ -709,7 +709,7 @@ START_TEST(spec_example_parses) {
   ck_assert_int_eq(t->account_fields.len, 2);
   ast_assign *kf = t->account_fields.items[1];
   ck_assert_str_eq(kf->field.text, "kickoff");
-  ck_assert_int_eq(kf->value->u.lit.value.type, TY_TIME);
+  ck_assert_int_eq(kf->value->u.lit.value.type, VALUE_TIME);
   ck_assert_int_eq(t->events.len, 3);
   ast_test_event *e0 = t->events.items[0], *e1 = t->events.items[1];
   ck_assert_str_eq(e0->event.text, "feature_used");
@@ -805,7 +805,7 @@ END_TEST
 
 START_TEST(expr_literals_raw) {
   ast_expr *e = expr_of("1.50");
-  ck_assert_int_eq(e->u.lit.value.type, TY_FLOAT);
+  ck_assert_int_eq(e->u.lit.value.type, VALUE_FLOAT);
   ck_assert_str_eq(e->u.lit.raw, "1.50");
   e = expr_of("007");
   ck_assert_int_eq(e->u.lit.value.u.i, 7);
@@ -814,7 +814,7 @@ START_TEST(expr_literals_raw) {
   ck_assert_str_eq(e->u.lit.raw, "\"a\\tb\"");
   ck_assert_str_eq(e->u.lit.value.u.str.s, "a\tb");
   e = expr_of("false");
-  ck_assert_int_eq(e->u.lit.value.type, TY_BOOL);
+  ck_assert_int_eq(e->u.lit.value.type, VALUE_BOOL);
   ck_assert(!e->u.lit.value.u.b);
   ck_assert_str_eq(e->u.lit.raw, "false");
 }
@@ -869,7 +869,7 @@ START_TEST(decl_fields_commas_optional) {
       "event f { }");
   ck_assert_int_eq(decl(m, 0)->u.account.fields.len, 5);
   ast_field *d = decl(m, 0)->u.account.fields.items[3];
-  ck_assert_int_eq(d->type, TY_FLOAT);
+  ck_assert_int_eq(d->type, VALUE_FLOAT);
   assert_show(d->default_value, "(- 1.5)");
   ck_assert_int_eq(decl(m, 1)->u.event.fields.len, 4);
   ck_assert_str_eq(((ast_field *)decl(m, 1)->u.event.fields.items[0])->name.text, "milestone");
@@ -883,8 +883,8 @@ START_TEST(decl_functions) {
       "extern fn h() -> bool from \"/lib/x.so\"\nlet `let` = 2");
   ck_assert_int_eq(decl(m, 0)->u.fn.params.len, 0);
   ck_assert_int_eq(decl(m, 1)->u.fn.params.len, 2);
-  ck_assert_int_eq(((ast_param *)decl(m, 1)->u.fn.params.items[1])->type, TY_TIME);
-  ck_assert_int_eq(decl(m, 2)->u.ext.ret, TY_BOOL);
+  ck_assert_int_eq(((ast_param *)decl(m, 1)->u.fn.params.items[1])->type, VALUE_TIME);
+  ck_assert_int_eq(decl(m, 2)->u.ext.ret, VALUE_BOOL);
   ck_assert_int_eq(decl(m, 2)->u.ext.ret_loc.col, 18);
   ck_assert_str_eq(decl(m, 3)->name.text, "let");
   ck_assert(decl(m, 3)->name.backquoted);
@@ -1025,7 +1025,7 @@ START_TEST(test_block_items) {
   x = t->expects.items[0];
   ck_assert_int_eq(x->kind, EXPECT_FIELD);
   ck_assert_str_eq(x->member.text, "achieved_at");
-  ck_assert_int_eq(x->value->u.lit.value.type, TY_TIME);
+  ck_assert_int_eq(x->value->u.lit.value.type, VALUE_TIME);
   x = t->expects.items[1];
   ck_assert_int_eq(x->kind, EXPECT_STATUS);
   ck_assert_str_eq(x->member.text, "blocked");
@@ -1122,7 +1122,7 @@ START_TEST(error_unknown_type) {
   ast_module *m = parse("event e { a: integer }");
   ck_assert_int_eq(D.errors, 1);
   ck_assert_int_eq(nth_diag(0)->code, DIAG_E16);
-  ck_assert_int_eq(((ast_field *)decl(m, 0)->u.event.fields.items[0])->type, TY_ERROR);
+  ck_assert_int_eq(((ast_field *)decl(m, 0)->u.event.fields.items[0])->type, VALUE_NONE);
 }
 END_TEST
 
@@ -1314,7 +1314,7 @@ END_TEST
 START_TEST(ast_names) {
   ck_assert_str_eq(ast_decl_kind_name(DECL_MILESTONE), "milestone");
   ck_assert_str_eq(ast_decl_kind_name(DECL_EXTERN), "extern fn");
-  ck_assert_str_eq(ty_name(TY_DURATION), "duration");
+  ck_assert_str_eq(value_type_name(VALUE_DURATION), "duration");
   ck_assert_str_eq(ast_op_text(OP_NE), "!=");
   ck_assert_str_eq(ast_op_text(OP_NOT), "not");
   ck_assert_str_eq(ast_agg_name(AGG_DISTINCT), "distinct");

@@ -237,7 +237,7 @@ START_TEST(spec_example_checks) {
   ck_assert_int_eq(call->inlined->kind, EX_AGGREGATE);
   ck_assert_int_eq(call->inlined->u.agg.fn, AGG_DISTINCT);
   ck_assert_int_eq(call->inlined->u.agg.window.duration_us, 30 * DAY_US);
-  ck_assert_int_eq(call->type, TY_INT);
+  ck_assert_int_eq(call->type, VALUE_INT);
   /* the fn's own body keeps its parameter */
   ast_expr *body = find_decl(&p->fns, "active_users")->u.fn.body;
   ck_assert_int_eq(body->u.agg.window.expr->binding, BIND_PARAM);
@@ -316,7 +316,7 @@ START_TEST(account_id_builtin) {
   ck_assert_msg(c->ok, "%s", listing(c));
   ast_expr *e = find_decl(&c->program->segments, "s")->u.segment.expr;
   ck_assert_int_eq(e->u.op.lhs->index, -1);
-  ck_assert_int_eq(e->u.op.lhs->type, TY_STRING);
+  ck_assert_int_eq(e->u.op.lhs->type, VALUE_STRING);
   release(c);
 }
 END_TEST
@@ -373,7 +373,7 @@ START_TEST(aggregate_types) {
   ast_expr *e = find_decl(&c->program->milestones, "m")->u.milestone.exit;
   /* ((((sum > 1 and avg > 1.0) and max > 0.5) and ...) */
   while (e->u.op.op == OP_AND) e = e->u.op.lhs;
-  ck_assert_int_eq(e->u.op.lhs->type, TY_INT);   /* sum of ints */
+  ck_assert_int_eq(e->u.op.lhs->type, VALUE_INT);   /* sum of ints */
   release(c);
   assert_only_error("event pay { user: string }\nmilestone m \"M\" { exit max(pay.user) >= 1 }\n", 41);
   assert_only_error("event pay { late: duration }\nmilestone m \"M\" { exit sum(pay.late) >= 1d }\n", 41);
@@ -506,7 +506,7 @@ START_TEST(inlining_substitutes) {
                           false);
   ck_assert_msg(c->ok, "%s", listing(c));
   ast_value h = let_value(c, "h");
-  ck_assert_int_eq(h.type, TY_FLOAT);
+  ck_assert_int_eq(h.type, VALUE_FLOAT);
   ck_assert_double_eq(h.u.f, 1.5);   /* not 3 / 2 == 1: the int argument became a float */
   ck_assert_int_eq(let_value(c, "s").u.i, 6);
   release(c);
@@ -650,11 +650,11 @@ START_TEST(constant_folding) {
   ck_assert_int_eq(let_value(c, "c").u.i, -3);   /* truncates toward zero */
   ck_assert_int_eq(let_value(c, "d").u.i, -1);   /* sign of the dividend */
   ck_assert_double_eq(let_value(c, "e").u.f, 3.0);
-  ck_assert_int_eq(let_value(c, "f").type, TY_DURATION);
+  ck_assert_int_eq(let_value(c, "f").type, VALUE_DURATION);
   ck_assert_int_eq(let_value(c, "f").u.i, DAY_US + 2 * 3600000000LL);
-  ck_assert_int_eq(let_value(c, "g").type, TY_DURATION);
+  ck_assert_int_eq(let_value(c, "g").type, VALUE_DURATION);
   ck_assert_int_eq(let_value(c, "g").u.i, DAY_US);
-  ck_assert_int_eq(let_value(c, "h").type, TY_TIME);
+  ck_assert_int_eq(let_value(c, "h").type, VALUE_TIME);
   ck_assert_int_eq(let_value(c, "h").u.i, 1767225600000000LL + DAY_US);
   ck_assert(let_value(c, "i").u.b);
   ck_assert(let_value(c, "j").u.b);
@@ -675,7 +675,7 @@ START_TEST(constant_folding) {
   /* a float field's int default is stored as a float */
   c = check_text("account { score: float = 2 }\n", false);
   ast_field *f = c->program->account->u.account.fields.items[0];
-  ck_assert_int_eq(f->default_value->const_value.type, TY_FLOAT);
+  ck_assert_int_eq(f->default_value->const_value.type, VALUE_FLOAT);
   ck_assert_double_eq(f->default_value->const_value.u.f, 2.0);
   release(c);
 }
