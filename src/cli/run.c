@@ -206,9 +206,9 @@ static int load_accounts(run_state *st) {
       continue;
     }
     /* the reader refuses duplicate ids itself */
-    vm_account *a = vm_account_new(st->vm, acct.id, acct.values, st->msg, sizeof st->msg);
+    vm_account *a = vm_account_new(st->vm, acct.id, acct.values);
     if (!a) {
-      fprintf(stderr, "msl: %s\n", st->msg);
+      fprintf(stderr, "msl: %s\n", vm_error(st->vm));
       status = EXIT_DATA;
       break;
     }
@@ -227,9 +227,9 @@ static int load_accounts(run_state *st) {
 static int account_for(run_state *st, value_str id, vm_account **out) {
   *out = accounts_get(&st->accounts, id);
   if (*out || st->accounts_fixed) return EXIT_OK;
-  vm_account *a = vm_account_new(st->vm, id, NULL, st->msg, sizeof st->msg);
+  vm_account *a = vm_account_new(st->vm, id, NULL);
   if (!a) {
-    fprintf(stderr, "msl: %s\n", st->msg);
+    fprintf(stderr, "msl: %s\n", vm_error(st->vm));
     return EXIT_DATA;
   }
   if (!accounts_put(&st->accounts, a)) {
@@ -264,9 +264,9 @@ static int take_row(run_state *st, const io_event *ev, vm_account **acct) {
 
 /* Pushes a row of the sorted slow path. */
 static int push(run_state *st, vm_account *a, const io_event *ev) {
-  int r = vm_push(st->vm, a, ev, st->msg, sizeof st->msg);
+  int r = vm_push(st->vm, a, ev);
   if (r != VM_OK) {
-    fprintf(stderr, "msl: %s\n", r == VM_UNSORTED ? "internal error: events out of order" : st->msg);
+    fprintf(stderr, "msl: %s\n", r == VM_UNSORTED ? "internal error: events out of order" : vm_error(st->vm));
     return EXIT_DATA;
   }
   st->counts.evaluated++;
@@ -316,7 +316,7 @@ static int read_events(run_state *st, io_merge *m, io_sorter *sorter, bool *unso
       }
       if (s == IO_FAILED) return io_failure(&err);
       if (s != IO_EOF) continue;
-      fprintf(stderr, "msl: %s\n", st->msg);
+      fprintf(stderr, "msl: %s\n", vm_error(st->vm));
       return EXIT_DATA;
     }
     if (s == IO_EOF) return EXIT_OK;
@@ -343,7 +343,7 @@ static int read_events(run_state *st, io_merge *m, io_sorter *sorter, bool *unso
       if (!io_sorter_add(sorter, &ev, &err)) return io_failure(&err);
       continue;
     }
-    int r = vm_push(st->vm, a, &ev, st->msg, sizeof st->msg);
+    int r = vm_push(st->vm, a, &ev);
     if (r == VM_UNSORTED) {
       *unsorted = true;
       return EXIT_OK;
@@ -377,8 +377,8 @@ static int write_results(run_state *st, int64_t as_of) {
   int status = EXIT_OK;
   for (size_t i = 0; i < n && !status; i++) {
     vm_results r;
-    if (!vm_finish(st->vm, list[i], as_of, &r, st->msg, sizeof st->msg)) {
-      fprintf(stderr, "msl: %s\n", st->msg);
+    if (!vm_finish(st->vm, list[i], as_of, &r)) {
+      fprintf(stderr, "msl: %s\n", vm_error(st->vm));
       status = EXIT_DATA;
       break;
     }
@@ -443,8 +443,8 @@ static int run_events(run_state *st) {
     io_sorter_free(sorter);
   }
   io_merge_close(m);
-  if (!status && !vm_flush(st->vm, st->msg, sizeof st->msg)) {
-    fprintf(stderr, "msl: %s\n", st->msg);
+  if (!status && !vm_flush(st->vm)) {
+    fprintf(stderr, "msl: %s\n", vm_error(st->vm));
     status = EXIT_DATA;
   }
   return status;

@@ -1,6 +1,8 @@
 /* arena.c — bump allocator; see arena.h. */
 #include "core/arena.h"
 
+#include "core/util.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,11 +32,6 @@ void arena_free(arena *a) {
   a->head = NULL;
 }
 
-static void out_of_memory(void) {
-  fputs("msl: out of memory\n", stderr);
-  exit(4);
-}
-
 void *arena_alloc(arena *a, size_t size) {
   size_t align = sizeof(max_align_t);
   size = (size + align - 1) & ~(align - 1);
@@ -42,8 +39,7 @@ void *arena_alloc(arena *a, size_t size) {
   arena_block *b = a->head;
   if (!b || b->size - b->used < size) {
     size_t cap = size > a->block_size ? size : a->block_size;
-    b = malloc(sizeof(arena_block) + cap);
-    if (!b) out_of_memory();
+    b = util_xalloc(sizeof(arena_block) + cap);
     b->size = cap;
     b->used = 0;
     b->next = a->head;

@@ -14,8 +14,8 @@ typedef struct arena {
 
 void arena_init(arena *a);
 void arena_free(arena *a);
-/* Zeroed memory; aborts the process when the system is out of memory
- * (the compiler cannot recover from that, and callers stay simple). */
+/* Zeroed memory; out of memory ends the process (util_out_of_memory:
+ * exit 4), so callers never see NULL. */
 void *arena_alloc(arena *a, size_t size);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);

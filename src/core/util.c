@@ -19,6 +19,29 @@ void util_set_msg(char *msg, size_t msglen, const char *fmt, ...) {
   va_end(ap);
 }
 
+_Noreturn void util_out_of_memory(void) {
+  fputs("msl: out of memory\n", stderr);
+  exit(4);
+}
+
+void *util_xalloc(size_t n) {
+  void *p = calloc(1, n ? n : 1);
+  if (!p) util_out_of_memory();
+  return p;
+}
+
+void *util_xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) util_out_of_memory();
+  return q;
+}
+
+char *util_xstrndup(const char *s, size_t n) {
+  char *d = util_xalloc(n + 1);
+  memcpy(d, s, n);
+  return d;
+}
+
 bool util_write_all(int fd, const void *p, size_t n) {
   const char *s = p;
   while (n > 0) {

@@ -1,7 +1,7 @@
 /* util.h — the small helpers several parts of msl need alike: a message
- * into a caller's buffer, a whole write to a descriptor, replacing a file
- * through a temporary one, the FNV-1a hash, a CSV cell, and a growable
- * array (util.c). */
+ * into a caller's buffer, the out-of-memory policy, a whole write to a
+ * descriptor, replacing a file through a temporary one, the FNV-1a hash, a
+ * CSV cell, and a growable array (util.c). */
 #ifndef MSL_UTIL_H
 #define MSL_UTIL_H
 
@@ -17,6 +17,16 @@
 void util_set_msg(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same for a function that takes the arguments itself. */
 void util_vset_msg(char *msg, size_t msglen, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* Out of memory ends the process: "msl: out of memory" on stderr and exit
+ * status 4 (docs/cli.md).  This is the one policy of every layer, as in
+ * Lua's default allocator path: no function returns NULL or false for
+ * out of memory, so no caller carries an error path that never runs in
+ * practice.  util_xalloc zeroes; util_xrealloc(NULL, n) allocates. */
+_Noreturn void util_out_of_memory(void);
+void *util_xalloc(size_t n);
+void *util_xrealloc(void *p, size_t n);
+char *util_xstrndup(const char *s, size_t n);
 
 /* Writes all n bytes to fd, retrying short writes and EINTR.  False with
  * errno set by the failing write. */

@@ -182,10 +182,7 @@ ast_module *parse_module(arena *a, const msl_source *src, diag_list *diags) {
   ctx.line = 1;
   ctx.col = 1;
   yyscan_t scanner;
-  if (msl_yylex_init_extra(&ctx, &scanner) != 0) {
-    fputs("msl: out of memory\n", stderr);  /* the arena's policy, see arena.h */
-    exit(4);
-  }
+  if (msl_yylex_init_extra(&ctx, &scanner) != 0) util_out_of_memory();
   YY_BUFFER_STATE buf = msl_yy_scan_bytes(src->text, (int)src->len, scanner);
   msl_yyparse(scanner, &ctx);
   msl_yy_delete_buffer(buf, scanner);

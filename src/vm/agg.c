@@ -11,7 +11,7 @@
 static void ring_push(vm_ring *r, vm_entry e) {
   if (r->len == r->cap) {
     uint32_t cap = r->cap ? r->cap * 2 : 4;
-    vm_entry *items = vm_alloc(sizeof *items * cap);
+    vm_entry *items = util_xalloc(sizeof *items * cap);
     for (uint32_t i = 0; i < r->len; i++) items[i] = *vm_ring_at(r, i);
     free(r->items);
     r->items = items;
@@ -55,7 +55,7 @@ static vm_set_slot *set_find(vm_set *s, value_type t, value_data key, uint64_t h
 static void set_rehash(vm_set *s, value_type t, uint32_t cap) {
   vm_set_slot *old = s->slots;
   uint32_t oldcap = s->cap;
-  s->slots = vm_alloc(sizeof *s->slots * cap);
+  s->slots = util_xalloc(sizeof *s->slots * cap);
   s->cap = cap;
   s->tombstones = 0;
   for (uint32_t i = 0; i < oldcap; i++) {
@@ -107,12 +107,12 @@ static void set_clear(vm_set *s, value_type t) {
 
 /* The value of aggregate g at the evaluation instant; a runtime error when
  * a failed `where` is in scope there or an int sum does not fit. */
-bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out, char *msg, size_t msglen) {
+bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out) {
   const bc_aggregate *d = &rt->p->aggregates[g];
   vm_agg *s = &a->aggs[g];
   value_data v = {0};
   bool within = d->window == BC_WIN_WITHIN;
-  if (s->poison.what && rt->cur_time < s->poison.until) return vm_fail(rt, msg, msglen, s->poison.what);
+  if (s->poison.what && rt->cur_time < s->poison.until) return vm_fail(rt, s->poison.what);
   switch (d->fn) {
     case BC_AGG_COUNT: v.i = s->count; break;
     case BC_AGG_SUM:
@@ -127,7 +127,7 @@ bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out, char 
       if (d->fn == BC_AGG_SUM) {
         if (d->arg_type == VALUE_FLOAT) v.f = s->sum.f;
         else if (s->sum.i < INT64_MIN || s->sum.i > INT64_MAX)
-          return vm_fail(rt, msg, msglen, "integer overflow (the sum of the events in scope)");
+          return vm_fail(rt, "integer overflow (the sum of the events in scope)");
         else v.i = (int64_t)s->sum.i;
       } else {
         int64_t n = s->count;
@@ -232,7 +232,7 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
   char when[40];
   vm_fmt_time(event_time, when);
   size_t n = strlen(why) + strlen(when) + 64;
-  char *what = vm_alloc(n);
+  char *what = util_xalloc(n);
   snprintf(what, n, "%s (a `where` filter, on the event at %s)", why, when);
   free(z->what);
   z->what = what;
@@ -324,13 +324,12 @@ void agg_shadow_clear(vm_runtime *rt, vm_account *a) {
 void agg_shadow_feed(vm_runtime *rt, vm_account *a, uint32_t m, uint32_t b, const vm_event *ev) {
   const bc_program *p = rt->p;
   if (a->shadow_err && a->shadow_err[m]) return;
-  if (!a->shadow) a->shadow = vm_alloc(sizeof *a->shadow * p->naggregates);
-  char why[1024];
+  if (!a->shadow) a->shadow = util_xalloc(sizeof *a->shadow * p->naggregates);
   shadow_swap(rt, a, m);
-  bool ok = interp_exec(rt, a, b, ev, NULL, why, sizeof why);
+  bool ok = interp_exec(rt, a, b, ev, NULL);
   shadow_swap(rt, a, m);
   if (ok) return;
-  if (!a->shadow_err) a->shadow_err = vm_alloc(sizeof *a->shadow_err * p->nmilestones);
-  a->shadow_err[m] = vm_alloc(strlen(why) + 1);
-  strcpy(a->shadow_err[m], why);
+  if (!a->shadow_err) a->shadow_err = util_xalloc(sizeof *a->shadow_err * p->nmilestones);
+  a->shadow_err[m] = util_xalloc(strlen(rt->error) + 1);
+  strcpy(a->shadow_err[m], rt->error);
 }

@@ -50,7 +50,7 @@ bool interp_value_eq(value_type t, value_data a, value_data b) {
 
 value_data interp_value_copy(value_type t, value_data v) {
   if (t == VALUE_STRING) {
-    char *p = vm_alloc(v.s.len + 1);
+    char *p = util_xalloc(v.s.len + 1);
     memcpy(p, v.s.p, v.s.len);
     v.s.p = p;
   }
@@ -66,10 +66,9 @@ void interp_value_free(value_type t, value_data v) {
  * instant is finished (settle_start_errors). */
 static void hold_start_error(vm_runtime *rt, vm_account *a, const char *why) {
   if (a->start_error) return;
-  char msg[1024];
-  vm_fail(rt, msg, sizeof msg, why);
-  a->start_error = vm_alloc(strlen(msg) + 1);
-  strcpy(a->start_error, msg);
+  vm_fail(rt, why);
+  a->start_error = util_xalloc(strlen(rt->error) + 1);
+  strcpy(a->start_error, rt->error);
 }
 
 /* A runtime error at ip in an update block, while applying ev: the snippet
@@ -77,10 +76,10 @@ static void hold_start_error(vm_runtime *rt, vm_account *a, const char *why) {
  * The effect's target is poisoned -- an aggregate only when ev is in its
  * scope -- and execution resumes after it.  A `start on` filter is
  * evaluated for its start: it fails the run when the milestone or playbook
- * applies and had not started before ev's instant.  NULL with msg set when
- * the run fails. */
+ * applies and had not started before ev's instant.  NULL with rt->error
+ * set when the run fails. */
 static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_event *ev, const bc_insn *ip,
-                                     const bc_insn *end, const char *why, char *msg, size_t msglen) {
+                                     const bc_insn *end, const char *why) {
   const bc_program *p = rt->p;
   for (; ip < end; ip++) {
     switch (ip->op) {
@@ -118,14 +117,13 @@ static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_eve
       default: break;
     }
   }
-  vm_fail(rt, msg, msglen, why);   /* no snippet structure (a foreign .msc): fail */
+  vm_fail(rt, why);   /* no snippet structure (a foreign .msc): fail */
   return NULL;
 }
 
 /* Runs block b; value blocks leave their result in *result.  ev: the event
  * being applied (update blocks). */
-bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, value_data *result,
-                    char *msg, size_t msglen) {
+bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, value_data *result) {
   const bc_program *p = rt->p;
   const bc_block *blk = &p->blocks[b];
   const bc_insn *code = p->code + blk->start;
@@ -135,8 +133,8 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
  * poisons what the failing snippet feeds, and the block goes on after it. */
 #define FAIL(why)                                                                   \
   {                                                                                 \
-    if (!ev) return vm_fail(rt, msg, msglen, (why));                               \
-    if (!(ip = snippet_failed(rt, a, ev, ip, code + blk->len, (why), msg, msglen))) \
+    if (!ev) return vm_fail(rt, (why));                               \
+    if (!(ip = snippet_failed(rt, a, ev, ip, code + blk->len, (why)))) \
       return false;                                                                 \
     NEXT();                                                                         \
   }
@@ -171,12 +169,12 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   }
   CASE(AGG) {
     I;
-    if (!agg_value(rt, a, in->b, &R[in->a], msg, msglen)) return false;
+    if (!agg_value(rt, a, in->b, &R[in->a])) return false;
     NEXT();
   }
   CASE(SEQ) {
     I;
-    if (a->seqs[in->b].poison.what) return vm_fail(rt, msg, msglen, a->seqs[in->b].poison.what);
+    if (a->seqs[in->b].poison.what) return vm_fail(rt, a->seqs[in->b].poison.what);
     R[in->a].b = a->seqs[in->b].done;
     NEXT();
   }
@@ -321,7 +319,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
     NEXT();
   }
 #if !defined(__GNUC__)
-  default: return vm_fail(rt, msg, msglen, "invalid instruction");
+  default: return vm_fail(rt, "invalid instruction");
   }
 #endif
 #undef NEXT
@@ -332,21 +330,21 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
 
 /* Evaluates a value block to a bool / time for the milestone machine. */
 bool interp_eval_bool(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
-                      bool *out, char *msg, size_t msglen) {
+                      bool *out) {
   rt->cur_what = what;
   rt->cur_milestone = m;
   value_data r;
-  if (!interp_exec(rt, a, b, NULL, &r, msg, msglen)) return false;
+  if (!interp_exec(rt, a, b, NULL, &r)) return false;
   *out = r.b;
   return true;
 }
 
 bool interp_eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
-                      int64_t *out, char *msg, size_t msglen) {
+                      int64_t *out) {
   rt->cur_what = what;
   rt->cur_milestone = m;
   value_data r;
-  if (!interp_exec(rt, a, b, NULL, &r, msg, msglen)) return false;
+  if (!interp_exec(rt, a, b, NULL, &r)) return false;
   *out = r.i;
   return true;
 }

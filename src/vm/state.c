@@ -20,7 +20,7 @@ static void add_signal(vm_runtime *rt, vm_account *a, int64_t t, uint32_t signal
   (void)rt;
   if (a->nsignals == a->signals_cap) {
     a->signals_cap = a->signals_cap ? a->signals_cap * 2 : 4;
-    a->signals = vm_grow(a->signals, sizeof *a->signals * (size_t)a->signals_cap);
+    a->signals = util_xrealloc(a->signals, sizeof *a->signals * (size_t)a->signals_cap);
   }
   a->signals[a->nsignals++] = (out_signal){t, signal, order, source, a->signal_seq++};
 }
@@ -64,13 +64,13 @@ static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
 /* Since-start aggregates of m restart with m's start: cleared, then given
  * what the events of the current instant alone make of them (an event at
  * the start instant counts), which the shadow has kept. */
-static bool ms_prime_since(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, char *msg, size_t msglen) {
+static bool ms_prime_since(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   const bc_program *p = rt->p;
   vm_ms *s = &a->ms[m];
   s->since_ready = true;
   bool take = a->queued && a->batch_time == t && a->shadow;
   if (take && a->shadow_err && a->shadow_err[m]) {
-    snprintf(msg, msglen, "%s", a->shadow_err[m]);
+    snprintf(rt->error, sizeof rt->error, "%s", a->shadow_err[m]);
     return false;
   }
   for (uint32_t k = rt->since_first[m]; k < rt->since_first[m + 1]; k++) {
@@ -85,7 +85,7 @@ static bool ms_prime_since(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t,
 
 static bool first_row_reached(const vm_account *a, int64_t t) { return a->has_first_row && t >= a->first_row; }
 
-static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, char *msg, size_t msglen) {
+static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   const bc_milestone *d = &rt->p->milestones[m];
   vm_ms *s = &a->ms[m];
   if (!s->applies) return true;
@@ -107,10 +107,10 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, ch
   }
   if (!s->started) return true;
   /* an unbounded `since start` means every event: primed at the first row */
-  if (!s->since_ready && !ms_prime_since(rt, a, m, t, msg, msglen)) return false;
+  if (!s->since_ready && !ms_prime_since(rt, a, m, t)) return false;
   if (!s->entered) {
     bool holds = true;
-    if (d->entry_block != BC_NO_BLOCK && !interp_eval_bool(rt, a, d->entry_block, "entry", m, &holds, msg, msglen))
+    if (d->entry_block != BC_NO_BLOCK && !interp_eval_bool(rt, a, d->entry_block, "entry", m, &holds))
       return false;
     if (!holds) return true;
     s->entered = true;
@@ -119,7 +119,7 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, ch
   for (uint32_t i = 0; i < d->nactions; i++) {
     if (s->action_done_at[i] != NO_TIME) continue;
     bool done;
-    if (!interp_eval_bool(rt, a, d->actions[i].done_block, "an action", m, &done, msg, msglen)) return false;
+    if (!interp_eval_bool(rt, a, d->actions[i].done_block, "an action", m, &done)) return false;
     if (done) {
       s->action_done_at[i] = t;
       s->actions_done++;
@@ -129,14 +129,14 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, ch
     if (s->completed) return true;
     bool holds = false;
     if (d->exit_block != BC_NO_BLOCK) {
-      if (!interp_eval_bool(rt, a, d->exit_block, "exit", m, &holds, msg, msglen)) return false;
+      if (!interp_eval_bool(rt, a, d->exit_block, "exit", m, &holds)) return false;
     } else if (d->nactions) holds = s->actions_done == (int32_t)d->nactions;
     if (holds) ms_complete(rt, a, m, t);
     return true;
   }
   /* continuous: actions only give progress; without `exit` it never holds */
   bool holds = false;
-  if (d->exit_block != BC_NO_BLOCK && !interp_eval_bool(rt, a, d->exit_block, "exit", m, &holds, msg, msglen))
+  if (d->exit_block != BC_NO_BLOCK && !interp_eval_bool(rt, a, d->exit_block, "exit", m, &holds))
     return false;
   if (holds && !s->achieving) {
     s->achieving = true;
@@ -312,7 +312,7 @@ static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
 
 /* Evaluates every milestone and playbook of a at instant t (the batch at t,
  * if any, has been applied). */
-bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
   rt->cur_time = t;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
@@ -330,7 +330,7 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t 
   for (uint32_t i = 0; i < p->nplaybooks; i++)
     if (a->pb[i].start_timer && a->pb[i].start_at <= t) state_start_playbook(rt, a, i, a->pb[i].start_at, false);
   for (uint32_t k = 0; k < p->nmilestones; k++)
-    if (!ms_evaluate(rt, a, p->eval_order[k], t, msg, msglen)) return false;
+    if (!ms_evaluate(rt, a, p->eval_order[k], t)) return false;
   for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
   a->last_instant = t;
   return true;
@@ -338,7 +338,7 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t 
 
 /* Evaluates the instants strictly before `until` (or up to and including
  * it, when inclusive) where a timer fires. */
-bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive, char *msg, size_t msglen) {
+bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive) {
   for (;;) {
     int64_t t = next_timer(rt, a);
     if (t == INT64_MAX || (inclusive ? t > until : t >= until)) return true;
@@ -347,16 +347,16 @@ bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusi
     rt->cur_account = a;
     rt->cur_time = t;
     agg_expire_windows(rt, a, t);
-    if (!state_evaluate(rt, a, t, msg, msglen)) return false;
+    if (!state_evaluate(rt, a, t)) return false;
     if (next_timer(rt, a) <= t) return true;
   }
 }
 
 /* Opens instant t for a: evaluates the timers before it and drops what
  * left the windows, so the instant's events can be applied as they come. */
-bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t) {
   rt->cur_account = a;
-  if (!state_run_timers(rt, a, t, false, msg, msglen)) return false;
+  if (!state_run_timers(rt, a, t, false)) return false;
   rt->cur_time = t;
   if (!a->has_first_row) {
     a->has_first_row = true;
@@ -372,7 +372,7 @@ bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t, char *msg, si
 }
 
 /* Applies an ordinary event of a's open instant. */
-bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t msglen) {
+bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in) {
   const bc_program *p = rt->p;
   vm_event ev = {.type = in->type, .time = in->time, .values = in->values};
   int64_t t = in->time;
@@ -381,7 +381,7 @@ bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in, char *
   uint32_t b = p->update_blocks[(uint32_t)ev.type];
   rt->cur_milestone = BC_NONE;
   rt->cur_what = "a `where` filter";
-  if (b != BC_NO_BLOCK && !interp_exec(rt, a, b, &ev, NULL, msg, msglen)) return false;
+  if (b != BC_NO_BLOCK && !interp_exec(rt, a, b, &ev, NULL)) return false;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
     uint32_t sb = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev.type];
     if (sb == BC_NO_BLOCK) continue;
@@ -389,7 +389,7 @@ bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in, char *
     rt->cur_milestone = m;
     rt->cur_what = "a `where` filter";
     if (s->since_ready && s->started && (s->start == NO_TIME || s->start <= t) &&
-        !interp_exec(rt, a, sb, &ev, NULL, msg, msglen))
+        !interp_exec(rt, a, sb, &ev, NULL))
       return false;
     agg_shadow_feed(rt, a, m, sb, &ev);
   }
@@ -414,7 +414,7 @@ void state_queue_control(vm_runtime *rt, vm_account *a, const io_event *in) {
   }
   if (a->ncontrols == a->controls_cap) {
     a->controls_cap = a->controls_cap ? a->controls_cap * 2 : 4;
-    a->controls = vm_grow(a->controls, sizeof *a->controls * a->controls_cap);
+    a->controls = util_xrealloc(a->controls, sizeof *a->controls * a->controls_cap);
   }
   a->controls[a->ncontrols++] = (vm_control){in->type, has_p, target, 1};
 }
@@ -422,7 +422,7 @@ void state_queue_control(vm_runtime *rt, vm_account *a, const io_event *in) {
 /* A `start on` filter that failed at t matters only when no event of the
  * instant matched it (nor a reset started the target there): then the
  * start is unknown, and the run stops.  Row order never decides. */
-static bool settle_start_errors(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen) {
+static bool settle_start_errors(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
   bool failed = false;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
@@ -435,7 +435,7 @@ static bool settle_start_errors(vm_runtime *rt, vm_account *a, int64_t t, char *
     if (s->start_on_failed && !(s->started && s->started_at == t)) failed = true;
     s->start_on_failed = false;
   }
-  if (failed) snprintf(msg, msglen, "%s", a->start_error);
+  if (failed) snprintf(rt->error, sizeof rt->error, "%s", a->start_error);
   free(a->start_error);
   a->start_error = NULL;
   return !failed;
@@ -443,7 +443,7 @@ static bool settle_start_errors(vm_runtime *rt, vm_account *a, int64_t t, char *
 
 /* Finishes a's open instant: its control events in SPEC 6's order, then
  * the criteria. */
-bool state_finish_instant(vm_runtime *rt, vm_account *a, char *msg, size_t msglen) {
+bool state_finish_instant(vm_runtime *rt, vm_account *a) {
   const bc_program *p = rt->p;
   int64_t t = a->batch_time;
   rt->cur_account = a;
@@ -459,7 +459,7 @@ bool state_finish_instant(vm_runtime *rt, vm_account *a, char *msg, size_t msgle
       for (int64_t n = 0; n < c->count; n++) apply_control(rt, a, &ev);
     }
   a->ncontrols = 0;
-  if (a->start_error && !settle_start_errors(rt, a, t, msg, msglen)) return false;
+  if (a->start_error && !settle_start_errors(rt, a, t)) return false;
   agg_seq_settle(rt, a, t);
-  return state_evaluate(rt, a, t, msg, msglen);
+  return state_evaluate(rt, a, t);
 }

@@ -1,30 +1,12 @@
 /* vm.c — the VM's public API (prefix vm_; see vm.h and docs/bytecode.md):
  * the runtime and account lifecycle, pushing and flushing events, the
- * results at the as-of time, and the allocation and runtime-error helpers
+ * results at the as-of time, and the runtime-error helpers
  * the VM's other files share (vm_internal.h). */
 #include "vm/vm_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void *vm_alloc(size_t n) {
-  void *p = calloc(1, n ? n : 1);
-  if (!p) {
-    fputs("msl: out of memory\n", stderr);
-    exit(4);
-  }
-  return p;
-}
-
-void *vm_grow(void *p, size_t n) {
-  void *q = realloc(p, n ? n : 1);
-  if (!q) {
-    fputs("msl: out of memory\n", stderr);
-    exit(4);
-  }
-  return q;
-}
 
 void vm_fmt_time(int64_t t, char *buf) {
   if (t == NO_TIME) strcpy(buf, "-");
@@ -57,27 +39,31 @@ static const char *shown_id(const vm_account *a, char *buf, size_t cap) {
   return buf;
 }
 
-bool vm_fail(vm_runtime *rt, char *msg, size_t msglen, const char *what) {
+bool vm_fail(vm_runtime *rt, const char *what) {
   const bc_program *p = rt->p;
   char when[40], id[128];
   vm_fmt_time(rt->cur_time, when);
   const char *acct = shown_id(rt->cur_account, id, sizeof id);
   if (rt->cur_milestone != BC_NONE)
-    snprintf(msg, msglen, "runtime error: %s in %s of milestone `%s` for account `%s` at %s", what,
+    snprintf(rt->error, sizeof rt->error, "runtime error: %s in %s of milestone `%s` for account `%s` at %s", what,
              rt->cur_what ? rt->cur_what : "a criterion", bc_str(p, p->milestones[rt->cur_milestone].name),
              acct, when);
   else
-    snprintf(msg, msglen, "runtime error: %s in %s for account `%s` at %s", what,
+    snprintf(rt->error, sizeof rt->error, "runtime error: %s in %s for account `%s` at %s", what,
              rt->cur_what ? rt->cur_what : "an expression", acct, when);
   return false;
 }
 
-bool vm_flush(vm_runtime *rt, char *msg, size_t msglen) {
+const char *vm_error(const vm_runtime *rt) {
+  return rt->error;
+}
+
+bool vm_flush(vm_runtime *rt) {
   vm_account *a = rt->queued;
   bool ok = true;
   while (a) {
     vm_account *next = a->next_queued;
-    if (ok) ok = state_finish_instant(rt, a, msg, msglen);
+    if (ok) ok = state_finish_instant(rt, a);
     a->ncontrols = 0;
     a->queued = false;
     a->next_queued = NULL;
@@ -87,30 +73,30 @@ bool vm_flush(vm_runtime *rt, char *msg, size_t msglen) {
   return ok;
 }
 
-int vm_push(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t msglen) {
+int vm_push(vm_runtime *rt, vm_account *a, const io_event *in) {
   if (in->time < a->last_instant || (a->queued && in->time < a->batch_time)) return VM_UNSORTED;
-  if (rt->queued && in->time != rt->instant && !vm_flush(rt, msg, msglen)) return VM_ERROR;
+  if (rt->queued && in->time != rt->instant && !vm_flush(rt)) return VM_ERROR;
   rt->instant = in->time;
-  if (!a->queued && !state_begin_instant(rt, a, in->time, msg, msglen)) return VM_ERROR;
+  if (!a->queued && !state_begin_instant(rt, a, in->time)) return VM_ERROR;
   if (in->type < 0) {
     state_queue_control(rt, a, in);
     return VM_OK;
   }
-  return state_apply_event(rt, a, in, msg, msglen) ? VM_OK : VM_ERROR;
+  return state_apply_event(rt, a, in) ? VM_OK : VM_ERROR;
 }
 
 /* ---- accounts ------------------------------------------------------------------------------------- */
 
 vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
-  vm_runtime *rt = vm_alloc(sizeof *rt);
+  vm_runtime *rt = util_xalloc(sizeof *rt);
   rt->p = p;
   rt->externs = externs;
-  rt->scratch = vm_alloc(sizeof *rt->scratch + 4096);
+  rt->scratch = util_xalloc(sizeof *rt->scratch + 4096);
   rt->scratch->size = 4096;
   rt->cur_milestone = BC_NONE;
   /* since-start aggregates grouped by milestone (a counting sort: linear) */
-  rt->since_first = vm_alloc(sizeof *rt->since_first * (p->nmilestones + 1));
-  rt->since_aggs = vm_alloc(sizeof *rt->since_aggs * (p->naggregates ? p->naggregates : 1));
+  rt->since_first = util_xalloc(sizeof *rt->since_first * (p->nmilestones + 1));
+  rt->since_aggs = util_xalloc(sizeof *rt->since_aggs * (p->naggregates ? p->naggregates : 1));
   for (uint32_t g = 0; g < p->naggregates; g++)
     if (p->aggregates[g].window == BC_WIN_SINCE_START) rt->since_first[p->aggregates[g].milestone]++;
   uint32_t n = 0;
@@ -142,55 +128,55 @@ const char *vm_account_id(const vm_account *a, size_t *len) {
   return a->id;
 }
 
-vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields, char *msg, size_t msglen) {
+vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields) {
   const bc_program *p = rt->p;
-  vm_account *a = vm_alloc(sizeof *a);
+  vm_account *a = util_xalloc(sizeof *a);
   a->p = p;
-  a->id = vm_alloc(id.len + 1);
+  a->id = util_xalloc(id.len + 1);
   memcpy(a->id, id.p, id.len);
   a->id_len = id.len;
   a->last_instant = INT64_MIN;
-  a->fields = vm_alloc(sizeof *a->fields * (p->naccount_fields ? p->naccount_fields : 1));
+  a->fields = util_xalloc(sizeof *a->fields * (p->naccount_fields ? p->naccount_fields : 1));
   for (uint32_t i = 0; i < p->naccount_fields; i++) {
     const bc_field *f = &p->account_fields[i];
     value_data v = fields ? fields[i] : p->consts[f->default_const].v;
     a->fields[i] = interp_value_copy((value_type)f->type, v);
   }
-  a->segments = vm_alloc(sizeof *a->segments * (p->nsegments ? p->nsegments : 1));
-  a->aggs = vm_alloc(sizeof *a->aggs * (p->naggregates ? p->naggregates : 1));
-  a->seqs = vm_alloc(sizeof *a->seqs * (p->nsequences ? p->nsequences : 1));
+  a->segments = util_xalloc(sizeof *a->segments * (p->nsegments ? p->nsegments : 1));
+  a->aggs = util_xalloc(sizeof *a->aggs * (p->naggregates ? p->naggregates : 1));
+  a->seqs = util_xalloc(sizeof *a->seqs * (p->nsequences ? p->nsequences : 1));
   for (uint32_t i = 0; i < p->nsequences; i++) {
     uint32_t n = p->sequences[i].nsteps;
-    a->seqs[i].best = vm_alloc(sizeof(int64_t) * (n ? n : 1));
-    a->seqs[i].matched = vm_alloc(n ? n : 1);
+    a->seqs[i].best = util_xalloc(sizeof(int64_t) * (n ? n : 1));
+    a->seqs[i].matched = util_xalloc(n ? n : 1);
     for (uint32_t k = 0; k < n; k++) a->seqs[i].best[k] = NO_TIME;
   }
-  a->ms = vm_alloc(sizeof *a->ms * (p->nmilestones ? p->nmilestones : 1));
-  a->pb = vm_alloc(sizeof *a->pb * (p->nplaybooks ? p->nplaybooks : 1));
+  a->ms = util_xalloc(sizeof *a->ms * (p->nmilestones ? p->nmilestones : 1));
+  a->pb = util_xalloc(sizeof *a->pb * (p->nplaybooks ? p->nplaybooks : 1));
   rt->cur_account = a;
   rt->cur_time = NO_TIME;
   bool ok = true;
   for (uint32_t i = 0; i < p->nsegments && ok; i++)
-    ok = interp_eval_bool(rt, a, p->segment_blocks[i], "a segment", BC_NONE, &a->segments[i], msg, msglen);
+    ok = interp_eval_bool(rt, a, p->segment_blocks[i], "a segment", BC_NONE, &a->segments[i]);
   for (uint32_t g = 0; g < p->naggregates && ok; g++)
     if (p->aggregates[g].window == BC_WIN_SINCE)
       ok = interp_eval_time(rt, a, p->aggregates[g].since_block, "a `since` time", p->aggregates[g].owner,
-                     &a->aggs[g].since_time, msg, msglen);
+                     &a->aggs[g].since_time);
   for (uint32_t m = 0; m < p->nmilestones && ok; m++) {
     const bc_milestone *d = &p->milestones[m];
     vm_ms *s = &a->ms[m];
     s->applies = d->nsegments == 0;
     for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= a->segments[d->segments[k]];
     s->start = s->entered_at = s->completed_at = s->achieved_at = s->lost_at = s->deadline_at = NO_TIME;
-    s->action_done_at = vm_alloc(sizeof(int64_t) * (d->nactions ? d->nactions : 1));
+    s->action_done_at = util_xalloc(sizeof(int64_t) * (d->nactions ? d->nactions : 1));
     for (uint32_t k = 0; k < d->nactions; k++) s->action_done_at[k] = NO_TIME;
     if (!s->applies) continue;
     if (d->start_kind == BC_START_AT) {
-      ok = interp_eval_time(rt, a, d->start_block, "the start", m, &s->start_at, msg, msglen);
+      ok = interp_eval_time(rt, a, d->start_block, "the start", m, &s->start_at);
       s->start_timer = ok;
     }
     if (ok && d->deadline_kind == BC_DEADLINE_AT)
-      ok = interp_eval_time(rt, a, d->deadline_block, "the deadline", m, &s->deadline_at, msg, msglen);
+      ok = interp_eval_time(rt, a, d->deadline_block, "the deadline", m, &s->deadline_at);
   }
   for (uint32_t i = 0; i < p->nplaybooks && ok; i++) {
     const bc_playbook *d = &p->playbooks[i];
@@ -199,15 +185,15 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
     for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= a->segments[d->segments[k]];
     s->step = -1;
     s->step_entered_at = s->done_at = NO_TIME;
-    s->step_applies = vm_alloc(d->nsteps ? d->nsteps : 1);
+    s->step_applies = util_xalloc(d->nsteps ? d->nsteps : 1);
     for (uint32_t k = 0; k < d->nsteps && ok; k++) {
       bool w = true;
       if (d->steps[k].when_block != BC_NO_BLOCK)
-        ok = interp_eval_bool(rt, a, d->steps[k].when_block, "a step's `when`", BC_NONE, &w, msg, msglen);
+        ok = interp_eval_bool(rt, a, d->steps[k].when_block, "a step's `when`", BC_NONE, &w);
       s->step_applies[k] = w;
     }
     if (ok && s->applies && d->start_kind == BC_START_AT) {
-      ok = interp_eval_time(rt, a, d->start_block, "the playbook start", BC_NONE, &s->start_at, msg, msglen);
+      ok = interp_eval_time(rt, a, d->start_block, "the playbook start", BC_NONE, &s->start_at);
       s->start_timer = ok;
     }
   }
@@ -231,21 +217,21 @@ static int8_t on_time(int64_t achieved, int64_t deadline, int64_t as_of) {
   return as_of > deadline ? 0 : -1;
 }
 
-bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, char *msg, size_t msglen) {
+bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   const bc_program *p = rt->p;
   rt->cur_account = a;
   if (!a->has_first_row) {
     a->has_first_row = true;
     a->first_row = as_of;
   }
-  if (!state_run_timers(rt, a, as_of, true, msg, msglen)) return false;
+  if (!state_run_timers(rt, a, as_of, true)) return false;
   rt->cur_time = as_of;
   agg_expire_windows(rt, a, as_of);
-  if (!state_evaluate(rt, a, as_of, msg, msglen)) return false;
+  if (!state_evaluate(rt, a, as_of)) return false;
 
   vm_results *r = &a->results;
-  r->milestones = vm_alloc(sizeof *r->milestones * (p->nmilestones ? p->nmilestones : 1));
-  r->playbooks = vm_alloc(sizeof *r->playbooks * (p->nplaybooks ? p->nplaybooks : 1));
+  r->milestones = util_xalloc(sizeof *r->milestones * (p->nmilestones ? p->nmilestones : 1));
+  r->playbooks = util_xalloc(sizeof *r->playbooks * (p->nplaybooks ? p->nplaybooks : 1));
   for (uint32_t m = 0; m < p->nmilestones; m++) {
     const bc_milestone *d = &p->milestones[m];
     const vm_ms *s = &a->ms[m];
@@ -268,7 +254,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, ch
        * one, at T -- even when `ms.block` or achieving decides the status */
       bool blocked = false;
       if ((d->continuous || !s->completed) && d->blocked_block != BC_NO_BLOCK &&
-          !interp_eval_bool(rt, a, d->blocked_block, "blocked when", m, &blocked, msg, msglen))
+          !interp_eval_bool(rt, a, d->blocked_block, "blocked when", m, &blocked))
         return false;
       blocked = blocked || s->blocked_by_control;
       if (!d->continuous) {

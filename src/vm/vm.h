@@ -25,32 +25,39 @@ typedef struct vm_account vm_account;
 
 enum { VM_OK = 0, VM_ERROR = -1, VM_UNSORTED = -2 };
 
+/* Errors: a call that fails (false, NULL or VM_ERROR) leaves its message
+ * in the runtime, read with vm_error, as Lua leaves it on the lua_State.
+ * Out of memory is not returned: it ends the process with exit status 4
+ * (util_out_of_memory, docs/cli.md), the one policy of every layer. */
+
 /* externs[x] is the bound function of extern x, or NULL when the program
- * never calls it.  NULL when out of memory. */
+ * never calls it. */
 vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs);
 void vm_runtime_free(vm_runtime *rt);
 /* Control events that named nothing valid (summary.json ignored_control). */
 int64_t vm_ignored_control(const vm_runtime *rt);
+/* The message of the last failed call ("runtime error: ... at <time>"). */
+const char *vm_error(const vm_runtime *rt);
 
 /* A new account; fields NULL means every field takes its default (the
  * caller has checked there are no required ones).  Segments, `start at`
  * times and step conditions are evaluated here; a runtime error there
- * returns NULL with msg set. */
-vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields, char *msg, size_t msglen);
+ * returns NULL. */
+vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields);
 const char *vm_account_id(const vm_account *a, size_t *len);
 void vm_account_free(vm_account *a);
 
 /* Queues a declared or control event of account a.  Returns VM_OK,
  * VM_UNSORTED when it is older than the account's last instant, or VM_ERROR
- * with msg set (a runtime error while evaluating earlier instants). */
-int vm_push(vm_runtime *rt, vm_account *a, const io_event *ev, char *msg, size_t msglen);
-/* Applies every queued batch.  false with msg set on a runtime error. */
-bool vm_flush(vm_runtime *rt, char *msg, size_t msglen);
+ * (a runtime error while evaluating earlier instants). */
+int vm_push(vm_runtime *rt, vm_account *a, const io_event *ev);
+/* Applies every queued batch.  false on a runtime error. */
+bool vm_flush(vm_runtime *rt);
 
 /* Evaluates account a up to the as-of time T (after vm_flush) and fills its
  * result rows: one per applicable milestone / playbook, in declaration
  * order, and its signals sorted (time, source order, emission).  The
- * arrays are owned by the account.  false with msg set on a runtime error. */
+ * arrays are owned by the account.  false on a runtime error. */
 typedef struct vm_results {
   out_milestone_row *milestones;
   int nmilestones;
@@ -59,7 +66,7 @@ typedef struct vm_results {
   out_signal *signals;
   int nsignals;
 } vm_results;
-bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out, char *msg, size_t msglen);
+bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out);
 
 /* Frees the account's evaluation state but keeps its id and results. */
 void vm_account_compact(vm_account *a);

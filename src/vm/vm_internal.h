@@ -13,6 +13,7 @@
 #ifndef MSL_VM_INTERNAL_H
 #define MSL_VM_INTERNAL_H
 
+#include "core/util.h"
 #include "vm/vm.h"
 
 #define NO_TIME INT64_MIN
@@ -211,29 +212,26 @@ struct vm_runtime {
   int64_t cur_time;
   const char *cur_what;
   uint32_t cur_milestone;
+  char error[1024];         /* the last runtime error (vm_error) */
 };
 
-/* ---- vm.c: allocation and runtime errors ------------------------------------------------ */
+/* ---- vm.c: runtime errors ------------------------------------------------ */
 
-/* Out of memory ends the run (exit 4), so callers never see NULL. */
-void *vm_alloc(size_t n);
-void *vm_grow(void *p, size_t n);
 /* A time for a message; NO_TIME is shown as "-". buf: 40 bytes. */
 void vm_fmt_time(int64_t t, char *buf);
-/* Formats runtime error `what` at what rt is running into msg; false. */
-bool vm_fail(vm_runtime *rt, char *msg, size_t msglen, const char *what);
+/* Formats runtime error `what` at what rt is running into rt->error; false. */
+bool vm_fail(vm_runtime *rt, const char *what);
 
 /* ---- interp.c: the interpreter ------------------------------------------------------------ */
 
 /* Runs block b; value blocks leave their result in *result.  ev: the event
  * being applied (update blocks). */
-bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, value_data *result,
-                 char *msg, size_t msglen);
+bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, value_data *result);
 /* Evaluates a value block to a bool / time for the milestone machine. */
 bool interp_eval_bool(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
-                      bool *out, char *msg, size_t msglen);
+                      bool *out);
 bool interp_eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
-                      int64_t *out, char *msg, size_t msglen);
+                      int64_t *out);
 /* Frees every scratch block but the newest (after the last interp_exec). */
 void interp_scratch_reset(vm_runtime *rt);
 bool interp_value_eq(value_type t, value_data a, value_data b);
@@ -243,7 +241,7 @@ void interp_value_free(value_type t, value_data v);
 
 /* ---- agg.c: aggregates, sequences and since-start shadows ------------------------------------ */
 
-bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out, char *msg, size_t msglen);
+bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out);
 void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, value_data v);
 /* Poisons z with error `why` of a `where` filter on the event at event_time. */
 void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until);
@@ -258,11 +256,11 @@ void agg_shadow_feed(vm_runtime *rt, vm_account *a, uint32_t m, uint32_t b, cons
 
 bool state_ms_completed(const vm_account *a, const bc_program *p, uint32_t m);
 void state_start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded);
-bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen);
-bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive, char *msg, size_t msglen);
-bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t, char *msg, size_t msglen);
-bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in, char *msg, size_t msglen);
+bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t);
+bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive);
+bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t);
+bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in);
 void state_queue_control(vm_runtime *rt, vm_account *a, const io_event *in);
-bool state_finish_instant(vm_runtime *rt, vm_account *a, char *msg, size_t msglen);
+bool state_finish_instant(vm_runtime *rt, vm_account *a);
 
 #endif

@@ -132,15 +132,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_in in = {data, size};
   const fuzz_compiled *c = &programs[take(&in) % FUZZ_NPROGRAMS];
   vm_runtime *rt = vm_runtime_new(c->p, c->externs);
-  if (!rt) abort();
   static const char *const ids[FUZZ_ACCOUNTS] = {"a", "b", "c", "d"};
   static const char *const names[] = {"same", "fresh", "sums", "pb", "nope", ""};
   vm_account *accounts[FUZZ_ACCOUNTS] = {0};
-  char msg[1024];
   bool ok = true;
   int64_t t = 1767225600000000;   /* 2026-01-01 */
   for (int i = 0; i < FUZZ_ACCOUNTS && ok; i++) {
-    accounts[i] = vm_account_new(rt, (value_str){ids[i], 1}, NULL, msg, sizeof msg);
+    accounts[i] = vm_account_new(rt, (value_str){ids[i], 1}, NULL);
     ok = accounts[i] != NULL;
   }
   for (int k = 0; k < FUZZ_MAX_EVENTS && ok && in.n; k++) {
@@ -162,14 +160,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       values[2].i = (int8_t)take(&in);
       ev.values = values;
     }
-    int r = vm_push(rt, accounts[op & 3], &ev, msg, sizeof msg);
+    int r = vm_push(rt, accounts[op & 3], &ev);
     if (r == VM_UNSORTED) abort();   /* times never go back here */
     ok = r == VM_OK;
   }
-  if (ok) ok = vm_flush(rt, msg, sizeof msg);
+  if (ok) ok = vm_flush(rt);
   for (int i = 0; i < FUZZ_ACCOUNTS && ok; i++) {
     vm_results res;
-    ok = vm_finish(rt, accounts[i], t, &res, msg, sizeof msg);
+    ok = vm_finish(rt, accounts[i], t, &res);
   }
   for (int i = 0; i < FUZZ_ACCOUNTS; i++) vm_account_free(accounts[i]);
   vm_runtime_free(rt);
