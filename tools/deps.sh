@@ -11,6 +11,7 @@ command -v sqlite3 >/dev/null 2>&1 || need="$need sqlite3"
 [ -f /usr/include/ffi.h ] || [ -n "$(find /usr/include -name ffi.h 2>/dev/null | head -1)" ] || need="$need libffi-dev"
 [ -f /usr/include/check.h ] || need="$need check"
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
+[ -f /usr/include/xxhash.h ] || need="$need libxxhash-dev"
 [ -n "$need" ] || exit 0
 echo "installing build dependencies:$need"
 SUDO=""

@@ -75,14 +75,14 @@ static size_t accounts_find(const run_accounts *t, value_str id, uint64_t h) {
 
 static vm_account *accounts_get(const run_accounts *t, value_str id) {
   if (!t->cap) return NULL;
-  return t->slots[accounts_find(t, id, util_fnv1a(id.p, id.len))];
+  return t->slots[accounts_find(t, id, util_hash(id.p, id.len))];
 }
 
 static bool accounts_put(run_accounts *t, vm_account *a) {
   if ((t->len + 1) * 2 > t->cap && !accounts_grow(t)) return false;
   size_t len;
   const char *p = vm_account_id(a, &len);
-  uint64_t h = util_fnv1a(p, len);
+  uint64_t h = util_hash(p, len);
   size_t j = accounts_find(t, (value_str){p, (uint32_t)len}, h);
   t->slots[j] = a;
   t->hashes[j] = h;

@@ -28,7 +28,7 @@ static htable_slot *find_slot(htable_slot *slots, size_t cap, const void *key, s
 
 void *htable_get(const htable *t, const void *key, size_t len) {
   if (!t->cap) return NULL;
-  htable_slot *s = find_slot(t->slots, t->cap, key, len, util_fnv1a(key, len));
+  htable_slot *s = find_slot(t->slots, t->cap, key, len, util_hash(key, len));
   return s->key ? s->value : NULL;
 }
 
@@ -47,7 +47,7 @@ static void grow(htable *t) {
 
 void *htable_put(htable *t, const void *key, size_t len, void *value) {
   if ((t->len + 1) * 2 > t->cap) grow(t);  /* at most half full: probes stay short */
-  uint64_t hash = util_fnv1a(key, len);
+  uint64_t hash = util_hash(key, len);
   htable_slot *s = find_slot(t->slots, t->cap, key, len, hash);
   if (s->key) return s->value;
   /* an empty key still needs a non-NULL pointer to mark the slot used */

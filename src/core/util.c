@@ -8,6 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* header-only: the hashes inline into their callers, nothing to link */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 void util_vset_msg(char *msg, size_t msglen, const char *fmt, va_list ap) {
   if (msg && msglen > 0) vsnprintf(msg, msglen, fmt, ap);
 }
@@ -92,12 +96,9 @@ bool util_replace_file(const char *path, const char *tag, mode_t mode, util_writ
   return ok;
 }
 
-uint64_t util_fnv1a(const void *p, size_t n) {
-  const unsigned char *s = p;
-  uint64_t h = 14695981039346656037u;
-  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211u;
-  return h;
-}
+uint64_t util_hash(const void *p, size_t n) { return XXH3_64bits(p, n); }
+
+int64_t util_account_hash(const void *p, size_t n) { return (int64_t)XXH64(p, n, 42); }
 
 void util_csv_cell(const char *s, size_t n, util_put_fn *put, void *ctx) {
   bool quote = false;

@@ -1,6 +1,6 @@
 /* util.h — the small helpers several parts of msl need alike: a message
  * into a caller's buffer, the out-of-memory policy, a whole write to a
- * descriptor, replacing a file through a temporary one, the FNV-1a hash, a
+ * descriptor, replacing a file through a temporary one, the hashes, a
  * CSV cell, and a growable array (util.c). */
 #ifndef MSL_UTIL_H
 #define MSL_UTIL_H
@@ -40,9 +40,13 @@ bool util_write_all(int fd, const void *p, size_t n);
 typedef bool util_write_fn(FILE *f, void *ctx);
 bool util_replace_file(const char *path, const char *tag, mode_t mode, util_write_fn *write_fn, void *ctx);
 
-/* FNV-1a, 64 bits, of n bytes: short keys (ids, names) hash well enough,
- * and it is simple. */
-uint64_t util_fnv1a(const void *p, size_t n);
+/* The hash of in-memory tables (XXH3, 64 bits, from libxxhash): fast on
+ * short keys such as ids and names, and on long strings. */
+uint64_t util_hash(const void *p, size_t n);
+/* SPEC 7's account partition hash: XXH64 of the id bytes with seed 42,
+ * read as signed -- Spark SQL's xxhash64(account).  Shards take
+ * pmod(h, N); the account table and -j workers use other bits of it. */
+int64_t util_account_hash(const void *p, size_t n);
 
 /* One CSV cell as RFC 4180 writes it: as it is, or in double quotes (with
  * each quote doubled) when it holds a comma, a quote, CR or LF.  put

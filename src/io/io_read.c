@@ -316,7 +316,7 @@ static bool io_remember_id(io_reader *r, value_str id, int64_t *first_line) {
     *first_line = -1;
     return false;
   }
-  uint64_t h = util_fnv1a(id.p, id.len);
+  uint64_t h = util_hash(id.p, id.len);
   size_t j = h & (r->ids_cap - 1);
   for (; r->ids[j].id; j = (j + 1) & (r->ids_cap - 1)) {
     const io_id_entry *e = &r->ids[j];

@@ -35,10 +35,10 @@ static vm_entry ring_pop_back(vm_ring *r) {
 }
 
 static uint64_t value_hash(value_type t, value_data v) {
-  if (t == VALUE_STRING) return util_fnv1a(v.s.p, v.s.len) | 1;   /* 0 never a live hash */
+  if (t == VALUE_STRING) return util_hash(v.s.p, v.s.len) | 1;   /* 0 never a live hash */
   if (t == VALUE_FLOAT && v.f == 0) v.f = 0;  /* -0.0 and 0.0 are one value */
   if (t == VALUE_BOOL) return v.b ? 3 : 5;
-  return util_fnv1a(&v.i, sizeof v.i) | 1;
+  return util_hash(&v.i, sizeof v.i) | 1;
 }
 
 static vm_set_slot *set_find(vm_set *s, value_type t, value_data key, uint64_t h) {

@@ -87,10 +87,41 @@ int vm_push(vm_runtime *rt, vm_account *a, const io_event *in) {
 
 /* ---- accounts ------------------------------------------------------------------------------------- */
 
+/* Places n items of size each at *at (16-byte aligned, for vm_wide). */
+static size_t layout_take(size_t *at, size_t n, size_t size) {
+  size_t off = (*at + 15) & ~(size_t)15;
+  *at = off + n * size;
+  return off;
+}
+
+static vm_layout plan_layout(const bc_program *p) {
+  vm_layout l;
+  size_t at = sizeof(vm_account);
+  uint32_t nsteps = 0, nactions = 0, npbsteps = 0;
+  for (uint32_t i = 0; i < p->nsequences; i++) nsteps += p->sequences[i].nsteps;
+  for (uint32_t m = 0; m < p->nmilestones; m++) nactions += p->milestones[m].nactions;
+  for (uint32_t i = 0; i < p->nplaybooks; i++) npbsteps += p->playbooks[i].nsteps;
+  l.fields = layout_take(&at, p->naccount_fields, sizeof(value_data));
+  l.segments = layout_take(&at, p->nsegments, sizeof(bool));
+  l.aggs = layout_take(&at, p->naggregates, sizeof(vm_agg));
+  l.seqs = layout_take(&at, p->nsequences, sizeof(vm_seq));
+  l.seq_best = layout_take(&at, nsteps, sizeof(int64_t));
+  l.seq_matched = layout_take(&at, nsteps, sizeof(uint8_t));
+  l.ms = layout_take(&at, p->nmilestones, sizeof(vm_ms));
+  l.ms_done = layout_take(&at, nactions, sizeof(int64_t));
+  l.pb = layout_take(&at, p->nplaybooks, sizeof(vm_pb));
+  l.pb_steps = layout_take(&at, npbsteps, sizeof(uint8_t));
+  l.size = at;
+  return l;
+}
+
 vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   vm_runtime *rt = util_xalloc(sizeof *rt);
   rt->p = p;
   rt->externs = externs;
+  rt->layout = plan_layout(p);
+  rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
+  rt->result_playbooks = util_xalloc(sizeof *rt->result_playbooks * p->nplaybooks);
   rt->scratch = util_xalloc(sizeof *rt->scratch + 4096);
   rt->scratch->size = 4096;
   rt->cur_milestone = BC_NONE;
@@ -116,6 +147,8 @@ void vm_runtime_free(vm_runtime *rt) {
   if (!rt) return;
   free(rt->since_first);
   free(rt->since_aggs);
+  free(rt->result_milestones);
+  free(rt->result_playbooks);
   interp_scratch_reset(rt);
   free(rt->scratch);
   free(rt);
@@ -130,29 +163,46 @@ const char *vm_account_id(const vm_account *a, size_t *len) {
 
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields) {
   const bc_program *p = rt->p;
-  vm_account *a = util_xalloc(sizeof *a);
+  const vm_layout *l = &rt->layout;
+  char *block = util_xalloc(l->size + id.len + 1);
+  vm_account *a = (vm_account *)block;
   a->p = p;
-  a->id = util_xalloc(id.len + 1);
+  a->id = block + l->size;
   memcpy(a->id, id.p, id.len);
   a->id_len = id.len;
   a->last_instant = INT64_MIN;
-  a->fields = util_xalloc(sizeof *a->fields * (p->naccount_fields ? p->naccount_fields : 1));
+  a->fields = (value_data *)(block + l->fields);
   for (uint32_t i = 0; i < p->naccount_fields; i++) {
     const bc_field *f = &p->account_fields[i];
     value_data v = fields ? fields[i] : p->consts[f->default_const].v;
     a->fields[i] = interp_value_copy((value_type)f->type, v);
   }
-  a->segments = util_xalloc(sizeof *a->segments * (p->nsegments ? p->nsegments : 1));
-  a->aggs = util_xalloc(sizeof *a->aggs * (p->naggregates ? p->naggregates : 1));
-  a->seqs = util_xalloc(sizeof *a->seqs * (p->nsequences ? p->nsequences : 1));
+  a->segments = (bool *)(block + l->segments);
+  a->aggs = (vm_agg *)(block + l->aggs);
+  a->seqs = (vm_seq *)(block + l->seqs);
+  int64_t *best = (int64_t *)(block + l->seq_best);
+  uint8_t *matched = (uint8_t *)(block + l->seq_matched);
   for (uint32_t i = 0; i < p->nsequences; i++) {
     uint32_t n = p->sequences[i].nsteps;
-    a->seqs[i].best = util_xalloc(sizeof(int64_t) * (n ? n : 1));
-    a->seqs[i].matched = util_xalloc(n ? n : 1);
-    for (uint32_t k = 0; k < n; k++) a->seqs[i].best[k] = NO_TIME;
+    a->seqs[i].best = best;
+    a->seqs[i].matched = matched;
+    for (uint32_t k = 0; k < n; k++) best[k] = NO_TIME;
+    best += n;
+    matched += n;
   }
-  a->ms = util_xalloc(sizeof *a->ms * (p->nmilestones ? p->nmilestones : 1));
-  a->pb = util_xalloc(sizeof *a->pb * (p->nplaybooks ? p->nplaybooks : 1));
+  a->ms = (vm_ms *)(block + l->ms);
+  a->pb = (vm_pb *)(block + l->pb);
+  int64_t *done_at = (int64_t *)(block + l->ms_done);
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    a->ms[m].action_done_at = done_at;
+    for (uint32_t k = 0; k < p->milestones[m].nactions; k++) done_at[k] = NO_TIME;
+    done_at += p->milestones[m].nactions;
+  }
+  uint8_t *step_applies = (uint8_t *)(block + l->pb_steps);
+  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+    a->pb[i].step_applies = step_applies;
+    step_applies += p->playbooks[i].nsteps;
+  }
   rt->cur_account = a;
   rt->cur_time = NO_TIME;
   bool ok = true;
@@ -168,8 +218,6 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
     s->applies = d->nsegments == 0;
     for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= a->segments[d->segments[k]];
     s->start = s->entered_at = s->completed_at = s->achieved_at = s->lost_at = s->deadline_at = NO_TIME;
-    s->action_done_at = util_xalloc(sizeof(int64_t) * (d->nactions ? d->nactions : 1));
-    for (uint32_t k = 0; k < d->nactions; k++) s->action_done_at[k] = NO_TIME;
     if (!s->applies) continue;
     if (d->start_kind == BC_START_AT) {
       ok = interp_eval_time(rt, a, d->start_block, "the start", m, &s->start_at);
@@ -185,7 +233,6 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
     for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= a->segments[d->segments[k]];
     s->step = -1;
     s->step_entered_at = s->done_at = NO_TIME;
-    s->step_applies = util_xalloc(d->nsteps ? d->nsteps : 1);
     for (uint32_t k = 0; k < d->nsteps && ok; k++) {
       bool w = true;
       if (d->steps[k].when_block != BC_NO_BLOCK)
@@ -229,9 +276,8 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   agg_expire_windows(rt, a, as_of);
   if (!state_evaluate(rt, a, as_of)) return false;
 
-  vm_results *r = &a->results;
-  r->milestones = util_xalloc(sizeof *r->milestones * (p->nmilestones ? p->nmilestones : 1));
-  r->playbooks = util_xalloc(sizeof *r->playbooks * (p->nplaybooks ? p->nplaybooks : 1));
+  vm_results *r = out;
+  *r = (vm_results){.milestones = rt->result_milestones, .playbooks = rt->result_playbooks};
   for (uint32_t m = 0; m < p->nmilestones; m++) {
     const bc_milestone *d = &p->milestones[m];
     const vm_ms *s = &a->ms[m];
@@ -289,12 +335,13 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   if (a->nsignals) qsort(a->signals, (size_t)a->nsignals, sizeof *a->signals, signal_cmp);
   r->signals = a->signals;
   r->nsignals = a->nsignals;
-  *out = *r;
   return true;
 }
 
 void vm_account_compact(vm_account *a) {
   const bc_program *p = a->p;
+  if (a->compacted) return;
+  a->compacted = true;
   if (a->shadow) {
     for (uint32_t g = 0; g < p->naggregates; g++) agg_reset(&p->aggregates[g], &a->shadow[g]);
     free(a->shadow);
@@ -310,46 +357,14 @@ void vm_account_compact(vm_account *a) {
   free(a->controls);
   a->controls = NULL;
   a->ncontrols = a->controls_cap = 0;
-  if (a->aggs) {
-    for (uint32_t g = 0; g < p->naggregates; g++) agg_reset(&p->aggregates[g], &a->aggs[g]);
-    free(a->aggs);
-    a->aggs = NULL;
-  }
-  if (a->seqs) {
-    for (uint32_t i = 0; i < p->nsequences; i++) {
-      free(a->seqs[i].best);
-      free(a->seqs[i].matched);
-      free(a->seqs[i].poison.what);
-    }
-    free(a->seqs);
-    a->seqs = NULL;
-  }
-  if (a->ms) {
-    for (uint32_t m = 0; m < p->nmilestones; m++) free(a->ms[m].action_done_at);
-    free(a->ms);
-    a->ms = NULL;
-  }
-  if (a->pb) {
-    for (uint32_t i = 0; i < p->nplaybooks; i++) free(a->pb[i].step_applies);
-    free(a->pb);
-    a->pb = NULL;
-  }
-  if (a->fields) {
-    for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, a->fields[i]);
-    free(a->fields);
-    a->fields = NULL;
-  }
-  free(a->segments);
-  a->segments = NULL;
+  for (uint32_t g = 0; g < p->naggregates; g++) agg_reset(&p->aggregates[g], &a->aggs[g]);
+  for (uint32_t i = 0; i < p->nsequences; i++) free(a->seqs[i].poison.what);
+  for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, a->fields[i]);
 }
 
 void vm_account_free(vm_account *a) {
   if (!a) return;
   vm_account_compact(a);
-  free(a->id);
   free(a->signals);
-  free(a->results.milestones);
-  free(a->results.playbooks);
   free(a);
 }
-

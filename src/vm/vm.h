@@ -57,7 +57,8 @@ bool vm_flush(vm_runtime *rt);
 /* Evaluates account a up to the as-of time T (after vm_flush) and fills its
  * result rows: one per applicable milestone / playbook, in declaration
  * order, and its signals sorted (time, source order, emission).  The
- * arrays are owned by the account.  false on a runtime error. */
+ * milestone and playbook rows are the runtime's, valid until the next
+ * vm_finish; the signals are the account's.  false on a runtime error. */
 typedef struct vm_results {
   out_milestone_row *milestones;
   int nmilestones;
@@ -68,7 +69,8 @@ typedef struct vm_results {
 } vm_results;
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out);
 
-/* Frees the account's evaluation state but keeps its id and results. */
+/* Releases what the account's evaluation state owns (window entries,
+ * distinct sets, copies of strings), keeping its id and signals. */
 void vm_account_compact(vm_account *a);
 
 #endif

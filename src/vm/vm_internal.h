@@ -152,8 +152,17 @@ typedef struct vm_control {
   int64_t count;
 } vm_control;
 
+/* An account's state is one allocation laid out once per program: the
+ * vm_account header, then each array below at these offsets, then the id
+ * bytes.  No part is allocated or freed alone. */
+typedef struct vm_layout {
+  size_t fields, segments, aggs, seqs, seq_best, seq_matched, ms, ms_done, pb, pb_steps;
+  size_t size;             /* up to the id */
+} vm_layout;
+
 struct vm_account {
   const bc_program *p;
+  bool compacted;          /* vm_account_compact released what the parts own */
   char *id;
   uint32_t id_len;
   value_data *fields;
@@ -186,7 +195,6 @@ struct vm_account {
   out_signal *signals;
   int nsignals, signals_cap;
   uint32_t signal_seq;
-  vm_results results;
 };
 
 typedef struct vm_scratch {
@@ -198,6 +206,10 @@ typedef struct vm_scratch {
 struct vm_runtime {
   const bc_program *p;
   native_fn *const *externs;
+  vm_layout layout;
+  /* vm_finish's rows, reused from account to account */
+  out_milestone_row *result_milestones;
+  out_playbook_row *result_playbooks;
   int64_t ignored_control;
   int64_t instant;          /* the time of the queued accounts' open instant */
   /* since-start aggregates by milestone: since_aggs[since_first[m] ..
