@@ -1,6 +1,6 @@
 /* sema_phases.h — the checker's phases, run in this order by sema_check
- * (sema.c).  Private to sema.c, resolve.c, types.c, depgraph.c, tests_check.c,
- * sema_externs.c and lint.c. */
+ * (sema.c).  Private to sema.c, resolve.c, types.c, types_expr.c, depgraph.c,
+ * tests_check.c, sema_externs.c and lint.c. */
 #ifndef MSL_SEMA_PHASES_H
 #define MSL_SEMA_PHASES_H
 
@@ -13,9 +13,9 @@ void sema_all_decls(const msl_program *p, ptr_vec *out);
 /* Namespaces, duplicate names, and what every name refers to (resolve.c). */
 void resolve_program(msl_program *p, diag_list *d);
 
-/* Types, fn inlining, constant folding and clause rules (types.c), then
- * milestone dependency cycles (depgraph.c) and test blocks
- * (tests_check.c).  Runs after resolve_program. */
+/* Types, fn inlining, constant folding and clause rules (types.c,
+ * types_expr.c), then milestone dependency cycles (depgraph.c) and test
+ * blocks (tests_check.c).  Runs after resolve_program. */
 void ty_program(msl_program *p, diag_list *d);
 
 /* The type checker's state, for the checks it hands test blocks to. */
@@ -28,7 +28,7 @@ bool ty_check_constant_of(ty_ctx *c, ast_expr *e, value_type want, int code, con
 
 typedef bool (*expr_pred)(const ast_expr *e, void *data);
 /* True when pred holds for e or a node below it; calls of fns are seen
- * through their inlined body when they have one (types.c). */
+ * through their inlined body when they have one (types_expr.c). */
 bool ty_any_node(const ast_expr *e, expr_pred pred, void *data);
 
 /* Calls visit on every let, segment and fn after the ones it uses, and
@@ -55,7 +55,7 @@ void sema_externs(msl_program *p, const char *stdlib_dir, diag_list *d);
 void sema_lint(msl_program *p, diag_list *d);
 
 /* Whether the constants a OP b compare true (OP one of == != < <= > >=;
- * numbers widen; NaN compares false except with !=) (types.c). */
+ * numbers widen; NaN compares false except with !=) (types_expr.c). */
 bool ty_comparison_holds(ast_op op, const ast_value *a, const ast_value *b);
 
 /* "file:line:col" of a location, for messages that point elsewhere. */
