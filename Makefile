@@ -94,6 +94,7 @@ check-all: check-layout check-unit check-golden check-e2e check-acceptance
 .PHONY: check-layout
 check-layout:
 	@sh tools/check_layout.sh
+	@sh tools/check_sizes.sh
 
 check-unit: all $(UNIT_BINS) $(FFI_TEST)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=no ./$$t; done

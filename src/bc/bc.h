@@ -1,5 +1,5 @@
 /* bc.h — a compiled MSL program: the unit that `msl build` writes to a .msc
- * file (msc.c), the verifier checks (verify.c), `msl disasm` lists (disasm.c)
+ * file (msc.c), the verifier checks (verify*.c), `msl disasm` lists (disasm.c)
  * and the VM runs (vm/interp.c).
  *
  * Everything the VM needs is here; nothing points back into the AST.  A

@@ -108,14 +108,14 @@ static uint8_t start_kind(ast_start_kind k) {
 
 static uint32_t *compile_segments(compiler *c, const ptr_vec *decls, uint32_t *n) {
   *n = (uint32_t)decls->len;
-  uint32_t *out = xrealloc(NULL, sizeof *out * (size_t)(decls->len ? decls->len : 1));
+  uint32_t *out = util_xrealloc(NULL, sizeof *out * (size_t)(decls->len ? decls->len : 1));
   for (int i = 0; i < decls->len; i++) out[i] = compile_index_of(&c->p->segments, decls->items[i]);
   return out;
 }
 
 static uint32_t *compile_emits(compiler *c, const ptr_vec *emits, uint32_t *n) {
   *n = (uint32_t)emits->len;
-  uint32_t *out = xrealloc(NULL, sizeof *out * (size_t)(emits->len ? emits->len : 1));
+  uint32_t *out = util_xrealloc(NULL, sizeof *out * (size_t)(emits->len ? emits->len : 1));
   for (int i = 0; i < emits->len; i++) out[i] = compile_string(c, ((const ast_string *)emits->items[i])->text);
   return out;
 }
@@ -168,7 +168,7 @@ static void compile_milestone(compiler *c, bc_program *out, uint32_t i) {
   bm->exit_block = compile_value_block(c, m->exit, VALUE_BOOL, i);
   bm->blocked_block = compile_value_block(c, m->blocked, VALUE_BOOL, i);
   bm->nactions = (uint32_t)m->actions.len;
-  bm->actions = xrealloc(NULL, sizeof *bm->actions * (size_t)(m->actions.len ? m->actions.len : 1));
+  bm->actions = util_xrealloc(NULL, sizeof *bm->actions * (size_t)(m->actions.len ? m->actions.len : 1));
   for (int k = 0; k < m->actions.len; k++) {
     const ast_action *a = m->actions.items[k];
     bm->actions[k] = (bc_action){.name = compile_string(c, a->name.text), .label = compile_string(c, a->label),
@@ -199,7 +199,7 @@ static void compile_playbook(compiler *c, bc_program *out, uint32_t i) {
     default: break;
   }
   bp->nsteps = (uint32_t)pb->steps.len;
-  bp->steps = xrealloc(NULL, sizeof *bp->steps * (size_t)(pb->steps.len ? pb->steps.len : 1));
+  bp->steps = util_xrealloc(NULL, sizeof *bp->steps * (size_t)(pb->steps.len ? pb->steps.len : 1));
   for (int k = 0; k < pb->steps.len; k++) {
     const ast_step *s = pb->steps.items[k];
     bp->steps[k] = (bc_step){.name = compile_string(c, s->name.text), .label = compile_string(c, s->label.text),
@@ -215,7 +215,7 @@ static void compile_playbook(compiler *c, bc_program *out, uint32_t i) {
 
 static bc_field *compile_fields(compiler *c, const ptr_vec *fields, uint32_t *n) {
   *n = (uint32_t)fields->len;
-  bc_field *out = xrealloc(NULL, sizeof *out * (size_t)(fields->len ? fields->len : 1));
+  bc_field *out = util_xrealloc(NULL, sizeof *out * (size_t)(fields->len ? fields->len : 1));
   for (int i = 0; i < fields->len; i++) {
     const ast_field *f = fields->items[i];
     out[i] = (bc_field){.name = compile_string(c, f->name.text), .type = (uint8_t)f->type};
@@ -237,7 +237,7 @@ static char *dir_of(const char *path) {
   const char *slash = strrchr(src, '/');
   size_t n = slash ? (size_t)(slash - src) : 1;
   if (slash && n == 0) n = 1;    /* a file in / */
-  char *d = xrealloc(NULL, n + 1);
+  char *d = util_xrealloc(NULL, n + 1);
   memcpy(d, slash ? src : ".", n);
   d[n] = '\0';
   free(real);
@@ -277,11 +277,11 @@ static uint32_t heap_pop(ready_heap *h) {
  * algorithm, always placing the lowest-numbered ready milestone next. */
 static bool compile_eval_order(compiler *c, uint32_t *order) {
   uint32_t n = c->nmilestones, placed = 0;
-  uint32_t *waiting = xrealloc(NULL, sizeof *waiting * (n ? n : 1));  /* unplaced dependencies */
+  uint32_t *waiting = util_xrealloc(NULL, sizeof *waiting * (n ? n : 1));  /* unplaced dependencies */
   memset(waiting, 0, sizeof *waiting * (n ? n : 1));
   for (uint32_t b = 0; b < n; b++)
     for (uint32_t k = 0; k < c->needed_by[b].len; k++) waiting[c->needed_by[b].items[k]]++;
-  ready_heap ready = {xrealloc(NULL, sizeof(uint32_t) * (n ? n : 1)), 0};
+  ready_heap ready = {util_xrealloc(NULL, sizeof(uint32_t) * (n ? n : 1)), 0};
   for (uint32_t a = 0; a < n; a++)
     if (!waiting[a]) heap_push(&ready, a);
   while (ready.len) {
@@ -302,13 +302,13 @@ static void compiler_setup(compiler *c) {
   c->nevents = (uint32_t)p->events.len;
   c->nmilestones = (uint32_t)p->milestones.len;
   size_t nupd = c->nupdates = (size_t)(c->nmilestones + 1) * c->nevents;
-  c->updates = xrealloc(NULL, sizeof *c->updates * (nupd ? nupd : 1));
+  c->updates = util_xrealloc(NULL, sizeof *c->updates * (nupd ? nupd : 1));
   memset(c->updates, 0, sizeof *c->updates * (nupd ? nupd : 1));
   for (size_t i = 0; i < nupd; i++) c->updates[i].milestone = i < c->nevents ? BC_NONE : (uint32_t)(i / c->nevents - 1);
-  c->needed_by = xrealloc(NULL, sizeof *c->needed_by * (c->nmilestones ? c->nmilestones : 1));
+  c->needed_by = util_xrealloc(NULL, sizeof *c->needed_by * (c->nmilestones ? c->nmilestones : 1));
   memset(c->needed_by, 0, sizeof *c->needed_by * (c->nmilestones ? c->nmilestones : 1));
   uint32_t nunits = c->nmilestones + (uint32_t)p->playbooks.len;
-  c->unit_order = xrealloc(NULL, sizeof *c->unit_order * (nunits ? nunits : 1));
+  c->unit_order = util_xrealloc(NULL, sizeof *c->unit_order * (nunits ? nunits : 1));
   for (int i = 0; i < p->units.len; i++) {
     const ast_decl *u = p->units.items[i];
     c->unit_order[u->kind == DECL_MILESTONE ? (uint32_t)u->index : c->nmilestones + (uint32_t)u->index] =
@@ -328,7 +328,7 @@ static void compile_externs(compiler *c) {
     char *dir = dir_of(d->module && d->module->src ? d->module->src->path : ".");
     x.base_dir = compile_string(c, dir);
     free(dir);
-    x.params = xrealloc(NULL, x.nparams ? x.nparams : 1);
+    x.params = util_xrealloc(NULL, x.nparams ? x.nparams : 1);
     for (uint32_t k = 0; k < x.nparams; k++) x.params[k] = (uint8_t)((const ast_param *)d->u.ext.params.items[k])->type;
     VEC_PUSH(c->externs, x);
   }
@@ -337,9 +337,9 @@ static void compile_externs(compiler *c) {
 static void compile_events(compiler *c, bc_program *out) {
   const msl_program *p = c->p;
   if (p->account) out->account_fields = compile_fields(c, &p->account->u.account.fields, &out->naccount_fields);
-  else out->account_fields = xrealloc(NULL, sizeof *out->account_fields);
+  else out->account_fields = util_xrealloc(NULL, sizeof *out->account_fields);
   out->nevents = c->nevents;
-  out->events = xrealloc(NULL, sizeof *out->events * (c->nevents ? c->nevents : 1));
+  out->events = util_xrealloc(NULL, sizeof *out->events * (c->nevents ? c->nevents : 1));
   for (uint32_t i = 0; i < c->nevents; i++) {
     const ast_decl *d = p->events.items[i];
     out->events[i].name = compile_string(c, d->name.text);
@@ -349,8 +349,8 @@ static void compile_events(compiler *c, bc_program *out) {
 
 static void compile_segment_blocks(compiler *c, bc_program *out) {
   out->nsegments = (uint32_t)c->p->segments.len;
-  out->segment_blocks = xrealloc(NULL, sizeof(uint32_t) * (out->nsegments ? out->nsegments : 1));
-  out->segment_names = xrealloc(NULL, sizeof(uint32_t) * (out->nsegments ? out->nsegments : 1));
+  out->segment_blocks = util_xrealloc(NULL, sizeof(uint32_t) * (out->nsegments ? out->nsegments : 1));
+  out->segment_names = util_xrealloc(NULL, sizeof(uint32_t) * (out->nsegments ? out->nsegments : 1));
   for (uint32_t i = 0; i < out->nsegments; i++) {
     const ast_decl *d = c->p->segments.items[i];
     compiler_block ctx = {.milestone = BC_NONE};
@@ -367,20 +367,20 @@ static void compile_hand_over(compiler *c, bc_program *out) {
   out->strings = c->strings.items;
   out->strings_len = c->strings.len;
   out->nconsts = c->consts.len;
-  out->consts = c->consts.items ? c->consts.items : xrealloc(NULL, sizeof(bc_const));
+  out->consts = c->consts.items ? c->consts.items : util_xrealloc(NULL, sizeof(bc_const));
   for (uint32_t i = 0; i < out->nconsts; i++)
     if (out->consts[i].type == VALUE_STRING)
       out->consts[i].v.s.p = out->strings + (uintptr_t)out->consts[i].v.s.p;
   out->ncode = c->code.len;
-  out->code = c->code.items ? c->code.items : xrealloc(NULL, sizeof(bc_insn));
+  out->code = c->code.items ? c->code.items : util_xrealloc(NULL, sizeof(bc_insn));
   out->nblocks = c->blocks.len;
-  out->blocks = c->blocks.items ? c->blocks.items : xrealloc(NULL, sizeof(bc_block));
+  out->blocks = c->blocks.items ? c->blocks.items : util_xrealloc(NULL, sizeof(bc_block));
   out->naggregates = c->aggs.len;
-  out->aggregates = c->aggs.items ? c->aggs.items : xrealloc(NULL, sizeof(bc_aggregate));
+  out->aggregates = c->aggs.items ? c->aggs.items : util_xrealloc(NULL, sizeof(bc_aggregate));
   out->nsequences = c->seqs.len;
-  out->sequences = c->seqs.items ? c->seqs.items : xrealloc(NULL, sizeof(bc_sequence));
+  out->sequences = c->seqs.items ? c->seqs.items : util_xrealloc(NULL, sizeof(bc_sequence));
   out->nexterns = c->externs.len;
-  out->externs = c->externs.items ? c->externs.items : xrealloc(NULL, sizeof(bc_extern));
+  out->externs = c->externs.items ? c->externs.items : util_xrealloc(NULL, sizeof(bc_extern));
   free(c->agg_exprs.items);
   for (size_t i = 0; i < c->nupdates; i++) free(c->updates[i].code.items);
   free(c->updates);
@@ -393,23 +393,23 @@ static void compile_hand_over(compiler *c, bc_program *out) {
 bc_program *compile_program(const msl_program *p, diag_list *diags) {
   compiler c = {.p = p, .diags = diags};
   compiler_setup(&c);
-  bc_program *out = xrealloc(NULL, sizeof *out);
+  bc_program *out = util_xrealloc(NULL, sizeof *out);
   memset(out, 0, sizeof *out);
 
   compile_externs(&c);
   compile_events(&c, out);
   compile_segment_blocks(&c, out);
   out->nmilestones = c.nmilestones;
-  out->milestones = xrealloc(NULL, sizeof *out->milestones * (c.nmilestones ? c.nmilestones : 1));
+  out->milestones = util_xrealloc(NULL, sizeof *out->milestones * (c.nmilestones ? c.nmilestones : 1));
   memset(out->milestones, 0, sizeof *out->milestones * (c.nmilestones ? c.nmilestones : 1));
   for (uint32_t i = 0; i < c.nmilestones && !c.failed; i++) compile_milestone(&c, out, i);
   out->nplaybooks = (uint32_t)p->playbooks.len;
-  out->playbooks = xrealloc(NULL, sizeof *out->playbooks * (out->nplaybooks ? out->nplaybooks : 1));
+  out->playbooks = util_xrealloc(NULL, sizeof *out->playbooks * (out->nplaybooks ? out->nplaybooks : 1));
   memset(out->playbooks, 0, sizeof *out->playbooks * (out->nplaybooks ? out->nplaybooks : 1));
   for (uint32_t i = 0; i < out->nplaybooks && !c.failed; i++) compile_playbook(&c, out, i);
   compile_update_blocks(&c, out);
 
-  out->eval_order = xrealloc(NULL, sizeof(uint32_t) * (c.nmilestones ? c.nmilestones : 1));
+  out->eval_order = util_xrealloc(NULL, sizeof(uint32_t) * (c.nmilestones ? c.nmilestones : 1));
   if (!c.failed && !compile_eval_order(&c, out->eval_order))
     compile_error(&c, (msl_loc){0}, "internal error: milestones depend on each other in a cycle");
   for (uint32_t i = 0; i < c.blocks.len && !c.failed; i++)

@@ -495,7 +495,7 @@ void compile_start_on(compiler *c, const ast_start *st, int op, uint32_t target)
 }
 
 void compile_update_blocks(compiler *c, bc_program *out) {
-  out->update_blocks = xrealloc(NULL, sizeof(uint32_t) * (c->nupdates ? c->nupdates : 1));
+  out->update_blocks = util_xrealloc(NULL, sizeof(uint32_t) * (c->nupdates ? c->nupdates : 1));
   for (size_t i = 0; i < c->nupdates; i++) {
     compiler_block *u = &c->updates[i];
     if (!u->code.len) {

@@ -18,21 +18,10 @@
 #include "core/htable.h"
 #include "core/util.h"
 
-static inline _Noreturn void out_of_memory(void) {
-  fputs("msl: out of memory\n", stderr);
-  exit(4);
-}
-
-static inline void *xrealloc(void *p, size_t n) {
-  void *q = realloc(p, n ? n : 1);
-  if (!q) out_of_memory();
-  return q;
-}
-
-/* The compiler has no way back from a full memory: it stops msl. */
+/* Out of memory stops msl (util_out_of_memory), as everywhere. */
 #define VEC_PUSH(v, x)                                 \
   do {                                                 \
-    if (!UTIL_VEC_RESERVE(v, 8)) out_of_memory();      \
+    if (!UTIL_VEC_RESERVE(v, 8)) util_out_of_memory();      \
     (v).items[(v).len++] = (x);                        \
   } while (0)
 

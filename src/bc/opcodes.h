@@ -2,7 +2,7 @@
  *
  * OP(name, a, b, c, d, res, ta, tb, tc, flags, doc), like Lua's luaP_opmodes:
  * the list feeds the enum, the VM's computed-goto table (vm/interp.c), the names of
- * `msl disasm`, the verifier's checks (verify.c) and the opcode table of
+ * `msl disasm`, the verifier's checks (verify_insn.c) and the opcode table of
  * docs/bytecode.md (tests/unit/test_opcodes.c checks that it matches).
  *
  * a, b, c, d — what each operand is:

@@ -388,8 +388,7 @@ static bool check_decl_order(verify_state *v) {
   const bc_program *p = v->p;
   uint64_t n = (uint64_t)p->nmilestones + p->nplaybooks;
   if (!n) return true;
-  unsigned char *seen = calloc(n, 1);
-  if (!seen) return verify_fail(v, "out of memory");
+  unsigned char *seen = util_xalloc(n);
   bool ok = true;
   for (uint64_t i = 0; i < n && ok; i++) {
     bool is_ms = i < p->nmilestones;
@@ -468,8 +467,7 @@ static bool check_milestone_deps(verify_state *v, const uint32_t *pos, uint32_t 
 static bool check_eval_order(verify_state *v) {
   const bc_program *p = v->p;
   if (!p->nmilestones) return true;
-  uint32_t *pos = malloc(sizeof *pos * p->nmilestones);
-  if (!pos) return verify_fail(v, "out of memory");
+  uint32_t *pos = util_xalloc(sizeof *pos * p->nmilestones);
   for (uint32_t m = 0; m < p->nmilestones; m++) pos[m] = BC_NONE;
   bool ok = true;
   for (uint32_t i = 0; i < p->nmilestones && ok; i++) {
@@ -491,8 +489,7 @@ bool verify_program(const bc_program *p, char *msg, size_t msglen) {
   verify_state v = {.p = p, .msg = msg, .msglen = msglen};
   if (msglen) msg[0] = '\0';
   if (!check_arrays(&v) || !check_consts(&v) || !check_block_headers(&v)) return false;
-  v.use = calloc((size_t)p->nblocks + 1, sizeof *v.use);
-  if (!v.use) return verify_fail(&v, "out of memory");
+  v.use = util_xalloc(((size_t)p->nblocks + 1) * sizeof *v.use);
   for (uint32_t b = 0; b < p->nblocks; b++) v.use[b].event = BC_NONE;
   bool ok = check_schema(&v) && check_segments_aggregates(&v) && check_milestones(&v) &&
             check_playbooks(&v) && check_externs(&v) && check_decl_order(&v) && check_update_table(&v);

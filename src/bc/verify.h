@@ -32,7 +32,7 @@ void verify_block_title(const bc_program *p, uint32_t b, bool quote, char *buf, 
 
 /* The same for every block at once: verify_block_title looks through all the
  * tables for one block, so a listing of every block would take time
- * blocks * tables.  NULL when out of memory. */
+ * blocks * tables. */
 typedef struct verify_block_roles verify_block_roles;
 verify_block_roles *verify_block_roles_new(const bc_program *p);
 void verify_block_roles_title(const verify_block_roles *r, uint32_t b, bool quote, char *buf, size_t len);

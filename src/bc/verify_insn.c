@@ -398,22 +398,16 @@ bool verify_insn_block(verify_state *v, uint32_t bi) {
 
   flow f = {.nregs = blk->nregs, .reachable = true};
   uint32_t nslots = 0;
-  f.slot_of = malloc(sizeof *f.slot_of * blk->len);
-  f.cur = calloc(BC_MAX_REGS, 1);
-  if (!f.slot_of || !f.cur) {
-    free(f.slot_of);
-    free(f.cur);
-    return verify_fail(v, "out of memory");
-  }
+  f.slot_of = util_xalloc(sizeof *f.slot_of * blk->len);
+  f.cur = util_xalloc(BC_MAX_REGS);
   for (uint32_t pc = 0; pc < blk->len; pc++) f.slot_of[pc] = BC_NONE;
   for (uint32_t pc = 0; pc < blk->len; pc++) {
     const bc_insn *in = &p->code[blk->start + pc];
     if ((bc_op_flags[in->op] & OPF_JUMP) && f.slot_of[in->d] == BC_NONE) f.slot_of[in->d] = nslots++;
   }
-  f.slot_regs = calloc((size_t)nslots * blk->nregs + 1, 1);
-  f.slot_reached = calloc((size_t)nslots + 1, sizeof *f.slot_reached);
-  bool ok = f.slot_regs && f.slot_reached;
-  if (!ok) verify_fail(v, "out of memory");
+  f.slot_regs = util_xalloc((size_t)nslots * blk->nregs + 1);
+  f.slot_reached = util_xalloc(((size_t)nslots + 1) * sizeof *f.slot_reached);
+  bool ok = true;
   for (uint32_t pc = 0; ok && pc < blk->len; pc++) {
     uint32_t s = f.slot_of[pc];
     if (s != BC_NONE && f.slot_reached[s]) {

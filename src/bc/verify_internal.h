@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bc/verify.h"
+#include "core/util.h"
 
 /* How the tables use a block, recorded by verify.c for the instruction
  * checks (which ops it may hold, which event's fields it reads). */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 /* Appends to buf[*used..len), keeping it NUL-terminated when it fills up. */
 static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -161,25 +163,14 @@ static void count_or_place(const block_role *role, void *data) {
 }
 
 verify_block_roles *verify_block_roles_new(const bc_program *p) {
-  verify_block_roles *r = calloc(1, sizeof *r);
-  if (!r) return NULL;
+  verify_block_roles *r = util_xalloc(sizeof *r);
   r->p = p;
-  r->first = calloc((size_t)p->nblocks + 1, sizeof *r->first);
-  uint32_t *fill = malloc(sizeof *fill * ((size_t)p->nblocks + 1));
-  if (!r->first || !fill) {
-    free(fill);
-    verify_block_roles_free(r);
-    return NULL;
-  }
+  r->first = util_xalloc(((size_t)p->nblocks + 1) * sizeof *r->first);
+  uint32_t *fill = util_xalloc(sizeof *fill * ((size_t)p->nblocks + 1));
   role_count rc = {r, NULL};
   visit_roles(p, count_or_place, &rc);
   for (uint32_t b = 0; b < p->nblocks; b++) r->first[b + 1] += r->first[b];
-  r->roles = malloc(sizeof *r->roles * ((size_t)r->first[p->nblocks] + 1));
-  if (!r->roles) {
-    free(fill);
-    verify_block_roles_free(r);
-    return NULL;
-  }
+  r->roles = util_xalloc(sizeof *r->roles * ((size_t)r->first[p->nblocks] + 1));
   memcpy(fill, r->first, sizeof *fill * ((size_t)p->nblocks + 1));
   rc.fill = fill;
   visit_roles(p, count_or_place, &rc);
