@@ -28,72 +28,75 @@
 
 /* ---- accounts by id ------------------------------------------------------------------- */
 
+/* Open addressing, at most half full.  A slot keeps the id's hash, length
+ * and first bytes beside the account, so finding an account costs one
+ * cache miss for the slot and none for the account's own id unless the id
+ * is long. */
+enum { RUN_ID_HEAD = 12 };
+
+typedef struct run_slot {
+  uint64_t hash;
+  vm_account *account;     /* NULL: empty */
+  uint32_t len;
+  char head[RUN_ID_HEAD];  /* the id's first bytes */
+} run_slot;
+
 typedef struct run_accounts {
-  vm_account **slots;
-  uint64_t *hashes;
+  run_slot *slots;
   size_t cap, len;
 } run_accounts;
 
-static bool accounts_grow(run_accounts *t) {
-  size_t cap = t->cap ? t->cap * 2 : 1024;
-  vm_account **slots = calloc(cap, sizeof *slots);
-  uint64_t *hashes = calloc(cap, sizeof *hashes);
-  if (!slots || !hashes) {
-    free(slots);
-    free(hashes);
-    return false;
-  }
-  for (size_t i = 0; i < t->cap; i++) {
-    if (!t->slots[i]) continue;
-    size_t j = t->hashes[i] & (cap - 1);
-    while (slots[j]) j = (j + 1) & (cap - 1);
-    slots[j] = t->slots[i];
-    hashes[j] = t->hashes[i];
-  }
-  free(t->slots);
-  free(t->hashes);
-  t->slots = slots;
-  t->hashes = hashes;
-  t->cap = cap;
-  return true;
+static uint64_t account_hash(value_str id) { return (uint64_t)util_account_hash(id.p, id.len); }
+
+static bool slot_holds(const run_slot *s, value_str id, uint64_t h) {
+  if (s->hash != h || s->len != id.len) return false;
+  if (id.len <= RUN_ID_HEAD) return memcmp(s->head, id.p, id.len) == 0;
+  size_t len;
+  const char *p = vm_account_id(s->account, &len);
+  return memcmp(p, id.p, len) == 0;
 }
 
 /* The slot for id: holding its account, or empty where it would go. */
-static size_t accounts_find(const run_accounts *t, value_str id, uint64_t h) {
+static run_slot *accounts_find(const run_accounts *t, value_str id, uint64_t h) {
   size_t j = h & (t->cap - 1);
-  for (;;) {
-    vm_account *a = t->slots[j];
-    if (!a) return j;
-    if (t->hashes[j] == h) {   /* the hash first: the account itself is a cache miss */
-      size_t len;
-      const char *p = vm_account_id(a, &len);
-      if (len == id.len && memcmp(p, id.p, len) == 0) return j;
-    }
-    j = (j + 1) & (t->cap - 1);
+  while (t->slots[j].account && !slot_holds(&t->slots[j], id, h)) j = (j + 1) & (t->cap - 1);
+  return &t->slots[j];
+}
+
+static void accounts_grow(run_accounts *t) {
+  size_t cap = t->cap ? t->cap * 2 : 1024;
+  run_slot *slots = util_xalloc(cap * sizeof *slots);
+  for (size_t i = 0; i < t->cap; i++) {
+    if (!t->slots[i].account) continue;
+    size_t j = t->slots[i].hash & (cap - 1);
+    while (slots[j].account) j = (j + 1) & (cap - 1);
+    slots[j] = t->slots[i];
   }
+  free(t->slots);
+  t->slots = slots;
+  t->cap = cap;
 }
 
 static vm_account *accounts_get(const run_accounts *t, value_str id) {
   if (!t->cap) return NULL;
-  return t->slots[accounts_find(t, id, util_hash(id.p, id.len))];
+  return accounts_find(t, id, account_hash(id))->account;
 }
 
-static bool accounts_put(run_accounts *t, vm_account *a) {
-  if ((t->len + 1) * 2 > t->cap && !accounts_grow(t)) return false;
+static void accounts_put(run_accounts *t, vm_account *a) {
+  if ((t->len + 1) * 2 > t->cap) accounts_grow(t);
   size_t len;
   const char *p = vm_account_id(a, &len);
-  uint64_t h = util_hash(p, len);
-  size_t j = accounts_find(t, (value_str){p, (uint32_t)len}, h);
-  t->slots[j] = a;
-  t->hashes[j] = h;
+  value_str id = {p, (uint32_t)len};
+  uint64_t h = account_hash(id);
+  run_slot *s = accounts_find(t, id, h);
+  *s = (run_slot){.hash = h, .account = a, .len = id.len};
+  memcpy(s->head, p, len < RUN_ID_HEAD ? len : RUN_ID_HEAD);
   t->len++;
-  return true;
 }
 
 static void accounts_free(run_accounts *t) {
-  for (size_t i = 0; i < t->cap; i++) vm_account_free(t->slots[i]);
+  for (size_t i = 0; i < t->cap; i++) vm_account_free(t->slots[i].account);
   free(t->slots);
-  free(t->hashes);
   memset(t, 0, sizeof *t);
 }
 
@@ -212,12 +215,7 @@ static int load_accounts(run_state *st) {
       status = EXIT_DATA;
       break;
     }
-    if (!accounts_put(&st->accounts, a)) {
-      vm_account_free(a);
-      fputs("msl: out of memory\n", stderr);
-      status = EXIT_IO;
-      break;
-    }
+    accounts_put(&st->accounts, a);
   }
   io_close(r);
   return status;
@@ -232,11 +230,7 @@ static int account_for(run_state *st, value_str id, vm_account **out) {
     fprintf(stderr, "msl: %s\n", vm_error(st->vm));
     return EXIT_DATA;
   }
-  if (!accounts_put(&st->accounts, a)) {
-    vm_account_free(a);
-    fputs("msl: out of memory\n", stderr);
-    return EXIT_IO;
-  }
+  accounts_put(&st->accounts, a);
   *out = a;
   return EXIT_OK;
 }
@@ -369,7 +363,7 @@ static int write_results(run_state *st, int64_t as_of) {
   }
   size_t n = 0;
   for (size_t i = 0; i < st->accounts.cap; i++)
-    if (st->accounts.slots[i]) list[n++] = st->accounts.slots[i];
+    if (st->accounts.slots[i].account) list[n++] = st->accounts.slots[i].account;
   qsort(list, n, sizeof *list, account_cmp);
   char msg[1024];
   out_writer *w = st->writer;

@@ -41,13 +41,17 @@ static uint64_t value_hash(value_type t, value_data v) {
   return util_hash(&v.i, sizeof v.i) | 1;
 }
 
-static vm_set_slot *set_find(vm_set *s, value_type t, value_data key, uint64_t h) {
+/* The slot holding key.  same_copy: key is a slot's own copy (from a
+ * window entry), so a string matches by its pointer alone. */
+static vm_set_slot *set_find(vm_set *s, value_type t, value_data key, uint64_t h, bool same_copy) {
   if (!s->cap) return NULL;
   uint32_t mask = s->cap - 1, i = (uint32_t)h & mask;
   for (;;) {
     vm_set_slot *sl = &s->slots[i];
     if (sl->hash == 0) return NULL;
-    if (sl->refs && sl->hash == h && interp_value_eq(t, sl->key, key)) return sl;
+    if (sl->refs && sl->hash == h &&
+        (same_copy && t == VALUE_STRING ? sl->key.s.p == key.s.p : interp_value_eq(t, sl->key, key)))
+      return sl;
     i = (i + 1) & mask;
   }
 }
@@ -69,28 +73,32 @@ static void set_rehash(vm_set *s, value_type t, uint32_t cap) {
 }
 
 /* Adds key at time; false when it was already added at that time (a window
- * then needs no second entry for it). */
-static bool set_add(vm_set *s, value_type t, value_data key, int64_t time) {
+ * then needs no second entry for it).  *entry gets the set's copy of key
+ * and its hash, for a window entry. */
+static bool set_add(vm_set *s, value_type t, value_data key, int64_t time, vm_entry *entry) {
   uint64_t h = value_hash(t, key);
-  vm_set_slot *sl = set_find(s, t, key, h);
+  vm_set_slot *sl = set_find(s, t, key, h, false);
   if (sl) {
     if (sl->last_time == time) return false;
     sl->last_time = time;
     sl->refs++;
-    return true;
+  } else {
+    if ((s->size + s->tombstones + 1) * 4 >= s->cap * 3)
+      set_rehash(s, t, s->cap ? (s->size * 4 >= s->cap ? s->cap * 2 : s->cap) : 8);
+    uint32_t i = (uint32_t)h & (s->cap - 1);
+    while (s->slots[i].refs) i = (i + 1) & (s->cap - 1);
+    if (s->slots[i].hash) s->tombstones--;   /* reuse a tombstone */
+    sl = &s->slots[i];
+    *sl = (vm_set_slot){.hash = h, .key = interp_value_copy(t, key), .refs = 1, .last_time = time};
+    s->size++;
   }
-  if ((s->size + s->tombstones + 1) * 4 >= s->cap * 3)
-    set_rehash(s, t, s->cap ? (s->size * 4 >= s->cap ? s->cap * 2 : s->cap) : 8);
-  uint32_t i = (uint32_t)h & (s->cap - 1);
-  while (s->slots[i].refs) i = (i + 1) & (s->cap - 1);
-  if (s->slots[i].hash) s->tombstones--;   /* reuse a tombstone */
-  s->slots[i] = (vm_set_slot){.hash = h, .key = interp_value_copy(t, key), .refs = 1, .last_time = time};
-  s->size++;
+  *entry = (vm_entry){.time = time, .v = sl->key, .hash = h};
   return true;
 }
 
-static void set_release(vm_set *s, value_type t, value_data key) {
-  vm_set_slot *sl = set_find(s, t, key, value_hash(t, key));
+/* Drops the reference of a window entry set_add filled. */
+static void set_release(vm_set *s, value_type t, const vm_entry *e) {
+  vm_set_slot *sl = set_find(s, t, e->v, e->hash, true);
   if (!sl || --sl->refs) return;
   interp_value_free(t, sl->key);
   sl->key = (value_data){0};
@@ -185,7 +193,7 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
   switch (d->fn) {
     case BC_AGG_COUNT:
       if (last) last->n++;
-      else if (within) window_push(a, d, s, (vm_entry){ev->time, v, 1});
+      else if (within) window_push(a, d, s, (vm_entry){.time = ev->time, .v = v, .n = 1});
       s->count++;
       break;
     case BC_AGG_SUM:
@@ -206,7 +214,7 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
         last->v.i = merged;
         last->n++;
       } else {
-        window_push(a, d, s, (vm_entry){ev->time, v, 1});
+        window_push(a, d, s, (vm_entry){.time = ev->time, .v = v, .n = 1});
       }
       break;
     case BC_AGG_MIN:
@@ -215,16 +223,17 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
         /* an entry of this time at least as good leaves with v: v never shows */
         if (last && !better(d, v, last->v)) break;
         while (s->ring.len && better(d, v, vm_ring_at(&s->ring, s->ring.len - 1)->v)) window_pop_back(a, s);
-        window_push(a, d, s, (vm_entry){ev->time, v, 1});
+        window_push(a, d, s, (vm_entry){.time = ev->time, .v = v, .n = 1});
       } else if (!s->has_extreme || better(d, v, s->extreme)) {
         s->extreme = v;
         s->has_extreme = true;
       }
       break;
-    case BC_AGG_DISTINCT:
-      if (set_add(&s->set, (value_type)d->arg_type, v, ev->time) && within)
-        window_push(a, d, s, (vm_entry){ev->time, interp_value_copy((value_type)d->arg_type, v), 1});
+    case BC_AGG_DISTINCT: {
+      vm_entry e;
+      if (set_add(&s->set, (value_type)d->arg_type, v, ev->time, &e) && within) window_push(a, d, s, e);
       break;
+    }
   }
 }
 
@@ -242,6 +251,7 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
 /* Drops window entries that have left (t - D, t]. */
 void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
+  if (a->timer_valid && a->timer > t) return;   /* no window's front expires by t */
   for (uint32_t g = 0; g < p->naggregates; g++) {
     const bc_aggregate *d = &p->aggregates[g];
     if (d->window != BC_WIN_WITHIN) continue;
@@ -254,18 +264,14 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
         if (d->arg_type == VALUE_FLOAT) s->sum_dirty = true;
         else s->sum.i -= e.v.i;
       } else if (d->fn == BC_AGG_DISTINCT) {
-        set_release(&s->set, (value_type)d->arg_type, e.v);
-        interp_value_free((value_type)d->arg_type, e.v);
+        set_release(&s->set, (value_type)d->arg_type, &e);
       }
     }
   }
 }
 
 void agg_reset(const bc_aggregate *d, vm_agg *s) {
-  if (d->fn == BC_AGG_DISTINCT) {
-    for (uint32_t i = 0; i < s->ring.len; i++) interp_value_free((value_type)d->arg_type, vm_ring_at(&s->ring, i)->v);
-    set_clear(&s->set, (value_type)d->arg_type);
-  }
+  if (d->fn == BC_AGG_DISTINCT) set_clear(&s->set, (value_type)d->arg_type);   /* the ring's values are the set's */
   free(s->ring.items);
   free(s->poison.what);
   int64_t since = s->since_time;

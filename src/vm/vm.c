@@ -94,9 +94,10 @@ static size_t layout_take(size_t *at, size_t n, size_t size) {
   return off;
 }
 
+/* Offsets count from the end of the id, which follows the header. */
 static vm_layout plan_layout(const bc_program *p) {
   vm_layout l;
-  size_t at = sizeof(vm_account);
+  size_t at = 0;
   uint32_t nsteps = 0, nactions = 0, npbsteps = 0;
   for (uint32_t i = 0; i < p->nsequences; i++) nsteps += p->sequences[i].nsteps;
   for (uint32_t m = 0; m < p->nmilestones; m++) nactions += p->milestones[m].nactions;
@@ -164,10 +165,14 @@ const char *vm_account_id(const vm_account *a, size_t *len) {
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields) {
   const bc_program *p = rt->p;
   const vm_layout *l = &rt->layout;
-  char *block = util_xalloc(l->size + id.len + 1);
-  vm_account *a = (vm_account *)block;
+  size_t parts = (sizeof(vm_account) + id.len + 1 + 15) & ~(size_t)15;
+  size_t size = (parts + l->size + 63) & ~(size_t)63;
+  vm_account *a = aligned_alloc(64, size);
+  if (!a) util_out_of_memory();
+  memset(a, 0, size);
+  char *block = (char *)a + parts;
   a->p = p;
-  a->id = block + l->size;
+  a->id = (char *)(a + 1);
   memcpy(a->id, id.p, id.len);
   a->id_len = id.len;
   a->last_instant = INT64_MIN;

@@ -26,13 +26,18 @@ static inline int64_t vm_sat_add(int64_t a, int64_t b) {
 
 /* ---- aggregate state ------------------------------------------------------------------- */
 
-/* A value in a window or set: its time, and the value (strings owned).
- * Events at one time share an entry: n of them, v their sum (count, sum,
- * avg), so a window holds one entry per time, however many rows share it. */
+/* A value in a window: its time and the value.  Events at one time share
+ * an entry: n of them, v their sum (count, sum, avg), so a window holds one
+ * entry per time, however many rows share it.  A distinct window's entry
+ * holds its distinct set's copy of the value (a string is stored once, by
+ * the set) and the value's hash, so expiry finds the slot without hashing. */
 typedef struct vm_entry {
   int64_t time;
   value_data v;
-  int64_t n;
+  union {
+    int64_t n;
+    uint64_t hash;         /* distinct */
+  };
 } vm_entry;
 
 /* A ring of entries in time order: windows and monotonic deques. */
@@ -152,35 +157,38 @@ typedef struct vm_control {
   int64_t count;
 } vm_control;
 
-/* An account's state is one allocation laid out once per program: the
- * vm_account header, then each array below at these offsets, then the id
- * bytes.  No part is allocated or freed alone. */
+/* An account's state is one allocation, cache-line aligned, laid out once
+ * per program: the vm_account header, the id bytes (compared on every
+ * lookup), then each array below at these offsets.  No part is allocated
+ * or freed alone. */
 typedef struct vm_layout {
   size_t fields, segments, aggs, seqs, seq_best, seq_matched, ms, ms_done, pb, pb_steps;
-  size_t size;             /* up to the id */
+  size_t size;             /* without the id */
 } vm_layout;
 
 struct vm_account {
+  /* What every event reads first, in the block's first cache line. */
   const bc_program *p;
-  bool compacted;          /* vm_account_compact released what the parts own */
-  char *id;
-  uint32_t id_len;
-  value_data *fields;
-  bool *segments;
   vm_agg *aggs;
-  vm_seq *seqs;
   vm_ms *ms;
-  vm_pb *pb;
-  bool has_first_row;
-  int64_t first_row;
   int64_t last_instant;
-  int64_t timer;           /* cached next_timer: exact while timer_valid */
-  bool timer_valid;
   /* The current instant: its ordinary events are applied as they come,
    * its control events wait in `controls` until the instant is finished. */
   int64_t batch_time;
-  bool queued;             /* on the runtime's list of accounts with an open instant */
+  int64_t timer;           /* cached next_timer: exact while timer_valid */
   vm_account *next_queued;
+  uint32_t id_len;
+  bool queued;             /* on the runtime's list of accounts with an open instant */
+  bool timer_valid;
+  bool has_first_row;
+  bool compacted;          /* vm_account_compact released what the parts own */
+  /* the rest */
+  char *id;
+  value_data *fields;
+  bool *segments;
+  vm_seq *seqs;
+  vm_pb *pb;
+  int64_t first_row;
   vm_control *controls;
   uint32_t ncontrols, controls_cap;
   /* since-start aggregates fed only the current instant's events, for a
