@@ -464,6 +464,13 @@ static int cmd_run(int argc, char **argv, closed_streams closed) {
       else status = usage_error("unknown input format `%s` (csv or jsonl)", f);
     } else if (strcmp(a, "--rejects") == 0 && has_value) {
       o.rejects = argv[++i];
+    } else if ((strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) && has_value) {
+      const char *n = argv[++i];
+      char *end;
+      long jobs = strtol(n, &end, 10);
+      if (end == n || *end || jobs < 1 || jobs > RUN_MAX_JOBS)
+        status = usage_error("-j: `%s` is not a number of workers (1 to %d)", n, RUN_MAX_JOBS);
+      o.jobs = (int)jobs;
     } else if (strcmp(a, "--allow-ffi") == 0) {
       allow_ffi = true;
     } else if (a[0] == '-' && a[1]) {

@@ -21,7 +21,11 @@ typedef struct run_options {
   io_format input_format;
   const char *rejects;         /* NULL: a bad row stops the run */
   size_t sort_memory;          /* bytes the unsorted path may hold before spilling */
+  int jobs;                    /* -j: workers; 0: one per core */
 } run_options;
+
+/* The most workers -j may ask for. */
+enum { RUN_MAX_JOBS = 256 };
 
 /* Exit statuses of SPEC 7. */
 enum { EXIT_OK = 0, EXIT_RULES = 1, EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_IO = 4 };

@@ -33,6 +33,11 @@ typedef struct io_schema {
   const io_event_schema *events;      /* index = event type id */
   int naccount_fields;
   const io_field_schema *account_fields;
+  /* Readers return only the rows whose account id keep accepts (a -j
+   * worker's share), skipping the others unchecked once their id is
+   * known; NULL keeps every row. */
+  bool (*keep)(const void *ctx, value_str id);
+  const void *keep_ctx;
 } io_schema;
 
 typedef enum { IO_FORMAT_AUTO = 0, IO_FORMAT_CSV, IO_FORMAT_JSONL } io_format;

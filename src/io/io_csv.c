@@ -450,8 +450,10 @@ static io_status convert_fields(io_reader *r, const io_field_schema *fields, int
 }
 
 io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
-  io_status st = read_row(r, err);
-  if (st != IO_OK) return st;
+  io_status st;
+  do {
+    if ((st = read_row(r, err)) != IO_OK) return st;
+  } while (!io_keeps(r, r->cells[r->col_account]));
   const value_str *cells = r->cells;
   ev->file = r->path;
   ev->line = r->record_line;
@@ -484,8 +486,10 @@ io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
 }
 
 io_status io_csv_next_account(io_reader *r, io_account *acct, io_error *err) {
-  io_status st = read_row(r, err);
-  if (st != IO_OK) return st;
+  io_status st;
+  do {
+    if ((st = read_row(r, err)) != IO_OK) return st;
+  } while (!io_keeps(r, r->cells[r->col_id]));
   acct->file = r->path;
   acct->line = r->record_line;
   acct->id = r->cells[r->col_id];

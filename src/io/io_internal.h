@@ -180,4 +180,9 @@ void io_csv_free(io_reader *r);
 io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err);
 io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err);
 
+/* Whether the reader returns a row of account id (io_schema.keep). */
+static inline bool io_keeps(const io_reader *r, value_str id) {
+  return !r->schema->keep || r->schema->keep(r->schema->keep_ctx, id);
+}
+
 #endif

@@ -582,12 +582,13 @@ static io_status control_name(io_reader *r, const char *key, value_str *out, io_
 }
 
 io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
-  io_status st = read_object(r, err);
-  if (st != IO_OK) return st;
-  ev->file = r->path;
-  ev->line = r->record_line;
-  st = account_id(r, "account", &ev->account, err);
-  if (st != IO_OK) return st;
+  io_status st;
+  do {
+    if ((st = read_object(r, err)) != IO_OK) return st;
+    ev->file = r->path;
+    ev->line = r->record_line;
+    if ((st = account_id(r, "account", &ev->account, err)) != IO_OK) return st;
+  } while (!io_keeps(r, ev->account));
   const json_member *time = find_member(r, "time", 4);
   if (!time || time->kind == JSON_NULL) return io_bad_row(r, err, "missing time");
   if (!time_value(r, time, &ev->time)) {
@@ -620,12 +621,13 @@ io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
 }
 
 io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err) {
-  io_status st = read_object(r, err);
-  if (st != IO_OK) return st;
-  acct->file = r->path;
-  acct->line = r->record_line;
-  st = account_id(r, "id", &acct->id, err);
-  if (st != IO_OK) return st;
+  io_status st;
+  do {
+    if ((st = read_object(r, err)) != IO_OK) return st;
+    acct->file = r->path;
+    acct->line = r->record_line;
+    if ((st = account_id(r, "id", &acct->id, err)) != IO_OK) return st;
+  } while (!io_keeps(r, acct->id));
   const io_schema *schema = r->schema;
   st = convert_fields(r, schema->account_fields, schema->naccount_fields,
                       r->field_name_len + r->field_start[schema->nevents], err);

@@ -1,0 +1,76 @@
+/* run_internal.h — what run.c (the driver: outputs, --rejects, threads,
+ * results) and worker.c (one worker's share of the accounts: reading,
+ * the VM) share.  Private to src/cli/. */
+#ifndef MSL_RUN_INTERNAL_H
+#define MSL_RUN_INTERNAL_H
+
+#include <stdio.h>
+
+#include "cli/run.h"
+#include "io/commit.h"
+#include "vm/vm.h"
+
+/* A worker's status when it met something a parallel run does not report
+ * itself (a bad row, a runtime error, an I/O error): the run is done again
+ * by one worker, which reports it exactly as a serial run does. */
+enum { RUN_SERIAL = -1 };
+
+typedef struct run_state {
+  const bc_program *p;
+  const run_options *o;
+  native_fn *const *externs;
+  io_schema schema;        /* the program's; workers copy it with their filter */
+  io_event_schema *schema_events;
+  io_field_schema *schema_fields;
+  int lock_fd;             /* the lock on --out, or -1 */
+  commit_set *commit;      /* the results' and --rejects' temporary files */
+  out_writer *writer;
+  FILE *rejects;           /* a temporary file; NULL without --rejects */
+  bool rejects_is_stream;  /* --rejects is a device or FIFO: copied there at the end */
+  char *rejects_resolved;  /* the file a symbolic link --rejects names, or NULL */
+  char msg[1024];
+} run_state;
+
+/* ---- worker.c -------------------------------------------------------------------------- */
+
+/* Accounts by id: open addressing, at most half full.  A slot keeps the
+ * id's hash, length and first bytes beside the account, so finding an
+ * account costs one cache miss for the slot and none for the account's id
+ * unless the id is long. */
+enum { WORKER_ID_HEAD = 12 };
+
+typedef struct worker_slot {
+  uint64_t hash;
+  vm_account *account;     /* NULL: empty */
+  uint32_t len;
+  char head[WORKER_ID_HEAD];
+} worker_slot;
+
+/* One worker: the accounts whose hash selects it (all of them when it runs
+ * alone), with their own VM runtime.  Workers share only read-only data. */
+typedef struct run_worker {
+  run_state *st;
+  int index, count;        /* this is worker index of count */
+  bool parallel;           /* a failure is RUN_SERIAL, with nothing printed */
+  io_schema schema;
+  vm_runtime *vm;
+  worker_slot *slots;
+  size_t cap, naccounts;
+  out_counts counts;       /* the rows of this worker's accounts */
+  int64_t latest;          /* latest time of any of them, for the default as-of */
+  bool any_row;
+  int status;
+} run_worker;
+
+void worker_init(run_worker *w, run_state *st, int index, int count);
+/* Loads --accounts and reads every events file: the worker's whole run up
+ * to the results.  Sets and returns w->status. */
+int worker_run(run_worker *w);
+void worker_free(run_worker *w);
+
+/* ---- run.c ------------------------------------------------------------------------------- */
+
+/* Reports a failed write to --rejects; EXIT_IO. */
+int run_rejects_failed(run_state *st, int err);
+
+#endif

@@ -1,0 +1,350 @@
+/* worker.c — one worker of `msl run` (prefix worker_): the accounts whose
+ * XXH64 hash selects it, read from every events file (the readers skip the
+ * other workers' rows once their id is known), fed to its own VM runtime.
+ *
+ * Input is read once when every events file is in time order (the fast
+ * path: the VM sees one merged, time-ordered stream).  The first record that
+ * goes back in time switches to the slow path: the input is read again into
+ * io_sorter, which orders it by account and time, spilling to temporary
+ * files when it outgrows its memory; the VM then runs over that order.
+ * Results never depend on which path ran, nor on how many workers ran. */
+#include "cli/run_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+/* ---- accounts by id ------------------------------------------------------------------- */
+
+static uint64_t account_hash(value_str id) { return (uint64_t)util_account_hash(id.p, id.len); }
+
+static bool slot_holds(const worker_slot *s, value_str id, uint64_t h) {
+  if (s->hash != h || s->len != id.len) return false;
+  if (id.len <= WORKER_ID_HEAD) return memcmp(s->head, id.p, id.len) == 0;
+  size_t len;
+  const char *p = vm_account_id(s->account, &len);
+  return memcmp(p, id.p, len) == 0;
+}
+
+/* The slot for id: holding its account, or empty where it would go. */
+static worker_slot *accounts_find(const run_worker *t, value_str id, uint64_t h) {
+  size_t j = h & (t->cap - 1);
+  while (t->slots[j].account && !slot_holds(&t->slots[j], id, h)) j = (j + 1) & (t->cap - 1);
+  return &t->slots[j];
+}
+
+static void accounts_grow(run_worker *t) {
+  size_t cap = t->cap ? t->cap * 2 : 1024;
+  worker_slot *slots = util_xalloc(cap * sizeof *slots);
+  for (size_t i = 0; i < t->cap; i++) {
+    if (!t->slots[i].account) continue;
+    size_t j = t->slots[i].hash & (cap - 1);
+    while (slots[j].account) j = (j + 1) & (cap - 1);
+    slots[j] = t->slots[i];
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->cap = cap;
+}
+
+static vm_account *accounts_get(const run_worker *t, value_str id) {
+  if (!t->cap) return NULL;
+  return accounts_find(t, id, account_hash(id))->account;
+}
+
+static void accounts_put(run_worker *t, vm_account *a) {
+  if ((t->naccounts + 1) * 2 > t->cap) accounts_grow(t);
+  size_t len;
+  const char *p = vm_account_id(a, &len);
+  value_str id = {p, (uint32_t)len};
+  uint64_t h = account_hash(id);
+  worker_slot *s = accounts_find(t, id, h);
+  *s = (worker_slot){.hash = h, .account = a, .len = id.len};
+  memcpy(s->head, p, len < WORKER_ID_HEAD ? len : WORKER_ID_HEAD);
+  t->naccounts++;
+}
+
+static void accounts_free(run_worker *t) {
+  for (size_t i = 0; i < t->cap; i++) vm_account_free(t->slots[i].account);
+  free(t->slots);
+  t->slots = NULL;
+  t->cap = t->naccounts = 0;
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+/* A runtime error: reported (exit 3) by a worker that runs alone. */
+static int runtime_failure(const run_worker *w) {
+  if (w->parallel) return RUN_SERIAL;
+  fprintf(stderr, "msl: %s\n", vm_error(w->vm));
+  return EXIT_DATA;
+}
+
+/* A bad row: to --rejects (file,line,reason,row) or the end of the run.  A
+ * row --rejects cannot take (a full disk) ends the run: the count in
+ * summary.json must be what the file holds. */
+static int bad_row(run_worker *w, const io_error *err) {
+  run_state *st = w->st;
+  if (w->parallel) return RUN_SERIAL;
+  if (!st->rejects) {
+    fprintf(stderr, "msl: %s:%lld: %s\n", err->file ? err->file : "-", (long long)err->line, err->reason);
+    return EXIT_DATA;
+  }
+  errno = 0;
+  util_csv_cell_file(st->rejects, err->file ? err->file : "-", strlen(err->file ? err->file : "-"));
+  fprintf(st->rejects, ",%lld,", (long long)err->line);
+  util_csv_cell_file(st->rejects, err->reason, strlen(err->reason));
+  fputc(',', st->rejects);
+  util_csv_cell_file(st->rejects, err->raw ? err->raw : "", err->raw ? err->raw_len : 0);
+  fputc('\n', st->rejects);
+  if (ferror(st->rejects)) return run_rejects_failed(st, errno);
+  w->counts.rejected++;
+  return EXIT_OK;
+}
+
+static int io_failure(const run_worker *w, const io_error *err) {
+  if (w->parallel) return RUN_SERIAL;
+  if (err->io_errno)
+    fprintf(stderr, "msl: %s: %s\n", err->file ? err->file : "-", strerror(err->io_errno));
+  else
+    fprintf(stderr, "msl: %s:%lld: %s\n", err->file ? err->file : "-", (long long)err->line, err->reason);
+  return err->io_errno ? EXIT_IO : EXIT_DATA;
+}
+
+static int load_accounts(run_worker *w) {
+  const run_options *o = w->st->o;
+  io_error err = {0};
+  io_reader *r = io_accounts_open(&w->schema, o->accounts, o->input_format, &err);
+  if (!r) return io_failure(w, &err);
+  int status = EXIT_OK;
+  for (;;) {
+    io_account acct;
+    io_status s = io_accounts_next(r, &acct, &err);
+    if (s == IO_EOF) break;
+    if (s == IO_FAILED) {
+      status = io_failure(w, &err);
+      break;
+    }
+    if (s == IO_BAD_ROW) {
+      if ((status = bad_row(w, &err))) break;
+      continue;
+    }
+    /* the reader refuses duplicate ids itself */
+    vm_account *a = vm_account_new(w->vm, acct.id, acct.values);
+    if (!a) {
+      status = runtime_failure(w);
+      break;
+    }
+    accounts_put(w, a);
+  }
+  io_close(r);
+  return status;
+}
+
+/* The account an event row belongs to; NULL when it is not evaluated. */
+static int account_for(run_worker *w, value_str id, vm_account **out) {
+  *out = accounts_get(w, id);
+  if (*out || w->st->o->accounts) return EXIT_OK;   /* --accounts: exactly its accounts */
+  vm_account *a = vm_account_new(w->vm, id, NULL);
+  if (!a) return runtime_failure(w);
+  accounts_put(w, a);
+  *out = a;
+  return EXIT_OK;
+}
+
+/* Counts a valid row; says whether the VM should see it. */
+static int take_row(run_worker *w, const io_event *ev, vm_account **acct) {
+  *acct = NULL;
+  w->counts.read++;
+  if (!w->any_row || ev->time > w->latest) w->latest = ev->time;
+  w->any_row = true;
+  int status = account_for(w, ev->account, acct);
+  if (status) return status;
+  if (!*acct) {
+    w->counts.unknown_accounts++;
+    return EXIT_OK;
+  }
+  if (ev->type == IO_EV_UNDECLARED) {
+    w->counts.undeclared++;
+    *acct = NULL;
+  } else if (w->st->o->has_as_of && ev->time > w->st->o->as_of) {
+    *acct = NULL;      /* after T: ignored */
+  }
+  return EXIT_OK;
+}
+
+/* Pushes a row of the sorted slow path. */
+static int push(run_worker *w, vm_account *a, const io_event *ev) {
+  int r = vm_push(w->vm, a, ev);
+  if (r == VM_UNSORTED) {
+    if (w->parallel) return RUN_SERIAL;
+    fputs("msl: internal error: events out of order\n", stderr);
+    return EXIT_DATA;
+  }
+  if (r != VM_OK) return runtime_failure(w);
+  w->counts.evaluated++;
+  return EXIT_OK;
+}
+
+/* Finds the first bad row in the order SPEC 7 names (files in the order
+ * given), for a run that met one while merging. */
+static void report_first_bad_row(run_worker *w) {
+  const run_options *o = w->st->o;
+  for (int i = 0; i < o->nevents; i++) {
+    io_error err = {0};
+    io_reader *r = io_events_open(&w->schema, o->events[i], o->input_format, &err);
+    if (!r) {
+      io_failure(w, &err);
+      return;
+    }
+    for (;;) {
+      io_event ev;
+      io_status s = io_events_next(r, &ev, &err);
+      if (s == IO_OK) continue;
+      if (s != IO_EOF) {
+        io_failure(w, &err);
+        io_close(r);
+        return;
+      }
+      break;
+    }
+    io_close(r);
+  }
+}
+
+/* Reads every event; streams into the VM while the input is in time order,
+ * else feeds the sorter.  *unsorted says which happened.  A runtime error
+ * while streaming is held until the input is known to be sorted: an
+ * earlier row further on can make it one the SPEC never evaluates (the
+ * slow path then starts over), so until the end only order is checked. */
+static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unsorted) {
+  bool held_error = false;
+  for (;;) {
+    io_event ev;
+    io_error err = {0};
+    int s = io_merge_next(m, &ev, &err);
+    if (held_error) {
+      if (s == IO_UNSORTED) {
+        *unsorted = true;
+        return EXIT_OK;
+      }
+      if (s == IO_FAILED) return io_failure(w, &err);
+      if (s != IO_EOF) continue;
+      return runtime_failure(w);
+    }
+    if (s == IO_EOF) return EXIT_OK;
+    if (s == IO_FAILED) return io_failure(w, &err);
+    if (s == IO_BAD_ROW) {
+      if (w->parallel) return RUN_SERIAL;
+      if (!w->st->rejects) {
+        if (w->st->o->nevents > 1) report_first_bad_row(w);
+        else bad_row(w, &err);
+        return EXIT_DATA;
+      }
+      int status = bad_row(w, &err);
+      if (status) return status;
+      continue;
+    }
+    if (s == IO_UNSORTED && !sorter) {
+      *unsorted = true;
+      return EXIT_OK;
+    }
+    vm_account *a;
+    int status = take_row(w, &ev, &a);
+    if (status) return status;
+    if (!a) continue;
+    if (sorter) {
+      if (!io_sorter_add(sorter, &ev, &err)) return io_failure(w, &err);
+      continue;
+    }
+    int r = vm_push(w->vm, a, &ev);
+    if (r == VM_UNSORTED) {
+      *unsorted = true;
+      return EXIT_OK;
+    }
+    if (r != VM_OK) held_error = true;
+    else w->counts.evaluated++;
+  }
+}
+
+static int run_events(run_worker *w) {
+  run_state *st = w->st;
+  const run_options *o = st->o;
+  io_error err = {0};
+  io_merge *m = io_merge_open(&w->schema, o->events, o->nevents, o->input_format, &err);
+  if (!m) return io_failure(w, &err);
+  bool unsorted = false;
+  int status = read_events(w, m, NULL, &unsorted);
+  if (!status && unsorted) {
+    /* the slow path: start over from the first row, ordered by the sorter */
+    accounts_free(w);
+    vm_runtime_free(w->vm);
+    w->vm = vm_runtime_new(st->p, st->externs);
+    memset(&w->counts, 0, sizeof w->counts);
+    w->any_row = false;
+    if (st->rejects && !w->parallel) {   /* only a worker that runs alone writes to it */
+      rewind(st->rejects);
+      if (ftruncate(fileno(st->rejects), 0) != 0 || fputs("file,line,reason,row\n", st->rejects) < 0)
+        status = run_rejects_failed(st, errno);
+    }
+    if (!status && o->accounts) status = load_accounts(w);
+    io_sorter *sorter = NULL;
+    if (!status) {
+      size_t limit = o->sort_memory ? o->sort_memory : (size_t)512 << 20;
+      sorter = io_sorter_new(&w->schema, limit / (size_t)w->count);
+      if (!sorter || !io_merge_rewind(m, &err)) status = sorter ? io_failure(w, &err) : EXIT_IO;
+    }
+    if (!status) status = read_events(w, m, sorter, &unsorted);
+    if (!status && !io_sorter_finish(sorter, &err)) status = io_failure(w, &err);
+    while (!status) {
+      io_event ev;
+      io_status s = io_sorter_next(sorter, &ev, &err);
+      if (s == IO_EOF) break;
+      if (s != IO_OK) {
+        status = io_failure(w, &err);
+        break;
+      }
+      vm_account *a = accounts_get(w, ev.account);
+      if (a) status = push(w, a, &ev);
+    }
+    io_sorter_free(sorter);
+  }
+  io_merge_close(m);
+  if (!status && !vm_flush(w->vm)) status = runtime_failure(w);
+  return status;
+}
+
+/* ---- the worker ------------------------------------------------------------------------------ */
+
+/* Workers inside one process split accounts by the high half of SPEC 7's
+ * hash; shards (--shard K/N) take pmod of the whole of it. */
+static bool keeps(const void *ctx, value_str id) {
+  const run_worker *w = ctx;
+  uint64_t h = (uint64_t)util_account_hash(id.p, id.len);
+  return (int)((h >> 32) % (uint64_t)w->count) == w->index;
+}
+
+void worker_init(run_worker *w, run_state *st, int index, int count) {
+  *w = (run_worker){.st = st, .index = index, .count = count, .parallel = count > 1, .schema = st->schema};
+  if (count > 1) {
+    w->schema.keep = keeps;
+    w->schema.keep_ctx = w;
+  }
+  w->vm = vm_runtime_new(st->p, st->externs);
+}
+
+int worker_run(run_worker *w) {
+  int status = w->st->o->accounts ? load_accounts(w) : EXIT_OK;
+  if (!status) status = run_events(w);
+  return w->status = status;
+}
+
+void worker_free(run_worker *w) {
+  accounts_free(w);
+  vm_runtime_free(w->vm);
+  w->vm = NULL;
+}
