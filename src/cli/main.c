@@ -32,6 +32,7 @@ static const char usage_text[] =
     "  disasm FILE.ms|FILE.msc                              list the bytecode\n"
     "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
     "      [--format csv|jsonl] [--input-format csv|jsonl] [--rejects F] [--allow-ffi]\n"
+    "      [-j N] [--memory-limit SIZE]\n"
     "\n"
     "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error\n"
     "documentation: docs/cli.md\n";
@@ -431,6 +432,25 @@ static bool uses_closed_stream(const run_options *o, closed_streams closed) {
   return false;
 }
 
+/* A size: bytes, or a number followed by K, M or G (powers of 1024); at
+ * least 1 MiB, so a limit always leaves the sorter room for a run. */
+static bool parse_size(const char *s, size_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(s, &end, 10);
+  if (end == s || errno || *s == '-') return false;
+  unsigned shift = 0;
+  switch (*end) {
+    case 'K': case 'k': shift = 10; end++; break;
+    case 'M': case 'm': shift = 20; end++; break;
+    case 'G': case 'g': shift = 30; end++; break;
+    default: break;
+  }
+  if (*end || n > (SIZE_MAX >> shift) || (n << shift) < ((size_t)1 << 20)) return false;
+  *out = (size_t)(n << shift);
+  return true;
+}
+
 static int cmd_run(int argc, char **argv, closed_streams closed) {
   run_options o = {0};
   const char *rules = NULL;
@@ -464,6 +484,10 @@ static int cmd_run(int argc, char **argv, closed_streams closed) {
       else status = usage_error("unknown input format `%s` (csv or jsonl)", f);
     } else if (strcmp(a, "--rejects") == 0 && has_value) {
       o.rejects = argv[++i];
+    } else if (strcmp(a, "--memory-limit") == 0 && has_value) {
+      const char *n = argv[++i];
+      if (!parse_size(n, &o.sort_memory))
+        status = usage_error("--memory-limit: `%s` is not a size (bytes, or a number with K, M or G)", n);
     } else if ((strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) && has_value) {
       const char *n = argv[++i];
       char *end;

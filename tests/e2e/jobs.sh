@@ -1,0 +1,118 @@
+# -j N (issue 9): every output, summary.json included, and every message,
+# exit status and --rejects file are byte-identical for -j 1, 2 and 3, on a
+# generated log of many accounts (time-sorted, shuffled, gzipped, JSON
+# Lines), with --accounts, and when a bad row or a runtime error makes a
+# parallel run start over with one worker.  Sourced by tests/e2e/run.sh
+# with its helpers ($msl, $root, $tmp, ok, bad, expect_status, same).
+
+jb=$tmp/jobs
+mkdir -p "$jb"
+python3 "$root/../shared/bench/gen_events.py" "$jb/log" 3000 40000 --seed 11 >/dev/null
+python3 "$root/../shared/bench/gen_events.py" "$jb/shuffled" 3000 40000 --seed 11 --shuffle >/dev/null
+gzip -kf "$jb/log/events.csv"
+python3 - "$jb/log/events.csv" "$jb/log/events.jsonl" <<'PY'
+import csv, json, sys
+with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
+    for r in csv.DictReader(f):
+        out.write(json.dumps({k: v for k, v in r.items() if v != ""}) + "\n")
+PY
+cat >"$jb/rules.ms" <<'MS'
+account { plan: string = "free", seats: int = 1 }
+event login { user: string }
+event report_created
+event feature_used { feature: string }
+event ticket_opened { severity: string }
+event export_done
+segment paid = account.plan != "free"
+milestone reports "Five reports" { exit count(report_created) >= 5 }
+milestone weekly "Weekly active" { exit count(login within 7d) >= 5 }
+milestone team "Team" {
+  mode continuous
+  exit distinct(login.user within 30d) >= 3
+}
+milestone api "API in use" {
+  segments paid
+  entry count(login) >= 1
+  exit count(feature_used where feature == "api") >= 3
+  start on login
+  deadline 60d
+}
+milestone calm "Calm" {
+  mode continuous
+  exit count(ticket_opened where severity == "high" within 14d) == 0
+}
+milestone path "Report then export" { exit sequence(report_created, export_done within 2d) }
+playbook onboard "Onboarding" {
+  segments paid
+  step first "First report" tracks reports auto
+  step integrate "API" tracks api auto
+}
+MS
+
+# jobs_same NAME ARGS...: msl run with -j 1, 2 and 3 into fresh directories;
+# exit status, stdout, stderr and every output file are the same
+jobs_same() {
+  what=$1
+  shift
+  for j in 1 2 3; do
+    rm -rf "$jb/o$j"
+    "$msl" run "$jb/rules.ms" "$@" -j $j --out "$jb/o$j" >"$jb/stdout$j" 2>"$jb/stderr$j"
+    echo $? >"$jb/status$j"
+    if [ -f "$jb/rejects.csv" ]; then mv "$jb/rejects.csv" "$jb/rejects$j.csv"; fi
+  done
+  for j in 2 3; do
+    same "$what -j $j: exit status" "$jb/status1" "$jb/status$j"
+    same "$what -j $j: stderr" "$jb/stderr1" "$jb/stderr$j"
+    same "$what -j $j: stdout" "$jb/stdout1" "$jb/stdout$j"
+    for f in milestones.csv playbooks.csv signals.csv summary.json; do
+      if [ -f "$jb/o1/$f" ] || [ -f "$jb/o$j/$f" ]; then same "$what -j $j: $f" "$jb/o1/$f" "$jb/o$j/$f"; fi
+    done
+    if [ -f "$jb/rejects1.csv" ]; then same "$what -j $j: --rejects" "$jb/rejects1.csv" "$jb/rejects$j.csv"; fi
+  done
+  rm -f "$jb"/rejects*.csv
+}
+
+jobs_same "sorted CSV" --events "$jb/log/events.csv"
+if grep -q '"achieved_at"' "$jb/o1/summary.json" 2>/dev/null || [ "$(wc -l <"$jb/o1/milestones.csv")" -gt 3000 ]; then ok
+else bad "jobs: the reference run has too few rows to compare: $(head -c 300 "$jb/stderr1")"; fi
+jobs_same "shuffled CSV" --events "$jb/shuffled/events.csv"
+jobs_same "shuffled, 1 MB of sort memory per run" --events "$jb/shuffled/events.csv" --memory-limit 1M
+jobs_same "gzipped CSV" --events "$jb/log/events.csv.gz"
+jobs_same "JSON Lines" --events "$jb/log/events.jsonl"
+jobs_same "two files" --events "$jb/log/events.csv" "$jb/shuffled/events.csv"
+jobs_same "--accounts" --events "$jb/log/events.csv" --accounts "$jb/log/accounts.csv"
+jobs_same "--as-of" --events "$jb/log/events.csv" --as-of 2026-03-01T00:00:00Z
+jobs_same "milestones to stdout" --events "$jb/log/events.csv" --format jsonl
+
+# a parallel run that meets a bad row starts over with one worker
+awk 'NR == 20001 { print "acct000042,not-a-time,login,u1,," } { print }' "$jb/log/events.csv" >"$jb/bad.csv"
+jobs_same "a bad row" --events "$jb/bad.csv"
+if grep -q "not-a-time" "$jb/stderr1" && [ "$(cat "$jb/status1")" = 3 ]; then ok
+else bad "jobs: the bad row was not reported: $(cat "$jb/status1") $(head -c 300 "$jb/stderr1")"; fi
+jobs_same "a bad row with --rejects" --events "$jb/bad.csv" --rejects "$jb/rejects.csv"
+
+# a runtime error (an int sum that overflows) is reported as one worker reports it
+cat >"$jb/overflow.ms" <<'MS'
+event login { user: string }
+milestone big "Big" {
+  mode continuous
+  exit sum(login.n) > 0
+}
+MS
+printf 'account,time,event,user,n\n' >"$jb/overflow.csv"
+i=0
+while [ $i -lt 300 ]; do
+  printf 'a%03d,2026-01-01T00:00:%02dZ,login,u,9223372036854775807\n' $i $((i % 60)) >>"$jb/overflow.csv"
+  printf 'a%03d,2026-01-01T00:01:%02dZ,login,u,9223372036854775807\n' $i $((i % 60)) >>"$jb/overflow.csv"
+  i=$((i + 1))
+done
+sed -i 's/event login { user: string }/event login { user: string, n: int }/' "$jb/overflow.ms"
+cp "$jb/rules.ms" "$jb/rules.saved"
+cp "$jb/overflow.ms" "$jb/rules.ms"
+jobs_same "a runtime error" --events "$jb/overflow.csv"
+if grep -q "integer overflow" "$jb/stderr1" && [ "$(cat "$jb/status1")" = 3 ]; then ok
+else bad "jobs: the runtime error was not reported: $(cat "$jb/status1") $(head -c 300 "$jb/stderr1")"; fi
+cp "$jb/rules.saved" "$jb/rules.ms"
+
+expect_status "jobs: -j 0 is a usage error" 2 "$msl" run "$jb/rules.ms" --events "$jb/log/events.csv" -j 0
+expect_status "jobs: -j x is a usage error" 2 "$msl" run "$jb/rules.ms" --events "$jb/log/events.csv" -j x
