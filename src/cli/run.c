@@ -117,12 +117,11 @@ static io_field_schema *schema_fields(const bc_program *p, const bc_field *f, ui
   return out;
 }
 
-static bool schema_build(const bc_program *p, run_schema *s) {
+static void schema_build(const bc_program *p, run_schema *s) {
   size_t nfields = p->naccount_fields;
   for (uint32_t e = 0; e < p->nevents; e++) nfields += p->events[e].nfields;
-  s->events = calloc(p->nevents ? p->nevents : 1, sizeof *s->events);
-  s->fields = calloc(nfields ? nfields : 1, sizeof *s->fields);
-  if (!s->events || !s->fields) return false;
+  s->events = util_xalloc((size_t)p->nevents * sizeof *s->events);
+  s->fields = util_xalloc(nfields * sizeof *s->fields);
   io_field_schema *f = s->fields;
   for (uint32_t e = 0; e < p->nevents; e++) {
     s->events[e] = (io_event_schema){.name = bc_str(p, p->events[e].name), .nfields = (int)p->events[e].nfields,
@@ -132,7 +131,6 @@ static bool schema_build(const bc_program *p, run_schema *s) {
   s->schema = (io_schema){.nevents = (int)p->nevents, .events = s->events,
                           .naccount_fields = (int)p->naccount_fields,
                           .account_fields = schema_fields(p, p->account_fields, p->naccount_fields, f)};
-  return true;
 }
 
 /* ---- the run ------------------------------------------------------------------------------ */
@@ -356,11 +354,7 @@ static int account_cmp(const void *x, const void *y) {
 }
 
 static int write_results(run_state *st, int64_t as_of) {
-  vm_account **list = malloc(sizeof *list * (st->accounts.len ? st->accounts.len : 1));
-  if (!list) {
-    fputs("msl: out of memory\n", stderr);
-    return EXIT_IO;
-  }
+  vm_account **list = util_xalloc(st->accounts.len * sizeof *list);
   size_t n = 0;
   for (size_t i = 0; i < st->accounts.cap; i++)
     if (st->accounts.slots[i].account) list[n++] = st->accounts.slots[i].account;
@@ -419,7 +413,7 @@ static int run_events(run_state *st) {
     io_sorter *sorter = NULL;
     if (!status) {
       sorter = io_sorter_new(&st->schema.schema, o->sort_memory ? o->sort_memory : (size_t)512 << 20);
-      if (!sorter || !io_merge_rewind(m, &err)) status = sorter ? io_failure(&err) : EXIT_IO;
+      if (!io_merge_rewind(m, &err)) status = io_failure(&err);
     }
     if (!status) status = read_events(st, m, sorter, &unsorted);
     if (!status && !io_sorter_finish(sorter, &err)) status = io_failure(&err);
@@ -448,9 +442,9 @@ static int run_events(run_state *st) {
 
 static char *parent_dir(const char *path) {
   const char *slash = strrchr(path, '/');
-  if (!slash) return strdup(".");
-  if (slash == path) return strdup("/");
-  return strndup(path, (size_t)(slash - path));
+  if (!slash) return util_xstrndup(".", 1);
+  if (slash == path) return util_xstrndup("/", 1);
+  return util_xstrndup(path, (size_t)(slash - path));
 }
 
 /* --rejects goes to a temporary file: beside it, committed with the
@@ -474,10 +468,6 @@ static int rejects_open(run_state *st, char **resolved) {
     if (!(st->rejects = tmpfile())) return rejects_failed(st, errno);
   } else {
     char *dir = parent_dir(path);
-    if (!dir) {
-      fputs("msl: out of memory\n", stderr);
-      return EXIT_IO;
-    }
     bool cleaned = commit_clean_stale(dir, st->msg, sizeof st->msg);
     free(dir);
     if (!cleaned || (fd = commit_add(st->commit, path, NULL, st->msg, sizeof st->msg)) < 0) {
@@ -543,10 +533,7 @@ static int open_outputs(run_state *st) {
     fprintf(stderr, "msl: --out %s: %s\n", o->out_dir, st->msg);
     return EXIT_IO;
   }
-  if (!(st->commit = commit_new())) {
-    fputs("msl: out of memory\n", stderr);
-    return EXIT_IO;
-  }
+  st->commit = commit_new();
   int status = o->rejects ? rejects_open(st, &st->rejects_resolved) : EXIT_OK;
   if (!status && !(st->writer = out_open(st->p, o->out_dir, o->format, st->commit, st->msg, sizeof st->msg))) {
     fprintf(stderr, "msl: %s\n", st->msg);
@@ -557,10 +544,7 @@ static int open_outputs(run_state *st) {
 
 int run_program(const bc_program *p, native_fn *const *externs, const run_options *o) {
   run_state st = {.p = p, .o = o, .externs = externs, .accounts_fixed = o->accounts != NULL, .lock_fd = -1};
-  if (!schema_build(p, &st.schema)) {
-    fputs("msl: out of memory\n", stderr);
-    return EXIT_IO;
-  }
+  schema_build(p, &st.schema);
   int status = EXIT_OK;
   if (!o->accounts)
     for (uint32_t i = 0; i < p->naccount_fields; i++)

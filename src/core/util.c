@@ -62,11 +62,7 @@ bool util_write_all(int fd, const void *p, size_t n) {
 
 bool util_replace_file(const char *path, const char *tag, mode_t mode, util_write_fn *write_fn, void *ctx) {
   size_t n = strlen(path) + strlen(tag) + sizeof "XXXXXX";
-  char *tmp = malloc(n);
-  if (!tmp) {
-    errno = ENOMEM;
-    return false;
-  }
+  char *tmp = util_xalloc(n);
   snprintf(tmp, n, "%s%sXXXXXX", path, tag);
   int fd = mkstemp(tmp);
   if (fd < 0) {
@@ -124,6 +120,31 @@ static void put_file(void *ctx, const char *p, size_t n) {
 
 void util_csv_cell_file(FILE *f, const char *s, size_t n) { util_csv_cell(s, n, put_file, f); }
 
+size_t util_escape(char *dst, size_t cap, const char *s, size_t len, const char *backslashed,
+                   size_t max_shown) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (i == max_shown || o + 8 > cap) {   /* room for an escape, "..." and the NUL */
+      memcpy(dst + o, "...", 3);
+      o += 3;
+      break;
+    }
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f) {
+      dst[o++] = '\\';
+      dst[o++] = 'x';
+      dst[o++] = hex[c >> 4];
+      dst[o++] = hex[c & 15];
+    } else {
+      if (strchr(backslashed, c)) dst[o++] = '\\';   /* c is not NUL: not the terminator */
+      dst[o++] = (char)c;
+    }
+  }
+  dst[o] = '\0';
+  return o;
+}
+
 bool util_grow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
   if (need <= *cap) return true;
   size_t c = *cap ? *cap : (first_cap ? first_cap : 1);
@@ -139,4 +160,8 @@ bool util_grow(void *items_field, size_t *cap, size_t need, size_t item_size, si
   memcpy(items_field, &grown, sizeof grown);
   *cap = c;
   return true;
+}
+
+void util_xgrow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
+  if (!util_grow(items_field, cap, need, item_size, first_cap)) util_out_of_memory();
 }

@@ -168,7 +168,7 @@ bool io_cell_value(io_time_cache *cache, value_type type, const char *s, size_t 
  * bad row naming the first line that had it (a rejected row claims no id). */
 io_status io_account_claim(io_reader *r, io_account *acct, io_error *err);
 /* Makes r->scratch at least n bytes. */
-bool io_reserve_scratch(io_reader *r, size_t n);
+void io_reserve_scratch(io_reader *r, size_t n);
 
 /* io_csv.c */
 bool io_csv_begin(io_reader *r, bool build_maps, io_error *err);
