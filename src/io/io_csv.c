@@ -367,10 +367,8 @@ static bool build_column_maps(io_reader *r, io_error *err) {
   int total = r->field_start[schema->nevents] + schema->naccount_fields;
   r->field_cols = util_xalloc(((size_t)total + 1) * sizeof *r->field_cols);
   for (int e = 0; e <= schema->nevents; e++) {
-    int nfields = e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
-    const io_field_schema *fields =
-        e < schema->nevents ? schema->events[e].fields : schema->account_fields;
-    for (int f = 0; f < nfields; f++)
+    const io_field_schema *fields;
+    for (int f = 0, nfields = io_layout_fields(schema, e, &fields); f < nfields; f++)
       r->field_cols[r->field_start[e] + f] = find_column(sorted, n, fields[f].name);
   }
   free(sorted);

@@ -225,22 +225,28 @@ int io_lookup_event(io_reader *r, const char *name, size_t len) {
 
 /* ---- fields ------------------------------------------------------------------------------ */
 
+int io_layout_fields(const io_schema *schema, int e, const io_field_schema **fields) {
+  if (e < schema->nevents) {
+    *fields = schema->events[e].fields;
+    return schema->events[e].nfields;
+  }
+  *fields = schema->account_fields;
+  return schema->naccount_fields;
+}
+
 static void build_field_layout(io_reader *r) {
   const io_schema *schema = r->schema;
+  const io_field_schema *fields;
   r->field_start = util_xalloc(((size_t)schema->nevents + 1) * sizeof *r->field_start);
   int total = 0;
   for (int e = 0; e <= schema->nevents; e++) {
     r->field_start[e] = total;
-    total += e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
+    total += io_layout_fields(schema, e, &fields);
   }
   r->field_name_len = util_xalloc(((size_t)total + 1) * sizeof *r->field_name_len);
-  for (int e = 0; e <= schema->nevents; e++) {
-    int nfields = e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
-    const io_field_schema *fields =
-        e < schema->nevents ? schema->events[e].fields : schema->account_fields;
-    for (int f = 0; f < nfields; f++)
+  for (int e = 0; e <= schema->nevents; e++)
+    for (int f = 0, nfields = io_layout_fields(schema, e, &fields); f < nfields; f++)
       r->field_name_len[r->field_start[e] + f] = (uint32_t)strlen(fields[f].name);
-  }
 }
 
 /* ---- account ids seen ------------------------------------------------------------------ */
