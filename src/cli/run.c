@@ -462,7 +462,7 @@ static int rejects_open(run_state *st, char **resolved) {
     fprintf(stderr, "msl: --rejects %s: is a directory\n", path);
     return EXIT_IO;
   }
-  if (exists && is_link && S_ISREG(sb.st_mode) && (*resolved = realpath(path, NULL))) path = *resolved;
+  if (exists && is_link && S_ISREG(sb.st_mode) && (*resolved = util_xrealpath(path))) path = *resolved;
   if (exists && (!S_ISREG(sb.st_mode) || (is_link && !*resolved))) {
     st->rejects_is_stream = true;
     if (!(st->rejects = tmpfile())) return rejects_failed(st, errno);

@@ -21,20 +21,13 @@ char *native_trust_lib_path(const char *lib, const char *base_dir) {
   return path;
 }
 
-char *native_trust_real_path(const char *path) {
-  char *real = realpath(path, NULL);
-  if (real == NULL && errno == ENOMEM)
-    util_out_of_memory();
-  return real;
-}
-
 char *native_lib_real_path(const char *lib, const char *base_dir) {
   if (strchr(lib, '/') == NULL) {
     errno = EINVAL;
     return NULL;
   }
   char *path = native_trust_lib_path(lib, base_dir);
-  char *real = native_trust_real_path(path);
+  char *real = util_xrealpath(path);
   int saved = errno;
   free(path);
   errno = saved;

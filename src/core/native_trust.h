@@ -25,10 +25,6 @@
  * (NULL or "": the current directory) unless absolute. */
 char *native_trust_lib_path(const char *lib, const char *base_dir);
 
-/* realpath(path, NULL), with out of memory ending the process as everywhere
- * (util.h): NULL with errno set only when path does not resolve. */
-char *native_trust_real_path(const char *path);
-
 /* The real path of the file native_trust_lib_path names (malloc'd).  NULL
  * with errno set when it does not resolve, or for a LIB without '/'
  * (EINVAL): where the dynamic loader would find that is only known by

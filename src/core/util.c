@@ -46,6 +46,12 @@ char *util_xstrndup(const char *s, size_t n) {
   return d;
 }
 
+char *util_xrealpath(const char *path) {
+  char *real = realpath(path, NULL);
+  if (!real && errno == ENOMEM) util_out_of_memory();
+  return real;
+}
+
 bool util_write_all(int fd, const void *p, size_t n) {
   const char *s = p;
   while (n > 0) {

@@ -27,6 +27,9 @@ _Noreturn void util_out_of_memory(void);
 void *util_xalloc(size_t n);
 void *util_xrealloc(void *p, size_t n);
 char *util_xstrndup(const char *s, size_t n);
+/* realpath(path, NULL) under the same policy: NULL, with errno set, only
+ * when path does not resolve. */
+char *util_xrealpath(const char *path);
 
 /* Writes all n bytes to fd, retrying short writes and EINTR.  False with
  * errno set by the failing write. */

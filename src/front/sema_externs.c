@@ -18,7 +18,7 @@
  * compile.c records it for the runtime. */
 static char *decl_dir(const ast_decl *d) {
   const char *path = d->module != NULL && d->module->src != NULL ? d->module->src->path : ".";
-  char *real = native_trust_real_path(path);
+  char *real = util_xrealpath(path);
   const char *src = real != NULL ? real : path;
   const char *slash = strrchr(src, '/');
   size_t n = slash != NULL ? (size_t)(slash - src) : 1;
@@ -78,7 +78,7 @@ void sema_externs(msl_program *p, const char *stdlib_dir, diag_list *diags) {
     char *path;
     if (asprintf(&path, "%s/native", stdlib_dir) < 0)
       util_out_of_memory();
-    native_dir = native_trust_real_path(path);   /* NULL: no native/, nothing is the stdlib's */
+    native_dir = util_xrealpath(path);   /* NULL: no native/, nothing is the stdlib's */
     free(path);
   }
   for (int i = 0; i < p->externs.len; i++)

@@ -48,7 +48,7 @@ native_registry *native_registry_new(const char *stdlib_native_dir, bool allow_f
   r->allow_ffi = allow_ffi;
   /* A directory that does not exist trusts nothing. */
   if (stdlib_native_dir != NULL)
-    r->native_dir = native_trust_real_path(stdlib_native_dir);
+    r->native_dir = util_xrealpath(stdlib_native_dir);
   return r;
 }
 
@@ -166,7 +166,7 @@ static native_lib *load_path(native_registry *r, const char *lib, const char *ba
                              const wanted_fn *w, char *msg, size_t msglen) {
   const char *symbol = w->symbol;
   char *path = native_trust_lib_path(lib, base_dir);
-  char *real = native_trust_real_path(path);
+  char *real = util_xrealpath(path);
   if (real == NULL && r->allow_ffi) {
     util_set_msg(msg, msglen, "extern fn %s: cannot load library %s (%s): %s", symbol, lib, path,
             strerror(errno));
