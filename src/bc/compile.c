@@ -229,21 +229,6 @@ static bc_field *compile_fields(compiler *c, const ptr_vec *fields, uint32_t *n)
   return out;
 }
 
-/* The absolute directory of a source file: a .msc may run elsewhere, and
- * an extern's relative library path stays relative to its .ms. */
-static char *dir_of(const char *path) {
-  char *real = realpath(path, NULL);
-  const char *src = real ? real : path;
-  const char *slash = strrchr(src, '/');
-  size_t n = slash ? (size_t)(slash - src) : 1;
-  if (slash && n == 0) n = 1;    /* a file in / */
-  char *d = util_xrealloc(NULL, n + 1);
-  memcpy(d, slash ? src : ".", n);
-  d[n] = '\0';
-  free(real);
-  return d;
-}
-
 /* A min-heap of milestone indexes: the ready milestones, lowest first. */
 typedef struct ready_heap {
   uint32_t *items;
@@ -325,7 +310,9 @@ static void compile_externs(compiler *c) {
     const ast_decl *d = c->p->externs.items[i];
     bc_extern x = {.name = compile_string(c, d->name.text), .lib = compile_string(c, d->u.ext.lib.text),
                    .nparams = (uint32_t)d->u.ext.params.len, .ret = (uint8_t)d->u.ext.ret};
-    char *dir = dir_of(d->module && d->module->src ? d->module->src->path : ".");
+    /* absolute: a .msc may run elsewhere, and an extern's relative library
+     * path stays relative to its .ms */
+    char *dir = util_real_dir(d->module && d->module->src ? d->module->src->path : ".");
     x.base_dir = compile_string(c, dir);
     free(dir);
     x.params = util_xrealloc(NULL, x.nparams ? x.nparams : 1);

@@ -18,12 +18,7 @@
 #include "core/htable.h"
 #include "core/util.h"
 
-/* Out of memory stops msl (util_out_of_memory), as everywhere. */
-#define VEC_PUSH(v, x)                                 \
-  do {                                                 \
-    if (!UTIL_VEC_RESERVE(v, 8)) util_out_of_memory();      \
-    (v).items[(v).len++] = (x);                        \
-  } while (0)
+#define VEC_PUSH(v, x) UTIL_VEC_PUSH(v, x, 8)
 
 typedef UTIL_VEC(bc_insn) insn_vec;
 typedef UTIL_VEC(uint32_t) u32_vec;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bc/verify.h"
+#include "core/util.h"
 
 static const char *type_name(unsigned t) {
   static const char *const names[] = {"?", "bool", "int", "float", "string", "time", "duration"};
@@ -102,14 +103,6 @@ static void print_field(FILE *out, const bc_program *p, const bc_field *f) {
 
 /* ---- update blocks, for names the tables do not hold ------------------------ */
 
-/* The event whose update blocks include block b, or BC_NONE. */
-static uint32_t block_event(const bc_program *p, uint32_t b) {
-  uint64_t n = ((uint64_t)p->nmilestones + 1) * p->nevents;
-  for (uint64_t i = 0; i < n; i++)
-    if (p->update_blocks[i] == b) return (uint32_t)(i % p->nevents);
-  return BC_NONE;
-}
-
 static bool writes_a(unsigned op) { return bc_op_types[op][0] != OPT_NONE; }
 
 /* The field that aggregate g aggregates: the FIELD that last wrote the
@@ -132,11 +125,10 @@ static uint32_t aggregate_field(const bc_program *p, uint32_t g) {
 }
 
 /* The event of each step of sequence s: that of the first update block
- * with a STEP for it, or BC_NONE.  NULL when out of memory. */
+ * with a STEP for it, or BC_NONE. */
 static uint32_t *sequence_step_events(const bc_program *p, uint32_t s) {
   uint32_t nsteps = p->sequences[s].nsteps;
-  uint32_t *events = malloc(sizeof *events * nsteps);
-  if (!events) return NULL;
+  uint32_t *events = util_xalloc(sizeof *events * nsteps);
   for (uint32_t k = 0; k < nsteps; k++) events[k] = BC_NONE;
   uint64_t n = ((uint64_t)p->nmilestones + 1) * p->nevents;
   for (uint64_t i = 0; i < n; i++) {
@@ -249,7 +241,7 @@ static void print_sequences(FILE *out, const bc_program *p) {
     fprintf(out, "  s%u sequence(", i);
     uint32_t *events = sequence_step_events(p, i);
     for (uint32_t k = 0; k < s->nsteps; k++) {
-      uint32_t e = events ? events[k] : BC_NONE;
+      uint32_t e = events[k];
       fprintf(out, "%s%s", k ? ", " : "", e == BC_NONE ? "?" : bc_str(p, p->events[e].name));
     }
     free(events);
@@ -466,18 +458,15 @@ static void print_insn(FILE *out, const bc_program *p, const bc_insn *in, uint32
 }
 
 /* Titles and update events of all blocks are found in one pass over the
- * tables (a program can have many thousand blocks); without the memory for
- * that, block by block. */
+ * tables (a program can have many thousand blocks). */
 static void print_blocks(FILE *out, const bc_program *p) {
   char title[1024];
   verify_block_roles *roles = verify_block_roles_new(p);
-  uint32_t *events = malloc(sizeof *events * ((size_t)p->nblocks + 1));
-  if (events) {
-    for (uint32_t b = 0; b < p->nblocks; b++) events[b] = BC_NONE;
-    uint64_t n = ((uint64_t)p->nmilestones + 1) * p->nevents;
-    for (uint64_t i = n; i-- > 0;)   /* backwards: the first use wins, as in block_event */
-      if (p->update_blocks[i] < p->nblocks) events[p->update_blocks[i]] = (uint32_t)(i % p->nevents);
-  }
+  uint32_t *events = util_xalloc(sizeof *events * ((size_t)p->nblocks + 1));
+  for (uint32_t b = 0; b < p->nblocks; b++) events[b] = BC_NONE;
+  uint64_t n = ((uint64_t)p->nmilestones + 1) * p->nevents;
+  for (uint64_t i = n; i-- > 0;)   /* backwards: a block's first use names its event */
+    if (p->update_blocks[i] < p->nblocks) events[p->update_blocks[i]] = (uint32_t)(i % p->nevents);
   for (uint32_t b = 0; b < p->nblocks; b++) {
     const bc_block *blk = &p->blocks[b];
     if (roles) verify_block_roles_title(roles, b, false, title, sizeof title);
@@ -485,7 +474,7 @@ static void print_blocks(FILE *out, const bc_program *p) {
     fprintf(out, "\nblock %u: %s (", b, title);
     if (blk->type) fprintf(out, "%s, ", type_name(blk->type));
     fprintf(out, "%u reg%s)\n", blk->nregs, plural(blk->nregs));
-    uint32_t event = blk->type != 0 ? BC_NONE : events ? events[b] : block_event(p, b);
+    uint32_t event = blk->type != 0 ? BC_NONE : events[b];
     for (uint32_t pc = 0; pc < blk->len; pc++) print_insn(out, p, &p->code[blk->start + pc], pc, event);
   }
   free(events);

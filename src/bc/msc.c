@@ -53,15 +53,12 @@ static uint64_t load_u64(const unsigned char *b) {
 typedef struct wbuf {
   unsigned char *data;
   size_t len, cap;
-  bool out_of_memory;
 } wbuf;
 
 static void put(wbuf *w, const void *bytes, size_t n) {
-  if (w->out_of_memory || n == 0) return;
-  if (n > SIZE_MAX - w->len || !util_grow(&w->data, &w->cap, w->len + n, 1, 4096)) {
-    w->out_of_memory = true;
-    return;
-  }
+  if (n == 0) return;
+  if (n > SIZE_MAX - w->len) util_out_of_memory();   /* more than memory can hold */
+  util_xgrow(&w->data, &w->cap, w->len + n, 1, 4096);
   memcpy(w->data + w->len, bytes, n);
   w->len += n;
 }
@@ -264,11 +261,6 @@ bool msc_write(const bc_program *p, FILE *out, char *msg, size_t msglen) {
   }
   wbuf w = {0};
   put_program(&w, p);
-  if (w.out_of_memory) {
-    free(w.data);
-    util_set_msg(msg, msglen, "out of memory");
-    return false;
-  }
   unsigned char header[MSC_HEADER_SIZE];
   memcpy(header, MSC_MAGIC, 4);
   wbuf h = {.data = header, .cap = sizeof header};
@@ -371,9 +363,7 @@ static uint32_t get_count(rbuf *r, size_t min_size, const char *section) {
  * their count is 0) or after a failure. */
 static void *alloc_array(rbuf *r, uint32_t n, size_t size) {
   if (r->failed || n == 0) return NULL;
-  void *a = calloc(n, size);
-  if (!a) rfail(r, "out of memory");
-  return a;
+  return util_xalloc(n * size);
 }
 
 /* Fixed sizes on disk of the entries of each table (their smallest form). */
@@ -652,11 +642,7 @@ bc_program *msc_read(const unsigned char *data, size_t len, char *msg, size_t ms
     util_set_msg(msg, msglen, "checksum mismatch: the file is corrupt");
     return NULL;
   }
-  bc_program *p = calloc(1, sizeof *p);
-  if (!p) {
-    util_set_msg(msg, msglen, "out of memory");
-    return NULL;
-  }
+  bc_program *p = util_xalloc(sizeof *p);
   rbuf r = {.at = payload, .left = have, .section = "header", .msg = msg, .msglen = msglen};
   get_program(&r, p);
   if (r.failed || !verify_program(p, msg, msglen)) {
@@ -691,9 +677,8 @@ bc_program *msc_load_file(const char *path, int *io_err, char *msg, size_t msgle
   } else if (payload_len > MSC_MAX_PAYLOAD) {
     util_set_msg(msg, msglen, "corrupt file: a payload of %llu bytes is more than an MSL program has",
             (unsigned long long)payload_len);
-  } else if (!(data = malloc(MSC_HEADER_SIZE + payload_len + 1))) {
-    util_set_msg(msg, msglen, "out of memory");
   } else {
+    data = util_xalloc(MSC_HEADER_SIZE + payload_len + 1);
     memcpy(data, header, MSC_HEADER_SIZE);
     /* one byte more than announced, to notice data after the payload */
     size_t n = fread(data + MSC_HEADER_SIZE, 1, payload_len + 1, f);

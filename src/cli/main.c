@@ -127,8 +127,7 @@ static int cmd_check(int argc, char **argv) {
   diag_format format = DIAG_FORMAT_TEXT;
   bool werror = false;
   int nfiles = 0;
-  char **files = calloc((size_t)argc + 1, sizeof *files);
-  if (!files) return EXIT_IO;
+  char **files = util_xalloc(((size_t)argc + 1) * sizeof *files);
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
       const char *f = argv[++i];
@@ -272,7 +271,7 @@ static int cmd_fmt(int argc, char **argv, closed_streams closed) {
     }
     fmt_buf out = {0};
     if (!fmt_module(m, &out)) {
-      fprintf(stderr, "msl: %s: cannot format (out of memory)\n", path);
+      fprintf(stderr, "msl: %s: cannot format (the syntax tree is incomplete)\n", path);
       status = EXIT_IO;
     } else if (is_stdin) {
       if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) status = EXIT_IO;
@@ -369,11 +368,7 @@ static int cmd_disasm(int argc, char **argv) {
  * before any library is loaded; a .ms was checked against the stdlib's
  * manifests already, a .msc is checked here. */
 static native_fn **bind_externs(const bc_program *p, native_registry *reg, int *status) {
-  native_fn **fns = calloc(p->nexterns ? p->nexterns : 1, sizeof *fns);
-  if (!fns) {
-    *status = EXIT_IO;
-    return NULL;
-  }
+  native_fn **fns = util_xalloc((size_t)p->nexterns * sizeof *fns);
   for (int pass = 0; pass < 2 && !*status; pass++) {
     for (uint32_t i = 0; i < p->nexterns && !*status; i++) {
       const bc_extern *x = &p->externs[i];
@@ -385,7 +380,7 @@ static native_fn **bind_externs(const bc_program *p, native_registry *reg, int *
       if (pass == 0) {
         native_admission a = native_admit(reg, lib, dir, name, params, (int)x->nparams, (value_type)x->ret,
                                           msg, sizeof msg);
-        if (a != NATIVE_ADMITTED) *status = a == NATIVE_REFUSED ? EXIT_USAGE : EXIT_IO;
+        if (a != NATIVE_ADMITTED) *status = EXIT_USAGE;
       } else {
         fns[i] = native_bind(reg, lib, dir, name, params, (int)x->nparams, (value_type)x->ret, msg, sizeof msg);
         if (!fns[i]) *status = EXIT_IO;
@@ -455,8 +450,7 @@ static int cmd_run(int argc, char **argv, closed_streams closed) {
   run_options o = {0};
   const char *rules = NULL;
   bool allow_ffi = false;
-  const char **events = calloc((size_t)argc + 1, sizeof *events);
-  if (!events) return EXIT_IO;
+  const char **events = util_xalloc(((size_t)argc + 1) * sizeof *events);
   int status = EXIT_OK;
   for (int i = 0; i < argc && !status; i++) {
     const char *a = argv[i];
@@ -516,8 +510,7 @@ static int cmd_run(int argc, char **argv, closed_streams closed) {
     const char *lib = stdlib_dir(buf, sizeof buf);
     int w = lib ? snprintf(native, sizeof native, "%s/native", lib) : -1;
     native_registry *reg = native_registry_new(w > 0 && (size_t)w < sizeof native ? native : NULL, allow_ffi);
-    native_fn **fns = reg ? bind_externs(p, reg, &status) : NULL;
-    if (!reg) status = EXIT_IO;
+    native_fn **fns = bind_externs(p, reg, &status);
     if (fns) status = run_program(p, fns, &o);
     free(fns);
     native_registry_free(reg);

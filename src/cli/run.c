@@ -181,9 +181,9 @@ static run_worker *run_parallel(run_state *st, int n) {
 
 static char *parent_dir(const char *path) {
   const char *slash = strrchr(path, '/');
-  if (!slash) return strdup(".");
-  if (slash == path) return strdup("/");
-  return strndup(path, (size_t)(slash - path));
+  if (!slash) return util_xstrndup(".", 1);
+  if (slash == path) return util_xstrndup("/", 1);
+  return util_xstrndup(path, (size_t)(slash - path));
 }
 
 /* --rejects goes to a temporary file: beside it, committed with the
@@ -201,16 +201,12 @@ static int rejects_open(run_state *st, char **resolved) {
     fprintf(stderr, "msl: --rejects %s: is a directory\n", path);
     return EXIT_IO;
   }
-  if (exists && is_link && S_ISREG(sb.st_mode) && (*resolved = realpath(path, NULL))) path = *resolved;
+  if (exists && is_link && S_ISREG(sb.st_mode) && (*resolved = util_xrealpath(path))) path = *resolved;
   if (exists && (!S_ISREG(sb.st_mode) || (is_link && !*resolved))) {
     st->rejects_is_stream = true;
     if (!(st->rejects = tmpfile())) return run_rejects_failed(st, errno);
   } else {
     char *dir = parent_dir(path);
-    if (!dir) {
-      fputs("msl: out of memory\n", stderr);
-      return EXIT_IO;
-    }
     bool cleaned = commit_clean_stale(dir, st->msg, sizeof st->msg);
     free(dir);
     if (!cleaned || (fd = commit_add(st->commit, path, NULL, st->msg, sizeof st->msg)) < 0) {
@@ -276,10 +272,7 @@ static int open_outputs(run_state *st) {
     fprintf(stderr, "msl: --out %s: %s\n", o->out_dir, st->msg);
     return EXIT_IO;
   }
-  if (!(st->commit = commit_new())) {
-    fputs("msl: out of memory\n", stderr);
-    return EXIT_IO;
-  }
+  st->commit = commit_new();
   int status = o->rejects ? rejects_open(st, &st->rejects_resolved) : EXIT_OK;
   if (!status && !(st->writer = out_open(st->p, o->out_dir, o->format, st->commit, st->msg, sizeof st->msg))) {
     fprintf(stderr, "msl: %s\n", st->msg);

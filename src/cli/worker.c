@@ -296,7 +296,7 @@ static int run_events(run_worker *w) {
     if (!status) {
       size_t limit = o->sort_memory ? o->sort_memory : (size_t)512 << 20;
       sorter = io_sorter_new(&w->schema, limit / (size_t)w->count);
-      if (!sorter || !io_merge_rewind(m, &err)) status = sorter ? io_failure(w, &err) : EXIT_IO;
+      if (!io_merge_rewind(m, &err)) status = io_failure(w, &err);
     }
     if (!status) status = read_events(w, m, sorter, &unsorted);
     if (!status && !io_sorter_finish(sorter, &err)) status = io_failure(w, &err);

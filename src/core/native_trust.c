@@ -12,21 +12,22 @@
 /* A manifest lists a handful of functions; anything this big is not one. */
 enum { MANIFEST_MAX_BYTES = 1 << 16 };
 
+char *native_trust_lib_path(const char *lib, const char *base_dir) {
+  if (lib[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
+    return util_xstrndup(lib, strlen(lib));
+  char *path;
+  if (asprintf(&path, "%s/%s", base_dir, lib) < 0)
+    util_out_of_memory();
+  return path;
+}
+
 char *native_lib_real_path(const char *lib, const char *base_dir) {
   if (strchr(lib, '/') == NULL) {
     errno = EINVAL;
     return NULL;
   }
-  char *path;
-  if (lib[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
-    path = strdup(lib);
-  else if (asprintf(&path, "%s/%s", base_dir, lib) < 0)
-    path = NULL;
-  if (path == NULL) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  char *real = realpath(path, NULL);
+  char *path = native_trust_lib_path(lib, base_dir);
+  char *real = util_xrealpath(path);
   int saved = errno;
   free(path);
   errno = saved;
@@ -92,11 +93,9 @@ static char *manifest_path(const char *lib_real) {
   size_t n = strlen(lib_real);
   if (n > 3 && strcmp(lib_real + n - 3, ".so") == 0)
     n -= 3;
-  char *path = malloc(n + sizeof ".manifest");
-  if (path != NULL) {
-    memcpy(path, lib_real, n);
-    memcpy(path + n, ".manifest", sizeof ".manifest");
-  }
+  char *path = util_xalloc(n + sizeof ".manifest");
+  memcpy(path, lib_real, n);
+  memcpy(path + n, ".manifest", sizeof ".manifest");
   return path;
 }
 
@@ -109,15 +108,13 @@ static char *read_manifest(const char *path, char *detail, size_t detaillen) {
     util_set_msg(detail, detaillen, "%s: %s", base, strerror(errno));
     return NULL;
   }
-  char *text = malloc(MANIFEST_MAX_BYTES + 1);
-  size_t len = text != NULL ? fread(text, 1, MANIFEST_MAX_BYTES + 1, f) : 0;
-  bool failed = text == NULL || ferror(f);
+  char *text = util_xalloc(MANIFEST_MAX_BYTES + 1);
+  size_t len = fread(text, 1, MANIFEST_MAX_BYTES + 1, f);
+  bool failed = ferror(f);
   fclose(f);
   if (failed || len > MANIFEST_MAX_BYTES || memchr(text, '\0', len) != NULL) {
     util_set_msg(detail, detaillen, "%s: %s", base,
-               text == NULL ? "out of memory"
-               : failed     ? "read error"
-                            : "not a manifest (too large, or holds a NUL byte)");
+               failed ? "read error" : "not a manifest (too large, or holds a NUL byte)");
     free(text);
     return NULL;
   }
@@ -132,7 +129,7 @@ native_trust native_trust_of(const char *native_dir, const char *lib, const char
     return NATIVE_FOREIGN;
   char *real = native_lib_real_path(lib, base_dir);
   if (real == NULL)
-    return errno == ENOMEM ? NATIVE_TRUST_FAILED : NATIVE_FOREIGN;
+    return NATIVE_FOREIGN;
   native_trust trust =
       native_trust_of_real(native_dir, real, name, params, nparams, ret, detail, detaillen);
   free(real);
@@ -145,8 +142,6 @@ native_trust native_trust_of_real(const char *native_dir, const char *real, cons
   if (native_dir == NULL || real == NULL || !native_path_under(real, native_dir))
     return NATIVE_FOREIGN;
   char *path = manifest_path(real);
-  if (path == NULL)
-    return NATIVE_TRUST_FAILED;
   char *table = read_manifest(path, detail, detaillen);
   free(path);
   if (table == NULL)

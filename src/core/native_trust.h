@@ -21,10 +21,14 @@
  * storage on the stack.  The checker can refuse more with this constant. */
 #define MSL_EXTERN_MAX_PARAMS 32
 
-/* The real path of a LIB that holds a '/' (malloc'd): relative to base_dir
- * (NULL or "": the current directory) unless absolute.  NULL with errno set
- * when it does not resolve, or for a LIB without '/' (EINVAL): where the
- * dynamic loader would find that is only known by loading it. */
+/* The path a LIB that holds a '/' names (malloc'd): relative to base_dir
+ * (NULL or "": the current directory) unless absolute. */
+char *native_trust_lib_path(const char *lib, const char *base_dir);
+
+/* The real path of the file native_trust_lib_path names (malloc'd).  NULL
+ * with errno set when it does not resolve, or for a LIB without '/'
+ * (EINVAL): where the dynamic loader would find that is only known by
+ * loading it. */
 char *native_lib_real_path(const char *lib, const char *base_dir);
 
 /* True when path (a real path) is dir (a real path) or lies below it. */
@@ -36,7 +40,6 @@ typedef enum native_trust {
   NATIVE_UNLISTED,      /* a stdlib library whose table has no function of this name */
   NATIVE_MISMATCH,      /* a stdlib library whose table lists the name with another signature */
   NATIVE_NO_TABLE,      /* a stdlib library without a readable manifest */
-  NATIVE_TRUST_FAILED,  /* out of memory */
 } native_trust;
 
 /* How trusted `extern fn name(params) -> ret from "lib"` is, declared in a

@@ -46,6 +46,12 @@ char *util_xstrndup(const char *s, size_t n) {
   return d;
 }
 
+char *util_xrealpath(const char *path) {
+  char *real = realpath(path, NULL);
+  if (!real && errno == ENOMEM) util_out_of_memory();
+  return real;
+}
+
 bool util_write_all(int fd, const void *p, size_t n) {
   const char *s = p;
   while (n > 0) {
@@ -62,11 +68,7 @@ bool util_write_all(int fd, const void *p, size_t n) {
 
 bool util_replace_file(const char *path, const char *tag, mode_t mode, util_write_fn *write_fn, void *ctx) {
   size_t n = strlen(path) + strlen(tag) + sizeof "XXXXXX";
-  char *tmp = malloc(n);
-  if (!tmp) {
-    errno = ENOMEM;
-    return false;
-  }
+  char *tmp = util_xalloc(n);
   snprintf(tmp, n, "%s%sXXXXXX", path, tag);
   int fd = mkstemp(tmp);
   if (fd < 0) {
@@ -124,19 +126,53 @@ static void put_file(void *ctx, const char *p, size_t n) {
 
 void util_csv_cell_file(FILE *f, const char *s, size_t n) { util_csv_cell(s, n, put_file, f); }
 
-bool util_grow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
-  if (need <= *cap) return true;
+size_t util_escape(char *dst, size_t cap, const char *s, size_t len, const char *backslashed,
+                   size_t max_shown) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (i == max_shown || o + 8 > cap) {   /* room for an escape, "..." and the NUL */
+      memcpy(dst + o, "...", 3);
+      o += 3;
+      break;
+    }
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f) {
+      dst[o++] = '\\';
+      dst[o++] = 'x';
+      dst[o++] = hex[c >> 4];
+      dst[o++] = hex[c & 15];
+    } else {
+      if (strchr(backslashed, c)) dst[o++] = '\\';   /* c is not NUL: not the terminator */
+      dst[o++] = (char)c;
+    }
+  }
+  dst[o] = '\0';
+  return o;
+}
+
+void util_xgrow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
+  if (need <= *cap) return;
   size_t c = *cap ? *cap : (first_cap ? first_cap : 1);
   while (c < need) {
-    if (c > SIZE_MAX / 2) return false;
+    if (c > SIZE_MAX / 2) util_out_of_memory();   /* no size could hold it */
     c *= 2;
   }
-  if (item_size && c > SIZE_MAX / item_size) return false;
+  if (item_size && c > SIZE_MAX / item_size) util_out_of_memory();
   void *items;
   memcpy(&items, items_field, sizeof items);
-  void *grown = realloc(items, item_size ? c * item_size : 1);
-  if (!grown) return false;
+  void *grown = util_xrealloc(items, item_size ? c * item_size : 1);
   memcpy(items_field, &grown, sizeof grown);
   *cap = c;
-  return true;
+}
+
+char *util_real_dir(const char *path) {
+  char *real = util_xrealpath(path);
+  const char *src = real != NULL ? real : path;
+  const char *slash = strrchr(src, '/');
+  size_t n = slash != NULL ? (size_t)(slash - src) : 1;
+  if (slash != NULL && n == 0) n = 1;   /* a file in / */
+  char *dir = util_xstrndup(slash != NULL ? src : ".", n);
+  free(real);
+  return dir;
 }

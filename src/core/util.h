@@ -1,7 +1,7 @@
 /* util.h — the small helpers several parts of msl need alike: a message
  * into a caller's buffer, the out-of-memory policy, a whole write to a
  * descriptor, replacing a file through a temporary one, the hashes, a
- * CSV cell, and a growable array (util.c). */
+ * CSV cell, bytes escaped for a message, and a growable array (util.c). */
 #ifndef MSL_UTIL_H
 #define MSL_UTIL_H
 
@@ -27,6 +27,12 @@ _Noreturn void util_out_of_memory(void);
 void *util_xalloc(size_t n);
 void *util_xrealloc(void *p, size_t n);
 char *util_xstrndup(const char *s, size_t n);
+/* realpath(path, NULL) under the same policy: NULL, with errno set, only
+ * when path does not resolve. */
+char *util_xrealpath(const char *path);
+/* The real directory of the file at path (malloc'd): where a file's
+ * relative references resolve ("." for a bare name, "/" for a file in /). */
+char *util_real_dir(const char *path);
 
 /* Writes all n bytes to fd, retrying short writes and EINTR.  False with
  * errno set by the failing write. */
@@ -56,6 +62,14 @@ void util_csv_cell(const char *s, size_t n, util_put_fn *put, void *ctx);
 /* The same to a stdio stream; errors are left in ferror(f). */
 void util_csv_cell_file(FILE *f, const char *s, size_t n);
 
+/* Writes s[0..len) into dst (cap bytes, NUL included) for a message, and
+ * returns how many bytes it wrote before the NUL: a control byte (below
+ * 0x20, or 0x7f) as \xNN, a byte of backslashed as a backslash and itself,
+ * and "..." for the rest once max_shown bytes of s are shown or dst has no
+ * room for another escape and the "..." (so cap must be at least 4). */
+size_t util_escape(char *dst, size_t cap, const char *s, size_t len, const char *backslashed,
+                   size_t max_shown);
+
 /* A growable array: items[0..len) in cap allocated slots.  A zeroed one is
  * empty; free(v.items) releases it. */
 #define UTIL_VEC(T) \
@@ -66,17 +80,17 @@ void util_csv_cell_file(FILE *f, const char *s, size_t n);
 
 /* Makes room for at least need items in the array whose pointer (any T *)
  * is at items_field and whose capacity is *cap: the capacity doubles from
- * first_cap until it suffices.  False, with both unchanged, when out of
- * memory or the size would overflow.  (The pointer is passed by address as
- * void * and copied with memcpy, so no T ** is ever read as a void **.) */
-bool util_grow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap);
+ * first_cap until it suffices.  A size that would overflow is out of memory
+ * too.  (The pointer is passed by address as void * and copied with memcpy,
+ * so no T ** is ever read as a void **.) */
+void util_xgrow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap);
 
-/* Room for one more item in a UTIL_VEC; false when out of memory. */
-#define UTIL_VEC_RESERVE(v, first_cap) \
-  ((v).len < (v).cap || util_grow(&(v).items, &(v).cap, (v).len + 1, sizeof *(v).items, (first_cap)))
-
-/* Appends x; false (v unchanged) when out of memory. */
-#define UTIL_VEC_PUSH(v, x, first_cap) \
-  (UTIL_VEC_RESERVE(v, first_cap) ? ((v).items[(v).len++] = (x), true) : false)
+/* Appends x to a UTIL_VEC. */
+#define UTIL_VEC_PUSH(v, x, first_cap)                                               \
+  do {                                                                               \
+    if ((v).len >= (v).cap)                                                          \
+      util_xgrow(&(v).items, &(v).cap, (v).len + 1, sizeof *(v).items, (first_cap)); \
+    (v).items[(v).len++] = (x);                                                      \
+  } while (0)
 
 #endif

@@ -23,20 +23,11 @@ void fmt_buf_free(fmt_buf *b) {
   fmt_buf_init(b);
 }
 
-bool fmt_buf_append(fmt_buf *b, const char *s, size_t n) {
-  if (b->failed) return false;
-  if (n >= SIZE_MAX / 2 - b->len) {
-    b->failed = true;
-    return false;
-  }
-  if (!util_grow(&b->data, &b->cap, b->len + n + 1, 1, 256)) {
-    b->failed = true;
-    return false;
-  }
+void fmt_buf_append(fmt_buf *b, const char *s, size_t n) {
+  util_xgrow(&b->data, &b->cap, b->len + n + 1, 1, 256);
   memcpy(b->data + b->len, s, n);
   b->len += n;
   b->data[b->len] = '\0';
-  return true;
 }
 
 /* ---- the source text -------------------------------------------------------- */
@@ -251,11 +242,10 @@ bool fmt_module(const ast_module *m, fmt_buf *out) {
   fmt_buf_init(&c.line);
   index_lines(&c);
   fmt_print_decls(&c);
-  bool ok = !c.incomplete && !c.line.failed;
+  bool ok = !c.incomplete;
   if (ok) {
     place_comments(&c);
     write_all(&c, out);
-    ok = !out->failed;
   }
   fmt_buf_free(&c.line);
   arena_free(&c.arena);

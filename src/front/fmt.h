@@ -88,13 +88,12 @@
 typedef struct fmt_buf {
   char *data;      /* NUL-terminated when not NULL */
   size_t len, cap;
-  bool failed;     /* an allocation failed; later appends are ignored */
 } fmt_buf;
 
 void fmt_buf_init(fmt_buf *b);
 void fmt_buf_free(fmt_buf *b);
-/* Appends n bytes; false (and b->failed set) when memory runs out. */
-bool fmt_buf_append(fmt_buf *b, const char *s, size_t n);
+/* Appends n bytes (out of memory ends msl: util_out_of_memory). */
+void fmt_buf_append(fmt_buf *b, const char *s, size_t n);
 
 /* Appends the canonical text of m to out (out->data is then never NULL). */
 bool fmt_module(const ast_module *m, fmt_buf *out);

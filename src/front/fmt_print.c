@@ -12,7 +12,7 @@ enum { INDENT_WIDTH = 2, MAX_COLUMNS = 100 };
 /* ---- the lines being printed ----------------------------------------------- */
 
 static void buf_truncate(fmt_buf *b, size_t len) {
-  if (b->failed || len > b->len) return;
+  if (len > b->len) return;
   b->len = len;
   if (b->data) b->data[len] = '\0';
 }

@@ -41,11 +41,7 @@ static msl_source *source_read(arena *a, FILE *f, const char *path, int *err) {
         *err = EFBIG;
         return NULL;
       }
-      if (!util_grow(&buf, &cap, len + 1, 1, 64 * 1024)) {   /* 64 KiB, then twice the room */
-        free(buf);
-        *err = ENOMEM;
-        return NULL;
-      }
+      util_xgrow(&buf, &cap, len + 1, 1, 64 * 1024);   /* 64 KiB, then twice the room */
     }
     size_t n = fread(buf + len, 1, cap - len, f);
     len += n;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/util.h"
 #include "front/codes.h"
 #include "front/parse.h"
 #include "front/sema_phases.h"
@@ -36,7 +37,7 @@ const char *sema_loc_text(arena *a, msl_loc loc) {
 
 /* The real path of path when it names a regular file, else NULL. */
 static char *regular_file_key(arena *a, const char *path) {
-  char *real = realpath(path, NULL);
+  char *real = util_xrealpath(path);
   if (!real) return NULL;
   struct stat st;
   char *key = NULL;

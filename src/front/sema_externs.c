@@ -11,25 +11,13 @@
 
 #include "front/codes.h"
 #include "core/native_trust.h"
+#include "core/util.h"
 #include "front/sema_phases.h"
 
 /* The real directory of the file a declaration is in (malloc'd), as
- * compile.c records it for the runtime; NULL when out of memory. */
+ * compile.c records it for the runtime. */
 static char *decl_dir(const ast_decl *d) {
-  const char *path = d->module != NULL && d->module->src != NULL ? d->module->src->path : ".";
-  char *real = realpath(path, NULL);
-  const char *src = real != NULL ? real : path;
-  const char *slash = strrchr(src, '/');
-  size_t n = slash != NULL ? (size_t)(slash - src) : 1;
-  if (slash != NULL && n == 0)
-    n = 1;   /* a file in / */
-  char *dir = malloc(n + 1);
-  if (dir != NULL) {
-    memcpy(dir, slash != NULL ? src : ".", n);
-    dir[n] = '\0';
-  }
-  free(real);
-  return dir;
+  return util_real_dir(d->module != NULL && d->module->src != NULL ? d->module->src->path : ".");
 }
 
 static void check_extern(const ast_decl *d, const char *native_dir, diag_list *diags) {
@@ -47,8 +35,6 @@ static void check_extern(const ast_decl *d, const char *native_dir, diag_list *d
   for (int i = 0; i < params->len; i++)
     types[i] = ((const ast_param *)params->items[i])->type;
   char *dir = decl_dir(d);
-  if (dir == NULL)
-    return;
   const char *lib = d->u.ext.lib.text;
   char detail[512] = "", declared[1024] = "";
   native_trust trust = native_trust_of(native_dir, lib, dir, d->name.text, types, params->len,
@@ -59,7 +45,6 @@ static void check_extern(const ast_decl *d, const char *native_dir, diag_list *d
   switch (trust) {
   case NATIVE_FOREIGN:
   case NATIVE_LISTED:
-  case NATIVE_TRUST_FAILED:   /* out of memory: the runtime refuses the call */
     break;
   case NATIVE_UNLISTED:
     diag_error(diags, d->name.loc, DIAG_E63,
@@ -82,10 +67,10 @@ void sema_externs(msl_program *p, const char *stdlib_dir, diag_list *diags) {
   char *native_dir = NULL;
   if (stdlib_dir != NULL) {
     char *path;
-    if (asprintf(&path, "%s/native", stdlib_dir) >= 0) {
-      native_dir = realpath(path, NULL);   /* NULL: no native/, nothing is the stdlib's */
-      free(path);
-    }
+    if (asprintf(&path, "%s/native", stdlib_dir) < 0)
+      util_out_of_memory();
+    native_dir = util_xrealpath(path);   /* NULL: no native/, nothing is the stdlib's */
+    free(path);
   }
   for (int i = 0; i < p->externs.len; i++)
     check_extern(p->externs.items[i], native_dir, diags);

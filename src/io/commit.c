@@ -92,12 +92,8 @@ static bool make_one_dir(const char *path, char *msg, size_t msglen) {
 }
 
 bool commit_make_dirs(const char *dir, char *msg, size_t msglen) {
-  char *path = strdup(dir);
-  if (!path) {
-    util_set_msg(msg, msglen, "out of memory");
-    return false;
-  }
-  size_t n = strlen(path);
+  size_t n = strlen(dir);
+  char *path = util_xstrndup(dir, n);
   while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
   bool ok = true;
   for (char *p = path + 1; ok && *p; p++)
@@ -178,17 +174,8 @@ bool commit_clean_stale(const char *dir, char *msg, size_t msglen) {
     }
     pid = name_pid(e->d_name, BACKUP_PREFIX, &rest);
     if (!pid || !left_over(pid)) continue;
-    if (!util_grow(&backups, &cap, nbackups + 1, sizeof *backups, 8)) {
-      util_set_msg(msg, msglen, "out of memory");
-      ok = false;
-      break;
-    }
-    if (!(backups[nbackups] = strdup(e->d_name))) {
-      util_set_msg(msg, msglen, "out of memory");
-      ok = false;
-      break;
-    }
-    nbackups++;
+    util_xgrow(&backups, &cap, nbackups + 1, sizeof *backups, 8);
+    backups[nbackups++] = util_xstrndup(e->d_name, strlen(e->d_name));
   }
   for (size_t i = 0; i < nbackups; i++) {
     const char *rest;
@@ -204,11 +191,7 @@ bool commit_clean_stale(const char *dir, char *msg, size_t msglen) {
 
 int commit_lock_dir(const char *dir, char *msg, size_t msglen) {
   size_t len = strlen(dir) + sizeof "/" COMMIT_LOCK_NAME;
-  char *path = malloc(len);
-  if (!path) {
-    util_set_msg(msg, msglen, "out of memory");
-    return -1;
-  }
+  char *path = util_xalloc(len);
   snprintf(path, len, "%s/%s", dir, COMMIT_LOCK_NAME);
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) {
@@ -245,7 +228,7 @@ struct commit_set {
   int n;
 };
 
-commit_set *commit_new(void) { return calloc(1, sizeof(commit_set)); }
+commit_set *commit_new(void) { return util_xalloc(sizeof(commit_set)); }
 
 /* mkstemp creates files 0600; results get what creat(0666) would give.
  * umask() cannot be read without changing it (a race with other threads),
@@ -279,8 +262,8 @@ static char *sibling_path(const char *path, const char *prefix, bool with_pid, c
   char pid[24] = "";
   if (with_pid) snprintf(pid, sizeof pid, "%ld-", (long)getpid());
   size_t len = strlen(path) + strlen(prefix) + strlen(pid) + strlen(suffix) + 1;
-  char *p = malloc(len);
-  if (p) snprintf(p, len, "%.*s%s%s%s%s", dirlen, path, prefix, pid, name, suffix);
+  char *p = util_xalloc(len);
+  snprintf(p, len, "%.*s%s%s%s%s", dirlen, path, prefix, pid, name, suffix);
   return p;
 }
 
@@ -294,13 +277,9 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
   if (!install_handlers(msg, msglen)) return -1;
   commit_entry *e = &c->entries[c->n];
   *e = (commit_entry){.slot = slot};
-  e->final_path = strdup(final_path);
+  e->final_path = util_xstrndup(final_path, strlen(final_path));
   e->tmp_path = sibling_path(final_path, TEMP_PREFIX, true, "-XXXXXX");
   e->backup_path = sibling_path(final_path, BACKUP_PREFIX, true, "");
-  if (!e->final_path || !e->tmp_path || !e->backup_path) {
-    util_set_msg(msg, msglen, "out of memory");
-    goto fail;
-  }
   if (strlen(e->tmp_path) >= PATH_MAX) {
     util_set_msg(msg, msglen, "cannot create a file for %s: %s", final_path, strerror(ENAMETOOLONG));
     goto fail;
@@ -338,12 +317,12 @@ int commit_add(commit_set *c, const char *final_path, const char **tmp_path, cha
    * naming a result file, which the commit would overwrite) */
   struct stat st;
   const char *slash = strrchr(e->final_path, '/');
-  char *dir = slash ? strndup(e->final_path, slash == e->final_path ? 1 : (size_t)(slash - e->final_path))
-                    : strdup(".");
-  bool seen = dir && stat(dir, &st) == 0;
+  char *dir = slash ? util_xstrndup(e->final_path, slash == e->final_path ? 1 : (size_t)(slash - e->final_path))
+                    : util_xstrndup(".", 1);
+  bool seen = stat(dir, &st) == 0;
   free(dir);
   if (!seen) {
-    util_set_msg(msg, msglen, "cannot read the directory of %s: %s", final_path, strerror(errno ? errno : ENOMEM));
+    util_set_msg(msg, msglen, "cannot read the directory of %s: %s", final_path, strerror(errno));
     close(fd);
     return -1;
   }

@@ -27,7 +27,6 @@ bool commit_clean_stale(const char *dir, char *msg, size_t msglen);
 
 typedef struct commit_set commit_set;
 
-/* NULL when out of memory. */
 commit_set *commit_new(void);
 
 /* Creates a temporary file beside final_path (`.msl-tmp-PID-NAME-XXXXXX`,

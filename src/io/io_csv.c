@@ -15,7 +15,6 @@
  * empty cell ("") is empty, so it is a missing value like an empty one. */
 #include "io/io_internal.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -91,8 +90,8 @@ end:
 }
 
 /* Room for cells[0..n]. */
-static bool grow_cells(io_reader *r, int n) {
-  return util_grow(&r->cells, &r->cells_cap, (size_t)n + 1, sizeof *r->cells, 16);
+static void grow_cells(io_reader *r, int n) {
+  util_xgrow(&r->cells, &r->cells_cap, (size_t)n + 1, sizeof *r->cells, 16);
 }
 
 /* Splits the current record into r->cells (at most r->ncols of them unless
@@ -123,10 +122,7 @@ static io_status split_cells(io_reader *r, bool grow, io_error *err) {
       size_t close = (size_t)(quote - p);
       if (escaped) {
         if (!out) {
-          if (!io_reserve_scratch(r, len)) {
-            io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
-            return IO_FAILED;
-          }
+          io_reserve_scratch(r, len);
           out = r->scratch;
         }
         char *start = out;
@@ -150,10 +146,7 @@ static io_status split_cells(io_reader *r, bool grow, io_error *err) {
       cell.len = (uint32_t)(stop - i);
       next = stop + 1;
     }
-    if (grow && !grow_cells(r, n)) {
-      io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
-      return IO_FAILED;
-    }
+    if (grow) grow_cells(r, n);
     if ((size_t)n < r->cells_cap) r->cells[n] = cell;
     n++;   /* at most max_record + 1 cells: no overflow */
     if (next > len) break;
@@ -173,11 +166,9 @@ static uint64_t zero_bytes(uint64_t w) {
 /* Splits a record without quotes at its commas, in one pass, sixteen
  * (SSE2) or eight (SWAR) bytes at a time; false when the record has a
  * quote after all. */
-static bool split_plain(io_reader *r, const char *p, size_t len, bool grow, io_error *err,
-                        io_status *st) {
+static bool split_plain(io_reader *r, const char *p, size_t len, bool grow) {
   int n = 0;
   size_t start = 0, i = 0;
-  *st = IO_OK;
   while (i < len) {
     uint64_t hits = 0;   /* the commas and quotes in p[i, i + width) */
     unsigned shift = 0;  /* hit bit b is byte b >> shift */
@@ -207,20 +198,16 @@ static bool split_plain(io_reader *r, const char *p, size_t len, bool grow, io_e
     for (; hits; hits &= hits - 1) {
       size_t at = i + ((unsigned)__builtin_ctzll(hits) >> shift);
       if (p[at] == '"') return false;
-      if (grow && !grow_cells(r, n)) goto oom;
+      if (grow) grow_cells(r, n);
       if ((size_t)n < r->cells_cap) r->cells[n] = (value_str){p + start, (uint32_t)(at - start)};
       n++;
       start = at + 1;
     }
     i += width;
   }
-  if (grow && !grow_cells(r, n)) goto oom;
+  if (grow) grow_cells(r, n);
   if ((size_t)n < r->cells_cap) r->cells[n] = (value_str){p + start, (uint32_t)(len - start)};
   r->ncells = n + 1;
-  return true;
-oom:
-  io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
-  *st = IO_FAILED;
   return true;
 }
 
@@ -284,8 +271,7 @@ static io_status read_record(io_reader *r, bool grow, io_error *err) {
     r->record_start = s->pos;
     r->record_line = r->line;
     r->record_len = len;
-    io_status st = IO_OK;
-    if (r->scan_state == SCAN_FAST && len > 0 && !split_plain(r, p, len, grow, err, &st)) {
+    if (r->scan_state == SCAN_FAST && len > 0 && !split_plain(r, p, len, grow)) {
       r->scan_state = SCAN_FIELD_START;   /* a quote: find the record's end again */
       r->scan_off = 0;
       continue;
@@ -297,7 +283,7 @@ static io_status read_record(io_reader *r, bool grow, io_error *err) {
     reset_scan(r);
     if (len == 0) continue;   /* blank line */
     if (len > r->max_record) return too_long(r, err);   /* the same whatever the buffer held */
-    if (!quoted) return st;
+    if (!quoted) return IO_OK;
     if (unterminated) return io_bad_row(r, err, "unterminated quoted field");
     return split_cells(r, grow, err);
   }
@@ -347,8 +333,7 @@ static bool header_error(io_reader *r, io_error *err, const char *what, value_st
 static bool build_column_maps(io_reader *r, io_error *err) {
   const io_schema *schema = r->schema;
   int n = r->ncols;
-  named_column *sorted = malloc((size_t)n * sizeof *sorted);
-  if (!sorted) goto oom;
+  named_column *sorted = util_xalloc((size_t)n * sizeof *sorted);
   for (int i = 0; i < n; i++) sorted[i] = (named_column){r->cells[i], i};
   qsort(sorted, (size_t)n, sizeof *sorted, compare_columns);
   for (int i = 1; i < n; i++) {
@@ -380,23 +365,14 @@ static bool build_column_maps(io_reader *r, io_error *err) {
   }
 
   int total = r->field_start[schema->nevents] + schema->naccount_fields;
-  r->field_cols = malloc(((size_t)total + 1) * sizeof *r->field_cols);
-  if (!r->field_cols) {
-    free(sorted);
-    goto oom;
-  }
+  r->field_cols = util_xalloc(((size_t)total + 1) * sizeof *r->field_cols);
   for (int e = 0; e <= schema->nevents; e++) {
-    int nfields = e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
-    const io_field_schema *fields =
-        e < schema->nevents ? schema->events[e].fields : schema->account_fields;
-    for (int f = 0; f < nfields; f++)
+    const io_field_schema *fields;
+    for (int f = 0, nfields = io_layout_fields(schema, e, &fields); f < nfields; f++)
       r->field_cols[r->field_start[e] + f] = find_column(sorted, n, fields[f].name);
   }
   free(sorted);
   return true;
-oom:
-  io_set_error(err, r->path, 0, ENOMEM, "out of memory");
-  return false;
 }
 
 bool io_csv_begin(io_reader *r, bool build_maps, io_error *err) {

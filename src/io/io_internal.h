@@ -162,13 +162,16 @@ io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...)
 const char *io_quote(char *dst, size_t cap, const char *s, size_t len);
 
 int io_lookup_event(io_reader *r, const char *name, size_t len);
+/* The fields of entry e of the reader's field layout (field_start): event
+ * type e's, or the account's for e == nevents; returns how many. */
+int io_layout_fields(const io_schema *schema, int e, const io_field_schema **fields);
 /* Converts a CSV cell (or a JSON string) to the field's type. */
 bool io_cell_value(io_time_cache *cache, value_type type, const char *s, size_t len, value_data *out);
 /* Finishes an accounts row whose id and fields are read: a duplicate id is a
  * bad row naming the first line that had it (a rejected row claims no id). */
 io_status io_account_claim(io_reader *r, io_account *acct, io_error *err);
 /* Makes r->scratch at least n bytes. */
-bool io_reserve_scratch(io_reader *r, size_t n);
+void io_reserve_scratch(io_reader *r, size_t n);
 
 /* io_csv.c */
 bool io_csv_begin(io_reader *r, bool build_maps, io_error *err);

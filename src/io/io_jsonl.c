@@ -20,7 +20,6 @@
  * surrogates in \u escapes are bad rows. */
 #include "io/io_internal.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +107,6 @@ typedef struct json_parser {
   char *out;                 /* next free byte of the scratch buffer */
   const char *error;
   size_t error_at;
-  bool out_of_memory;
 } json_parser;
 
 static bool fail(json_parser *jp, const char *message) {
@@ -342,15 +340,10 @@ static bool parse_value(json_parser *jp, int depth, json_kind *kind, value_str *
   }
 }
 
-static bool add_member(json_parser *jp, value_str key, json_kind kind, value_str text, bool nested) {
-  io_reader *r = jp->r;
-  if (!util_grow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32)) {
-    jp->out_of_memory = true;
-    return fail(jp, "out of memory");
-  }
+static void add_member(io_reader *r, value_str key, json_kind kind, value_str text, bool nested) {
+  util_xgrow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32);
   r->members[r->nmembers++] =
       (json_member){.key = key, .text = text, .kind = (uint8_t)kind, .nested = nested};
-  return true;
 }
 
 /* The members of an object after its '{'; a top-level "properties"
@@ -376,7 +369,7 @@ static bool parse_members(json_parser *jp, bool nested) {
       if (!parse_members(jp, true)) return false;
     } else {
       if (!parse_value(jp, 1, &kind, &text)) return false;
-      if (!add_member(jp, key, kind, text, nested)) return false;
+      add_member(jp->r, key, kind, text, nested);
     }
     skip_space(jp);
     if (jp->p < jp->end && *jp->p == ',') {
@@ -396,10 +389,7 @@ static bool parse_members(json_parser *jp, bool nested) {
 static io_status read_object(io_reader *r, io_error *err) {
   io_status st = read_line(r, err);
   if (st != IO_OK) return st;
-  if (!io_reserve_scratch(r, r->record_len)) {
-    io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
-    return IO_FAILED;
-  }
+  io_reserve_scratch(r, r->record_len);
   const char *line = r->src.buf + r->record_start;
   json_parser jp = {.r = r, .start = line, .p = line, .end = line + r->record_len,
                     .out = r->scratch};
@@ -413,10 +403,6 @@ static io_status read_object(io_reader *r, io_error *err) {
     }
   } else {
     fail(&jp, "expected a JSON object");
-  }
-  if (jp.out_of_memory) {
-    io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
-    return IO_FAILED;
   }
   if (jp.error)
     return io_bad_row(r, err, "malformed JSON at byte %zu: %s", jp.error_at + 1, jp.error);

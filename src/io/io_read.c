@@ -45,29 +45,10 @@ io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...) {
 }
 
 const char *io_quote(char *dst, size_t cap, const char *s, size_t len) {
-  static const char hex[] = "0123456789abcdef";
   enum { SHOWN = 60 };
   size_t o = 0;
   dst[o++] = '"';
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (i == SHOWN || o + 9 > cap) {   /* room for an escape, "...", the quote and NUL */
-      memcpy(dst + o, "...", 3);
-      o += 3;
-      break;
-    }
-    if (c == '"' || c == '\\') {
-      dst[o++] = '\\';
-      dst[o++] = (char)c;
-    } else if (c < 0x20 || c == 0x7f) {
-      dst[o++] = '\\';
-      dst[o++] = 'x';
-      dst[o++] = hex[c >> 4];
-      dst[o++] = hex[c & 15];
-    } else {
-      dst[o++] = (char)c;
-    }
-  }
+  o += util_escape(dst + o, cap - 2, s, len, "\"\\", SHOWN);   /* room for the closing quote */
   dst[o++] = '"';
   dst[o] = '\0';
   return dst;
@@ -90,8 +71,8 @@ bool io_cell_value(io_time_cache *cache, value_type type, const char *s, size_t 
   return false;
 }
 
-bool io_reserve_scratch(io_reader *r, size_t n) {
-  return util_grow(&r->scratch, &r->scratch_cap, n, 1, 4096);
+void io_reserve_scratch(io_reader *r, size_t n) {
+  util_xgrow(&r->scratch, &r->scratch_cap, n, 1, 4096);
 }
 
 /* ---- temporary files ------------------------------------------------------------- */
@@ -167,10 +148,7 @@ long io_source_fill(io_reader *r, io_error *err) {
     s->end -= s->pos;
     s->pos = 0;
   }
-  if (!util_grow(&s->buf, &s->cap, s->end + 1, 1, 1)) {   /* full: twice the room */
-    io_set_error(err, r->path, 0, ENOMEM, "out of memory for a record of %zu bytes", s->end);
-    return -1;
-  }
+  util_xgrow(&s->buf, &s->cap, s->end + 1, 1, 1);   /* full: twice the room */
   long n = source_read(r, err);
   if (n == 0) s->eof = true;
   if (n > 0) s->end += (size_t)n;
@@ -220,15 +198,13 @@ static void insert_name(io_reader *r, const char *name, int type) {
   }
 }
 
-static bool build_names(io_reader *r) {
+static void build_names(io_reader *r) {
   uint32_t cap = 16;
   while (cap < 2u * (uint32_t)(r->schema->nevents + NCONTROL)) cap *= 2;
-  r->names = calloc(cap, sizeof *r->names);
-  if (!r->names) return false;
+  r->names = util_xalloc(cap * sizeof *r->names);
   r->names_mask = cap - 1;
   for (int i = 0; i < r->schema->nevents; i++) insert_name(r, r->schema->events[i].name, i);
   for (int i = 0; i < NCONTROL; i++) insert_name(r, control_events[i].name, control_events[i].type);
-  return true;
 }
 
 int io_lookup_event(io_reader *r, const char *name, size_t len) {
@@ -249,25 +225,28 @@ int io_lookup_event(io_reader *r, const char *name, size_t len) {
 
 /* ---- fields ------------------------------------------------------------------------------ */
 
-static bool build_field_layout(io_reader *r) {
+int io_layout_fields(const io_schema *schema, int e, const io_field_schema **fields) {
+  if (e < schema->nevents) {
+    *fields = schema->events[e].fields;
+    return schema->events[e].nfields;
+  }
+  *fields = schema->account_fields;
+  return schema->naccount_fields;
+}
+
+static void build_field_layout(io_reader *r) {
   const io_schema *schema = r->schema;
-  r->field_start = malloc(((size_t)schema->nevents + 1) * sizeof *r->field_start);
-  if (!r->field_start) return false;
+  const io_field_schema *fields;
+  r->field_start = util_xalloc(((size_t)schema->nevents + 1) * sizeof *r->field_start);
   int total = 0;
   for (int e = 0; e <= schema->nevents; e++) {
     r->field_start[e] = total;
-    total += e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
+    total += io_layout_fields(schema, e, &fields);
   }
-  r->field_name_len = malloc(((size_t)total + 1) * sizeof *r->field_name_len);
-  if (!r->field_name_len) return false;
-  for (int e = 0; e <= schema->nevents; e++) {
-    int nfields = e < schema->nevents ? schema->events[e].nfields : schema->naccount_fields;
-    const io_field_schema *fields =
-        e < schema->nevents ? schema->events[e].fields : schema->account_fields;
-    for (int f = 0; f < nfields; f++)
+  r->field_name_len = util_xalloc(((size_t)total + 1) * sizeof *r->field_name_len);
+  for (int e = 0; e <= schema->nevents; e++)
+    for (int f = 0, nfields = io_layout_fields(schema, e, &fields); f < nfields; f++)
       r->field_name_len[r->field_start[e] + f] = (uint32_t)strlen(fields[f].name);
-  }
-  return true;
 }
 
 /* ---- account ids seen ------------------------------------------------------------------ */
@@ -282,8 +261,7 @@ static const char *keep_text(io_reader *r, const char *s, size_t len) {
   io_text_block *b = r->id_text;
   if (!b || b->size - b->used < len) {
     size_t size = len > 65536 ? len : 65536;
-    b = malloc(sizeof *b + size);
-    if (!b) return NULL;
+    b = util_xalloc(sizeof *b + size);
     b->next = r->id_text;
     b->used = 0;
     b->size = size;
@@ -295,10 +273,9 @@ static const char *keep_text(io_reader *r, const char *s, size_t len) {
   return p;
 }
 
-static bool grow_ids(io_reader *r) {
+static void grow_ids(io_reader *r) {
   size_t cap = r->ids_cap ? r->ids_cap * 2 : 1024;
-  io_id_entry *ids = calloc(cap, sizeof *ids);
-  if (!ids) return false;
+  io_id_entry *ids = util_xalloc(cap * sizeof *ids);
   for (size_t i = 0; i < r->ids_cap; i++) {
     if (!r->ids[i].id) continue;
     size_t j = r->ids[i].hash & (cap - 1);
@@ -308,14 +285,10 @@ static bool grow_ids(io_reader *r) {
   free(r->ids);
   r->ids = ids;
   r->ids_cap = cap;
-  return true;
 }
 
 static bool io_remember_id(io_reader *r, value_str id, int64_t *first_line) {
-  if (2 * (r->nids + 1) > r->ids_cap && !grow_ids(r)) {
-    *first_line = -1;
-    return false;
-  }
+  if (2 * (r->nids + 1) > r->ids_cap) grow_ids(r);
   uint64_t h = util_hash(id.p, id.len);
   size_t j = h & (r->ids_cap - 1);
   for (; r->ids[j].id; j = (j + 1) & (r->ids_cap - 1)) {
@@ -325,12 +298,7 @@ static bool io_remember_id(io_reader *r, value_str id, int64_t *first_line) {
       return false;
     }
   }
-  const char *copy = keep_text(r, id.p, id.len);
-  if (!copy) {
-    *first_line = -1;
-    return false;
-  }
-  r->ids[j] = (io_id_entry){.hash = h, .id = copy, .len = id.len, .line = r->record_line};
+  r->ids[j] = (io_id_entry){.hash = h, .id = keep_text(r, id.p, id.len), .len = id.len, .line = r->record_line};
   r->nids++;
   return true;
 }
@@ -338,10 +306,6 @@ static bool io_remember_id(io_reader *r, value_str id, int64_t *first_line) {
 io_status io_account_claim(io_reader *r, io_account *acct, io_error *err) {
   int64_t first_line;
   if (!io_remember_id(r, acct->id, &first_line)) {
-    if (first_line < 0) {
-      io_set_error(err, r->path, r->record_line, ENOMEM, "out of memory");
-      return IO_FAILED;
-    }
     char quoted[128];
     return io_bad_row(r, err, "duplicate account id %s (first on line %lld)",
                       io_quote(quoted, sizeof quoted, acct->id.p, acct->id.len), (long long)first_line);
@@ -417,12 +381,12 @@ static bool open_source(io_reader *r, const char *path, bool gz, const io_option
     }
   } else if (gz) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || !(s->gz = gzdopen(fd, "rb"))) {
-      int e = fd < 0 ? errno : ENOMEM;
-      if (fd >= 0) close(fd);
+    if (fd < 0) {
+      int e = errno;
       io_set_error(err, path, 0, e, "cannot open: %s", strerror(e));
       return false;
     }
+    if (!(s->gz = gzdopen(fd, "rb"))) util_out_of_memory();   /* its only failure for an open fd */
     gzbuffer(s->gz, 256 * 1024);
   } else {
     s->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -439,11 +403,7 @@ static bool open_source(io_reader *r, const char *path, bool gz, const io_option
     }
   }
   s->cap = opts->buffer_size ? opts->buffer_size : IO_DEFAULT_BUFFER;
-  s->buf = malloc(s->cap);
-  if (!s->buf) {
-    io_set_error(err, path, 0, ENOMEM, "out of memory");
-    return false;
-  }
+  s->buf = util_xalloc(s->cap);
   return true;
 }
 
@@ -451,11 +411,7 @@ io_reader *io_reader_open(const io_schema *schema, const char *path, io_format f
                           bool accounts, const io_options *opts, io_error *err) {
   static const io_options defaults = {0};
   if (!opts) opts = &defaults;
-  io_reader *r = calloc(1, sizeof *r);
-  if (!r) {
-    io_set_error(err, path, 0, ENOMEM, "out of memory");
-    return NULL;
-  }
+  io_reader *r = util_xalloc(sizeof *r);
   r->schema = schema;
   r->path = path;
   r->accounts = accounts;
@@ -476,11 +432,9 @@ io_reader *io_reader_open(const io_schema *schema, const char *path, io_format f
   r->max_fields = schema->naccount_fields;
   for (int i = 0; i < schema->nevents; i++)
     if (schema->events[i].nfields > r->max_fields) r->max_fields = schema->events[i].nfields;
-  r->values = calloc((size_t)r->max_fields + 1, sizeof *r->values);
-  if (!r->values || !build_names(r) || !build_field_layout(r)) {
-    io_set_error(err, path, 0, ENOMEM, "out of memory");
-    goto fail;
-  }
+  r->values = util_xalloc(((size_t)r->max_fields + 1) * sizeof *r->values);
+  build_names(r);
+  build_field_layout(r);
   if (fmt == IO_FORMAT_CSV && !io_csv_begin(r, true, err)) goto fail;
   return r;
 fail:

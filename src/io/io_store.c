@@ -94,16 +94,12 @@ static void merge_restart(io_merge *m) {
 
 io_merge *io_merge_open(const io_schema *schema, const char *const *paths, int npaths,
                         io_format fmt, io_error *err) {
-  io_merge *m = calloc(1, sizeof *m);
-  int n = npaths > 0 ? npaths : 1;
-  if (!m || !(m->readers = calloc((size_t)n, sizeof *m->readers)) ||
-      !(m->current = calloc((size_t)n, sizeof *m->current)) ||
-      !(m->last_time = calloc((size_t)n, sizeof *m->last_time)) ||
-      !(m->heap.items = calloc((size_t)n, sizeof *m->heap.items))) {
-    io_set_error(err, npaths > 0 ? paths[0] : "-", 0, ENOMEM, "out of memory");
-    io_merge_close(m);
-    return NULL;
-  }
+  io_merge *m = util_xalloc(sizeof *m);
+  size_t n = npaths > 0 ? (size_t)npaths : 1;
+  m->readers = util_xalloc(n * sizeof *m->readers);
+  m->current = util_xalloc(n * sizeof *m->current);
+  m->last_time = util_xalloc(n * sizeof *m->last_time);
+  m->heap.items = util_xalloc(n * sizeof *m->heap.items);
   const io_options options = {.spool_streams = true};
   bool stdin_seen = false;
   for (int i = 0; i < npaths; i++) {
@@ -272,8 +268,7 @@ static uint64_t account_prefix(value_str account) {
 }
 
 io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit) {
-  io_sorter *s = calloc(1, sizeof *s);
-  if (!s) return NULL;
+  io_sorter *s = util_xalloc(sizeof *s);
   s->schema = schema;
   s->mem_limit = mem_limit;
   s->fd = -1;
@@ -281,17 +276,8 @@ io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit) {
   int max_fields = 1;
   for (int i = 0; i < schema->nevents; i++)
     if (schema->events[i].nfields > max_fields) max_fields = schema->events[i].nfields;
-  s->values = calloc((size_t)max_fields, sizeof *s->values);
-  if (!s->values) {
-    free(s);
-    return NULL;
-  }
+  s->values = util_xalloc((size_t)max_fields * sizeof *s->values);
   return s;
-}
-
-static bool sorter_oom(io_error *err) {
-  io_set_error(err, "temporary file", 0, ENOMEM, "out of memory while sorting events");
-  return false;
 }
 
 static bool write_failed(io_error *err, int e) {
@@ -299,15 +285,11 @@ static bool write_failed(io_error *err, int e) {
   return false;
 }
 
-static uint32_t file_index(io_sorter *s, const char *file, io_error *err, bool *ok) {
-  *ok = true;
+static uint32_t file_index(io_sorter *s, const char *file) {
   if (s->last_file < s->nfiles && s->files[s->last_file] == file) return s->last_file;
   for (uint32_t i = 0; i < s->nfiles; i++)
     if (s->files[i] == file) return s->last_file = i;
-  if (!util_grow(&s->files, &s->files_cap, (size_t)s->nfiles + 1, sizeof *s->files, 8)) {
-    *ok = sorter_oom(err);
-    return 0;
-  }
+  util_xgrow(&s->files, &s->files_cap, (size_t)s->nfiles + 1, sizeof *s->files, 8);
   s->files[s->nfiles] = file;
   return s->last_file = s->nfiles++;
 }
@@ -332,10 +314,9 @@ static bool spill(io_sorter *s, io_error *err) {
   if (s->fd < 0) {
     s->fd = io_temp_fd("sort", err);
     if (s->fd < 0) return false;
-    s->wbuf = malloc(RUN_BUFFER_MAX);
-    if (!s->wbuf) return sorter_oom(err);
+    s->wbuf = util_xalloc(RUN_BUFFER_MAX);
   }
-  if (!util_grow(&s->runs, &s->runs_cap, (size_t)s->nruns + 1, sizeof *s->runs, 16)) return sorter_oom(err);
+  util_xgrow(&s->runs, &s->runs_cap, (size_t)s->nruns + 1, sizeof *s->runs, 16);
   qsort(s->keys, s->nkeys, sizeof *s->keys, compare_keys);
   uint64_t start = s->file_size + s->wlen;
   for (size_t i = 0; i < s->nkeys; i++) {
@@ -369,8 +350,7 @@ static void *sorter_alloc(io_sorter *s, size_t size) {
   while (b && b->size - b->used < size) b = b->next;   /* reused blocks after a spill */
   if (!b) {
     size_t block_size = size > SORT_BLOCK ? size : SORT_BLOCK;
-    b = malloc(sizeof *b + block_size);
-    if (!b) return NULL;
+    b = util_xalloc(sizeof *b + block_size);
     b->used = 0;
     b->size = block_size;
     b->next = s->blocks;
@@ -398,12 +378,9 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
     io_set_error(err, ev->file, ev->line, EFBIG, "event too large to sort");
     return false;
   }
-  bool ok;
-  uint32_t file = file_index(s, ev->file, err, &ok);
-  if (!ok) return false;
-  if (!util_grow(&s->keys, &s->keys_cap, s->nkeys + 1, sizeof *s->keys, 1024)) return sorter_oom(err);
+  uint32_t file = file_index(s, ev->file);
+  util_xgrow(&s->keys, &s->keys_cap, s->nkeys + 1, sizeof *s->keys, 1024);
   sort_rec *rec = sorter_alloc(s, size);
-  if (!rec) return sorter_oom(err);
   *rec = (sort_rec){.time = ev->time, .line = ev->line, .seq = s->seq++, .type = ev->type,
                     .file = file, .account_len = ev->account.len,
                     .milestone_len = ev->milestone.len, .playbook_len = ev->playbook.len,
@@ -506,12 +483,7 @@ static bool run_read(io_sorter *s, sort_run *run, io_error *err, bool *failed) {
     run->len = have;
     size_t need = have >= sizeof(sort_rec) ? ((const sort_rec *)run->buf)->size : sizeof(sort_rec);
     if (need > run->cap) {
-      char *buf = realloc(run->buf, need);
-      if (!buf) {
-        *failed = true;
-        return sorter_oom(err);
-      }
-      run->buf = buf;
+      run->buf = util_xrealloc(run->buf, need);
       run->cap = need;
     }
     size_t want = run->cap - run->len;
@@ -557,12 +529,10 @@ bool io_sorter_finish(io_sorter *s, io_error *err) {
   size_t per_run = s->mem_limit / (size_t)s->nruns;
   if (per_run < RUN_BUFFER_MIN) per_run = RUN_BUFFER_MIN;
   if (per_run > RUN_BUFFER_MAX) per_run = RUN_BUFFER_MAX;
-  s->heap.items = malloc((size_t)s->nruns * sizeof *s->heap.items);
-  if (!s->heap.items) return sorter_oom(err);
+  s->heap.items = util_xalloc((size_t)s->nruns * sizeof *s->heap.items);
   for (int i = 0; i < s->nruns; i++) {
     sort_run *run = &s->runs[i];
-    run->buf = malloc(per_run);
-    if (!run->buf) return sorter_oom(err);
+    run->buf = util_xalloc(per_run);
     run->cap = per_run;
     bool failed;
     if (run_read(s, run, err, &failed)) heap_push(&s->heap, i, run_less, s);

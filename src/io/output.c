@@ -311,20 +311,16 @@ static char *join_path(const char *dir, const char *prefix, const char *name, co
   size_t dl = strlen(dir);
   const char *sep = (dl > 0 && dir[dl - 1] == '/') ? "" : "/";
   size_t len = dl + strlen(sep) + strlen(prefix) + strlen(name) + strlen(suffix) + 1;
-  char *p = malloc(len);
-  if (p) snprintf(p, len, "%s%s%s%s%s", dir, sep, prefix, name, suffix);
+  char *p = util_xalloc(len);
+  snprintf(p, len, "%s%s%s%s%s", dir, sep, prefix, name, suffix);
   return p;
 }
 
 static bool file_open_temp(out_file *f, commit_set *commit, const char *dir, const char *name, size_t cap,
                            char *msg, size_t msglen) {
   f->final_path = join_path(dir, "", name, "");
-  f->buf = malloc(cap);
+  f->buf = util_xalloc(cap);
   f->cap = cap;
-  if (!f->final_path || !f->buf) {
-    util_set_msg(msg, msglen, "out of memory opening the output files");
-    return false;
-  }
   f->fd = commit_add(commit, f->final_path, &f->tmp_path, msg, msglen);
   return f->fd >= 0;
 }
@@ -348,22 +344,14 @@ static void writer_free(out_writer *w) {
 
 out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, commit_set *commit,
                      char *msg, size_t msglen) {
-  out_writer *w = calloc(1, sizeof *w);
-  if (!w) {
-    util_set_msg(msg, msglen, "out of memory opening the output files");
-    return NULL;
-  }
+  out_writer *w = util_xalloc(sizeof *w);
   w->prog = prog;
   w->fmt = fmt;
   w->commit = commit;
   for (int i = 0; i < F__COUNT; i++) w->files[i].fd = -1;
   if (dir && !commit) {
     w->owns_commit = true;
-    if (!(w->commit = commit_new())) {
-      util_set_msg(msg, msglen, "out of memory opening the output files");
-      writer_free(w);
-      return NULL;
-    }
+    w->commit = commit_new();
   }
 
   if (!dir) {
@@ -377,11 +365,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
     out_file *f = &w->files[F_MILESTONES];
     f->fd = STDOUT_FILENO;
     f->cap = ROWS_BUF_SIZE;
-    if (!(f->buf = malloc(f->cap))) {
-      util_set_msg(msg, msglen, "out of memory opening the output files");
-      writer_free(w);
-      return NULL;
-    }
+    f->buf = util_xalloc(f->cap);
     put_header(f, fmt, ms_columns, MS_NCOLS);
     return w;
   }
@@ -401,16 +385,10 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   put_header(&w->files[F_PLAYBOOKS], fmt, pb_columns, PB_NCOLS);
   put_header(&w->files[F_SIGNALS], fmt, sig_columns, SIG_NCOLS);
 
-  w->ms = calloc(prog->nmilestones ? prog->nmilestones : 1, sizeof *w->ms);
-  w->pb = calloc(prog->nplaybooks ? prog->nplaybooks : 1, sizeof *w->pb);
-  bool ok = w->ms && w->pb;
-  for (uint32_t i = 0; ok && i < prog->nplaybooks; i++)
-    ok = (w->pb[i].step_count = calloc((size_t)prog->playbooks[i].nsteps + 2, sizeof(int64_t))) != NULL;
-  if (!ok) {
-    util_set_msg(msg, msglen, "out of memory opening the output files");
-    writer_free(w);
-    return NULL;
-  }
+  w->ms = util_xalloc((size_t)prog->nmilestones * sizeof *w->ms);
+  w->pb = util_xalloc((size_t)prog->nplaybooks * sizeof *w->pb);
+  for (uint32_t i = 0; i < prog->nplaybooks; i++)
+    w->pb[i].step_count = util_xalloc(((size_t)prog->playbooks[i].nsteps + 2) * sizeof(int64_t));
   return w;
 }
 
@@ -499,8 +477,7 @@ static const char *add_milestone_stats(out_writer *w, const out_milestone_row *r
   int64_t d;
   if (__builtin_sub_overflow(r->achieved_at, r->started_at, &d))
     return "internal error: started_at and achieved_at out of range";
-  if (!util_grow(&st->durations_us, &st->cap, st->ndurations + 1, sizeof *st->durations_us, 64))
-    return "out of memory collecting times to complete";
+  util_xgrow(&st->durations_us, &st->cap, st->ndurations + 1, sizeof *st->durations_us, 64);
   st->durations_us[st->ndurations++] = d;
   return NULL;
 }

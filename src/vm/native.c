@@ -44,18 +44,11 @@ struct native_registry {
 };
 
 native_registry *native_registry_new(const char *stdlib_native_dir, bool allow_ffi) {
-  native_registry *r = calloc(1, sizeof *r);
-  if (r == NULL)
-    return NULL;
+  native_registry *r = util_xalloc(sizeof *r);
   r->allow_ffi = allow_ffi;
-  if (stdlib_native_dir != NULL) {
-    /* A directory that does not exist trusts nothing; only out of memory fails. */
-    r->native_dir = realpath(stdlib_native_dir, NULL);
-    if (r->native_dir == NULL && errno == ENOMEM) {
-      free(r);
-      return NULL;
-    }
-  }
+  /* A directory that does not exist trusts nothing. */
+  if (stdlib_native_dir != NULL)
+    r->native_dir = util_xrealpath(stdlib_native_dir);
   return r;
 }
 
@@ -103,16 +96,9 @@ static native_lib *find_lib(const native_registry *r, const char *key) {
   return NULL;
 }
 
-/* Takes ownership of key (freed on failure too). */
-static native_lib *add_lib(native_registry *r, char *key, void *handle, const char *symbol,
-                           char *msg, size_t msglen) {
-  native_lib *l = malloc(sizeof *l);
-  if (l == NULL) {
-    dlclose(handle);
-    free(key);
-    util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
-    return NULL;
-  }
+/* Takes ownership of key. */
+static native_lib *add_lib(native_registry *r, char *key, void *handle) {
+  native_lib *l = util_xalloc(sizeof *l);
   l->key = key;
   l->handle = handle;
   l->next = r->libs;
@@ -133,30 +119,27 @@ static native_admission judge(const native_registry *r, native_trust trust, cons
     util_set_msg(msg, msglen,
             "extern fn %s needs library %s: run with --allow-ffi to load native code", symbol,
             lib);
-    return NATIVE_REFUSED;
+    break;
   /* A stdlib library is called only as its table says, --allow-ffi or not:
    * another signature would crash, another name reach what it links. */
   case NATIVE_UNLISTED:
     util_set_msg(msg, msglen,
             "extern fn %s: library %s is the stdlib's own, and its table lists no function %s",
             symbol, lib, symbol);
-    return NATIVE_REFUSED;
+    break;
   case NATIVE_MISMATCH:
     util_set_msg(msg, msglen,
             "extern fn %s: library %s is the stdlib's own, and its table declares it as %s",
             symbol, lib, detail);
-    return NATIVE_REFUSED;
+    break;
   case NATIVE_NO_TABLE:
     util_set_msg(msg, msglen,
             "extern fn %s: library %s lies in the stdlib's native directory but publishes no "
             "table (%s)",
             symbol, lib, detail);
-    return NATIVE_REFUSED;
-  case NATIVE_TRUST_FAILED:
     break;
   }
-  util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
-  return NATIVE_ADMIT_FAILED;
+  return NATIVE_REFUSED;
 }
 
 native_admission native_admit(const native_registry *r, const char *lib, const char *base_dir,
@@ -182,16 +165,8 @@ typedef struct wanted_fn {
 static native_lib *load_path(native_registry *r, const char *lib, const char *base_dir,
                              const wanted_fn *w, char *msg, size_t msglen) {
   const char *symbol = w->symbol;
-  char *path;
-  if (lib[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
-    path = strdup(lib);
-  else if (asprintf(&path, "%s/%s", base_dir, lib) < 0)
-    path = NULL;
-  if (path == NULL) {
-    util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
-    return NULL;
-  }
-  char *real = realpath(path, NULL);
+  char *path = native_trust_lib_path(lib, base_dir);
+  char *real = util_xrealpath(path);
   if (real == NULL && r->allow_ffi) {
     util_set_msg(msg, msglen, "extern fn %s: cannot load library %s (%s): %s", symbol, lib, path,
             strerror(errno));
@@ -218,7 +193,7 @@ static native_lib *load_path(native_registry *r, const char *lib, const char *ba
     free(real);
     return NULL;
   }
-  return add_lib(r, real, handle, symbol, msg, msglen);
+  return add_lib(r, real, handle);
 }
 
 /* LIB without a '/': the dynamic loader's search, as LIB.so, then LIB.
@@ -230,13 +205,9 @@ static native_lib *load_name(native_registry *r, const char *lib, const char *sy
   native_lib *l = find_lib(r, lib);
   if (l != NULL)
     return l;
-  char *key = strdup(lib);
-  char *with_so = NULL;
-  if (key == NULL || asprintf(&with_so, "%s.so", lib) < 0) {
-    free(key);
-    util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
-    return NULL;
-  }
+  char *with_so;
+  if (asprintf(&with_so, "%s.so", lib) < 0)
+    util_out_of_memory();
   void *handle = dlopen(with_so, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL) {
     /* The first error names LIB.so, the form SPEC 4 looks for first. */
@@ -244,11 +215,9 @@ static native_lib *load_name(native_registry *r, const char *lib, const char *sy
     handle = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
   }
   free(with_so);
-  if (handle == NULL) {
-    free(key);
+  if (handle == NULL)
     return NULL;
-  }
-  return add_lib(r, key, handle, symbol, msg, msglen);
+  return add_lib(r, util_xstrndup(lib, strlen(lib)), handle);
 }
 
 /* True when sym lies in the library handle stands for.  dlsym(handle, ...)
@@ -284,11 +253,7 @@ native_fn *native_bind(native_registry *r, const char *lib, const char *base_dir
     return NULL;
   }
   size_t name_len = strlen(symbol);
-  native_fn *f = calloc(1, sizeof *f + name_len + 1);
-  if (f == NULL) {
-    util_set_msg(msg, msglen, "extern fn %s: out of memory", symbol);
-    return NULL;
-  }
+  native_fn *f = util_xalloc(sizeof *f + name_len + 1);
   for (int i = 0; i < nparams; i++) {
     f->params[i] = params[i];
     f->arg_types[i] = native_type(params[i]);
@@ -391,11 +356,7 @@ bool native_invoke(const native_fn *f, const value_data *args, value_data *ret, 
   char *strings = mem->scratch;
   char *heap = NULL;
   if (string_bytes > mem->scratch_len) {
-    heap = malloc(string_bytes);
-    if (heap == NULL) {
-      util_set_msg(msg, msglen, "extern fn %s: out of memory", f->name);
-      return false;
-    }
+    heap = util_xalloc(string_bytes);
     strings = heap;
   }
 
@@ -445,13 +406,8 @@ bool native_invoke(const native_fn *f, const value_data *args, value_data *ret, 
       ok = false;
     } else {
       char *copy = mem->alloc(mem->alloc_ctx, len);
-      if (copy == NULL) {
-        util_set_msg(msg, msglen, "extern fn %s: out of memory", f->name);
-        ok = false;
-      } else {
-        memcpy(copy, result.s, len);
-        ret->s = (value_str){copy, (uint32_t)len};
-      }
+      memcpy(copy, result.s, len);
+      ret->s = (value_str){copy, (uint32_t)len};
     }
     break;
   }

@@ -27,8 +27,7 @@ typedef struct native_fn native_fn;               /* a bound function, owned by 
 
 /* stdlib_native_dir: the stdlib's `native/` directory, whose libraries load
  * without allow_ffi as far as their tables say (NULL or a missing directory:
- * none does).  allow_ffi:
- * --allow-ffi was given.  Returns NULL when out of memory. */
+ * none does).  allow_ffi: --allow-ffi was given. */
 native_registry *native_registry_new(const char *stdlib_native_dir, bool allow_ffi);
 /* Unloads every library; every native_fn of the registry becomes invalid.
  * NULL is a no-op. */
@@ -39,7 +38,6 @@ int native_registry_nlibs(const native_registry *r);
 typedef enum native_admission {
   NATIVE_ADMITTED,       /* the call may be bound */
   NATIVE_REFUSED,        /* the trust rule refuses it (msg says why) */
-  NATIVE_ADMIT_FAILED,   /* out of memory */
 } native_admission;
 
 /* The trust rule of SPEC 4 for `extern fn symbol(params...) -> ret from
@@ -79,7 +77,8 @@ typedef struct native_mem {
   char *scratch;
   size_t scratch_len;
   /* Storage for a returned string of len > 0 bytes (native_invoke adds no NUL),
-   * alive as long as the caller needs the value; NULL when out of memory. */
+   * alive as long as the caller needs the value; never NULL (out of memory
+   * ends the process, util.h). */
   char *(*alloc)(void *ctx, size_t len);
   void *alloc_ctx;
 } native_mem;
@@ -88,10 +87,10 @@ typedef struct native_mem {
  * *ret.  A returned const char * is copied at once through mem->alloc (the
  * library keeps ownership); NULL reads as "", and "" needs no alloc
  * (ret->s.p is then a static "").  Returns false with msg filled when a
- * string argument holds a NUL byte (C would see it cut there), memory runs
- * out, or a returned string is 4 GiB or longer.  Reentrant: it writes
- * nothing but its outputs and mem's scratch, so threads with scratch of their
- * own may call one bound function at once. */
+ * string argument holds a NUL byte (C would see it cut there) or a returned
+ * string is 4 GiB or longer.  Reentrant: it writes nothing but its outputs
+ * and mem's scratch, so threads with scratch of their own may call one bound
+ * function at once. */
 bool native_invoke(const native_fn *f, const value_data *args, value_data *ret, const native_mem *mem,
                    char *msg, size_t msglen);
 

@@ -16,26 +16,8 @@ void vm_fmt_time(int64_t t, char *buf) {
 /* An account id for a message: ids are bytes of known length, and a NUL or
  * another control byte in one is shown as \xNN, not cut or sent raw. */
 static const char *shown_id(const vm_account *a, char *buf, size_t cap) {
-  static const char hex[] = "0123456789abcdef";
   if (!a) return "?";
-  size_t o = 0;
-  for (uint32_t i = 0; i < a->id_len; i++) {
-    if (o + 8 > cap) {   /* room for an escape, "..." and the NUL */
-      memcpy(buf + o, "...", 3);
-      o += 3;
-      break;
-    }
-    unsigned char c = (unsigned char)a->id[i];
-    if (c < 0x20 || c == 0x7f) {
-      buf[o++] = '\\';
-      buf[o++] = 'x';
-      buf[o++] = hex[c >> 4];
-      buf[o++] = hex[c & 15];
-    } else {
-      buf[o++] = (char)c;
-    }
-  }
-  buf[o] = '\0';
+  util_escape(buf, cap, a->id, a->id_len, "", SIZE_MAX);
   return buf;
 }
 

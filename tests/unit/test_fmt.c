@@ -153,7 +153,6 @@ static char *dump_first_segment(const char *text) {
   fmt_buf b;
   fmt_buf_init(&b);
   dump_expr(&b, d->u.segment.expr);
-  ck_assert(!b.failed);
   char *result = strdup(b.data);
   fmt_buf_free(&b);
   arena_free(&a);
@@ -165,10 +164,9 @@ static char *dump_first_segment(const char *text) {
 START_TEST(buffer_grows) {
   fmt_buf b;
   fmt_buf_init(&b);
-  for (int i = 0; i < 1000; i++) ck_assert(fmt_buf_append(&b, "0123456789", 10));
+  for (int i = 0; i < 1000; i++) fmt_buf_append(&b, "0123456789", 10);
   ck_assert_uint_eq(b.len, 10000);
   ck_assert_uint_eq(strlen(b.data), 10000);
-  ck_assert(!b.failed);
   fmt_buf_free(&b);
   ck_assert_ptr_null(b.data);
 }

@@ -194,9 +194,28 @@ START_TEST(csv_quotes_only_where_needed) {
 }
 END_TEST
 
+/* Control bytes as \xNN, the backslashed bytes after a backslash, and
+ * "..." once max_shown bytes are shown or the buffer has no room left. */
+START_TEST(escape_shows_control_bytes) {
+  char buf[64];
+  ck_assert_uint_eq(util_escape(buf, sizeof buf, "a\0b\x1f\x7f\"\\", 7, "\"\\", SIZE_MAX), 18);
+  ck_assert_str_eq(buf, "a\\x00b\\x1f\\x7f\\\"\\\\");
+  util_escape(buf, sizeof buf, "say \"hi\"\\", 9, "", SIZE_MAX);
+  ck_assert_str_eq(buf, "say \"hi\"\\");   /* nothing backslashed */
+  util_escape(buf, sizeof buf, "abcdef", 6, "", 4);
+  ck_assert_str_eq(buf, "abcd...");
+  util_escape(buf, sizeof buf, "abcd", 4, "", 4);
+  ck_assert_str_eq(buf, "abcd");   /* all shown: no "..." */
+  ck_assert_uint_eq(util_escape(buf, 10, "abcdef", 6, "", SIZE_MAX), 6);
+  ck_assert_str_eq(buf, "abc...");   /* 10 bytes: no room for a fourth byte's escape and "..." */
+  util_escape(buf, 10, "\1\2\3", 3, "", SIZE_MAX);
+  ck_assert_str_eq(buf, "\\x01...");
+}
+END_TEST
+
 START_TEST(vec_grows_by_doubling) {
   UTIL_VEC(int) v = {0};
-  for (int i = 0; i < 1000; i++) ck_assert(UTIL_VEC_PUSH(v, i * 3, 16));
+  for (int i = 0; i < 1000; i++) UTIL_VEC_PUSH(v, i * 3, 16);
   ck_assert_uint_eq(v.len, 1000);
   ck_assert_uint_eq(v.cap, 1024);   /* 16, 32, ... 1024 */
   for (int i = 0; i < 1000; i++) ck_assert_int_eq(v.items[i], i * 3);
@@ -204,22 +223,29 @@ START_TEST(vec_grows_by_doubling) {
 }
 END_TEST
 
-START_TEST(grow_refuses_an_overflowing_size) {
+START_TEST(grow_doubles_from_the_first_capacity) {
   uint64_t *items = NULL;
   size_t cap = 0;
-  ck_assert(util_grow(&items, &cap, 5, sizeof *items, 4));
+  util_xgrow(&items, &cap, 5, sizeof *items, 4);
   ck_assert_uint_eq(cap, 8);
   ck_assert_ptr_nonnull(items);
   items[7] = 7;
-  ck_assert(util_grow(&items, &cap, 8, sizeof *items, 4));   /* room already */
-  ck_assert_uint_eq(cap, 8);
   uint64_t *before = items;
-  ck_assert(!util_grow(&items, &cap, SIZE_MAX / 4, sizeof *items, 4));
-  ck_assert(!util_grow(&items, &cap, SIZE_MAX, sizeof *items, 4));
-  ck_assert_ptr_eq(items, before);   /* unchanged on failure */
+  util_xgrow(&items, &cap, 8, sizeof *items, 4);   /* room already */
   ck_assert_uint_eq(cap, 8);
+  ck_assert_ptr_eq(items, before);
+  util_xgrow(&items, &cap, 9, sizeof *items, 4);
+  ck_assert_uint_eq(cap, 16);
   ck_assert_uint_eq(items[7], 7);
   free(items);
+}
+END_TEST
+
+/* A size no memory could hold is out of memory: msl ends with status 4. */
+START_TEST(grow_to_an_overflowing_size_exits_4) {
+  uint64_t *items = NULL;
+  size_t cap = 0;
+  util_xgrow(&items, &cap, SIZE_MAX / 4, sizeof *items, 4);
 }
 END_TEST
 
@@ -232,8 +258,10 @@ static Suite *util_suite(void) {
   tcase_add_test(tc, account_hash_is_xxh64_seed_42);
   tcase_add_test(tc, hash_counts_every_byte);
   tcase_add_test(tc, csv_quotes_only_where_needed);
+  tcase_add_test(tc, escape_shows_control_bytes);
   tcase_add_test(tc, vec_grows_by_doubling);
-  tcase_add_test(tc, grow_refuses_an_overflowing_size);
+  tcase_add_test(tc, grow_doubles_from_the_first_capacity);
+  tcase_add_exit_test(tc, grow_to_an_overflowing_size_exits_4, 4);
   suite_add_tcase(s, tc);
   return s;
 }
