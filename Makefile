@@ -24,7 +24,7 @@ NATIVE    = stdlib/native/libmsl_text.so
 MANIFEST  = stdlib/native/libmsl_text.manifest
 FFI_TEST  = tests/ffi/libmsl_ffitest.so
 
-.PHONY: all deps test check-unit check-golden check-e2e check-acceptance asan \
+.PHONY: all deps test check-unit check-golden check-e2e check-acceptance asan tsan \
         demo bench fuzz difftest install clean
 .DELETE_ON_ERROR:
 
@@ -86,6 +86,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) check-all
 	$(MAKE) asan
+	$(MAKE) tsan
 	@echo "make test: all suites passed"
 
 .PHONY: check-all
@@ -113,7 +114,17 @@ asan:
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  MSL_BIN=msl-asan msl-asan check-all-asan
 
-.PHONY: msl-asan check-all-asan
+# ThreadSanitizer over the parallel path (-j): the -j suite and the
+# acceptance cases with -j 1, 2 and 3; any race report fails them.
+tsan:
+	$(MAKE) BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" msl-tsan
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" E2E_SUITES=jobs sh tests/e2e/run.sh ./msl-tsan
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" sh tests/acceptance.sh ./msl-tsan
+
+.PHONY: msl-asan check-all-asan msl-tsan
+msl-tsan: $(BUILD)/cli/main.o $(BUILD)/libmsl.a $(NATIVE) $(MANIFEST)
+	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ $(BUILD)/cli/main.o $(BUILD)/libmsl.a $(LIBS) -rdynamic
+
 msl-asan: $(BUILD)/cli/main.o $(BUILD)/libmsl.a $(NATIVE) $(MANIFEST)
 	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ $(BUILD)/cli/main.o $(BUILD)/libmsl.a $(LIBS) -rdynamic
 

@@ -166,8 +166,9 @@ static int format_ratio(int64_t num, int64_t den, int64_t factor, int decimals, 
   for (int i = 0; i < decimals; i++) scale *= 10;
   int64_t scaled = (num * factor * scale * 2 + den) / (den * 2);
   int n = snprintf(buf, 32, "%" PRId64, scaled / scale);
-  char frac[24];
-  snprintf(frac, sizeof frac, "%0*" PRId64, decimals, scaled % scale);
+  char frac[8];   /* the fraction's digits, zero-padded */
+  int64_t digits = scaled % scale;
+  for (int i = decimals; i-- > 0; digits /= 10) frac[i] = (char)('0' + digits % 10);
   int flen = decimals;
   if (trim)
     while (flen > 0 && frac[flen - 1] == '0') flen--;
