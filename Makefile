@@ -139,6 +139,9 @@ demo: deps
 	$(MAKE) all
 	@sh tools/demo.sh ./msl
 
+# The benchmark, not a test (`make test` times nothing): msl, DuckDB and SQLite on
+# the shared logs, results compared, figures in bench/results.md. Knobs, e.g.
+# BENCH_SIZES=1000000, are described at the top of tools/bench.sh.
 bench: deps
 	$(MAKE) all
 	@sh tools/bench.sh ./msl

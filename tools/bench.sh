@@ -1,167 +1,369 @@
 #!/bin/sh
-# bench.sh MSL [--full] — the benchmark `make bench` runs.
+# bench.sh [MSL] — the benchmark `make bench` runs (issue 9, items 5 and 6).
 #
-#   sh tools/bench.sh ./msl                 1M and 4M events (a few minutes on 2 cores)
-#   sh tools/bench.sh ./msl --full          adds the 10M-event log
-#   BENCH_EVENTS="10000000" sh tools/bench.sh ./msl   exactly these sizes
+# Over the shared benchmark logs (../shared/bench/gen_events.py: 100,000
+# accounts, seed 7, time-sorted, plus a shuffled copy) it times
+#   msl     ../shared/bench/three.ms with -j 1 and with every core, on CSV,
+#           JSON Lines and gzipped CSV, and tools/bench/ten.ms (ten milestones
+#           and a playbook, msl only);
+#   DuckDB  the same three milestones in SQL (../shared/bench/duckdb_run.js),
+#           through the npm package @duckdb/node-api, which this script
+#           installs into bench/node/;
+#   SQLite  the same (../shared/bench/sqlite_run.sh), on the check size only;
+#   wc -l   the same files: the cost of reading the bytes;
+# checks that every engine gives identical results (compared as sorted
+# "account,milestone,epoch" lines; msl's variants as whole output folders) and
+# writes bench/results.md. Results that differ, or a run that fails, make the
+# exit status 1 — after results.md is written. The check size runs first; when
+# its results differ, the larger logs are not timed.
 #
-# For each size, tools/gen_events.py --bench writes a time-sorted enterprise log
-# over BENCH_ACCOUNTS (default 10000) accounts into a temporary directory, then:
-#   msl     evaluates tools/bench/bench.ms (four milestones) with --out;
-#   sqlite  imports the same CSV (.import) and computes one of them,
-#           three_logins (exit count(login) >= 3): the time of each account's
-#           3rd login, with ROW_NUMBER(); its rows are compared with msl's
-#           achieved_at (MATCH / MISMATCH);
-#   duckdb  the same query, when node can load @duckdb/node-api.
-# Wall time and peak RSS come from /usr/bin/time. Environment: BENCH_ACCOUNTS,
-# BENCH_EVENTS (sizes), BENCH_DATA (a directory to keep and reuse generated
-# logs in), BENCH_KEEP=1 (keep the temporary directory).
+# Environment (defaults in brackets):
+#   BENCH_SIZES          event counts of the time-sorted logs ["1000000 10000000"]
+#   BENCH_CHECK_SIZE     the log all engines, SQLite included, must agree on [1000000]
+#   BENCH_SHUFFLED_SIZE  the shuffled log (msl and DuckDB); empty: none [largest size]
+#   BENCH_FORMATS_SIZE   the log also timed as JSON Lines and .gz; empty: none [largest size]
+#   BENCH_ACCOUNTS [100000]  BENCH_SEED [7]
+#   BENCH_SHARED         the shared benchmark folder [../shared/bench]
+#   BENCH_DATA           generated logs, kept between runs [bench/data]
+#   BENCH_NODE           where npm installs DuckDB [bench/node]
+#   BENCH_RESULTS        the report [bench/results.md]
+# Run outputs go to bench/work/ (emptied at each run). Every size is added to
+# BENCH_SIZES' list, so the check, shuffled and formats sizes always run.
+#
+#   sh tools/bench.sh ./msl                          the full benchmark
+#   BENCH_SIZES=1000000 sh tools/bench.sh ./msl      the 1M log only (about 2 minutes)
 set -eu
 
 MSL=${1:-./msl}
-SIZES=${BENCH_EVENTS:-"1000000 4000000"}
-if [ "${2:-}" = "--full" ]; then SIZES="$SIZES 10000000"; fi
-ACCOUNTS=${BENCH_ACCOUNTS:-10000}
-RULES=tools/bench/bench.ms
-MILESTONE=three_logins
+SHARED=${BENCH_SHARED:-../shared/bench}
+CHECK=${BENCH_CHECK_SIZE:-1000000}
+ACCOUNTS=${BENCH_ACCOUNTS:-100000}
+SEED=${BENCH_SEED:-7}
+DATA=${BENCH_DATA:-bench/data}
+NODE_DIR=${BENCH_NODE:-bench/node}
+RESULTS=${BENCH_RESULTS:-bench/results.md}
+WORK=bench/work
+TEN=tools/bench/ten.ms
+DUCKDB_PACKAGE=@duckdb/node-api
+DUCKDB_VERSION=1.5.6-r.1
 
-if [ ! -x "$MSL" ]; then
-    echo "bench: $MSL is not an executable (run \`make all\` first)" >&2
-    exit 2
-fi
-if [ ! -f "$RULES" ]; then
-    echo "bench: $RULES not found (run from the repository root)" >&2
-    exit 2
-fi
+LARGEST=$(printf '%s\n' $CHECK ${BENCH_SIZES:-1000000 10000000} | sort -n | tail -n 1)
+SHUFFLED=${BENCH_SHUFFLED_SIZE-$LARGEST}
+FORMATS=${BENCH_FORMATS_SIZE-$LARGEST}
+# The check size first, then the others from the smallest.
+SIZES="$CHECK $(printf '%s\n' ${BENCH_SIZES:-1000000 10000000} $SHUFFLED $FORMATS |
+    sort -un | grep -vx "$CHECK" || true)"
 
-# The measuring tools come from the distribution; install them when missing
-# and we may (root), otherwise say what is missing.
+fail() {
+    echo "bench: $*" >&2
+    exit 2
+}
+
+[ -x "$MSL" ] || fail "$MSL is not an executable (run \`make all\` first)"
+[ -f "$TEN" ] || fail "$TEN not found (run from the repository root)"
+for f in gen_events.py three.ms sqlite_run.sh duckdb_run.js msl_to_epochs.py; do
+    [ -f "$SHARED/$f" ] || fail "$SHARED/$f not found (the shared benchmark; set BENCH_SHARED)"
+done
+for n in $SIZES; do
+    case $n in
+    '' | *[!0-9]*) fail "event counts are whole numbers, not '$n'" ;;
+    esac
+done
+command -v python3 >/dev/null 2>&1 || fail "python3 is needed"
+
+# The measuring tools and SQLite come from the distribution; install them when
+# missing and we may (root), otherwise say what is missing.
 need=""
 [ -x /usr/bin/time ] || need="$need time"
 command -v sqlite3 >/dev/null 2>&1 || need="$need sqlite3"
+command -v gzip >/dev/null 2>&1 || need="$need gzip"
 if [ -n "$need" ]; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "bench: installing$need"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+    [ "$(id -u)" = 0 ] || fail "missing$need (apt-get install$need)"
+    echo "bench: installing$need"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+fi
+
+bench_start=$(date +%s)
+rm -rf "$WORK"
+mkdir -p "$WORK" "$DATA"
+ROWS=$WORK/rows.tsv         # one line per timed run, read by report.py
+VERDICTS=$WORK/verdicts.tsv # one line per comparison
+META=$WORK/meta             # key=value lines about the machine and tools
+: >"$ROWS"
+: >"$VERDICTS"
+: >"$META"
+status=0
+
+meta() {
+    printf '%s=%s\n' "$1" "$2" >>"$META"
+}
+
+# DuckDB: installed by npm into $NODE_DIR, once. Without it the benchmark goes
+# on and results.md says why DuckDB has no figures.
+# duckdb_run.js requires the package by this path, so it must be absolute.
+mkdir -p "$NODE_DIR"
+DUCKDB_MODULES=$(cd "$NODE_DIR" && pwd)/node_modules
+duckdb_note=""
+duckdb_installed() {
+    command -v node >/dev/null 2>&1 &&
+        [ "$(DUCKDB_MODULES="$DUCKDB_MODULES" node -e \
+            'console.log(require(require("path").resolve(process.env.DUCKDB_MODULES,
+             "@duckdb/node-api/package.json")).version)' 2>/dev/null)" = "$DUCKDB_VERSION" ]
+}
+if ! duckdb_installed; then
+    if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "bench: installing nodejs and npm"
+        apt-get update -qq || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || true
+    fi
+    if command -v npm >/dev/null 2>&1; then
+        echo "bench: npm install --prefix $NODE_DIR $DUCKDB_PACKAGE@$DUCKDB_VERSION"
+        if ! npm install --prefix "$NODE_DIR" --no-audit --no-fund \
+                "$DUCKDB_PACKAGE@$DUCKDB_VERSION" >"$WORK/npm.log" 2>&1; then
+            duckdb_note="npm install $DUCKDB_PACKAGE@$DUCKDB_VERSION failed ($(grep -m 1 '^npm error' "$WORK/npm.log" || tail -n 1 "$WORK/npm.log"); $WORK/npm.log has the rest)"
+        fi
     else
-        echo "bench: missing$need (apt-get install$need)" >&2
-        exit 2
+        duckdb_note="npm is not installed (apt-get install npm)"
+    fi
+    if [ -z "$duckdb_note" ] && ! duckdb_installed; then
+        duckdb_note="$DUCKDB_PACKAGE@$DUCKDB_VERSION does not load under $DUCKDB_MODULES"
     fi
 fi
-command -v python3 >/dev/null 2>&1 || { echo "bench: python3 is needed" >&2; exit 2; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/msl-bench.XXXXXX")
-if [ "${BENCH_KEEP:-0}" = 1 ]; then
-    echo "bench: keeping $TMP"
-else
-    trap 'rm -rf "$TMP"' EXIT
-    trap 'rm -rf "$TMP"; exit 130' INT TERM
-fi
-DATA=${BENCH_DATA:-$TMP/data}
-RESULTS=$TMP/results.txt
-: >"$RESULTS"
-
-have_duckdb=0
-if command -v node >/dev/null 2>&1 &&
-   node -e "require('@duckdb/node-api')" >/dev/null 2>&1; then
-    have_duckdb=1
+have_duckdb=1
+if [ -n "$duckdb_note" ]; then
+    have_duckdb=0
+    echo "bench: no DuckDB figures: $duckdb_note" >&2
 fi
 
-# measure NAME EVENTS CMD...: runs CMD under /usr/bin/time, appends a result row.
+# A log of N events: $DATA/aACCOUNTS-eN-sSEED-KIND/, made by the shared
+# generator and kept with a stamp of the generator it came from, so a changed
+# generator makes it again. Written beside and renamed, so an interrupted run
+# leaves no half log to reuse.
+gen_stamp=$(cksum <"$SHARED/gen_events.py")
+log_dir() { # N KIND (sorted|shuffled)
+    echo "$DATA/a$ACCOUNTS-e$1-s$SEED-$2"
+}
+make_log() { # N KIND
+    log=$(log_dir "$1" "$2")
+    shuffle=""
+    [ "$2" = shuffled ] && shuffle=" --shuffle"
+    meta log "python3 $SHARED/gen_events.py $log $ACCOUNTS $1 --seed $SEED$shuffle"
+    if [ -f "$log/stamp" ] && [ "$(cat "$log/stamp")" = "$gen_stamp" ]; then
+        return
+    fi
+    echo "  generating $log"
+    rm -rf "$log" "$log.tmp"
+    python3 "$SHARED/gen_events.py" "$log.tmp" "$ACCOUNTS" "$1" --seed "$SEED" $shuffle
+    echo "$gen_stamp" >"$log.tmp/stamp"
+    mv "$log.tmp" "$log"
+}
+# The JSON Lines and gzipped copies of a log's events.csv, made when missing
+# (beside, then renamed, like the log).
+make_copies() { # DIR
+    meta log "python3 tools/bench/csv_to_jsonl.py $1/events.csv $1/events.jsonl"
+    meta log "gzip -c $1/events.csv > $1/events.csv.gz"
+    if [ ! -f "$1/events.jsonl" ]; then
+        echo "  writing $1/events.jsonl"
+        python3 tools/bench/csv_to_jsonl.py "$1/events.csv" "$1/events.jsonl.tmp"
+        mv "$1/events.jsonl.tmp" "$1/events.jsonl"
+    fi
+    if [ ! -f "$1/events.csv.gz" ]; then
+        echo "  writing $1/events.csv.gz"
+        gzip -c "$1/events.csv" >"$1/events.csv.gz.tmp"
+        mv "$1/events.csv.gz.tmp" "$1/events.csv.gz"
+    fi
+}
+
+# measure TABLE KEY LABEL EVENTS CMD...: runs CMD under /usr/bin/time (peak RSS:
+# the largest process of the command, %M), its standard output to /dev/null,
+# and appends a row to $ROWS. Wall time is taken around it with date's
+# nanoseconds: /usr/bin/time's %e has 10 ms steps, too coarse for wc -l on the
+# 1M log.
 measure() {
-    name=$1 events=$2
-    shift 2
-    if ! /usr/bin/time -f '%e %M' -o "$TMP/time" "$@"; then
-        echo "bench: $name failed:" >&2
-        cat "$TMP/time" >&2
-        exit 1
-    fi
-    # The last line: with a non-zero exit /usr/bin/time writes a note first.
-    tail -n 1 "$TMP/time" | awk -v n="$name" -v e="$events" '{
-        s = $1 + 0; rate = (s > 0) ? e / s : 0
-        printf "%-8s %10d %9.2f %12.0f %9.1f\n", n, e, s, rate, $2 / 1024 }' >>"$RESULTS"
-    tail -n 1 "$RESULTS"
-}
-
-# compare ENGINE EVENTS FILE: FILE holds "account,time" rows of the engine;
-# msl's are the achieved_at cells of $MILESTONE in milestones.csv.
-compare() {
-    engine=$1 events=$2
-    LC_ALL=C sort "$3" >"$TMP/other.sorted"
-    # Account ids and times of the generated data never need CSV quoting.
-    awk -F, -v m="$MILESTONE" '$2 == m && $6 != "" { print $1 "," $6 }' \
-        "$TMP/out-$events/milestones.csv" | LC_ALL=C sort >"$TMP/msl.sorted"
-    n_msl=$(wc -l <"$TMP/msl.sorted")
-    n_other=$(wc -l <"$TMP/other.sorted")
-    same=$(LC_ALL=C comm -12 "$TMP/msl.sorted" "$TMP/other.sorted" | wc -l)
-    if [ "$same" -eq "$n_msl" ] && [ "$same" -eq "$n_other" ]; then
-        verdict=MATCH
+    m_table=$1 m_key=$2 m_label=$3 m_events=$4
+    shift 4
+    printf '  %-40s ' "$m_label"
+    start=$(date +%s%N)
+    if /usr/bin/time -f %M -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"; then
+        end=$(date +%s%N)
+        rss=$(tail -n 1 "$WORK/time")
+        row_status=ok
     else
-        verdict=MISMATCH
-        echo "  first differences (< msl, > $engine):"
-        LC_ALL=C diff "$TMP/msl.sorted" "$TMP/other.sorted" | grep '^[<>]' | head -n 5 | sed 's/^/    /'
+        rc=$?
+        end=$(date +%s%N)
+        rss=0
+        row_status="failed (exit $rc)"
+        status=1
     fi
-    line="$MILESTONE $verdict $engine: msl $n_msl rows, $engine $n_other rows, $same identical"
-    echo "  $line"
-    echo "$events $line" >>"$TMP/verdicts"
+    wall_ms=$(((end - start) / 1000000))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m_table" "$m_key" "$m_label" "$m_events" \
+        "$row_status" "$wall_ms" "$rss" "$*" >>"$ROWS"
+    if [ "$row_status" = ok ]; then
+        awk -v ms="$wall_ms" -v n="$m_events" -v kb="$rss" 'BEGIN {
+            s = ms / 1000; printf "%7.2f s %8.2fM events/s %7.1f MB\n", s, (s > 0 ? n / s / 1e6 : 0), kb / 1024 }'
+    else
+        echo "$row_status"
+        sed 's/^/    /' "$WORK/stderr" | tail -n 5
+    fi
+}
+# skipped TABLE KEY LABEL EVENTS WHY: a row without a run.
+skipped() {
+    printf '%s\t%s\t%s\t%s\t%s\t\t\t\n' "$1" "$2" "$3" "$4" "$5" >>"$ROWS"
+    printf '  %-40s %s\n' "$3" "$5"
+}
+# verdict TABLE WHAT A B: MATCH when files A and B are identical (folders: every
+# file), MISMATCH otherwise; a missing side (its run failed) is MISMATCH too.
+# The differences go to WORK/diff-N, N the verdict's line in $VERDICTS.
+verdict() {
+    v_diff=$WORK/diff-$(($(wc -l <"$VERDICTS") + 1))
+    if diff -r "$3" "$4" >"$v_diff" 2>&1; then
+        v=MATCH
+        rm -f "$v_diff"
+    else
+        v=MISMATCH
+        status=1
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$v" "$3" "$4" >>"$VERDICTS"
+    echo "  $v: $2"
+    if [ "$v" = MISMATCH ]; then
+        head -n 5 "$v_diff" | sed 's/^/    /'
+    fi
+}
+# The peers write "account,milestone,epoch" lines (SQLite's .mode csv ends them
+# with CRLF); compared sorted bytewise, as msl_to_epochs.py writes msl's.
+epochs_of_peer() { tr -d '\r' <"$1" | LC_ALL=C sort >"$2"; }
+epochs_of_msl() {
+    python3 "$SHARED/msl_to_epochs.py" "$1/milestones.csv" "$2.unsorted"
+    LC_ALL=C sort "$2.unsorted" >"$2"
+    rm -f "$2.unsorted"
 }
 
-echo "msl benchmark: rules $RULES, $ACCOUNTS accounts, sizes: $SIZES"
-echo "machine: $(nproc 2>/dev/null || echo '?') cores, $(uname -m), $(sqlite3 --version | cut -d' ' -f1 | sed 's/^/sqlite /')"
+# -j may not exist yet: probe it on a tiny log.
+cores=$(nproc)
+python3 "$SHARED/gen_events.py" "$WORK/probe" 20 500 --seed "$SEED" >/dev/null
+have_jobs=0
+if "$MSL" run -j 1 "$SHARED/three.ms" --events "$WORK/probe/events.csv" \
+        --out "$WORK/probe/out" >/dev/null 2>&1; then
+    have_jobs=1
+fi
+
+# msl_runs TABLE KEY LABEL EVENTS OUT RUN-ARGS...: msl -j 1, then with every core
+# (its output folder compared with -j 1's); without -j, msl as it is and an
+# n/a row for every core.
+msl_runs() {
+    r_table=$1 r_key=$2 r_label=$3 r_events=$4 r_out=$5
+    shift 5
+    if [ "$have_jobs" = 1 ]; then
+        measure "$r_table" "$r_key-j1" "msl -j 1, $r_label" "$r_events" "$MSL" run -j 1 "$@" --out "$r_out"
+        measure "$r_table" "$r_key-jall" "msl -j $cores, $r_label" "$r_events" \
+            "$MSL" run -j "$cores" "$@" --out "$r_out-jall"
+        verdict "$r_table" "msl -j $cores = msl -j 1, $r_label (all output files)" "$r_out" "$r_out-jall"
+    else
+        measure "$r_table" "$r_key-j1" "msl, $r_label" "$r_events" "$MSL" run "$@" --out "$r_out"
+        skipped "$r_table" "$r_key-jall" "msl -j $cores, $r_label" "$r_events" "n/a (-j not implemented)"
+    fi
+}
+
+meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta cores "$cores"
+meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+meta memory "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+meta kernel "$(uname -sr)"
+meta load "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta msl "$(git describe --always --dirty 2>/dev/null || echo unknown)"
+meta sqlite "$(sqlite3 --version | cut -d' ' -f1)"
+meta node "$(node --version 2>/dev/null || echo none)"
+meta duckdb "$([ "$have_duckdb" = 1 ] && echo "$DUCKDB_PACKAGE@$DUCKDB_VERSION" || echo "none: $duckdb_note")"
+meta duckdb_package "$DUCKDB_PACKAGE@$DUCKDB_VERSION"
+meta jobs "$have_jobs"
+meta accounts "$ACCOUNTS"
+meta seed "$SEED"
+meta shared "$SHARED"
+meta data "$DATA"
+meta node_dir "$NODE_DIR"
+meta check "$CHECK"
+
+echo "msl benchmark: $ACCOUNTS accounts, seed $SEED, logs of" $SIZES "events"
+echo "  check size $CHECK; shuffled ${SHUFFLED:-none}; JSON Lines and .gz ${FORMATS:-none}"
+echo "  $cores cores, load $(cut -d' ' -f1-3 /proc/loadavg); msl -j: $([ "$have_jobs" = 1 ] && echo yes || echo 'not implemented')"
+
 for n in $SIZES; do
-    d=$DATA/$n-$ACCOUNTS
     echo
-    if [ -f "$d/events.csv" ] && [ -f "$d/accounts.csv" ]; then
-        echo "== $n events: reusing $d"
+    echo "== $n events"
+    make_log "$n" sorted
+    d=$(log_dir "$n" sorted)
+    if [ "$n" = "$FORMATS" ]; then
+        make_copies "$d"
+    fi
+    if [ "$n" = "$SHUFFLED" ]; then
+        make_log "$n" shuffled
+    fi
+    w=$WORK/$n
+    mkdir -p "$w"
+    t="sorted $n"
+    measure "$t" wc-csv "wc -l, CSV" "$n" wc -l "$d/events.csv"
+    msl_runs "$t" msl-csv "CSV" "$n" "$w/msl-csv" "$SHARED/three.ms" --events "$d/events.csv"
+    if [ "$n" = "$FORMATS" ]; then
+        measure "$t" wc-jsonl "wc -l, JSON Lines" "$n" wc -l "$d/events.jsonl"
+        msl_runs "$t" msl-jsonl "JSON Lines" "$n" "$w/msl-jsonl" "$SHARED/three.ms" --events "$d/events.jsonl"
+        verdict "$t" "msl JSON Lines = msl CSV (all output files)" "$w/msl-csv" "$w/msl-jsonl"
+        measure "$t" gunzip "gzip -dc (decompression alone), CSV.gz" "$n" gzip -dc "$d/events.csv.gz"
+        msl_runs "$t" msl-gz "CSV.gz" "$n" "$w/msl-gz" "$SHARED/three.ms" --events "$d/events.csv.gz"
+        verdict "$t" "msl CSV.gz = msl CSV (all output files)" "$w/msl-csv" "$w/msl-gz"
+    fi
+    if [ -f "$w/msl-csv/milestones.csv" ]; then
+        epochs_of_msl "$w/msl-csv" "$w/msl.epochs"
+    fi
+    if [ "$have_duckdb" = 1 ]; then
+        measure "$t" duckdb "DuckDB, CSV" "$n" env DUCKDB_NODE_MODULES="$DUCKDB_MODULES" \
+            node "$SHARED/duckdb_run.js" "$d/events.csv" "$w/duckdb.out"
+        [ -f "$w/duckdb.out" ] && epochs_of_peer "$w/duckdb.out" "$w/duckdb.epochs"
+        verdict "$t" "DuckDB = msl (account,milestone,epoch)" "$w/msl.epochs" "$w/duckdb.epochs"
     else
-        echo "== $n events: generating into $d"
-        mkdir -p "$d"
-        start=$(date +%s)
-        python3 tools/gen_events.py --bench --events "$n" --accounts "$ACCOUNTS" \
-            --rules enterprise --out-dir "$d" --quiet
-        echo "  generated in $(( $(date +%s) - start ))s ($(du -m "$d/events.csv" | cut -f1) MB of CSV)"
+        skipped "$t" duckdb "DuckDB, CSV" "$n" "not run (not installed)"
+    fi
+    if [ "$n" = "$CHECK" ]; then
+        measure "$t" sqlite "SQLite, CSV" "$n" bash "$SHARED/sqlite_run.sh" "$d/events.csv" "$w/sqlite.out"
+        [ -f "$w/sqlite.out" ] && epochs_of_peer "$w/sqlite.out" "$w/sqlite.epochs"
+        verdict "$t" "SQLite = msl (account,milestone,epoch)" "$w/msl.epochs" "$w/sqlite.epochs"
+    fi
+    msl_runs "$t" ten "CSV, ten.ms" "$n" "$w/ten" "$TEN" --events "$d/events.csv" \
+        --accounts "$d/accounts.csv"
+
+    if [ "$n" = "$SHUFFLED" ]; then
+        s=$(log_dir "$n" shuffled)
+        t="shuffled $n"
+        measure "$t" wc-csv "wc -l, CSV" "$n" wc -l "$s/events.csv"
+        msl_runs "$t" msl-csv "CSV" "$n" "$w/msl-shuffled" "$SHARED/three.ms" --events "$s/events.csv"
+        # The same rows in another order: every output file must be the same.
+        verdict "$t" "msl shuffled = msl time-sorted (all output files)" "$w/msl-csv" "$w/msl-shuffled"
+        if [ "$have_duckdb" = 1 ]; then
+            measure "$t" duckdb "DuckDB, CSV" "$n" env DUCKDB_NODE_MODULES="$DUCKDB_MODULES" \
+                node "$SHARED/duckdb_run.js" "$s/events.csv" "$w/duckdb-shuffled.out"
+            [ -f "$w/duckdb-shuffled.out" ] &&
+                epochs_of_peer "$w/duckdb-shuffled.out" "$w/duckdb-shuffled.epochs"
+            verdict "$t" "DuckDB shuffled = msl (account,milestone,epoch)" \
+                "$w/msl.epochs" "$w/duckdb-shuffled.epochs"
+        else
+            skipped "$t" duckdb "DuckDB, CSV" "$n" "not run (not installed)"
+        fi
     fi
 
-    mkdir -p "$TMP/out-$n"
-    measure msl "$n" "$MSL" run "$RULES" --events "$d/events.csv" \
-        --accounts "$d/accounts.csv" --out "$TMP/out-$n"
-
-    rm -f "$TMP/bench.db"
-    cat >"$TMP/query.sql" <<EOF
-.bail on
-.output /dev/null
-PRAGMA journal_mode = OFF;
-PRAGMA synchronous = OFF;
-.import --csv $d/events.csv events
-.mode list
-.separator ","
-.headers off
-.output $TMP/sqlite-$n.csv
-SELECT account, time FROM (
-  SELECT account, time,
-         ROW_NUMBER() OVER (PARTITION BY account ORDER BY time) AS rn
-  FROM events WHERE event = 'login')
-WHERE rn = 3 ORDER BY account;
-EOF
-    measure sqlite "$n" sqlite3 "$TMP/bench.db" ".read $TMP/query.sql"
-    rm -f "$TMP/bench.db"
-    compare sqlite "$n" "$TMP/sqlite-$n.csv"
-
-    if [ "$have_duckdb" = 1 ]; then
-        measure duckdb "$n" node tools/bench/duckdb_query.js "$d/events.csv" "$TMP/duckdb-$n.csv"
-        compare duckdb "$n" "$TMP/duckdb-$n.csv"
+    if [ "$n" = "$CHECK" ] && [ "$status" != 0 ]; then
+        echo "bench: results differ or a run failed on the check log: larger logs not timed" >&2
+        meta stopped "results differ or a run failed on the $CHECK-event log; larger logs not timed"
+        break
     fi
 done
 
+meta runtime "$(($(date +%s) - bench_start))"
+python3 tools/bench/report.py "$WORK" >"$RESULTS.tmp"
+mv "$RESULTS.tmp" "$RESULTS"
 echo
-echo "results (msl: 4 milestones, all outputs; sqlite/duckdb: import + the $MILESTONE query)"
-printf "%-8s %10s %9s %12s %9s\n" engine events seconds events/s "peak MB"
-sort -s -k2,2n "$RESULTS"
-cat "$TMP/verdicts"
-if [ "$have_duckdb" = 0 ]; then
-    echo "duckdb: not installed (npm install @duckdb/node-api to compare)"
+echo "bench: wrote $RESULTS in $(($(date +%s) - bench_start)) s"
+if [ "$status" != 0 ]; then
+    echo "bench: FAILED: $(grep -c MISMATCH "$VERDICTS" || true) comparisons differ," \
+        "$(grep -c 'failed (exit' "$ROWS" || true) runs failed; see $RESULTS" >&2
 fi
-if grep -q MISMATCH "$TMP/verdicts"; then
-    exit 1
-fi
+exit "$status"
