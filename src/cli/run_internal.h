@@ -12,8 +12,10 @@
 
 /* A worker's status when it met something a parallel run does not report
  * itself (a bad row, a runtime error, an I/O error): the run is done again
- * by one worker, which reports it exactly as a serial run does. */
-enum { RUN_SERIAL = -1 };
+ * by one worker, which reports it exactly as a serial run does.
+ * RUN_UNGROUPED: a runtime error while rows were applied by account; the
+ * worker starts over feeding them in time order (worker.c). */
+enum { RUN_SERIAL = -1, RUN_UNGROUPED = -2 };
 
 typedef struct run_state {
   const bc_program *p;
@@ -37,14 +39,44 @@ typedef struct run_state {
  * id's hash, length and first bytes beside the account, so finding an
  * account costs one cache miss for the slot and none for the account's id
  * unless the id is long. */
-enum { WORKER_ID_HEAD = 12 };
+enum { WORKER_ID_HEAD = 24 };
 
 typedef struct worker_slot {
   uint64_t hash;
   vm_account *account;     /* NULL: empty */
   uint32_t len;
+  uint32_t ordinal;        /* the account's number in this worker, from 0 */
   char head[WORKER_ID_HEAD];
 } worker_slot;
+
+/* A time-ordered row kept for grouping (worker.c): its values, then its
+ * strings, are in the group's bytes at data. */
+typedef struct worker_row {
+  vm_account *account;
+  int64_t time;
+  int32_t type;
+  uint32_t next;           /* the account's next row in the group, or UINT32_MAX */
+  size_t data;
+} worker_row;
+
+/* Rows of time-sorted input read ahead and applied account by account, so
+ * an account's state is loaded once for all its rows of the group instead
+ * of once per row (accounts are independent; each keeps its time order). */
+typedef struct worker_group {
+  worker_row *rows;
+  uint32_t nrows;
+  size_t rows_cap;
+  char *bytes;
+  size_t used, bytes_cap;
+  value_data *values;      /* a row's values as the VM reads them (the most any row has) */
+  uint32_t *first, *last;  /* by ordinal: the account's rows; UINT32_MAX: none */
+  size_t nordinals;
+  uint32_t *touched;       /* the ordinals with rows, in order of their first row */
+  uint32_t ntouched;
+  int64_t time;            /* the time of the last row */
+  bool carry;              /* the last group was cut inside the instant at carry_time */
+  int64_t carry_time;
+} worker_group;
 
 /* One worker: the accounts whose hash selects it (all of them when it runs
  * alone), with their own VM runtime.  Workers share only read-only data. */
@@ -59,6 +91,8 @@ typedef struct run_worker {
   out_counts counts;       /* the rows of this worker's accounts */
   int64_t latest;          /* latest time of any of them, for the default as-of */
   bool any_row;
+  bool grouped;            /* time-sorted rows go through group */
+  worker_group group;
   int status;
 } run_worker;
 

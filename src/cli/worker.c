@@ -51,21 +51,24 @@ static void accounts_grow(run_worker *t) {
   t->cap = cap;
 }
 
-static vm_account *accounts_get(const run_worker *t, value_str id) {
+/* The slot holding id's account; NULL when there is none. */
+static const worker_slot *accounts_get(const run_worker *t, value_str id) {
   if (!t->cap) return NULL;
-  return accounts_find(t, id, account_hash(id))->account;
+  const worker_slot *s = accounts_find(t, id, account_hash(id));
+  return s->account ? s : NULL;
 }
 
-static void accounts_put(run_worker *t, vm_account *a) {
+static const worker_slot *accounts_put(run_worker *t, vm_account *a) {
   if ((t->naccounts + 1) * 2 > t->cap) accounts_grow(t);
   size_t len;
   const char *p = vm_account_id(a, &len);
   value_str id = {p, (uint32_t)len};
   uint64_t h = account_hash(id);
   worker_slot *s = accounts_find(t, id, h);
-  *s = (worker_slot){.hash = h, .account = a, .len = id.len};
+  *s = (worker_slot){.hash = h, .account = a, .len = id.len, .ordinal = (uint32_t)t->naccounts};
   memcpy(s->head, p, len < WORKER_ID_HEAD ? len : WORKER_ID_HEAD);
   t->naccounts++;
+  return s;
 }
 
 static void accounts_free(run_worker *t) {
@@ -145,34 +148,35 @@ static int load_accounts(run_worker *w) {
   return status;
 }
 
-/* The account an event row belongs to; NULL when it is not evaluated. */
-static int account_for(run_worker *w, value_str id, vm_account **out) {
+/* The slot of the account an event row belongs to; NULL when it is not
+ * evaluated. */
+static int account_for(run_worker *w, value_str id, const worker_slot **out) {
   *out = accounts_get(w, id);
   if (*out || w->st->o->accounts) return EXIT_OK;   /* --accounts: exactly its accounts */
   vm_account *a = vm_account_new(w->vm, id, NULL);
   if (!a) return runtime_failure(w);
-  accounts_put(w, a);
-  *out = a;
+  *out = accounts_put(w, a);
   return EXIT_OK;
 }
 
-/* Counts a valid row; says whether the VM should see it. */
-static int take_row(run_worker *w, const io_event *ev, vm_account **acct) {
-  *acct = NULL;
+/* Counts a valid row; says whether the VM should see it (*slot: its
+ * account's slot, or NULL). */
+static int take_row(run_worker *w, const io_event *ev, const worker_slot **slot) {
+  *slot = NULL;
   w->counts.read++;
   if (!w->any_row || ev->time > w->latest) w->latest = ev->time;
   w->any_row = true;
-  int status = account_for(w, ev->account, acct);
+  int status = account_for(w, ev->account, slot);
   if (status) return status;
-  if (!*acct) {
+  if (!*slot) {
     w->counts.unknown_accounts++;
     return EXIT_OK;
   }
   if (ev->type == IO_EV_UNDECLARED) {
     w->counts.undeclared++;
-    *acct = NULL;
+    *slot = NULL;
   } else if (w->st->o->has_as_of && ev->time > w->st->o->as_of) {
-    *acct = NULL;      /* after T: ignored */
+    *slot = NULL;      /* after T: ignored */
   }
   return EXIT_OK;
 }
@@ -188,6 +192,133 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
   if (r != VM_OK) return runtime_failure(w);
   w->counts.evaluated++;
   return EXIT_OK;
+}
+
+/* ---- time-sorted rows, applied account by account ----------------------------------- */
+
+/* A group is applied once it holds this many rows or bytes. */
+enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20 };
+#define GROUP_NONE UINT32_MAX
+
+/* The values a row carries: a declared event's fields, or a control
+ * event's milestone and playbook names. */
+static int row_nvalues(const run_worker *w, int type) {
+  return type >= 0 ? w->schema.events[type].nfields : 2;
+}
+
+static bool row_is_string(const run_worker *w, int type, int i) {
+  return type < 0 || w->schema.events[type].fields[i].type == VALUE_STRING;
+}
+
+/* Copies ev's values and strings into the group; a string's pointer is
+ * kept as its offset in the bytes, which may move as they grow. */
+static void group_add(run_worker *w, vm_account *a, uint32_t ordinal, const io_event *ev) {
+  worker_group *g = &w->group;
+  int n = row_nvalues(w, ev->type);
+  value_data vals[2];
+  const value_data *src = ev->type >= 0 ? ev->values : vals;
+  if (ev->type < 0) {
+    vals[0].s = ev->milestone;
+    vals[1].s = ev->playbook;
+  }
+  size_t need = (size_t)n * sizeof(value_data);
+  for (int i = 0; i < n; i++)
+    if (row_is_string(w, ev->type, i)) need += src[i].s.len;
+  util_xgrow(&g->rows, &g->rows_cap, (size_t)g->nrows + 1, sizeof *g->rows, 1024);
+  util_xgrow(&g->bytes, &g->bytes_cap, (g->used + need + 7) & ~(size_t)7, 1, 1 << 16);
+  size_t at = (g->used + 7) & ~(size_t)7;
+  value_data *dst = (value_data *)(g->bytes + at);
+  size_t str = at + (size_t)n * sizeof(value_data);
+  for (int i = 0; i < n; i++) {
+    dst[i] = src[i];
+    if (!row_is_string(w, ev->type, i)) continue;
+    memcpy(g->bytes + str, src[i].s.p, src[i].s.len);
+    dst[i].s.p = (const char *)(uintptr_t)str;
+    str += src[i].s.len;
+  }
+  g->used = str;
+  if (ordinal >= g->nordinals) {
+    size_t old = g->nordinals;
+    util_xgrow(&g->first, &g->nordinals, (size_t)ordinal + 1, sizeof *g->first, 1024);
+    g->last = util_xrealloc(g->last, g->nordinals * sizeof *g->last);
+    for (size_t i = old; i < g->nordinals; i++) g->first[i] = g->last[i] = GROUP_NONE;
+    g->touched = util_xrealloc(g->touched, g->nordinals * sizeof *g->touched);
+  }
+  uint32_t r = g->nrows++;
+  g->rows[r] = (worker_row){.account = a, .time = ev->time, .type = ev->type, .next = GROUP_NONE, .data = at};
+  if (g->first[ordinal] == GROUP_NONE) {
+    g->first[ordinal] = r;
+    g->touched[g->ntouched++] = ordinal;
+  } else {
+    g->rows[g->last[ordinal]].next = r;
+  }
+  g->last[ordinal] = r;
+}
+
+static bool group_full(const worker_group *g) { return g->nrows >= GROUP_ROWS || g->used >= GROUP_BYTES; }
+
+/* Pushes row r of the group; false on a runtime error. */
+static bool group_push(run_worker *w, uint32_t r) {
+  worker_group *g = &w->group;
+  const worker_row *row = &g->rows[r];
+  value_data *vals = g->values;
+  const value_data *stored = (const value_data *)(g->bytes + row->data);
+  int n = row_nvalues(w, row->type);
+  for (int i = 0; i < n; i++) {
+    vals[i] = stored[i];
+    if (row_is_string(w, row->type, i)) vals[i].s.p = g->bytes + (uintptr_t)stored[i].s.p;
+  }
+  io_event ev = {.time = row->time, .type = row->type, .milestone = {"", 0}, .playbook = {"", 0}};
+  if (row->type >= 0) {
+    ev.values = vals;
+  } else {
+    ev.milestone = vals[0].s;
+    ev.playbook = vals[1].s;
+  }
+  if (vm_push(w->vm, row->account, &ev) != VM_OK) return false;
+  w->counts.evaluated++;
+  return true;
+}
+
+/* Pushes the group's rows, account by account, and empties it.  An
+ * instant that does not fit in one group (cut: the next row has the group's
+ * last time) is kept whole: its rows are pushed last, in arrival order, so
+ * its accounts stay queued at that time, and the next group pushes its rows
+ * of that instant first.  false on a runtime error: the run then starts
+ * over without grouping, so that the error is the one time order meets
+ * first. */
+static bool group_apply(run_worker *w, bool cut) {
+  worker_group *g = &w->group;
+  bool ok = true;
+  uint32_t head = 0, tail = g->nrows;   /* rows of the open instants: [0, head) and [tail, nrows) */
+  if (g->carry)
+    while (head < g->nrows && g->rows[head].time == g->carry_time) head++;
+  if (cut)
+    while (tail > head && g->rows[tail - 1].time == g->time) tail--;
+  for (uint32_t r = 0; ok && r < head; r++) ok = group_push(w, r);
+  for (uint32_t k = 0; k < g->ntouched; k++) {
+    uint32_t o = g->touched[k];
+    for (uint32_t r = g->first[o]; ok && r != GROUP_NONE; r = g->rows[r].next)
+      if (r >= head && r < tail) ok = group_push(w, r);
+    g->first[o] = g->last[o] = GROUP_NONE;
+  }
+  for (uint32_t r = tail; ok && r < g->nrows; r++) ok = group_push(w, r);
+  g->carry = cut;
+  g->carry_time = g->time;
+  g->nrows = 0;
+  g->used = 0;
+  g->ntouched = 0;
+  return ok;
+}
+
+static void group_free(worker_group *g) {
+  free(g->values);
+  free(g->rows);
+  free(g->bytes);
+  free(g->first);
+  free(g->last);
+  free(g->touched);
+  memset(g, 0, sizeof *g);
 }
 
 /* Finds the first bad row in the order SPEC 7 names (files in the order
@@ -236,7 +367,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
       if (s != IO_EOF) continue;
       return runtime_failure(w);
     }
-    if (s == IO_EOF) return EXIT_OK;
+    if (s == IO_EOF) return w->grouped && !group_apply(w, false) ? RUN_UNGROUPED : EXIT_OK;
     if (s == IO_FAILED) return io_failure(w, &err);
     if (s == IO_BAD_ROW) {
       if (w->parallel) return RUN_SERIAL;
@@ -253,12 +384,19 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
       *unsorted = true;
       return EXIT_OK;
     }
-    vm_account *a;
-    int status = take_row(w, &ev, &a);
+    const worker_slot *slot;
+    int status = take_row(w, &ev, &slot);
     if (status) return status;
-    if (!a) continue;
+    if (!slot) continue;
+    vm_account *a = slot->account;
     if (sorter) {
       if (!io_sorter_add(sorter, &ev, &err)) return io_failure(w, &err);
+      continue;
+    }
+    if (w->grouped) {
+      if (group_full(&w->group) && !group_apply(w, ev.time == w->group.time)) return RUN_UNGROUPED;
+      group_add(w, a, slot->ordinal, &ev);
+      w->group.time = ev.time;
       continue;
     }
     int r = vm_push(w->vm, a, &ev);
@@ -271,34 +409,55 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
   }
 }
 
-static int run_events(run_worker *w) {
+/* Starts the worker over from the first row: a fresh VM, no accounts, no
+ * counts (--rejects too, when it writes to it). */
+static int worker_restart(run_worker *w, io_merge *m) {
   run_state *st = w->st;
-  const run_options *o = st->o;
+  accounts_free(w);
+  vm_runtime_free(w->vm);
+  w->vm = vm_runtime_new(st->p, st->externs);
+  memset(&w->counts, 0, sizeof w->counts);
+  w->any_row = false;
+  w->group.nrows = 0;
+  w->group.used = 0;
+  for (uint32_t k = 0; k < w->group.ntouched; k++)
+    w->group.first[w->group.touched[k]] = w->group.last[w->group.touched[k]] = GROUP_NONE;
+  w->group.ntouched = 0;
+  w->group.carry = false;
+  if (st->rejects && !w->parallel) {   /* only a worker that runs alone writes to it */
+    rewind(st->rejects);
+    if (ftruncate(fileno(st->rejects), 0) != 0 || fputs("file,line,reason,row\n", st->rejects) < 0)
+      return run_rejects_failed(st, errno);
+  }
+  int status = st->o->accounts ? load_accounts(w) : EXIT_OK;
+  io_error err = {0};
+  if (!status && !io_merge_rewind(m, &err)) status = io_failure(w, &err);
+  return status;
+}
+
+static int run_events(run_worker *w) {
+  const run_options *o = w->st->o;
   io_error err = {0};
   io_merge *m = io_merge_open(&w->schema, o->events, o->nevents, o->input_format, &err);
   if (!m) return io_failure(w, &err);
   bool unsorted = false;
+  w->grouped = true;
   int status = read_events(w, m, NULL, &unsorted);
+  if (status == RUN_UNGROUPED) {
+    w->grouped = false;
+    status = worker_restart(w, m);
+    if (!status) status = read_events(w, m, NULL, &unsorted);
+  }
   if (!status && unsorted) {
     /* the slow path: start over from the first row, ordered by the sorter */
-    accounts_free(w);
-    vm_runtime_free(w->vm);
-    w->vm = vm_runtime_new(st->p, st->externs);
-    memset(&w->counts, 0, sizeof w->counts);
-    w->any_row = false;
-    if (st->rejects && !w->parallel) {   /* only a worker that runs alone writes to it */
-      rewind(st->rejects);
-      if (ftruncate(fileno(st->rejects), 0) != 0 || fputs("file,line,reason,row\n", st->rejects) < 0)
-        status = run_rejects_failed(st, errno);
-    }
-    if (!status && o->accounts) status = load_accounts(w);
+    w->grouped = false;
+    status = worker_restart(w, m);
     io_sorter *sorter = NULL;
     if (!status) {
       size_t limit = o->sort_memory ? o->sort_memory : (size_t)512 << 20;
       sorter = io_sorter_new(&w->schema, limit / (size_t)w->count);
-      if (!io_merge_rewind(m, &err)) status = io_failure(w, &err);
+      status = read_events(w, m, sorter, &unsorted);
     }
-    if (!status) status = read_events(w, m, sorter, &unsorted);
     if (!status && !io_sorter_finish(sorter, &err)) status = io_failure(w, &err);
     while (!status) {
       io_event ev;
@@ -308,8 +467,8 @@ static int run_events(run_worker *w) {
         status = io_failure(w, &err);
         break;
       }
-      vm_account *a = accounts_get(w, ev.account);
-      if (a) status = push(w, a, &ev);
+      const worker_slot *slot = accounts_get(w, ev.account);
+      if (slot) status = push(w, slot->account, &ev);
     }
     io_sorter_free(sorter);
   }
@@ -330,6 +489,10 @@ static bool keeps(const void *ctx, value_str id) {
 
 void worker_init(run_worker *w, run_state *st, int index, int count) {
   *w = (run_worker){.st = st, .index = index, .count = count, .parallel = count > 1, .schema = st->schema};
+  int most = 2;   /* a control event's two names */
+  for (int e = 0; e < st->schema.nevents; e++)
+    if (st->schema.events[e].nfields > most) most = st->schema.events[e].nfields;
+  w->group.values = util_xalloc((size_t)most * sizeof *w->group.values);
   if (count > 1) {
     w->schema.keep = keeps;
     w->schema.keep_ctx = w;
@@ -345,6 +508,7 @@ int worker_run(run_worker *w) {
 
 void worker_free(run_worker *w) {
   accounts_free(w);
+  group_free(&w->group);
   vm_runtime_free(w->vm);
   w->vm = NULL;
 }

@@ -134,6 +134,11 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->result_playbooks);
   interp_scratch_reset(rt);
   free(rt->scratch);
+  while (rt->slabs) {
+    vm_slab *older = rt->slabs->older;
+    free(rt->slabs);
+    rt->slabs = older;
+  }
   free(rt);
 }
 
@@ -144,14 +149,31 @@ const char *vm_account_id(const vm_account *a, size_t *len) {
   return a->id;
 }
 
+/* Account blocks: zeroed, cache-line aligned, carved from slabs the runtime
+ * owns and frees, so a new account costs no malloc of its own. */
+enum { VM_SLAB_SIZE = 4 << 20 };
+
+static void *slab_alloc(vm_runtime *rt, size_t size) {
+  size = (size + 63) & ~(size_t)63;
+  if (size > rt->slab_left) {
+    size_t n = size > VM_SLAB_SIZE ? size : VM_SLAB_SIZE;
+    vm_slab *s = util_xalloc(sizeof *s + n + 64);   /* calloc: fresh zero pages */
+    s->older = rt->slabs;
+    rt->slabs = s;
+    rt->slab_next = (char *)(((uintptr_t)(s + 1) + 63) & ~(uintptr_t)63);
+    rt->slab_left = n;
+  }
+  void *p = rt->slab_next;
+  rt->slab_next += size;
+  rt->slab_left -= size;
+  return p;
+}
+
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields) {
   const bc_program *p = rt->p;
   const vm_layout *l = &rt->layout;
   size_t parts = (sizeof(vm_account) + id.len + 1 + 15) & ~(size_t)15;
-  size_t size = (parts + l->size + 63) & ~(size_t)63;
-  vm_account *a = aligned_alloc(64, size);
-  if (!a) util_out_of_memory();
-  memset(a, 0, size);
+  vm_account *a = slab_alloc(rt, parts + l->size);
   char *block = (char *)a + parts;
   a->p = p;
   a->id = (char *)(a + 1);
@@ -353,5 +375,5 @@ void vm_account_free(vm_account *a) {
   if (!a) return;
   vm_account_compact(a);
   free(a->signals);
-  free(a);
+  a->signals = NULL;
 }

@@ -33,6 +33,8 @@ enum { VM_OK = 0, VM_ERROR = -1, VM_UNSORTED = -2 };
 /* externs[x] is the bound function of extern x, or NULL when the program
  * never calls it. */
 vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs);
+/* Frees the runtime and the blocks of its accounts: free each account
+ * (vm_account_free) first. */
 void vm_runtime_free(vm_runtime *rt);
 /* Control events that named nothing valid (summary.json ignored_control). */
 int64_t vm_ignored_control(const vm_runtime *rt);
@@ -45,6 +47,7 @@ const char *vm_error(const vm_runtime *rt);
  * returns NULL. */
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields);
 const char *vm_account_id(const vm_account *a, size_t *len);
+/* Releases what the account owns; its block goes with its runtime. */
 void vm_account_free(vm_account *a);
 
 /* Queues a declared or control event of account a.  Returns VM_OK,

@@ -157,8 +157,8 @@ typedef struct vm_control {
   int64_t count;
 } vm_control;
 
-/* An account's state is one allocation, cache-line aligned, laid out once
- * per program: the vm_account header, the id bytes (compared on every
+/* An account's state is one block, cache-line aligned, laid out once per
+ * program and carved from the runtime's slabs: the vm_account header, the id bytes (compared on every
  * lookup), then each array below at these offsets.  No part is allocated
  * or freed alone. */
 typedef struct vm_layout {
@@ -205,6 +205,10 @@ struct vm_account {
   uint32_t signal_seq;
 };
 
+typedef struct vm_slab {
+  struct vm_slab *older;
+} vm_slab;
+
 typedef struct vm_scratch {
   struct vm_scratch *older;  /* filled earlier in the same interp_exec */
   size_t size, used;
@@ -215,6 +219,9 @@ struct vm_runtime {
   const bc_program *p;
   native_fn *const *externs;
   vm_layout layout;
+  vm_slab *slabs;          /* the account blocks (slab_alloc in vm.c) */
+  char *slab_next;
+  size_t slab_left;
   /* vm_finish's rows, reused from account to account */
   out_milestone_row *result_milestones;
   out_playbook_row *result_playbooks;
