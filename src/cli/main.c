@@ -162,41 +162,18 @@ static int cmd_check(int argc, char **argv) {
     int st, io_errno = 0;
     load_checked(&a, files[i], true, werror, &d, &st, &io_errno);
     if (st == EXIT_IO) {
-      /* an unreadable file is still reported in the machine formats */
-      diag_error(&d, (msl_loc){.src = source_from_string(&a, files[i], "", 0)}, DIAG_E90,
-                 "cannot read file: %s", strerror(io_errno));
+      /* load_checked printed the I/O message; the machine formats also
+       * report an unreadable file as a diagnostic */
+      if (format != DIAG_FORMAT_TEXT)
+        diag_error(&d, (msl_loc){.src = source_from_string(&a, files[i], "", 0)}, DIAG_E90,
+                   "cannot read file: %s", strerror(io_errno));
       status = EXIT_IO;
     } else if (st == EXIT_RULES && status == EXIT_OK) {
       status = EXIT_RULES;
     }
-    for (diag *g = d.first; g;) {
-      diag *next = g->next;
-      g->next = NULL;
-      if (all.last) all.last->next = g;
-      else all.first = g;
-      all.last = g;
-      g = next;
-    }
-    all.errors += d.errors;
-    all.warnings += d.warnings;
+    diag_move(&all, &d);
   }
-  if (format != DIAG_FORMAT_TEXT) print_diags(&all, format);
-  else {
-    /* the I/O message was already printed by load_checked */
-    diag_list shown;
-    diag_init(&shown, &a);
-    for (diag *g = all.first; g;) {
-      diag *next = g->next;
-      g->next = NULL;
-      if (!(g->kind == 'E' && g->code == DIAG_E90)) {
-        if (shown.last) shown.last->next = g;
-        else shown.first = g;
-        shown.last = g;
-      }
-      g = next;
-    }
-    print_diags(&shown, format);
-  }
+  print_diags(&all, format);
   arena_free(&a);
   free(files);
   return status;

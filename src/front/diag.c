@@ -103,6 +103,17 @@ void diag_sort(diag_list *d) {
   while (d->last && d->last->next) d->last = d->last->next;
 }
 
+void diag_move(diag_list *to, diag_list *from) {
+  if (!from->first) return;
+  if (to->last) to->last->next = from->first;
+  else to->first = from->first;
+  to->last = from->last;
+  to->errors += from->errors;
+  to->warnings += from->warnings;
+  from->first = from->last = NULL;
+  from->errors = from->warnings = 0;
+}
+
 void diag_promote_warnings(diag_list *d) {
   for (diag *g = d->first; g; g = g->next)
     if (g->severity == DIAG_WARNING) {

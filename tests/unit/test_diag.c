@@ -46,6 +46,34 @@ START_TEST(sort_is_by_location_and_stable) {
 }
 END_TEST
 
+/* diag_move appends in order, counts errors and warnings, and leaves the
+ * source list empty (moving an empty list changes nothing). */
+START_TEST(move_appends_and_empties) {
+  arena a;
+  arena_init(&a);
+  diag_list all, one;
+  diag_init(&all, &a);
+  diag_init(&one, &a);
+  msl_source *src = source_from_string(&a, "rules.ms", "x\n", 2);
+  diag_error(&all, (msl_loc){src, 1, 1, 1, 1}, DIAG_E27, "first");
+  diag_move(&all, &one);
+  diag_warning(&one, (msl_loc){src, 1, 1, 1, 1}, DIAG_W1, "second");
+  diag_error(&one, (msl_loc){src, 1, 1, 1, 1}, DIAG_E27, "third");
+  diag_move(&all, &one);
+  ck_assert_int_eq(all.errors, 2);
+  ck_assert_int_eq(all.warnings, 1);
+  ck_assert_ptr_null(one.first);
+  ck_assert_ptr_null(one.last);
+  ck_assert_int_eq(one.errors + one.warnings, 0);
+  const char *want[] = {"first", "second", "third"};
+  int n = 0;
+  for (const diag *g = all.first; g; g = g->next, n++) ck_assert_str_eq(g->message, want[n]);
+  ck_assert_int_eq(n, 3);
+  ck_assert_str_eq(all.last->message, "third");
+  arena_free(&a);
+}
+END_TEST
+
 /* The line a diagnostic shows is its own, also near the end of a long file,
  * on a last line without a newline, and with a CRLF line end. */
 START_TEST(text_shows_the_right_line) {
@@ -80,6 +108,7 @@ static Suite *diag_suite(void) {
   TCase *tc = tcase_create("diag");
   tcase_add_test(tc, sort_is_by_location_and_stable);
   tcase_add_test(tc, text_shows_the_right_line);
+  tcase_add_test(tc, move_appends_and_empties);
   suite_add_tcase(s, tc);
   return s;
 }
