@@ -40,7 +40,7 @@ static const io_event_schema event_schemas[] = {
     {"typed", 6, typed_fields},
     {"ping", 0, NULL},
 };
-static const io_schema schema = {3, event_schemas, 2, account_fields};
+static const io_schema schema = {.nevents = 3, .events = event_schemas, .naccount_fields = 2, .account_fields = account_fields};
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -818,7 +818,7 @@ START_TEST(csv_many_event_types) {
     snprintf(names[i], sizeof names[i], "event_%03d", i);
     types[i] = (io_event_schema){names[i], 0, NULL};
   }
-  io_schema big = {N, types, 0, NULL};
+  io_schema big = {.nevents = N, .events = types};
   dump d = {0};
   dump_printf(&d, "account,time,event\n");
   for (int i = N - 1; i >= 0; i--) dump_printf(&d, "a,%d,event_%03d\na,%d,event_%03dx\n", i, i, i, i);
