@@ -225,8 +225,8 @@ static void group_add(run_worker *w, vm_account *a, uint32_t ordinal, const io_e
   for (int i = 0; i < n; i++)
     if (row_is_string(w, ev->type, i)) need += src[i].s.len;
   util_xgrow(&g->rows, &g->rows_cap, (size_t)g->nrows + 1, sizeof *g->rows, 1024);
-  util_xgrow(&g->bytes, &g->bytes_cap, (g->used + need + 7) & ~(size_t)7, 1, 1 << 16);
-  size_t at = (g->used + 7) & ~(size_t)7;
+  size_t at = (g->used + 7) & ~(size_t)7;   /* value_data's alignment */
+  util_xgrow(&g->bytes, &g->bytes_cap, at + need, 1, 1 << 16);
   value_data *dst = (value_data *)(g->bytes + at);
   size_t str = at + (size_t)n * sizeof(value_data);
   for (int i = 0; i < n; i++) {

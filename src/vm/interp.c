@@ -64,10 +64,11 @@ void interp_value_free(value_type t, value_data v) {
  * target not started before it: whether that matters is known when the
  * instant is finished (settle_start_errors). */
 static void hold_start_error(vm_runtime *rt, vm_account *a, const char *why) {
-  if (a->start_error) return;
+  vm_extra *x = vm_extra_of(a);
+  if (x->start_error) return;
   vm_fail(rt, why);
-  a->start_error = util_xalloc(strlen(rt->error) + 1);
-  strcpy(a->start_error, rt->error);
+  x->start_error = util_xalloc(strlen(rt->error) + 1);
+  strcpy(x->start_error, rt->error);
 }
 
 /* A runtime error at ip in an update block, while applying ev: the snippet
@@ -84,19 +85,18 @@ static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_eve
     switch (ip->op) {
       case BC_UPDATE: {
         const bc_aggregate *d = &p->aggregates[ip->b];
-        vm_agg *s = &a->aggs[ip->b];
-        if (d->window == BC_WIN_SINCE && ev->time < s->since_time) return ip + 1;
-        agg_poison(&s->poison, why, ev->time,
+        if (d->window == BC_WIN_SINCE && ev->time < *agg_since(rt, a, ip->b)) return ip + 1;
+        agg_poison(vm_poison_at(a, ip->b), why, ev->time,
                    d->window == BC_WIN_WITHIN ? vm_sat_add(ev->time, d->within_us) : INT64_MAX);
         return ip + 1;
       }
       case BC_STEP: {
-        vm_poison *z = &a->seqs[ip->b].poison;
+        vm_poison *z = vm_poison_at(a, p->naggregates + ip->b);
         if (!z->what) agg_poison(z, why, ev->time, INT64_MAX);
         return ip + 1;
       }
       case BC_STARTON: {
-        vm_ms *m = &a->ms[ip->b];
+        vm_ms *m = vm_ms_at(rt, a, ip->b);
         if (!m->applies || (m->started && m->start <= ev->time)) return ip + 1;
         m->start_on_failed = true;
         rt->cur_milestone = ip->b;
@@ -105,7 +105,7 @@ static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_eve
         return ip + 1;
       }
       case BC_STARTONP: {
-        vm_pb *pb = &a->pb[ip->b];
+        vm_pb *pb = vm_pb_at(rt, a, ip->b);
         if (!pb->applies || (pb->started && pb->started_at <= ev->time)) return ip + 1;
         pb->start_on_failed = true;
         rt->cur_milestone = BC_NONE;
@@ -162,8 +162,8 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   CASE(FIELD) { I; R[in->a] = ev->values[in->b]; NEXT(); }
   CASE(ACCT) {
     I;
-    if (in->b == BC_ACCOUNT_ID) R[in->a].s = (value_str){a->id, a->id_len};
-    else R[in->a] = a->fields[in->b];
+    if (in->b == BC_ACCOUNT_ID) R[in->a].s = (value_str){vm_id(a), a->id_len};
+    else R[in->a] = vm_fields(rt, a)[in->b];
     NEXT();
   }
   CASE(AGG) {
@@ -173,13 +173,19 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   }
   CASE(SEQ) {
     I;
-    if (a->seqs[in->b].poison.what) return vm_fail(rt, a->seqs[in->b].poison.what);
-    R[in->a].b = a->seqs[in->b].done;
+    const vm_poison *z = vm_poison_of(a, p->naggregates + in->b);
+    if (z) return vm_fail(rt, z->what);
+    R[in->a].b = vm_seq_at(rt, a, in->b)->done;
     NEXT();
   }
-  CASE(START) { I; R[in->a].i = a->ms[in->b].start; NEXT(); }
-  CASE(COMPLETED) { I; R[in->a].b = state_ms_completed(a, p, in->b); NEXT(); }
-  CASE(ACHIEVING) { I; R[in->a].b = a->ms[in->b].applies && a->ms[in->b].achieving; NEXT(); }
+  CASE(START) { I; R[in->a].i = vm_ms_at(rt, a, in->b)->start; NEXT(); }
+  CASE(COMPLETED) { I; R[in->a].b = state_ms_completed(rt, a, in->b); NEXT(); }
+  CASE(ACHIEVING) {
+    I;
+    const vm_ms *m = vm_ms_at(rt, a, in->b);
+    R[in->a].b = m->applies && m->achieving;
+    NEXT();
+  }
   CASE(NOT) { I; R[in->a].b = !R[in->b].b; NEXT(); }
   CASE(NEGI) {
     I;
@@ -295,14 +301,13 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   }
   CASE(STEP) {
     I;
-    vm_seq *s = &a->seqs[in->b];
-    s->matched[in->c] = 1;
-    s->any_matched = true;
+    vm_seq_matched(rt, a, in->b)[in->c] = 1;
+    vm_seq_at(rt, a, in->b)->any_matched = true;
     NEXT();
   }
   CASE(STARTON) {
     I;
-    vm_ms *m = &a->ms[in->b];
+    vm_ms *m = vm_ms_at(rt, a, in->b);
     if (m->applies && !m->started) {
       m->started = true;
       m->start = ev->time;
@@ -313,7 +318,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   }
   CASE(STARTONP) {
     I;
-    vm_pb *pb = &a->pb[in->b];
+    vm_pb *pb = vm_pb_at(rt, a, in->b);
     if (pb->applies && !pb->started) state_start_playbook(rt, a, in->b, ev->time, false);
     NEXT();
   }

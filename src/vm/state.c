@@ -9,20 +9,21 @@
 
 /* ---- milestones ---------------------------------------------------------------------------- */
 
-bool state_ms_completed(const vm_account *a, const bc_program *p, uint32_t m) {
-  const vm_ms *s = &a->ms[m];
+bool state_ms_completed(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  const vm_ms *s = vm_ms_at(rt, a, m);
   if (!s->applies) return false;
-  return p->milestones[m].continuous ? s->achieved : s->completed;
+  return rt->p->milestones[m].continuous ? s->achieved : s->completed;
 }
 
 static void add_signal(vm_runtime *rt, vm_account *a, int64_t t, uint32_t signal, uint32_t order,
                        uint32_t source) {
   (void)rt;
-  if (a->nsignals == a->signals_cap) {
-    a->signals_cap = a->signals_cap ? a->signals_cap * 2 : 4;
-    a->signals = util_xrealloc(a->signals, sizeof *a->signals * (size_t)a->signals_cap);
+  vm_extra *x = vm_extra_of(a);
+  if (x->nsignals == x->signals_cap) {
+    x->signals_cap = x->signals_cap ? x->signals_cap * 2 : 4;
+    x->signals = util_xrealloc(x->signals, sizeof *x->signals * (size_t)x->signals_cap);
   }
-  a->signals[a->nsignals++] = (out_signal){t, signal, order, source, a->signal_seq++};
+  x->signals[x->nsignals++] = (out_signal){t, signal, order, source, x->signal_seq++};
 }
 
 static void ms_emit(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
@@ -31,7 +32,7 @@ static void ms_emit(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
 }
 
 static void ms_complete(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
-  vm_ms *s = &a->ms[m];
+  vm_ms *s = vm_ms_at(rt, a, m);
   s->completed = true;
   s->completed_at = t;
   if (!s->ever_completed) s->first_completed_at = t;
@@ -43,7 +44,7 @@ static void ms_complete(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
  * memory of earlier completions is cleared. */
 static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   const bc_milestone *d = &rt->p->milestones[m];
-  vm_ms *s = &a->ms[m];
+  vm_ms *s = vm_ms_at(rt, a, m);
   s->started = true;
   s->start = t;
   if (s->start_timer) a->timer_valid = false;   /* its pending `start at` goes */
@@ -52,7 +53,8 @@ static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   s->entered = false;
   s->entered_at = NO_TIME;
   s->actions_done = 0;
-  for (uint32_t i = 0; i < d->nactions; i++) s->action_done_at[i] = NO_TIME;
+  int64_t *done_at = vm_ms_done_at(rt, a, m);
+  for (uint32_t i = 0; i < d->nactions; i++) done_at[i] = NO_TIME;
   s->completed = false;
   s->completed_at = NO_TIME;
   s->achieving = false;
@@ -65,21 +67,15 @@ static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
  * what the events of the current instant alone make of them (an event at
  * the start instant counts), which the shadow has kept. */
 static bool ms_prime_since(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
-  const bc_program *p = rt->p;
-  vm_ms *s = &a->ms[m];
+  vm_ms *s = vm_ms_at(rt, a, m);
+  const vm_extra *x = a->extra;
   s->since_ready = true;
-  bool take = a->queued && a->batch_time == t && a->shadow;
-  if (take && a->shadow_err && a->shadow_err[m]) {
-    snprintf(rt->error, sizeof rt->error, "%s", a->shadow_err[m]);
+  bool take = a->queued && rt->instant == t && x && x->shadow;
+  if (take && x->shadow_err && x->shadow_err[m]) {
+    snprintf(rt->error, sizeof rt->error, "%s", x->shadow_err[m]);
     return false;
   }
-  for (uint32_t k = rt->since_first[m]; k < rt->since_first[m + 1]; k++) {
-    uint32_t g = rt->since_aggs[k];
-    agg_reset(&p->aggregates[g], &a->aggs[g]);
-    if (!take) continue;
-    a->aggs[g] = a->shadow[g];
-    memset(&a->shadow[g], 0, sizeof a->shadow[g]);
-  }
+  agg_since_restart(rt, a, m, take);
   return true;
 }
 
@@ -87,15 +83,15 @@ static bool first_row_reached(const vm_account *a, int64_t t) { return a->has_fi
 
 static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   const bc_milestone *d = &rt->p->milestones[m];
-  vm_ms *s = &a->ms[m];
+  vm_ms *s = vm_ms_at(rt, a, m);
   if (!s->applies) return true;
   if (!s->started) {
     if (d->start_kind == BC_START_NONE && first_row_reached(a, t)) {
       s->started = true;
       s->start = NO_TIME;
-    } else if (d->start_kind == BC_START_AFTER && a->ms[d->start_after].ever_completed) {
+    } else if (d->start_kind == BC_START_AFTER && vm_ms_at(rt, a, d->start_after)->ever_completed) {
       s->started = true;
-      s->start = a->ms[d->start_after].first_completed_at;
+      s->start = vm_ms_at(rt, a, d->start_after)->first_completed_at;
       s->since_ready = false;
     }
   }
@@ -116,12 +112,13 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
     s->entered = true;
     s->entered_at = d->entry_block == BC_NO_BLOCK ? s->start : t;
   }
+  int64_t *done_at = d->nactions ? vm_ms_done_at(rt, a, m) : NULL;
   for (uint32_t i = 0; i < d->nactions; i++) {
-    if (s->action_done_at[i] != NO_TIME) continue;
+    if (done_at[i] != NO_TIME) continue;
     bool done;
     if (!interp_eval_bool(rt, a, d->actions[i].done_block, "an action", m, &done)) return false;
     if (done) {
-      s->action_done_at[i] = t;
+      done_at[i] = t;
       s->actions_done++;
     }
   }
@@ -157,15 +154,16 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
 
 /* ---- playbooks ---------------------------------------------------------------------------------- */
 
-static int32_t next_step(const vm_pb *s, const bc_playbook *d, int32_t from) {
+static int32_t next_step(const vm_runtime *rt, const vm_account *a, uint32_t pi, int32_t from) {
+  const uint8_t *applies = vm_pb_step_applies(rt, a, pi);
   int32_t k = from;
-  while (k < (int32_t)d->nsteps && !s->step_applies[k]) k++;
+  while (k < (int32_t)rt->p->playbooks[pi].nsteps && !applies[k]) k++;
   return k;
 }
 
 static void pb_enter(vm_runtime *rt, vm_account *a, uint32_t pi, int32_t k, int64_t t) {
   const bc_playbook *d = &rt->p->playbooks[pi];
-  vm_pb *s = &a->pb[pi];
+  vm_pb *s = vm_pb_at(rt, a, pi);
   s->step = k;
   s->step_entered_at = t;
   if (k >= (int32_t)d->nsteps) {
@@ -176,18 +174,18 @@ static void pb_enter(vm_runtime *rt, vm_account *a, uint32_t pi, int32_t k, int6
 }
 
 void state_start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded) {
-  vm_pb *s = &a->pb[pi];
+  vm_pb *s = vm_pb_at(rt, a, pi);
   s->started = true;
   s->started_at = t;
   s->unbounded = unbounded;
   if (s->start_timer) a->timer_valid = false;
   s->start_timer = false;
-  pb_enter(rt, a, pi, next_step(s, &rt->p->playbooks[pi], 0), t);
+  pb_enter(rt, a, pi, next_step(rt, a, pi, 0), t);
   s->on_first_step = true;
 }
 
 static bool step_met(const vm_runtime *rt, const vm_account *a, const vm_pb *s, uint32_t m, int64_t t) {
-  const vm_ms *ms = &a->ms[m];
+  const vm_ms *ms = vm_ms_at(rt, a, m);
   if (!ms->applies) return false;
   if (!rt->p->milestones[m].continuous) return ms->completed;
   return ms->achieving || (s->step_entered_at == t && ms->achieved);
@@ -195,11 +193,11 @@ static bool step_met(const vm_runtime *rt, const vm_account *a, const vm_pb *s, 
 
 static void pb_evaluate(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t) {
   const bc_playbook *d = &rt->p->playbooks[pi];
-  vm_pb *s = &a->pb[pi];
+  vm_pb *s = vm_pb_at(rt, a, pi);
   if (!s->applies) return;
   if (!s->started) {
     if (d->start_kind == BC_START_NONE && first_row_reached(a, t)) state_start_playbook(rt, a, pi, t, true);
-    else if (d->start_kind == BC_START_AFTER && a->ms[d->start_after].ever_completed)
+    else if (d->start_kind == BC_START_AFTER && vm_ms_at(rt, a, d->start_after)->ever_completed)
       state_start_playbook(rt, a, pi, t, false);
   }
   if (!s->started || s->done) {
@@ -208,13 +206,13 @@ static void pb_evaluate(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t) {
     return;
   }
   for (; s->pending_advances > 0 && !s->done; s->pending_advances--) {
-    pb_enter(rt, a, pi, next_step(s, d, s->step + 1), t);
+    pb_enter(rt, a, pi, next_step(rt, a, pi, s->step + 1), t);
     s->on_first_step = false;
   }
   rt->ignored_control += s->pending_advances;
   s->pending_advances = 0;
   while (!s->done && d->steps[s->step].is_auto && step_met(rt, a, s, d->steps[s->step].tracks, t)) {
-    pb_enter(rt, a, pi, next_step(s, d, s->step + 1), t);
+    pb_enter(rt, a, pi, next_step(rt, a, pi, s->step + 1), t);
     s->on_first_step = false;
   }
 }
@@ -250,27 +248,28 @@ static void apply_control(vm_runtime *rt, vm_account *a, const vm_event *ev) {
       return;
     }
     if (has_m) {
-      vm_ms *s = &a->ms[target];
+      vm_ms *s = vm_ms_at(rt, a, target);
       if (s->applies && !s->started) {
         s->started = true;
         s->start = t;
         s->since_ready = false;
       }
-    } else if (a->pb[target].applies && !a->pb[target].started) {
-      state_start_playbook(rt, a, target, t, false);
+    } else {
+      const vm_pb *s = vm_pb_at(rt, a, target);
+      if (s->applies && !s->started) state_start_playbook(rt, a, target, t, false);
     }
     return;
   }
   if (ev->type == IO_EV_ADVANCE) {
     if (!has_p) rt->ignored_control++;
-    else if (a->pb[target].applies) a->pb[target].pending_advances++;
+    else if (vm_pb_at(rt, a, target)->applies) vm_pb_at(rt, a, target)->pending_advances++;
     return;
   }
   if (!has_m) {
     rt->ignored_control++;
     return;
   }
-  vm_ms *s = &a->ms[target];
+  vm_ms *s = vm_ms_at(rt, a, target);
   switch (ev->type) {
     case IO_EV_RESET:
       if (s->applies) ms_reset(rt, a, target, t);
@@ -294,17 +293,16 @@ static void apply_control(vm_runtime *rt, vm_account *a, const vm_event *ev) {
 static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
   if (a->timer_valid) return a->timer;
   const bc_program *p = rt->p;
-  int64_t next = INT64_MAX;
-  for (uint32_t g = 0; g < p->naggregates; g++) {
-    const bc_aggregate *d = &p->aggregates[g];
-    if (d->window != BC_WIN_WITHIN || !a->aggs[g].ring.len) continue;
-    int64_t e = vm_sat_add(vm_ring_at(&a->aggs[g].ring, 0)->time, d->within_us);
-    if (e < next) next = e;
+  int64_t next = agg_next_expiry(rt, a);
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    if (!vm_ms_at(rt, a, m)->start_timer) continue;
+    int64_t start_at = *vm_ms_start_at(rt, a, m);
+    if (start_at < next) next = start_at;
   }
-  for (uint32_t m = 0; m < p->nmilestones; m++)
-    if (a->ms[m].start_timer && a->ms[m].start_at < next) next = a->ms[m].start_at;
-  for (uint32_t i = 0; i < p->nplaybooks; i++)
-    if (a->pb[i].start_timer && a->pb[i].start_at < next) next = a->pb[i].start_at;
+  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+    const vm_pb *s = vm_pb_at(rt, a, i);
+    if (s->start_timer && s->start_at < next) next = s->start_at;
+  }
   a->timer = next;
   a->timer_valid = true;
   return next;
@@ -316,19 +314,21 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
   rt->cur_time = t;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
-    vm_ms *s = &a->ms[m];
-    if (s->start_timer && s->start_at <= t) {
+    vm_ms *s = vm_ms_at(rt, a, m);
+    if (s->start_timer && *vm_ms_start_at(rt, a, m) <= t) {
       s->start_timer = false;
       a->timer_valid = false;
       if (!s->started) {
         s->started = true;
-        s->start = s->start_at;
+        s->start = *vm_ms_start_at(rt, a, m);
         s->since_ready = false;
       }
     }
   }
-  for (uint32_t i = 0; i < p->nplaybooks; i++)
-    if (a->pb[i].start_timer && a->pb[i].start_at <= t) state_start_playbook(rt, a, i, a->pb[i].start_at, false);
+  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+    const vm_pb *s = vm_pb_at(rt, a, i);
+    if (s->start_timer && s->start_at <= t) state_start_playbook(rt, a, i, s->start_at, false);
+  }
   for (uint32_t k = 0; k < p->nmilestones; k++)
     if (!ms_evaluate(rt, a, p->eval_order[k], t)) return false;
   for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
@@ -364,10 +364,12 @@ bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t) {
   }
   agg_expire_windows(rt, a, t);
   agg_shadow_clear(rt, a);
+  if (rt->nqueued == rt->queue_cap) {
+    rt->queue_cap = rt->queue_cap ? rt->queue_cap * 2 : 64;
+    rt->queue = util_xrealloc(rt->queue, sizeof *rt->queue * rt->queue_cap);
+  }
+  rt->queue[rt->nqueued++] = a;
   a->queued = true;
-  a->batch_time = t;
-  a->next_queued = rt->queued;
-  rt->queued = a;
   return true;
 }
 
@@ -385,7 +387,7 @@ bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in) {
   for (uint32_t m = 0; m < p->nmilestones; m++) {
     uint32_t sb = p->update_blocks[(size_t)(m + 1) * p->nevents + (uint32_t)ev.type];
     if (sb == BC_NO_BLOCK) continue;
-    const vm_ms *s = &a->ms[m];
+    const vm_ms *s = vm_ms_at(rt, a, m);
     rt->cur_milestone = m;
     rt->cur_what = "a `where` filter";
     if (s->since_ready && s->started && (s->start == NO_TIME || s->start <= t) &&
@@ -405,18 +407,19 @@ void state_queue_control(vm_runtime *rt, vm_account *a, const io_event *in) {
     rt->ignored_control++;
     return;
   }
-  for (uint32_t i = 0; i < a->ncontrols; i++) {
-    vm_control *c = &a->controls[i];
+  vm_extra *x = vm_extra_of(a);
+  for (uint32_t i = 0; i < x->ncontrols; i++) {
+    vm_control *c = &x->controls[i];
     if (c->type == in->type && c->playbook == has_p && c->target == target) {
       c->count++;
       return;
     }
   }
-  if (a->ncontrols == a->controls_cap) {
-    a->controls_cap = a->controls_cap ? a->controls_cap * 2 : 4;
-    a->controls = util_xrealloc(a->controls, sizeof *a->controls * a->controls_cap);
+  if (x->ncontrols == x->controls_cap) {
+    x->controls_cap = x->controls_cap ? x->controls_cap * 2 : 4;
+    x->controls = util_xrealloc(x->controls, sizeof *x->controls * x->controls_cap);
   }
-  a->controls[a->ncontrols++] = (vm_control){in->type, has_p, target, 1};
+  x->controls[x->ncontrols++] = (vm_control){in->type, has_p, target, 1};
 }
 
 /* A `start on` filter that failed at t matters only when no event of the
@@ -426,18 +429,18 @@ static bool settle_start_errors(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
   bool failed = false;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
-    vm_ms *s = &a->ms[m];
+    vm_ms *s = vm_ms_at(rt, a, m);
     if (s->start_on_failed && !(s->started && s->start == t)) failed = true;
     s->start_on_failed = false;
   }
   for (uint32_t i = 0; i < p->nplaybooks; i++) {
-    vm_pb *s = &a->pb[i];
+    vm_pb *s = vm_pb_at(rt, a, i);
     if (s->start_on_failed && !(s->started && s->started_at == t)) failed = true;
     s->start_on_failed = false;
   }
-  if (failed) snprintf(rt->error, sizeof rt->error, "%s", a->start_error);
-  free(a->start_error);
-  a->start_error = NULL;
+  if (failed) snprintf(rt->error, sizeof rt->error, "%s", a->extra->start_error);
+  free(a->extra->start_error);
+  a->extra->start_error = NULL;
   return !failed;
 }
 
@@ -445,12 +448,13 @@ static bool settle_start_errors(vm_runtime *rt, vm_account *a, int64_t t) {
  * the criteria. */
 bool state_finish_instant(vm_runtime *rt, vm_account *a) {
   const bc_program *p = rt->p;
-  int64_t t = a->batch_time;
+  int64_t t = rt->instant;
+  vm_extra *x = a->extra;
   rt->cur_account = a;
   rt->cur_time = t;
-  for (int kind = IO_EV_ASSIGN; kind <= IO_EV_ADVANCE; kind++)
-    for (uint32_t i = 0; i < a->ncontrols; i++) {
-      const vm_control *c = &a->controls[i];
+  for (int kind = IO_EV_ASSIGN; kind <= IO_EV_ADVANCE && x; kind++)
+    for (uint32_t i = 0; i < x->ncontrols; i++) {
+      const vm_control *c = &x->controls[i];
       if (c->type != kind) continue;
       const char *name = bc_str(p, c->playbook ? p->playbooks[c->target].name : p->milestones[c->target].name);
       value_str target = {name, (uint32_t)strlen(name)}, none = {"", 0};
@@ -458,8 +462,8 @@ bool state_finish_instant(vm_runtime *rt, vm_account *a) {
                      .playbook = c->playbook ? target : none};
       for (int64_t n = 0; n < c->count; n++) apply_control(rt, a, &ev);
     }
-  a->ncontrols = 0;
-  if (a->start_error && !settle_start_errors(rt, a, t)) return false;
+  if (x) x->ncontrols = 0;
+  if (x && x->start_error && !settle_start_errors(rt, a, t)) return false;
   agg_seq_settle(rt, a, t);
   return state_evaluate(rt, a, t);
 }

@@ -17,7 +17,7 @@ void vm_fmt_time(int64_t t, char *buf) {
  * another control byte in one is shown as \xNN, not cut or sent raw. */
 static const char *shown_id(const vm_account *a, char *buf, size_t cap) {
   if (!a) return "?";
-  util_escape(buf, cap, a->id, a->id_len, "", SIZE_MAX);
+  util_escape(buf, cap, vm_id(a), a->id_len, "", SIZE_MAX);
   return buf;
 }
 
@@ -40,24 +40,34 @@ const char *vm_error(const vm_runtime *rt) {
   return rt->error;
 }
 
+vm_extra *vm_extra_of(vm_account *a) {
+  if (!a->extra) a->extra = util_xalloc(sizeof *a->extra);
+  return a->extra;
+}
+
+vm_poison *vm_poison_at(vm_account *a, uint32_t i) {
+  vm_extra *x = vm_extra_of(a);
+  if (!x->poison) x->poison = util_xalloc(sizeof *x->poison * (a->p->naggregates + a->p->nsequences));
+  return &x->poison[i];
+}
+
 bool vm_flush(vm_runtime *rt) {
-  vm_account *a = rt->queued;
   bool ok = true;
-  while (a) {
-    vm_account *next = a->next_queued;
+  /* newest first, as always: which account's error a failing instant
+     reports depends on the order */
+  for (uint32_t i = rt->nqueued; i-- > 0;) {
+    vm_account *a = rt->queue[i];
     if (ok) ok = state_finish_instant(rt, a);
-    a->ncontrols = 0;
+    if (a->extra) a->extra->ncontrols = 0;
     a->queued = false;
-    a->next_queued = NULL;
-    a = next;
   }
-  rt->queued = NULL;
+  rt->nqueued = 0;
   return ok;
 }
 
 int vm_push(vm_runtime *rt, vm_account *a, const io_event *in) {
-  if (in->time < a->last_instant || (a->queued && in->time < a->batch_time)) return VM_UNSORTED;
-  if (rt->queued && in->time != rt->instant && !vm_flush(rt)) return VM_ERROR;
+  if (in->time < a->last_instant || (a->queued && in->time < rt->instant)) return VM_UNSORTED;
+  if (rt->nqueued && in->time != rt->instant && !vm_flush(rt)) return VM_ERROR;
   rt->instant = in->time;
   if (!a->queued && !state_begin_instant(rt, a, in->time)) return VM_ERROR;
   if (in->type < 0) {
@@ -69,31 +79,60 @@ int vm_push(vm_runtime *rt, vm_account *a, const io_event *in) {
 
 /* ---- accounts ------------------------------------------------------------------------------------- */
 
-/* Places n items of size each at *at (16-byte aligned, for vm_wide). */
-static size_t layout_take(size_t *at, size_t n, size_t size) {
-  size_t off = (*at + 15) & ~(size_t)15;
-  *at = off + n * size;
+/* Places size bytes at *at, aligned to align (a power of two). */
+static size_t layout_take(size_t *at, size_t size, size_t align) {
+  size_t off = (*at + align - 1) & ~(align - 1);
+  *at = off + size;
   return off;
 }
 
-/* Offsets count from the end of the id, which follows the header. */
+/* The plan starts with the aggregates' states, one after another from
+ * offset 0, then the account fields, and the since-start aggregates'
+ * shadows are planned the same way: vm_account_compact retraces these from
+ * the program, without the runtime. */
+static size_t take_agg(size_t *at, const bc_aggregate *d) {
+  return layout_take(at, agg_state_size(d), agg_state_align(d));
+}
+
+static size_t take_fields(size_t *at, const bc_program *p) {
+  return layout_take(at, sizeof(value_data) * p->naccount_fields, _Alignof(value_data));
+}
+
+/* Offsets count from the state's start (vm_state); the hot parts first. */
 static vm_layout plan_layout(const bc_program *p) {
-  vm_layout l;
+  vm_layout l = {0};
   size_t at = 0;
-  uint32_t nsteps = 0, nactions = 0, npbsteps = 0;
-  for (uint32_t i = 0; i < p->nsequences; i++) nsteps += p->sequences[i].nsteps;
-  for (uint32_t m = 0; m < p->nmilestones; m++) nactions += p->milestones[m].nactions;
-  for (uint32_t i = 0; i < p->nplaybooks; i++) npbsteps += p->playbooks[i].nsteps;
-  l.fields = layout_take(&at, p->naccount_fields, sizeof(value_data));
-  l.segments = layout_take(&at, p->nsegments, sizeof(bool));
-  l.aggs = layout_take(&at, p->naggregates, sizeof(vm_agg));
-  l.seqs = layout_take(&at, p->nsequences, sizeof(vm_seq));
-  l.seq_best = layout_take(&at, nsteps, sizeof(int64_t));
-  l.seq_matched = layout_take(&at, nsteps, sizeof(uint8_t));
-  l.ms = layout_take(&at, p->nmilestones, sizeof(vm_ms));
-  l.ms_done = layout_take(&at, nactions, sizeof(int64_t));
-  l.pb = layout_take(&at, p->nplaybooks, sizeof(vm_pb));
-  l.pb_steps = layout_take(&at, npbsteps, sizeof(uint8_t));
+  l.agg = util_xalloc(sizeof *l.agg * p->naggregates);
+  for (uint32_t g = 0; g < p->naggregates; g++) {
+    const bc_aggregate *d = &p->aggregates[g];
+    size_t state = take_agg(&at, d);
+    l.agg[g] = (vm_agg_slot){(uint32_t)state, (uint32_t)(state + agg_value_size(d)), 0};
+    if (d->window == BC_WIN_SINCE_START) l.agg[g].shadow = (uint32_t)take_agg(&l.shadow_size, d);
+  }
+  l.fields = take_fields(&at, p);
+  uint32_t nsteps = 0, ntimes = 0, npbsteps = 0;
+  l.first_time = util_xalloc(sizeof *l.first_time * p->nmilestones);
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    l.first_time[m] = ntimes;
+    ntimes += vm_ms_times_count(&p->milestones[m]);
+  }
+  l.first_step = util_xalloc(sizeof *l.first_step * p->nsequences);
+  for (uint32_t i = 0; i < p->nsequences; i++) {
+    l.first_step[i] = nsteps;
+    nsteps += p->sequences[i].nsteps;
+  }
+  l.first_pb_step = util_xalloc(sizeof *l.first_pb_step * p->nplaybooks);
+  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+    l.first_pb_step[i] = npbsteps;
+    npbsteps += p->playbooks[i].nsteps;
+  }
+  l.ms = layout_take(&at, sizeof(vm_ms) * p->nmilestones, _Alignof(vm_ms));
+  l.ms_times = layout_take(&at, sizeof(int64_t) * ntimes, _Alignof(int64_t));
+  l.seqs = layout_take(&at, sizeof(vm_seq) * p->nsequences, _Alignof(vm_seq));
+  l.seq_best = layout_take(&at, sizeof(int64_t) * nsteps, _Alignof(int64_t));
+  l.seq_matched = layout_take(&at, nsteps, 1);
+  l.pb = layout_take(&at, sizeof(vm_pb) * p->nplaybooks, _Alignof(vm_pb));
+  l.pb_steps = layout_take(&at, npbsteps, 1);
   l.size = at;
   return l;
 }
@@ -105,6 +144,7 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->layout = plan_layout(p);
   rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
   rt->result_playbooks = util_xalloc(sizeof *rt->result_playbooks * p->nplaybooks);
+  rt->segments = util_xalloc(sizeof *rt->segments * p->nsegments);
   rt->scratch = util_xalloc(sizeof *rt->scratch + 4096);
   rt->scratch->size = 4096;
   rt->cur_milestone = BC_NONE;
@@ -128,6 +168,12 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
 
 void vm_runtime_free(vm_runtime *rt) {
   if (!rt) return;
+  free(rt->layout.agg);
+  free(rt->layout.first_step);
+  free(rt->layout.first_time);
+  free(rt->layout.first_pb_step);
+  free(rt->queue);
+  free(rt->segments);
   free(rt->since_first);
   free(rt->since_aggs);
   free(rt->result_milestones);
@@ -146,7 +192,7 @@ int64_t vm_ignored_control(const vm_runtime *rt) { return rt->ignored_control; }
 
 const char *vm_account_id(const vm_account *a, size_t *len) {
   *len = a->id_len;
-  return a->id;
+  return vm_id(a);
 }
 
 /* Account blocks: zeroed, cache-line aligned, carved from slabs the runtime
@@ -172,81 +218,61 @@ static void *slab_alloc(vm_runtime *rt, size_t size) {
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields) {
   const bc_program *p = rt->p;
   const vm_layout *l = &rt->layout;
-  size_t parts = (sizeof(vm_account) + id.len + 1 + 15) & ~(size_t)15;
-  vm_account *a = slab_alloc(rt, parts + l->size);
-  char *block = (char *)a + parts;
+  vm_account *a = slab_alloc(rt, VM_HEADER_SIZE + l->size + id.len + 1);
   a->p = p;
-  a->id = (char *)(a + 1);
-  memcpy(a->id, id.p, id.len);
   a->id_len = id.len;
+  a->id_at = (uint32_t)(VM_HEADER_SIZE + l->size);
+  memcpy(vm_id(a), id.p, id.len);
   a->last_instant = INT64_MIN;
-  a->fields = (value_data *)(block + l->fields);
+  value_data *fv = vm_fields(rt, a);
   for (uint32_t i = 0; i < p->naccount_fields; i++) {
     const bc_field *f = &p->account_fields[i];
     value_data v = fields ? fields[i] : p->consts[f->default_const].v;
-    a->fields[i] = interp_value_copy((value_type)f->type, v);
+    fv[i] = interp_value_copy((value_type)f->type, v);
   }
-  a->segments = (bool *)(block + l->segments);
-  a->aggs = (vm_agg *)(block + l->aggs);
-  a->seqs = (vm_seq *)(block + l->seqs);
-  int64_t *best = (int64_t *)(block + l->seq_best);
-  uint8_t *matched = (uint8_t *)(block + l->seq_matched);
   for (uint32_t i = 0; i < p->nsequences; i++) {
-    uint32_t n = p->sequences[i].nsteps;
-    a->seqs[i].best = best;
-    a->seqs[i].matched = matched;
-    for (uint32_t k = 0; k < n; k++) best[k] = NO_TIME;
-    best += n;
-    matched += n;
+    int64_t *best = vm_seq_best(rt, a, i);
+    for (uint32_t k = 0; k < p->sequences[i].nsteps; k++) best[k] = NO_TIME;
   }
-  a->ms = (vm_ms *)(block + l->ms);
-  a->pb = (vm_pb *)(block + l->pb);
-  int64_t *done_at = (int64_t *)(block + l->ms_done);
   for (uint32_t m = 0; m < p->nmilestones; m++) {
-    a->ms[m].action_done_at = done_at;
-    for (uint32_t k = 0; k < p->milestones[m].nactions; k++) done_at[k] = NO_TIME;
-    done_at += p->milestones[m].nactions;
-  }
-  uint8_t *step_applies = (uint8_t *)(block + l->pb_steps);
-  for (uint32_t i = 0; i < p->nplaybooks; i++) {
-    a->pb[i].step_applies = step_applies;
-    step_applies += p->playbooks[i].nsteps;
+    int64_t *times = vm_ms_times(rt, a, m);
+    for (uint32_t k = 0; k < vm_ms_times_count(&p->milestones[m]); k++) times[k] = NO_TIME;
   }
   rt->cur_account = a;
   rt->cur_time = NO_TIME;
   bool ok = true;
   for (uint32_t i = 0; i < p->nsegments && ok; i++)
-    ok = interp_eval_bool(rt, a, p->segment_blocks[i], "a segment", BC_NONE, &a->segments[i]);
+    ok = interp_eval_bool(rt, a, p->segment_blocks[i], "a segment", BC_NONE, &rt->segments[i]);
   for (uint32_t g = 0; g < p->naggregates && ok; g++)
     if (p->aggregates[g].window == BC_WIN_SINCE)
       ok = interp_eval_time(rt, a, p->aggregates[g].since_block, "a `since` time", p->aggregates[g].owner,
-                     &a->aggs[g].since_time);
+                            agg_since(rt, a, g));
   for (uint32_t m = 0; m < p->nmilestones && ok; m++) {
     const bc_milestone *d = &p->milestones[m];
-    vm_ms *s = &a->ms[m];
+    vm_ms *s = vm_ms_at(rt, a, m);
     s->applies = d->nsegments == 0;
-    for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= a->segments[d->segments[k]];
-    s->start = s->entered_at = s->completed_at = s->achieved_at = s->lost_at = s->deadline_at = NO_TIME;
+    for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= rt->segments[d->segments[k]];
+    s->start = s->entered_at = s->completed_at = s->achieved_at = s->lost_at = NO_TIME;
     if (!s->applies) continue;
     if (d->start_kind == BC_START_AT) {
-      ok = interp_eval_time(rt, a, d->start_block, "the start", m, &s->start_at);
+      ok = interp_eval_time(rt, a, d->start_block, "the start", m, vm_ms_start_at(rt, a, m));
       s->start_timer = ok;
     }
     if (ok && d->deadline_kind == BC_DEADLINE_AT)
-      ok = interp_eval_time(rt, a, d->deadline_block, "the deadline", m, &s->deadline_at);
+      ok = interp_eval_time(rt, a, d->deadline_block, "the deadline", m, vm_ms_deadline_at(rt, a, m));
   }
   for (uint32_t i = 0; i < p->nplaybooks && ok; i++) {
     const bc_playbook *d = &p->playbooks[i];
-    vm_pb *s = &a->pb[i];
+    vm_pb *s = vm_pb_at(rt, a, i);
     s->applies = d->nsegments == 0;
-    for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= a->segments[d->segments[k]];
+    for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= rt->segments[d->segments[k]];
     s->step = -1;
     s->step_entered_at = s->done_at = NO_TIME;
     for (uint32_t k = 0; k < d->nsteps && ok; k++) {
       bool w = true;
       if (d->steps[k].when_block != BC_NO_BLOCK)
         ok = interp_eval_bool(rt, a, d->steps[k].when_block, "a step's `when`", BC_NONE, &w);
-      s->step_applies[k] = w;
+      vm_pb_step_applies(rt, a, i)[k] = w;
     }
     if (ok && s->applies && d->start_kind == BC_START_AT) {
       ok = interp_eval_time(rt, a, d->start_block, "the playbook start", BC_NONE, &s->start_at);
@@ -289,7 +315,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   *r = (vm_results){.milestones = rt->result_milestones, .playbooks = rt->result_playbooks};
   for (uint32_t m = 0; m < p->nmilestones; m++) {
     const bc_milestone *d = &p->milestones[m];
-    const vm_ms *s = &a->ms[m];
+    const vm_ms *s = vm_ms_at(rt, a, m);
     if (!s->applies) continue;
     out_milestone_row row = {.milestone = m, .started_at = NO_TIME, .entered_at = NO_TIME,
                              .achieved_at = NO_TIME, .lost_at = NO_TIME, .deadline_at = NO_TIME,
@@ -302,7 +328,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
       row.entered_at = s->entered ? s->entered_at : NO_TIME;
       int64_t deadline = NO_TIME;
       if (d->deadline_kind == BC_DEADLINE_AFTER && s->start != NO_TIME) deadline = vm_sat_add(s->start, d->deadline_us);
-      else if (d->deadline_kind == BC_DEADLINE_AT) deadline = s->deadline_at;
+      else if (d->deadline_kind == BC_DEADLINE_AT) deadline = *vm_ms_deadline_at(rt, a, m);
       row.deadline_at = deadline;
       /* SPEC 6: `blocked when` is evaluated where a status needs it -- a
        * started, not completed once-mode milestone or a started continuous
@@ -334,46 +360,62 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
     r->milestones[r->nmilestones++] = row;
   }
   for (uint32_t i = 0; i < p->nplaybooks; i++) {
-    const vm_pb *s = &a->pb[i];
+    const vm_pb *s = vm_pb_at(rt, a, i);
     if (!s->applies) continue;
     out_playbook_row row = {.playbook = i, .step = s->started ? s->step : -1,
                             .step_entered_at = NO_TIME, .done_at = s->done ? s->done_at : NO_TIME};
     if (s->started && !(s->unbounded && s->on_first_step && !s->done)) row.step_entered_at = s->step_entered_at;
     r->playbooks[r->nplaybooks++] = row;
   }
-  if (a->nsignals) qsort(a->signals, (size_t)a->nsignals, sizeof *a->signals, signal_cmp);
-  r->signals = a->signals;
-  r->nsignals = a->nsignals;
+  if (a->extra && a->extra->nsignals) {
+    qsort(a->extra->signals, (size_t)a->extra->nsignals, sizeof *a->extra->signals, signal_cmp);
+    r->signals = a->extra->signals;
+    r->nsignals = a->extra->nsignals;
+  }
   return true;
+}
+
+/* Releases what x owns but the signals. */
+static void extra_compact(const bc_program *p, vm_extra *x) {
+  if (x->poison)
+    for (uint32_t i = 0; i < p->naggregates + p->nsequences; i++) free(x->poison[i].what);
+  free(x->poison);
+  if (x->shadow_poison)
+    for (uint32_t g = 0; g < p->naggregates; g++) free(x->shadow_poison[g].what);
+  free(x->shadow_poison);
+  free(x->shadow);   /* its states were reset with the account's */
+  if (x->shadow_err)
+    for (uint32_t m = 0; m < p->nmilestones; m++) free(x->shadow_err[m]);
+  free(x->shadow_err);
+  free(x->start_error);
+  free(x->controls);
+  *x = (vm_extra){.signals = x->signals, .nsignals = x->nsignals, .signals_cap = x->signals_cap,
+                  .signal_seq = x->signal_seq};
 }
 
 void vm_account_compact(vm_account *a) {
   const bc_program *p = a->p;
   if (a->compacted) return;
   a->compacted = true;
-  if (a->shadow) {
-    for (uint32_t g = 0; g < p->naggregates; g++) agg_reset(&p->aggregates[g], &a->shadow[g]);
-    free(a->shadow);
-    a->shadow = NULL;
+  vm_extra *x = a->extra;
+  char *state = vm_state(a);
+  size_t at = 0, shadow_at = 0;
+  for (uint32_t g = 0; g < p->naggregates; g++) {
+    const bc_aggregate *d = &p->aggregates[g];
+    agg_reset(d, state + take_agg(&at, d));
+    if (d->window != BC_WIN_SINCE_START) continue;
+    size_t shadow = take_agg(&shadow_at, d);
+    if (x && x->shadow) agg_reset(d, x->shadow + shadow);
   }
-  if (a->shadow_err) {
-    for (uint32_t m = 0; m < p->nmilestones; m++) free(a->shadow_err[m]);
-    free(a->shadow_err);
-    a->shadow_err = NULL;
-  }
-  free(a->start_error);
-  a->start_error = NULL;
-  free(a->controls);
-  a->controls = NULL;
-  a->ncontrols = a->controls_cap = 0;
-  for (uint32_t g = 0; g < p->naggregates; g++) agg_reset(&p->aggregates[g], &a->aggs[g]);
-  for (uint32_t i = 0; i < p->nsequences; i++) free(a->seqs[i].poison.what);
-  for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, a->fields[i]);
+  value_data *fields = (value_data *)(state + take_fields(&at, p));
+  for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, fields[i]);
+  if (x) extra_compact(p, x);
 }
 
 void vm_account_free(vm_account *a) {
   if (!a) return;
   vm_account_compact(a);
-  free(a->signals);
-  a->signals = NULL;
+  if (a->extra) free(a->extra->signals);
+  free(a->extra);
+  a->extra = NULL;
 }

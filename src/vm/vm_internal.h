@@ -28,33 +28,39 @@ static inline int64_t vm_sat_add(int64_t a, int64_t b) {
 
 /* A value in a window: its time and the value.  Events at one time share
  * an entry: n of them, v their sum (count, sum, avg), so a window holds one
- * entry per time, however many rows share it.  A distinct window's entry
- * holds its distinct set's copy of the value (a string is stored once, by
- * the set) and the value's hash, so expiry finds the slot without hashing. */
+ * entry per time, however many rows share it.  Windows hold numbers, but a
+ * distinct window's entry holds its distinct set's copy of the value (a
+ * string is stored once, by the set, and found by its address alone) and
+ * the value's hash, so expiry finds the slot without hashing. */
 typedef struct vm_entry {
   int64_t time;
-  value_data v;
+  union {
+    int64_t i;             /* a number, or a distinct value's bytes */
+    double f;
+    const char *s;         /* a distinct string: the set's copy */
+  } v;
   union {
     int64_t n;
     uint64_t hash;         /* distinct */
   };
 } vm_entry;
 
-/* A ring of entries in time order: windows and monotonic deques. */
+/* A ring of entries in time order: windows and monotonic deques.  cap is
+ * 0 or a power of two. */
 typedef struct vm_ring {
   vm_entry *items;
   uint32_t head, len, cap;
 } vm_ring;
 
-static inline vm_entry *vm_ring_at(vm_ring *r, uint32_t i) { return &r->items[(r->head + i) % r->cap]; }
+static inline vm_entry *vm_ring_at(vm_ring *r, uint32_t i) { return &r->items[(r->head + i) & (r->cap - 1)]; }
 
 /* A hash multiset of values: distinct counts (with the number of window
  * entries holding each value, so expiry knows when a value leaves). */
 typedef struct vm_set_slot {
-  uint64_t hash;
   value_data key;       /* strings: owned copy */
-  uint32_t refs;      /* 0: empty slot */
-  int64_t last_time;  /* when the value was last added */
+  int64_t last_time;    /* when the value was last added */
+  uint32_t hash;        /* the value's hash's low half; 0: never used */
+  uint32_t refs;        /* 0: empty slot */
 } vm_set_slot;
 
 typedef struct vm_set {
@@ -67,6 +73,22 @@ typedef struct vm_set {
  * not fit, whatever the order of rows (gcc and clang have __int128). */
 typedef __int128 vm_wide;
 
+/* An aggregate's state holds only what its kind needs (agg_state_size):
+ * first its value's part -- a count (int64_t), a vm_sum, a vm_extreme, a
+ * vm_set (distinct), or nothing (min/max within a window, whose deque is
+ * the ring) -- then its window's part: the ring of a `within` window, the
+ * start (int64_t) of a `since` one. */
+typedef struct vm_sum {          /* sum, avg */
+  union { vm_wide i; double f; } sum;
+  int64_t count;
+  bool dirty;                    /* float sums over a window are recomputed */
+} vm_sum;
+
+typedef struct vm_extreme {      /* min, max without a window */
+  value_data v;
+  bool has;
+} vm_extreme;
+
 /* A runtime error in a `where` filter does not stop the run where it
  * happens: it poisons what the filter feeds, and reading that aggregate or
  * sequence from a criterion that is evaluated raises it (SPEC 6). */
@@ -77,66 +99,53 @@ typedef struct vm_poison {
                               when it never leaves the scope) */
 } vm_poison;
 
-typedef struct vm_agg {
-  int64_t count;
-  union { vm_wide i; double f; } sum;
-  value_data extreme;        /* min/max without a window */
-  bool has_extreme;
-  bool sum_dirty;          /* float sums over a window are recomputed */
-  int64_t since_time;      /* BC_WIN_SINCE: the window's start */
-  vm_ring ring;            /* within: entries in the window; min/max: a monotonic deque */
-  vm_set set;              /* distinct */
-  vm_poison poison;
-} vm_agg;
-
+/* A sequence's best[] and matched[] arrays are laid out after the
+ * sequences (vm_seq_best, vm_seq_matched). */
 typedef struct vm_seq {
-  int64_t *best;           /* best[k]: latest first time of a chain through step k */
-  uint8_t *matched;        /* steps matched at the current instant */
   bool any_matched, done;
-  vm_poison poison;        /* a step's `where` failed (events never leave a sequence's scope) */
 } vm_seq;
 
 /* ---- milestone and playbook state --------------------------------------------------------- */
 
 typedef struct vm_ms {
-  bool applies;
-  bool started;
   int64_t start;           /* NO_TIME while unbounded */
-  bool start_timer;        /* `start at` not yet reached */
-  int64_t start_at;
-  int64_t deadline_at;     /* `deadline at`: computed once */
-  bool since_ready;        /* since-start aggregates hold this start's events */
-  bool entered;
   int64_t entered_at;      /* NO_TIME: entered with an unbounded start, no entry */
-  int32_t actions_done;
-  int64_t *action_done_at; /* NO_TIME: not done */
-  bool completed;          /* once: completed since the last reset */
-  int64_t completed_at;
-  bool ever_completed;     /* the first completion ever, for `start after` */
+  /* once-mode milestones complete, continuous ones achieve: never both */
+  union {
+    int64_t completed_at;
+    int64_t achieved_at;
+  };
   int64_t first_completed_at;
-  bool achieving;          /* continuous */
-  bool achieved;           /* continuous: achieved since the last reset */
-  int64_t achieved_at, lost_at;
-  bool blocked_by_control;
-  bool complete_pending;   /* an `ms.complete` at this instant, applied once the start is known */
-  bool start_on_failed;    /* a `start on` filter failed at this instant (see start_errors) */
+  int64_t lost_at;
+  int32_t actions_done;    /* its other times: vm_ms_times */
+  bool applies : 1;
+  bool started : 1;
+  bool start_timer : 1;    /* `start at` (vm_ms_start_at) not yet reached */
+  bool since_ready : 1;    /* since-start aggregates hold this start's events */
+  bool entered : 1;
+  bool completed : 1;      /* once: completed since the last reset */
+  bool ever_completed : 1; /* the first completion ever, for `start after` */
+  bool achieving : 1;      /* continuous */
+  bool achieved : 1;       /* continuous: achieved since the last reset */
+  bool blocked_by_control : 1;
+  bool complete_pending : 1; /* an `ms.complete` at this instant, applied once the start is known */
+  bool start_on_failed : 1;  /* a `start on` filter failed at this instant (see start_error) */
 } vm_ms;
 
 typedef struct vm_pb {
-  bool applies;
-  bool started;
-  bool unbounded;
-  bool start_timer;
   int64_t start_at;
-  uint8_t *step_applies;
-  int32_t step;            /* current step; nsteps when done */
-  bool on_first_step;      /* entered by the start, not moved since */
   int64_t step_entered_at;
-  bool done;
   int64_t done_at;
-  int32_t pending_advances;
   int64_t started_at;
-  bool start_on_failed;    /* as for milestones */
+  int32_t step;            /* current step; nsteps when done */
+  int32_t pending_advances;
+  bool applies : 1;
+  bool started : 1;
+  bool unbounded : 1;
+  bool start_timer : 1;
+  bool on_first_step : 1;  /* entered by the start, not moved since */
+  bool done : 1;
+  bool start_on_failed : 1; /* as for milestones */
 } vm_pb;
 
 /* The event being applied: an ordinary one borrows the reader's values for
@@ -157,63 +166,83 @@ typedef struct vm_control {
   int64_t count;
 } vm_control;
 
-/* An account's state is one block, cache-line aligned, laid out once per
- * program and carved from the runtime's slabs: the vm_account header, the id bytes (compared on every
- * lookup), then each array below at these offsets.  No part is allocated
- * or freed alone. */
+/* An account is one allocation, cache-line aligned: the vm_account header
+ * in the first line, then its state at these offsets, planned once per
+ * program, then its id; what few accounts need hangs off the header
+ * (vm_extra).  The aggregates' states come first, each after the one
+ * before (agg_state_size, agg_state_align), then the account fields:
+ * vm_account_compact, which may run after the runtime is gone, retraces
+ * that from the program, and the shadows' plan too. */
+typedef struct vm_agg_slot {
+  uint32_t state;
+  uint32_t window;         /* its window's part: state + agg_value_size */
+  uint32_t shadow;         /* since-start: its shadow's state in vm_extra.shadow */
+} vm_agg_slot;
+
 typedef struct vm_layout {
-  size_t fields, segments, aggs, seqs, seq_best, seq_matched, ms, ms_done, pb, pb_steps;
-  size_t size;             /* without the id */
+  vm_agg_slot *agg;        /* [naggregates]: each aggregate's state */
+  uint32_t *first_step;    /* [nsequences]: a sequence's first index in seq_best, seq_matched */
+  uint32_t *first_time;    /* [nmilestones]: a milestone's first index in ms_times */
+  uint32_t *first_pb_step; /* [nplaybooks]: a playbook's first index in pb_steps */
+  size_t shadow_size;      /* the since-start aggregates' shadows */
+  size_t fields, seqs, seq_best, seq_matched, ms, ms_times, pb, pb_steps;
+  size_t size;
 } vm_layout;
 
-struct vm_account {
-  /* What every event reads first, in the block's first cache line. */
-  const bc_program *p;
-  vm_agg *aggs;
-  vm_ms *ms;
-  int64_t last_instant;
-  /* The current instant: its ordinary events are applied as they come,
-   * its control events wait in `controls` until the instant is finished. */
-  int64_t batch_time;
-  int64_t timer;           /* cached next_timer: exact while timer_valid */
-  vm_account *next_queued;
-  uint32_t id_len;
-  bool queued;             /* on the runtime's list of accounts with an open instant */
-  bool timer_valid;
-  bool has_first_row;
-  bool compacted;          /* vm_account_compact released what the parts own */
-  /* the rest */
-  char *id;
-  value_data *fields;
-  bool *segments;
-  vm_seq *seqs;
-  vm_pb *pb;
-  int64_t first_row;
-  vm_control *controls;
-  uint32_t ncontrols, controls_cap;
+/* What few accounts need, allocated on first use (vm_extra_of). */
+typedef struct vm_extra {
+  /* `where` failures: [naggregates + nsequences], aggregates' first */
+  vm_poison *poison;
   /* since-start aggregates fed only the current instant's events, for a
-   * milestone that (re)starts at it (shadow[g] for such a g), and the first
-   * runtime error each milestone's shadow met (NULL: none) */
-  vm_agg *shadow;
+   * milestone that (re)starts at it (their states at vm_agg_slot.shadow,
+   * and their poison when the account has any), and the first runtime
+   * error each milestone's shadow met (NULL: none) */
+  char *shadow;
+  vm_poison *shadow_poison;  /* [naggregates] */
   char **shadow_err;
   /* The first `start on` filter that failed at the current instant: it
    * fails the run only if no other event of the instant starts its target */
   char *start_error;
+  /* the current instant's control events, applied when it is finished */
+  vm_control *controls;
+  uint32_t ncontrols, controls_cap;
   /* results */
   out_signal *signals;
   int nsignals, signals_cap;
   uint32_t signal_seq;
+} vm_extra;
+
+struct vm_account {
+  /* What every event reads first; the header is one cache line. */
+  const bc_program *p;
+  int64_t last_instant;
+  int64_t timer;           /* cached next_timer: exact while timer_valid */
+  int64_t first_row;
+  vm_extra *extra;         /* NULL until needed */
+  uint32_t id_len;
+  uint32_t id_at;          /* the id's offset in the block: after the state */
+  bool queued;             /* on the runtime's list of accounts with an open instant */
+  bool timer_valid;
+  bool has_first_row;
+  bool compacted;          /* vm_account_compact released what the parts own */
 };
 
-typedef struct vm_slab {
-  struct vm_slab *older;
-} vm_slab;
+/* The state starts after the header's cache line (16-byte aligned, for vm_wide). */
+enum { VM_HEADER_SIZE = 64 };
+_Static_assert(sizeof(vm_account) <= VM_HEADER_SIZE, "the account header fits its cache line");
+
+static inline char *vm_state(const vm_account *a) { return (char *)a + VM_HEADER_SIZE; }
+static inline char *vm_id(const vm_account *a) { return (char *)a + a->id_at; }
 
 typedef struct vm_scratch {
   struct vm_scratch *older;  /* filled earlier in the same interp_exec */
   size_t size, used;
   char data[];
 } vm_scratch;
+
+typedef struct vm_slab {
+  struct vm_slab *older;
+} vm_slab;
 
 struct vm_runtime {
   const bc_program *p;
@@ -226,11 +255,16 @@ struct vm_runtime {
   out_milestone_row *result_milestones;
   out_playbook_row *result_playbooks;
   int64_t ignored_control;
-  int64_t instant;          /* the time of the queued accounts' open instant */
+  /* The accounts with an open instant, all at `instant`: their ordinary
+   * events are applied as they come, their control events wait until the
+   * instant is finished (vm_flush). */
+  int64_t instant;
+  vm_account **queue;
+  uint32_t nqueued, queue_cap;
   /* since-start aggregates by milestone: since_aggs[since_first[m] ..
    * since_first[m + 1]) */
   uint32_t *since_aggs, *since_first;
-  vm_account *queued;
+  bool *segments;          /* the new account's, while vm_account_new decides what applies */
   vm_scratch *scratch;     /* strings returned by externs during one interp_exec */
   char ffi_args[4096];
   /* what is running, for runtime error messages */
@@ -242,12 +276,74 @@ struct vm_runtime {
   char error[1024];         /* the last runtime error (vm_error) */
 };
 
-/* ---- vm.c: runtime errors ------------------------------------------------ */
+/* The parts of a's state, at the runtime's layout. */
+static inline value_data *vm_fields(const vm_runtime *rt, const vm_account *a) {
+  return (value_data *)(vm_state(a) + rt->layout.fields);
+}
+static inline vm_ms *vm_ms_at(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  return (vm_ms *)(vm_state(a) + rt->layout.ms) + m;
+}
+/* Milestone m's times that only some milestones have (vm_ms_times_count):
+ * its `start at` time, its `deadline at` time (computed once), then its
+ * actions' done times (NO_TIME: not done). */
+static inline int64_t *vm_ms_times(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  return (int64_t *)(vm_state(a) + rt->layout.ms_times) + rt->layout.first_time[m];
+}
+static inline int64_t *vm_ms_start_at(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  return vm_ms_times(rt, a, m);
+}
+static inline int64_t *vm_ms_deadline_at(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  return vm_ms_times(rt, a, m) + (rt->p->milestones[m].start_kind == BC_START_AT);
+}
+static inline int64_t *vm_ms_done_at(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  return vm_ms_times(rt, a, m) + (d->start_kind == BC_START_AT) + (d->deadline_kind == BC_DEADLINE_AT);
+}
+static inline uint32_t vm_ms_times_count(const bc_milestone *d) {
+  return (d->start_kind == BC_START_AT) + (d->deadline_kind == BC_DEADLINE_AT) + d->nactions;
+}
+static inline vm_pb *vm_pb_at(const vm_runtime *rt, const vm_account *a, uint32_t i) {
+  return (vm_pb *)(vm_state(a) + rt->layout.pb) + i;
+}
+/* Whether each step of playbook i applies to the account (its `when`). */
+static inline uint8_t *vm_pb_step_applies(const vm_runtime *rt, const vm_account *a, uint32_t i) {
+  return (uint8_t *)(vm_state(a) + rt->layout.pb_steps) + rt->layout.first_pb_step[i];
+}
+static inline vm_seq *vm_seq_at(const vm_runtime *rt, const vm_account *a, uint32_t i) {
+  return (vm_seq *)(vm_state(a) + rt->layout.seqs) + i;
+}
+/* best[k]: the latest first time of a chain of sequence i through step k. */
+static inline int64_t *vm_seq_best(const vm_runtime *rt, const vm_account *a, uint32_t i) {
+  return (int64_t *)(vm_state(a) + rt->layout.seq_best) + rt->layout.first_step[i];
+}
+/* The steps of sequence i matched at the current instant. */
+static inline uint8_t *vm_seq_matched(const vm_runtime *rt, const vm_account *a, uint32_t i) {
+  return (uint8_t *)(vm_state(a) + rt->layout.seq_matched) + rt->layout.first_step[i];
+}
+static inline void *agg_state(const vm_runtime *rt, const vm_account *a, uint32_t g) {
+  return vm_state(a) + rt->layout.agg[g].state;
+}
+/* The window's part of g's state: a vm_ring (`within`) or an int64_t (`since`). */
+static inline void *agg_window(const vm_runtime *rt, const vm_account *a, uint32_t g) {
+  return vm_state(a) + rt->layout.agg[g].window;
+}
+/* The poison of aggregate i, or of sequence i - naggregates; NULL when
+ * the account has none. */
+static inline const vm_poison *vm_poison_of(const vm_account *a, uint32_t i) {
+  return a->extra && a->extra->poison && a->extra->poison[i].what ? &a->extra->poison[i] : NULL;
+}
+
+/* ---- vm.c: runtime errors, an account's rare parts ------------------------------------------------ */
 
 /* A time for a message; NO_TIME is shown as "-". buf: 40 bytes. */
 void vm_fmt_time(int64_t t, char *buf);
 /* Formats runtime error `what` at what rt is running into rt->error; false. */
 bool vm_fail(vm_runtime *rt, const char *what);
+/* a's extra parts, allocated (zeroed) on first use. */
+vm_extra *vm_extra_of(vm_account *a);
+/* The poison of aggregate i, or of sequence i - naggregates, allocated on
+ * first use. */
+vm_poison *vm_poison_at(vm_account *a, uint32_t i);
 
 /* ---- interp.c: the interpreter ------------------------------------------------------------ */
 
@@ -273,7 +369,20 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
 /* Poisons z with error `why` of a `where` filter on the event at event_time. */
 void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until);
 void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t);
-void agg_reset(const bc_aggregate *d, vm_agg *s);
+/* The earliest expiry of a window's front; INT64_MAX when none is due. */
+int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a);
+/* The size and alignment of d's state, and of its value's part, which its
+ * window's part follows, for the layout. */
+size_t agg_state_size(const bc_aggregate *d);
+size_t agg_value_size(const bc_aggregate *d);
+size_t agg_state_align(const bc_aggregate *d);
+/* The start of a `since` window (BC_WIN_SINCE), in its state. */
+int64_t *agg_since(const vm_runtime *rt, const vm_account *a, uint32_t g);
+/* Releases what state s of d owns and empties it (a `since` start stays). */
+void agg_reset(const bc_aggregate *d, void *s);
+/* Restarts m's since-start aggregates empty, or, from_shadow, with what
+ * their shadows made of the current instant's events. */
+void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shadow);
 /* Extends the sequences with the steps matched at instant t. */
 void agg_seq_settle(vm_runtime *rt, vm_account *a, int64_t t);
 void agg_shadow_clear(vm_runtime *rt, vm_account *a);
@@ -281,7 +390,7 @@ void agg_shadow_feed(vm_runtime *rt, vm_account *a, uint32_t m, uint32_t b, cons
 
 /* ---- state.c: the milestone and playbook machine ---------------------------------------------- */
 
-bool state_ms_completed(const vm_account *a, const bc_program *p, uint32_t m);
+bool state_ms_completed(const vm_runtime *rt, const vm_account *a, uint32_t m);
 void state_start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded);
 bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t);
 bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive);
