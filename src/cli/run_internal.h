@@ -55,7 +55,7 @@ typedef struct worker_row {
   vm_account *account;
   int64_t time;
   int32_t type;
-  uint32_t next;           /* the account's next row in the group, or UINT32_MAX */
+  uint32_t ordinal;        /* its account's */
   size_t data;
 } worker_row;
 
@@ -69,10 +69,12 @@ typedef struct worker_group {
   char *bytes;
   size_t used, bytes_cap;
   value_data *values;      /* a row's values as the VM reads them (the most any row has) */
-  uint32_t *first, *last;  /* by ordinal: the account's rows; UINT32_MAX: none */
+  uint32_t *count;         /* by ordinal: rows in the group (group_apply: where they go) */
   size_t nordinals;
   uint32_t *touched;       /* the ordinals with rows, in order of their first row */
   uint32_t ntouched;
+  uint32_t *order;         /* the rows, account by account */
+  size_t order_cap;
   int64_t time;            /* the time of the last row */
   bool carry;              /* the last group was cut inside the instant at carry_time */
   int64_t carry_time;

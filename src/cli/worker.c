@@ -198,7 +198,6 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
 
 /* A group is applied once it holds this many rows or bytes. */
 enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20 };
-#define GROUP_NONE UINT32_MAX
 
 /* The values a row carries: a declared event's fields, or a control
  * event's milestone and playbook names. */
@@ -239,20 +238,12 @@ static void group_add(run_worker *w, vm_account *a, uint32_t ordinal, const io_e
   g->used = str;
   if (ordinal >= g->nordinals) {
     size_t old = g->nordinals;
-    util_xgrow(&g->first, &g->nordinals, (size_t)ordinal + 1, sizeof *g->first, 1024);
-    g->last = util_xrealloc(g->last, g->nordinals * sizeof *g->last);
-    for (size_t i = old; i < g->nordinals; i++) g->first[i] = g->last[i] = GROUP_NONE;
+    util_xgrow(&g->count, &g->nordinals, (size_t)ordinal + 1, sizeof *g->count, 1024);
+    memset(g->count + old, 0, (g->nordinals - old) * sizeof *g->count);
     g->touched = util_xrealloc(g->touched, g->nordinals * sizeof *g->touched);
   }
-  uint32_t r = g->nrows++;
-  g->rows[r] = (worker_row){.account = a, .time = ev->time, .type = ev->type, .next = GROUP_NONE, .data = at};
-  if (g->first[ordinal] == GROUP_NONE) {
-    g->first[ordinal] = r;
-    g->touched[g->ntouched++] = ordinal;
-  } else {
-    g->rows[g->last[ordinal]].next = r;
-  }
-  g->last[ordinal] = r;
+  g->rows[g->nrows++] = (worker_row){.account = a, .time = ev->time, .type = ev->type, .ordinal = ordinal, .data = at};
+  if (g->count[ordinal]++ == 0) g->touched[g->ntouched++] = ordinal;
 }
 
 static bool group_full(const worker_group *g) { return g->nrows >= GROUP_ROWS || g->used >= GROUP_BYTES; }
@@ -280,14 +271,30 @@ static bool group_push(run_worker *w, uint32_t r) {
   return true;
 }
 
+/* Orders rows [from, to) of the group account by account (a counting sort
+ * by ordinal, accounts in the order of their first row), into g->order. */
+static void group_order(worker_group *g, uint32_t from, uint32_t to) {
+  for (uint32_t k = 0; k < g->ntouched; k++) g->count[g->touched[k]] = 0;
+  for (uint32_t r = from; r < to; r++) g->count[g->rows[r].ordinal]++;
+  uint32_t at = 0;
+  for (uint32_t k = 0; k < g->ntouched; k++) {
+    uint32_t n = g->count[g->touched[k]];
+    g->count[g->touched[k]] = at;
+    at += n;
+  }
+  for (uint32_t r = from; r < to; r++) g->order[g->count[g->rows[r].ordinal]++] = r;
+}
+
 /* Pushes the group's rows, account by account, and empties it.  An
  * instant that does not fit in one group (cut: the next row has the group's
  * last time) is kept whole: its rows are pushed last, in arrival order, so
  * its accounts stay queued at that time, and the next group pushes its rows
  * of that instant first.  false on a runtime error: the run then starts
  * over without grouping, so that the error is the one time order meets
- * first. */
+ * first.  The rows, their values and their accounts are fetched ahead of
+ * use: in account order they are scattered over the group. */
 static bool group_apply(run_worker *w, bool cut) {
+  enum { AHEAD = 8 };
   worker_group *g = &w->group;
   bool ok = true;
   uint32_t head = 0, tail = g->nrows;   /* rows of the open instants: [0, head) and [tail, nrows) */
@@ -295,14 +302,21 @@ static bool group_apply(run_worker *w, bool cut) {
     while (head < g->nrows && g->rows[head].time == g->carry_time) head++;
   if (cut)
     while (tail > head && g->rows[tail - 1].time == g->time) tail--;
+  util_xgrow(&g->order, &g->order_cap, g->nrows, sizeof *g->order, 1024);
+  group_order(g, head, tail);
+  uint32_t n = tail - head;
   for (uint32_t r = 0; ok && r < head; r++) ok = group_push(w, r);
-  for (uint32_t k = 0; k < g->ntouched; k++) {
-    uint32_t o = g->touched[k];
-    for (uint32_t r = g->first[o]; ok && r != GROUP_NONE; r = g->rows[r].next)
-      if (r >= head && r < tail) ok = group_push(w, r);
-    g->first[o] = g->last[o] = GROUP_NONE;
+  for (uint32_t k = 0; ok && k < n; k++) {
+    if (k + 2 * AHEAD < n) __builtin_prefetch(&g->rows[g->order[k + 2 * AHEAD]]);
+    if (k + AHEAD < n) {
+      const worker_row *next = &g->rows[g->order[k + AHEAD]];
+      __builtin_prefetch(g->bytes + next->data);
+      __builtin_prefetch(next->account);
+    }
+    ok = group_push(w, g->order[k]);
   }
   for (uint32_t r = tail; ok && r < g->nrows; r++) ok = group_push(w, r);
+  for (uint32_t k = 0; k < g->ntouched; k++) g->count[g->touched[k]] = 0;
   g->carry = cut;
   g->carry_time = g->time;
   g->nrows = 0;
@@ -315,9 +329,9 @@ static void group_free(worker_group *g) {
   free(g->values);
   free(g->rows);
   free(g->bytes);
-  free(g->first);
-  free(g->last);
+  free(g->count);
   free(g->touched);
+  free(g->order);
   memset(g, 0, sizeof *g);
 }
 
@@ -420,8 +434,7 @@ static int worker_restart(run_worker *w, io_merge *m) {
   w->any_row = false;
   w->group.nrows = 0;
   w->group.used = 0;
-  for (uint32_t k = 0; k < w->group.ntouched; k++)
-    w->group.first[w->group.touched[k]] = w->group.last[w->group.touched[k]] = GROUP_NONE;
+  for (uint32_t k = 0; k < w->group.ntouched; k++) w->group.count[w->group.touched[k]] = 0;
   w->group.ntouched = 0;
   w->group.carry = false;
   if (st->rejects && !w->parallel) {   /* only a worker that runs alone writes to it */
