@@ -166,4 +166,4 @@ install: all
 	install -m 644 $(MANIFEST) $(DESTDIR)$(PREFIX)/share/msl/stdlib/native/
 
 clean:
-	rm -rf build build-asan build-fuzz msl msl-asan $(NATIVE) $(MANIFEST) $(FFI_TEST)
+	rm -rf build build-asan build-tsan build-fuzz msl msl-asan msl-tsan $(NATIVE) $(MANIFEST) $(FFI_TEST)
