@@ -52,10 +52,13 @@ typedef struct worker_slot {
 /* A time-ordered row kept for grouping (worker.c): its values, then its
  * strings, are in the group's bytes at data. */
 typedef struct worker_row {
-  vm_account *account;
+  vm_account *account;     /* NULL: not for the VM (or not yet resolved) */
+  uint64_t hash;           /* of its account id */
   int64_t time;
   int32_t type;
   uint32_t ordinal;        /* its account's */
+  uint32_t id_len;
+  size_t id_at;            /* its account id in the group's bytes */
   size_t data;
 } worker_row;
 
@@ -65,6 +68,7 @@ typedef struct worker_row {
 typedef struct worker_group {
   worker_row *rows;
   uint32_t nrows;
+  uint32_t resolved;       /* rows before it have their accounts (group_resolve) */
   size_t rows_cap;
   char *bytes;
   size_t used, bytes_cap;

@@ -52,9 +52,9 @@ static void accounts_grow(run_worker *t) {
 }
 
 /* The slot holding id's account; NULL when there is none. */
-static const worker_slot *accounts_get(const run_worker *t, value_str id) {
+static const worker_slot *accounts_get(const run_worker *t, value_str id, uint64_t h) {
   if (!t->cap) return NULL;
-  const worker_slot *s = accounts_find(t, id, account_hash(id));
+  const worker_slot *s = accounts_find(t, id, h);
   return s->account ? s : NULL;
 }
 
@@ -83,6 +83,7 @@ static void accounts_free(run_worker *t) {
 /* A runtime error: reported (exit 3) by a worker that runs alone. */
 static int runtime_failure(const run_worker *w) {
   if (w->parallel) return RUN_SERIAL;
+  if (w->grouped) return RUN_UNGROUPED;
   fprintf(stderr, "msl: %s\n", vm_error(w->vm));
   return EXIT_DATA;
 }
@@ -150,8 +151,8 @@ static int load_accounts(run_worker *w) {
 
 /* The slot of the account an event row belongs to; NULL when it is not
  * evaluated. */
-static int account_for(run_worker *w, value_str id, const worker_slot **out) {
-  *out = accounts_get(w, id);
+static int account_for(run_worker *w, value_str id, uint64_t h, const worker_slot **out) {
+  *out = accounts_get(w, id, h);
   if (*out || w->st->o->accounts) return EXIT_OK;   /* --accounts: exactly its accounts */
   vm_account *a = vm_account_new(w->vm, id, NULL);
   if (!a) return runtime_failure(w);
@@ -159,23 +160,23 @@ static int account_for(run_worker *w, value_str id, const worker_slot **out) {
   return EXIT_OK;
 }
 
-/* Counts a valid row; says whether the VM should see it (*slot: its
- * account's slot, or NULL). */
-static int take_row(run_worker *w, const io_event *ev, const worker_slot **slot) {
+/* Counts a valid row of account id (hash h); says whether the VM should
+ * see it (*slot: its account's slot, or NULL). */
+static int take_row(run_worker *w, value_str id, uint64_t h, int64_t time, int type, const worker_slot **slot) {
   *slot = NULL;
   w->counts.read++;
-  if (!w->any_row || ev->time > w->latest) w->latest = ev->time;
+  if (!w->any_row || time > w->latest) w->latest = time;
   w->any_row = true;
-  int status = account_for(w, ev->account, slot);
+  int status = account_for(w, id, h, slot);
   if (status) return status;
   if (!*slot) {
     w->counts.unknown_accounts++;
     return EXIT_OK;
   }
-  if (ev->type == IO_EV_UNDECLARED) {
+  if (type == IO_EV_UNDECLARED) {
     w->counts.undeclared++;
     *slot = NULL;
-  } else if (w->st->o->has_as_of && ev->time > w->st->o->as_of) {
+  } else if (w->st->o->has_as_of && time > w->st->o->as_of) {
     *slot = NULL;      /* after T: ignored */
   }
   return EXIT_OK;
@@ -196,8 +197,9 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
 
 /* ---- time-sorted rows, applied account by account ----------------------------------- */
 
-/* A group is applied once it holds this many rows or bytes. */
-enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20 };
+/* A group is applied once it holds this many rows or bytes; a row's account
+ * is looked up RESOLVE_AHEAD rows after its slot was fetched. */
+enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, RESOLVE_AHEAD = 16 };
 
 /* The values a row carries: a declared event's fields, or a control
  * event's milestone and playbook names. */
@@ -211,7 +213,10 @@ static bool row_is_string(const run_worker *w, int type, int i) {
 
 /* Copies ev's values and strings into the group; a string's pointer is
  * kept as its offset in the bytes, which may move as they grow. */
-static void group_add(run_worker *w, vm_account *a, uint32_t ordinal, const io_event *ev) {
+/* Copies ev into the group: its account id, values and strings.  Its
+ * account is looked up later (group_resolve), once the slot, fetched here,
+ * has had time to arrive. */
+static void group_add(run_worker *w, const io_event *ev) {
   worker_group *g = &w->group;
   int n = row_nvalues(w, ev->type);
   value_data vals[2];
@@ -224,8 +229,9 @@ static void group_add(run_worker *w, vm_account *a, uint32_t ordinal, const io_e
   for (int i = 0; i < n; i++)
     if (row_is_string(w, ev->type, i)) need += src[i].s.len;
   util_xgrow(&g->rows, &g->rows_cap, (size_t)g->nrows + 1, sizeof *g->rows, 1024);
-  size_t at = (g->used + 7) & ~(size_t)7;   /* value_data's alignment */
+  size_t at = (g->used + ev->account.len + 7) & ~(size_t)7;   /* the id, then values aligned */
   util_xgrow(&g->bytes, &g->bytes_cap, at + need, 1, 1 << 16);
+  memcpy(g->bytes + g->used, ev->account.p, ev->account.len);
   value_data *dst = (value_data *)(g->bytes + at);
   size_t str = at + (size_t)n * sizeof(value_data);
   for (int i = 0; i < n; i++) {
@@ -235,15 +241,35 @@ static void group_add(run_worker *w, vm_account *a, uint32_t ordinal, const io_e
     dst[i].s.p = (const char *)(uintptr_t)str;
     str += src[i].s.len;
   }
+  uint64_t h = account_hash(ev->account);
+  if (w->cap) __builtin_prefetch(&w->slots[h & (w->cap - 1)]);
+  g->rows[g->nrows++] = (worker_row){.hash = h, .time = ev->time, .type = ev->type, .id_at = g->used,
+                                     .id_len = ev->account.len, .data = at};
   g->used = str;
-  if (ordinal >= g->nordinals) {
-    size_t old = g->nordinals;
-    util_xgrow(&g->count, &g->nordinals, (size_t)ordinal + 1, sizeof *g->count, 1024);
-    memset(g->count + old, 0, (g->nordinals - old) * sizeof *g->count);
-    g->touched = util_xrealloc(g->touched, g->nordinals * sizeof *g->touched);
+}
+
+/* Takes rows [g->resolved, upto) as take_row takes a row it reads: the
+ * counts, the account (found or made), and whether the VM sees the row
+ * (its account; NULL: not). */
+static int group_resolve(run_worker *w, uint32_t upto) {
+  worker_group *g = &w->group;
+  for (; g->resolved < upto; g->resolved++) {
+    worker_row *row = &g->rows[g->resolved];
+    const worker_slot *slot;
+    int status = take_row(w, (value_str){g->bytes + row->id_at, row->id_len}, row->hash, row->time, row->type, &slot);
+    if (status) return status;
+    row->account = slot ? slot->account : NULL;
+    if (!slot) continue;
+    uint32_t o = row->ordinal = slot->ordinal;
+    if (o >= g->nordinals) {
+      size_t old = g->nordinals;
+      util_xgrow(&g->count, &g->nordinals, (size_t)o + 1, sizeof *g->count, 1024);
+      memset(g->count + old, 0, (g->nordinals - old) * sizeof *g->count);
+      g->touched = util_xrealloc(g->touched, g->nordinals * sizeof *g->touched);
+    }
+    if (g->count[o]++ == 0) g->touched[g->ntouched++] = o;
   }
-  g->rows[g->nrows++] = (worker_row){.account = a, .time = ev->time, .type = ev->type, .ordinal = ordinal, .data = at};
-  if (g->count[ordinal]++ == 0) g->touched[g->ntouched++] = ordinal;
+  return EXIT_OK;
 }
 
 static bool group_full(const worker_group *g) { return g->nrows >= GROUP_ROWS || g->used >= GROUP_BYTES; }
@@ -252,6 +278,7 @@ static bool group_full(const worker_group *g) { return g->nrows >= GROUP_ROWS ||
 static bool group_push(run_worker *w, uint32_t r) {
   worker_group *g = &w->group;
   const worker_row *row = &g->rows[r];
+  if (!row->account) return true;   /* counted, not for the VM */
   value_data *vals = g->values;
   const value_data *stored = (const value_data *)(g->bytes + row->data);
   int n = row_nvalues(w, row->type);
@@ -273,16 +300,19 @@ static bool group_push(run_worker *w, uint32_t r) {
 
 /* Orders rows [from, to) of the group account by account (a counting sort
  * by ordinal, accounts in the order of their first row), into g->order. */
-static void group_order(worker_group *g, uint32_t from, uint32_t to) {
+static uint32_t group_order(worker_group *g, uint32_t from, uint32_t to) {
   for (uint32_t k = 0; k < g->ntouched; k++) g->count[g->touched[k]] = 0;
-  for (uint32_t r = from; r < to; r++) g->count[g->rows[r].ordinal]++;
+  for (uint32_t r = from; r < to; r++)
+    if (g->rows[r].account) g->count[g->rows[r].ordinal]++;
   uint32_t at = 0;
   for (uint32_t k = 0; k < g->ntouched; k++) {
     uint32_t n = g->count[g->touched[k]];
     g->count[g->touched[k]] = at;
     at += n;
   }
-  for (uint32_t r = from; r < to; r++) g->order[g->count[g->rows[r].ordinal]++] = r;
+  for (uint32_t r = from; r < to; r++)
+    if (g->rows[r].account) g->order[g->count[g->rows[r].ordinal]++] = r;
+  return at;
 }
 
 /* Pushes the group's rows, account by account, and empties it.  An
@@ -293,9 +323,11 @@ static void group_order(worker_group *g, uint32_t from, uint32_t to) {
  * over without grouping, so that the error is the one time order meets
  * first.  The rows, their values and their accounts are fetched ahead of
  * use: in account order they are scattered over the group. */
-static bool group_apply(run_worker *w, bool cut) {
+static int group_apply(run_worker *w, bool cut) {
   enum { AHEAD = 8 };
   worker_group *g = &w->group;
+  int status = group_resolve(w, g->nrows);
+  if (status) return status;
   bool ok = true;
   uint32_t head = 0, tail = g->nrows;   /* rows of the open instants: [0, head) and [tail, nrows) */
   if (g->carry)
@@ -303,26 +335,26 @@ static bool group_apply(run_worker *w, bool cut) {
   if (cut)
     while (tail > head && g->rows[tail - 1].time == g->time) tail--;
   util_xgrow(&g->order, &g->order_cap, g->nrows, sizeof *g->order, 1024);
-  group_order(g, head, tail);
-  uint32_t n = tail - head;
+  uint32_t n = group_order(g, head, tail);
   for (uint32_t r = 0; ok && r < head; r++) ok = group_push(w, r);
   for (uint32_t k = 0; ok && k < n; k++) {
-    if (k + 2 * AHEAD < n) __builtin_prefetch(&g->rows[g->order[k + 2 * AHEAD]]);
-    if (k + AHEAD < n) {
-      const worker_row *next = &g->rows[g->order[k + AHEAD]];
+    if (k + 3 * AHEAD < n) __builtin_prefetch(&g->rows[g->order[k + 3 * AHEAD]]);
+    if (k + 2 * AHEAD < n) {
+      const worker_row *next = &g->rows[g->order[k + 2 * AHEAD]];
       __builtin_prefetch(g->bytes + next->data);
       __builtin_prefetch(next->account);
     }
+    if (k + AHEAD < n) vm_prefetch(w->vm, g->rows[g->order[k + AHEAD]].account);
     ok = group_push(w, g->order[k]);
   }
   for (uint32_t r = tail; ok && r < g->nrows; r++) ok = group_push(w, r);
   for (uint32_t k = 0; k < g->ntouched; k++) g->count[g->touched[k]] = 0;
   g->carry = cut;
   g->carry_time = g->time;
-  g->nrows = 0;
+  g->nrows = g->resolved = 0;
   g->used = 0;
   g->ntouched = 0;
-  return ok;
+  return ok ? EXIT_OK : RUN_UNGROUPED;
 }
 
 static void group_free(worker_group *g) {
@@ -381,7 +413,10 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
       if (s != IO_EOF) continue;
       return runtime_failure(w);
     }
-    if (s == IO_EOF) return w->grouped && !group_apply(w, false) ? RUN_UNGROUPED : EXIT_OK;
+    if (s == IO_EOF) return w->grouped ? group_apply(w, false) : EXIT_OK;
+    /* what a row read earlier meets comes first: its account's creation */
+    int status = w->grouped && s != IO_OK ? group_resolve(w, w->group.nrows) : EXIT_OK;
+    if (status) return status;
     if (s == IO_FAILED) return io_failure(w, &err);
     if (s == IO_BAD_ROW) {
       if (w->parallel) return RUN_SERIAL;
@@ -390,27 +425,27 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
         else bad_row(w, &err);
         return EXIT_DATA;
       }
-      int status = bad_row(w, &err);
-      if (status) return status;
+      if ((status = bad_row(w, &err))) return status;
       continue;
     }
     if (s == IO_UNSORTED && !sorter) {
       *unsorted = true;
       return EXIT_OK;
     }
+    if (w->grouped) {
+      worker_group *g = &w->group;
+      if (group_full(g) && (status = group_apply(w, ev.time == g->time))) return status;
+      group_add(w, &ev);
+      g->time = ev.time;
+      if (g->nrows > RESOLVE_AHEAD && (status = group_resolve(w, g->nrows - RESOLVE_AHEAD))) return status;
+      continue;
+    }
     const worker_slot *slot;
-    int status = take_row(w, &ev, &slot);
-    if (status) return status;
+    if ((status = take_row(w, ev.account, account_hash(ev.account), ev.time, ev.type, &slot))) return status;
     if (!slot) continue;
     vm_account *a = slot->account;
     if (sorter) {
       if (!io_sorter_add(sorter, &ev, &err)) return io_failure(w, &err);
-      continue;
-    }
-    if (w->grouped) {
-      if (group_full(&w->group) && !group_apply(w, ev.time == w->group.time)) return RUN_UNGROUPED;
-      group_add(w, a, slot->ordinal, &ev);
-      w->group.time = ev.time;
       continue;
     }
     int r = vm_push(w->vm, a, &ev);
@@ -432,7 +467,7 @@ static int worker_restart(run_worker *w, io_merge *m) {
   w->vm = vm_runtime_new(st->p, st->externs);
   memset(&w->counts, 0, sizeof w->counts);
   w->any_row = false;
-  w->group.nrows = 0;
+  w->group.nrows = w->group.resolved = 0;
   w->group.used = 0;
   for (uint32_t k = 0; k < w->group.ntouched; k++) w->group.count[w->group.touched[k]] = 0;
   w->group.ntouched = 0;
@@ -448,6 +483,14 @@ static int worker_restart(run_worker *w, io_merge *m) {
   return status;
 }
 
+/* Reads the events as if they were in time order (grouped or not) and
+ * finishes the last instants; *unsorted when they are not. */
+static int read_sorted(run_worker *w, io_merge *m, bool *unsorted) {
+  int status = read_events(w, m, NULL, unsorted);
+  if (!status && !*unsorted && !vm_flush(w->vm)) status = runtime_failure(w);
+  return status;
+}
+
 static int run_events(run_worker *w) {
   const run_options *o = w->st->o;
   io_error err = {0};
@@ -455,11 +498,11 @@ static int run_events(run_worker *w) {
   if (!m) return io_failure(w, &err);
   bool unsorted = false;
   w->grouped = true;
-  int status = read_events(w, m, NULL, &unsorted);
+  int status = read_sorted(w, m, &unsorted);
   if (status == RUN_UNGROUPED) {
     w->grouped = false;
     status = worker_restart(w, m);
-    if (!status) status = read_events(w, m, NULL, &unsorted);
+    if (!status) status = read_sorted(w, m, &unsorted);
   }
   if (!status && unsorted) {
     /* the slow path: start over from the first row, ordered by the sorter */
@@ -480,13 +523,13 @@ static int run_events(run_worker *w) {
         status = io_failure(w, &err);
         break;
       }
-      const worker_slot *slot = accounts_get(w, ev.account);
+      const worker_slot *slot = accounts_get(w, ev.account, account_hash(ev.account));
       if (slot) status = push(w, slot->account, &ev);
     }
     io_sorter_free(sorter);
+    if (!status && !vm_flush(w->vm)) status = runtime_failure(w);
   }
   io_merge_close(m);
-  if (!status && !vm_flush(w->vm)) status = runtime_failure(w);
   return status;
 }
 

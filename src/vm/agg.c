@@ -36,6 +36,26 @@ size_t agg_state_align(const bc_aggregate *d) {
 
 int64_t *agg_since(const vm_runtime *rt, const vm_account *a, uint32_t g) { return agg_window(rt, a, g); }
 
+/* Fetches what the next event of a will touch outside its block: the
+ * windows' oldest and newest entries and the distinct sets' slots. */
+void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
+  const bc_program *p = rt->p;
+  for (uint32_t g = 0; g < p->naggregates; g++) {
+    const bc_aggregate *d = &p->aggregates[g];
+    if (d->window == BC_WIN_WITHIN) {
+      const vm_ring *r = agg_window(rt, a, g);
+      if (r->len) {
+        __builtin_prefetch(&r->items[r->head]);
+        __builtin_prefetch(&r->items[(r->head + r->len - 1) & (r->cap - 1)]);
+      }
+    }
+    if (d->fn == BC_AGG_DISTINCT) {
+      const vm_set *s = agg_state(rt, a, g);
+      if (s->slots) __builtin_prefetch(s->slots);
+    }
+  }
+}
+
 /* ---- rings and sets ------------------------------------------------------------------------------ */
 
 static void ring_push(vm_ring *r, vm_entry e) {

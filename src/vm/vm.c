@@ -190,6 +190,8 @@ void vm_runtime_free(vm_runtime *rt) {
 
 int64_t vm_ignored_control(const vm_runtime *rt) { return rt->ignored_control; }
 
+void vm_prefetch(const vm_runtime *rt, const vm_account *a) { agg_prefetch(rt, a); }
+
 const char *vm_account_id(const vm_account *a, size_t *len) {
   *len = a->id_len;
   return vm_id(a);

@@ -47,6 +47,10 @@ const char *vm_error(const vm_runtime *rt);
  * returns NULL. */
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields);
 const char *vm_account_id(const vm_account *a, size_t *len);
+/* A hint, for a caller that knows which account comes next: fetches the
+ * memory its next event will touch (its block must be in cache already,
+ * or on its way). */
+void vm_prefetch(const vm_runtime *rt, const vm_account *a);
 /* Releases what the account owns; its block goes with its runtime. */
 void vm_account_free(vm_account *a);
 

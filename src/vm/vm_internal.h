@@ -373,6 +373,7 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t);
 int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a);
 /* The size and alignment of d's state, and of its value's part, which its
  * window's part follows, for the layout. */
+void agg_prefetch(const vm_runtime *rt, const vm_account *a);
 size_t agg_state_size(const bc_aggregate *d);
 size_t agg_value_size(const bc_aggregate *d);
 size_t agg_state_align(const bc_aggregate *d);
