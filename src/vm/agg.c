@@ -123,9 +123,15 @@ static void set_rehash(vm_set *s, value_type t, uint32_t cap) {
 /* Adds key at time; false when it was already added at that time (a window
  * then needs no second entry for it).  *entry gets the set's copy of key
  * and its hash, for a window entry. */
-static bool set_add(vm_set *s, value_type t, value_data key, int64_t time, vm_entry *entry) {
+static bool set_add(vm_intern *in, vm_set *s, value_type t, value_data key, int64_t time, vm_entry *entry) {
   uint64_t h = value_hash(t, key);
-  vm_set_slot *sl = set_find(s, t, key, h, false);
+  vm_set_slot *sl;
+  if (t == VALUE_STRING) {   /* a string no set holds is in none of them */
+    const char *copy = intern_find(in, key.s, h);
+    sl = copy ? set_find(s, t, (value_data){.s = {copy, key.s.len}}, h, true) : NULL;
+  } else {
+    sl = set_find(s, t, key, h, false);
+  }
   if (sl) {
     if (sl->last_time == time) return false;
     sl->last_time = time;
@@ -137,7 +143,8 @@ static bool set_add(vm_set *s, value_type t, value_data key, int64_t time, vm_en
     while (s->slots[i].refs) i = (i + 1) & (s->cap - 1);
     if (s->slots[i].hash) s->tombstones--;   /* reuse a tombstone */
     sl = &s->slots[i];
-    *sl = (vm_set_slot){.hash = (uint32_t)h, .key = interp_value_copy(t, key), .refs = 1, .last_time = time};
+    if (t == VALUE_STRING) key.s = intern_take(in, key.s, h);
+    *sl = (vm_set_slot){.hash = (uint32_t)h, .key = key, .refs = 1, .last_time = time};
     s->size++;
   }
   *entry = (vm_entry){.time = time, .hash = h};
@@ -147,19 +154,21 @@ static bool set_add(vm_set *s, value_type t, value_data key, int64_t time, vm_en
 }
 
 /* Drops the reference of a window entry set_add filled. */
-static void set_release(vm_set *s, value_type t, const vm_entry *e) {
+static void set_release(vm_intern *in, vm_set *s, value_type t, const vm_entry *e) {
   value_data key = t == VALUE_STRING ? (value_data){.s = {e->v.s, 0}} : (value_data){.i = e->v.i};
   vm_set_slot *sl = set_find(s, t, key, e->hash, true);
   if (!sl || --sl->refs) return;
-  interp_value_free(t, sl->key);
+  if (t == VALUE_STRING) intern_drop(in, sl->key.s, e->hash);
   sl->key = (value_data){0};
   s->size--;
   s->tombstones++;            /* hash stays non-zero: probing goes on past it */
 }
 
-static void set_clear(vm_set *s, value_type t) {
-  for (uint32_t i = 0; i < s->cap; i++)
-    if (s->slots[i].refs) interp_value_free(t, s->slots[i].key);
+/* in NULL: the strings' references are left to the runtime (intern.c). */
+static void set_clear(vm_intern *in, vm_set *s, value_type t) {
+  if (in && t == VALUE_STRING)
+    for (uint32_t i = 0; i < s->cap; i++)
+      if (s->slots[i].refs) intern_drop(in, s->slots[i].key.s, value_hash(t, s->slots[i].key));
   free(s->slots);
   memset(s, 0, sizeof *s);
 }
@@ -298,7 +307,7 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
       break;
     case BC_AGG_DISTINCT: {
       vm_entry e;
-      if (set_add((vm_set *)s, (value_type)d->arg_type, v, ev->time, &e) && ring) window_push(a, d, ring, e);
+      if (set_add(&rt->intern, (vm_set *)s, (value_type)d->arg_type, v, ev->time, &e) && ring) window_push(a, d, ring, e);
       break;
     }
   }
@@ -333,7 +342,7 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
         if (d->arg_type == VALUE_FLOAT) sum->dirty = true;
         else sum->sum.i -= e.v.i;
       } else if (d->fn == BC_AGG_DISTINCT) {
-        set_release((vm_set *)s, (value_type)d->arg_type, &e);
+        set_release(&rt->intern, (vm_set *)s, (value_type)d->arg_type, &e);
       }
     }
   }
@@ -353,8 +362,8 @@ int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a) {
   return next;
 }
 
-void agg_reset(const bc_aggregate *d, void *s) {
-  if (d->fn == BC_AGG_DISTINCT) set_clear(s, (value_type)d->arg_type);   /* the ring's values are the set's */
+void agg_reset(vm_intern *in, const bc_aggregate *d, void *s) {
+  if (d->fn == BC_AGG_DISTINCT) set_clear(in, s, (value_type)d->arg_type);   /* the ring's values are the set's */
   size_t n = agg_value_size(d);
   if (d->window == BC_WIN_WITHIN) {
     free(((vm_ring *)((char *)s + n))->items);
@@ -420,7 +429,7 @@ void agg_shadow_clear(vm_runtime *rt, vm_account *a) {
   if (x->shadow)
     for (uint32_t k = 0; k < rt->since_first[p->nmilestones]; k++) {
       uint32_t g = rt->since_aggs[k];
-      agg_reset(&p->aggregates[g], x->shadow + rt->layout.agg[g].shadow);
+      agg_reset(&rt->intern, &p->aggregates[g], x->shadow + rt->layout.agg[g].shadow);
       if (!x->shadow_poison) continue;
       free(x->shadow_poison[g].what);
       x->shadow_poison[g] = (vm_poison){0};
@@ -456,7 +465,7 @@ void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shad
     const bc_aggregate *d = &rt->p->aggregates[g];
     char *state = agg_state(rt, a, g);
     size_t n = agg_state_size(d);
-    agg_reset(d, state);
+    agg_reset(&rt->intern, d, state);
     if (x && x->poison) {
       free(x->poison[g].what);
       x->poison[g] = (vm_poison){0};

@@ -180,6 +180,7 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->result_playbooks);
   interp_scratch_reset(rt);
   free(rt->scratch);
+  intern_free(&rt->intern);
   while (rt->slabs) {
     vm_slab *older = rt->slabs->older;
     free(rt->slabs);
@@ -404,10 +405,10 @@ void vm_account_compact(vm_account *a) {
   size_t at = 0, shadow_at = 0;
   for (uint32_t g = 0; g < p->naggregates; g++) {
     const bc_aggregate *d = &p->aggregates[g];
-    agg_reset(d, state + take_agg(&at, d));
+    agg_reset(NULL, d, state + take_agg(&at, d));   /* strings: left to the runtime */
     if (d->window != BC_WIN_SINCE_START) continue;
     size_t shadow = take_agg(&shadow_at, d);
-    if (x && x->shadow) agg_reset(d, x->shadow + shadow);
+    if (x && x->shadow) agg_reset(NULL, d, x->shadow + shadow);
   }
   value_data *fields = (value_data *)(state + take_fields(&at, p));
   for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, fields[i]);

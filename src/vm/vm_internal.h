@@ -240,6 +240,19 @@ typedef struct vm_scratch {
   char data[];
 } vm_scratch;
 
+/* Interned strings (intern.c): hash 0 is an empty slot; a slot with a
+ * hash and no copy is a tombstone. */
+typedef struct vm_istr vm_istr;
+typedef struct vm_intern_slot {
+  uint64_t hash;
+  vm_istr *s;
+} vm_intern_slot;
+
+typedef struct vm_intern {
+  vm_intern_slot *slots;
+  uint32_t cap, size, tombstones;
+} vm_intern;
+
 typedef struct vm_slab {
   struct vm_slab *older;
 } vm_slab;
@@ -249,6 +262,7 @@ struct vm_runtime {
   native_fn *const *externs;
   vm_layout layout;
   vm_slab *slabs;          /* the account blocks (slab_alloc in vm.c) */
+  vm_intern intern;        /* the distinct sets' strings */
   char *slab_next;
   size_t slab_left;
   /* vm_finish's rows, reused from account to account */
@@ -373,6 +387,16 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t);
 int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a);
 /* The size and alignment of d's state, and of its value's part, which its
  * window's part follows, for the layout. */
+/* ---- intern.c: the distinct sets' strings ------------------------------------------------------ */
+
+/* The interned copy of s (hash h: value_hash's), or NULL when none. */
+const char *intern_find(const vm_intern *t, value_str s, uint64_t h);
+/* A reference to s's interned copy, made when new. */
+value_str intern_take(vm_intern *t, value_str s, uint64_t h);
+/* Drops a reference to an interned copy; the last one frees it. */
+void intern_drop(vm_intern *t, value_str s, uint64_t h);
+void intern_free(vm_intern *t);
+
 void agg_prefetch(const vm_runtime *rt, const vm_account *a);
 size_t agg_state_size(const bc_aggregate *d);
 size_t agg_value_size(const bc_aggregate *d);
@@ -380,7 +404,9 @@ size_t agg_state_align(const bc_aggregate *d);
 /* The start of a `since` window (BC_WIN_SINCE), in its state. */
 int64_t *agg_since(const vm_runtime *rt, const vm_account *a, uint32_t g);
 /* Releases what state s of d owns and empties it (a `since` start stays). */
-void agg_reset(const bc_aggregate *d, void *s);
+/* Empties aggregate state s; in NULL leaves its strings' references to the
+ * runtime (vm_account_compact). */
+void agg_reset(vm_intern *in, const bc_aggregate *d, void *s);
 /* Restarts m's since-start aggregates empty, or, from_shadow, with what
  * their shadows made of the current instant's events. */
 void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shadow);
