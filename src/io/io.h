@@ -134,8 +134,9 @@ int io_merge_next(io_merge *m, io_event *ev, io_error *err);
 bool io_merge_rewind(io_merge *m, io_error *err);
 void io_merge_close(io_merge *m);
 
-/* io_sorter collects copies of events, sorts them by (account bytes, time,
- * arrival order) and hands them back; beyond mem_limit bytes it writes sorted
+/* io_sorter collects copies of events, sorts them by (account, time,
+ * arrival order) and hands them back, accounts in the order of their ids'
+ * hashes (util_hash; ties by the id's bytes); beyond mem_limit bytes it writes sorted
  * runs to temporary files and merges them. */
 typedef struct io_sorter io_sorter;
 io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit);

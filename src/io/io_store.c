@@ -187,6 +187,7 @@ void io_merge_close(io_merge *m) {
  * bytes, which come after the slots), and padding to 8 again.  Runs in
  * the temporary file are these records back to back. */
 typedef struct sort_rec {
+  uint64_t account_hash; /* the first sort key: accounts come out grouped, in hash order */
   int64_t time;
   int64_t line;
   uint64_t seq;          /* arrival order: the last sort key */
@@ -197,7 +198,7 @@ typedef struct sort_rec {
 } sort_rec;
 
 typedef struct sort_key {
-  uint64_t prefix;       /* the account's first 8 bytes, big-endian: most compares end here */
+  uint64_t account_hash; /* the record's, beside it: most compares end here */
   const sort_rec *rec;
 } sort_key;
 
@@ -246,6 +247,7 @@ struct io_sorter {
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 static int compare_recs(const sort_rec *a, const sort_rec *b) {
+  if (a->account_hash != b->account_hash) return a->account_hash < b->account_hash ? -1 : 1;
   size_t n = a->account_len < b->account_len ? a->account_len : b->account_len;
   int c = memcmp(a + 1, b + 1, n);
   if (c) return c;
@@ -256,15 +258,8 @@ static int compare_recs(const sort_rec *a, const sort_rec *b) {
 
 static int compare_keys(const void *x, const void *y) {
   const sort_key *a = x, *b = y;
-  if (a->prefix != b->prefix) return a->prefix < b->prefix ? -1 : 1;
+  if (a->account_hash != b->account_hash) return a->account_hash < b->account_hash ? -1 : 1;
   return compare_recs(a->rec, b->rec);
-}
-
-static uint64_t account_prefix(value_str account) {
-  uint64_t v = 0;
-  for (uint32_t i = 0; i < 8; i++)
-    v = v << 8 | (i < account.len ? (unsigned char)account.p[i] : 0);
-  return v;
 }
 
 io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit) {
@@ -381,7 +376,8 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   uint32_t file = file_index(s, ev->file);
   util_xgrow(&s->keys, &s->keys_cap, s->nkeys + 1, sizeof *s->keys, 1024);
   sort_rec *rec = sorter_alloc(s, size);
-  *rec = (sort_rec){.time = ev->time, .line = ev->line, .seq = s->seq++, .type = ev->type,
+  *rec = (sort_rec){.account_hash = util_hash(ev->account.p, ev->account.len),
+                    .time = ev->time, .line = ev->line, .seq = s->seq++, .type = ev->type,
                     .file = file, .account_len = ev->account.len,
                     .milestone_len = ev->milestone.len, .playbook_len = ev->playbook.len,
                     .size = (uint32_t)size};
@@ -414,7 +410,7 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
     }
   }
   memset(text, 0, (size_t)(base + size - text));
-  s->keys[s->nkeys++] = (sort_key){account_prefix(ev->account), rec};
+  s->keys[s->nkeys++] = (sort_key){rec->account_hash, rec};
   s->used += size + sizeof(sort_key);
   if (s->used > s->mem_limit) return spill(s, err);
   return true;
