@@ -211,11 +211,10 @@ static bool row_is_string(const run_worker *w, int type, int i) {
   return type < 0 || w->schema.events[type].fields[i].type == VALUE_STRING;
 }
 
-/* Copies ev's values and strings into the group; a string's pointer is
- * kept as its offset in the bytes, which may move as they grow. */
-/* Copies ev into the group: its account id, values and strings.  Its
- * account is looked up later (group_resolve), once the slot, fetched here,
- * has had time to arrive. */
+/* Copies ev into the group: its account id, values and strings (a
+ * string's pointer is kept as its offset in the bytes, which may move as
+ * they grow).  Its account is looked up later (group_resolve), once the
+ * slot, fetched here, has had time to arrive. */
 static void group_add(run_worker *w, const io_event *ev) {
   worker_group *g = &w->group;
   int n = row_nvalues(w, ev->type);
@@ -256,7 +255,8 @@ static int group_resolve(run_worker *w, uint32_t upto) {
   for (; g->resolved < upto; g->resolved++) {
     worker_row *row = &g->rows[g->resolved];
     const worker_slot *slot;
-    int status = take_row(w, (value_str){g->bytes + row->id_at, row->id_len}, row->hash, row->time, row->type, &slot);
+    value_str id = {g->bytes + row->id_at, row->id_len};
+    int status = take_row(w, id, row->hash, row->time, row->type, &slot);
     if (status) return status;
     row->account = slot ? slot->account : NULL;
     if (!slot) continue;
@@ -267,7 +267,7 @@ static int group_resolve(run_worker *w, uint32_t upto) {
       memset(g->count + old, 0, (g->nordinals - old) * sizeof *g->count);
       g->touched = util_xrealloc(g->touched, g->nordinals * sizeof *g->touched);
     }
-    if (g->count[o]++ == 0) g->touched[g->ntouched++] = o;
+    if (g->count[o]++ == 0) g->touched[g->ntouched++] = o;   /* group_order counts again */
   }
   return EXIT_OK;
 }
@@ -319,9 +319,9 @@ static uint32_t group_order(worker_group *g, uint32_t from, uint32_t to) {
  * instant that does not fit in one group (cut: the next row has the group's
  * last time) is kept whole: its rows are pushed last, in arrival order, so
  * its accounts stay queued at that time, and the next group pushes its rows
- * of that instant first.  false on a runtime error: the run then starts
- * over without grouping, so that the error is the one time order meets
- * first.  The rows, their values and their accounts are fetched ahead of
+ * of that instant first.  On a runtime error (RUN_UNGROUPED; RUN_SERIAL in
+ * a parallel run) the run starts over without grouping, so that the error
+ * is the one time order meets first.  The rows, their values and their accounts are fetched ahead of
  * use: in account order they are scattered over the group. */
 static int group_apply(run_worker *w, bool cut) {
   enum { AHEAD = 8 };

@@ -307,7 +307,8 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
       break;
     case BC_AGG_DISTINCT: {
       vm_entry e;
-      if (set_add(&rt->intern, (vm_set *)s, (value_type)d->arg_type, v, ev->time, &e) && ring) window_push(a, d, ring, e);
+      bool added = set_add(&rt->intern, (vm_set *)s, (value_type)d->arg_type, v, ev->time, &e);
+      if (added && ring) window_push(a, d, ring, e);
       break;
     }
   }
