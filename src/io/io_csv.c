@@ -218,12 +218,7 @@ static io_status too_long(io_reader *r, io_error *err) {
 /* Reads the next non-blank record and splits it into cells. */
 static io_status read_record(io_reader *r, bool grow, io_error *err) {
   io_source *s = &r->src;
-  if (r->at_start) {
-    while (s->end - s->pos < 3 && !s->eof)
-      if (io_source_fill(r, err) < 0) return IO_FAILED;
-    if (s->end - s->pos >= 3 && memcmp(s->buf + s->pos, "\xEF\xBB\xBF", 3) == 0) s->pos += 3;
-    r->at_start = false;
-  }
+  if (r->at_start && !io_skip_bom(r, err)) return IO_FAILED;
   for (;;) {
     size_t len, consumed;
     if (!find_record_end(r, &len, &consumed)) {
@@ -444,11 +439,7 @@ io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
   }
   value_str name = cells[r->col_event];
   if (name.len == 0) return io_bad_row(r, err, "missing event name");
-  int type = io_lookup_event(r, name.p, name.len);
-  ev->type = type;
-  ev->milestone = empty_cell;
-  ev->playbook = empty_cell;
-  ev->values = NULL;
+  int type = io_event_begin(r, ev, name);
   if (type >= 0) {
     const io_event_schema *es = &r->schema->events[type];
     st = convert_fields(r, es->fields, es->nfields, r->field_cols + r->field_start[type], err);

@@ -161,7 +161,12 @@ io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...)
 /* Writes s as a quoted, escaped, shortened text for messages. */
 const char *io_quote(char *dst, size_t cap, const char *s, size_t len);
 
-int io_lookup_event(io_reader *r, const char *name, size_t len);
+/* Skips a UTF-8 byte order mark at the start of the input (SPEC 7);
+ * false on an I/O error (err filled). */
+bool io_skip_bom(io_reader *r, io_error *err);
+/* Starts ev as an event named name: its type (declared, control, or
+ * IO_EV_UNDECLARED), no values and no control target yet; returns the type. */
+int io_event_begin(io_reader *r, io_event *ev, value_str name);
 /* The fields of entry e of the reader's field layout (field_start): event
  * type e's, or the account's for e == nevents; returns how many. */
 int io_layout_fields(const io_schema *schema, int e, const io_field_schema **fields);

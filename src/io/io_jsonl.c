@@ -41,12 +41,7 @@ static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c ==
 /* Reads the next line that is not blank into r->record_*. */
 static io_status read_line(io_reader *r, io_error *err) {
   io_source *s = &r->src;
-  if (r->at_start) {
-    while (s->end - s->pos < 3 && !s->eof)
-      if (io_source_fill(r, err) < 0) return IO_FAILED;
-    if (s->end - s->pos >= 3 && memcmp(s->buf + s->pos, "\xEF\xBB\xBF", 3) == 0) s->pos += 3;
-    r->at_start = false;
-  }
+  if (r->at_start && !io_skip_bom(r, err)) return IO_FAILED;
   for (;;) {
     const char *p = s->buf + s->pos;
     size_t avail = s->end - s->pos, len, consumed;
@@ -588,11 +583,7 @@ io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
     char shown[128];
     return io_bad_row(r, err, "bad event name %s", show(shown, sizeof shown, name));
   }
-  int type = io_lookup_event(r, name->text.p, name->text.len);
-  ev->type = type;
-  ev->milestone = empty_text;
-  ev->playbook = empty_text;
-  ev->values = NULL;
+  int type = io_event_begin(r, ev, name->text);
   if (type >= 0) {
     const io_event_schema *es = &r->schema->events[type];
     st = convert_fields(r, es->fields, es->nfields, r->field_name_len + r->field_start[type], err);

@@ -207,7 +207,7 @@ static void build_names(io_reader *r) {
   for (int i = 0; i < NCONTROL; i++) insert_name(r, control_events[i].name, control_events[i].type);
 }
 
-int io_lookup_event(io_reader *r, const char *name, size_t len) {
+static int lookup_event(io_reader *r, const char *name, size_t len) {
   /* Logs repeat the same event type in runs: check the last one first. */
   if (len == r->last_len && r->last_name && memcmp(name, r->last_name, len) == 0)
     return r->last_type;
@@ -221,6 +221,22 @@ int io_lookup_event(io_reader *r, const char *name, size_t len) {
       return slot->type;
     }
   }
+}
+
+bool io_skip_bom(io_reader *r, io_error *err) {
+  io_source *s = &r->src;
+  while (s->end - s->pos < 3 && !s->eof)
+    if (io_source_fill(r, err) < 0) return false;
+  if (s->end - s->pos >= 3 && memcmp(s->buf + s->pos, "\xEF\xBB\xBF", 3) == 0) s->pos += 3;
+  r->at_start = false;
+  return true;
+}
+
+int io_event_begin(io_reader *r, io_event *ev, value_str name) {
+  ev->type = lookup_event(r, name.p, name.len);
+  ev->milestone = ev->playbook = (value_str){"", 0};
+  ev->values = NULL;
+  return ev->type;
 }
 
 /* ---- fields ------------------------------------------------------------------------------ */
