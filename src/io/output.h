@@ -24,6 +24,9 @@ typedef struct out_milestone_row {
   int64_t started_at, entered_at, achieved_at, lost_at, deadline_at;  /* OUT_NO_TIME: empty */
   int8_t on_time;                              /* -1 empty, 0 false, 1 true */
   int32_t actions_done, actions_total;         /* total 0: progress empty */
+  /* per action, in declaration order: when it was done in the current
+   * start epoch (OUT_NO_TIME: not done); NULL when not started */
+  const int64_t *action_done_at;
 } out_milestone_row;
 
 typedef struct out_playbook_row {

@@ -79,6 +79,15 @@ static bool ms_prime_since(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t)
   return true;
 }
 
+bool state_eval_criterion(vm_runtime *rt, vm_account *a, uint32_t b, vm_criterion kind, uint32_t action,
+                          uint32_t m, bool *out) {
+  static const char *const what[] = {"entry", "exit", "an action", "blocked when"};
+  if (!interp_eval_bool(rt, a, b, what[kind], m, out)) return false;
+  const vm_observer *o = rt->observer;
+  if (o && o->criterion) o->criterion(o->ctx, a, m, kind, action, rt->cur_time, *out);
+  return true;
+}
+
 static bool first_row_reached(const vm_account *a, int64_t t) { return a->has_first_row && t >= a->first_row; }
 
 static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
@@ -106,7 +115,7 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   if (!s->since_ready && !ms_prime_since(rt, a, m, t)) return false;
   if (!s->entered) {
     bool holds = true;
-    if (d->entry_block != BC_NO_BLOCK && !interp_eval_bool(rt, a, d->entry_block, "entry", m, &holds))
+    if (d->entry_block != BC_NO_BLOCK && !state_eval_criterion(rt, a, d->entry_block, VM_CRIT_ENTRY, 0, m, &holds))
       return false;
     if (!holds) return true;
     s->entered = true;
@@ -116,7 +125,7 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   for (uint32_t i = 0; i < d->nactions; i++) {
     if (done_at[i] != NO_TIME) continue;
     bool done;
-    if (!interp_eval_bool(rt, a, d->actions[i].done_block, "an action", m, &done)) return false;
+    if (!state_eval_criterion(rt, a, d->actions[i].done_block, VM_CRIT_ACTION, i, m, &done)) return false;
     if (done) {
       done_at[i] = t;
       s->actions_done++;
@@ -126,14 +135,14 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
     if (s->completed) return true;
     bool holds = false;
     if (d->exit_block != BC_NO_BLOCK) {
-      if (!interp_eval_bool(rt, a, d->exit_block, "exit", m, &holds)) return false;
+      if (!state_eval_criterion(rt, a, d->exit_block, VM_CRIT_EXIT, 0, m, &holds)) return false;
     } else if (d->nactions) holds = s->actions_done == (int32_t)d->nactions;
     if (holds) ms_complete(rt, a, m, t);
     return true;
   }
   /* continuous: actions only give progress; without `exit` it never holds */
   bool holds = false;
-  if (d->exit_block != BC_NO_BLOCK && !interp_eval_bool(rt, a, d->exit_block, "exit", m, &holds))
+  if (d->exit_block != BC_NO_BLOCK && !state_eval_criterion(rt, a, d->exit_block, VM_CRIT_EXIT, 0, m, &holds))
     return false;
   if (holds && !s->achieving) {
     s->achieving = true;
@@ -166,6 +175,8 @@ static void pb_enter(vm_runtime *rt, vm_account *a, uint32_t pi, int32_t k, int6
   vm_pb *s = vm_pb_at(rt, a, pi);
   s->step = k;
   s->step_entered_at = t;
+  const vm_observer *o = rt->observer;
+  if (o && o->step) o->step(o->ctx, a, pi, k, t);
   if (k >= (int32_t)d->nsteps) {
     s->done = true;
     s->done_at = t;

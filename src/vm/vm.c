@@ -302,6 +302,8 @@ static int8_t on_time(int64_t achieved, int64_t deadline, int64_t as_of) {
   return as_of > deadline ? 0 : -1;
 }
 
+void vm_set_observer(vm_runtime *rt, const vm_observer *o) { rt->observer = o; }
+
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   const bc_program *p = rt->p;
   rt->cur_account = a;
@@ -328,6 +330,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
       row.status = OUT_ST_NOT_STARTED;
     } else {
       row.started_at = s->start;
+      row.action_done_at = d->nactions ? vm_ms_done_at(rt, a, m) : NULL;
       row.entered_at = s->entered ? s->entered_at : NO_TIME;
       int64_t deadline = NO_TIME;
       if (d->deadline_kind == BC_DEADLINE_AFTER && s->start != NO_TIME) deadline = vm_sat_add(s->start, d->deadline_us);
@@ -338,7 +341,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
        * one, at T -- even when `ms.block` or achieving decides the status */
       bool blocked = false;
       if ((d->continuous || !s->completed) && d->blocked_block != BC_NO_BLOCK &&
-          !interp_eval_bool(rt, a, d->blocked_block, "blocked when", m, &blocked))
+          !state_eval_criterion(rt, a, d->blocked_block, VM_CRIT_BLOCKED, 0, m, &blocked))
         return false;
       blocked = blocked || s->blocked_by_control;
       if (!d->continuous) {

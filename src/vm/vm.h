@@ -76,6 +76,20 @@ typedef struct vm_results {
 } vm_results;
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out);
 
+/* An observer of evaluations, for `msl test --coverage` and `msl explain`:
+ * told each value a criterion takes where a run evaluates it (the
+ * observer never makes the VM evaluate more), and each step an account's
+ * playbook enters (step == nsteps: done).  Its functions may be NULL. */
+typedef enum { VM_CRIT_ENTRY, VM_CRIT_EXIT, VM_CRIT_ACTION, VM_CRIT_BLOCKED } vm_criterion;
+typedef struct vm_observer {
+  void (*criterion)(void *ctx, const vm_account *a, uint32_t milestone, vm_criterion kind, uint32_t action,
+                    int64_t t, bool value);
+  void (*step)(void *ctx, const vm_account *a, uint32_t playbook, int32_t step, int64_t t);
+  void *ctx;
+} vm_observer;
+/* o NULL: no observer (the default).  o must outlive its use. */
+void vm_set_observer(vm_runtime *rt, const vm_observer *o);
+
 /* Releases what the account's evaluation state owns (window entries,
  * distinct sets, copies of strings), keeping its id and signals. */
 void vm_account_compact(vm_account *a);

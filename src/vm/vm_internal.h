@@ -16,7 +16,7 @@
 #include "core/util.h"
 #include "vm/vm.h"
 
-#define NO_TIME INT64_MIN
+#define NO_TIME OUT_NO_TIME   /* the VM's "no time" is the outputs' empty cell */
 
 static inline int64_t vm_sat_add(int64_t a, int64_t b) {
   int64_t r;
@@ -288,7 +288,13 @@ struct vm_runtime {
   const char *cur_what;
   uint32_t cur_milestone;
   char error[1024];         /* the last runtime error (vm_error) */
+  const vm_observer *observer;   /* NULL: none (vm_set_observer) */
 };
+
+/* Evaluates criterion block b of milestone m (interp_eval_bool) and tells
+ * the observer, if any, what it gave. */
+bool state_eval_criterion(vm_runtime *rt, vm_account *a, uint32_t b, vm_criterion kind, uint32_t action,
+                          uint32_t m, bool *out);
 
 /* The parts of a's state, at the runtime's layout. */
 static inline value_data *vm_fields(const vm_runtime *rt, const vm_account *a) {
