@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "front/codes.h"
 #include "bc/compile.h"
 #include "bc/disasm.h"
@@ -19,8 +20,6 @@
 #include "front/sema.h"
 #include "bc/verify.h"
 #include "core/util.h"
-
-#define MSL_VERSION "0.1.0"
 
 static const char usage_text[] =
     "usage: msl COMMAND [options] FILE...\n"
@@ -37,91 +36,9 @@ static const char usage_text[] =
     "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error\n"
     "documentation: docs/cli.md\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("msl: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputs("\n(run `msl help` for usage)\n", stderr);
-  va_end(ap);
-  return EXIT_USAGE;
-}
-
-static bool ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), m = strlen(suffix);
-  return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* ---- the stdlib directory: MSL_PATH, beside the executable, installed --------------------- */
-
-static bool is_dir(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static const char *stdlib_dir(char *buf, size_t len) {
-  const char *env = getenv("MSL_PATH");
-  if (env && *env) return env;
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      int w = snprintf(buf, len, "%s/stdlib", exe);
-      if (w > 0 && (size_t)w < len && is_dir(buf)) return buf;
-      /* an installed msl in PREFIX/bin, wherever PREFIX went */
-      w = snprintf(buf, len, "%s/../share/msl/stdlib", exe);
-      if (w > 0 && (size_t)w < len && is_dir(buf)) return buf;
-    }
-  }
-  int w = snprintf(buf, len, "%s/share/msl/stdlib", MSL_PREFIX);
-  return w > 0 && (size_t)w < len && is_dir(buf) ? buf : NULL;
-}
-
-/* ---- diagnostics ------------------------------------------------------------------------------------ */
-
-typedef struct cli_diags {
-  diag_format format;
-  bool werror;
-} cli_diags;
-
-static void print_diags(diag_list *d, diag_format format) {
-  diag_sort(d);
-  switch (format) {
-    case DIAG_FORMAT_JSON: diag_render_json(stdout, d); break;
-    case DIAG_FORMAT_SARIF: diag_render_sarif(stdout, d, MSL_VERSION); break;
-    default: {
-      const char *no_color = getenv("NO_COLOR");
-      diag_render_text(stderr, d, isatty(2) && !(no_color && *no_color));
-      break;
-    }
-  }
-}
-
-/* Loads and checks a rule file; NULL after printing diagnostics or an I/O
- * error (*status says which). */
-static msl_program *load_checked(arena *a, const char *path, bool lints, bool werror, diag_list *d,
-                                 int *status, int *io_errno) {
-  char buf[4096];
-  sema_options opts = {.stdlib_dir = stdlib_dir(buf, sizeof buf), .werror = werror, .lints = lints};
-  int io_err = 0;
-  msl_program *p = sema_load(a, path, &opts, d, &io_err);
-  if (!p) {
-    *io_errno = io_err ? io_err : EIO;
-    fprintf(stderr, "msl: %s: %s\n", path, strerror(*io_errno));
-    *status = EXIT_IO;
-    return NULL;
-  }
-  if (d->errors == 0) sema_check(p, &opts, d);
-  if (werror) diag_promote_warnings(d);
-  *status = d->errors ? EXIT_RULES : EXIT_OK;
-  return d->errors ? NULL : p;
-}
-
 /* ---- check --------------------------------------------------------------------------------------------- */
+
+static const char *const check_options[] = {"--format", "-Werror", NULL};
 
 static int cmd_check(int argc, char **argv) {
   diag_format format = DIAG_FORMAT_TEXT;
@@ -136,20 +53,20 @@ static int cmd_check(int argc, char **argv) {
       else if (strcmp(f, "sarif") == 0) format = DIAG_FORMAT_SARIF;
       else {
         free(files);
-        return usage_error("unknown diagnostics format `%s` (text, json or sarif)", f);
+        return cli_usage_error("unknown diagnostics format `%s` (text, json or sarif)", f);
       }
     } else if (strcmp(argv[i], "-Werror") == 0) {
       werror = true;
     } else if (argv[i][0] == '-' && argv[i][1]) {
       free(files);
-      return usage_error("unknown option `%s` for check", argv[i]);
+      return cli_unknown_option("check", argv[i], check_options);
     } else {
       files[nfiles++] = argv[i];
     }
   }
   if (!nfiles) {
     free(files);
-    return usage_error("%s", "check needs at least one FILE");
+    return cli_usage_error("%s", "check needs at least one FILE");
   }
   arena a;
   arena_init(&a);
@@ -160,9 +77,9 @@ static int cmd_check(int argc, char **argv) {
     diag_list d;
     diag_init(&d, &a);
     int st, io_errno = 0;
-    load_checked(&a, files[i], true, werror, &d, &st, &io_errno);
+    cli_load_checked(&a, files[i], true, werror, &d, &st, &io_errno);
     if (st == EXIT_IO) {
-      /* load_checked printed the I/O message; the machine formats also
+      /* cli_load_checked printed the I/O message; the machine formats also
        * report an unreadable file as a diagnostic */
       if (format != DIAG_FORMAT_TEXT)
         diag_error(&d, (msl_loc){.src = source_from_string(&a, files[i], "", 0)}, DIAG_E90,
@@ -173,7 +90,7 @@ static int cmd_check(int argc, char **argv) {
     }
     diag_move(&all, &d);
   }
-  print_diags(&all, format);
+  cli_print_diags(&all, format);
   arena_free(&a);
   free(files);
   return status;
@@ -193,31 +110,17 @@ static bool write_file_atomic(const char *path, const fmt_buf *out) {
   return util_replace_file(path, ".fmt-", mode, write_formatted, (void *)out);
 }
 
-/* Which of the standard streams were closed when msl started (bits 0..2);
- * /dev/null stands in for them, so no file ever gets descriptor 0, 1 or 2
- * and is mistaken for one of them. */
-typedef unsigned closed_streams;
+static const char *const fmt_options[] = {"--check", NULL};
 
-static closed_streams hold_standard_streams(void) {
-  closed_streams closed = 0;
-  for (int fd = 0; fd <= 2; fd++) {
-    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
-    closed |= 1u << fd;
-    /* the lowest free descriptor: fd itself */
-    if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) exit(EXIT_IO);
-  }
-  return closed;
-}
-
-static int cmd_fmt(int argc, char **argv, closed_streams closed) {
+static int cmd_fmt(int argc, char **argv, cli_closed_streams closed) {
   bool check = false;
   int nfiles = 0, status = EXIT_OK;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--check") == 0) check = true;
-    else if (argv[i][0] == '-' && argv[i][1]) return usage_error("unknown option `%s` for fmt", argv[i]);
+    else if (argv[i][0] == '-' && argv[i][1]) return cli_unknown_option("fmt", argv[i], fmt_options);
     else nfiles++;
   }
-  if (!nfiles) return usage_error("%s", "fmt needs at least one FILE (or - for standard input)");
+  if (!nfiles) return cli_usage_error("%s", "fmt needs at least one FILE (or - for standard input)");
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--check") == 0) continue;
     const char *path = argv[i];
@@ -241,7 +144,7 @@ static int cmd_fmt(int argc, char **argv, closed_streams closed) {
     diag_init(&d, &a);
     ast_module *m = parse_module(&a, src, &d);
     if (d.errors) {
-      print_diags(&d, DIAG_FORMAT_TEXT);
+      cli_print_diags(&d, DIAG_FORMAT_TEXT);
       if (status == EXIT_OK) status = EXIT_RULES;
       arena_free(&a);
       continue;
@@ -268,35 +171,6 @@ static int cmd_fmt(int argc, char **argv, closed_streams closed) {
   return status;
 }
 
-/* ---- programs: .ms compiled on the fly, or .msc loaded ------------------------------------------------- */
-
-static bc_program *load_program(const char *path, int *status) {
-  if (ends_with(path, ".msc")) {
-    int io_err = 0;
-    char msg[512];
-    bc_program *p = msc_load_file(path, &io_err, msg, sizeof msg);
-    if (!p) {
-      fprintf(stderr, "msl: %s: %s\n", path, io_err ? strerror(io_err) : msg);
-      *status = io_err ? EXIT_IO : EXIT_RULES;
-    }
-    return p;
-  }
-  arena a;
-  arena_init(&a);
-  diag_list d;
-  diag_init(&d, &a);
-  int io_errno = 0;
-  msl_program *prog = load_checked(&a, path, false, false, &d, status, &io_errno);
-  bc_program *p = NULL;
-  if (prog) {
-    p = compile_and_verify(prog, &d);   /* the VM trusts only verified code */
-    if (!p) *status = EXIT_RULES;
-  }
-  if (d.first) print_diags(&d, DIAG_FORMAT_TEXT);
-  arena_free(&a);
-  return p;
-}
-
 typedef struct build_output {
   const bc_program *p;
   char msg[512];   /* why msc_write failed; empty: see errno */
@@ -307,17 +181,19 @@ static bool write_compiled(FILE *f, void *ctx) {
   return msc_write(b->p, f, b->msg, sizeof b->msg);
 }
 
+static const char *const build_options[] = {"-o", NULL};
+
 static int cmd_build(int argc, char **argv) {
   const char *in = NULL, *out = NULL;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) out = argv[++i];
-    else if (argv[i][0] == '-' && argv[i][1]) return usage_error("unknown option `%s` for build", argv[i]);
+    else if (argv[i][0] == '-' && argv[i][1]) return cli_unknown_option("build", argv[i], build_options);
     else if (!in) in = argv[i];
-    else return usage_error("build takes one FILE, got also `%s`", argv[i]);
+    else return cli_usage_error("build takes one FILE, got also `%s`", argv[i]);
   }
-  if (!in || !out) return usage_error("%s", "usage: msl build FILE.ms -o OUT.msc");
+  if (!in || !out) return cli_usage_error("%s", "usage: msl build FILE.ms -o OUT.msc");
   int status = EXIT_OK;
-  bc_program *p = load_program(in, &status);
+  bc_program *p = cli_load_program(in, &status);
   if (!p) return status;
   build_output b = {p, ""};
   if (!util_replace_file(out, ".tmp-", 0644, write_compiled, &b)) {
@@ -329,9 +205,9 @@ static int cmd_build(int argc, char **argv) {
 }
 
 static int cmd_disasm(int argc, char **argv) {
-  if (argc != 1) return usage_error("%s", "usage: msl disasm FILE.ms|FILE.msc");
+  if (argc != 1) return cli_usage_error("%s", "usage: msl disasm FILE.ms|FILE.msc");
   int status = EXIT_OK;
-  bc_program *p = load_program(argv[0], &status);
+  bc_program *p = cli_load_program(argv[0], &status);
   if (!p) return status;
   disasm_program(p, stdout);
   bc_program_free(p);
@@ -339,38 +215,6 @@ static int cmd_disasm(int argc, char **argv) {
 }
 
 /* ---- run ------------------------------------------------------------------------------------------------- */
-
-/* Binds the externs the program calls, before any input is read.  Every
- * call is admitted by the trust rule first, so that a refusal (exit 2) comes
- * before any library is loaded; a .ms was checked against the stdlib's
- * manifests already, a .msc is checked here. */
-static native_fn **bind_externs(const bc_program *p, native_registry *reg, int *status) {
-  native_fn **fns = util_xalloc((size_t)p->nexterns * sizeof *fns);
-  for (int pass = 0; pass < 2 && !*status; pass++) {
-    for (uint32_t i = 0; i < p->nexterns && !*status; i++) {
-      const bc_extern *x = &p->externs[i];
-      if (!x->called) continue;
-      value_type params[MSL_EXTERN_MAX_PARAMS];
-      for (uint32_t k = 0; k < x->nparams && k < MSL_EXTERN_MAX_PARAMS; k++) params[k] = (value_type)x->params[k];
-      const char *lib = bc_str(p, x->lib), *dir = bc_str(p, x->base_dir), *name = bc_str(p, x->name);
-      char msg[512];
-      if (pass == 0) {
-        native_admission a = native_admit(reg, lib, dir, name, params, (int)x->nparams, (value_type)x->ret,
-                                          msg, sizeof msg);
-        if (a != NATIVE_ADMITTED) *status = EXIT_USAGE;
-      } else {
-        fns[i] = native_bind(reg, lib, dir, name, params, (int)x->nparams, (value_type)x->ret, msg, sizeof msg);
-        if (!fns[i]) *status = EXIT_IO;
-      }
-      if (*status) fprintf(stderr, "msl: %s\n", msg);
-    }
-  }
-  if (*status) {
-    free(fns);
-    return NULL;
-  }
-  return fns;
-}
 
 /* A --rejects file that is also an input would be emptied before it is
  * read: a usage error, found before anything is opened for writing. */
@@ -390,7 +234,7 @@ static bool rejects_is_an_input(const run_options *o, const char *rules) {
 }
 
 /* `-` (standard input) or standard output when msl started without it. */
-static bool uses_closed_stream(const run_options *o, closed_streams closed) {
+static bool uses_closed_stream(const run_options *o, cli_closed_streams closed) {
   bool reads_stdin = o->accounts && strcmp(o->accounts, "-") == 0;
   for (int i = 0; i < o->nevents; i++) reads_stdin = reads_stdin || strcmp(o->events[i], "-") == 0;
   if (reads_stdin && (closed & (1u << STDIN_FILENO))) {
@@ -423,7 +267,17 @@ static bool parse_size(const char *s, size_t *out) {
   return true;
 }
 
-static int cmd_run(int argc, char **argv, closed_streams closed) {
+static const char *const run_options_known[] = {
+    "--events", "--accounts", "--as-of", "--out", "--format", "--input-format", "--rejects",
+    "--memory-limit", "-j", "--jobs", "--allow-ffi", NULL};
+
+static bool is_run_option(const char *a) {
+  for (const char *const *k = run_options_known; *k; k++)
+    if (strcmp(a, *k) == 0) return true;
+  return false;
+}
+
+static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
   run_options o = {0};
   const char *rules = NULL;
   bool allow_ffi = false;
@@ -434,12 +288,12 @@ static int cmd_run(int argc, char **argv, closed_streams closed) {
     bool has_value = i + 1 < argc;
     if (strcmp(a, "--events") == 0) {
       while (i + 1 < argc && (argv[i + 1][0] != '-' || strcmp(argv[i + 1], "-") == 0)) events[o.nevents++] = argv[++i];
-      if (!o.nevents) status = usage_error("%s", "--events needs at least one FILE");
+      if (!o.nevents) status = cli_usage_error("%s", "--events needs at least one FILE");
     } else if (strcmp(a, "--accounts") == 0 && has_value) {
       o.accounts = argv[++i];
     } else if (strcmp(a, "--as-of") == 0 && has_value) {
       const char *t = argv[++i];
-      if (!io_parse_time(t, strlen(t), &o.as_of)) status = usage_error("--as-of: `%s` is not a time", t);
+      if (!io_parse_time(t, strlen(t), &o.as_of)) status = cli_usage_error("--as-of: `%s` is not a time", t);
       o.has_as_of = true;
     } else if (strcmp(a, "--out") == 0 && has_value) {
       o.out_dir = argv[++i];
@@ -447,50 +301,46 @@ static int cmd_run(int argc, char **argv, closed_streams closed) {
       const char *f = argv[++i];
       if (strcmp(f, "csv") == 0) o.format = OUT_CSV;
       else if (strcmp(f, "jsonl") == 0) o.format = OUT_JSONL;
-      else status = usage_error("unknown output format `%s` (csv or jsonl)", f);
+      else status = cli_usage_error("unknown output format `%s` (csv or jsonl)", f);
     } else if (strcmp(a, "--input-format") == 0 && has_value) {
       const char *f = argv[++i];
       if (strcmp(f, "csv") == 0) o.input_format = IO_FORMAT_CSV;
       else if (strcmp(f, "jsonl") == 0) o.input_format = IO_FORMAT_JSONL;
-      else status = usage_error("unknown input format `%s` (csv or jsonl)", f);
+      else status = cli_usage_error("unknown input format `%s` (csv or jsonl)", f);
     } else if (strcmp(a, "--rejects") == 0 && has_value) {
       o.rejects = argv[++i];
     } else if (strcmp(a, "--memory-limit") == 0 && has_value) {
       const char *n = argv[++i];
       if (!parse_size(n, &o.sort_memory))
-        status = usage_error("--memory-limit: `%s` is not a size (bytes, or a number with K, M or G)", n);
+        status = cli_usage_error("--memory-limit: `%s` is not a size (bytes, or a number with K, M or G)", n);
     } else if ((strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) && has_value) {
       const char *n = argv[++i];
       char *end;
       long jobs = strtol(n, &end, 10);
       if (end == n || *end || jobs < 1 || jobs > RUN_MAX_JOBS)
-        status = usage_error("-j: `%s` is not a number of workers (1 to %d)", n, RUN_MAX_JOBS);
+        status = cli_usage_error("-j: `%s` is not a number of workers (1 to %d)", n, RUN_MAX_JOBS);
       o.jobs = (int)jobs;
     } else if (strcmp(a, "--allow-ffi") == 0) {
       allow_ffi = true;
     } else if (a[0] == '-' && a[1]) {
-      status = usage_error("unknown option or missing value: `%s`", a);
+      status = is_run_option(a) ? cli_usage_error("%s needs a value", a) : cli_unknown_option("run", a, run_options_known);
     } else if (!rules) {
       rules = a;
     } else {
-      status = usage_error("unexpected argument `%s`", a);
+      status = cli_usage_error("unexpected argument `%s`", a);
     }
   }
-  if (!status && !rules) status = usage_error("%s", "run needs a RULES file");
-  if (!status && !o.nevents) status = usage_error("%s", "run needs --events FILE...");
+  if (!status && !rules) status = cli_usage_error("%s", "run needs a RULES file");
+  if (!status && !o.nevents) status = cli_usage_error("%s", "run needs --events FILE...");
   o.events = events;
   if (!status && rejects_is_an_input(&o, rules)) status = EXIT_USAGE;
   if (!status && uses_closed_stream(&o, closed)) status = EXIT_IO;
-  bc_program *p = status ? NULL : load_program(rules, &status);
+  bc_program *p = status ? NULL : cli_load_program(rules, &status);
   if (p) {
-    char buf[4096], native[4200];
-    const char *lib = stdlib_dir(buf, sizeof buf);
-    int w = lib ? snprintf(native, sizeof native, "%s/native", lib) : -1;
-    native_registry *reg = native_registry_new(w > 0 && (size_t)w < sizeof native ? native : NULL, allow_ffi);
-    native_fn **fns = bind_externs(p, reg, &status);
-    if (fns) status = run_program(p, fns, &o);
-    free(fns);
-    native_registry_free(reg);
+    cli_externs x;
+    status = cli_externs_bind(p, allow_ffi, &x);
+    if (!status) status = run_program(p, x.fns, &o);
+    cli_externs_free(&x);
     bc_program_free(p);
   }
   free(events);
@@ -498,7 +348,7 @@ static int cmd_run(int argc, char **argv, closed_streams closed) {
 }
 
 int main(int argc, char **argv) {
-  closed_streams closed = hold_standard_streams();
+  cli_closed_streams closed = cli_hold_standard_streams();
   if (argc < 2) {
     fputs(usage_text, stderr);
     return EXIT_USAGE;
@@ -517,5 +367,5 @@ int main(int argc, char **argv) {
     puts("msl " MSL_VERSION);
     return EXIT_OK;
   }
-  return usage_error("unknown command `%s`", cmd);
+  return cli_usage_error("unknown command `%s`", cmd);
 }

@@ -163,6 +163,14 @@ expect_status "unknown command" 2 "$msl" frobnicate
 expect_status "run without events" 2 "$msl" run "$d/rules.ms"
 expect_status "missing events file" 4 "$msl" run "$d/rules.ms" --events "$d/nope.csv"
 expect_status "missing rules file" 4 "$msl" check "$d/nope.ms"
+expect_status "misspelt run option" 2 "$msl" run "$d/rules.ms" --event "$d/events.csv"
+expect_stderr "misspelt run option" "unknown option \`--event\` for run; did you mean \`--events\`?"
+expect_status "run option without its value" 2 "$msl" run "$d/rules.ms" --events "$d/events.csv" --out
+expect_stderr "run option without its value" "--out needs a value"
+expect_status "misspelt fmt option" 2 "$msl" fmt --chek "$d/rules.ms"
+expect_stderr "misspelt fmt option" "did you mean \`--check\`?"
+expect_status "unknown check option, nothing close" 2 "$msl" check --frobnicate "$d/rules.ms"
+expect_stderr "unknown check option, nothing close" "unknown option \`--frobnicate\` for check"
 
 # ---- topic suites: tests/e2e/*.sh beside this file, sourced with the helpers above --------
 for suite in tests/e2e/*.sh; do
