@@ -19,6 +19,7 @@
 #include "cli/run.h"
 #include "front/sema.h"
 #include "bc/verify.h"
+#include "cli/test.h"
 #include "core/util.h"
 
 static const char usage_text[] =
@@ -27,6 +28,8 @@ static const char usage_text[] =
     "commands:\n"
     "  check [--format text|json|sarif] [-Werror] FILE...   parse, type-check and lint\n"
     "  fmt [--check] FILE...|-                              canonical formatting\n"
+    "  test FILE... [--run REGEX] [-v]                      run the test blocks\n"
+    "      [--format text|json|junit] [--coverage] [--threshold N] [--allow-ffi]\n"
     "  build FILE.ms -o OUT.msc                             compile to bytecode\n"
     "  disasm FILE.ms|FILE.msc                              list the bytecode\n"
     "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
@@ -356,6 +359,7 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "check") == 0) return cmd_check(argc - 2, argv + 2);
   if (strcmp(cmd, "fmt") == 0) return cmd_fmt(argc - 2, argv + 2, closed);
+  if (strcmp(cmd, "test") == 0) return test_command(argc - 2, argv + 2);
   if (strcmp(cmd, "build") == 0) return cmd_build(argc - 2, argv + 2);
   if (strcmp(cmd, "disasm") == 0) return cmd_disasm(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2, closed);
