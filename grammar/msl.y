@@ -42,6 +42,9 @@ typedef struct parse_ctx {
   size_t tok_offset, tok_len; /* the latest match (token, space or comment) */
   msl_loc last_token_loc;     /* the latest token: trailing comments, messages */
   msl_loc prev_token_loc;     /* the token before it */
+  msl_loc condition_start;    /* the latest keyword that begins a declaration, a clause
+                                 or a condition (`where`, `when`) */
+  msl_loc last_aggregate;     /* the latest aggregate or `sequence(...)` parsed */
   size_t last_token_offset, last_token_len;
   int errors;                 /* syntax errors reported so far */
   bool stopped;               /* too many errors: the lexer reports the end */
@@ -606,6 +609,7 @@ primary:
     }
   | KW_SEQUENCE "(" seq_steps opt_within ")" {
       $$ = leaf(ctx, EX_SEQUENCE, @$);
+      ctx->last_aggregate = @$;
       $$->u.seq.steps = $3;
       $$->u.seq.window = $4;
       int d = depth_of($4.expr);
@@ -887,6 +891,7 @@ static ast_event_ref *event_ref(parse_ctx *ctx, ast_name event, ast_expr *where)
 static ast_expr *aggregate(parse_ctx *ctx, msl_loc loc, ast_agg_fn fn, ast_event_ref *ref,
                            ast_window window) {
   ast_expr *e = leaf(ctx, EX_AGGREGATE, loc);
+  ctx->last_aggregate = loc;
   e->u.agg.fn = fn;
   e->u.agg.ref = *ref;
   e->u.agg.window = window;
@@ -1222,6 +1227,16 @@ static const char *describe_expected(parse_ctx *ctx, bool *want) {
   return out;
 }
 
+/* Whether a `within` or `since` that cannot come next follows an operand
+ * (an operator could come instead) and an aggregate of the same expression,
+ * as in `count(x) >= 3 within 7d`: no declaration, clause or condition
+ * began after that aggregate ended. */
+static bool window_after_aggregate(const parse_ctx *ctx, const bool *want) {
+  const msl_loc *agg = &ctx->last_aggregate, *start = &ctx->condition_start;
+  if (want[YYSYMBOL_KW_WITHIN] || !want[YYSYMBOL_PLUS] || !agg->src) return false;
+  return agg->end_line > start->line || (agg->end_line == start->line && agg->end_col > start->col);
+}
+
 static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, parse_ctx *ctx) {
   (void)scanner;
   yysymbol_kind_t tok = yypcontext_token(yyctx);
@@ -1249,6 +1264,16 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, pa
     parse_report(ctx, loc, DIAG_E15,
                  "unexpected keyword %s, expected %s; to use %s as a name, write it in "
                  "backquotes: `` %s ``", kw, wanted, kw, kw);
+    return 0;
+  }
+  /* `=` where `==` fits: a comparison written like a default. */
+  if (tok == YYSYMBOL_ASSIGN && want[YYSYMBOL_EQ]) {
+    parse_report(ctx, loc, DIAG_E9, "use `==` to compare; `=` gives defaults and test values");
+    return 0;
+  }
+  if ((tok == YYSYMBOL_KW_WITHIN || tok == YYSYMBOL_KW_SINCE) && window_after_aggregate(ctx, want)) {
+    parse_report(ctx, loc, DIAG_E9, "the window belongs inside the aggregate: `count(x %s) >= 3`",
+                 tok == YYSYMBOL_KW_WITHIN ? "within 7d" : "since start");
     return 0;
   }
   const char *what = describe_expected(ctx, want);

@@ -23,6 +23,7 @@ typedef struct resolve_ctx {
   ast_decl *where_event;           /* resolving a `where` of this event */
   bool where_unknown;              /* ... of an undeclared event: fields unknowable */
   ast_decl *fn;                    /* resolving this fn's body */
+  long hint_budget;                /* for "did you mean" (sema_hint) */
 } resolve_ctx;
 
 static ast_decl *find_decl(const htable *namespace, const char *name) {
@@ -53,6 +54,19 @@ static int find_param(const ptr_vec *params, const char *name) {
 }
 
 static const char *where_text(resolve_ctx *c, msl_loc loc) { return sema_loc_text(c->arena, loc); }
+
+/* "; did you mean ...?" among decls, or "". */
+static const char *hint_among(resolve_ctx *c, const char *word, const ptr_vec *decls) {
+  sema_hint h = sema_hint_start(word, &c->hint_budget);
+  sema_hint_decls(&h, decls);
+  return sema_hint_text(c->arena, &h);
+}
+
+static const char *hint_among_fields(resolve_ctx *c, const char *word, const ptr_vec *fields) {
+  sema_hint h = sema_hint_start(word, &c->hint_budget);
+  sema_hint_fields(&h, fields);
+  return sema_hint_text(c->arena, &h);
+}
 
 /* ---- declarations and their namespaces -------------------------------------- */
 
@@ -116,18 +130,34 @@ static void resolve_event_ref(resolve_ctx *c, ast_event_ref *r) {
   r->event_decl = NULL;
   ast_decl *ev = r->event.text ? find_decl(&c->events, r->event.text) : NULL;
   if (!ev && r->event.text)
-    diag_error(c->d, r->event.loc, DIAG_E28, "unknown event `%s`", r->event.text);
+    diag_error(c->d, r->event.loc, DIAG_E28, "unknown event `%s`%s", r->event.text,
+               hint_among(c, r->event.text, &c->p->events));
   if (ev) {
     ev->used = true;
     r->event_decl = ev;
     if (r->field.text) {
       r->field_index = find_field(&ev->u.event.fields, r->field.text);
       if (r->field_index < 0)
-        diag_error(c->d, r->field.loc, DIAG_E31, "event `%s` has no field `%s`", ev->name.text,
-                   r->field.text);
+        diag_error(c->d, r->field.loc, DIAG_E31, "event `%s` has no field `%s`%s", ev->name.text,
+                   r->field.text, hint_among_fields(c, r->field.text, &ev->u.event.fields));
     }
   }
   resolve_where(c, ev, r->where);
+}
+
+/* A bare name's suggestion, from what is in scope in the order names
+ * resolve (the event's fields, the fn's parameters, the values a bare name
+ * can be), else from the account's fields, written `account.NAME`. */
+static const char *hint_for_name(resolve_ctx *c, const char *name) {
+  sema_hint h = sema_hint_start(name, &c->hint_budget);
+  if (c->where_event) sema_hint_fields(&h, &c->where_event->u.event.fields);
+  for (int i = 0; c->fn && i < c->fn->u.fn.params.len; i++)
+    sema_hint_offer(&h, ((const ast_param *)c->fn->u.fn.params.items[i])->name.text);
+  sema_hint_decls(&h, &c->p->segments);
+  sema_hint_decls(&h, &c->p->lets);
+  if (h.s.best || !c->p->account) return sema_hint_text(c->arena, &h);
+  sema_hint_fields(&h, &c->p->account->u.account.fields);
+  return h.s.best ? arena_printf(c->arena, "; did you mean `account.%s`?", h.s.best) : "";
 }
 
 static void resolve_name(resolve_ctx *c, ast_expr *e) {
@@ -171,10 +201,10 @@ static void resolve_name(resolve_ctx *c, ast_expr *e) {
     diag_error(c->d, e->loc, DIAG_E27, "unknown name `%s` (the account field is `account.%s`)", name,
                name);
   else if (c->where_event)
-    diag_error(c->d, e->loc, DIAG_E27, "unknown name `%s`: event `%s` has no such field", name,
-               c->where_event->name.text);
+    diag_error(c->d, e->loc, DIAG_E27, "unknown name `%s`: event `%s` has no such field%s", name,
+               c->where_event->name.text, hint_for_name(c, name));
   else
-    diag_error(c->d, e->loc, DIAG_E27, "unknown name `%s`", name);
+    diag_error(c->d, e->loc, DIAG_E27, "unknown name `%s`%s", name, hint_for_name(c, name));
 }
 
 static void resolve_account_field(resolve_ctx *c, ast_expr *e) {
@@ -182,19 +212,24 @@ static void resolve_account_field(resolve_ctx *c, ast_expr *e) {
   e->index = -1;
   if (!name || strcmp(name, "id") == 0) return;
   int i = find_account_field(c, name);
-  if (i >= 0) e->index = i;
-  else if (c->p->account)
-    diag_error(c->d, e->u.name.loc, DIAG_E31, "the account has no field `%s`", name);
-  else
-    diag_error(c->d, e->u.name.loc, DIAG_E31,
-               "the account has no field `%s` (the program has no account block)", name);
+  if (i >= 0) {
+    e->index = i;
+    return;
+  }
+  sema_hint h = sema_hint_start(name, &c->hint_budget);
+  sema_hint_offer(&h, "id");
+  if (c->p->account) sema_hint_fields(&h, &c->p->account->u.account.fields);
+  diag_error(c->d, e->u.name.loc, DIAG_E31, "the account has no field `%s`%s%s", name,
+             c->p->account ? "" : " (the program has no account block)",
+             sema_hint_text(c->arena, &h));
 }
 
 static ast_decl *resolve_milestone_name(resolve_ctx *c, const ast_name *n, const char *what) {
   if (!n->text) return NULL;
   ast_decl *u = find_decl(&c->units, n->text);
   if (!u) {
-    diag_error(c->d, n->loc, DIAG_E29, "unknown milestone `%s`", n->text);
+    diag_error(c->d, n->loc, DIAG_E29, "unknown milestone `%s`%s", n->text,
+               hint_among(c, n->text, &c->p->milestones));
     return NULL;
   }
   if (u->kind != DECL_MILESTONE) {
@@ -204,16 +239,36 @@ static ast_decl *resolve_milestone_name(resolve_ctx *c, const ast_name *n, const
   return u;
 }
 
+/* The names written like calls that the grammar knows: their arguments
+ * are events and milestones, not values. */
+static const char *const builtin_calls[] = {"count", "sum", "min", "max", "avg", "distinct",
+                                            "sequence", "completed", "achieving"};
+
+/* Reports a call of an unknown function; true when the closest name is a
+ * built-in, whose arguments name events or milestones, so that resolving
+ * them as values would only add noise. */
+static bool report_unknown_function(resolve_ctx *c, const ast_name *n) {
+  sema_hint h = sema_hint_start(n->text, &c->hint_budget);
+  sema_hint_decls(&h, &c->p->fns);
+  sema_hint_decls(&h, &c->p->externs);
+  const char *declared_best = h.s.best;
+  for (size_t i = 0; i < sizeof builtin_calls / sizeof *builtin_calls; i++)
+    sema_hint_offer(&h, builtin_calls[i]);
+  diag_error(c->d, n->loc, DIAG_E32, "unknown function `%s`%s", n->text,
+             sema_hint_text(c->arena, &h));
+  return h.s.best != declared_best;  /* a built-in is closer than any declared function */
+}
+
 static void resolve_call(resolve_ctx *c, ast_expr *e) {
   const char *name = e->u.call.name.text;
   if (name) {
     ast_decl *v = find_decl(&c->values, name);
-    if (!v)
-      diag_error(c->d, e->u.call.name.loc, DIAG_E32, "unknown function `%s`", name);
-    else if (v->kind != DECL_FN && v->kind != DECL_EXTERN)
+    if (!v) {
+      if (report_unknown_function(c, &e->u.call.name)) return;
+    } else if (v->kind != DECL_FN && v->kind != DECL_EXTERN) {
       diag_error(c->d, e->u.call.name.loc, DIAG_E33, "`%s` is a %s, not a function", name,
                  ast_decl_kind_name(v->kind));
-    else {
+    } else {
       v->used = true;
       e->decl = v;
     }
@@ -319,7 +374,8 @@ static void resolve_segment_list(resolve_ctx *c, ptr_vec *names, ptr_vec *decls)
     if (!n->text) continue;
     ast_decl *v = find_decl(&c->values, n->text);
     if (!v) {
-      diag_error(c->d, n->loc, DIAG_E30, "unknown segment `%s`", n->text);
+      diag_error(c->d, n->loc, DIAG_E30, "unknown segment `%s`%s", n->text,
+                 hint_among(c, n->text, &c->p->segments));
     } else if (v->kind != DECL_SEGMENT) {
       diag_error(c->d, n->loc, DIAG_E33, "`%s` is a %s, not a segment", n->text,
                  ast_decl_kind_name(v->kind));
@@ -403,7 +459,7 @@ static void resolve_display_names(resolve_ctx *c) {
 }
 
 void resolve_program(msl_program *p, diag_list *d) {
-  resolve_ctx c = {.p = p, .d = d, .arena = p->arena};
+  resolve_ctx c = {.p = p, .d = d, .arena = p->arena, .hint_budget = SEMA_HINT_BUDGET};
   htable_init(&c.events, p->arena);
   htable_init(&c.units, p->arena);
   htable_init(&c.values, p->arena);

@@ -6,6 +6,7 @@
  * a module on that stack is a cycle. */
 #include "front/sema.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +29,7 @@ typedef struct loader {
   msl_program *program;
   ptr_vec loaded;         /* loaded_module* */
   ptr_vec stack;          /* loaded_module*, the importer chain, outermost first */
+  long hint_budget;       /* for "did you mean" (sema_hint) */
 } loader;
 
 const char *sema_loc_text(arena *a, msl_loc loc) {
@@ -95,6 +97,44 @@ static void report_cycle(loader *ld, ast_decl *imp, loaded_module *target) {
              target->module->src->path);
 }
 
+static int compare_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Offers the modules of directory dir (its `.ms` files, without `.ms`), in
+ * name order so that the first among equally close ones does not depend on
+ * the file system.  A directory that cannot be read offers nothing: the
+ * hint is a courtesy, the error stands without it. */
+static void offer_modules(loader *ld, sema_hint *h, const char *dir) {
+  if (*h->budget <= 0) return;
+  DIR *d = opendir(*dir ? dir : ".");
+  if (!d) return;
+  ptr_vec names = {0};
+  const struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.' && ends_with(e->d_name, ".ms"))
+      ptr_vec_push(ld->arena, &names, arena_strndup(ld->arena, e->d_name, strlen(e->d_name) - 3));
+  closedir(d);
+  if (names.len > 0) qsort(names.items, (size_t)names.len, sizeof *names.items, compare_names);
+  for (int i = 0; i < names.len; i++) sema_hint_offer(h, names.items[i]);
+}
+
+/* "; did you mean `std/text`?" for an import `std/txt` that names no file:
+ * the closest module in the directories it was looked for in, spelled as
+ * the import spells it; "" when none is close. */
+static const char *import_hint(loader *ld, const char *text, const char *const *paths, int n) {
+  const char *slash = strrchr(text, '/');
+  const char *dir_part = slash ? arena_strndup(ld->arena, text, (size_t)(slash - text) + 1) : "";
+  const char *base = slash ? slash + 1 : text;
+  bool with_ext = ends_with(base, ".ms");
+  sema_hint h = sema_hint_start(with_ext ? arena_strndup(ld->arena, base, strlen(base) - 3) : base,
+                                &ld->hint_budget);
+  for (int i = 0; i < n; i++) offer_modules(ld, &h, dir_prefix(ld->arena, paths[i]));
+  return h.s.best ? arena_printf(ld->arena, "; did you mean `%s%s%s`?", dir_part, h.s.best,
+                                 with_ext ? ".ms" : "")
+                  : "";
+}
+
 static void load_import(loader *ld, const msl_source *importer, ast_decl *imp) {
   const char *text = imp->u.import.path.text;
   if (!text) return;
@@ -130,13 +170,14 @@ static void load_import(loader *ld, const msl_source *importer, ast_decl *imp) {
     imp->u.import.target = lm->module;
     return;
   }
+  const char *hint = import_hint(ld, text, candidates, n);
   if (n == 2)
     diag_error(ld->diags, imp->u.import.path.loc, DIAG_E20,
-               "cannot find module `%s`: neither %s nor %s exists", text, candidates[0],
-               candidates[1]);
+               "cannot find module `%s`: neither %s nor %s exists%s", text, candidates[0],
+               candidates[1], hint);
   else
-    diag_error(ld->diags, imp->u.import.path.loc, DIAG_E20, "cannot find module `%s`: %s does not exist",
-               text, candidates[0]);
+    diag_error(ld->diags, imp->u.import.path.loc, DIAG_E20,
+               "cannot find module `%s`: %s does not exist%s", text, candidates[0], hint);
 }
 
 static void load_imports(loader *ld, loaded_module *lm) {
@@ -207,7 +248,7 @@ static msl_program *load_program(arena *a, const msl_source *src, char *key,
                                  const sema_options *opts, diag_list *diags) {
   msl_program *p = arena_alloc(a, sizeof *p);
   p->arena = a;
-  loader ld = {.arena = a, .opts = opts, .diags = diags, .program = p};
+  loader ld = {.arena = a, .opts = opts, .diags = diags, .program = p, .hint_budget = SEMA_HINT_BUDGET};
   p->main = add_module(&ld, src, key)->module;
   index_program(p);
   return p;

@@ -1,9 +1,10 @@
 /* sema_phases.h — the checker's phases, run in this order by sema_check
  * (sema.c).  Private to sema.c, resolve.c, types.c, types_expr.c, depgraph.c,
- * tests_check.c, sema_externs.c and lint.c. */
+ * tests_check.c, sema_externs.c, sema_hint.c and lint.c. */
 #ifndef MSL_SEMA_PHASES_H
 #define MSL_SEMA_PHASES_H
 
+#include "core/suggest.h"
 #include "front/sema.h"
 
 /* Every declaration of the program in declaration order: an import's
@@ -57,6 +58,27 @@ void sema_lint(msl_program *p, diag_list *d);
 /* Whether the constants a OP b compare true (OP one of == != < <= > >=;
  * numbers widen; NaN compares false except with !=) (types_expr.c). */
 bool ty_comparison_holds(ast_op op, const ast_value *a, const ast_value *b);
+
+/* "Did you mean": the closest of the candidates offered to a word that
+ * named nothing (sema_hint.c).  Each phase gives its hints one budget of
+ * comparisons, SEMA_HINT_BUDGET: 50,000 unknown names among 50,000
+ * declarations would otherwise compare 2.5 billion pairs; once it is spent,
+ * messages go without suggestions. */
+enum { SEMA_HINT_BUDGET = 2000000 };
+
+typedef struct sema_hint {
+  suggest s;
+  long *budget;            /* comparisons the phase has left */
+} sema_hint;
+
+/* Candidates within suggest_default_distance(word) of word. */
+sema_hint sema_hint_start(const char *word, long *budget);
+void sema_hint_offer(sema_hint *h, const char *candidate);
+/* Offers the names of decls (ast_decl*), resp. fields (ast_field*). */
+void sema_hint_decls(sema_hint *h, const ptr_vec *decls);
+void sema_hint_fields(sema_hint *h, const ptr_vec *fields);
+/* "; did you mean `NAME`?" to append to a message, or "" when nothing is close. */
+const char *sema_hint_text(arena *a, const sema_hint *h);
 
 /* "file:line:col" of a location, for messages that point elsewhere. */
 const char *sema_loc_text(arena *a, msl_loc loc);

@@ -14,6 +14,7 @@ typedef struct tests_ctx {
   diag_list *d;
   ty_ctx *ty;              /* for the constants tests give */
   htable units_by_name, events_by_name;  /* empty until used */
+  long hint_budget;        /* for "did you mean" (sema_hint) */
 } tests_ctx;
 
 /* The first of v's declarations named name, through a table built on first
@@ -38,6 +39,21 @@ static ast_field *find_field(const ptr_vec *fields, const char *name) {
   return NULL;
 }
 
+/* "; did you mean ...?" among decls (ast_decl*), or "". */
+static const char *hint_among(tests_ctx *c, const char *word, const ptr_vec *decls) {
+  sema_hint h = sema_hint_start(word, &c->hint_budget);
+  sema_hint_decls(&h, decls);
+  return sema_hint_text(c->arena, &h);
+}
+
+/* The same among fixed words. */
+static const char *hint_among_words(tests_ctx *c, const char *word, const char *const *words,
+                                    size_t n) {
+  sema_hint h = sema_hint_start(word, &c->hint_budget);
+  for (size_t i = 0; i < n; i++) sema_hint_offer(&h, words[i]);
+  return sema_hint_text(c->arena, &h);
+}
+
 static void check_test_time(tests_ctx *c, ast_expr *e, const char *what) {
   if (e) ty_check_constant_of(c->ty, e, VALUE_TIME, DIAG_E37, what);
 }
@@ -51,11 +67,15 @@ static void check_assignments(tests_ctx *c, ptr_vec *assigns, const ptr_vec *fie
     if (!as->field.text) continue;
     ast_field *f = fields ? find_field(fields, as->field.text) : NULL;
     if (!f) {
-      if (is_account && strcmp(as->field.text, "id") == 0)
+      if (is_account && strcmp(as->field.text, "id") == 0) {
         diag_error(c->d, as->field.loc, DIAG_E57,
                    "the test account's id is set as `account ID { ... }`, not as a field");
-      else
-        diag_error(c->d, as->field.loc, DIAG_E57, "%s has no field `%s`", owner, as->field.text);
+      } else {
+        sema_hint h = sema_hint_start(as->field.text, &c->hint_budget);
+        if (fields) sema_hint_fields(&h, fields);
+        diag_error(c->d, as->field.loc, DIAG_E57, "%s has no field `%s`%s", owner, as->field.text,
+                   sema_hint_text(c->arena, &h));
+      }
       continue;
     }
     for (int j = 0; j < i; j++) {
@@ -83,6 +103,7 @@ static void check_assignments(tests_ctx *c, ptr_vec *assigns, const ptr_vec *fie
 
 static void check_control_event(tests_ctx *c, ast_test_event *ev) {
   static const char *const controls[] = {"assign", "complete", "reset", "block", "unblock", "advance"};
+  static const char *const targets[] = {"milestone", "playbook"};
   const char *name = ev->event.text;
   if (!name) return;
   if (strncmp(name, "ms.", 3) == 0) name += 3;
@@ -97,7 +118,8 @@ static void check_control_event(tests_ctx *c, ast_test_event *ev) {
     bool is_milestone = strcmp(field, "milestone") == 0;
     if (!is_milestone && strcmp(field, "playbook") != 0) {
       diag_error(c->d, as->field.loc, DIAG_E58,
-                 "a control event names a `milestone` or a `playbook`, not a `%s`", field);
+                 "a control event names a `milestone` or a `playbook`, not a `%s`%s", field,
+                 hint_among_words(c, field, targets, 2));
       continue;
     }
     /* the grammar makes every test value a literal */
@@ -112,7 +134,8 @@ static void check_control_event(tests_ctx *c, ast_test_event *ev) {
     as->value->const_value = as->value->u.lit.value;
     ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, target);
     if (!unit || unit->kind != (is_milestone ? DECL_MILESTONE : DECL_PLAYBOOK))
-      diag_error(c->d, as->value->loc, DIAG_E58, "there is no %s named `%s`", field, target);
+      diag_error(c->d, as->value->loc, DIAG_E58, "there is no %s named `%s`%s", field, target,
+                 hint_among(c, target, is_milestone ? &c->p->milestones : &c->p->playbooks));
   }
 }
 
@@ -122,7 +145,8 @@ static ast_decl *expect_target(tests_ctx *c, ast_expect *ex, ast_decl_kind want)
   ast_decl *unit = find_named(c, &c->units_by_name, &c->p->units, name);
   const char *want_name = want == DECL_MILESTONE ? "milestone" : "playbook";
   if (!unit) {
-    diag_error(c->d, ex->target.loc, DIAG_E29, "unknown %s `%s`", want_name, name);
+    diag_error(c->d, ex->target.loc, DIAG_E29, "unknown %s `%s`%s", want_name, name,
+               hint_among(c, name, want == DECL_MILESTONE ? &c->p->milestones : &c->p->playbooks));
     return NULL;
   }
   if (unit->kind != want) {
@@ -148,10 +172,15 @@ static void check_expect_status(tests_ctx *c, ast_expect *ex) {
     continuous = continuous || strcmp(status, continuous_statuses[i]) == 0;
   }
   if (!once && !continuous) {
+    sema_hint h = sema_hint_start(status, &c->hint_budget);
+    for (int i = 0; i < 6; i++) {
+      sema_hint_offer(&h, once_statuses[i]);
+      sema_hint_offer(&h, continuous_statuses[i]);
+    }
     diag_error(c->d, ex->member.loc, DIAG_E54,
                "unknown status `%s` (one of not_started, pending, in_progress, completed, overdue, "
-               "blocked, achieving, not_achieving, never_achieved)",
-               status);
+               "blocked, achieving, not_achieving, never_achieved)%s",
+               status, sema_hint_text(c->arena, &h));
     return;
   }
   if (m && m->u.milestone.mode == MODE_ONCE && !once)
@@ -189,10 +218,12 @@ static void check_expect_field(tests_ctx *c, ast_expect *ex) {
                         arena_printf(c->arena, "the expected `%s`", name));
     return;
   }
+  sema_hint h = sema_hint_start(name, &c->hint_budget);
+  for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) sema_hint_offer(&h, fields[i].name);
   diag_error(c->d, ex->member.loc, DIAG_E55,
              "unknown milestone field `%s` (one of started_at, entered_at, achieved_at, lost_at, "
-             "deadline_at, on_time, progress)",
-             name);
+             "deadline_at, on_time, progress)%s",
+             name, sema_hint_text(c->arena, &h));
 }
 
 static void check_expect_step(tests_ctx *c, ast_expect *ex) {
@@ -203,8 +234,12 @@ static void check_expect_step(tests_ctx *c, ast_expect *ex) {
     ast_step *st = pb->u.playbook.steps.items[i];
     if (st->name.text && strcmp(st->name.text, step) == 0) return;
   }
-  diag_error(c->d, ex->member.loc, DIAG_E56, "playbook `%s` has no step `%s` (nor is it `done`)",
-             pb->name.text, step);
+  sema_hint h = sema_hint_start(step, &c->hint_budget);
+  for (int i = 0; i < pb->u.playbook.steps.len; i++)
+    sema_hint_offer(&h, ((const ast_step *)pb->u.playbook.steps.items[i])->name.text);
+  sema_hint_offer(&h, "done");
+  diag_error(c->d, ex->member.loc, DIAG_E56, "playbook `%s` has no step `%s` (nor is it `done`)%s",
+             pb->name.text, step, sema_hint_text(c->arena, &h));
 }
 
 static bool emits_signal(const ptr_vec *emits, const char *signal) {
@@ -215,18 +250,30 @@ static bool emits_signal(const ptr_vec *emits, const char *signal) {
   return false;
 }
 
+static const ptr_vec *unit_emits(const ast_decl *u) {
+  return u->kind == DECL_MILESTONE ? &u->u.milestone.emits : &u->u.playbook.emits;
+}
+
+/* The closest signal emitted, quoted as the string it is: "; did you mean \"x\"?". */
+static const char *signal_hint(tests_ctx *c, const char *signal) {
+  sema_hint h = sema_hint_start(signal, &c->hint_budget);
+  for (int i = 0; i < c->p->units.len; i++) {
+    const ptr_vec *emits = unit_emits(c->p->units.items[i]);
+    for (int j = 0; j < emits->len; j++) sema_hint_offer(&h, ((const ast_string *)emits->items[j])->text);
+  }
+  return h.s.best ? arena_printf(c->arena, "; did you mean \"%s\"?", h.s.best) : "";
+}
+
 static void check_expect_signal(tests_ctx *c, ast_expect *ex) {
   const char *signal = ex->signal.text;
   if (signal) {
     bool emitted = false;
-    for (int i = 0; i < c->p->units.len && !emitted; i++) {
-      ast_decl *u = c->p->units.items[i];
-      emitted = emits_signal(u->kind == DECL_MILESTONE ? &u->u.milestone.emits : &u->u.playbook.emits,
-                             signal);
-    }
+    for (int i = 0; i < c->p->units.len && !emitted; i++)
+      emitted = emits_signal(unit_emits(c->p->units.items[i]), signal);
     if (!emitted)
       diag_error(c->d, ex->signal.loc, DIAG_E59,
-                 "no milestone or playbook emits \"%s\", so this expectation cannot hold", signal);
+                 "no milestone or playbook emits \"%s\", so this expectation cannot hold%s", signal,
+                 signal_hint(c, signal));
   }
   check_test_time(c, ex->at, "the time after `at`");
 }
@@ -250,7 +297,9 @@ static void check_test(tests_ctx *c, ast_decl *d) {
     }
     ast_decl *event = find_named(c, &c->events_by_name, &c->p->events, ev->event.text);
     if (!event) {
-      if (ev->event.text) diag_error(c->d, ev->event.loc, DIAG_E28, "unknown event `%s`", ev->event.text);
+      if (ev->event.text)
+        diag_error(c->d, ev->event.loc, DIAG_E28, "unknown event `%s`%s", ev->event.text,
+                   hint_among(c, ev->event.text, &c->p->events));
       continue;
     }
     check_assignments(c, &ev->fields, &event->u.event.fields,
@@ -268,6 +317,6 @@ static void check_test(tests_ctx *c, ast_decl *d) {
 }
 
 void tests_check(msl_program *p, ty_ctx *ty, diag_list *d) {
-  tests_ctx c = {.p = p, .arena = p->arena, .d = d, .ty = ty};
+  tests_ctx c = {.p = p, .arena = p->arena, .d = d, .ty = ty, .hint_budget = SEMA_HINT_BUDGET};
   for (int i = 0; i < p->tests.len; i++) check_test(&c, p->tests.items[i]);
 }
