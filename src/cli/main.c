@@ -1,4 +1,4 @@
-/* main.c — the `msl` command line: check, fmt, build, disasm, run. */
+/* main.c — the `msl` command line: check, build, disasm and run here; fmt in fmt_cmd.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/fmt_cmd.h"
 #include "front/codes.h"
 #include "bc/compile.h"
 #include "bc/disasm.h"
-#include "front/fmt.h"
 #include "bc/msc.h"
 #include "vm/native.h"
 #include "front/parse.h"
@@ -27,7 +27,7 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  check [--format text|json|sarif] [-Werror] FILE...   parse, type-check and lint\n"
-    "  fmt [--check] FILE...|-                              canonical formatting\n"
+    "  fmt [--check|--diff|--list] [--fail] FILE...|-       canonical formatting\n"
     "  test FILE... [--run REGEX] [-v]                      run the test blocks\n"
     "      [--format text|json|junit] [--coverage] [--threshold N] [--allow-ffi]\n"
     "  build FILE.ms -o OUT.msc                             compile to bytecode\n"
@@ -99,80 +99,7 @@ static int cmd_check(int argc, char **argv) {
   return status;
 }
 
-/* ---- fmt ------------------------------------------------------------------------------------------------ */
-
-static bool write_formatted(FILE *f, void *out) {
-  const fmt_buf *b = out;
-  return b->len == 0 || fwrite(b->data, 1, b->len, f) == b->len;
-}
-
-/* Replaces path by the formatted text, keeping the file's mode. */
-static bool write_file_atomic(const char *path, const fmt_buf *out) {
-  struct stat st;
-  mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0600;   /* 0600: mkstemp's own */
-  return util_replace_file(path, ".fmt-", mode, write_formatted, (void *)out);
-}
-
-static const char *const fmt_options[] = {"--check", NULL};
-
-static int cmd_fmt(int argc, char **argv, cli_closed_streams closed) {
-  bool check = false;
-  int nfiles = 0, status = EXIT_OK;
-  for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--check") == 0) check = true;
-    else if (argv[i][0] == '-' && argv[i][1]) return cli_unknown_option("fmt", argv[i], fmt_options);
-    else nfiles++;
-  }
-  if (!nfiles) return cli_usage_error("%s", "fmt needs at least one FILE (or - for standard input)");
-  for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--check") == 0) continue;
-    const char *path = argv[i];
-    bool is_stdin = strcmp(path, "-") == 0;
-    if (is_stdin && (closed & (1u << STDIN_FILENO))) {
-      fputs("msl: -: standard input is closed\n", stderr);
-      status = EXIT_IO;
-      continue;
-    }
-    arena a;
-    arena_init(&a);
-    int err = 0;
-    msl_source *src = is_stdin ? source_load_stdin(&a, "<stdin>", &err) : source_load(&a, path, &err);
-    if (!src) {
-      fprintf(stderr, "msl: %s: %s\n", path, strerror(err ? err : EIO));
-      status = EXIT_IO;
-      arena_free(&a);
-      continue;
-    }
-    diag_list d;
-    diag_init(&d, &a);
-    ast_module *m = parse_module(&a, src, &d);
-    if (d.errors) {
-      cli_print_diags(&d, DIAG_FORMAT_TEXT);
-      if (status == EXIT_OK) status = EXIT_RULES;
-      arena_free(&a);
-      continue;
-    }
-    fmt_buf out = {0};
-    if (!fmt_module(m, &out)) {
-      fprintf(stderr, "msl: %s: cannot format (the syntax tree is incomplete)\n", path);
-      status = EXIT_IO;
-    } else if (is_stdin) {
-      if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) status = EXIT_IO;
-    } else if (out.len != src->len || memcmp(out.data, src->text, out.len) != 0) {
-      if (check) {
-        printf("%s\n", path);
-        if (status == EXIT_OK) status = EXIT_RULES;
-      } else if (!write_file_atomic(path, &out)) {
-        fprintf(stderr, "msl: %s: %s\n", path, strerror(errno ? errno : EIO));
-        status = EXIT_IO;
-      }
-    }
-    fmt_buf_free(&out);
-    arena_free(&a);
-  }
-  if (fflush(stdout) != 0) status = EXIT_IO;
-  return status;
-}
+/* ---- build and disasm ----------------------------------------------------------------------------- */
 
 typedef struct build_output {
   const bc_program *p;
@@ -358,7 +285,7 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "check") == 0) return cmd_check(argc - 2, argv + 2);
-  if (strcmp(cmd, "fmt") == 0) return cmd_fmt(argc - 2, argv + 2, closed);
+  if (strcmp(cmd, "fmt") == 0) return fmt_cmd_run(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "test") == 0) return test_command(argc - 2, argv + 2);
   if (strcmp(cmd, "build") == 0) return cmd_build(argc - 2, argv + 2);
   if (strcmp(cmd, "disasm") == 0) return cmd_disasm(argc - 2, argv + 2);

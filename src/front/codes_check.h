@@ -56,4 +56,5 @@
   X(W, 5, "step tracks a milestone that does not apply to its playbook's accounts") \
   X(W, 6, "`start after` a milestone that never applies") \
   X(W, 7, "deadline shorter than the estimate") \
-  X(W, 8, "milestone without a description")
+  X(W, 8, "milestone without a description") \
+  X(W, 9, "malformed `# msl: allow` comment")

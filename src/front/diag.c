@@ -114,6 +114,22 @@ void diag_move(diag_list *to, diag_list *from) {
   from->errors = from->warnings = 0;
 }
 
+void diag_drop_if(diag_list *d, bool (*drop)(const diag *g, void *ctx), void *ctx) {
+  diag **link = &d->first;
+  d->last = NULL;
+  while (*link) {
+    diag *g = *link;
+    if (!drop(g, ctx)) {
+      d->last = g;
+      link = &g->next;
+      continue;
+    }
+    if (g->severity == DIAG_ERROR) d->errors--;
+    else if (g->severity == DIAG_WARNING) d->warnings--;
+    *link = g->next;
+  }
+}
+
 void diag_promote_warnings(diag_list *d) {
   for (diag *g = d->first; g; g = g->next)
     if (g->severity == DIAG_WARNING) {

@@ -63,6 +63,8 @@ void diag_warning(diag_list *d, msl_loc loc, int code, const char *fmt, ...)
 void diag_sort(diag_list *d);
 /* Turns every warning into an error (-Werror). */
 void diag_promote_warnings(diag_list *d);
+/* Removes from d every diagnostic for which drop returns true. */
+void diag_drop_if(diag_list *d, bool (*drop)(const diag *g, void *ctx), void *ctx);
 /* Moves every diagnostic of from (same arena) to the end of to. */
 void diag_move(diag_list *to, diag_list *from);
 

@@ -1,6 +1,7 @@
 /* lint.c — warnings about programs that are valid but probably not what
  * their author meant (`msl check`; -Werror makes them errors).  Only the
- * main module is linted: imported modules are someone else's.
+ * main module is linted: imported modules are someone else's.  Its
+ * `# msl: allow` comments (allow.c) silence warnings line by line.
  *
  * Two lints reason about which accounts a milestone applies to.  They only
  * warn on proof: a segment is turned into an OR of ANDs of atoms `account.f
@@ -10,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "front/allow.h"
 #include "front/codes.h"
 #include "front/sema_phases.h"
 
@@ -432,4 +434,5 @@ void sema_lint(msl_program *p, diag_list *d) {
       lint_steps(&c, u);
     }
   }
+  allow_apply(p->main, d);
 }

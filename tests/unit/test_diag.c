@@ -74,6 +74,39 @@ START_TEST(move_appends_and_empties) {
 }
 END_TEST
 
+static bool is_warning_on_line_2(const diag *g, void *ctx) {
+  (void)ctx;
+  return g->severity == DIAG_WARNING && g->loc.line == 2;
+}
+
+START_TEST(drop_if_keeps_counts_and_the_tail) {
+  arena a;
+  arena_init(&a);
+  diag_list d;
+  diag_init(&d, &a);
+  msl_source *src = source_from_string(&a, "rules.ms", "x\ny\n", 4);
+  diag_warning(&d, (msl_loc){src, 2, 1, 2, 1}, DIAG_W2, "dropped first");
+  diag_error(&d, (msl_loc){src, 2, 1, 2, 1}, DIAG_E27, "kept error");
+  diag_warning(&d, (msl_loc){src, 1, 1, 1, 1}, DIAG_W2, "kept warning");
+  diag_warning(&d, (msl_loc){src, 2, 1, 2, 1}, DIAG_W3, "dropped last");
+  diag_drop_if(&d, is_warning_on_line_2, NULL);
+  ck_assert_int_eq(d.errors, 1);
+  ck_assert_int_eq(d.warnings, 1);
+  ck_assert_str_eq(d.first->message, "kept error");
+  ck_assert_str_eq(d.last->message, "kept warning");
+  diag_warning(&d, (msl_loc){src, 1, 1, 1, 1}, DIAG_W2, "appended");
+  ck_assert_str_eq(d.first->next->next->message, "appended");
+  diag_drop_if(&d, is_warning_on_line_2, NULL);   /* nothing to drop */
+  ck_assert_str_eq(d.last->message, "appended");
+  diag_list none;
+  diag_init(&none, &a);
+  diag_drop_if(&none, is_warning_on_line_2, NULL);
+  ck_assert_ptr_null(none.first);
+  ck_assert_ptr_null(none.last);
+  arena_free(&a);
+}
+END_TEST
+
 /* The line a diagnostic shows is its own, also near the end of a long file,
  * on a last line without a newline, and with a CRLF line end. */
 START_TEST(text_shows_the_right_line) {
@@ -109,6 +142,7 @@ static Suite *diag_suite(void) {
   tcase_add_test(tc, sort_is_by_location_and_stable);
   tcase_add_test(tc, text_shows_the_right_line);
   tcase_add_test(tc, move_appends_and_empties);
+  tcase_add_test(tc, drop_if_keeps_counts_and_the_tail);
   suite_add_tcase(s, tc);
   return s;
 }
