@@ -113,31 +113,16 @@ static void report_text(const test_run *r, FILE *out) {
 
 /* ---- JSON ---------------------------------------------------------------------------------------- */
 
-static void json_string(FILE *out, const char *s) {
-  if (!s) {
-    fputs("null", out);
-    return;
-  }
-  fputc('"', out);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
-    else if (*p == '\n') fputs("\\n", out);
-    else if (*p == '\t') fputs("\\t", out);
-    else if (*p < 0x20 || *p == 0x7f) fprintf(out, "\\u%04x", *p);
-    else fputc(*p, out);
-  }
-  fputc('"', out);
-}
 
 static void json_failure(FILE *out, const test_failure *x) {
   fprintf(out, "{\"line\": %d, \"column\": %d, \"expect\": ", x->line, x->col);
-  json_string(out, x->expect);
+  util_json_string_file(out, x->expect);
   fputs(", \"expected\": ", out);
-  json_string(out, x->expected);
+  util_json_string_file(out, x->expected);
   fputs(", \"actual\": ", out);
-  json_string(out, x->actual);
+  util_json_string_file(out, x->actual);
   fputs(", \"message\": ", out);
-  json_string(out, x->message);
+  util_json_string_file(out, x->message);
   fputc('}', out);
 }
 
@@ -150,15 +135,15 @@ static void json_coverage(const test_run *r, FILE *out) {
     int covered = file_covered(f);
     fprintf(out, "%s\n    {\"file\": ", first ? "" : ",");
     first = false;
-    json_string(out, f->path);
+    util_json_string_file(out, f->path);
     fprintf(out, ", \"covered\": %d, \"total\": %d, \"percent\": %.2f, \"items\": [", covered, f->cov.len,
             test_cov_percent(covered, f->cov.len));
     for (int k = 0; k < f->cov.len; k++) {
       const test_cov_item *it = f->cov.items[k];
       fprintf(out, "%s\n      {\"unit\": ", k ? "," : "");
-      json_string(out, it->unit);
+      util_json_string_file(out, it->unit);
       fprintf(out, ", \"kind\": \"%s\", \"name\": ", cov_kind_names[it->kind]);
-      json_string(out, it->name);
+      util_json_string_file(out, it->name);
       fprintf(out, ", \"seen\": \"%s\", \"covered\": %s}", cov_seen(it), test_cov_covered(it) ? "true" : "false");
     }
     fputs("]}", out);
@@ -180,9 +165,9 @@ static void report_json(const test_run *r, FILE *out) {
       const test_result *t = f->results.items[k];
       fprintf(out, "%s\n    {\"file\": ", first ? "" : ",");
       first = false;
-      json_string(out, f->path);
+      util_json_string_file(out, f->path);
       fputs(", \"name\": ", out);
-      json_string(out, t->name);
+      util_json_string_file(out, t->name);
       fprintf(out, ", \"line\": %d, \"column\": %d, \"passed\": %s, \"time_s\": %.6f, \"failures\": [", t->line,
               t->col, t->failures.len ? "false" : "true", t->seconds);
       for (int j = 0; j < t->failures.len; j++) {
@@ -198,9 +183,9 @@ static void report_json(const test_run *r, FILE *out) {
     int failed = 0;
     for (int k = 0; k < f->results.len; k++) failed += ((const test_result *)f->results.items[k])->failures.len > 0;
     fprintf(out, "%s\n    {\"file\": ", i ? "," : "");
-    json_string(out, f->path);
+    util_json_string_file(out, f->path);
     fprintf(out, ", \"tests\": %d, \"failed\": %d, \"error\": ", f->results.len, failed);
-    json_string(out, f->error);
+    util_json_string_file(out, f->error);
     fputc('}', out);
   }
   fprintf(out, "],\n  \"passed\": %d,\n  \"failed\": %d", r->passed, r->failed);

@@ -176,3 +176,59 @@ char *util_real_dir(const char *path) {
   free(real);
   return dir;
 }
+
+/* ---- JSON strings ------------------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one
+ * (bad lead byte, bad continuation, overlong form, surrogate, > U+10FFFF). */
+static size_t utf8_seq_len(const unsigned char *p, size_t n) {
+  unsigned c = p[0];
+  size_t len;
+  unsigned min;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
+  else return 0;
+  if (n < len) return 0;
+  unsigned cp = c & (0x7F >> len);
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+void util_json_string(const char *s, size_t n, util_put_fn *put, void *ctx) {
+  const unsigned char *p = (const unsigned char *)s;
+  put(ctx, "\"", 1);
+  size_t run = 0;          /* start of the bytes that pass through unchanged */
+  size_t i = 0;
+  while (i < n) {
+    size_t len = utf8_seq_len(p + i, n - i);
+    if (len == 1 && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
+      i++;
+      continue;
+    }
+    if (len > 1) {
+      i += len;
+      continue;
+    }
+    put(ctx, s + run, i - run);
+    char esc[8];
+    if (len == 0) memcpy(esc, "\\ufffd", 7);
+    else if (p[i] == '"' || p[i] == '\\') esc[0] = '\\', esc[1] = (char)p[i], esc[2] = 0;
+    else snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+    put(ctx, esc, strlen(esc));
+    i++;
+    run = i;
+  }
+  put(ctx, s + run, n - run);
+  put(ctx, "\"", 1);
+}
+
+void util_json_string_file(FILE *f, const char *s) {
+  if (!s) fputs("null", f);
+  else util_json_string(s, strlen(s), put_file, f);
+}

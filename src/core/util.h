@@ -62,6 +62,14 @@ void util_csv_cell(const char *s, size_t n, util_put_fn *put, void *ctx);
 /* The same to a stdio stream; errors are left in ferror(f). */
 void util_csv_cell_file(FILE *f, const char *s, size_t n);
 
+/* s[0..n) as a JSON string, quotes included: `"` and `\` backslashed,
+ * control bytes as \u00XX, valid UTF-8 as it is, and each byte that is
+ * not part of valid UTF-8 as \ufffd, so the output is always valid JSON.
+ * put receives the bytes in runs. */
+void util_json_string(const char *s, size_t n, util_put_fn *put, void *ctx);
+/* The same to a stdio stream (NULL writes null); errors are left in ferror(f). */
+void util_json_string_file(FILE *f, const char *s);
+
 /* Writes s[0..len) into dst (cap bytes, NUL included) for a message, and
  * returns how many bytes it wrote before the NUL: a control byte (below
  * 0x20, or 0x7f) as \xNN, a byte of backslashed as a backslash and itself,

@@ -1,6 +1,8 @@
 /* diag.c — collecting and rendering diagnostics; see diag.h. */
 #include "front/diag.h"
 
+#include "core/util.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,33 +248,17 @@ void diag_render_text(FILE *out, const diag_list *d, bool color) {
   free(text);
 }
 
-static void json_string(FILE *out, const char *s) {
-  fputc('"', out);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    switch (*p) {
-      case '"': fputs("\\\"", out); break;
-      case '\\': fputs("\\\\", out); break;
-      case '\n': fputs("\\n", out); break;
-      case '\r': fputs("\\r", out); break;
-      case '\t': fputs("\\t", out); break;
-      default:
-        if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-        else fputc(*p, out);
-    }
-  }
-  fputc('"', out);
-}
 
 void diag_render_json(FILE *out, const diag_list *d) {
   fputs("[", out);
   for (const diag *g = d->first; g; g = g->next) {
     fprintf(out, "%s\n  {\"file\": ", g == d->first ? "" : ",");
-    json_string(out, g->loc.src ? g->loc.src->path : "");
+    util_json_string_file(out, g->loc.src ? g->loc.src->path : "");
     fprintf(out, ", \"line\": %d, \"column\": %d, \"end_line\": %d, \"end_column\": %d, ",
             g->loc.line, g->loc.col, g->loc.end_line, g->loc.end_col);
     fprintf(out, "\"severity\": \"%s\", \"code\": \"%c%03d\", \"message\": ",
             severity_name(g->severity), g->kind, g->code);
-    json_string(out, g->message);
+    util_json_string_file(out, g->message);
     fputs("}", out);
   }
   fputs(d->first ? "\n]\n" : "]\n", out);
@@ -286,7 +272,7 @@ void diag_render_sarif(FILE *out, const diag_list *d, const char *tool_version) 
         "  \"version\": \"2.1.0\",\n  \"runs\": [{\n"
         "    \"tool\": {\"driver\": {\"name\": \"msl\", \"informationUri\": "
         "\"https://example.invalid/msl/docs/errors.md\", \"version\": ", out);
-  json_string(out, tool_version);
+  util_json_string_file(out, tool_version);
   fputs(", \"rules\": [", out);
   int nrules = 0;
   bool listed[2][1000] = {{false}};   /* [is warning][code]: codes have 3 digits */
@@ -297,7 +283,7 @@ void diag_render_sarif(FILE *out, const diag_list *d, const char *tool_version) 
     const char *title = diag_code_title(g->kind, g->code);
     fprintf(out, "%s\n      {\"id\": \"%c%03d\", \"shortDescription\": {\"text\": ", nrules++ ? "," : "",
             g->kind, g->code);
-    json_string(out, title ? title : g->message);
+    util_json_string_file(out, title ? title : g->message);
     fprintf(out, "}, \"helpUri\": \"https://example.invalid/msl/docs/errors.md#%c%03d\"}", g->kind,
             g->code);
   }
@@ -307,9 +293,9 @@ void diag_render_sarif(FILE *out, const diag_list *d, const char *tool_version) 
     fprintf(out, "%s\n      {\"ruleId\": \"%c%03d\", \"level\": \"%s\", \"message\": {\"text\": ",
             g == d->first ? "" : ",", g->kind, g->code,
             g->severity == DIAG_ERROR ? "error" : g->severity == DIAG_WARNING ? "warning" : "note");
-    json_string(out, g->message);
+    util_json_string_file(out, g->message);
     fputs("}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
-    json_string(out, g->loc.src ? g->loc.src->path : "");
+    util_json_string_file(out, g->loc.src ? g->loc.src->path : "");
     fputs("}", out);
     if (g->loc.line > 0)
       fprintf(out, ", \"region\": {\"startLine\": %d, \"startColumn\": %d, \"endLine\": %d, \"endColumn\": %d}",
