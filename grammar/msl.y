@@ -956,6 +956,27 @@ static bool clause_in_playbook(ast_clause_kind k) {
   return k == CL_SEGMENTS || k == CL_START || k == CL_STEP || k == CL_EMIT;
 }
 
+/* The WORD of `on WORD emit`: achieved, overdue or lost in a milestone,
+ * complete in a playbook; E017 otherwise. */
+static bool emit_on(parse_ctx *ctx, ast_name word, bool playbook, ast_emit_on *on) {
+  static const struct { const char *word; ast_emit_on on; bool playbook; } words[] = {
+    {"achieved", EMIT_ACHIEVED, false}, {"overdue", EMIT_OVERDUE, false}, {"lost", EMIT_LOST, false},
+    {"complete", EMIT_COMPLETE, true},
+  };
+  for (size_t i = 0; i < sizeof words / sizeof words[0] && !word.backquoted; i++)
+    if (words[i].playbook == playbook && strcmp(word.text, words[i].word) == 0) {
+      *on = words[i].on;
+      return true;
+    }
+  if (playbook)
+    parse_report(ctx, word.loc, DIAG_E17, "expected `complete` after `on`: a playbook signals with "
+                 "`on complete emit \"NAME\"`");
+  else
+    parse_report(ctx, word.loc, DIAG_E17, "expected `achieved`, `overdue` or `lost` after `on`: a "
+                 "milestone signals with `on achieved|overdue|lost emit \"NAME\"`");
+  return false;
+}
+
 /* Moves parsed clauses into a milestone or playbook: checks where each is
  * allowed and that the single ones are single (the first is kept), fills
  * the direct fields and the source-order clause list. */
@@ -1024,14 +1045,12 @@ static void fold_clauses(parse_ctx *ctx, ast_decl *d, ptr_vec *clauses) {
         out->item = c->action;
         break;
       case CL_EMIT: {
-        const char *want = playbook ? "complete" : "achieved";
-        if (c->word.backquoted || strcmp(c->word.text, want) != 0)
-          parse_report(ctx, c->word.loc, DIAG_E17, "expected `%s` after `on`: a %s signals with "
-                       "`on %s emit \"NAME\"`", want, what, want);
-        ast_string *s = arena_alloc(ctx->arena, sizeof *s);
-        *s = c->str;
-        PUSH(*(playbook ? &pb->emits : &ms->emits), s);
-        out->item = s;
+        ast_emit *e = arena_alloc(ctx->arena, sizeof *e);
+        if (!emit_on(ctx, c->word, playbook, &e->on)) break;   /* item stays NULL */
+        e->signal = c->str;
+        e->loc = c->loc;
+        PUSH(*(playbook ? &pb->emits : &ms->emits), e);
+        out->item = e;
         break;
       }
       case CL_STEP:

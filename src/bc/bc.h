@@ -23,7 +23,8 @@
 #include "bc/opcodes.h"
 
 #define MSC_MAGIC "MSLC"
-#define MSC_VERSION 2u   /* 2: MOVE and JMP dropped, so the opcode numbers moved */
+#define MSC_VERSION 3u   /* 2: MOVE and JMP dropped, so the opcode numbers moved;
+                            3: a milestone's signals carry when they fire (bc_emit) */
 
 typedef struct bc_insn {
   uint8_t op, a;
@@ -87,6 +88,14 @@ typedef struct bc_action {
   uint32_t done_block;
 } bc_action;
 
+/* When a milestone's signal fires (SPEC 6 "Signals"). */
+typedef enum { BC_EMIT_ACHIEVED, BC_EMIT_OVERDUE, BC_EMIT_LOST, BC_EMIT__COUNT } bc_emit_on;
+
+typedef struct bc_emit {
+  uint8_t on;               /* bc_emit_on */
+  uint32_t signal;          /* signal name string */
+} bc_emit;
+
 typedef struct bc_milestone {
   uint32_t name, display, description, csm, customer, group;  /* strings; BC_NONE if absent */
   uint32_t decl_order;      /* position among milestones and playbooks (signal tie-break) */
@@ -104,7 +113,7 @@ typedef struct bc_milestone {
   uint32_t nactions;
   bc_action *actions;
   uint32_t nemits;
-  uint32_t *emits;          /* signal name strings */
+  bc_emit *emits;           /* clause order: a signal's clause index orders ties */
 } bc_milestone;
 
 typedef struct bc_step {

@@ -113,10 +113,23 @@ static uint32_t *compile_segments(compiler *c, const ptr_vec *decls, uint32_t *n
   return out;
 }
 
-static uint32_t *compile_emits(compiler *c, const ptr_vec *emits, uint32_t *n) {
+/* A playbook's signals: only `on complete emit`, so names alone. */
+static uint32_t *compile_emit_names(compiler *c, const ptr_vec *emits, uint32_t *n) {
   *n = (uint32_t)emits->len;
   uint32_t *out = util_xrealloc(NULL, sizeof *out * (size_t)(emits->len ? emits->len : 1));
-  for (int i = 0; i < emits->len; i++) out[i] = compile_string(c, ((const ast_string *)emits->items[i])->text);
+  for (int i = 0; i < emits->len; i++) out[i] = compile_string(c, ((const ast_emit *)emits->items[i])->signal.text);
+  return out;
+}
+
+static bc_emit *compile_emits(compiler *c, const ptr_vec *emits, uint32_t *n) {
+  static const uint8_t on[] = {[EMIT_ACHIEVED] = BC_EMIT_ACHIEVED, [EMIT_OVERDUE] = BC_EMIT_OVERDUE,
+                               [EMIT_LOST] = BC_EMIT_LOST};
+  *n = (uint32_t)emits->len;
+  bc_emit *out = util_xrealloc(NULL, sizeof *out * (size_t)(emits->len ? emits->len : 1));
+  for (int i = 0; i < emits->len; i++) {
+    const ast_emit *e = emits->items[i];
+    out[i] = (bc_emit){.on = on[e->on], .signal = compile_string(c, e->signal.text)};
+  }
   return out;
 }
 
@@ -207,7 +220,7 @@ static void compile_playbook(compiler *c, bc_program *out, uint32_t i) {
                              .is_auto = s->is_auto,
                              .when_block = compile_value_block(c, s->when, VALUE_BOOL, BC_NONE)};
   }
-  bp->emits = compile_emits(c, &pb->emits, &bp->nemits);
+  bp->emits = compile_emit_names(c, &pb->emits, &bp->nemits);
   c->cur = NULL;
 }
 

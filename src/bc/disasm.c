@@ -278,12 +278,10 @@ static void print_start(FILE *out, const bc_program *p, uint8_t kind, uint32_t b
   }
 }
 
-static void print_emits(FILE *out, const bc_program *p, const char *verb, uint32_t n, const uint32_t *emits) {
-  for (uint32_t i = 0; i < n; i++) {
-    fprintf(out, "    %s ", verb);
-    print_text(out, p, emits[i]);
-    fputc('\n', out);
-  }
+static void print_emit(FILE *out, const bc_program *p, const char *verb, uint32_t signal) {
+  fprintf(out, "    %s ", verb);
+  print_text(out, p, signal);
+  fputc('\n', out);
 }
 
 static void print_named(FILE *out, const bc_program *p, const char *prefix, uint32_t name, uint32_t label) {
@@ -296,6 +294,9 @@ static void print_named(FILE *out, const bc_program *p, const char *prefix, uint
 
 static void print_milestones(FILE *out, const bc_program *p) {
   static const char *const owners[] = {"", " owner csm", " owner customer"};
+  static const char *const verbs[BC_EMIT__COUNT] = {
+    [BC_EMIT_ACHIEVED] = "on achieved emit", [BC_EMIT_OVERDUE] = "on overdue emit", [BC_EMIT_LOST] = "on lost emit",
+  };
   if (!p->nmilestones) return;
   fputs("\nmilestones\n", out);
   for (uint32_t m = 0; m < p->nmilestones; m++) {
@@ -334,7 +335,7 @@ static void print_milestones(FILE *out, const bc_program *p) {
       print_named(out, p, "    action ", act->name, act->label);
       fprintf(out, "%s done when block %u\n", owners[act->owner], act->done_block);
     }
-    print_emits(out, p, "on achieved emit", ms->nemits, ms->emits);
+    for (uint32_t e = 0; e < ms->nemits; e++) print_emit(out, p, verbs[ms->emits[e].on], ms->emits[e].signal);
   }
 }
 
@@ -355,7 +356,7 @@ static void print_playbooks(FILE *out, const bc_program *p) {
       if (st->when_block != BC_NO_BLOCK) fprintf(out, " when block %u", st->when_block);
       fputc('\n', out);
     }
-    print_emits(out, p, "on complete emit", pb->nemits, pb->emits);
+    for (uint32_t e = 0; e < pb->nemits; e++) print_emit(out, p, "on complete emit", pb->emits[e]);
   }
 }
 

@@ -19,7 +19,7 @@
  *                    blk deadline_block; i64 estimate_us; n× u32 segment;
  *                    blk entry, exit, blocked;
  *                    n× action { str name, str label, u8 owner, blk done_block };
- *                    n× str emit }
+ *                    n× emit { u8 on (bc_emit_on), str signal } }
  *   playbooks   n× { str name, display; u32 decl_order; u8 start_kind;
  *                    blk start_block; u32 start_after; n× u32 segment;
  *                    n× step { str name, str label, u32 tracks, u8 is_auto,
@@ -208,7 +208,11 @@ static void put_program(wbuf *w, const bc_program *p) {
       put_u8(w, m->actions[a].owner);
       put_u32(w, m->actions[a].done_block);
     }
-    put_u32s(w, m->nemits, m->emits);
+    put_u32(w, m->nemits);
+    for (uint32_t e = 0; e < m->nemits; e++) {
+      put_u8(w, m->emits[e].on);
+      put_u32(w, m->emits[e].signal);
+    }
   }
 
   put_u32(w, p->nplaybooks);
@@ -369,7 +373,7 @@ static void *alloc_array(rbuf *r, uint32_t n, size_t size) {
 /* Fixed sizes on disk of the entries of each table (their smallest form). */
 enum {
   DISK_CONST = 2, DISK_INSN = 8, DISK_BLOCK = 15, DISK_FIELD = 10, DISK_EVENT = 8, DISK_SEGMENT = 8,
-  DISK_AGG = 28, DISK_SEQ = 16, DISK_ACTION = 13, DISK_STEP = 17, DISK_U32 = 4,
+  DISK_AGG = 28, DISK_SEQ = 16, DISK_ACTION = 13, DISK_EMIT = 5, DISK_STEP = 17, DISK_U32 = 4,
   DISK_MILESTONE = 4 * 7 + 2 + 4 + 4 + 1 + 8 + 4 + 8 + 4 + 12 + 4 + 4,
   DISK_PLAYBOOK = 4 * 3 + 1 + 4 + 4 + 4 + 4 + 4, DISK_EXTERN = 4 * 4 + 2,
 };
@@ -453,7 +457,12 @@ static void get_milestone(rbuf *r, bc_milestone *m) {
     m->actions[a].owner = get_u8(r);
     m->actions[a].done_block = get_u32(r);
   }
-  m->emits = get_u32s(r, &m->nemits, "milestone signals");
+  m->nemits = get_count(r, DISK_EMIT, "milestone signals");
+  m->emits = alloc_array(r, m->nemits, sizeof *m->emits);
+  for (uint32_t e = 0; m->emits && e < m->nemits; e++) {
+    m->emits[e].on = get_u8(r);
+    m->emits[e].signal = get_u32(r);
+  }
 }
 
 static void get_playbook(rbuf *r, bc_playbook *pb) {

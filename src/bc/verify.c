@@ -191,10 +191,29 @@ static bool check_segment_list(verify_state *v, uint32_t n, const uint32_t *segs
   return true;
 }
 
-static bool check_emits(verify_state *v, uint32_t n, const uint32_t *emits, const char *kind,
-                        const char *name) {
-  if (n && !emits) return verify_fail(v, "%s `%s`: the emits table is missing", kind, name);
-  for (uint32_t i = 0; i < n; i++) CHECK_STR(emits[i], false, "%s `%s`: signal %u", kind, name, i);
+/* The VM emits an overdue signal only past a deadline and a lost one only
+ * for a continuous milestone: a clause that could never fire is a corrupt
+ * or foreign file, as the checker would have refused it (E068, E069). */
+static bool check_milestone_emits(verify_state *v, const bc_milestone *ms, const char *name) {
+  if (ms->nemits && !ms->emits) return verify_fail(v, "milestone `%s`: the emits table is missing", name);
+  for (uint32_t i = 0; i < ms->nemits; i++) {
+    const bc_emit *e = &ms->emits[i];
+    CHECK_STR(e->signal, false, "milestone `%s`: signal %u", name, i);
+    if (e->on >= BC_EMIT__COUNT)
+      return verify_fail(v, "milestone `%s`: signal %u fires on unknown kind %u", name, i, e->on);
+    if (e->on == BC_EMIT_OVERDUE && ms->deadline_kind == BC_DEADLINE_NONE)
+      return verify_fail(v, "milestone `%s`: signal %u fires when overdue, but the milestone has no deadline",
+                         name, i);
+    if (e->on == BC_EMIT_LOST && !ms->continuous)
+      return verify_fail(v, "milestone `%s`: signal %u fires when lost, but the milestone is not continuous",
+                         name, i);
+  }
+  return true;
+}
+
+static bool check_playbook_emits(verify_state *v, const bc_playbook *pb, const char *name) {
+  if (pb->nemits && !pb->emits) return verify_fail(v, "playbook `%s`: the emits table is missing", name);
+  for (uint32_t i = 0; i < pb->nemits; i++) CHECK_STR(pb->emits[i], false, "playbook `%s`: signal %u", name, i);
   return true;
 }
 
@@ -327,7 +346,7 @@ static bool check_milestones(verify_state *v) {
                      bc_str(p, act->name), name))
         return false;
     }
-    if (!check_emits(v, ms->nemits, ms->emits, "milestone", name)) return false;
+    if (!check_milestone_emits(v, ms, name)) return false;
   }
   return true;
 }
@@ -357,7 +376,7 @@ static bool check_playbooks(verify_state *v) {
           !ref_block(v, st->when_block, VALUE_BOOL, true, "when of step `%s` of playbook `%s`", sname, name))
         return false;
     }
-    if (!check_emits(v, pb->nemits, pb->emits, "playbook", name)) return false;
+    if (!check_playbook_emits(v, pb, name)) return false;
   }
   return true;
 }

@@ -186,6 +186,16 @@ typedef struct ast_string {
   msl_loc loc;
 } ast_string;
 
+/* `on WORD emit "S"`: when a milestone (achieved, overdue, lost) or a
+ * playbook (complete) signals. */
+typedef enum { EMIT_ACHIEVED, EMIT_OVERDUE, EMIT_LOST, EMIT_COMPLETE } ast_emit_on;
+
+typedef struct ast_emit {
+  ast_emit_on on;
+  ast_string signal;
+  msl_loc loc;             /* the whole clause */
+} ast_emit;
+
 /* Clause kinds, in the order fmt prints a fresh milestone (source order is
  * kept: see ast_clause). */
 typedef enum {
@@ -199,7 +209,7 @@ typedef enum {
 typedef struct ast_clause {
   ast_clause_kind kind;
   msl_loc loc;
-  void *item;              /* CL_ACTION: ast_action*, CL_EMIT: ast_string*,
+  void *item;              /* CL_ACTION: ast_action*, CL_EMIT: ast_emit*,
                               CL_STEP: ast_step*, otherwise NULL */
 } ast_clause;
 
@@ -219,7 +229,7 @@ typedef struct ast_milestone {
   ast_expr *exit;
   ast_expr *blocked;
   ptr_vec actions;         /* ast_action* */
-  ptr_vec emits;           /* ast_string* */
+  ptr_vec emits;           /* ast_emit*, clause order */
   ptr_vec clauses;         /* ast_clause*, source order */
   /* set by the checker */
   ptr_vec segment_decls;   /* ast_decl* (DECL_SEGMENT) */
@@ -244,7 +254,7 @@ typedef struct ast_playbook {
   ptr_vec segments;        /* ast_name* */
   ast_start start;
   ptr_vec steps;           /* ast_step* */
-  ptr_vec emits;           /* ast_string* (on complete emit) */
+  ptr_vec emits;           /* ast_emit* (on complete emit) */
   ptr_vec clauses;         /* ast_clause*, source order */
   /* set by the checker */
   ptr_vec segment_decls;

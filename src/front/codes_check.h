@@ -49,6 +49,8 @@
   X(E, 64, "extern fn signature differs from its stdlib library's table") \
   X(E, 65, "stdlib native library without a readable table") \
   X(E, 67, "declarations depend on each other through too long a chain") \
+  X(E, 68, "`on overdue emit` without a deadline") \
+  X(E, 69, "`on lost emit` in a once-mode milestone") \
   X(W, 1, "playbook with fewer than 3 or more than 7 steps") \
   X(W, 2, "unused declaration") \
   X(W, 3, "unused event type") \

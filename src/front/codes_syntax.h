@@ -17,6 +17,6 @@
   X(E, 14, "invalid backquoted name")                \
   X(E, 15, "keyword used as a name")                 \
   X(E, 16, "unknown type")                           \
-  X(E, 17, "expected `achieved` or `complete` after `on`") \
+  X(E, 17, "expected `achieved`, `overdue`, `lost` or `complete` after `on`") \
   X(E, 18, "invalid control event")                  \
   X(E, 19, "parsing stopped")

@@ -445,12 +445,16 @@ static void put_text_clause(fmt_ctx *c, const char *keyword, const ast_string *s
   put_string(c, s);
 }
 
-static void put_emit(fmt_ctx *c, const char *keyword, const ast_string *s) {
-  if (!s) {
+static void put_emit(fmt_ctx *c, const ast_emit *e) {
+  static const char *const keywords[] = {
+    [EMIT_ACHIEVED] = "on achieved emit ", [EMIT_OVERDUE] = "on overdue emit ",
+    [EMIT_LOST] = "on lost emit ", [EMIT_COMPLETE] = "on complete emit ",
+  };
+  if (!e) {
     c->incomplete = true;
     return;
   }
-  put_text_clause(c, keyword, s);
+  put_text_clause(c, keywords[e->on], &e->signal);
 }
 
 static void put_milestone_clause(fmt_ctx *c, const ast_milestone *m, const ast_clause *cl) {
@@ -489,7 +493,7 @@ static void put_milestone_clause(fmt_ctx *c, const ast_milestone *m, const ast_c
       put(c, "blocked when ");
       put_tail_expr(c, m->blocked);
       break;
-    case CL_EMIT: put_emit(c, "on achieved emit ", cl->item); break;
+    case CL_EMIT: put_emit(c, cl->item); break;
     case CL_STEP: c->incomplete = true; break;
   }
 }
@@ -505,7 +509,7 @@ static void put_playbook_clause(fmt_ctx *c, const ast_playbook *p, const ast_cla
       if (cl->item) put_step(c, cl->item);
       else c->incomplete = true;
       break;
-    case CL_EMIT: put_emit(c, "on complete emit ", cl->item); break;
+    case CL_EMIT: put_emit(c, cl->item); break;
     default: c->incomplete = true; break;
   }
 }

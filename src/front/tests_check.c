@@ -244,8 +244,8 @@ static void check_expect_step(tests_ctx *c, ast_expect *ex) {
 
 static bool emits_signal(const ptr_vec *emits, const char *signal) {
   for (int i = 0; i < emits->len; i++) {
-    const ast_string *s = emits->items[i];
-    if (s->text && strcmp(s->text, signal) == 0) return true;
+    const ast_emit *e = emits->items[i];
+    if (e->signal.text && strcmp(e->signal.text, signal) == 0) return true;
   }
   return false;
 }

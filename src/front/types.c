@@ -184,6 +184,23 @@ static void check_start(ty_ctx *c, ast_start *s) {
   else if (s->kind == START_ON_EVENT) ty_check_where(c, &s->on);
 }
 
+/* `on overdue emit` needs a deadline to be past; `on lost emit` a
+ * continuous milestone, the only kind that stops achieving. */
+static void check_emits(ty_ctx *c, const ast_decl *d) {
+  const ast_milestone *m = &d->u.milestone;
+  for (int i = 0; i < m->emits.len; i++) {
+    const ast_emit *e = m->emits.items[i];
+    if (e->on == EMIT_OVERDUE && m->deadline_kind == DEADLINE_NONE)
+      diag_error(c->d, e->loc, DIAG_E68,
+                 "`on overdue emit` needs a deadline, but milestone `%s` has none (add `deadline D` or "
+                 "`deadline at TIME`)", d->name.text);
+    else if (e->on == EMIT_LOST && m->mode != MODE_CONTINUOUS)
+      diag_error(c->d, e->loc, DIAG_E69,
+                 "`on lost emit` needs `mode continuous`: once-mode milestone `%s` latches when it "
+                 "completes and is never lost", d->name.text);
+  }
+}
+
 static void check_milestone(ty_ctx *c, ast_decl *d) {
   ast_milestone *m = &d->u.milestone;
   c->milestone = d;
@@ -202,6 +219,7 @@ static void check_milestone(ty_ctx *c, ast_decl *d) {
   } else if (m->deadline_kind == DEADLINE_AT) {
     check_account_time(c, m->deadline, "`deadline at`");
   }
+  check_emits(c, d);
   m->estimate_us = -1;
   if (m->estimate) m->estimate_us = check_const_duration(c, m->estimate, "an `estimate`");
   check_condition(c, m->entry, "`entry`");

@@ -1,5 +1,5 @@
-/* output.c — the result writers (output.h): milestones, playbooks and
- * signals as CSV or JSON Lines, and summary.json (SPEC 7).
+/* output.c — the result writers (output.h): milestones, playbooks,
+ * signals and actions as CSV or JSON Lines, and summary.json (SPEC 7).
  *
  * Every output file goes to a temporary file in the output directory
  * (commit_add: `.msl-tmp-PID-NAME-XXXXXX`, removed if a signal stops the
@@ -10,8 +10,8 @@
  * out_account / out_finish.
  *
  * Decisions the SPEC leaves open:
- *  - `--format jsonl` files are milestones.jsonl, playbooks.jsonl and
- *    signals.jsonl: compact objects, keys in CSV column order, empty cells
+ *  - `--format jsonl` files are milestones.jsonl, playbooks.jsonl,
+ *    signals.jsonl and actions.jsonl: compact objects, keys in CSV column order, empty cells
  *    null, `on_time` a boolean, `progress` a number.  Strings are JSON
  *    escaped: `"` `\` and control characters (as \u00XX); valid UTF-8 passes
  *    through; a byte that is not part of valid UTF-8 becomes \ufffd (JSON
@@ -32,6 +32,10 @@
  *    (the value at 1-based rank ceil(p*n) of the sorted durations); null
  *    when count is 0.  "estimate_s" is in seconds too, null when absent;
  *    "display" and "group" are null when absent.
+ *  - a milestone's "description", "csm" and "customer" (null when absent)
+ *    and "actions" come after "estimate_s"; each action's "owner" is
+ *    "csm", "customer" or null, and "done" counts the applicable accounts
+ *    whose action is done in the current start epoch at T.
  *  - playbook "steps" lists every step name in order, then "done", then
  *    "not_started", zeros included.
  *  - Files are renamed rows first and summary.json last, so summary.json
@@ -99,13 +103,14 @@ typedef struct out_file {
   int err;                 /* errno of the first failed write; then nothing more is written */
 } out_file;
 
-enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_SUMMARY, F__COUNT };
+enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_ACTIONS, F_SUMMARY, F__COUNT };
 
 typedef struct ms_stats {
   int64_t applicable;
   int64_t status_count[OUT_ST__COUNT];
   int64_t *durations_us;   /* time to complete of each qualifying row */
   size_t ndurations, cap;
+  int64_t *actions_done;   /* per action: accounts where it is done */
 } ms_stats;
 
 typedef struct pb_stats {
@@ -305,6 +310,9 @@ static const char *const pb_columns[PB_NCOLS] = {
 };
 #define SIG_NCOLS 4
 static const char *const sig_columns[SIG_NCOLS] = {"account", "signal", "source", "time"};
+#define ACT_NCOLS 5
+static const char *const act_columns[ACT_NCOLS] = {"account", "milestone", "action", "owner", "done_at"};
+static const char *const owner_names[] = {NULL, "csm", "customer"};   /* bc_action.owner */
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
@@ -334,7 +342,10 @@ static void writer_free(out_writer *w) {
     free(f->buf);
   }
   if (w->ms)
-    for (uint32_t i = 0; i < w->prog->nmilestones; i++) free(w->ms[i].durations_us);
+    for (uint32_t i = 0; i < w->prog->nmilestones; i++) {
+      free(w->ms[i].durations_us);
+      free(w->ms[i].actions_done);
+    }
   if (w->pb)
     for (uint32_t i = 0; i < w->prog->nplaybooks; i++) free(w->pb[i].step_count);
   free(w->ms);
@@ -374,7 +385,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   bool csv = fmt == OUT_CSV;
   const char *names[F__COUNT] = {
     csv ? "milestones.csv" : "milestones.jsonl", csv ? "playbooks.csv" : "playbooks.jsonl",
-    csv ? "signals.csv" : "signals.jsonl", "summary.json",
+    csv ? "signals.csv" : "signals.jsonl", csv ? "actions.csv" : "actions.jsonl", "summary.json",
   };
   for (int i = 0; i < F__COUNT; i++)
     if (!file_open_temp(&w->files[i], w->commit, dir, names[i], i == F_SUMMARY ? SUMMARY_BUF_SIZE : ROWS_BUF_SIZE,
@@ -385,8 +396,11 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   put_header(&w->files[F_MILESTONES], fmt, ms_columns, MS_NCOLS);
   put_header(&w->files[F_PLAYBOOKS], fmt, pb_columns, PB_NCOLS);
   put_header(&w->files[F_SIGNALS], fmt, sig_columns, SIG_NCOLS);
+  put_header(&w->files[F_ACTIONS], fmt, act_columns, ACT_NCOLS);
 
   w->ms = util_xalloc((size_t)prog->nmilestones * sizeof *w->ms);
+  for (uint32_t i = 0; i < prog->nmilestones; i++)
+    w->ms[i].actions_done = util_xalloc(((size_t)prog->milestones[i].nactions + 1) * sizeof(int64_t));
   w->pb = util_xalloc((size_t)prog->nplaybooks * sizeof *w->pb);
   for (uint32_t i = 0; i < prog->nplaybooks; i++)
     w->pb[i].step_count = util_xalloc(((size_t)prog->playbooks[i].nsteps + 2) * sizeof(int64_t));
@@ -456,6 +470,25 @@ static void write_playbook_row(out_writer *w, const char *id, size_t id_len, con
   put_row(&w->files[F_PLAYBOOKS], w->fmt, pb_columns, c, PB_NCOLS);
 }
 
+/* One row per action of a milestone row, counting the done ones for
+ * summary.json. */
+static void write_action_rows(out_writer *w, const char *id, size_t id_len, const out_milestone_row *r) {
+  const bc_milestone *m = &w->prog->milestones[r->milestone];
+  for (uint32_t i = 0; i < m->nactions; i++) {
+    const bc_action *a = &m->actions[i];
+    int64_t done_at = r->action_done_at ? r->action_done_at[i] : OUT_NO_TIME;
+    char tbuf[32];
+    cell c[ACT_NCOLS];
+    c[0] = text_cell(id, id_len);
+    c[1] = str_cell(bc_str(w->prog, m->name));
+    c[2] = str_cell(bc_str(w->prog, a->name));
+    c[3] = a->owner ? str_cell(owner_names[a->owner]) : (cell){CELL_EMPTY, NULL, 0};
+    c[4] = time_cell(done_at, tbuf);
+    put_row(&w->files[F_ACTIONS], w->fmt, act_columns, c, ACT_NCOLS);
+    if (done_at != OUT_NO_TIME) w->ms[r->milestone].actions_done[i]++;
+  }
+}
+
 static void write_signal_row(out_writer *w, const char *id, size_t id_len, const out_signal *s) {
   char tbuf[32];
   cell c[SIG_NCOLS];
@@ -506,6 +539,7 @@ bool out_account(out_writer *w, const char *id, size_t id_len,
     }
   }
   if (w->to_stdout) return report_write_error(w, msg, msglen);
+  for (int i = 0; i < nms; i++) write_action_rows(w, id, id_len, &ms[i]);
   for (int i = 0; i < npbs; i++) {
     write_playbook_row(w, id, id_len, &pbs[i]);
     pb_stats *st = &w->pb[pbs[i].playbook];
@@ -548,6 +582,37 @@ static int64_t nearest_rank(const int64_t *sorted, size_t n, unsigned pct) {
 static void put_seconds(out_file *f, int64_t us) {
   char buf[32];
   put(f, buf, (size_t)format_seconds(us, buf));
+}
+
+/* "actions": [{"name", "label", "owner", "done"}, ...] of milestone mi. */
+static void write_action_summary(out_writer *w, uint32_t mi) {
+  out_file *f = &w->files[F_SUMMARY];
+  const bc_program *p = w->prog;
+  const bc_milestone *m = &p->milestones[mi];
+  put_json_key(f, "      ", "actions");
+  if (m->nactions == 0) {
+    put_str(f, "[]");
+    return;
+  }
+  put_str(f, "[\n");
+  for (uint32_t i = 0; i < m->nactions; i++) {
+    const bc_action *a = &m->actions[i];
+    put_str(f, "        {\n");
+    put_json_key(f, "          ", "name");
+    put_json_cstr_or_null(f, p, a->name);
+    put_str(f, ",\n");
+    put_json_key(f, "          ", "label");
+    put_json_cstr_or_null(f, p, a->label);
+    put_str(f, ",\n");
+    put_json_key(f, "          ", "owner");
+    if (a->owner) put_json_string(f, owner_names[a->owner], strlen(owner_names[a->owner]));
+    else put_str(f, "null");
+    put_str(f, ",\n");
+    put_json_key(f, "          ", "done");
+    put_i64(f, w->ms[mi].actions_done[i]);
+    put_str(f, i + 1 < m->nactions ? "\n        },\n" : "\n        }\n");
+  }
+  put_str(f, "      ]");
 }
 
 static void write_milestone_summary(out_writer *w, uint32_t mi) {
@@ -612,6 +677,17 @@ static void write_milestone_summary(out_writer *w, uint32_t mi) {
   put_json_key(f, "      ", "estimate_s");
   if (m->estimate_us >= 0) put_seconds(f, m->estimate_us);
   else put_str(f, "null");
+  put_str(f, ",\n");
+
+  const struct { const char *key; uint32_t text; } texts[] = {
+    {"description", m->description}, {"csm", m->csm}, {"customer", m->customer},
+  };
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    put_json_key(f, "      ", texts[i].key);
+    put_json_cstr_or_null(f, p, texts[i].text);
+    put_str(f, ",\n");
+  }
+  write_action_summary(w, mi);
   put_str(f, "\n    }");
 }
 

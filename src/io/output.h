@@ -40,6 +40,7 @@ typedef struct out_signal {
   uint32_t signal;         /* string pool offset of the signal name */
   uint32_t source_order;   /* decl_order of the source milestone/playbook */
   uint32_t source;         /* string pool offset of the source's name */
+  uint32_t clause;         /* the clause's index among the source's `on ... emit` clauses */
   uint32_t seq;            /* emission order, the last tie-break */
 } out_signal;
 
@@ -66,7 +67,7 @@ typedef struct commit_set commit_set;   /* commit.h */
 out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, commit_set *commit,
                      char *msg, size_t msglen);
 /* One account's rows; call in account-id byte order.  Signals must already
- * be sorted (time, source_order, seq). */
+ * be sorted (time, source_order, clause, seq). */
 bool out_account(out_writer *w, const char *id, size_t id_len,
                  const out_milestone_row *ms, int nms,
                  const out_playbook_row *pbs, int npbs,

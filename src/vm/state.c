@@ -15,20 +15,23 @@ bool state_ms_completed(const vm_runtime *rt, const vm_account *a, uint32_t m) {
   return rt->p->milestones[m].continuous ? s->achieved : s->completed;
 }
 
-static void add_signal(vm_runtime *rt, vm_account *a, int64_t t, uint32_t signal, uint32_t order,
-                       uint32_t source) {
-  (void)rt;
+/* Records a signal; clause is its clause's index among the source's
+ * `on ... emit` clauses (the tie-break after the source). */
+static void add_signal(vm_account *a, int64_t t, uint32_t order, uint32_t source, uint32_t clause,
+                       uint32_t signal) {
   vm_extra *x = vm_extra_of(a);
   if (x->nsignals == x->signals_cap) {
     x->signals_cap = x->signals_cap ? x->signals_cap * 2 : 4;
     x->signals = util_xrealloc(x->signals, sizeof *x->signals * (size_t)x->signals_cap);
   }
-  x->signals[x->nsignals++] = (out_signal){t, signal, order, source, x->signal_seq++};
+  x->signals[x->nsignals++] = (out_signal){t, signal, order, source, clause, x->signal_seq++};
 }
 
-static void ms_emit(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
+/* Emits milestone m's signals of one kind, at t. */
+static void ms_emit(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t, bc_emit_on on) {
   const bc_milestone *d = &rt->p->milestones[m];
-  for (uint32_t i = 0; i < d->nemits; i++) add_signal(rt, a, t, d->emits[i], d->decl_order, d->name);
+  for (uint32_t i = 0; i < d->nemits; i++)
+    if (d->emits[i].on == on) add_signal(a, t, d->decl_order, d->name, i, d->emits[i].signal);
 }
 
 static void ms_complete(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
@@ -37,7 +40,39 @@ static void ms_complete(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   s->completed_at = t;
   if (!s->ever_completed) s->first_completed_at = t;
   s->ever_completed = true;
-  ms_emit(rt, a, m, t);
+  ms_emit(rt, a, m, t, BC_EMIT_ACHIEVED);
+}
+
+int64_t state_ms_deadline(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  const vm_ms *s = vm_ms_at(rt, a, m);
+  if (d->deadline_kind == BC_DEADLINE_AFTER && s->start != NO_TIME) return vm_sat_add(s->start, d->deadline_us);
+  if (d->deadline_kind == BC_DEADLINE_AT) return *vm_ms_deadline_at(rt, a, m);
+  return NO_TIME;
+}
+
+/* SPEC 6 "Signals": m's current start epoch, with start s and deadline d,
+ * is overdue at max(s, d) when T is strictly past d, the epoch had not
+ * completed (first achieved) at or before that instant, and no reset came
+ * at or before it: `end` is the reset that ends the epoch (INT64_MAX for
+ * the last one).  An unbounded start counts from the account's first row,
+ * where its evaluation begins. */
+static void ms_overdue(vm_runtime *rt, vm_account *a, uint32_t m, int64_t end, int64_t as_of) {
+  const vm_ms *s = vm_ms_at(rt, a, m);
+  if (!s->applies || !s->started) return;
+  int64_t deadline = state_ms_deadline(rt, a, m);
+  if (deadline == NO_TIME || deadline >= as_of) return;
+  int64_t start = s->start != NO_TIME ? s->start : a->first_row;
+  int64_t at = start > deadline ? start : deadline;
+  if (at >= end) return;
+  bool done = rt->p->milestones[m].continuous ? s->achieved : s->completed;
+  if (done && s->completed_at <= at) return;
+  ms_emit(rt, a, m, at, BC_EMIT_OVERDUE);
+}
+
+void state_finish_overdue(vm_runtime *rt, vm_account *a, int64_t as_of) {
+  for (uint32_t m = 0; m < rt->p->nmilestones; m++)
+    if (rt->p->milestones[m].nemits) ms_overdue(rt, a, m, INT64_MAX, as_of);
 }
 
 /* Restarts milestone m at t (ms.reset): everything but blocks and the
@@ -45,6 +80,9 @@ static void ms_complete(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
 static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   const bc_milestone *d = &rt->p->milestones[m];
   vm_ms *s = vm_ms_at(rt, a, m);
+  /* the epoch ends here; no row comes after T, so T is past its deadline
+     when max(s, d) is before t */
+  ms_overdue(rt, a, m, t, t);
   s->started = true;
   s->start = t;
   if (s->start_timer) a->timer_valid = false;   /* its pending `start at` goes */
@@ -153,10 +191,11 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
     }
     if (!s->ever_completed) s->first_completed_at = t;
     s->ever_completed = true;
-    ms_emit(rt, a, m, t);
+    ms_emit(rt, a, m, t, BC_EMIT_ACHIEVED);
   } else if (!holds && s->achieving) {
     s->achieving = false;
     s->lost_at = t;
+    ms_emit(rt, a, m, t, BC_EMIT_LOST);
   }
   return true;
 }
@@ -180,7 +219,7 @@ static void pb_enter(vm_runtime *rt, vm_account *a, uint32_t pi, int32_t k, int6
   if (k >= (int32_t)d->nsteps) {
     s->done = true;
     s->done_at = t;
-    for (uint32_t i = 0; i < d->nemits; i++) add_signal(rt, a, t, d->emits[i], d->decl_order, d->name);
+    for (uint32_t i = 0; i < d->nemits; i++) add_signal(a, t, d->decl_order, d->name, i, d->emits[i]);
   }
 }
 

@@ -293,6 +293,7 @@ static int signal_cmp(const void *x, const void *y) {
   const out_signal *a = x, *b = y;
   if (a->time != b->time) return a->time < b->time ? -1 : 1;
   if (a->source_order != b->source_order) return a->source_order < b->source_order ? -1 : 1;
+  if (a->clause != b->clause) return a->clause < b->clause ? -1 : 1;
   return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
@@ -315,6 +316,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   rt->cur_time = as_of;
   agg_expire_windows(rt, a, as_of);
   if (!state_evaluate(rt, a, as_of)) return false;
+  state_finish_overdue(rt, a, as_of);
 
   vm_results *r = out;
   *r = (vm_results){.milestones = rt->result_milestones, .playbooks = rt->result_playbooks};
@@ -332,9 +334,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
       row.started_at = s->start;
       row.action_done_at = d->nactions ? vm_ms_done_at(rt, a, m) : NULL;
       row.entered_at = s->entered ? s->entered_at : NO_TIME;
-      int64_t deadline = NO_TIME;
-      if (d->deadline_kind == BC_DEADLINE_AFTER && s->start != NO_TIME) deadline = vm_sat_add(s->start, d->deadline_us);
-      else if (d->deadline_kind == BC_DEADLINE_AT) deadline = *vm_ms_deadline_at(rt, a, m);
+      int64_t deadline = state_ms_deadline(rt, a, m);
       row.deadline_at = deadline;
       /* SPEC 6: `blocked when` is evaluated where a status needs it -- a
        * started, not completed once-mode milestone or a started continuous

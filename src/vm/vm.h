@@ -63,7 +63,8 @@ bool vm_flush(vm_runtime *rt);
 
 /* Evaluates account a up to the as-of time T (after vm_flush) and fills its
  * result rows: one per applicable milestone / playbook, in declaration
- * order, and its signals sorted (time, source order, emission).  The
+ * order, and its signals sorted (time, source order, clause, emission),
+ * overdue ones included (decided at T: call it once per account).  The
  * milestone and playbook rows are the runtime's, valid until the next
  * vm_finish; the signals are the account's.  false on a runtime error. */
 typedef struct vm_results {

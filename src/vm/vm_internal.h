@@ -424,6 +424,11 @@ void agg_shadow_feed(vm_runtime *rt, vm_account *a, uint32_t m, uint32_t b, cons
 /* ---- state.c: the milestone and playbook machine ---------------------------------------------- */
 
 bool state_ms_completed(const vm_runtime *rt, const vm_account *a, uint32_t m);
+/* The deadline of m's current start epoch; NO_TIME when it has none. */
+int64_t state_ms_deadline(const vm_runtime *rt, const vm_account *a, uint32_t m);
+/* The overdue signals of every milestone's current start epoch, once the
+ * account is evaluated up to T = as_of (vm_finish). */
+void state_finish_overdue(vm_runtime *rt, vm_account *a, int64_t as_of);
 void state_start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded);
 bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t);
 bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive);

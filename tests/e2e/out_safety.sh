@@ -13,7 +13,7 @@ MS
 printf 'account,time,event,user\nacme,2026-01-01T09:00:00Z,login,ann\nacme,2026-01-02T09:00:00Z,login,bob\nglobex,2026-01-02T10:00:00Z,login,cy\n' >"$os/events.csv"
 printf 'account,time,event,user\nacme,2026-01-01T09:00:00Z,login,ann\nacme,2026-13-01T09:00:00Z,login,bad\ninitech,2026-01-05T09:00:00Z,login,dee\n' >"$os/other.csv"
 
-os_results="milestones.csv playbooks.csv signals.csv summary.json"
+os_results="milestones.csv playbooks.csv signals.csv actions.csv summary.json"
 
 # os_leftovers DIR: the temporary files and backups in DIR, if any
 os_leftovers() { ls -A "$1" | grep '^\.msl-\(tmp\|bak\)-'; }

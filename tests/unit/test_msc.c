@@ -350,17 +350,19 @@ static bc_program *sample_program(void) {
     .start_kind = BC_START_AFTER, .start_block = BC_NO_BLOCK, .start_after = M_KICKOFF,
     .deadline_kind = BC_DEADLINE_AT, .deadline_block = b_rep_deadline, .estimate_us = 10 * DAY,
     .entry_block = b_rep_entry, .exit_block = BC_NO_BLOCK, .blocked_block = b_blocked, .nactions = 2,
-    .nemits = 1};
+    .nemits = 2};
   p->milestones[M_REPORT].actions = ARRAY(bc_action,
     {.name = str(p, "connect"), .label = str(p, "Connect the CRM"), .owner = 2, .done_block = b_connect},
     {.name = str(p, "build"), .label = BC_NONE, .owner = 1, .done_block = b_build});
-  p->milestones[M_REPORT].emits = ARRAY(uint32_t, str(p, "advocacy_ask"));
+  p->milestones[M_REPORT].emits = ARRAY(bc_emit, {.on = BC_EMIT_ACHIEVED, .signal = str(p, "advocacy_ask")},
+                                        {.on = BC_EMIT_OVERDUE, .signal = str(p, "report_late")});
   p->milestones[M_ACTIVE] = (bc_milestone){
     .name = str(p, "active"), .display = str(p, "Active usage"), .description = BC_NONE, .csm = BC_NONE,
     .customer = BC_NONE, .group = BC_NONE, .decl_order = 2, .continuous = 1,
     .start_kind = BC_START_ON_EVENT, .start_block = BC_NO_BLOCK, .start_after = BC_NONE,
     .deadline_block = BC_NO_BLOCK, .estimate_us = -1, .entry_block = b_active_entry,
-    .exit_block = b_active_exit, .blocked_block = BC_NO_BLOCK};
+    .exit_block = b_active_exit, .blocked_block = BC_NO_BLOCK, .nemits = 1};
+  p->milestones[M_ACTIVE].emits = ARRAY(bc_emit, {.on = BC_EMIT_LOST, .signal = str(p, "went_quiet")});
   p->milestones[M_SSO] = (bc_milestone){
     .name = str(p, "sso_done"), .display = BC_NONE, .description = BC_NONE, .csm = BC_NONE,
     .customer = BC_NONE, .group = BC_NONE, .decl_order = 3, .start_kind = BC_START_ON_ASSIGNMENT,
@@ -544,7 +546,9 @@ static void assert_programs_equal(const bc_program *a, const bc_program *b) {
       EQ(milestones[m].actions[i].owner); EQ(milestones[m].actions[i].done_block);
     }
     EQ(milestones[m].nemits);
-    EQ_U32S(a->milestones[m].nemits, milestones[m].emits);
+    for (uint32_t i = 0; i < a->milestones[m].nemits; i++) {
+      EQ(milestones[m].emits[i].on); EQ(milestones[m].emits[i].signal);
+    }
   }
   EQ(nplaybooks);
   for (uint32_t i = 0; i < a->nplaybooks; i++) {
@@ -750,7 +754,10 @@ MUT(ms_entry_type, p->milestones[1].entry_block = B_KICK_START)
 MUT(ms_exit_range, p->milestones[0].exit_block = p->nblocks)
 MUT(ms_action_owner, p->milestones[1].actions[0].owner = 3)
 MUT(ms_action_block, p->milestones[1].actions[0].done_block = BC_NO_BLOCK)
-MUT(ms_emit, p->milestones[1].emits[0] = BC_NONE)
+MUT(ms_emit, p->milestones[1].emits[0].signal = BC_NONE)
+MUT(ms_emit_kind, p->milestones[1].emits[1].on = BC_EMIT__COUNT)
+MUT(ms_emit_overdue_no_deadline, p->milestones[2].emits[0].on = BC_EMIT_OVERDUE)
+MUT(ms_emit_lost_once, p->milestones[1].emits[1].on = BC_EMIT_LOST)
 MUT(pb_start_block, p->playbooks[1].start_block = B_ENT)
 MUT(pb_step_tracks, p->playbooks[0].steps[1].tracks = 4)
 MUT(pb_step_auto, p->playbooks[0].steps[1].is_auto = 2)
@@ -802,7 +809,7 @@ MUT(startonp_kind, INSN(B_UP_FEATURE, 5).b = 1)
 MUT(starton_scope, p->aggregates[1].window = BC_WIN_SINCE_START; p->aggregates[1].milestone = 0;
     p->update_blocks[3] = p->update_blocks[0]; p->update_blocks[0] = BC_NO_BLOCK)
 MUT(start_unbounded, p->milestones[3].start_kind = BC_START_NONE)
-MUT(achieving_once, p->milestones[2].continuous = 0)
+MUT(achieving_once, p->milestones[2].continuous = 0; p->milestones[2].nemits = 0)   /* no `on lost` left */
 MUT(state_in_segment, SET(INSN(B_ENT, 0), BC_COMPLETED, 0, 0, 0, 0))
 MUT(agg_in_when, SET(INSN(p->playbooks[0].steps[2].when_block, 0), BC_AGG, 0, 0, 0, 0))
 MUT(update_other_event, INSN(B_UP_LOGIN, 1).b = 3)
@@ -890,6 +897,11 @@ static const mutation mutations[] = {
   {"ms_action_owner", mut_ms_action_owner, "action `connect`: unknown owner 3"},
   {"ms_action_block", mut_ms_action_block, "action `connect` of milestone `first_report`: block 4294967295"},
   {"ms_emit", mut_ms_emit, "milestone `first_report`: signal 0: missing"},
+  {"ms_emit_kind", mut_ms_emit_kind, "milestone `first_report`: signal 1 fires on unknown kind 3"},
+  {"ms_emit_overdue_no_deadline", mut_ms_emit_overdue_no_deadline,
+   "milestone `active`: signal 0 fires when overdue, but the milestone has no deadline"},
+  {"ms_emit_lost_once", mut_ms_emit_lost_once,
+   "milestone `first_report`: signal 1 fires when lost, but the milestone is not continuous"},
   {"pb_start_block", mut_pb_start_block, "start of playbook `renewal`: block 0 gives the wrong type"},
   {"pb_step_tracks", mut_pb_step_tracks, "step `value`: tracks milestone 4, which does not exist"},
   {"pb_step_auto", mut_pb_step_auto, "auto is 2"},
@@ -1052,11 +1064,11 @@ START_TEST(test_version_mismatch) {
   size_t len;
   unsigned char *bytes = to_bytes(p, &len);
   put_le(bytes + 4, 7, 4);
-  expect_read_fails(bytes, len, "compiled by a different msl (format version 7, this msl reads 2): "
+  expect_read_fails(bytes, len, "compiled by a different msl (format version 7, this msl reads 3): "
                                 "rebuild it with `msl build`");
   expect_read_fails(bytes, 8, "format version 7");   /* before the rest of the header */
   put_le(bytes + 4, 1, 4);    /* format 1 still had MOVE and JMP: its opcode numbers mean other ops now */
-  expect_read_fails(bytes, len, "compiled by a different msl (format version 1, this msl reads 2): "
+  expect_read_fails(bytes, len, "compiled by a different msl (format version 1, this msl reads 3): "
                                 "rebuild it with `msl build`");
   free(bytes);
   bc_program_free(p);
@@ -1308,7 +1320,7 @@ START_TEST(test_disasm) {
   bc_program *p = sample_program();
   char *out = listing(p);
   static const char *const lines[] = {
-    "; MSL compiled program, format 2\n",
+    "; MSL compiled program, format 3\n",
     "; 3 account fields, 3 events, 2 segments, 6 aggregates, 1 sequence\n",
     "; 4 milestones, 2 playbooks, 2 externs\n",
     "\naccount\n  id: string\n  plan: string\n  seats: int = 0\n  kickoff: time = @1970-01-01T00:00:00Z\n",
@@ -1329,8 +1341,10 @@ START_TEST(test_disasm) {
     "    segments enterprise\n    start at block 2\n    deadline 7d\n    exit block 3\n",
     "    start after kickoff\n    deadline at block 5\n    estimate 10d\n    entry block 6\n    blocked when block 9\n",
     "    action connect \"Connect the CRM\" owner customer done when block 7\n",
-    "    action build owner csm done when block 8\n    on achieved emit \"advocacy_ask\"\n",
+    "    action build owner csm done when block 8\n    on achieved emit \"advocacy_ask\"\n"
+    "    on overdue emit \"report_late\"\n",
     "  m2 active \"Active usage\"\n    mode continuous, declared 2\n    start on login\n",
+    "    exit block 10\n    on lost emit \"went_quiet\"\n",
     "  p0 onboarding \"Enterprise onboarding\"\n    declared 4\n    segments enterprise\n    start on feature_used\n",
     "  m3 sso_done\n    mode once, declared 3\n    start on assignment\n",
     "    step sso \"SSO rollout\" tracks sso_done when block 14\n    step live tracks active auto\n",

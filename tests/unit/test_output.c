@@ -1,5 +1,5 @@
 /* test_output.c — the result writers (output.c): CSV and JSON Lines rows,
- * standard output mode, atomic files, summary.json; and the commit, lock and
+ * actions, standard output mode, atomic files, summary.json; and the commit, lock and
  * stale-file cleanup beneath them (commit.c). */
 #include <check.h>
 #include <dirent.h>
@@ -26,6 +26,7 @@
 
 typedef struct fixture {
   char pool[512];
+  bc_action actions[2];
   bc_milestone ms[2];
   bc_step steps[2];
   bc_playbook pb;
@@ -43,19 +44,26 @@ static uint32_t pool_add(fixture *fx, const char *s) {
   return off;
 }
 
-/* milestone 0 "activated": once, display, group, estimate 90000.5 s;
+/* milestone 0 "activated": once, display, group, estimate 90000.5 s, a
+ * description and csm text, actions connect (owner customer) and build;
  * milestone 1 "active": continuous, no display/group/estimate;
  * playbook 0 "onboarding": steps kick, live. */
 static void fixture_init(fixture *fx) {
   memset(fx, 0, sizeof *fx);
   fx->prog.strings = fx->pool;
   pool_add(fx, "");
+  fx->actions[0] = (bc_action){.name = pool_add(fx, "connect"), .label = pool_add(fx, "Connect the \"CRM\""),
+                                .owner = 2};
+  fx->actions[1] = (bc_action){.name = pool_add(fx, "build"), .label = pool_add(fx, "Build, then share"),
+                                .owner = 0};
   fx->ms[0] = (bc_milestone){
     .name = pool_add(fx, "activated"), .display = pool_add(fx, "Activated \"now\""),
-    .description = BC_NONE, .csm = BC_NONE, .customer = BC_NONE,
+    .description = pool_add(fx, "The team is set up"), .csm = pool_add(fx, "Call the sponsor"),
+    .customer = BC_NONE,
     .group = pool_add(fx, "Activation"), .decl_order = 0, .continuous = 0,
     .estimate_us = 90000 * SEC + 500000,
     .entry_block = BC_NO_BLOCK, .exit_block = BC_NO_BLOCK, .blocked_block = BC_NO_BLOCK,
+    .nactions = 2, .actions = fx->actions,
   };
   fx->ms[1] = (bc_milestone){
     .name = pool_add(fx, "active"), .display = BC_NONE, .description = BC_NONE,
@@ -345,7 +353,60 @@ START_TEST(headers_without_rows) {
   text = slurp(dir, "signals.csv");
   assert_text(text, "account,signal,source,time\n");
   free(text);
+  text = slurp(dir, "actions.csv");
+  assert_text(text, "account,milestone,action,owner,done_at\n");
+  free(text);
   remove_dir(dir);
+}
+END_TEST
+
+/* actions.csv / actions.jsonl: a row per action of each milestone row, in
+ * row order; done_at empty when not done or not started (no done times). */
+START_TEST(actions_rows) {
+  fixture fx;
+  fixture_init(&fx);
+  static const out_format formats[] = {OUT_CSV, OUT_JSONL};
+  static const char *const names[] = {"actions.csv", "actions.jsonl"};
+  static const char *const want[] = {
+      "account,milestone,action,owner,done_at\n"
+      "\"a,1\",activated,connect,customer,2026-01-02T00:00:00Z\n"
+      "\"a,1\",activated,build,,\n"
+      "b,activated,connect,customer,\n"
+      "b,activated,build,,\n",
+      "{\"account\":\"a,1\",\"milestone\":\"activated\",\"action\":\"connect\",\"owner\":\"customer\","
+      "\"done_at\":\"2026-01-02T00:00:00Z\"}\n"
+      "{\"account\":\"a,1\",\"milestone\":\"activated\",\"action\":\"build\",\"owner\":null,"
+      "\"done_at\":null}\n"
+      "{\"account\":\"b\",\"milestone\":\"activated\",\"action\":\"connect\",\"owner\":\"customer\","
+      "\"done_at\":null}\n"
+      "{\"account\":\"b\",\"milestone\":\"activated\",\"action\":\"build\",\"owner\":null,"
+      "\"done_at\":null}\n",
+  };
+  for (int f = 0; f < 2; f++) {
+    char *dir = make_dir();
+    char msg[256] = "";
+    out_writer *w = out_open(&fx.prog, dir, formats[f], NULL, msg, sizeof msg);
+    ck_assert_msg(w != NULL, "%s", msg);
+    int64_t done_a[2] = {T0 + DAY, NT};
+    out_milestone_row a[2] = {ms_row(0, OUT_ST_IN_PROGRESS), ms_row(1, OUT_ST_NEVER_ACHIEVED)};
+    a[0].started_at = T0;
+    a[0].actions_done = 1;
+    a[0].actions_total = 2;
+    a[0].action_done_at = done_a;
+    out_milestone_row b = ms_row(0, OUT_ST_NOT_STARTED);   /* no done times */
+    b.actions_total = 2;
+    ck_assert(out_account(w, "a,1", 3, a, 2, NULL, 0, NULL, 0, msg, sizeof msg));
+    ck_assert(out_account(w, "b", 1, &b, 1, NULL, 0, NULL, 0, msg, sizeof msg));
+    ck_assert_msg(out_finish(w, T0 + 5 * DAY, &zero_counts, msg, sizeof msg), "%s", msg);
+    char *text = slurp(dir, names[f]);
+    assert_text(text, want[f]);
+    free(text);
+    text = slurp(dir, "summary.json");
+    ck_assert_msg(strstr(text, "\"name\": \"connect\",\n          \"label\": \"Connect the \\\"CRM\\\"\",\n"
+                               "          \"owner\": \"customer\",\n          \"done\": 1\n"), "%s", text);
+    free(text);
+    remove_dir(dir);
+  }
 }
 END_TEST
 
@@ -368,7 +429,7 @@ START_TEST(jsonl_rows) {
 
   char names[256];
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "milestones.jsonl playbooks.jsonl signals.jsonl summary.json");
+  ck_assert_str_eq(names, "actions.jsonl milestones.jsonl playbooks.jsonl signals.jsonl summary.json");
   char *text = slurp(dir, "milestones.jsonl");
   assert_text(text,
       "{\"account\":\"q\\\"\\\\\\u0001\\u0009\xc3\xa9\\ufffd\",\"milestone\":\"activated\",\"status\":\"completed\","
@@ -499,10 +560,10 @@ START_TEST(atomic_finish) {
   out_milestone_row r = ms_row(0, OUT_ST_IN_PROGRESS);
   ck_assert(out_account(w, "a", 1, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, ".tmp .tmp .tmp .tmp");   /* nothing visible before the end */
+  ck_assert_str_eq(names, ".tmp .tmp .tmp .tmp .tmp");   /* nothing visible before the end */
   ck_assert(out_finish(w, T0, &zero_counts, msg, sizeof msg));
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "milestones.csv playbooks.csv signals.csv summary.json");
+  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv signals.csv summary.json");
   /* the mode creat() would give under the umask, not mkstemp's 0600 */
   char path[512];
   snprintf(path, sizeof path, "%s/milestones.csv", dir);
@@ -566,7 +627,7 @@ START_TEST(directory_in_the_way_fails_before_any_rename) {
   ck_assert(!out_finish(w, T0, &zero_counts, msg, sizeof msg));
   ck_assert_msg(strstr(msg, "cannot replace") && strstr(msg, "signals.csv: it is a directory"), "%s", msg);
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "milestones.csv playbooks.csv signals.csv summary.json");   /* no temporaries */
+  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv signals.csv summary.json");   /* no temporaries */
   char *after = slurp(dir, "milestones.csv");
   ck_assert_str_eq(after, before);
   free(before);
@@ -742,6 +803,9 @@ START_TEST(summary_exact) {
   out_milestone_row a[2] = {ms_row(0, OUT_ST_COMPLETED), ms_row(1, OUT_ST_ACHIEVING)};
   a[0].started_at = T0;
   a[0].achieved_at = T0 + DAY + DAY / 2;
+  int64_t done_a[2] = {T0 + DAY, T0 + DAY};
+  a[0].action_done_at = done_a;
+  a[0].actions_done = a[0].actions_total = 2;
   a[1].achieved_at = T0 + DAY;
   out_playbook_row pa = pb_row(1, T0 + 2 * DAY, NT);
   /* b: in progress; continuous achieved 2 days after its start, since lost */
@@ -749,6 +813,8 @@ START_TEST(summary_exact) {
   b[0].started_at = T0;
   b[0].actions_done = 1;
   b[0].actions_total = 2;
+  int64_t done_b[2] = {T0 + DAY, NT};
+  b[0].action_done_at = done_b;
   b[1].started_at = T0;
   b[1].achieved_at = T0 + 2 * DAY;
   b[1].lost_at = T0 + 3 * DAY;
@@ -804,7 +870,24 @@ START_TEST(summary_exact) {
       "        \"median_s\": 0.25,\n"
       "        \"p90_s\": 129600\n"
       "      },\n"
-      "      \"estimate_s\": 90000.5\n"
+      "      \"estimate_s\": 90000.5,\n"
+      "      \"description\": \"The team is set up\",\n"
+      "      \"csm\": \"Call the sponsor\",\n"
+      "      \"customer\": null,\n"
+      "      \"actions\": [\n"
+      "        {\n"
+      "          \"name\": \"connect\",\n"
+      "          \"label\": \"Connect the \\\"CRM\\\"\",\n"
+      "          \"owner\": \"customer\",\n"
+      "          \"done\": 2\n"
+      "        },\n"
+      "        {\n"
+      "          \"name\": \"build\",\n"
+      "          \"label\": \"Build, then share\",\n"
+      "          \"owner\": null,\n"
+      "          \"done\": 1\n"
+      "        }\n"
+      "      ]\n"
       "    },\n"
       "    {\n"
       "      \"name\": \"active\",\n"
@@ -832,7 +915,11 @@ START_TEST(summary_exact) {
       "        \"median_s\": 172800,\n"
       "        \"p90_s\": 172800\n"
       "      },\n"
-      "      \"estimate_s\": null\n"
+      "      \"estimate_s\": null,\n"
+      "      \"description\": null,\n"
+      "      \"csm\": null,\n"
+      "      \"customer\": null,\n"
+      "      \"actions\": []\n"
       "    }\n"
       "  ],\n"
       "  \"playbooks\": [\n"
@@ -1051,6 +1138,7 @@ int main(void) {
   tcase_add_test(tc, make_dirs_with_parents);
   tcase_add_test(tc, invalid_rows_refused);
   tcase_add_test(tc, summary_exact);
+  tcase_add_test(tc, actions_rows);
   tcase_add_test(tc, summary_without_rows);
   tcase_add_test(tc, percentiles_nearest_rank);
   tcase_add_test(tc, percent_rounding);

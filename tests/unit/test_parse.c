@@ -661,7 +661,8 @@ START_TEST(spec_example_parses) {
   assert_show(fr->blocked,
               "(count(ticket_opened where (severity == \"high\") within 7d) > 0)");
   ck_assert_int_eq(fr->emits.len, 1);
-  ck_assert_str_eq(((ast_string *)fr->emits.items[0])->text, "advocacy_ask");
+  ck_assert_str_eq(((ast_emit *)fr->emits.items[0])->signal.text, "advocacy_ask");
+  ck_assert_int_eq(((ast_emit *)fr->emits.items[0])->on, EMIT_ACHIEVED);
   ast_clause *last = fr->clauses.items[fr->clauses.len - 1];
   ck_assert_int_eq(last->kind, CL_EMIT);
   ck_assert_ptr_eq(last->item, fr->emits.items[0]);
@@ -897,7 +898,7 @@ START_TEST(decl_milestone_clauses) {
       "  segments a, b, `c`  mode once  start on signup where plan == \"x\"\n"
       "  deadline at account.renewal - 30d  entry count(setup) >= 1\n"
       "  action a1 \"One\" done when true  action a2 \"Two\" owner csm done when false\n"
-      "  on achieved emit \"s1\" on achieved emit \"s2\"\n"
+      "  on achieved emit \"s1\" on lost emit \"s3\" on achieved emit \"s2\" on overdue emit \"s4\"\n"
       "}\n"
       "milestone n \"N\" { start on assignment }\n"
       "milestone o { start on signup }\n"
@@ -919,8 +920,16 @@ START_TEST(decl_milestone_clauses) {
   ck_assert_int_eq(ms->actions.len, 2);
   ck_assert_int_eq(((ast_action *)ms->actions.items[0])->owner, OWNER_NONE);
   ck_assert_int_eq(((ast_action *)ms->actions.items[1])->owner, OWNER_CSM);
-  ck_assert_int_eq(ms->emits.len, 2);
-  ck_assert_int_eq(ms->clauses.len, 9);
+  ck_assert_int_eq(ms->emits.len, 4);
+  static const ast_emit_on ons[] = {EMIT_ACHIEVED, EMIT_LOST, EMIT_ACHIEVED, EMIT_OVERDUE};
+  static const char *const signals[] = {"s1", "s3", "s2", "s4"};
+  for (int i = 0; i < 4; i++) {
+    const ast_emit *e = ms->emits.items[i];
+    ck_assert_int_eq(e->on, ons[i]);
+    ck_assert_str_eq(e->signal.text, signals[i]);
+    ck_assert_ptr_eq(((ast_clause *)ms->clauses.items[7 + i])->item, e);
+  }
+  ck_assert_int_eq(ms->clauses.len, 11);
   ck_assert_int_eq(decl(m, 1)->u.milestone.start.kind, START_ON_ASSIGNMENT);
   ck_assert_int_eq(decl(m, 2)->u.milestone.start.kind, START_ON_EVENT);
   ck_assert_ptr_null(decl(m, 2)->u.milestone.start.on.where);
@@ -968,11 +977,17 @@ START_TEST(decl_clause_twice) {
 END_TEST
 
 START_TEST(decl_clause_misplaced) {
-  parse("milestone m { step s \"S\" tracks x on complete emit \"y\" }\n"
-        "playbook p { exit true deadline 3d on achieved emit \"z\" }");
+  ast_module *m = parse("milestone m { step s \"S\" tracks x on complete emit \"y\" }\n"
+                        "playbook p { exit true deadline 3d on achieved emit \"z\" on lost emit \"w\" }");
   ck_assert_int_eq(count_code(DIAG_E13), 3);
-  ck_assert_int_eq(count_code(DIAG_E17), 2);
-  ck_assert_int_eq(D.errors, 5);
+  ck_assert_int_eq(count_code(DIAG_E17), 3);
+  ck_assert_int_eq(D.errors, 6);
+  /* a signal clause with the wrong word keeps its place, without a signal */
+  ck_assert_int_eq(decl(m, 0)->u.milestone.emits.len, 0);
+  ast_clause *cl = decl(m, 0)->u.milestone.clauses.items[0];
+  ck_assert_int_eq(cl->kind, CL_EMIT);
+  ck_assert_ptr_null(cl->item);
+  ck_assert_int_eq(decl(m, 1)->u.playbook.emits.len, 0);
 }
 END_TEST
 

@@ -10,7 +10,8 @@ rows) so that the brute-force oracle (../shared/oracle) stays fast.  The
 generator is biased toward the places where evaluators disagree: rows exactly
 one window length apart (e and e + D), rows sharing a timestamp, control
 events at the same instants as ordinary rows, resets, sequences, continuous
-mode, deadlines, the start kinds, and integer division in `where` filters.
+mode, deadlines, the start kinds, integer division in `where` filters, and
+signal clauses of every kind (achieved, overdue, lost) among the others.
 
 A case is kept as a structure (case.json) so that run.py --shrink can drop
 declarations, clauses and rows and render it again.  Standard library only.
@@ -223,10 +224,27 @@ class Gen:
                 clauses.append('exit ' + self.criterion(bounded, earlier))
         if self.chance(0.2):
             clauses.append('blocked when ' + self.criterion(bounded, earlier))
-        if self.chance(0.4):
-            clauses.append('on achieved emit "%s_done"' % name)
+        for e in self.signal_clauses(name, mode, any(c.startswith('deadline') for c in clauses)):
+            clauses.insert(self.r.randint(0, len(clauses)), e)     # signal clauses go anywhere
         self.ms.append((name, mode, start))
         return {'head': 'milestone %s "Milestone %d"' % (name, idx + 1), 'clauses': clauses}
+
+    def signal_clauses(self, name, mode, has_deadline):
+        """`on achieved|overdue|lost emit` clauses: overdue only with a deadline, lost
+        only in continuous mode, sometimes two of one kind (clause order breaks ties)."""
+        kinds = []
+        if self.chance(0.4):
+            kinds.append('achieved')
+        if has_deadline and 'overdue' not in self.exclude and self.chance(0.5):
+            kinds.append('overdue')
+        if mode == 'continuous' and 'lost' not in self.exclude and self.chance(0.6):
+            kinds.append('lost')
+        names = {'achieved': 'done', 'overdue': 'late', 'lost': 'lost'}
+        out = ['on %s emit "%s_%s"' % (k, name, names[k]) for k in kinds]
+        if kinds and self.chance(0.2):
+            k = self.pick(kinds)
+            out.append('on %s emit "%s_%s2"' % (k, name, names[k]))
+        return out
 
     def playbook(self):
         clauses = []
@@ -435,8 +453,9 @@ def write_case(case, d):
 #   complete  no ms.complete rows;  reset  no ms.reset rows;  divzero  no unguarded
 #   integer division;  minmax  no min()/max() aggregates;  overflow  no amounts
 #   near 2^62 (whose sums overflow);  dbtime  no database-export time cells
-#   (`2026-01-31 09:30:00`, `... UTC`, 9 fraction digits).
-FEATURES_TO_EXCLUDE = ('complete', 'reset', 'divzero', 'minmax', 'overflow', 'dbtime')
+#   (`2026-01-31 09:30:00`, `... UTC`, 9 fraction digits);  overdue  no `on overdue
+#   emit`;  lost  no `on lost emit`.
+FEATURES_TO_EXCLUDE = ('complete', 'reset', 'divzero', 'minmax', 'overflow', 'dbtime', 'overdue', 'lost')
 
 
 def generate(seed, exclude=()):

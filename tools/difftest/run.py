@@ -6,7 +6,8 @@
                                   [--out build/difftest] [--shrink]
 
 Case N is generated from seed N by gen.py.  Both evaluators run on it; their
-exit statuses and milestones.csv, playbooks.csv and signals.csv must agree
+exit statuses and milestones.csv, playbooks.csv, signals.csv and actions.csv
+must agree
 (for an error exit, only the status).  A case the oracle flags as touching a
 point the SPEC leaves open (its --flags output) is skipped, not compared.
 
@@ -40,9 +41,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import gen  # noqa: E402
 
-OUTPUTS = ('milestones.csv', 'playbooks.csv', 'signals.csv')
+OUTPUTS = ('milestones.csv', 'playbooks.csv', 'signals.csv', 'actions.csv')
 TIMEOUT = 120
-KEYS = {'milestones.csv': ('account', 'milestone'), 'playbooks.csv': ('account', 'playbook')}
+KEYS = {'milestones.csv': ('account', 'milestone'), 'playbooks.csv': ('account', 'playbook'),
+        'actions.csv': ('account', 'milestone', 'action')}
 
 
 def parse_seeds(spec):
@@ -87,9 +89,9 @@ def file_key(name, a, b):
         return name
     ra = list(csv.DictReader(io.StringIO(a)))
     rb = list(csv.DictReader(io.StringIO(b)))
-    ka, kb = KEYS[name]
-    ia = {(r[ka], r[kb]): r for r in ra}
-    ib = {(r[ka], r[kb]): r for r in rb}
+    keys = KEYS[name]
+    ia = {tuple(r[k] for k in keys): r for r in ra}
+    ib = {tuple(r[k] for k in keys): r for r in rb}
     if set(ia) != set(ib):
         return name + ':rows'
     cols = set()
