@@ -60,9 +60,8 @@ static int32_t cov_add(file_ctx *c, test_cov_kind kind, const char *unit, const 
   return c->out->cov.len - 1;
 }
 
-static void cov_add_emits(file_ctx *c, const char *unit, const uint32_t *emits, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++)
-    cov_add(c, TEST_COV_SIGNAL, unit, arena_strdup(c->run->arena, bc_str(c->p, emits[i])));
+static void cov_add_signal(file_ctx *c, const char *unit, uint32_t signal) {
+  cov_add(c, TEST_COV_SIGNAL, unit, arena_strdup(c->run->arena, bc_str(c->p, signal)));
 }
 
 /* The items of the file's own milestones and playbooks, in declaration order. */
@@ -79,7 +78,7 @@ static void cov_build(file_ctx *c) {
       int32_t *slots = c->steps[d->u.playbook.index] = arena_alloc(c->a, (pb->nsteps + 1) * sizeof *slots);
       for (uint32_t k = 0; k < pb->nsteps; k++)
         slots[k] = cov_add(c, TEST_COV_STEP, unit, arena_strdup(c->run->arena, bc_str(p, pb->steps[k].name)));
-      cov_add_emits(c, unit, pb->emits, pb->nemits);
+      for (uint32_t i = 0; i < pb->nemits; i++) cov_add_signal(c, unit, pb->emits[i]);
       continue;
     }
     const bc_milestone *m = &p->milestones[d->u.milestone.index];
@@ -91,7 +90,7 @@ static void cov_build(file_ctx *c) {
       slots[SLOT_ACTIONS + i] = cov_add(c, TEST_COV_ACTION, unit, action);
     }
     slots[SLOT_BLOCKED] = m->blocked_block != BC_NO_BLOCK ? cov_add(c, TEST_COV_BLOCKED, unit, NULL) : -1;
-    cov_add_emits(c, unit, m->emits, m->nemits);
+    for (uint32_t i = 0; i < m->nemits; i++) cov_add_signal(c, unit, m->emits[i].signal);
   }
 }
 

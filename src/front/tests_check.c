@@ -259,7 +259,7 @@ static const char *signal_hint(tests_ctx *c, const char *signal) {
   sema_hint h = sema_hint_start(signal, &c->hint_budget);
   for (int i = 0; i < c->p->units.len; i++) {
     const ptr_vec *emits = unit_emits(c->p->units.items[i]);
-    for (int j = 0; j < emits->len; j++) sema_hint_offer(&h, ((const ast_string *)emits->items[j])->text);
+    for (int j = 0; j < emits->len; j++) sema_hint_offer(&h, ((const ast_emit *)emits->items[j])->signal.text);
   }
   return h.s.best ? arena_printf(c->arena, "; did you mean \"%s\"?", h.s.best) : "";
 }
