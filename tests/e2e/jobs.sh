@@ -64,7 +64,7 @@ jobs_same() {
     same "$what -j $j: exit status" "$jb/status1" "$jb/status$j"
     same "$what -j $j: stderr" "$jb/stderr1" "$jb/stderr$j"
     same "$what -j $j: stdout" "$jb/stdout1" "$jb/stdout$j"
-    for f in milestones.csv playbooks.csv signals.csv summary.json; do
+    for f in milestones.csv playbooks.csv signals.csv actions.csv summary.json; do
       if [ -f "$jb/o1/$f" ] || [ -f "$jb/o$j/$f" ]; then same "$what -j $j: $f" "$jb/o1/$f" "$jb/o$j/$f"; fi
     done
     if [ -f "$jb/rejects1.csv" ]; then same "$what -j $j: --rejects" "$jb/rejects1.csv" "$jb/rejects$j.csv"; fi
