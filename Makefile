@@ -19,9 +19,11 @@ LIB_SRCS  = $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/msl.tab.o $(BUILD)/lex.yy.o
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
-NATIVE    = stdlib/native/libmsl_text.so
-# The table the library publishes, as text beside it (SPEC 4), written from the library.
-MANIFEST  = stdlib/native/libmsl_text.manifest
+# The stdlib's own native libraries: stdlib/native/NAME.c builds libmsl_NAME.so,
+# and the table it publishes, as text beside it (SPEC 4), libmsl_NAME.manifest.
+# A new NAME.c is picked up as src/ files are.
+NATIVE    = $(patsubst stdlib/native/%.c,stdlib/native/libmsl_%.so,$(wildcard stdlib/native/*.c))
+MANIFEST  = $(NATIVE:.so=.manifest)
 FFI_TEST  = tests/ffi/libmsl_ffitest.so
 
 .PHONY: all deps test check-unit check-golden check-e2e check-acceptance asan tsan \
@@ -63,14 +65,14 @@ $(BUILD):
 
 # Native libraries are never instrumented: a sanitizer build of msl loads
 # them as they are, and a normal build must not find ASan symbols in them.
-$(NATIVE): stdlib/native/text.c
+stdlib/native/libmsl_%.so: stdlib/native/%.c stdlib/native/native_table.h
 	$(CC) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
 
 $(BUILD)/native_manifest: tools/native_manifest.c | $(BUILD)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< -ldl
 
-$(MANIFEST): $(NATIVE) $(BUILD)/native_manifest
-	$(BUILD)/native_manifest $(NATIVE) > $@
+stdlib/native/libmsl_%.manifest: stdlib/native/libmsl_%.so $(BUILD)/native_manifest
+	$(BUILD)/native_manifest $< > $@
 
 $(FFI_TEST): tests/ffi/ffitest.c
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<

@@ -22,8 +22,9 @@ day so memory stays small whatever N is:
         --rules enterprise --out-dir /tmp/bench
 
 The journeys are the same; product usage is scaled to reach N rows exactly.
-Event and field names are read from the example's .ms file at start-up and
-checked against what the generator emits, so the two cannot drift apart.
+Event and field names are read from the example's .ms file (and the modules
+it imports, such as stdlib/std/onboarding.ms) at start-up and checked against
+what the generator emits, so the two cannot drift apart.
 Standard library only; the same arguments always give the same bytes.
 """
 
@@ -42,6 +43,7 @@ HOUR = 3600
 first = operator.itemgetter(0)
 
 EXAMPLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
+STDLIB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stdlib")
 
 FIRST_NAMES = ["ana", "ben", "chloe", "dev", "elif", "femi", "grace", "hiro", "ines", "jonas",
                "kemi", "liam", "maya", "nils", "olga", "priya", "quinn", "rosa", "sven", "tara",
@@ -86,19 +88,41 @@ def strip_comments(text):
     return "\n".join(out)
 
 
-def read_declarations(path):
-    """Returns ({event: [(field, type, required)]}, [(account field, type, required)])."""
+def module_path(importer, name):
+    """The file `import "name"` in importer loads: beside importer, then in the
+    repository's stdlib/ (as msl finds it beside ./msl)."""
+    if not name.endswith(".ms"):
+        name += ".ms"
+    for base in (os.path.dirname(importer), STDLIB_DIR):
+        path = os.path.join(base, name)
+        if os.path.isfile(path):
+            return path
+    sys.exit("gen_events.py: %s imports %s, which is not beside it nor in %s" % (importer, name, STDLIB_DIR))
+
+
+def read_declarations(path, seen=None):
+    """Returns ({event: [(field, type, required)]}, [(account field, type, required)],
+    [events declared in path itself]); the events include those of the modules path
+    imports, which share its namespaces."""
+    seen = set() if seen is None else seen
+    seen.add(os.path.realpath(path))
     with open(path, encoding="utf-8") as f:
         text = strip_comments(f.read())
     events = {}
+    for m in re.finditer(r"^\s*import\s+\"([^\"]+)\"", text, re.M):
+        module = module_path(path, m.group(1))
+        if os.path.realpath(module) not in seen:
+            events.update(read_declarations(module, seen)[0])
+    own = []
     for m in re.finditer(r"^\s*event\s+([A-Za-z_][A-Za-z0-9_]*)\s*(\{([^}]*)\})?", text, re.M):
         body = m.group(3) or ""
         events[m.group(1)] = [(g[1], g[2], not g[3]) for g in FIELD_RE.findall(body)]
+        own.append(m.group(1))
     account = []
     m = re.search(r"^account\s*\{([^}]*)\}", text, re.M)
     if m:
         account = [(g[1], g[2], not g[3]) for g in FIELD_RE.findall(m.group(1))]
-    return events, account
+    return events, account, own
 
 
 # ---- time --------------------------------------------------------------------------
@@ -739,7 +763,7 @@ ALIASES = {"self_serve_activation": "self_serve", "self-serve": "self_serve",
 
 def check_schema(scenario, rules_path):
     """The generator emits exactly what the example declares."""
-    events, account = read_declarations(rules_path)
+    events, account, own = read_declarations(rules_path)
     problems = []
     for name, fields in scenario.FIELDS.items():
         if name not in events:
@@ -748,7 +772,8 @@ def check_schema(scenario, rules_path):
         declared = [f for f, _, _ in events[name]]
         if list(fields) != declared:
             problems.append("event %s: generator fields %s, declared %s" % (name, list(fields), declared))
-    for name in events:
+    # An imported module may declare events this example has no use for.
+    for name in own:
         if name not in scenario.FIELDS:
             problems.append("declared event %s is never generated" % name)
     declared_account = [f for f, _, _ in account]

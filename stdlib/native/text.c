@@ -24,17 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Only what is marked MSL_EXPORT leaves the library, as with -fvisibility=hidden. */
+#include "native_table.h"
+
 #pragma GCC visibility push(hidden)
-#define MSL_EXPORT __attribute__((visibility("default")))
 
 /* The table this library publishes (SPEC 4): every function MSL may call
- * without --allow-ffi, with its MSL parameter and result types.
- * F(name, result, nparams, (param types)).  From it come both the exported
- * msl_native_table text (one "name(types) -> result" line per function,
- * from which the build writes libmsl_text.manifest) and a prototype for each
- * function, so the compiler rejects a definition whose C types differ from
- * what the table says. */
+ * without --allow-ffi, with its MSL parameter and result types
+ * (native_table.h). */
 #define TEXT_TABLE(F)                          \
   F(lower, string, 1, (string))                \
   F(upper, string, 1, (string))                \
@@ -45,18 +41,7 @@
   F(length, int, 1, (string))                  \
   F(trim, string, 1, (string))
 
-/* The C type of each MSL type (SPEC 4); only the types the table uses. */
-#define C_TYPE_string const char *
-#define C_TYPE_bool bool
-#define C_TYPE_int int64_t
-#define C_PARAMS_1(a) C_TYPE_##a
-#define C_PARAMS_2(a, b) C_TYPE_##a, C_TYPE_##b
-
-#define TEXT_PROTOTYPE(name, result, n, params) MSL_EXPORT C_TYPE_##result name(C_PARAMS_##n params);
-TEXT_TABLE(TEXT_PROTOTYPE)
-
-#define TEXT_TABLE_LINE(name, result, n, params) #name #params " -> " #result "\n"
-MSL_EXPORT const char msl_native_table[] = TEXT_TABLE(TEXT_TABLE_LINE);
+MSL_NATIVE_TABLE(TEXT_TABLE)
 
 typedef struct text_buffer {
   char *data;

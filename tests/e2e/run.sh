@@ -147,15 +147,16 @@ else
 fi
 
 # ---- an installed layout: PREFIX/bin/msl finds PREFIX/share/msl/stdlib ------------------
+# (what `make install` puts there: every module and every native library with its manifest)
 inst=$tmp/inst
 mkdir -p "$inst/bin" "$inst/share/msl/stdlib/std" "$inst/share/msl/stdlib/native"
 cp "$msl" "$inst/bin/msl" && cp stdlib/std/*.ms "$inst/share/msl/stdlib/std/" &&
-  cp stdlib/native/libmsl_text.so stdlib/native/libmsl_text.manifest "$inst/share/msl/stdlib/native/"
-printf 'import "std/text"\naccount { owner_email: string = "" }\nevent login\nsegment internal = email_domain(account.owner_email) == "example.com"\nmilestone m "M" { description "d" segments internal exit count(login) >= 1 }\n' >"$d/inst.ms"
+  cp stdlib/native/*.so stdlib/native/*.manifest "$inst/share/msl/stdlib/native/"
+printf 'import "std/onboarding"\nimport "std/text"\nimport "std/time"\naccount { owner_email: string = "", kickoff: time = @2026-01-01 }\nsegment internal = email_domain(account.owner_email) == "example.com" and day_of_week(account.kickoff) == 4\nmilestone m "M" { description "d" segments internal exit logins(active_window) >= 1 }\n' >"$d/inst.ms"
 printf 'id,owner_email\na,Ann@Example.COM\nb,bob@other.org\n' >"$d/inst_accounts.csv"
-printf 'account,time,event\na,2026-01-01,login\nb,2026-01-01,login\n' >"$d/inst_events.csv"
+printf 'account,time,event,user\na,2026-01-01,login,ann\nb,2026-01-01,login,bob\n' >"$d/inst_events.csv"
 expect_status "installed msl" 0 env -u MSL_PATH "$inst/bin/msl" run "$d/inst.ms" --events "$d/inst_events.csv" --accounts "$d/inst_accounts.csv"
-if [ "$(cat "$tmp/out")" = "$(printf 'account,milestone,status,started_at,entered_at,achieved_at,lost_at,deadline_at,on_time,progress\na,m,completed,,,2026-01-01T00:00:00Z,,,,')" ]; then ok; else bad "installed msl: std/text segment result: $(cat "$tmp/out")"; fi
+if [ "$(cat "$tmp/out")" = "$(printf 'account,milestone,status,started_at,entered_at,achieved_at,lost_at,deadline_at,on_time,progress\na,m,completed,,,2026-01-01T00:00:00Z,,,,')" ]; then ok; else bad "installed msl: std/text and std/time segment result: $(cat "$tmp/out")"; fi
 
 # ---- usage and I/O errors ----------------------------------------------------------------
 expect_status "no command" 2 "$msl"

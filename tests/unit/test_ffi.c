@@ -1,8 +1,10 @@
 /* test_ffi.c — extern fn calls through libffi (src/vm/native.c), against
- * tests/ffi/libmsl_ffitest.so and the stdlib's own stdlib/native/libmsl_text.so.
+ * tests/ffi/libmsl_ffitest.so and the stdlib's own stdlib/native/libmsl_text.so
+ * (and, for their manifests, every stdlib/native/libmsl_*.so).
  * Runs from the repository root, after `make` has built both libraries. */
 #include <check.h>
 #include <dlfcn.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -578,16 +580,21 @@ static char *read_text(const char *path) {
   return text;
 }
 
-/* The manifest beside libmsl_text.so lists exactly the table the library
- * exports, line for line (its comment lines aside). */
-START_TEST(test_manifest_matches_the_exported_table) {
+/* The manifest beside lib lists exactly the table the library exports,
+ * line for line (its comment lines aside), and every function listed is one
+ * the library itself defines. */
+static void check_manifest(const char *lib) {
   char real[PATH_MAX];
-  ck_assert_ptr_nonnull(realpath(TEXT_LIB, real));
+  ck_assert_ptr_nonnull(realpath(lib, real));
   void *h = dlopen(real, RTLD_NOW | RTLD_LOCAL);
   ck_assert_ptr_nonnull(h);
   const char *table = dlsym(h, "msl_native_table");
   ck_assert_ptr_nonnull(table);
-  char *manifest = read_text(TEXT_MANIFEST);
+  char manifest_path[PATH_MAX];
+  ck_assert_int_lt(snprintf(manifest_path, sizeof manifest_path, "%.*s.manifest",
+                            (int)(strlen(lib) - strlen(".so")), lib),
+                   (int)sizeof manifest_path);
+  char *manifest = read_text(manifest_path);
   char *listed = calloc(1, strlen(manifest) + 1);
   ck_assert_ptr_nonnull(listed);
   for (const char *line = manifest; *line;) {
@@ -597,20 +604,36 @@ START_TEST(test_manifest_matches_the_exported_table) {
     line += len + (line[len] == '\n');
   }
   ck_assert_str_eq(listed, table);
-  /* Every listed function is one the library itself defines. */
-  ck_assert_ptr_nonnull(strstr(table, "lower(string) -> string\n"));
-  ck_assert_ptr_nonnull(strstr(table, "email_domain(string) -> string\n"));
   for (const char *line = table; *line; line = strchr(line, '\n') + 1) {
     char name[64];
     size_t len = strcspn(line, "(");
     ck_assert_uint_lt(len, sizeof name);
     memcpy(name, line, len);
     name[len] = '\0';
-    ck_assert_msg(dlsym(h, name) != NULL, "%s is listed but not exported", name);
+    ck_assert_msg(dlsym(h, name) != NULL, "%s is listed in %s but not exported", name, lib);
   }
   free(listed);
   free(manifest);
   dlclose(h);
+}
+
+/* Every stdlib library make builds (stdlib/native/libmsl_NAME.so) has a
+ * manifest that matches it; std/text and std/time are among them. */
+START_TEST(test_manifest_matches_the_exported_table) {
+  glob_t libs;
+  ck_assert_int_eq(glob(NATIVE_DIR "/libmsl_*.so", 0, NULL, &libs), 0);
+  ck_assert_uint_ge(libs.gl_pathc, 2);
+  for (size_t i = 0; i < libs.gl_pathc; i++)
+    check_manifest(libs.gl_pathv[i]);
+  globfree(&libs);
+  char *text = read_text(TEXT_MANIFEST);
+  ck_assert_ptr_nonnull(strstr(text, "\nlower(string) -> string\n"));
+  ck_assert_ptr_nonnull(strstr(text, "\nemail_domain(string) -> string\n"));
+  free(text);
+  char *time_table = read_text(NATIVE_DIR "/libmsl_time.manifest");
+  ck_assert_ptr_nonnull(strstr(time_table, "\nday_of_week(time) -> int\n"));
+  ck_assert_ptr_nonnull(strstr(time_table, "\nbusiness_days_between(time, time) -> int\n"));
+  free(time_table);
 }
 END_TEST
 
