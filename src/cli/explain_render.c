@@ -225,9 +225,11 @@ static void text_milestone(explain_ctx *c, uint32_t m, const out_milestone_row *
     explain_putf(c, "%s: ", clauses[i].label);
     explain_text_criterion(c, r, clauses[i].kind, 0, 4);
   }
-  if (d->exit_block == BC_NO_BLOCK && d->nactions && !d->continuous) {
+  if (d->exit_block == BC_NO_BLOCK) {   /* SPEC 6: what a milestone without `exit` needs */
     explain_indent(c, 2);
-    explain_put(c, "exit: all actions done\n");
+    if (d->continuous) explain_put(c, "exit: none, so it never becomes achieving\n");
+    else if (d->nactions) explain_put(c, "exit: all actions done\n");
+    else explain_put(c, "exit: none, so only an ms.complete completes it\n");
   }
 }
 

@@ -142,6 +142,8 @@ milestone setup "Setup" {
   action config "Configure" owner csm done when count(login where user == "admin") >= 1
 }
 milestone active "Active" { mode continuous exit count(login within 7d) >= 2 }
+milestone manual "Manual" {}
+milestone watch "Watch" { mode continuous }
 MS
 cat >"$x/ctl.csv" <<'CSV'
 account,time,event,user,milestone
@@ -167,7 +169,9 @@ for want in 'account "acme" as of 2026-01-20T09:00:00Z' \
   'invite "Invite the team" (customer): ✗ distinct(login.user since start) = 0, needs >= 2' \
   'config "Configure" (csm): ✗ count(login where user == "admin") = 0, needs >= 1' \
   'active "Active": not_achieving (continuous)' \
-  '2026-01-09T09:00:00Z  stopped achieving'; do
+  '2026-01-09T09:00:00Z  stopped achieving' \
+  'exit: none, so only an ms.complete completes it' \
+  'exit: none, so it never becomes achieving'; do
   if grep -qF -- "$want" "$x/ctl.txt"; then ok; else bad "explain: control events lack '$want': $(cat "$x/ctl.txt")"; fi
 done
 expect_status "explain: control events, JSON" 0 "$msl" explain "$x/ctl.ms" --events "$x/ctl.csv" --account acme --format json
