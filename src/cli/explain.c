@@ -38,46 +38,9 @@ void explain_paint(explain_ctx *c, const char *sgr, const char *s) {
   else explain_put(c, s);
 }
 
-/* The length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n) {
-  unsigned char b = p[0];
-  size_t len;
-  unsigned cp, min;
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) len = 2, min = 0x80;
-  else if (b >= 0xE0 && b <= 0xEF) len = 3, min = 0x800;
-  else if (b >= 0xF0 && b <= 0xF4) len = 4, min = 0x10000;
-  else return 0;
-  if (n < len) return 0;
-  cp = b & (0x7Fu >> len);
-  for (size_t i = 1; i < len; i++) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i] & 0x3Fu);
-  }
-  return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : len;
-}
+static void put_bytes(void *out, const char *p, size_t n) { fwrite(p, 1, n, out); }
 
-void explain_put_quoted(explain_ctx *c, const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s;
-  fputc('"', c->out);
-  for (size_t i = 0; i < n;) {
-    size_t len = utf8_len(p + i, n - i);
-    if (len == 0) {
-      explain_put(c, "\\ufffd");
-      i++;
-    } else if (len > 1 || (p[i] >= 0x20 && p[i] != 0x7f && p[i] != '"' && p[i] != '\\')) {
-      fwrite(s + i, 1, len, c->out);
-      i += len;
-    } else {
-      if (p[i] == '"' || p[i] == '\\') explain_putf(c, "\\%c", p[i]);
-      else if (p[i] == '\n') explain_put(c, "\\n");
-      else if (p[i] == '\t') explain_put(c, "\\t");
-      else explain_putf(c, "\\u%04x", p[i]);
-      i++;
-    }
-  }
-  fputc('"', c->out);
-}
+void explain_put_quoted(explain_ctx *c, const char *s, size_t n) { util_json_string(s, n, put_bytes, c->out); }
 
 void explain_put_str(explain_ctx *c, const char *s) { explain_put_quoted(c, s, strlen(s)); }
 

@@ -92,8 +92,8 @@ void explain_indent(explain_ctx *c, int n);
 /* s in an SGR colour (bold "1", dim "2", red "31", green "32", yellow "33")
  * when colour is on. */
 void explain_paint(explain_ctx *c, const char *sgr, const char *s);
-/* A string in double quotes as JSON writes it (control bytes escaped,
- * invalid UTF-8 as U+FFFD), in both formats. */
+/* A string in double quotes as JSON writes it (util_json_string), in both
+ * formats. */
 void explain_put_quoted(explain_ctx *c, const char *s, size_t n);
 void explain_put_str(explain_ctx *c, const char *s);
 void explain_put_time(explain_ctx *c, int64_t t);
