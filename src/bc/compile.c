@@ -382,6 +382,7 @@ static void compile_hand_over(compiler *c, bc_program *out) {
   out->nexterns = c->externs.len;
   out->externs = c->externs.items ? c->externs.items : util_xrealloc(NULL, sizeof(bc_extern));
   free(c->agg_exprs.items);
+  free(c->seq_exprs.items);
   for (size_t i = 0; i < c->nupdates; i++) free(c->updates[i].code.items);
   free(c->updates);
   for (uint32_t i = 0; i < c->nmilestones; i++) free(c->needed_by[i].items);
@@ -390,7 +391,8 @@ static void compile_hand_over(compiler *c, bc_program *out) {
   arena_free(&c->pool_arena);
 }
 
-bc_program *compile_program(const msl_program *p, diag_list *diags) {
+/* The program, and with parts the blocks of the criteria's parts. */
+static bc_program *compile_with(const msl_program *p, diag_list *diags, compile_parts *parts) {
   compiler c = {.p = p, .diags = diags};
   compiler_setup(&c);
   bc_program *out = util_xrealloc(NULL, sizeof *out);
@@ -407,6 +409,7 @@ bc_program *compile_program(const msl_program *p, diag_list *diags) {
   out->playbooks = util_xrealloc(NULL, sizeof *out->playbooks * (out->nplaybooks ? out->nplaybooks : 1));
   memset(out->playbooks, 0, sizeof *out->playbooks * (out->nplaybooks ? out->nplaybooks : 1));
   for (uint32_t i = 0; i < out->nplaybooks && !c.failed; i++) compile_playbook(&c, out, i);
+  if (parts && !c.failed) compile_criteria_parts(&c, parts);
   compile_update_blocks(&c, out);
 
   out->eval_order = util_xrealloc(NULL, sizeof(uint32_t) * (c.nmilestones ? c.nmilestones : 1));
@@ -424,8 +427,9 @@ bc_program *compile_program(const msl_program *p, diag_list *diags) {
   return out;
 }
 
-bc_program *compile_and_verify(const msl_program *p, diag_list *diags) {
-  bc_program *prog = compile_program(p, diags);
+bc_program *compile_program(const msl_program *p, diag_list *diags) { return compile_with(p, diags, NULL); }
+
+static bc_program *verified(bc_program *prog, diag_list *diags) {
   char msg[512];
   if (prog && !verify_program(prog, msg, sizeof msg)) {
     diag_error(diags, (msl_loc){0}, DIAG_E99, "internal error: the compiled program does not verify: %s", msg);
@@ -433,4 +437,21 @@ bc_program *compile_and_verify(const msl_program *p, diag_list *diags) {
     prog = NULL;
   }
   return prog;
+}
+
+bc_program *compile_and_verify(const msl_program *p, diag_list *diags) {
+  return verified(compile_program(p, diags), diags);
+}
+
+bc_program *compile_explained(const msl_program *p, diag_list *diags, compile_parts *parts) {
+  *parts = (compile_parts){0};
+  arena scratch;
+  arena_init(&scratch);
+  diag_list tried;
+  diag_init(&tried, &scratch);
+  bc_program *prog = verified(compile_with(p, &tried, parts), &tried);
+  arena_free(&scratch);
+  if (prog) return prog;
+  compile_parts_free(parts);
+  return compile_and_verify(p, diags);
 }

@@ -461,9 +461,15 @@ static uint32_t compile_aggregate(compiler *c, const ast_expr *e) {
 }
 
 static uint32_t compile_sequence(compiler *c, const ast_expr *e) {
+  /* a part is a piece of a criterion compiled already: its sequence is
+     the criterion's (sequences are not shared otherwise) */
+  if (c->parts)
+    for (uint32_t i = 0; i < c->seq_exprs.len; i++)
+      if (c->seq_exprs.items[i] == e) return i;
   bc_sequence s = {.nsteps = (uint32_t)e->u.seq.steps.len, .owner = c->cur->milestone};
   if (e->u.seq.window.kind == WIN_WITHIN) s.within_us = e->u.seq.window.duration_us;
   VEC_PUSH(c->seqs, s);
+  VEC_PUSH(c->seq_exprs, e);
   uint32_t si = c->seqs.len - 1;
   for (int k = 0; k < e->u.seq.steps.len; k++) {
     const ast_event_ref *ref = e->u.seq.steps.items[k];

@@ -7,7 +7,8 @@
  *                  evaluation order (compile_program);
  *  compile_expr.c  register code: expressions, the value blocks they end in,
  *                  and the update snippets of aggregates, sequences and
- *                  `start on`. */
+ *                  `start on`;
+ *  compile_parts.c the value blocks of the criteria's parts (`msl explain`). */
 #ifndef MSL_COMPILE_INTERNAL_H
 #define MSL_COMPILE_INTERNAL_H
 
@@ -43,6 +44,8 @@ typedef struct compiler {
   UTIL_VEC(bc_aggregate) aggs;
   UTIL_VEC(const ast_expr *) agg_exprs;     /* the expression behind each aggregate */
   UTIL_VEC(bc_sequence) seqs;
+  UTIL_VEC(const ast_expr *) seq_exprs;     /* the expression behind each sequence */
+  bool parts;                                /* compiling the parts: sequences are the criteria's */
   UTIL_VEC(bc_extern) externs;
   compiler_block *updates;                   /* nupdates = (nmilestones + 1) * nevents */
   size_t nupdates;
@@ -94,5 +97,10 @@ void compile_start_on(compiler *c, const ast_start *st, int op, uint32_t target)
 /* Ends the update blocks and adds them to the program as
  * out->update_blocks; empty ones are left out. */
 void compile_update_blocks(compiler *c, bc_program *out);
+
+/* ---- compile_parts.c ---------------------------------------------------------- */
+
+/* The blocks of every milestone criterion's parts, into parts (sorted). */
+void compile_criteria_parts(compiler *c, compile_parts *parts);
 
 #endif

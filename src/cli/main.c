@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/explain.h"
 #include "cli/fmt_cmd.h"
 #include "front/codes.h"
 #include "bc/compile.h"
@@ -35,6 +36,8 @@ static const char usage_text[] =
     "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
     "      [--format csv|jsonl] [--input-format csv|jsonl] [--rejects F] [--allow-ffi]\n"
     "      [-j N] [--memory-limit SIZE]\n"
+    "  explain RULES --events F... --account ID [--milestone M] [--accounts F] [--as-of T]\n"
+    "      [--format text|json] [--input-format csv|jsonl] [--allow-ffi]\n"
     "\n"
     "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error\n"
     "documentation: docs/cli.md\n";
@@ -290,6 +293,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "build") == 0) return cmd_build(argc - 2, argv + 2);
   if (strcmp(cmd, "disasm") == 0) return cmd_disasm(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2, closed);
+  if (strcmp(cmd, "explain") == 0) return explain_main(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_text, stdout);
     return EXIT_OK;

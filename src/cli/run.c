@@ -113,7 +113,9 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
     }
     size_t len;
     const char *id = vm_account_id(list[i].account, &len);
-    if (!out_account(w, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals, r.nsignals,
+    if (st->o->on_results) {
+      status = st->o->on_results(st->o->results_ctx, vm, list[i].account, as_of, &r);
+    } else if (!out_account(w, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals, r.nsignals,
                      msg, sizeof msg)) {
       fprintf(stderr, "msl: %s\n", msg);
       status = EXIT_IO;
@@ -121,6 +123,7 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
     vm_account_compact(list[i].account);
   }
   free(list);
+  if (st->o->on_results) return status;   /* no output was opened */
   out_counts counts = total_counts(ws, nworkers);
   if (status) {
     out_abort(w);
@@ -294,7 +297,7 @@ int run_program(const bc_program *p, native_fn *const *externs, const run_option
         status = EXIT_USAGE;
         break;
       }
-  if (!status) status = open_outputs(&st);
+  if (!status && !o->on_results) status = open_outputs(&st);
   int nworkers = worker_count(o);
   run_worker *ws = NULL;
   if (!status && nworkers > 1) ws = run_parallel(&st, nworkers);

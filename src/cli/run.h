@@ -9,6 +9,7 @@
 #include "io/io.h"
 #include "io/output.h"
 #include "vm/native.h"
+#include "vm/vm.h"
 
 typedef struct run_options {
   const char *const *events;   /* events files; "-" is standard input */
@@ -22,6 +23,16 @@ typedef struct run_options {
   const char *rejects;         /* NULL: a bad row stops the run */
   size_t sort_memory;          /* bytes the unsorted path may hold before spilling */
   int jobs;                    /* -j: workers; 0: one per core */
+  /* For `msl explain`, NULL for `msl run`: only the account whose id is
+   * *only is evaluated (every row still counts for the default as-of, and
+   * is read and checked as a run reads it); each account's results go to
+   * on_results, right after vm_finish, instead of to any output (none is
+   * opened); observer watches every worker's VM.  on_results returns an
+   * exit status: not EXIT_OK ends the run with it. */
+  const value_str *only;
+  int (*on_results)(void *ctx, vm_runtime *vm, vm_account *a, int64_t as_of, const vm_results *r);
+  void *results_ctx;
+  const vm_observer *observer;
 } run_options;
 
 /* The most workers -j may ask for. */

@@ -119,6 +119,12 @@ static int io_failure(const run_worker *w, const io_error *err) {
   return err->io_errno ? EXIT_IO : EXIT_DATA;
 }
 
+/* Whether the run evaluates the account with this id: all but for
+ * `msl explain`, which evaluates one. */
+static bool keeps_account(const run_options *o, value_str id) {
+  return !o->only || (id.len == o->only->len && memcmp(id.p, o->only->p, id.len) == 0);
+}
+
 static int load_accounts(run_worker *w) {
   const run_options *o = w->st->o;
   io_error err = {0};
@@ -138,6 +144,7 @@ static int load_accounts(run_worker *w) {
       continue;
     }
     /* the reader refuses duplicate ids itself */
+    if (!keeps_account(o, acct.id)) continue;
     vm_account *a = vm_account_new(w->vm, acct.id, acct.values);
     if (!a) {
       status = runtime_failure(w);
@@ -154,6 +161,7 @@ static int load_accounts(run_worker *w) {
 static int account_for(run_worker *w, value_str id, uint64_t h, const worker_slot **out) {
   *out = accounts_get(w, id, h);
   if (*out || w->st->o->accounts) return EXIT_OK;   /* --accounts: exactly its accounts */
+  if (!keeps_account(w->st->o, id)) return EXIT_OK;
   vm_account *a = vm_account_new(w->vm, id, NULL);
   if (!a) return runtime_failure(w);
   *out = accounts_put(w, a);
@@ -465,6 +473,7 @@ static int worker_restart(run_worker *w, io_merge *m) {
   accounts_free(w);
   vm_runtime_free(w->vm);
   w->vm = vm_runtime_new(st->p, st->externs);
+  vm_set_observer(w->vm, st->o->observer);
   memset(&w->counts, 0, sizeof w->counts);
   w->any_row = false;
   w->group.nrows = w->group.resolved = 0;
@@ -554,6 +563,7 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
     w->schema.keep_ctx = w;
   }
   w->vm = vm_runtime_new(st->p, st->externs);
+  vm_set_observer(w->vm, st->o->observer);
 }
 
 int worker_run(run_worker *w) {

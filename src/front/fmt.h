@@ -98,4 +98,9 @@ void fmt_buf_append(fmt_buf *b, const char *s, size_t n);
 /* Appends the canonical text of m to out (out->data is then never NULL). */
 bool fmt_module(const ast_module *m, fmt_buf *out);
 
+/* Appends expression e as fmt_module prints it, on one line (never
+ * wrapped), for showing a part of a rule (`msl explain`); false when the
+ * tree is incomplete. */
+bool fmt_expr(const ast_expr *e, fmt_buf *out);
+
 #endif

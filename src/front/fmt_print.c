@@ -304,6 +304,13 @@ static void put_expr(fmt_ctx *c, const ast_expr *e) {
   if (e->parens) put(c, ")");
 }
 
+bool fmt_expr(const ast_expr *e, fmt_buf *out) {
+  fmt_ctx c = {.line = *out};
+  put_expr(&c, e);
+  *out = c.line;
+  return !c.incomplete;
+}
+
 /* ---- field lists ------------------------------------------------------------------ */
 
 typedef enum { ITEMS_SCHEMA, ITEMS_VALUES } item_kind;

@@ -71,6 +71,7 @@ int vm_push(vm_runtime *rt, vm_account *a, const io_event *in) {
   rt->instant = in->time;
   if (!a->queued && !state_begin_instant(rt, a, in->time)) return VM_ERROR;
   if (in->type < 0) {
+    if (rt->observer && rt->observer->control) rt->observer->control(rt->observer->ctx, a, in);
     state_queue_control(rt, a, in);
     return VM_OK;
   }
@@ -379,6 +380,26 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
     r->nsignals = a->extra->nsignals;
   }
   return true;
+}
+
+bool vm_eval_block(vm_runtime *rt, vm_account *a, uint32_t b, value_data *out) {
+  rt->cur_account = a;
+  rt->cur_time = a->last_instant;
+  rt->cur_what = NULL;
+  rt->cur_milestone = BC_NONE;
+  if (interp_exec(rt, a, b, NULL, out)) return true;
+  /* vm_fail wrote "runtime error: WHAT in an expression for account `ID`
+     at TIME": keep WHAT, the caller shows where */
+  static const char head[] = "runtime error: ";
+  char when[40], id[128], tail[256];
+  vm_fmt_time(rt->cur_time, when);
+  snprintf(tail, sizeof tail, " in an expression for account `%s` at %s", shown_id(a, id, sizeof id), when);
+  size_t n = strlen(rt->error), h = sizeof head - 1, t = strlen(tail);
+  if (n >= h + t && memcmp(rt->error, head, h) == 0 && strcmp(rt->error + n - t, tail) == 0) {
+    memmove(rt->error, rt->error + h, n - h - t);
+    rt->error[n - h - t] = '\0';
+  }
+  return false;
 }
 
 /* Releases what x owns but the signals. */

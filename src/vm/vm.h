@@ -87,9 +87,21 @@ typedef struct vm_observer {
                     int64_t t, bool value);
   void (*step)(void *ctx, const vm_account *a, uint32_t playbook, int32_t step, int64_t t);
   void *ctx;
+  /* each control event pushed (type IO_EV_ASSIGN ... IO_EV_ADVANCE), as
+   * the input names its target: whether it names anything is the VM's to
+   * decide when its instant is finished */
+  void (*control)(void *ctx, const vm_account *a, const io_event *ev);
 } vm_observer;
 /* o NULL: no observer (the default).  o must outlive its use. */
 void vm_set_observer(vm_runtime *rt, const vm_observer *o);
+
+/* Evaluates value block b of the program for account a at the instant
+ * where its evaluation stands (after vm_finish: the as-of time), for `msl
+ * explain`; reads the state, never changes what a run computes.  A string
+ * result lives until the next evaluation.  false on a runtime error: then
+ * vm_error gives the error alone ("integer division by zero"), without the
+ * place, account and time a run's message adds. */
+bool vm_eval_block(vm_runtime *rt, vm_account *a, uint32_t b, value_data *out);
 
 /* Releases what the account's evaluation state owns (window entries,
  * distinct sets, copies of strings), keeping its id and signals. */
