@@ -120,7 +120,7 @@ asan:
 # acceptance cases with -j 1, 2 and 3; any race report fails them.
 tsan:
 	$(MAKE) BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" msl-tsan
-	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" E2E_SUITES=jobs sh tests/e2e/run.sh ./msl-tsan
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" E2E_SUITES="jobs progress" sh tests/e2e/run.sh ./msl-tsan
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" sh tests/acceptance.sh ./msl-tsan
 
 .PHONY: msl-asan check-all-asan msl-tsan

@@ -300,13 +300,22 @@ int run_program(const bc_program *p, native_fn *const *externs, const run_option
   if (!status && !o->on_results) status = open_outputs(&st);
   int nworkers = worker_count(o);
   run_worker *ws = NULL;
+  progress *meter = NULL;
+  if (!status && o->progress) {
+    st.progress = util_xalloc((size_t)nworkers * sizeof *st.progress);
+    meter = progress_start(stderr, st.progress, nworkers);
+  }
   if (!status && nworkers > 1) ws = run_parallel(&st, nworkers);
   if (!status && !ws) {
+    for (int i = 1; st.progress && i < nworkers; i++) progress_publish(&st.progress[i], 0, 0);
     nworkers = 1;
     ws = util_xalloc(sizeof *ws);
     worker_init(&ws[0], &st, 0, 1);
     status = worker_run(&ws[0]);
   }
+  progress_stop(meter);
+  free(st.progress);
+  st.progress = NULL;
   bool any_row = false;
   int64_t latest = 0;
   for (int i = 0; ws && i < nworkers; i++)

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "cli/progress.h"
 #include "cli/run.h"
 #include "io/commit.h"
 #include "vm/vm.h"
@@ -30,6 +31,7 @@ typedef struct run_state {
   FILE *rejects;           /* a temporary file; NULL without --rejects */
   bool rejects_is_stream;  /* --rejects is a device or FIFO: copied there at the end */
   char *rejects_resolved;  /* the file a symbolic link --rejects names, or NULL */
+  progress_counts *progress;     /* one per worker, or NULL without a progress line */
   char msg[1024];
 } run_state;
 
@@ -98,6 +100,7 @@ typedef struct run_worker {
   int64_t latest;          /* latest time of any of them, for the default as-of */
   bool any_row;
   bool grouped;            /* time-sorted rows go through group */
+  progress_counts *progress;   /* where it publishes its counts, or NULL */
   worker_group group;
   int status;
 } run_worker;

@@ -173,6 +173,8 @@ static int account_for(run_worker *w, value_str id, uint64_t h, const worker_slo
 static int take_row(run_worker *w, value_str id, uint64_t h, int64_t time, int type, const worker_slot **slot) {
   *slot = NULL;
   w->counts.read++;
+  if (w->progress && (w->counts.read & (PROGRESS_EVERY - 1)) == 0)
+    progress_publish(w->progress, w->counts.read, (int64_t)w->naccounts);
   if (!w->any_row || time > w->latest) w->latest = time;
   w->any_row = true;
   int status = account_for(w, id, h, slot);
@@ -564,11 +566,16 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
   }
   w->vm = vm_runtime_new(st->p, st->externs);
   vm_set_observer(w->vm, st->o->observer);
+  if (st->progress) {
+    w->progress = &st->progress[index];
+    progress_publish(w->progress, 0, 0);
+  }
 }
 
 int worker_run(run_worker *w) {
   int status = w->st->o->accounts ? load_accounts(w) : EXIT_OK;
   if (!status) status = run_events(w);
+  if (w->progress) progress_publish(w->progress, w->counts.read, (int64_t)w->naccounts);
   return w->status = status;
 }
 
