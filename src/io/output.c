@@ -219,54 +219,8 @@ static cell time_cell(int64_t t, char *tbuf) {
 
 static void put_bytes(void *f, const char *p, size_t n) { put(f, p, n); }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one
- * (bad lead byte, bad continuation, overlong form, surrogate, > U+10FFFF). */
-static size_t utf8_seq_len(const unsigned char *p, size_t n) {
-  unsigned c = p[0];
-  size_t len;
-  unsigned min;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-  else return 0;
-  if (n < len) return 0;
-  unsigned cp = c & (0x7F >> len);
-  for (size_t i = 1; i < len; i++) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-static void put_json_string(out_file *f, const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s;
-  put_char(f, '"');
-  size_t run = 0;          /* start of the bytes that pass through unchanged */
-  size_t i = 0;
-  while (i < n) {
-    size_t len = utf8_seq_len(p + i, n - i);
-    if (len == 1 && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
-      i++;
-      continue;
-    }
-    if (len > 1) {
-      i += len;
-      continue;
-    }
-    put(f, s + run, i - run);
-    char esc[8];
-    if (len == 0) memcpy(esc, "\\ufffd", 7);
-    else if (p[i] == '"' || p[i] == '\\') esc[0] = '\\', esc[1] = (char)p[i], esc[2] = 0;
-    else snprintf(esc, sizeof esc, "\\u%04x", p[i]);
-    put_str(f, esc);
-    i++;
-    run = i;
-  }
-  put(f, s + run, n - run);
-  put_char(f, '"');
-}
+/* A JSON string (util_json_string: valid UTF-8 kept, bad bytes as \ufffd). */
+static void put_json_string(out_file *f, const char *s, size_t n) { util_json_string(s, n, put_bytes, f); }
 
 static void put_row(out_file *f, out_format fmt, const char *const *columns, const cell *cells, int n) {
   if (fmt == OUT_CSV) {
