@@ -16,6 +16,7 @@
 #include "bc/msc.h"
 #include "vm/native.h"
 #include "front/parse.h"
+#include "cli/report_cmd.h"
 #include "cli/run.h"
 #include "front/sema.h"
 #include "bc/verify.h"
@@ -35,6 +36,7 @@ static const char usage_text[] =
     "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
     "      [--format csv|jsonl] [--input-format csv|jsonl] [--rejects F] [--allow-ffi]\n"
     "      [-j N] [--memory-limit SIZE]\n"
+    "  report DIR [--format csv|jsonl]                      rebuild DIR/report.html from DIR's results\n"
     "\n"
     "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error\n"
     "documentation: docs/cli.md\n";
@@ -363,6 +365,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "build") == 0) return cmd_build(argc - 2, argv + 2);
   if (strcmp(cmd, "disasm") == 0) return cmd_disasm(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2, closed);
+  if (strcmp(cmd, "report") == 0) return report_cmd_main(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_text, stdout);
     return EXIT_OK;
