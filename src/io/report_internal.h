@@ -64,8 +64,11 @@ int report_rows_next(report_rows *r, report_cell *cells, char *msg, size_t msgle
 int64_t report_rows_line(const report_rows *r);
 void report_rows_close(report_rows *r);
 
-/* The longest row accepted: a longer one is not a result file's. */
-#define REPORT_MAX_ROW ((size_t)16 << 20)
+/* The longest row accepted.  msl writes none so long: an input record, and
+ * so an account id, is at most 16 MiB, and a row holds one id, quoted or
+ * JSON-escaped (at most 6 bytes for 1).  A file without line ends is not
+ * read into memory whole. */
+#define REPORT_MAX_ROW ((size_t)128 << 20)
 
 /* ---- the page's data (report.c) ---------------------------------------------------------- */
 

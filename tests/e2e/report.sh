@@ -74,7 +74,11 @@ if grep -qF "Content-Security-Policy\" content=\"default-src 'none'; script-src 
 
 # ---- msl report: usage ------------------------------------------------------------------------------
 expect_status "report: no DIR" 2 "$msl" report
+expect_stderr "report: no DIR" "usage: msl report DIR [--format csv|jsonl]"
 expect_status "report: two DIRs" 2 "$msl" report "$rp/ent" "$rp/ss"
+expect_stderr "report: two DIRs" "report takes one DIR, got also \`$rp/ss\`"
+expect_status "report: --format without its value" 2 "$msl" report "$rp/ent" --format
+expect_stderr "report: --format without its value" "--format needs a value"
 expect_status "report: bad --format" 2 "$msl" report "$rp/ent" --format xml
 expect_stderr "report: bad --format" "unknown result format \`xml\` (csv or jsonl)"
 expect_status "report: misspelt option" 2 "$msl" report "$rp/ent" --fromat csv

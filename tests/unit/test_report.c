@@ -3,6 +3,7 @@
  * data element, the JSON reader of summary.json, the CSV and JSON Lines
  * row reader, and the page's data built from a directory of results. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +267,27 @@ START_TEST(csv_errors_name_file_and_line) {
 }
 END_TEST
 
+/* A file without line ends is not read into memory whole. */
+START_TEST(csv_row_too_long) {
+  char *dir = temp_dir();
+  char *path = write_text(dir, "long.csv", "account,milestone,status\n");
+  FILE *f = fopen(path, "r+");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(ftruncate(fileno(f), (off_t)(REPORT_MAX_ROW + ((size_t)1 << 20))), 0);   /* zeros, no LF */
+  fclose(f);
+  char msg[300], want[300];
+  report_rows *r = report_rows_open(path, false, ms_cols, 3, msg, sizeof msg);
+  ck_assert_ptr_nonnull(r);
+  report_cell c[3];
+  ck_assert_int_eq(report_rows_next(r, c, msg, sizeof msg), -1);
+  snprintf(want, sizeof want, "%s:2: a row longer than %zu MiB", path, REPORT_MAX_ROW >> 20);
+  ck_assert_str_eq(msg, want);
+  report_rows_close(r);
+  free(path);
+  remove_dir(dir);
+}
+END_TEST
+
 /* Rows spanning the reader's 1 MiB chunks come out whole. */
 START_TEST(csv_rows_across_chunks) {
   size_t nrows = 40000;
@@ -475,6 +497,11 @@ START_TEST(page_to_a_descriptor) {
   ck_assert_uint_eq(fread(head, 1, 15, f), 15);
   fclose(f);
   ck_assert_str_eq(head, "<!DOCTYPE html>");
+  /* a write error names the page */
+  fd = open("/dev/full", O_WRONLY);
+  ck_assert_int_ge(fd, 0);
+  ck_assert(!report_write_fd(fd, "out/report.html", &r.in, msg, sizeof msg));
+  ck_assert_str_eq(msg, "cannot write out/report.html: No space left on device");
   /* a failure still closes the descriptor */
   f = fopen(path, "w");
   fd = dup(fileno(f));
@@ -497,6 +524,7 @@ static Suite *report_suite(void) {
   tcase_add_test(tc, json_nesting_is_bounded);
   tcase_add_test(tc, csv_rows_by_column_name);
   tcase_add_test(tc, csv_errors_name_file_and_line);
+  tcase_add_test(tc, csv_row_too_long);
   tcase_add_test(tc, csv_rows_across_chunks);
   tcase_add_test(tc, jsonl_rows_by_key);
   tcase_add_test(tc, page_carries_the_data);
