@@ -54,6 +54,7 @@
 
 #include "core/util.h"
 #include "io/commit.h"
+#include "io/report.h"
 #include "io/output.h"
 
 /* ---- statuses ------------------------------------------------------------------ */
@@ -103,7 +104,10 @@ typedef struct out_file {
   int err;                 /* errno of the first failed write; then nothing more is written */
 } out_file;
 
-enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_ACTIONS, F_SUMMARY, F__COUNT };
+/* The files of --out, in the order they are committed: summary.json, the
+ * file a pipeline waits for, last; report.html (built from the others
+ * once they are closed) before it. */
+enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_ACTIONS, F_REPORT, F_SUMMARY, F__COUNT };
 
 typedef struct ms_stats {
   int64_t applicable;
@@ -279,6 +283,11 @@ static char *join_path(const char *dir, const char *prefix, const char *name, co
   return p;
 }
 
+/* The page is written by report_write_fd, not through a buffer. */
+static size_t file_buffer_size(int file) {
+  return file == F_SUMMARY ? SUMMARY_BUF_SIZE : file == F_REPORT ? 1 : ROWS_BUF_SIZE;
+}
+
 static bool file_open_temp(out_file *f, commit_set *commit, const char *dir, const char *name, size_t cap,
                            char *msg, size_t msglen) {
   f->final_path = join_path(dir, "", name, "");
@@ -339,11 +348,11 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   bool csv = fmt == OUT_CSV;
   const char *names[F__COUNT] = {
     csv ? "milestones.csv" : "milestones.jsonl", csv ? "playbooks.csv" : "playbooks.jsonl",
-    csv ? "signals.csv" : "signals.jsonl", csv ? "actions.csv" : "actions.jsonl", "summary.json",
+    csv ? "signals.csv" : "signals.jsonl", csv ? "actions.csv" : "actions.jsonl", REPORT_FILE_NAME,
+    "summary.json",
   };
   for (int i = 0; i < F__COUNT; i++)
-    if (!file_open_temp(&w->files[i], w->commit, dir, names[i], i == F_SUMMARY ? SUMMARY_BUF_SIZE : ROWS_BUF_SIZE,
-                        msg, msglen)) {
+    if (!file_open_temp(&w->files[i], w->commit, dir, names[i], file_buffer_size(i), msg, msglen)) {
       writer_free(w);
       return NULL;
     }
@@ -750,7 +759,16 @@ bool out_finish(out_writer *w, int64_t as_of, const out_counts *counts, char *ms
 
   write_summary(w, as_of, counts);
   bool ok = true;
-  for (int i = 0; i < F__COUNT && ok; i++) ok = file_close(&w->files[i], msg, msglen);
+  for (int i = 0; i < F__COUNT && ok; i++)
+    if (i != F_REPORT) ok = file_close(&w->files[i], msg, msglen);
+  if (ok) {
+    /* the page is read back from the closed files: what `msl report` does */
+    out_file *r = &w->files[F_REPORT];
+    report_inputs in = {w->files[F_SUMMARY].tmp_path, w->files[F_MILESTONES].tmp_path,
+                        w->files[F_PLAYBOOKS].tmp_path, w->files[F_SIGNALS].tmp_path, w->fmt == OUT_JSONL};
+    ok = report_write_fd(r->fd, r->final_path, &in, msg, msglen);
+    r->fd = -1;   /* report_write_fd closed it */
+  }
   if (ok) ok = commit_all(w->commit, msg, msglen);
   writer_free(w);
   return ok;
