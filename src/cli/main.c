@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/diff_cmd.h"
 #include "cli/explain.h"
 #include "cli/fmt_cmd.h"
 #include "front/codes.h"
@@ -41,7 +42,7 @@ static const char usage_text[] =
     "      [--format text|json] [--input-format csv|jsonl] [--allow-ffi]\n"
     "  report DIR [--format csv|jsonl]                      rebuild DIR/report.html from DIR's results\n"
     "\n"
-    "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error\n"
+    "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error, 5 diff found changes\n"
     "documentation: docs/cli.md\n";
 
 /* ---- check --------------------------------------------------------------------------------------------- */
@@ -300,6 +301,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "explain") == 0) return explain_main(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "report") == 0) return report_cmd_main(argc - 2, argv + 2);
+  if (strcmp(cmd, "diff") == 0) return diff_main(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_text, stdout);
     return EXIT_OK;
