@@ -23,6 +23,8 @@ typedef struct run_options {
   const char *rejects;         /* NULL: a bad row stops the run */
   size_t sort_memory;          /* bytes the unsorted path may hold before spilling */
   int jobs;                    /* -j: workers; 0: one per core */
+  bool has_report_by;          /* --report-by: summary.json splits status counts by */
+  uint32_t report_by_field;    /* this account field (report_by_find_field) */
   /* For `msl explain`, NULL for `msl run`: only the account whose id is
    * *only is evaluated (every row still counts for the default as-of, and
    * is read and checked as a run reads it); each account's results go to
