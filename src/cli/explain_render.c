@@ -11,6 +11,7 @@
 #include "cli/explain_internal.h"
 #include "core/util.h"
 #include "io/io.h"
+#include "io/tracking.h"
 
 /* ---- milestones ------------------------------------------------------------------------------ */
 
@@ -173,6 +174,42 @@ static void text_actions(explain_ctx *c, const out_milestone_row *r) {
   }
 }
 
+/* How the milestone stands against its estimate (tracking.h), and why. */
+static void text_tracking(explain_ctx *c, const out_milestone_row *r) {
+  tracking_row t;
+  if (!tracking_classify(&c->p->milestones[r->milestone], r, c->as_of, &t)) return;
+  char expected[TRACKING_TEXT_SIZE], progress[TRACKING_TEXT_SIZE];
+  tracking_expected_text(&t, expected);
+  if (t.total) tracking_progress_text(&t, progress);
+  explain_indent(c, 2);
+  explain_put(c, "tracking: ");
+  explain_paint(c, t.state == TRACKING_ON_TRACK ? "1;32" : "1;31", tracking_state_name(t.state));
+  explain_put(c, " (");
+  explain_put_duration(c, t.elapsed_us);
+  explain_put(c, " of the ");
+  explain_put_duration(c, t.estimate_us);
+  explain_putf(c, " estimate elapsed: expected progress %s", expected);
+  if (t.total) explain_putf(c, ", progress %s", progress);
+  explain_put(c, ")\n");
+  if (t.state == TRACKING_ON_TRACK) return;
+  explain_indent(c, 4);
+  if (t.state == TRACKING_BEHIND) {
+    explain_put(c, t.elapsed_us > t.estimate_us ? "past the estimate\n"
+                                                : "progress is more than 0.25 below the expected progress\n");
+    return;
+  }
+  /* stuck: at least a quarter of the estimate has elapsed, so this is not before the start */
+  explain_put(c, "no action done in the last quarter of the estimate, after ");
+  explain_put_time(c, c->as_of - t.estimate_us / 4);
+  if (t.last_done_at == OUT_NO_TIME) {
+    explain_put(c, "; none done yet\n");
+    return;
+  }
+  explain_put(c, "; the last one at ");
+  explain_put_time(c, t.last_done_at);
+  explain_put(c, "\n");
+}
+
 static void text_milestone(explain_ctx *c, uint32_t m, const out_milestone_row *r) {
   const bc_milestone *d = &c->p->milestones[m];
   explain_paint(c, "1", bc_str(c->p, d->name));
@@ -214,6 +251,7 @@ static void text_milestone(explain_ctx *c, uint32_t m, const out_milestone_row *
       explain_put_time(c, since);
       explain_put(c, ", until an ms.unblock\n");
     }
+    text_tracking(c, r);
   }
   struct { explain_clause kind; uint32_t block; const char *label; } clauses[] = {
     {EXPLAIN_ENTRY, d->entry_block, "entry"}, {EXPLAIN_EXIT, d->exit_block, "exit"},
@@ -284,6 +322,23 @@ static void json_progress(explain_ctx *c, const out_milestone_row *r) {
   explain_put(c, buf);
 }
 
+/* {"state", "expected_progress", "progress", "last_action_at"}, or null
+ * for a row without tracking. */
+static void json_tracking(explain_ctx *c, const out_milestone_row *r) {
+  tracking_row t;
+  if (!tracking_classify(&c->p->milestones[r->milestone], r, c->as_of, &t)) {
+    explain_put(c, "null");
+    return;
+  }
+  char expected[TRACKING_TEXT_SIZE], progress[TRACKING_TEXT_SIZE] = "null";
+  tracking_expected_text(&t, expected);
+  if (t.total) tracking_progress_text(&t, progress);
+  explain_putf(c, "{\"state\":\"%s\",\"expected_progress\":%s,\"progress\":%s,\"last_action_at\":",
+               tracking_state_name(t.state), expected, progress);
+  explain_json_time(c, t.last_done_at);
+  explain_put(c, "}");
+}
+
 static void json_actions(explain_ctx *c, const out_milestone_row *r) {
   const bc_milestone *d = &c->p->milestones[r->milestone];
   explain_put(c, "[");
@@ -322,6 +377,8 @@ static void json_row(explain_ctx *c, const out_milestone_row *r, bool *first) {
   explain_put(c, r->on_time < 0 ? "null" : r->on_time ? "true" : "false");
   explain_json_key(c, first, "progress");
   json_progress(c, r);
+  explain_json_key(c, first, "tracking");
+  json_tracking(c, r);
   explain_json_key(c, first, "blocked_spans");
   json_blocked_spans(c, r->milestone);
   explain_json_key(c, first, "controls");

@@ -20,6 +20,7 @@
 #include "front/parse.h"
 #include "cli/report_cmd.h"
 #include "cli/run.h"
+#include "io/report_by.h"
 #include "front/sema.h"
 #include "bc/verify.h"
 #include "cli/test.h"
@@ -37,7 +38,7 @@ static const char usage_text[] =
     "  disasm FILE.ms|FILE.msc                              list the bytecode\n"
     "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
     "      [--format csv|jsonl] [--input-format csv|jsonl] [--rejects F] [--allow-ffi]\n"
-    "      [-j N] [--memory-limit SIZE] [--quiet]\n"
+    "      [-j N] [--memory-limit SIZE] [--report-by FIELD] [--quiet]\n"
     "  explain RULES --events F... --account ID [--milestone M] [--accounts F] [--as-of T]\n"
     "      [--format text|json] [--input-format csv|jsonl] [--allow-ffi]\n"
     "  report DIR [--format csv|jsonl]                      rebuild DIR/report.html from DIR's results\n"
@@ -205,7 +206,7 @@ static bool parse_size(const char *s, size_t *out) {
 
 static const char *const run_options_known[] = {
     "--events", "--accounts", "--as-of", "--out", "--format", "--input-format", "--rejects",
-    "--memory-limit", "-j", "--jobs", "--allow-ffi", "--quiet", NULL};
+    "--memory-limit", "-j", "--jobs", "--allow-ffi", "--report-by", "--quiet", NULL};
 
 static bool is_run_option(const char *a) {
   for (const char *const *k = run_options_known; *k; k++)
@@ -213,9 +214,21 @@ static bool is_run_option(const char *a) {
   return false;
 }
 
+/* --report-by FIELD: an account field of the program, and only with --out
+ * (the counts go to summary.json). */
+static int report_by_option(const bc_program *p, const char *field, run_options *o) {
+  const char *closest = NULL;
+  if (!o->out_dir) return cli_usage_error("%s", "--report-by adds to summary.json, which only --out DIR writes");
+  if ((o->report_by_field = report_by_find_field(p, field, &closest)) == BC_NONE)
+    return closest ? cli_usage_error("--report-by: no account field `%s`; did you mean `%s`?", field, closest)
+                   : cli_usage_error("--report-by: no account field `%s` in the rules", field);
+  o->has_report_by = true;
+  return EXIT_OK;
+}
+
 static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
   run_options o = {0};
-  const char *rules = NULL;
+  const char *rules = NULL, *report_by = NULL;
   bool allow_ffi = false, quiet = false;
   const char **events = util_xalloc(((size_t)argc + 1) * sizeof *events);
   int status = EXIT_OK;
@@ -260,6 +273,8 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
       allow_ffi = true;
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
       quiet = true;
+    } else if (strcmp(a, "--report-by") == 0 && has_value) {
+      report_by = argv[++i];
     } else if (a[0] == '-' && a[1]) {
       status = is_run_option(a) ? cli_usage_error("%s needs a value", a) : cli_unknown_option("run", a, run_options_known);
     } else if (!rules) {
@@ -275,13 +290,14 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
   if (!status && rejects_is_an_input(&o, rules)) status = EXIT_USAGE;
   if (!status && uses_closed_stream(&o, closed)) status = EXIT_IO;
   bc_program *p = status ? NULL : cli_load_program(rules, &status);
-  if (p) {
+  if (p && report_by) status = report_by_option(p, report_by, &o);
+  if (p && !status) {
     cli_externs x;
     status = cli_externs_bind(p, allow_ffi, &x);
     if (!status) status = run_program(p, x.fns, &o);
     cli_externs_free(&x);
-    bc_program_free(p);
   }
+  bc_program_free(p);
   free(events);
   return status;
 }

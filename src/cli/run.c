@@ -102,6 +102,7 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
   char msg[1024];
   out_writer *w = st->writer;
   st->writer = NULL;       /* out_finish or out_abort releases it */
+  if (w) out_set_as_of(w, as_of);
   int status = EXIT_OK;
   for (size_t i = 0; i < n && !status; i++) {
     vm_results r;
@@ -113,6 +114,7 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
     }
     size_t len;
     const char *id = vm_account_id(list[i].account, &len);
+    if (st->by) report_by_add(st->by, vm_account_fields(vm, list[i].account), r.milestones, r.nmilestones);
     if (st->o->on_results) {
       status = st->o->on_results(st->o->results_ctx, vm, list[i].account, as_of, &r);
     } else if (!out_account(w, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals, r.nsignals,
@@ -281,6 +283,10 @@ static int open_outputs(run_state *st) {
     fprintf(stderr, "msl: %s\n", st->msg);
     status = EXIT_IO;
   }
+  if (!status && o->has_report_by) {
+    st->by = report_by_new(st->p, o->report_by_field);
+    out_set_report_by(st->writer, st->by);
+  }
   return status;
 }
 
@@ -331,6 +337,7 @@ int run_program(const bc_program *p, native_fn *const *externs, const run_option
   if (!status) status = write_results(&st, ws, nworkers, o->has_as_of ? o->as_of : latest);
   if (st.rejects) fclose(st.rejects);   /* a failed run: its temporary file goes with the commit set */
   out_abort(st.writer);
+  report_by_free(st.by);
   commit_free(st.commit);
   free(st.rejects_resolved);
   if (st.lock_fd >= 0) close(st.lock_fd);   /* releases the lock; the lock file stays */

@@ -24,6 +24,8 @@ typedef struct run_options {
   size_t sort_memory;          /* bytes the unsorted path may hold before spilling */
   int jobs;                    /* -j: workers; 0: one per core */
   bool progress;               /* a progress line on stderr (a terminal) while reading */
+  bool has_report_by;          /* --report-by: summary.json splits status counts by */
+  uint32_t report_by_field;    /* this account field (report_by_find_field) */
   /* For `msl explain`, NULL for `msl run`: only the account whose id is
    * *only is evaluated (every row still counts for the default as-of, and
    * is read and checked as a run reads it); each account's results go to

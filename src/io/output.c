@@ -42,6 +42,11 @@
  *    marks a complete result; the commit is all or nothing (commit.h).
  *  - out_finish always releases the writer, also when it fails (it then
  *    cleans up as out_abort does).
+ *  - tracking.csv (tracking.jsonl) has a row per tracking_classify row
+ *    (tracking.h), in the order of milestones.csv; each milestone entry
+ *    of summary.json ends with "tracking": {"on_track", "behind",
+ *    "stuck"} counts, or null for a milestone that can have no such row,
+ *    then, with --report-by, "by" (report_by.h).
  *  - Rows are checked against the program (indices, a status of the
  *    milestone's mode, step range, 0 <= done <= total): a bad row is a
  *    caller bug, refused with a message rather than written. */
@@ -56,6 +61,8 @@
 #include "io/commit.h"
 #include "io/report.h"
 #include "io/output.h"
+#include "io/report_by.h"
+#include "io/tracking.h"
 
 /* ---- statuses ------------------------------------------------------------------ */
 
@@ -107,7 +114,7 @@ typedef struct out_file {
 /* The files of --out, in the order they are committed: summary.json, the
  * file a pipeline waits for, last; report.html (built from the others
  * once they are closed) before it. */
-enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_ACTIONS, F_REPORT, F_SUMMARY, F__COUNT };
+enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_ACTIONS, F_TRACKING, F_REPORT, F_SUMMARY, F__COUNT };
 
 typedef struct ms_stats {
   int64_t applicable;
@@ -115,6 +122,7 @@ typedef struct ms_stats {
   int64_t *durations_us;   /* time to complete of each qualifying row */
   size_t ndurations, cap;
   int64_t *actions_done;   /* per action: accounts where it is done */
+  int64_t tracking[TRACKING__COUNT];   /* tracking.csv rows by state */
 } ms_stats;
 
 typedef struct pb_stats {
@@ -131,6 +139,8 @@ struct out_writer {
   pb_stats *pb;
   commit_set *commit;        /* what out_finish commits; NULL: nothing */
   bool owns_commit;
+  int64_t as_of;             /* T for tracking.csv (out_set_as_of); OUT_NO_TIME: not set */
+  report_by *by;             /* --report-by counts, the caller's; NULL: none */
 };
 
 static const char *file_label(const out_file *f) {
@@ -271,6 +281,8 @@ static const char *const sig_columns[SIG_NCOLS] = {"account", "signal", "source"
 #define ACT_NCOLS 5
 static const char *const act_columns[ACT_NCOLS] = {"account", "milestone", "action", "owner", "done_at"};
 static const char *const owner_names[] = {NULL, "csm", "customer"};   /* bc_action.owner */
+#define TR_NCOLS 5
+static const char *const tr_columns[TR_NCOLS] = {"account", "milestone", "tracking", "expected_progress", "progress"};
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
@@ -323,6 +335,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   w->prog = prog;
   w->fmt = fmt;
   w->commit = commit;
+  w->as_of = OUT_NO_TIME;
   for (int i = 0; i < F__COUNT; i++) w->files[i].fd = -1;
   if (dir && !commit) {
     w->owns_commit = true;
@@ -348,8 +361,8 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   bool csv = fmt == OUT_CSV;
   const char *names[F__COUNT] = {
     csv ? "milestones.csv" : "milestones.jsonl", csv ? "playbooks.csv" : "playbooks.jsonl",
-    csv ? "signals.csv" : "signals.jsonl", csv ? "actions.csv" : "actions.jsonl", REPORT_FILE_NAME,
-    "summary.json",
+    csv ? "signals.csv" : "signals.jsonl", csv ? "actions.csv" : "actions.jsonl",
+    csv ? "tracking.csv" : "tracking.jsonl", REPORT_FILE_NAME, "summary.json",
   };
   for (int i = 0; i < F__COUNT; i++)
     if (!file_open_temp(&w->files[i], w->commit, dir, names[i], file_buffer_size(i), msg, msglen)) {
@@ -360,6 +373,7 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   put_header(&w->files[F_PLAYBOOKS], fmt, pb_columns, PB_NCOLS);
   put_header(&w->files[F_SIGNALS], fmt, sig_columns, SIG_NCOLS);
   put_header(&w->files[F_ACTIONS], fmt, act_columns, ACT_NCOLS);
+  put_header(&w->files[F_TRACKING], fmt, tr_columns, TR_NCOLS);
 
   w->ms = util_xalloc((size_t)prog->nmilestones * sizeof *w->ms);
   for (uint32_t i = 0; i < prog->nmilestones; i++)
@@ -369,6 +383,10 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
     w->pb[i].step_count = util_xalloc(((size_t)prog->playbooks[i].nsteps + 2) * sizeof(int64_t));
   return w;
 }
+
+void out_set_as_of(out_writer *w, int64_t as_of) { w->as_of = as_of; }
+
+void out_set_report_by(out_writer *w, report_by *by) { w->by = by; }
 
 /* ---- rows ----------------------------------------------------------------------------------- */
 
@@ -382,6 +400,11 @@ static bool check_rows(const out_writer *w, const out_milestone_row *ms, int nms
         r->on_time < -1 || r->on_time > 1 || r->actions_total < 0 || r->actions_done < 0 ||
         r->actions_done > r->actions_total) {
       util_set_msg(msg, msglen, "internal error: invalid milestone result row %d", i);
+      return false;
+    }
+    if (!w->to_stdout && w->as_of == OUT_NO_TIME && tracking_applies(&p->milestones[r->milestone]) &&
+        r->status != OUT_ST_NOT_STARTED && r->status != OUT_ST_COMPLETED) {
+      util_set_msg(msg, msglen, "internal error: tracking row %d without the as-of time", i);
       return false;
     }
   }
@@ -452,6 +475,24 @@ static void write_action_rows(out_writer *w, const char *id, size_t id_len, cons
   }
 }
 
+/* The tracking.csv row of a milestone row, when it has one, counted for
+ * summary.json. */
+static void write_tracking_row(out_writer *w, const char *id, size_t id_len, const out_milestone_row *r) {
+  const bc_milestone *m = &w->prog->milestones[r->milestone];
+  tracking_row t;
+  if (!tracking_classify(m, r, w->as_of, &t)) return;
+  char expected[TRACKING_TEXT_SIZE], progress[TRACKING_TEXT_SIZE];
+  cell c[TR_NCOLS];
+  c[0] = text_cell(id, id_len);
+  c[1] = str_cell(bc_str(w->prog, m->name));
+  c[2] = str_cell(tracking_state_name(t.state));
+  c[3] = (cell){CELL_RAW, expected, (size_t)tracking_expected_text(&t, expected)};
+  c[4] = t.total ? (cell){CELL_RAW, progress, (size_t)tracking_progress_text(&t, progress)}
+                 : (cell){CELL_EMPTY, NULL, 0};
+  put_row(&w->files[F_TRACKING], w->fmt, tr_columns, c, TR_NCOLS);
+  w->ms[r->milestone].tracking[t.state]++;
+}
+
 static void write_signal_row(out_writer *w, const char *id, size_t id_len, const out_signal *s) {
   char tbuf[32];
   cell c[SIG_NCOLS];
@@ -503,6 +544,7 @@ bool out_account(out_writer *w, const char *id, size_t id_len,
   }
   if (w->to_stdout) return report_write_error(w, msg, msglen);
   for (int i = 0; i < nms; i++) write_action_rows(w, id, id_len, &ms[i]);
+  for (int i = 0; i < nms; i++) write_tracking_row(w, id, id_len, &ms[i]);
   for (int i = 0; i < npbs; i++) {
     write_playbook_row(w, id, id_len, &pbs[i]);
     pb_stats *st = &w->pb[pbs[i].playbook];
@@ -578,6 +620,23 @@ static void write_action_summary(out_writer *w, uint32_t mi) {
   put_str(f, "      ]");
 }
 
+/* "tracking": {STATE: count} of milestone mi, null when it has no rows. */
+static void write_tracking_summary(out_writer *w, uint32_t mi) {
+  out_file *f = &w->files[F_SUMMARY];
+  put_json_key(f, "      ", "tracking");
+  if (!tracking_applies(&w->prog->milestones[mi])) {
+    put_str(f, "null");
+    return;
+  }
+  put_str(f, "{\n");
+  for (int i = 0; i < TRACKING__COUNT; i++) {
+    put_json_key(f, "        ", tracking_state_name((tracking_state)i));
+    put_i64(f, w->ms[mi].tracking[i]);
+    put_str(f, i + 1 < TRACKING__COUNT ? ",\n" : "\n");
+  }
+  put_str(f, "      }");
+}
+
 static void write_milestone_summary(out_writer *w, uint32_t mi) {
   out_file *f = &w->files[F_SUMMARY];
   const bc_program *p = w->prog;
@@ -651,6 +710,12 @@ static void write_milestone_summary(out_writer *w, uint32_t mi) {
     put_str(f, ",\n");
   }
   write_action_summary(w, mi);
+  put_str(f, ",\n");
+  write_tracking_summary(w, mi);
+  if (w->by) {
+    put_str(f, ",\n");
+    report_by_write(w->by, mi, statuses, MODE_NSTATUSES, put_bytes, f);
+  }
   put_str(f, "\n    }");
 }
 

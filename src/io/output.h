@@ -1,5 +1,6 @@
 /* output.h — what an evaluation produces per account, and the writers of
- * milestones.csv, playbooks.csv, signals.csv and summary.json (output.c). */
+ * milestones.csv, playbooks.csv, signals.csv, actions.csv, tracking.csv and
+ * summary.json (output.c). */
 #ifndef MSL_OUTPUT_H
 #define MSL_OUTPUT_H
 
@@ -66,6 +67,14 @@ typedef struct commit_set commit_set;   /* commit.h */
  * On failure returns NULL with msg set (exit status 4). */
 out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, commit_set *commit,
                      char *msg, size_t msglen);
+/* The as-of time T, which tracking.csv's rows need (tracking.h): set it
+ * before the first out_account. */
+void out_set_as_of(out_writer *w, int64_t as_of);
+/* --report-by: summary.json's milestone entries get report_by_write's
+ * "by" from these counts, which the caller fills and frees after
+ * out_finish (report_by.h). */
+typedef struct report_by report_by;
+void out_set_report_by(out_writer *w, report_by *by);
 /* One account's rows; call in account-id byte order.  Signals must already
  * be sorted (time, source_order, clause, seq). */
 bool out_account(out_writer *w, const char *id, size_t id_len,

@@ -199,6 +199,8 @@ const char *vm_account_id(const vm_account *a, size_t *len) {
   return vm_id(a);
 }
 
+const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a) { return vm_fields(rt, a); }
+
 /* Account blocks: zeroed, cache-line aligned, carved from slabs the runtime
  * owns and frees, so a new account costs no malloc of its own. */
 enum { VM_SLAB_SIZE = 4 << 20 };

@@ -47,6 +47,9 @@ const char *vm_error(const vm_runtime *rt);
  * returns NULL. */
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields);
 const char *vm_account_id(const vm_account *a, size_t *len);
+/* The account's field values, one per account field of the program,
+ * defaults applied; strings live until vm_account_compact. */
+const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a);
 /* A hint, for a caller that knows which account comes next: fetches the
  * memory its next event will touch (its block must be in cache already,
  * or on its way). */

@@ -429,7 +429,7 @@ START_TEST(jsonl_rows) {
 
   char names[256];
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "actions.jsonl milestones.jsonl playbooks.jsonl report.html signals.jsonl summary.json");
+  ck_assert_str_eq(names, "actions.jsonl milestones.jsonl playbooks.jsonl report.html signals.jsonl summary.json tracking.jsonl");
   char *text = slurp(dir, "milestones.jsonl");
   assert_text(text,
       "{\"account\":\"q\\\"\\\\\\u0001\\u0009\xc3\xa9\\ufffd\",\"milestone\":\"activated\",\"status\":\"completed\","
@@ -560,10 +560,10 @@ START_TEST(atomic_finish) {
   out_milestone_row r = ms_row(0, OUT_ST_IN_PROGRESS);
   ck_assert(out_account(w, "a", 1, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, ".tmp .tmp .tmp .tmp .tmp .tmp");   /* nothing visible before the end */
+  ck_assert_str_eq(names, ".tmp .tmp .tmp .tmp .tmp .tmp .tmp");   /* nothing visible before the end */
   ck_assert(out_finish(w, T0, &zero_counts, msg, sizeof msg));
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv report.html signals.csv summary.json");
+  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv report.html signals.csv summary.json tracking.csv");
   /* the mode creat() would give under the umask, not mkstemp's 0600 */
   char path[512];
   snprintf(path, sizeof path, "%s/milestones.csv", dir);
@@ -627,7 +627,7 @@ START_TEST(directory_in_the_way_fails_before_any_rename) {
   ck_assert(!out_finish(w, T0, &zero_counts, msg, sizeof msg));
   ck_assert_msg(strstr(msg, "cannot replace") && strstr(msg, "signals.csv: it is a directory"), "%s", msg);
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv report.html signals.csv summary.json");   /* no temporaries */
+  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv report.html signals.csv summary.json tracking.csv");   /* no temporaries */
   char *after = slurp(dir, "milestones.csv");
   ck_assert_str_eq(after, before);
   free(before);
@@ -887,7 +887,8 @@ START_TEST(summary_exact) {
       "          \"owner\": null,\n"
       "          \"done\": 1\n"
       "        }\n"
-      "      ]\n"
+      "      ],\n"
+      "      \"tracking\": null\n"
       "    },\n"
       "    {\n"
       "      \"name\": \"active\",\n"
@@ -919,7 +920,8 @@ START_TEST(summary_exact) {
       "      \"description\": null,\n"
       "      \"csm\": null,\n"
       "      \"customer\": null,\n"
-      "      \"actions\": []\n"
+      "      \"actions\": [],\n"
+      "      \"tracking\": null\n"
       "    }\n"
       "  ],\n"
       "  \"playbooks\": [\n"
