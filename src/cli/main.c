@@ -35,7 +35,7 @@ static const char usage_text[] =
     "  disasm FILE.ms|FILE.msc                              list the bytecode\n"
     "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
     "      [--format csv|jsonl] [--input-format csv|jsonl] [--rejects F] [--allow-ffi]\n"
-    "      [-j N] [--memory-limit SIZE]\n"
+    "      [-j N] [--memory-limit SIZE] [--history]\n"
     "  explain RULES --events F... --account ID [--milestone M] [--accounts F] [--as-of T]\n"
     "      [--format text|json] [--input-format csv|jsonl] [--allow-ffi]\n"
     "\n"
@@ -202,7 +202,7 @@ static bool parse_size(const char *s, size_t *out) {
 
 static const char *const run_options_known[] = {
     "--events", "--accounts", "--as-of", "--out", "--format", "--input-format", "--rejects",
-    "--memory-limit", "-j", "--jobs", "--allow-ffi", NULL};
+    "--memory-limit", "-j", "--jobs", "--allow-ffi", "--history", NULL};
 
 static bool is_run_option(const char *a) {
   for (const char *const *k = run_options_known; *k; k++)
@@ -255,6 +255,8 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
       o.jobs = (int)jobs;
     } else if (strcmp(a, "--allow-ffi") == 0) {
       allow_ffi = true;
+    } else if (strcmp(a, "--history") == 0) {
+      o.history = true;
     } else if (a[0] == '-' && a[1]) {
       status = is_run_option(a) ? cli_usage_error("%s needs a value", a) : cli_unknown_option("run", a, run_options_known);
     } else if (!rules) {
@@ -265,6 +267,7 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
   }
   if (!status && !rules) status = cli_usage_error("%s", "run needs a RULES file");
   if (!status && !o.nevents) status = cli_usage_error("%s", "run needs --events FILE...");
+  if (!status && o.history && !o.out_dir) status = cli_usage_error("%s", "--history needs --out DIR");
   o.events = events;
   if (!status && rejects_is_an_input(&o, rules)) status = EXIT_USAGE;
   if (!status && uses_closed_stream(&o, closed)) status = EXIT_IO;

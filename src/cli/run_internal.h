@@ -8,6 +8,7 @@
 
 #include "cli/run.h"
 #include "io/commit.h"
+#include "io/history_out.h"
 #include "vm/vm.h"
 
 /* A worker's status when it met something a parallel run does not report
@@ -27,6 +28,7 @@ typedef struct run_state {
   int lock_fd;             /* the lock on --out, or -1 */
   commit_set *commit;      /* the results' and --rejects' temporary files */
   out_writer *writer;
+  history_out *history;    /* --history's file; NULL without it */
   FILE *rejects;           /* a temporary file; NULL without --rejects */
   bool rejects_is_stream;  /* --rejects is a device or FIFO: copied there at the end */
   char *rejects_resolved;  /* the file a symbolic link --rejects names, or NULL */
