@@ -38,7 +38,7 @@ static const char usage_text[] =
     "  disasm FILE.ms|FILE.msc                              list the bytecode\n"
     "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
     "      [--format csv|jsonl] [--input-format csv|jsonl] [--rejects F] [--allow-ffi]\n"
-    "      [-j N] [--memory-limit SIZE] [--report-by FIELD] [--quiet]\n"
+    "      [-j N] [--memory-limit SIZE] [--report-by FIELD] [--history] [--quiet]\n"
     "  explain RULES --events F... --account ID [--milestone M] [--accounts F] [--as-of T]\n"
     "      [--format text|json] [--input-format csv|jsonl] [--allow-ffi]\n"
     "  report DIR [--format csv|jsonl]                      rebuild DIR/report.html from DIR's results\n"
@@ -206,7 +206,7 @@ static bool parse_size(const char *s, size_t *out) {
 
 static const char *const run_options_known[] = {
     "--events", "--accounts", "--as-of", "--out", "--format", "--input-format", "--rejects",
-    "--memory-limit", "-j", "--jobs", "--allow-ffi", "--report-by", "--quiet", NULL};
+    "--memory-limit", "-j", "--jobs", "--allow-ffi", "--report-by", "--history", "--quiet", NULL};
 
 static bool is_run_option(const char *a) {
   for (const char *const *k = run_options_known; *k; k++)
@@ -275,6 +275,8 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
       quiet = true;
     } else if (strcmp(a, "--report-by") == 0 && has_value) {
       report_by = argv[++i];
+    } else if (strcmp(a, "--history") == 0) {
+      o.history = true;
     } else if (a[0] == '-' && a[1]) {
       status = is_run_option(a) ? cli_usage_error("%s needs a value", a) : cli_unknown_option("run", a, run_options_known);
     } else if (!rules) {
@@ -285,6 +287,7 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
   }
   if (!status && !rules) status = cli_usage_error("%s", "run needs a RULES file");
   if (!status && !o.nevents) status = cli_usage_error("%s", "run needs --events FILE...");
+  if (!status && o.history && !o.out_dir) status = cli_usage_error("%s", "--history needs --out DIR");
   o.events = events;
   o.progress = !quiet && isatty(STDERR_FILENO);
   if (!status && rejects_is_an_input(&o, rules)) status = EXIT_USAGE;

@@ -118,7 +118,8 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
     if (st->o->on_results) {
       status = st->o->on_results(st->o->results_ctx, vm, list[i].account, as_of, &r);
     } else if (!out_account(w, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals, r.nsignals,
-                     msg, sizeof msg)) {
+                            msg, sizeof msg) ||
+               (st->history && !history_out_account(st->history, id, len, r.history, r.nhistory, msg, sizeof msg))) {
       fprintf(stderr, "msl: %s\n", msg);
       status = EXIT_IO;
     }
@@ -127,6 +128,14 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
   free(list);
   if (st->o->on_results) return status;   /* no output was opened */
   out_counts counts = total_counts(ws, nworkers);
+  history_out *history = st->history;
+  st->history = NULL;      /* closed (before the commit) or freed here */
+  if (history && status) {
+    history_out_free(history);
+  } else if (history && !history_out_close(history, msg, sizeof msg)) {
+    fprintf(stderr, "msl: %s\n", msg);
+    status = EXIT_IO;
+  }
   if (status) {
     out_abort(w);
   } else if (!out_finish(w, as_of, &counts, msg, sizeof msg)) {   /* releases w either way */
@@ -279,6 +288,12 @@ static int open_outputs(run_state *st) {
   }
   st->commit = commit_new();
   int status = o->rejects ? rejects_open(st, &st->rejects_resolved) : EXIT_OK;
+  /* before out_open: the commit renames in order, summary.json last */
+  if (!status && o->history &&
+      !(st->history = history_out_open(st->p, o->out_dir, o->format, st->commit, st->msg, sizeof st->msg))) {
+    fprintf(stderr, "msl: %s\n", st->msg);
+    status = EXIT_IO;
+  }
   if (!status && !(st->writer = out_open(st->p, o->out_dir, o->format, st->commit, st->msg, sizeof st->msg))) {
     fprintf(stderr, "msl: %s\n", st->msg);
     status = EXIT_IO;
@@ -338,6 +353,7 @@ int run_program(const bc_program *p, native_fn *const *externs, const run_option
   if (st.rejects) fclose(st.rejects);   /* a failed run: its temporary file goes with the commit set */
   out_abort(st.writer);
   report_by_free(st.by);
+  history_out_free(st.history);
   commit_free(st.commit);
   free(st.rejects_resolved);
   if (st.lock_fd >= 0) close(st.lock_fd);   /* releases the lock; the lock file stays */

@@ -21,6 +21,7 @@ typedef struct run_options {
   out_format format;
   io_format input_format;
   const char *rejects;         /* NULL: a bad row stops the run */
+  bool history;                /* --history: history.csv too (needs out_dir) */
   size_t sort_memory;          /* bytes the unsorted path may hold before spilling */
   int jobs;                    /* -j: workers; 0: one per core */
   bool progress;               /* a progress line on stderr (a terminal) while reading */

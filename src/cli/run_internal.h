@@ -9,6 +9,7 @@
 #include "cli/progress.h"
 #include "cli/run.h"
 #include "io/commit.h"
+#include "io/history_out.h"
 #include "io/report_by.h"
 #include "vm/vm.h"
 
@@ -30,6 +31,7 @@ typedef struct run_state {
   commit_set *commit;      /* the results' and --rejects' temporary files */
   out_writer *writer;
   report_by *by;           /* --report-by counts; NULL without */
+  history_out *history;    /* --history's file; NULL without it */
   FILE *rejects;           /* a temporary file; NULL without --rejects */
   bool rejects_is_stream;  /* --rejects is a device or FIFO: copied there at the end */
   char *rejects_resolved;  /* the file a symbolic link --rejects names, or NULL */

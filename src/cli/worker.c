@@ -476,6 +476,7 @@ static int worker_restart(run_worker *w, io_merge *m) {
   vm_runtime_free(w->vm);
   w->vm = vm_runtime_new(st->p, st->externs);
   vm_set_observer(w->vm, st->o->observer);
+  vm_set_history(w->vm, st->o->history);
   memset(&w->counts, 0, sizeof w->counts);
   w->any_row = false;
   w->group.nrows = w->group.resolved = 0;
@@ -570,6 +571,7 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
     w->progress = &st->progress[index];
     progress_publish(w->progress, 0, 0);
   }
+  vm_set_history(w->vm, st->o->history);
 }
 
 int worker_run(run_worker *w) {

@@ -51,6 +51,30 @@ int64_t state_ms_deadline(const vm_runtime *rt, const vm_account *a, uint32_t m)
   return NO_TIME;
 }
 
+bool state_ms_needs_blocked(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  const vm_ms *s = vm_ms_at(rt, a, m);
+  return s->applies && s->started && (d->continuous || !s->completed) && d->blocked_block != BC_NO_BLOCK;
+}
+
+out_status state_ms_status(const vm_runtime *rt, const vm_account *a, uint32_t m, int64_t as_of, bool blocked_when) {
+  const bc_milestone *d = &rt->p->milestones[m];
+  const vm_ms *s = vm_ms_at(rt, a, m);
+  if (!s->started) return OUT_ST_NOT_STARTED;
+  bool blocked = blocked_when || s->blocked_by_control;
+  if (!d->continuous) {
+    if (s->completed) return OUT_ST_COMPLETED;
+    if (blocked) return OUT_ST_BLOCKED;
+    if (!s->entered) return OUT_ST_PENDING;
+    int64_t deadline = state_ms_deadline(rt, a, m);
+    return deadline != NO_TIME && deadline < as_of ? OUT_ST_OVERDUE : OUT_ST_IN_PROGRESS;
+  }
+  if (s->entered && s->achieving) return OUT_ST_ACHIEVING;
+  if (blocked) return OUT_ST_BLOCKED;
+  if (!s->entered) return OUT_ST_PENDING;
+  return s->achieved ? OUT_ST_NOT_ACHIEVING : OUT_ST_NEVER_ACHIEVED;
+}
+
 /* SPEC 6 "Signals": m's current start epoch, with start s and deadline d,
  * is overdue at max(s, d) when T is strictly past d, the epoch had not
  * completed (first achieved) at or before that instant, and no reset came
@@ -383,6 +407,7 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t) {
     if (!ms_evaluate(rt, a, p->eval_order[k], t)) return false;
   for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
   a->last_instant = t;
+  if (rt->history) history_record(rt, a, t);
   return true;
 }
 

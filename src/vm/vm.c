@@ -308,6 +308,8 @@ static int8_t on_time(int64_t achieved, int64_t deadline, int64_t as_of) {
 
 void vm_set_observer(vm_runtime *rt, const vm_observer *o) { rt->observer = o; }
 
+void vm_set_history(vm_runtime *rt, bool on) { rt->history = on; }
+
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   const bc_program *p = rt->p;
   rt->cur_account = a;
@@ -343,28 +345,17 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
        * started, not completed once-mode milestone or a started continuous
        * one, at T -- even when `ms.block` or achieving decides the status */
       bool blocked = false;
-      if ((d->continuous || !s->completed) && d->blocked_block != BC_NO_BLOCK &&
+      if (state_ms_needs_blocked(rt, a, m) &&
           !state_eval_criterion(rt, a, d->blocked_block, VM_CRIT_BLOCKED, 0, m, &blocked))
         return false;
-      blocked = blocked || s->blocked_by_control;
+      row.status = state_ms_status(rt, a, m, as_of, blocked);
       if (!d->continuous) {
         row.achieved_at = s->completed ? s->completed_at : NO_TIME;
-        row.on_time = on_time(row.achieved_at, deadline, as_of);
-        if (s->completed) row.status = OUT_ST_COMPLETED;
-        else if (blocked) row.status = OUT_ST_BLOCKED;
-        else if (!s->entered) row.status = OUT_ST_PENDING;
-        else if (deadline != NO_TIME && deadline < as_of) row.status = OUT_ST_OVERDUE;
-        else row.status = OUT_ST_IN_PROGRESS;
       } else {
         row.achieved_at = s->achieved ? s->achieved_at : NO_TIME;
         row.lost_at = s->achieving ? NO_TIME : s->lost_at;
-        row.on_time = on_time(row.achieved_at, deadline, as_of);
-        if (s->entered && s->achieving) row.status = OUT_ST_ACHIEVING;
-        else if (blocked) row.status = OUT_ST_BLOCKED;
-        else if (!s->entered) row.status = OUT_ST_PENDING;
-        else if (s->achieved) row.status = OUT_ST_NOT_ACHIEVING;
-        else row.status = OUT_ST_NEVER_ACHIEVED;
       }
+      row.on_time = on_time(row.achieved_at, deadline, as_of);
     }
     r->milestones[r->nmilestones++] = row;
   }
@@ -381,6 +372,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
     r->signals = a->extra->signals;
     r->nsignals = a->extra->nsignals;
   }
+  if (rt->history) r->nhistory = history_finish(a, &r->history);
   return true;
 }
 
@@ -418,6 +410,7 @@ static void extra_compact(const bc_program *p, vm_extra *x) {
   free(x->shadow_err);
   free(x->start_error);
   free(x->controls);
+  history_free(x);
   *x = (vm_extra){.signals = x->signals, .nsignals = x->nsignals, .signals_cap = x->signals_cap,
                   .signal_seq = x->signal_seq};
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "bc/bc.h"
+#include "io/history_out.h"
 #include "io/io.h"
 #include "io/output.h"
 #include "vm/native.h"
@@ -77,6 +78,10 @@ typedef struct vm_results {
   int nplaybooks;
   out_signal *signals;
   int nsignals;
+  /* with vm_set_history: the account's history (the account's, valid until
+   * it is compacted) */
+  const history_out_row *history;
+  int nhistory;
 } vm_results;
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out);
 
@@ -98,6 +103,15 @@ typedef struct vm_observer {
 /* o NULL: no observer (the default).  o must outlive its use. */
 void vm_set_observer(vm_runtime *rt, const vm_observer *o);
 
+/* `msl run --history`: on, the runtime records for every account each
+ * change of a milestone's status and of a playbook's step, as an as-of run
+ * at each instant would report them, and vm_finish returns them.  A run
+ * without it pays one test per evaluation instant.  `blocked when` is then
+ * evaluated at every instant where a status needs it; a runtime error
+ * there leaves that milestone's status at that instant unknown (no row),
+ * never failing the run (docs/decisions.md). */
+void vm_set_history(vm_runtime *rt, bool on);
+
 /* Evaluates value block b of the program for account a at the instant
  * where its evaluation stands (after vm_finish: the as-of time), for `msl
  * explain`; reads the state, never changes what a run computes.  A string
@@ -107,7 +121,8 @@ void vm_set_observer(vm_runtime *rt, const vm_observer *o);
 bool vm_eval_block(vm_runtime *rt, vm_account *a, uint32_t b, value_data *out);
 
 /* Releases what the account's evaluation state owns (window entries,
- * distinct sets, copies of strings), keeping its id and signals. */
+ * distinct sets, copies of strings, its history), keeping its id and
+ * signals. */
 void vm_account_compact(vm_account *a);
 
 #endif

@@ -210,6 +210,11 @@ typedef struct vm_extra {
   out_signal *signals;
   int nsignals, signals_cap;
   uint32_t signal_seq;
+  /* --history (history.c): each milestone's, then each playbook's, last
+   * recorded state, and the account's rows */
+  struct vm_hist_item *hist_items;
+  history_out_row *hist_rows;
+  uint32_t nhist_rows, hist_rows_cap;
 } vm_extra;
 
 struct vm_account {
@@ -289,6 +294,7 @@ struct vm_runtime {
   uint32_t cur_milestone;
   char error[1024];         /* the last runtime error (vm_error) */
   const vm_observer *observer;   /* NULL: none (vm_set_observer) */
+  bool history;            /* record each account's history (vm_set_history) */
 };
 
 /* Evaluates criterion block b of milestone m (interp_eval_bool) and tells
@@ -426,6 +432,14 @@ void agg_shadow_feed(vm_runtime *rt, vm_account *a, uint32_t m, uint32_t b, cons
 bool state_ms_completed(const vm_runtime *rt, const vm_account *a, uint32_t m);
 /* The deadline of m's current start epoch; NO_TIME when it has none. */
 int64_t state_ms_deadline(const vm_runtime *rt, const vm_account *a, uint32_t m);
+/* Whether m's status needs `blocked when` now (SPEC 6 Edge rules: an
+ * applicable, started, not completed once-mode milestone or a started
+ * continuous one that has the clause). */
+bool state_ms_needs_blocked(const vm_runtime *rt, const vm_account *a, uint32_t m);
+/* m's status in SPEC 6's table at as_of, the account evaluated up to it;
+ * blocked_when: what `blocked when` gives there (false where it is not
+ * needed). */
+out_status state_ms_status(const vm_runtime *rt, const vm_account *a, uint32_t m, int64_t as_of, bool blocked_when);
 /* The overdue signals of every milestone's current start epoch, once the
  * account is evaluated up to T = as_of (vm_finish). */
 void state_finish_overdue(vm_runtime *rt, vm_account *a, int64_t as_of);
@@ -436,5 +450,17 @@ bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t);
 bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in);
 void state_queue_control(vm_runtime *rt, vm_account *a, const io_event *in);
 bool state_finish_instant(vm_runtime *rt, vm_account *a);
+
+/* ---- history.c: --history ------------------------------------------------------------------ */
+
+/* Records what changed for a at instant t (end of state_evaluate): each
+ * milestone's status and each playbook's step, as an as-of-t run reports
+ * them, and the overdue changes that time brought since the last instant. */
+void history_record(vm_runtime *rt, vm_account *a, int64_t t);
+/* a's rows, in time then declaration order, one per item and instant
+ * (vm_finish, once the account is evaluated up to T); returns how many. */
+int history_finish(vm_account *a, const history_out_row **rows);
+/* Releases what x holds for the history. */
+void history_free(vm_extra *x);
 
 #endif
