@@ -8,6 +8,8 @@ command -v bison >/dev/null 2>&1 || need="$need bison"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 command -v sqlite3 >/dev/null 2>&1 || need="$need sqlite3"
+# report.html's test opens the page in headless Chromium (tests/e2e/report.sh)
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
 [ -f /usr/include/ffi.h ] || [ -n "$(find /usr/include -name ffi.h 2>/dev/null | head -1)" ] || need="$need libffi-dev"
 [ -f /usr/include/check.h ] || need="$need check"
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/diff_cmd.h"
 #include "cli/explain.h"
 #include "cli/fmt_cmd.h"
 #include "front/codes.h"
@@ -17,6 +18,7 @@
 #include "bc/msc.h"
 #include "vm/native.h"
 #include "front/parse.h"
+#include "cli/report_cmd.h"
 #include "cli/run.h"
 #include "front/sema.h"
 #include "bc/verify.h"
@@ -38,8 +40,9 @@ static const char usage_text[] =
     "      [-j N] [--memory-limit SIZE] [--quiet]\n"
     "  explain RULES --events F... --account ID [--milestone M] [--accounts F] [--as-of T]\n"
     "      [--format text|json] [--input-format csv|jsonl] [--allow-ffi]\n"
+    "  report DIR [--format csv|jsonl]                      rebuild DIR/report.html from DIR's results\n"
     "\n"
-    "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error\n"
+    "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error, 5 diff found changes\n"
     "documentation: docs/cli.md\n";
 
 /* ---- check --------------------------------------------------------------------------------------------- */
@@ -297,6 +300,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "disasm") == 0) return cmd_disasm(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "explain") == 0) return explain_main(argc - 2, argv + 2, closed);
+  if (strcmp(cmd, "report") == 0) return report_cmd_main(argc - 2, argv + 2);
+  if (strcmp(cmd, "diff") == 0) return diff_main(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_text, stdout);
     return EXIT_OK;

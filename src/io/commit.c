@@ -28,7 +28,7 @@
 
 #define TEMP_PREFIX ".msl-tmp-"
 #define BACKUP_PREFIX ".msl-bak-"
-#define COMMIT_MAX_FILES 8   /* a run commits at most 6: five results and --rejects */
+#define COMMIT_MAX_FILES 16   /* a run commits at most 9: eight results and --rejects */
 
 /* ---- signals ---------------------------------------------------------------------- */
 

@@ -54,6 +54,7 @@
 
 #include "core/util.h"
 #include "io/commit.h"
+#include "io/report.h"
 #include "io/output.h"
 
 /* ---- statuses ------------------------------------------------------------------ */
@@ -103,7 +104,10 @@ typedef struct out_file {
   int err;                 /* errno of the first failed write; then nothing more is written */
 } out_file;
 
-enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_ACTIONS, F_SUMMARY, F__COUNT };
+/* The files of --out, in the order they are committed: summary.json, the
+ * file a pipeline waits for, last; report.html (built from the others
+ * once they are closed) before it. */
+enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_ACTIONS, F_REPORT, F_SUMMARY, F__COUNT };
 
 typedef struct ms_stats {
   int64_t applicable;
@@ -219,54 +223,8 @@ static cell time_cell(int64_t t, char *tbuf) {
 
 static void put_bytes(void *f, const char *p, size_t n) { put(f, p, n); }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one
- * (bad lead byte, bad continuation, overlong form, surrogate, > U+10FFFF). */
-static size_t utf8_seq_len(const unsigned char *p, size_t n) {
-  unsigned c = p[0];
-  size_t len;
-  unsigned min;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-  else return 0;
-  if (n < len) return 0;
-  unsigned cp = c & (0x7F >> len);
-  for (size_t i = 1; i < len; i++) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-static void put_json_string(out_file *f, const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s;
-  put_char(f, '"');
-  size_t run = 0;          /* start of the bytes that pass through unchanged */
-  size_t i = 0;
-  while (i < n) {
-    size_t len = utf8_seq_len(p + i, n - i);
-    if (len == 1 && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
-      i++;
-      continue;
-    }
-    if (len > 1) {
-      i += len;
-      continue;
-    }
-    put(f, s + run, i - run);
-    char esc[8];
-    if (len == 0) memcpy(esc, "\\ufffd", 7);
-    else if (p[i] == '"' || p[i] == '\\') esc[0] = '\\', esc[1] = (char)p[i], esc[2] = 0;
-    else snprintf(esc, sizeof esc, "\\u%04x", p[i]);
-    put_str(f, esc);
-    i++;
-    run = i;
-  }
-  put(f, s + run, n - run);
-  put_char(f, '"');
-}
+/* A JSON string (util_json_string: valid UTF-8 kept, bad bytes as \ufffd). */
+static void put_json_string(out_file *f, const char *s, size_t n) { util_json_string(s, n, put_bytes, f); }
 
 static void put_row(out_file *f, out_format fmt, const char *const *columns, const cell *cells, int n) {
   if (fmt == OUT_CSV) {
@@ -323,6 +281,11 @@ static char *join_path(const char *dir, const char *prefix, const char *name, co
   char *p = util_xalloc(len);
   snprintf(p, len, "%s%s%s%s%s", dir, sep, prefix, name, suffix);
   return p;
+}
+
+/* The page is written by report_write_fd, not through a buffer. */
+static size_t file_buffer_size(int file) {
+  return file == F_SUMMARY ? SUMMARY_BUF_SIZE : file == F_REPORT ? 1 : ROWS_BUF_SIZE;
 }
 
 static bool file_open_temp(out_file *f, commit_set *commit, const char *dir, const char *name, size_t cap,
@@ -385,11 +348,11 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   bool csv = fmt == OUT_CSV;
   const char *names[F__COUNT] = {
     csv ? "milestones.csv" : "milestones.jsonl", csv ? "playbooks.csv" : "playbooks.jsonl",
-    csv ? "signals.csv" : "signals.jsonl", csv ? "actions.csv" : "actions.jsonl", "summary.json",
+    csv ? "signals.csv" : "signals.jsonl", csv ? "actions.csv" : "actions.jsonl", REPORT_FILE_NAME,
+    "summary.json",
   };
   for (int i = 0; i < F__COUNT; i++)
-    if (!file_open_temp(&w->files[i], w->commit, dir, names[i], i == F_SUMMARY ? SUMMARY_BUF_SIZE : ROWS_BUF_SIZE,
-                        msg, msglen)) {
+    if (!file_open_temp(&w->files[i], w->commit, dir, names[i], file_buffer_size(i), msg, msglen)) {
       writer_free(w);
       return NULL;
     }
@@ -796,7 +759,16 @@ bool out_finish(out_writer *w, int64_t as_of, const out_counts *counts, char *ms
 
   write_summary(w, as_of, counts);
   bool ok = true;
-  for (int i = 0; i < F__COUNT && ok; i++) ok = file_close(&w->files[i], msg, msglen);
+  for (int i = 0; i < F__COUNT && ok; i++)
+    if (i != F_REPORT) ok = file_close(&w->files[i], msg, msglen);
+  if (ok) {
+    /* the page is read back from the closed files: what `msl report` does */
+    out_file *r = &w->files[F_REPORT];
+    report_inputs in = {w->files[F_SUMMARY].tmp_path, w->files[F_MILESTONES].tmp_path,
+                        w->files[F_PLAYBOOKS].tmp_path, w->files[F_SIGNALS].tmp_path, w->fmt == OUT_JSONL};
+    ok = report_write_fd(r->fd, r->final_path, &in, msg, msglen);
+    r->fd = -1;   /* report_write_fd closed it */
+  }
   if (ok) ok = commit_all(w->commit, msg, msglen);
   writer_free(w);
   return ok;

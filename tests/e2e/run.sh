@@ -58,7 +58,7 @@ for ms in examples/*.ms; do
   expect_status "run $name" 0 "$msl" run "$ms" --events "$data/events.csv" --accounts "$data/accounts.csv" --out "$tmp/$name/ms"
   expect_status "build $name" 0 "$msl" build "$ms" -o "$tmp/$name.msc"
   expect_status "run $name.msc" 0 "$msl" run "$tmp/$name.msc" --events "$data/events.csv" --accounts "$data/accounts.csv" --out "$tmp/$name/msc"
-  for f in milestones.csv playbooks.csv signals.csv actions.csv summary.json; do
+  for f in milestones.csv playbooks.csv signals.csv actions.csv report.html summary.json; do
     same "$name $f .ms vs .msc" "$tmp/$name/ms/$f" "$tmp/$name/msc/$f"
   done
 done

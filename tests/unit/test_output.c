@@ -429,7 +429,7 @@ START_TEST(jsonl_rows) {
 
   char names[256];
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "actions.jsonl milestones.jsonl playbooks.jsonl signals.jsonl summary.json");
+  ck_assert_str_eq(names, "actions.jsonl milestones.jsonl playbooks.jsonl report.html signals.jsonl summary.json");
   char *text = slurp(dir, "milestones.jsonl");
   assert_text(text,
       "{\"account\":\"q\\\"\\\\\\u0001\\u0009\xc3\xa9\\ufffd\",\"milestone\":\"activated\",\"status\":\"completed\","
@@ -560,10 +560,10 @@ START_TEST(atomic_finish) {
   out_milestone_row r = ms_row(0, OUT_ST_IN_PROGRESS);
   ck_assert(out_account(w, "a", 1, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, ".tmp .tmp .tmp .tmp .tmp");   /* nothing visible before the end */
+  ck_assert_str_eq(names, ".tmp .tmp .tmp .tmp .tmp .tmp");   /* nothing visible before the end */
   ck_assert(out_finish(w, T0, &zero_counts, msg, sizeof msg));
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv signals.csv summary.json");
+  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv report.html signals.csv summary.json");
   /* the mode creat() would give under the umask, not mkstemp's 0600 */
   char path[512];
   snprintf(path, sizeof path, "%s/milestones.csv", dir);
@@ -627,7 +627,7 @@ START_TEST(directory_in_the_way_fails_before_any_rename) {
   ck_assert(!out_finish(w, T0, &zero_counts, msg, sizeof msg));
   ck_assert_msg(strstr(msg, "cannot replace") && strstr(msg, "signals.csv: it is a directory"), "%s", msg);
   list_dir(dir, names, sizeof names);
-  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv signals.csv summary.json");   /* no temporaries */
+  ck_assert_str_eq(names, "actions.csv milestones.csv playbooks.csv report.html signals.csv summary.json");   /* no temporaries */
   char *after = slurp(dir, "milestones.csv");
   ck_assert_str_eq(after, before);
   free(before);
@@ -1097,17 +1097,20 @@ START_TEST(large_output_crosses_buffer) {
   memset(id, 'x', big);
   out_milestone_row r = ms_row(1, OUT_ST_NOT_STARTED);
   ck_assert(out_account(w, id, big, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
-  int rows = 40000;
-  for (int i = 0; i < rows; i++)
-    ck_assert(out_account(w, "y", 1, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
-  ck_assert(out_finish(w, T0, &zero_counts, msg, sizeof msg));
+  int rows = 40000;   /* accounts y00000 .. y39999, each id once (report.html refuses repeats) */
+  for (int i = 0; i < rows; i++) {
+    char yid[8];
+    snprintf(yid, sizeof yid, "y%05d", i);
+    ck_assert(out_account(w, yid, 6, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
+  }
+  ck_assert_msg(out_finish(w, T0, &zero_counts, msg, sizeof msg), "%s", msg);
   char *text = slurp(dir, "milestones.csv");
   const char *header = "account,milestone,status,started_at,entered_at,achieved_at,lost_at,deadline_at,on_time,progress\n";
   const char *tail = ",active,not_started,,,,,,,\n";
-  size_t want = strlen(header) + big + strlen(tail) + (size_t)rows * (1 + strlen(tail));
+  size_t want = strlen(header) + big + strlen(tail) + (size_t)rows * (6 + strlen(tail));
   ck_assert_uint_eq(strlen(text), want);
   ck_assert(memcmp(text + strlen(header), id, big) == 0);
-  ck_assert_str_eq(text + want - 1 - strlen(tail), "y,active,not_started,,,,,,,\n");
+  ck_assert_str_eq(text + want - 6 - strlen(tail), "y39999,active,not_started,,,,,,,\n");
   free(text);
   free(id);
   remove_dir(dir);

@@ -1,0 +1,575 @@
+/* report.c — report.html from the result files (report.h).
+ *
+ * summary.json gives the milestones and playbooks, in declaration order,
+ * with the counts the page shows; the rows give which account is in which
+ * status or step, for the lists a reader drills down into, and are checked
+ * against summary.json's counts (a directory whose files disagree is
+ * refused, not shown half right).  signals.csv is summed per signal.
+ *
+ * The page carries its data as one JSON value in a
+ * <script type="application/json"> element, read by the page's own script,
+ * which builds the DOM with textContent only.  Every string from the files
+ * is escaped for JSON and also so that it can never end that element or
+ * open a comment: `<`, `>` and `&` are written as \u003c, \u003e, \u0026.
+ * To stay small with 100,000 accounts, each id is written once (sorted
+ * bytewise) and each milestone's statuses and each playbook's steps are one
+ * string with a fixed-width base-62 code per account (0: not applicable,
+ * k: the k-th status or step of summary.json). */
+#include "io/report.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/htable.h"
+#include "core/sha256.h"
+#include "core/util.h"
+#include "io/report_internal.h"
+
+typedef struct account {
+  const char *id;
+  size_t len;
+  size_t index;            /* in the order first seen: the row of the code arrays */
+} account;
+
+typedef struct milestone_model {
+  const report_json *node;     /* its object in summary.json */
+  const report_json *status;   /* its "status" object: status -> count */
+  int64_t *rows;               /* rows read per status */
+} milestone_model;
+
+typedef struct playbook_model {
+  const report_json *node;
+  const report_json *steps;    /* step -> count: the steps, "done", "not_started" */
+  int64_t *rows;
+} playbook_model;
+
+typedef struct signal_stat {
+  const char *signal, *source;
+  size_t signal_len, source_len;
+  int64_t count, accounts;
+  size_t last_account;         /* index + 1 of the last account counted; rows come by account */
+} signal_stat;
+
+typedef struct report_model {
+  arena a;
+  const report_json *summary;
+  milestone_model *ms;
+  size_t nms;
+  playbook_model *pb;
+  size_t npb;
+  htable ms_by_name, pb_by_name, account_by_id, signal_by_key;
+  UTIL_VEC(account *) accounts;
+  UTIL_VEC(signal_stat *) signals;
+  uint8_t *ms_codes;           /* account-major: naccounts x nms; 0 or 1 + status index */
+  uint32_t *pb_codes;          /* naccounts x npb; 0 or 1 + step index */
+  size_t codes_cap;            /* accounts the code arrays have room for */
+} report_model;
+
+/* A status or step list longer than this is not one msl writes. */
+#define MAX_STATUSES 250
+
+/* ---- summary.json ------------------------------------------------------------------------- */
+
+static char *read_whole_file(const char *path, size_t *len, char *msg, size_t msglen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    util_set_msg(msg, msglen, "cannot read %s: %s", path, strerror(errno));
+    return NULL;
+  }
+  UTIL_VEC(char) buf = {0};
+  size_t n;
+  do {
+    util_xgrow(&buf.items, &buf.cap, buf.len + 65536, 1, 65536);
+    n = fread(buf.items + buf.len, 1, buf.cap - buf.len, f);
+    buf.len += n;
+  } while (n > 0);
+  bool failed = ferror(f);
+  int err = errno;
+  fclose(f);
+  if (failed) {
+    util_set_msg(msg, msglen, "cannot read %s: %s", path, strerror(err ? err : EIO));
+    free(buf.items);
+    return NULL;
+  }
+  *len = buf.len;
+  return buf.items;
+}
+
+static bool is_count(const report_json *v) {
+  return v && v->kind == REPORT_JSON_NUMBER && v->len > 0 && v->len < 19 && strspn(v->text, "0123456789") == v->len;
+}
+
+static int64_t count_of(const report_json *v) { return strtoll(v->text, NULL, 10); }
+
+/* An object of counts, each a non-negative integer, at most MAX_STATUSES. */
+static bool is_count_object(const report_json *v) {
+  if (!v || v->kind != REPORT_JSON_OBJECT || v->n > MAX_STATUSES) return false;
+  for (size_t i = 0; i < v->n; i++)
+    if (!is_count(v->items[i])) return false;
+  return true;
+}
+
+static bool is_string(const report_json *v) { return v && v->kind == REPORT_JSON_STRING; }
+
+/* Reads summary.json and indexes its milestones and playbooks by name. */
+static bool load_summary(report_model *m, const char *path, char *msg, size_t msglen) {
+  size_t len;
+  char *text = read_whole_file(path, &len, msg, msglen);
+  if (!text) return false;
+  char what[200];
+  const report_json *s = report_json_parse(&m->a, text, len, what, sizeof what);
+  free(text);
+  if (!s) {
+    util_set_msg(msg, msglen, "%s: not JSON: %s", path, what);
+    return false;
+  }
+  const report_json *ms = report_json_get(s, "milestones"), *pb = report_json_get(s, "playbooks");
+  if (!ms || ms->kind != REPORT_JSON_ARRAY || !pb || pb->kind != REPORT_JSON_ARRAY) {
+    util_set_msg(msg, msglen, "%s: not msl's summary: it needs \"milestones\" and \"playbooks\" arrays", path);
+    return false;
+  }
+  m->summary = s;
+  m->nms = ms->n;
+  m->npb = pb->n;
+  m->ms = arena_alloc(&m->a, m->nms * sizeof *m->ms + 1);
+  m->pb = arena_alloc(&m->a, m->npb * sizeof *m->pb + 1);
+  for (size_t i = 0; i < ms->n; i++) {
+    const report_json *node = ms->items[i], *name = report_json_get(node, "name");
+    const report_json *status = report_json_get(node, "status");
+    if (!is_string(name) || !is_count(report_json_get(node, "applicable")) || !is_count_object(status)) {
+      util_set_msg(msg, msglen, "%s: milestone %zu lacks a name, an applicable count or its status counts", path, i + 1);
+      return false;
+    }
+    m->ms[i] = (milestone_model){node, status, arena_alloc(&m->a, status->n * sizeof(int64_t) + 1)};
+    if (htable_put(&m->ms_by_name, name->text, name->len, &m->ms[i]) != &m->ms[i]) {
+      util_set_msg(msg, msglen, "%s: milestone `%s` appears twice", path, name->text);
+      return false;
+    }
+  }
+  for (size_t i = 0; i < pb->n; i++) {
+    const report_json *node = pb->items[i], *name = report_json_get(node, "name");
+    const report_json *steps = report_json_get(node, "steps");
+    if (!is_string(name) || !is_count(report_json_get(node, "applicable")) || !is_count_object(steps) ||
+        steps->n < 2 || strcmp(steps->keys[steps->n - 1], "not_started") != 0 ||
+        strcmp(steps->keys[steps->n - 2], "done") != 0) {
+      util_set_msg(msg, msglen, "%s: playbook %zu lacks a name, an applicable count or its step counts "
+                   "(the steps, then done and not_started)", path, i + 1);
+      return false;
+    }
+    m->pb[i] = (playbook_model){node, steps, arena_alloc(&m->a, steps->n * sizeof(int64_t) + 1)};
+    if (htable_put(&m->pb_by_name, name->text, name->len, &m->pb[i]) != &m->pb[i]) {
+      util_set_msg(msg, msglen, "%s: playbook `%s` appears twice", path, name->text);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* ---- rows ----------------------------------------------------------------------------------- */
+
+static account *find_account(report_model *m, const report_cell *id) {
+  account *a = htable_get(&m->account_by_id, id->p, id->len);
+  if (a) return a;
+  a = arena_alloc(&m->a, sizeof *a);
+  a->id = arena_strndup(&m->a, id->p, id->len);
+  a->len = id->len;
+  a->index = m->accounts.len;
+  htable_put(&m->account_by_id, a->id, a->len, a);
+  UTIL_VEC_PUSH(m->accounts, a, 1024);
+  if (m->accounts.len > m->codes_cap) {
+    size_t old = m->codes_cap, cap = old ? old * 2 : 1024;
+    m->ms_codes = util_xrealloc(m->ms_codes, cap * (m->nms ? m->nms : 1));
+    m->pb_codes = util_xrealloc(m->pb_codes, cap * (m->npb ? m->npb : 1) * sizeof *m->pb_codes);
+    memset(m->ms_codes + old * m->nms, 0, (cap - old) * m->nms);
+    memset(m->pb_codes + old * m->npb, 0, (cap - old) * m->npb * sizeof *m->pb_codes);
+    m->codes_cap = cap;
+  }
+  return a;
+}
+
+/* The index of key among the first n keys of obj, or -1. */
+static int key_index(const report_json *obj, size_t n, const report_cell *key) {
+  for (size_t i = 0; i < n; i++)
+    if (obj->key_lens[i] == key->len && memcmp(obj->keys[i], key->p, key->len) == 0) return (int)i;
+  return -1;
+}
+
+/* A cell for a message: at most 60 bytes, control bytes escaped. */
+static const char *shown(const report_cell *c, char buf[128]) {
+  util_escape(buf, 128, c->p, c->len, "", 60);
+  return buf;
+}
+
+enum { C_ACCOUNT, C_UNIT, C_VALUE, C__COUNT };
+
+typedef enum { ROWS_MILESTONES, ROWS_PLAYBOOKS, ROWS_SIGNALS } rows_kind;
+
+/* One row of milestones, playbooks or signals: NULL, or what is wrong with it. */
+static const char *take_row(report_model *m, rows_kind kind, const report_cell *c, char *buf, size_t buflen) {
+  char b1[128], b2[128];
+  if (c[C_ACCOUNT].len == 0) return "the account is empty";
+  if (kind == ROWS_SIGNALS) {
+    account *a = find_account(m, &c[C_ACCOUNT]);
+    size_t klen = c[C_UNIT].len + 1 + c[C_VALUE].len;
+    char *key = util_xalloc(klen);
+    memcpy(key, c[C_UNIT].p, c[C_UNIT].len);
+    memcpy(key + c[C_UNIT].len + 1, c[C_VALUE].p, c[C_VALUE].len);
+    signal_stat *s = htable_get(&m->signal_by_key, key, klen);
+    if (!s) {
+      s = arena_alloc(&m->a, sizeof *s);
+      *s = (signal_stat){.signal = arena_strndup(&m->a, c[C_UNIT].p, c[C_UNIT].len),
+                         .source = arena_strndup(&m->a, c[C_VALUE].p, c[C_VALUE].len),
+                         .signal_len = c[C_UNIT].len, .source_len = c[C_VALUE].len};
+      htable_put(&m->signal_by_key, key, klen, s);
+      UTIL_VEC_PUSH(m->signals, s, 16);
+    }
+    free(key);
+    s->count++;
+    if (s->last_account != a->index + 1) s->accounts++;
+    s->last_account = a->index + 1;
+    return NULL;
+  }
+  bool is_ms = kind == ROWS_MILESTONES;
+  void *unit = htable_get(is_ms ? &m->ms_by_name : &m->pb_by_name, c[C_UNIT].p, c[C_UNIT].len);
+  if (!unit) {
+    snprintf(buf, buflen, "%s `%s` is not in summary.json", is_ms ? "milestone" : "playbook", shown(&c[C_UNIT], b1));
+    return buf;
+  }
+  const report_json *keys = is_ms ? ((milestone_model *)unit)->status : ((playbook_model *)unit)->steps;
+  /* a playbook's empty step is not_started, its last key */
+  int k = !is_ms && c[C_VALUE].len == 0 ? (int)keys->n - 1 : key_index(keys, is_ms ? keys->n : keys->n - 1, &c[C_VALUE]);
+  if (k < 0) {
+    snprintf(buf, buflen, "%s `%s` is not one of %s `%s` in summary.json", is_ms ? "status" : "step",
+             shown(&c[C_VALUE], b1), is_ms ? "milestone" : "playbook", shown(&c[C_UNIT], b2));
+    return buf;
+  }
+  account *a = find_account(m, &c[C_ACCOUNT]);
+  bool seen;
+  if (is_ms) {
+    milestone_model *ms = unit;
+    uint8_t *code = &m->ms_codes[a->index * m->nms + (size_t)(ms - m->ms)];
+    seen = *code != 0;
+    *code = (uint8_t)(k + 1);
+    ms->rows[k]++;
+  } else {
+    playbook_model *pb = unit;
+    uint32_t *code = &m->pb_codes[a->index * m->npb + (size_t)(pb - m->pb)];
+    seen = *code != 0;
+    *code = (uint32_t)k + 1;
+    pb->rows[k]++;
+  }
+  if (seen) {
+    snprintf(buf, buflen, "a second row of account `%s` for %s `%s`", shown(&c[C_ACCOUNT], b1),
+             is_ms ? "milestone" : "playbook", shown(&c[C_UNIT], b2));
+    return buf;
+  }
+  return NULL;
+}
+
+static bool read_rows(report_model *m, rows_kind kind, const char *path, bool jsonl, char *msg, size_t msglen) {
+  static const char *const columns[3][C__COUNT] = {
+    {"account", "milestone", "status"}, {"account", "playbook", "step"}, {"account", "signal", "source"},
+  };
+  report_rows *r = report_rows_open(path, jsonl, columns[kind], C__COUNT, msg, msglen);
+  if (!r) return false;
+  report_cell c[C__COUNT];
+  int got;
+  while ((got = report_rows_next(r, c, msg, msglen)) > 0) {
+    char why[512];
+    const char *problem = take_row(m, kind, c, why, sizeof why);
+    if (problem) {
+      util_set_msg(msg, msglen, "%s:%lld: %s", path, (long long)report_rows_line(r), problem);
+      got = -1;
+      break;
+    }
+  }
+  report_rows_close(r);
+  return got == 0;
+}
+
+/* Each status and step has as many rows as summary.json counts. */
+static bool check_counts(const report_model *m, const report_inputs *in, char *msg, size_t msglen) {
+  for (size_t u = 0; u < m->nms + m->npb; u++) {
+    bool is_ms = u < m->nms;
+    const report_json *node = is_ms ? m->ms[u].node : m->pb[u - m->nms].node;
+    const report_json *keys = is_ms ? m->ms[u].status : m->pb[u - m->nms].steps;
+    const int64_t *rows = is_ms ? m->ms[u].rows : m->pb[u - m->nms].rows;
+    for (size_t k = 0; k < keys->n; k++)
+      if (rows[k] != count_of(keys->items[k])) {
+        util_set_msg(msg, msglen, "%s has %lld rows of %s `%s` in %s `%s`, but %s counts %lld",
+                     is_ms ? in->milestones : in->playbooks, (long long)rows[k], is_ms ? "milestone" : "playbook",
+                     report_json_get(node, "name")->text, is_ms ? "status" : "step", keys->keys[k], in->summary,
+                     (long long)count_of(keys->items[k]));
+        return false;
+      }
+  }
+  return true;
+}
+
+/* ---- the page's data ------------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t n) {
+  unsigned c = p[0], cp, min;
+  size_t len;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
+  else return 0;
+  if (n < len) return 0;
+  cp = c & (0x7Fu >> len);
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[i] & 0x3F);
+  }
+  return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : len;
+}
+
+/* See report_internal.h; runs of bytes that need no escape go out whole. */
+void report_put_json_string(FILE *out, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  fputc('"', out);
+  size_t run = 0;          /* start of the bytes that pass through unchanged */
+  size_t i = 0;
+  while (i < n) {
+    size_t len = utf8_len(p + i, n - i);
+    bool line_sep = len == 3 && p[i] == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
+    if ((len == 1 && p[i] >= 0x20 && !strchr("\"\\<>&", p[i])) || (len > 1 && !line_sep)) {
+      i += len;
+      continue;
+    }
+    fwrite(s + run, 1, i - run, out);
+    if (line_sep) fputs(p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029", out);
+    else if (len == 0) fputs("\\ufffd", out);
+    else if (p[i] == '"' || p[i] == '\\') fprintf(out, "\\%c", p[i]);
+    else fprintf(out, "\\u%04x", p[i]);
+    i += len ? len : 1;
+    run = i;
+  }
+  fwrite(s + run, 1, n - run, out);
+  fputc('"', out);
+}
+
+/* A value of summary.json written back (numbers as they were written). */
+static void put_json(FILE *out, const report_json *v) {
+  if (!v) {
+    fputs("null", out);
+    return;
+  }
+  switch (v->kind) {
+    case REPORT_JSON_NULL: fputs("null", out); break;
+    case REPORT_JSON_STRING: report_put_json_string(out, v->text, v->len); break;
+    case REPORT_JSON_ARRAY:
+    case REPORT_JSON_OBJECT: {
+      bool obj = v->kind == REPORT_JSON_OBJECT;
+      fputc(obj ? '{' : '[', out);
+      for (size_t i = 0; i < v->n; i++) {
+        if (i) fputc(',', out);
+        if (obj) {
+          report_put_json_string(out, v->keys[i], v->key_lens[i]);
+          fputc(':', out);
+        }
+        put_json(out, v->items[i]);
+      }
+      fputc(obj ? '}' : ']', out);
+      break;
+    }
+    default: fwrite(v->text, 1, v->len, out); break;   /* numbers, true, false */
+  }
+}
+
+static void put_key(FILE *out, const char *key) { fprintf(out, ",\"%s\":", key); }
+
+static const char code_digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/* Base-62 digits needed for codes 0..max. */
+static int code_width(size_t max) {
+  int w = 1;
+  for (size_t room = 62; room <= max; room *= 62) w++;
+  return w;
+}
+
+/* `"w":W,"codes":"..."`: unit u's code of each account, in id order. */
+static void put_codes(FILE *out, const report_model *m, const size_t *order, bool is_ms, size_t u, size_t max) {
+  int w = code_width(max);
+  fprintf(out, ",\"w\":%d,\"codes\":\"", w);
+  char digits[8];
+  for (size_t i = 0; i < m->accounts.len; i++) {
+    size_t row = order[i];
+    size_t code = is_ms ? m->ms_codes[row * m->nms + u] : m->pb_codes[row * m->npb + u];
+    for (int d = w; d-- > 0; code /= 62) digits[d] = code_digits[code % 62];
+    fwrite(digits, 1, (size_t)w, out);
+  }
+  fputc('"', out);
+}
+
+static void put_milestone(FILE *out, const report_model *m, const size_t *order, size_t u) {
+  const milestone_model *ms = &m->ms[u];
+  const report_json *percent = report_json_get(ms->node, "percent");
+  fputs("{\"name\":", out);
+  put_json(out, report_json_get(ms->node, "name"));
+  static const char *const copied[] = {"display", "group", "description", "applicable", "estimate_s"};
+  for (size_t i = 0; i < sizeof copied / sizeof *copied; i++) {
+    put_key(out, copied[i]);
+    put_json(out, report_json_get(ms->node, copied[i]));
+  }
+  put_key(out, "ttc");
+  put_json(out, report_json_get(ms->node, "time_to_complete"));
+  put_key(out, "status");
+  fputc('[', out);
+  for (size_t k = 0; k < ms->status->n; k++) {
+    fputs(k ? ",[" : "[", out);
+    report_put_json_string(out, ms->status->keys[k], ms->status->key_lens[k]);
+    fputc(',', out);
+    put_json(out, ms->status->items[k]);
+    fputc(',', out);
+    const report_json *pct = report_json_get(percent, ms->status->keys[k]);
+    put_json(out, pct && pct->kind == REPORT_JSON_NUMBER ? pct : NULL);
+    fputc(']', out);
+  }
+  fputc(']', out);
+  put_codes(out, m, order, true, u, ms->status->n);
+  fputc('}', out);
+}
+
+static void put_playbook(FILE *out, const report_model *m, const size_t *order, size_t u) {
+  const playbook_model *pb = &m->pb[u];
+  fputs("{\"name\":", out);
+  put_json(out, report_json_get(pb->node, "name"));
+  put_key(out, "display");
+  put_json(out, report_json_get(pb->node, "display"));
+  put_key(out, "applicable");
+  put_json(out, report_json_get(pb->node, "applicable"));
+  put_key(out, "steps");
+  fputc('[', out);
+  for (size_t k = 0; k < pb->steps->n; k++) {
+    fputs(k ? ",[" : "[", out);
+    report_put_json_string(out, pb->steps->keys[k], pb->steps->key_lens[k]);
+    fputc(',', out);
+    put_json(out, pb->steps->items[k]);
+    fputc(']', out);
+  }
+  fputc(']', out);
+  put_codes(out, m, order, false, u, pb->steps->n);
+  fputc('}', out);
+}
+
+static int compare_bytes(const char *a, size_t alen, const char *b, size_t blen) {
+  int c = memcmp(a, b, alen < blen ? alen : blen);
+  return c ? c : (alen > blen) - (alen < blen);
+}
+
+static int compare_accounts(const void *x, const void *y) {
+  const account *a = *(account *const *)x, *b = *(account *const *)y;
+  return compare_bytes(a->id, a->len, b->id, b->len);
+}
+
+static int compare_signals(const void *x, const void *y) {
+  const signal_stat *a = *(signal_stat *const *)x, *b = *(signal_stat *const *)y;
+  int c = compare_bytes(a->signal, a->signal_len, b->signal, b->signal_len);
+  return c ? c : compare_bytes(a->source, a->source_len, b->source, b->source_len);
+}
+
+/* The page's data: one JSON object (report.c's header says how). */
+static void put_data(FILE *out, report_model *m) {
+  qsort(m->accounts.items, m->accounts.len, sizeof *m->accounts.items, compare_accounts);
+  qsort(m->signals.items, m->signals.len, sizeof *m->signals.items, compare_signals);
+  size_t *order = util_xalloc(m->accounts.len * sizeof *order + 1);   /* id order -> row of the codes */
+  for (size_t i = 0; i < m->accounts.len; i++) order[i] = m->accounts.items[i]->index;
+
+  fputs("{\"as_of\":", out);
+  put_json(out, report_json_get(m->summary, "as_of"));
+  put_key(out, "rows");
+  put_json(out, report_json_get(m->summary, "rows"));
+  fprintf(out, ",\"accounts\":%zu,\"ids\":[", m->accounts.len);
+  for (size_t i = 0; i < m->accounts.len; i++) {
+    if (i) fputc(',', out);
+    report_put_json_string(out, m->accounts.items[i]->id, m->accounts.items[i]->len);
+  }
+  fputs("],\n\"milestones\":[", out);
+  for (size_t u = 0; u < m->nms; u++) {
+    if (u) fputs(",\n", out);
+    put_milestone(out, m, order, u);
+  }
+  fputs("],\n\"playbooks\":[", out);
+  for (size_t u = 0; u < m->npb; u++) {
+    if (u) fputs(",\n", out);
+    put_playbook(out, m, order, u);
+  }
+  fputs("],\n\"signals\":[", out);
+  for (size_t i = 0; i < m->signals.len; i++) {
+    const signal_stat *s = m->signals.items[i];
+    fputs(i ? ",[" : "[", out);
+    report_put_json_string(out, s->signal, s->signal_len);
+    fputc(',', out);
+    report_put_json_string(out, s->source, s->source_len);
+    fprintf(out, ",%lld,%lld]", (long long)s->count, (long long)s->accounts);
+  }
+  fputs("]}", out);
+  free(order);
+}
+
+/* ---- the page ----------------------------------------------------------------------------------- */
+
+static void put_page(FILE *out, report_model *m) {
+  char script_hash[SHA256_BASE64_SIZE], style_hash[SHA256_BASE64_SIZE];
+  sha256_base64(report_page_script, strlen(report_page_script), script_hash);
+  sha256_base64(report_page_style, strlen(report_page_style), style_hash);
+  fprintf(out,
+          "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+          "script-src 'sha256-%s'; style-src 'sha256-%s'; img-src 'none'; base-uri 'none'; "
+          "form-action 'none'\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>Milestone report</title>\n<style>%s</style>\n</head>\n<body>\n"
+          "<noscript><p>This report is drawn by its own script: allow JavaScript to see it.</p></noscript>\n"
+          "<div id=\"app\"></div>\n<script type=\"application/json\" id=\"msl-data\">",
+          script_hash, style_hash, report_page_style);
+  put_data(out, m);
+  fprintf(out, "</script>\n<script>%s</script>\n</body>\n</html>\n", report_page_script);
+}
+
+bool report_write(FILE *out, const report_inputs *in, char *msg, size_t msglen) {
+  report_model m = {0};
+  arena_init(&m.a);
+  htable_init(&m.ms_by_name, &m.a);
+  htable_init(&m.pb_by_name, &m.a);
+  htable_init(&m.account_by_id, &m.a);
+  htable_init(&m.signal_by_key, &m.a);
+  bool ok = load_summary(&m, in->summary, msg, msglen) &&
+            read_rows(&m, ROWS_MILESTONES, in->milestones, in->jsonl, msg, msglen) &&
+            read_rows(&m, ROWS_PLAYBOOKS, in->playbooks, in->jsonl, msg, msglen) &&
+            read_rows(&m, ROWS_SIGNALS, in->signals, in->jsonl, msg, msglen) &&
+            check_counts(&m, in, msg, msglen);
+  if (ok) put_page(out, &m);
+  free(m.accounts.items);
+  free(m.signals.items);
+  free(m.ms_codes);
+  free(m.pb_codes);
+  arena_free(&m.a);
+  return ok;
+}
+
+bool report_write_fd(int fd, const char *label, const report_inputs *in, char *msg, size_t msglen) {
+  FILE *out = fdopen(fd, "w");
+  if (!out) {
+    util_set_msg(msg, msglen, "cannot write %s: %s", label, strerror(errno));
+    close(fd);
+    return false;
+  }
+  setvbuf(out, NULL, _IOFBF, (size_t)1 << 20);
+  errno = 0;
+  if (!report_write(out, in, msg, msglen)) {
+    fclose(out);
+    return false;
+  }
+  int err = fflush(out) != 0 || ferror(out) ? (errno ? errno : EIO) : 0;
+  if (!err && fsync(fileno(out)) != 0) err = errno;
+  if (fclose(out) != 0 && !err) err = errno;
+  if (err) util_set_msg(msg, msglen, "cannot write %s: %s", label, strerror(err));
+  return err == 0;
+}

@@ -1,0 +1,125 @@
+# report.html (io/report.c) and `msl report DIR`: the page of each example,
+# CSV and JSON Lines, opened in headless Chromium by report_check.py (no
+# console error, no CSP violation, the counts shown equal summary.json's,
+# every list shows its accounts); ids, names and texts made of markup stay
+# text; and the command's errors, all of which leave the previous page.
+# Sourced by tests/e2e/run.sh with its helpers ($msl, $tmp, ok, bad,
+# expect_status, expect_stderr, same).
+
+rp=$tmp/report
+mkdir -p "$rp"
+rp_chromium=$(command -v chromium || command -v chromium-browser || echo "")
+
+# rp_page NAME DIR: DIR/report.html is (re)built and passes report_check.py
+rp_page() {
+  expect_status "report: $1: msl report" 0 "$msl" report "$2"
+  if [ -z "$rp_chromium" ]; then
+    bad "report: $1: chromium is not installed (make deps installs it)"
+  elif python3 tests/e2e/report_check.py "$rp_chromium" "$2" >"$rp/check.out" 2>&1; then
+    ok
+  else
+    bad "report: $1: $(head -c 1500 "$rp/check.out")"
+  fi
+}
+
+# ---- the examples: enterprise as CSV, self-serve as JSON Lines ------------------------------
+expect_status "report: enterprise run" 0 "$msl" run examples/enterprise_implementation.ms \
+  --events examples/data/enterprise/events.csv --accounts examples/data/enterprise/accounts.csv --out "$rp/ent"
+rp_page enterprise "$rp/ent"
+expect_status "report: self-serve run (jsonl)" 0 "$msl" run examples/self_serve_activation.ms --format jsonl \
+  --events examples/data/self_serve/events.csv --accounts examples/data/self_serve/accounts.csv --out "$rp/ss"
+rp_page "self-serve jsonl" "$rp/ss"
+
+# ---- markup in ids, names and texts is shown as text, and runs nothing -------------------------
+cat >"$rp/xss.ms" <<'MS'
+event login { user: string }
+event report_created
+milestone first "<i>First</i></script><script>alert(3)</script>" {
+  description "<img src=x onerror=alert(4)> & <!-- not a comment"
+  group "<b>Group</b></script>"
+  estimate 2d
+  exit count(login) >= 1
+  on achieved emit "<svg onload=alert(5)>"
+}
+milestone active "Active" {
+  mode continuous
+  exit count(login within 7d) >= 2
+}
+playbook onboarding "<u>Onboarding</u><!--" {
+  step first_step "First" tracks first auto
+  step active_step "Active" tracks active auto
+}
+MS
+cat >"$rp/xss.csv" <<'CSV'
+account,time,event,user
+<img src=x onerror=alert(1)>,2026-01-01T09:00:00Z,login,ann
+</script><script>alert(1)</script>,2026-01-02T09:00:00Z,login,bob
+</script><script>alert(1)</script>,2026-01-03T09:00:00Z,login,bob
+"<script>window.__xss=1</script>",2026-01-04T09:00:00Z,report_created,
+"<!--<script>",2026-01-04T09:00:00Z,report_created,
+"a ""quoted"", id",2026-01-04T09:00:00Z,login,cy
+émile & <b>co</b>,2026-01-05T09:00:00Z,login,dee
+CSV
+expect_status "report: markup run" 0 "$msl" run "$rp/xss.ms" --events "$rp/xss.csv" --as-of 2026-01-06 --out "$rp/xss"
+rp_page "markup as text" "$rp/xss"
+# the page's own bytes: no data text can end the data element or open a comment
+if grep -qF -e '<img' -e '</script><script>' -e '<!--' -e '<svg' -e '<b>' "$rp/xss/report.html"; then
+  bad "report: markup from the data is in report.html as it is"
+else
+  ok
+fi
+if [ "$(grep -c '</script>' "$rp/xss/report.html")" = 2 ]; then ok; else bad "report: report.html has other </script> than its own two"; fi
+if grep -qF "Content-Security-Policy\" content=\"default-src 'none'; script-src 'sha256-" "$rp/xss/report.html"; then ok; else
+  bad "report: no Content-Security-Policy"; fi
+
+# ---- msl report: usage ------------------------------------------------------------------------------
+expect_status "report: no DIR" 2 "$msl" report
+expect_stderr "report: no DIR" "usage: msl report DIR [--format csv|jsonl]"
+expect_status "report: two DIRs" 2 "$msl" report "$rp/ent" "$rp/ss"
+expect_stderr "report: two DIRs" "report takes one DIR, got also \`$rp/ss\`"
+expect_status "report: --format without its value" 2 "$msl" report "$rp/ent" --format
+expect_stderr "report: --format without its value" "--format needs a value"
+expect_status "report: bad --format" 2 "$msl" report "$rp/ent" --format xml
+expect_stderr "report: bad --format" "unknown result format \`xml\` (csv or jsonl)"
+expect_status "report: misspelt option" 2 "$msl" report "$rp/ent" --fromat csv
+expect_stderr "report: misspelt option" "did you mean \`--format\`?"
+
+# ---- msl report: errors leave the previous page -----------------------------------------------------
+expect_status "report: missing DIR" 4 "$msl" report "$rp/nope"
+expect_stderr "report: missing DIR" "$rp/nope: No such file or directory"
+expect_status "report: DIR is a file" 4 "$msl" report "$rp/xss.csv"
+expect_stderr "report: DIR is a file" "not a directory"
+mkdir -p "$rp/empty"
+expect_status "report: no results" 4 "$msl" report "$rp/empty"
+expect_stderr "report: no results" "has no milestones.csv or milestones.jsonl"
+expect_status "report: --format jsonl on CSV results" 4 "$msl" report "$rp/ent" --format jsonl
+expect_stderr "report: --format jsonl on CSV results" "cannot read $rp/ent/milestones.jsonl: No such file or directory"
+
+# rows that disagree with summary.json: refused, the previous page kept
+cp -r "$rp/ent" "$rp/bad"
+cp "$rp/bad/report.html" "$rp/bad.page"
+sed -i '2d' "$rp/bad/milestones.csv"
+expect_status "report: rows disagree" 4 "$msl" report "$rp/bad"
+expect_stderr "report: rows disagree" "but $rp/bad/summary.json counts"
+same "report: rows disagree: previous page kept" "$rp/bad.page" "$rp/bad/report.html"
+if ls -A "$rp/bad" | grep -q '^\.msl-tmp'; then bad "report: rows disagree: a temporary file is left"; else ok; fi
+cp "$rp/ent/milestones.csv" "$rp/bad/milestones.csv"
+printf '{"milestones": [' >"$rp/bad/summary.json"
+expect_status "report: summary.json not JSON" 4 "$msl" report "$rp/bad"
+expect_stderr "report: summary.json not JSON" "$rp/bad/summary.json: not JSON: line 1:"
+same "report: summary.json not JSON: previous page kept" "$rp/bad.page" "$rp/bad/report.html"
+
+# a run holding the directory's lock
+expect_status "report: DIR locked" 4 flock "$rp/ent/.msl.lock" "$msl" report "$rp/ent"
+expect_stderr "report: DIR locked" "is in use: another run holds the lock"
+
+# both formats in one directory: the newer rows
+cp -r "$rp/ent" "$rp/both"
+"$msl" run examples/enterprise_implementation.ms --format jsonl --events examples/data/enterprise/events.csv \
+  --accounts examples/data/enterprise/accounts.csv --out "$rp/both" 2>/dev/null
+expect_status "report: both formats" 0 "$msl" report "$rp/both"
+touch "$rp/both/milestones.csv"
+sed -i '2d' "$rp/both/milestones.csv"   # newer, and wrong: now the CSV rows are read
+expect_status "report: both formats, CSV newer" 4 "$msl" report "$rp/both"
+expect_stderr "report: both formats, CSV newer" "$rp/both/milestones.csv has"
+expect_status "report: both formats, --format jsonl" 0 "$msl" report "$rp/both" --format jsonl
