@@ -41,6 +41,8 @@ static const char usage_text[] =
     "      [-j N] [--memory-limit SIZE] [--report-by FIELD] [--history] [--quiet]\n"
     "  explain RULES --events F... --account ID [--milestone M] [--accounts F] [--as-of T]\n"
     "      [--format text|json] [--input-format csv|jsonl] [--allow-ffi]\n"
+    "  diff OLD NEW --events F... [--accounts F] [--as-of T] [--format text|json] [--limit N]\n"
+    "      [--input-format csv|jsonl] [--allow-ffi] [-j N]  the accounts a rule change moves\n"
     "  report DIR [--format csv|jsonl]                      rebuild DIR/report.html from DIR's results\n"
     "\n"
     "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error, 5 diff found changes\n"
