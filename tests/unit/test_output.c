@@ -1101,7 +1101,7 @@ START_TEST(large_output_crosses_buffer) {
   ck_assert(out_account(w, id, big, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   int rows = 40000;   /* accounts y00000 .. y39999, each id once (report.html refuses repeats) */
   for (int i = 0; i < rows; i++) {
-    char yid[8];
+    char yid[16];
     snprintf(yid, sizeof yid, "y%05d", i);
     ck_assert(out_account(w, yid, 6, &r, 1, NULL, 0, NULL, 0, msg, sizeof msg));
   }
