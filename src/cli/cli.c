@@ -178,6 +178,20 @@ void cli_externs_free(cli_externs *x) {
 
 /* ---- standard streams ------------------------------------------------------------------------------ */
 
+bool cli_needs_closed_stream(const run_options *o, cli_closed_streams closed, const char *stdout_what) {
+  bool reads_stdin = o->accounts && strcmp(o->accounts, "-") == 0;
+  for (int i = 0; i < o->nevents; i++) reads_stdin = reads_stdin || strcmp(o->events[i], "-") == 0;
+  if (reads_stdin && (closed & (1u << STDIN_FILENO))) {
+    fputs("msl: -: standard input is closed\n", stderr);
+    return true;
+  }
+  if (stdout_what && (closed & (1u << STDOUT_FILENO))) {
+    fprintf(stderr, "msl: standard output is closed: %s\n", stdout_what);
+    return true;
+  }
+  return false;
+}
+
 cli_closed_streams cli_hold_standard_streams(void) {
   cli_closed_streams closed = 0;
   for (int fd = 0; fd <= 2; fd++) {

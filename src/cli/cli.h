@@ -60,4 +60,11 @@ void cli_externs_free(cli_externs *x);
 typedef unsigned cli_closed_streams;
 cli_closed_streams cli_hold_standard_streams(void);
 
+/* Whether a run's inputs (events or accounts `-`) need standard input when
+ * it was closed, or its results (stdout_what: what writes there; NULL:
+ * nothing) need standard output when it was closed; says so on stderr.
+ * Such a run fails before it starts (exit 4). */
+struct run_options;
+bool cli_needs_closed_stream(const struct run_options *o, cli_closed_streams closed, const char *stdout_what);
+
 #endif

@@ -288,21 +288,6 @@ static int parse_args(int argc, char **argv, explain_args *x, const char **event
   return status;
 }
 
-/* `-` when standard input was closed, or standard output closed: exit 4. */
-static bool uses_closed_stream(const run_options *o, cli_closed_streams closed) {
-  bool reads_stdin = o->accounts && strcmp(o->accounts, "-") == 0;
-  for (int i = 0; i < o->nevents; i++) reads_stdin = reads_stdin || strcmp(o->events[i], "-") == 0;
-  if (reads_stdin && (closed & (1u << STDIN_FILENO))) {
-    fputs("msl: -: standard input is closed\n", stderr);
-    return true;
-  }
-  if (closed & (1u << STDOUT_FILENO)) {
-    fputs("msl: standard output is closed: explain writes there\n", stderr);
-    return true;
-  }
-  return false;
-}
-
 /* The program, and for a .ms its checked tree (in a, for the texts of
  * criteria) and the blocks of the criteria's parts; NULL after printing why. */
 static bc_program *load(const char *path, arena *a, msl_program **ast, compile_parts *parts, int *status) {
@@ -379,7 +364,7 @@ int explain_main(int argc, char **argv, cli_closed_streams closed) {
   const char **events = util_xalloc(((size_t)argc + 1) * sizeof *events);
   int status = parse_args(argc, argv, &x, events);
   x.run.events = events;
-  if (!status && uses_closed_stream(&x.run, closed)) status = EXIT_IO;
+  if (!status && cli_needs_closed_stream(&x.run, closed, "explain writes there")) status = EXIT_IO;
   arena a;
   arena_init(&a);
   msl_program *ast = NULL;

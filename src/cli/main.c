@@ -172,21 +172,6 @@ static bool rejects_is_an_input(const run_options *o, const char *rules) {
   return false;
 }
 
-/* `-` (standard input) or standard output when msl started without it. */
-static bool uses_closed_stream(const run_options *o, cli_closed_streams closed) {
-  bool reads_stdin = o->accounts && strcmp(o->accounts, "-") == 0;
-  for (int i = 0; i < o->nevents; i++) reads_stdin = reads_stdin || strcmp(o->events[i], "-") == 0;
-  if (reads_stdin && (closed & (1u << STDIN_FILENO))) {
-    fputs("msl: -: standard input is closed\n", stderr);
-    return true;
-  }
-  if (!o->out_dir && (closed & (1u << STDOUT_FILENO))) {
-    fputs("msl: standard output is closed: give --out DIR\n", stderr);
-    return true;
-  }
-  return false;
-}
-
 /* A size: bytes, or a number followed by K, M or G (powers of 1024); at
  * least 1 MiB, so a limit always leaves the sorter room for a run. */
 static bool parse_size(const char *s, size_t *out) {
@@ -293,7 +278,7 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
   o.events = events;
   o.progress = !quiet && isatty(STDERR_FILENO);
   if (!status && rejects_is_an_input(&o, rules)) status = EXIT_USAGE;
-  if (!status && uses_closed_stream(&o, closed)) status = EXIT_IO;
+  if (!status && cli_needs_closed_stream(&o, closed, o.out_dir ? NULL : "give --out DIR")) status = EXIT_IO;
   bc_program *p = status ? NULL : cli_load_program(rules, &status);
   if (p && report_by) status = report_by_option(p, report_by, &o);
   if (p && !status) {
