@@ -6,7 +6,8 @@
  * renamed into place.  Without --format, the rows are milestones.csv or
  * milestones.jsonl, whichever exists; when both do (runs of both formats
  * into one directory), the newer one, since a run commits its rows and
- * summary.json together. */
+ * summary.json together.  The tracking rows are read when the directory
+ * has them in that format. */
 #include "cli/report_cmd.h"
 
 #include <errno.h>
@@ -50,18 +51,22 @@ static bool build_report(const char *dir, int format, char *msg, size_t msglen) 
   bool jsonl = format == 1;
   if (format < 0 && !pick_format(dir, &jsonl, msg, msglen)) return false;
   const char *ext = jsonl ? ".jsonl" : ".csv";
-  char names[3][32];
+  char names[4][32];
   snprintf(names[0], sizeof names[0], "milestones%s", ext);
   snprintf(names[1], sizeof names[1], "playbooks%s", ext);
   snprintf(names[2], sizeof names[2], "signals%s", ext);
-  char *paths[5] = {join(dir, "summary.json"), join(dir, names[0]), join(dir, names[1]), join(dir, names[2]),
-                    join(dir, REPORT_FILE_NAME)};
-  report_inputs in = {paths[0], paths[1], paths[2], paths[3], jsonl};
+  snprintf(names[3], sizeof names[3], "tracking%s", ext);
+  char *paths[6] = {join(dir, "summary.json"), join(dir, names[0]), join(dir, names[1]), join(dir, names[2]),
+                    join(dir, REPORT_FILE_NAME), join(dir, names[3])};
+  /* a directory written before msl had tracking rows has none: its page
+   * lists no accounts by tracking state */
+  struct stat st;
+  report_inputs in = {paths[0], paths[1], paths[2], paths[3], jsonl, stat(paths[5], &st) == 0 ? paths[5] : NULL};
   commit_set *c = commit_new();
   int fd = commit_add(c, paths[4], NULL, msg, msglen);
   bool ok = fd >= 0 && report_write_fd(fd, paths[4], &in, msg, msglen) && commit_all(c, msg, msglen);
   commit_free(c);
-  for (int i = 0; i < 5; i++) free(paths[i]);
+  for (int i = 0; i < 6; i++) free(paths[i]);
   return ok;
 }
 

@@ -830,7 +830,8 @@ bool out_finish(out_writer *w, int64_t as_of, const out_counts *counts, char *ms
     /* the page is read back from the closed files: what `msl report` does */
     out_file *r = &w->files[F_REPORT];
     report_inputs in = {w->files[F_SUMMARY].tmp_path, w->files[F_MILESTONES].tmp_path,
-                        w->files[F_PLAYBOOKS].tmp_path, w->files[F_SIGNALS].tmp_path, w->fmt == OUT_JSONL};
+                        w->files[F_PLAYBOOKS].tmp_path, w->files[F_SIGNALS].tmp_path, w->fmt == OUT_JSONL,
+                        w->files[F_TRACKING].tmp_path};
     ok = report_write_fd(r->fd, r->final_path, &in, msg, msglen);
     r->fd = -1;   /* report_write_fd closed it */
   }

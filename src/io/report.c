@@ -4,7 +4,11 @@
  * with the counts the page shows; the rows give which account is in which
  * status or step, for the lists a reader drills down into, and are checked
  * against summary.json's counts (a directory whose files disagree is
- * refused, not shown half right).  signals.csv is summed per signal.
+ * refused, not shown half right).  signals.csv is summed per signal.  The
+ * tracking rows, when there are any, give which started account keeps pace
+ * with the estimate, and are checked against each milestone's "tracking"
+ * counts; a milestone's "by" counts (--report-by) are checked to list its
+ * statuses and add up to them, and go to the page as they are.
  *
  * The page carries its data as one JSON value in a
  * <script type="application/json"> element, read by the page's own script,
@@ -14,7 +18,10 @@
  * To stay small with 100,000 accounts, each id is written once (sorted
  * bytewise) and each milestone's statuses and each playbook's steps are one
  * string with a fixed-width base-62 code per account (0: not applicable,
- * k: the k-th status or step of summary.json). */
+ * k: the k-th status or step of summary.json).  A milestone's code also
+ * holds the account's tracking state, so that tracking costs no bytes:
+ * status code + (statuses + 1) * t, t being 0 for no tracking row and k
+ * for the k-th state of the milestone's "tracking". */
 #include "io/report.h"
 
 #include <errno.h>
@@ -37,7 +44,10 @@ typedef struct account {
 typedef struct milestone_model {
   const report_json *node;     /* its object in summary.json */
   const report_json *status;   /* its "status" object: status -> count */
+  const report_json *tracking; /* its "tracking" object: state -> count; NULL when null or absent */
+  const report_json *by;       /* its "by" object (--report-by), checked; NULL when null or absent */
   int64_t *rows;               /* rows read per status */
+  int64_t *tracking_rows;      /* tracking rows read per state */
 } milestone_model;
 
 typedef struct playbook_model {
@@ -63,12 +73,15 @@ typedef struct report_model {
   htable ms_by_name, pb_by_name, account_by_id, signal_by_key;
   UTIL_VEC(account *) accounts;
   UTIL_VEC(signal_stat *) signals;
-  uint8_t *ms_codes;           /* account-major: naccounts x nms; 0 or 1 + status index */
+  uint16_t *ms_codes;          /* account-major: naccounts x nms; 0 or 1 + status index, plus
+                                  (statuses + 1) x (1 + tracking state index) when tracked */
   uint32_t *pb_codes;          /* naccounts x npb; 0 or 1 + step index */
   size_t codes_cap;            /* accounts the code arrays have room for */
+  bool tracked;                /* the tracking rows were read */
 } report_model;
 
-/* A status or step list longer than this is not one msl writes. */
+/* A status, step or tracking state list longer than this is not one msl
+ * writes (and a milestone's codes fit 16 bits: 251 x 251 < 65536). */
 #define MAX_STATUSES 250
 
 /* ---- summary.json ------------------------------------------------------------------------- */
@@ -114,6 +127,62 @@ static bool is_count_object(const report_json *v) {
 
 static bool is_string(const report_json *v) { return v && v->kind == REPORT_JSON_STRING; }
 
+/* Whether objects a and b have the same member names in the same order. */
+static bool same_keys(const report_json *a, const report_json *b) {
+  if (a->n != b->n) return false;
+  for (size_t k = 0; k < a->n; k++)
+    if (a->key_lens[k] != b->key_lens[k] || memcmp(a->keys[k], b->keys[k], a->key_lens[k]) != 0) return false;
+  return true;
+}
+
+/* A text for a message: at most 60 bytes, control bytes escaped. */
+static const char *shown_text(const char *p, size_t len, char buf[128]) {
+  util_escape(buf, 128, p, len, "", 60);
+  return buf;
+}
+
+/* A milestone's "tracking" (counts, or null) and "by" (--report-by), both
+ * optional: each value of "by" lists the statuses of "status", in its
+ * order, and for each status the values add up to its count. */
+static bool load_extras(milestone_model *ms, const char *path, char *msg, size_t msglen) {
+  const char *name = report_json_get(ms->node, "name")->text;
+  const report_json *tracking = report_json_get(ms->node, "tracking"), *by = report_json_get(ms->node, "by");
+  if (tracking && tracking->kind != REPORT_JSON_NULL) {
+    if (!is_count_object(tracking)) {
+      util_set_msg(msg, msglen, "%s: milestone `%s`: \"tracking\" is neither null nor counts", path, name);
+      return false;
+    }
+    ms->tracking = tracking;
+  }
+  if (!by || by->kind == REPORT_JSON_NULL) return true;
+  const report_json *values = report_json_get(by, "values");
+  if (!is_string(report_json_get(by, "field")) || !values || values->kind != REPORT_JSON_OBJECT) {
+    util_set_msg(msg, msglen, "%s: milestone `%s`: \"by\" is not {\"field\": NAME, \"values\": {VALUE: "
+                 "{STATUS: count}}}", path, name);
+    return false;
+  }
+  char b1[128];
+  for (size_t v = 0; v < values->n; v++)
+    if (!is_count_object(values->items[v]) || !same_keys(values->items[v], ms->status)) {
+      util_set_msg(msg, msglen, "%s: milestone `%s`: the \"by\" counts of value `%s` are not those of its statuses",
+                   path, name, shown_text(values->keys[v], values->key_lens[v], b1));
+      return false;
+    }
+  for (size_t k = 0; k < ms->status->n; k++) {
+    int64_t want = count_of(ms->status->items[k]), sum = 0;
+    /* each count is below 10^18: the sum stops before it could overflow */
+    for (size_t v = 0; v < values->n && sum <= want; v++) sum += count_of(values->items[v]->items[k]);
+    if (sum != want) {
+      util_set_msg(msg, msglen, "%s: milestone `%s`: the \"by\" counts of status `%s` add up to %s%lld, but "
+                   "\"status\" counts %lld", path, name, ms->status->keys[k], sum > want ? "more than " : "",
+                   (long long)(sum > want ? want : sum), (long long)want);
+      return false;
+    }
+  }
+  ms->by = by;
+  return true;
+}
+
 /* Reads summary.json and indexes its milestones and playbooks by name. */
 static bool load_summary(report_model *m, const char *path, char *msg, size_t msglen) {
   size_t len;
@@ -143,11 +212,14 @@ static bool load_summary(report_model *m, const char *path, char *msg, size_t ms
       util_set_msg(msg, msglen, "%s: milestone %zu lacks a name, an applicable count or its status counts", path, i + 1);
       return false;
     }
-    m->ms[i] = (milestone_model){node, status, arena_alloc(&m->a, status->n * sizeof(int64_t) + 1)};
+    m->ms[i] = (milestone_model){.node = node, .status = status,
+                                 .rows = arena_alloc(&m->a, status->n * sizeof(int64_t) + 1)};
     if (htable_put(&m->ms_by_name, name->text, name->len, &m->ms[i]) != &m->ms[i]) {
       util_set_msg(msg, msglen, "%s: milestone `%s` appears twice", path, name->text);
       return false;
     }
+    if (!load_extras(&m->ms[i], path, msg, msglen)) return false;
+    if (m->ms[i].tracking) m->ms[i].tracking_rows = arena_alloc(&m->a, m->ms[i].tracking->n * sizeof(int64_t) + 1);
   }
   for (size_t i = 0; i < pb->n; i++) {
     const report_json *node = pb->items[i], *name = report_json_get(node, "name");
@@ -181,9 +253,9 @@ static account *find_account(report_model *m, const report_cell *id) {
   UTIL_VEC_PUSH(m->accounts, a, 1024);
   if (m->accounts.len > m->codes_cap) {
     size_t old = m->codes_cap, cap = old ? old * 2 : 1024;
-    m->ms_codes = util_xrealloc(m->ms_codes, cap * (m->nms ? m->nms : 1));
+    m->ms_codes = util_xrealloc(m->ms_codes, cap * (m->nms ? m->nms : 1) * sizeof *m->ms_codes);
     m->pb_codes = util_xrealloc(m->pb_codes, cap * (m->npb ? m->npb : 1) * sizeof *m->pb_codes);
-    memset(m->ms_codes + old * m->nms, 0, (cap - old) * m->nms);
+    memset(m->ms_codes + old * m->nms, 0, (cap - old) * m->nms * sizeof *m->ms_codes);
     memset(m->pb_codes + old * m->npb, 0, (cap - old) * m->npb * sizeof *m->pb_codes);
     m->codes_cap = cap;
   }
@@ -198,19 +270,47 @@ static int key_index(const report_json *obj, size_t n, const report_cell *key) {
 }
 
 /* A cell for a message: at most 60 bytes, control bytes escaped. */
-static const char *shown(const report_cell *c, char buf[128]) {
-  util_escape(buf, 128, c->p, c->len, "", 60);
-  return buf;
-}
+static const char *shown(const report_cell *c, char buf[128]) { return shown_text(c->p, c->len, buf); }
 
 enum { C_ACCOUNT, C_UNIT, C_VALUE, C__COUNT };
 
-typedef enum { ROWS_MILESTONES, ROWS_PLAYBOOKS, ROWS_SIGNALS } rows_kind;
+typedef enum { ROWS_MILESTONES, ROWS_PLAYBOOKS, ROWS_SIGNALS, ROWS_TRACKING } rows_kind;
 
-/* One row of milestones, playbooks or signals: NULL, or what is wrong with it. */
+/* One tracking row: the state goes into the code of the account's row of
+ * that milestone, read before. */
+static const char *take_tracking_row(report_model *m, const report_cell *c, char *buf, size_t buflen) {
+  char b1[128], b2[128];
+  milestone_model *ms = htable_get(&m->ms_by_name, c[C_UNIT].p, c[C_UNIT].len);
+  if (!ms || !ms->tracking) {
+    snprintf(buf, buflen, "milestone `%s` %s", shown(&c[C_UNIT], b1),
+             ms ? "has no tracking counts in summary.json" : "is not in summary.json");
+    return buf;
+  }
+  int k = key_index(ms->tracking, ms->tracking->n, &c[C_VALUE]);
+  if (k < 0) {
+    snprintf(buf, buflen, "tracking `%s` is not one of milestone `%s` in summary.json", shown(&c[C_VALUE], b1),
+             shown(&c[C_UNIT], b2));
+    return buf;
+  }
+  const account *a = htable_get(&m->account_by_id, c[C_ACCOUNT].p, c[C_ACCOUNT].len);
+  uint16_t *code = a ? &m->ms_codes[a->index * m->nms + (size_t)(ms - m->ms)] : NULL;
+  size_t span = ms->status->n + 1;
+  if (!code || *code == 0 || *code >= span) {
+    snprintf(buf, buflen, !code || *code == 0 ? "account `%s` has no row of milestone `%s` in the milestone rows"
+                                              : "a second row of account `%s` for milestone `%s`",
+             shown(&c[C_ACCOUNT], b1), shown(&c[C_UNIT], b2));
+    return buf;
+  }
+  *code = (uint16_t)(*code + span * (size_t)(k + 1));
+  ms->tracking_rows[k]++;
+  return NULL;
+}
+
+/* One row of milestones, playbooks, signals or tracking: NULL, or what is wrong with it. */
 static const char *take_row(report_model *m, rows_kind kind, const report_cell *c, char *buf, size_t buflen) {
   char b1[128], b2[128];
   if (c[C_ACCOUNT].len == 0) return "the account is empty";
+  if (kind == ROWS_TRACKING) return take_tracking_row(m, c, buf, buflen);
   if (kind == ROWS_SIGNALS) {
     account *a = find_account(m, &c[C_ACCOUNT]);
     size_t klen = c[C_UNIT].len + 1 + c[C_VALUE].len;
@@ -250,9 +350,9 @@ static const char *take_row(report_model *m, rows_kind kind, const report_cell *
   bool seen;
   if (is_ms) {
     milestone_model *ms = unit;
-    uint8_t *code = &m->ms_codes[a->index * m->nms + (size_t)(ms - m->ms)];
+    uint16_t *code = &m->ms_codes[a->index * m->nms + (size_t)(ms - m->ms)];
     seen = *code != 0;
-    *code = (uint8_t)(k + 1);
+    *code = (uint16_t)(k + 1);
     ms->rows[k]++;
   } else {
     playbook_model *pb = unit;
@@ -270,8 +370,9 @@ static const char *take_row(report_model *m, rows_kind kind, const report_cell *
 }
 
 static bool read_rows(report_model *m, rows_kind kind, const char *path, bool jsonl, char *msg, size_t msglen) {
-  static const char *const columns[3][C__COUNT] = {
+  static const char *const columns[4][C__COUNT] = {
     {"account", "milestone", "status"}, {"account", "playbook", "step"}, {"account", "signal", "source"},
+    {"account", "milestone", "tracking"},
   };
   report_rows *r = report_rows_open(path, jsonl, columns[kind], C__COUNT, msg, msglen);
   if (!r) return false;
@@ -303,6 +404,16 @@ static bool check_counts(const report_model *m, const report_inputs *in, char *m
                      is_ms ? in->milestones : in->playbooks, (long long)rows[k], is_ms ? "milestone" : "playbook",
                      report_json_get(node, "name")->text, is_ms ? "status" : "step", keys->keys[k], in->summary,
                      (long long)count_of(keys->items[k]));
+        return false;
+      }
+  }
+  for (size_t u = 0; m->tracked && u < m->nms; u++) {
+    const report_json *tracking = m->ms[u].tracking;
+    for (size_t k = 0; tracking && k < tracking->n; k++)
+      if (m->ms[u].tracking_rows[k] != count_of(tracking->items[k])) {
+        util_set_msg(msg, msglen, "%s has %lld rows of milestone `%s` in tracking `%s`, but %s counts %lld",
+                     in->tracking, (long long)m->ms[u].tracking_rows[k], report_json_get(m->ms[u].node, "name")->text,
+                     tracking->keys[k], in->summary, (long long)count_of(tracking->items[k]));
         return false;
       }
   }
@@ -393,7 +504,7 @@ static int code_width(size_t max) {
   return w;
 }
 
-/* `"w":W,"codes":"..."`: unit u's code of each account, in id order. */
+/* `"w":W,"codes":"..."`: unit u's code (0..max) of each account, in id order. */
 static void put_codes(FILE *out, const report_model *m, const size_t *order, bool is_ms, size_t u, size_t max) {
   int w = code_width(max);
   fprintf(out, ",\"w\":%d,\"codes\":\"", w);
@@ -405,6 +516,23 @@ static void put_codes(FILE *out, const report_model *m, const size_t *order, boo
     fwrite(digits, 1, (size_t)w, out);
   }
   fputc('"', out);
+}
+
+/* An object of counts as `[[KEY,count],...]`, in its order; null for NULL. */
+static void put_pairs(FILE *out, const report_json *obj) {
+  if (!obj) {
+    fputs("null", out);
+    return;
+  }
+  fputc('[', out);
+  for (size_t k = 0; k < obj->n; k++) {
+    fputs(k ? ",[" : "[", out);
+    report_put_json_string(out, obj->keys[k], obj->key_lens[k]);
+    fputc(',', out);
+    put_json(out, obj->items[k]);
+    fputc(']', out);
+  }
+  fputc(']', out);
 }
 
 static void put_milestone(FILE *out, const report_model *m, const size_t *order, size_t u) {
@@ -432,8 +560,32 @@ static void put_milestone(FILE *out, const report_model *m, const size_t *order,
     fputc(']', out);
   }
   fputc(']', out);
-  put_codes(out, m, order, true, u, ms->status->n);
-  fputc('}', out);
+  bool tracked = m->tracked && ms->tracking;
+  put_codes(out, m, order, true, u, (ms->status->n + 1) * (tracked ? ms->tracking->n + 1 : 1) - 1);
+  put_key(out, "tracking");
+  put_pairs(out, ms->tracking);
+  fprintf(out, ",\"tracked\":%s", tracked ? "true" : "false");
+  put_key(out, "by");
+  if (!ms->by) {
+    fputs("null}", out);
+    return;
+  }
+  /* {"field":F,"values":[[VALUE,[count of each status, in "status" order]],...]} */
+  const report_json *values = report_json_get(ms->by, "values");
+  fputs("{\"field\":", out);
+  put_json(out, report_json_get(ms->by, "field"));
+  fputs(",\"values\":[", out);
+  for (size_t v = 0; v < values->n; v++) {
+    fputs(v ? ",[" : "[", out);
+    report_put_json_string(out, values->keys[v], values->key_lens[v]);
+    fputs(",[", out);
+    for (size_t k = 0; k < values->items[v]->n; k++) {
+      if (k) fputc(',', out);
+      put_json(out, values->items[v]->items[k]);
+    }
+    fputs("]]", out);
+  }
+  fputs("]}}", out);
 }
 
 static void put_playbook(FILE *out, const report_model *m, const size_t *order, size_t u) {
@@ -445,15 +597,7 @@ static void put_playbook(FILE *out, const report_model *m, const size_t *order, 
   put_key(out, "applicable");
   put_json(out, report_json_get(pb->node, "applicable"));
   put_key(out, "steps");
-  fputc('[', out);
-  for (size_t k = 0; k < pb->steps->n; k++) {
-    fputs(k ? ",[" : "[", out);
-    report_put_json_string(out, pb->steps->keys[k], pb->steps->key_lens[k]);
-    fputc(',', out);
-    put_json(out, pb->steps->items[k]);
-    fputc(']', out);
-  }
-  fputc(']', out);
+  put_pairs(out, pb->steps);
   put_codes(out, m, order, false, u, pb->steps->n);
   fputc('}', out);
 }
@@ -540,8 +684,11 @@ bool report_write(FILE *out, const report_inputs *in, char *msg, size_t msglen) 
   htable_init(&m.pb_by_name, &m.a);
   htable_init(&m.account_by_id, &m.a);
   htable_init(&m.signal_by_key, &m.a);
+  m.tracked = in->tracking != NULL;
+  /* the tracking rows after the milestone rows, whose codes they add to */
   bool ok = load_summary(&m, in->summary, msg, msglen) &&
             read_rows(&m, ROWS_MILESTONES, in->milestones, in->jsonl, msg, msglen) &&
+            (!m.tracked || read_rows(&m, ROWS_TRACKING, in->tracking, in->jsonl, msg, msglen)) &&
             read_rows(&m, ROWS_PLAYBOOKS, in->playbooks, in->jsonl, msg, msglen) &&
             read_rows(&m, ROWS_SIGNALS, in->signals, in->jsonl, msg, msglen) &&
             check_counts(&m, in, msg, msglen);

@@ -2,7 +2,9 @@
  * holds: built from the other result files alone (summary.json and the
  * milestone, playbook and signal rows, CSV or JSON Lines), never from the
  * rule program, so that a directory of results can be reported on again
- * (`msl report DIR`, `msl merge`).
+ * (`msl report DIR`, `msl merge`).  The tracking rows are optional: a
+ * directory written before msl had them still gets its page, whose
+ * tracking counts (from summary.json) then have no lists of accounts.
  *
  * report.c reads the files into the page's data and writes the page;
  * report_read.c reads them (CSV per RFC 4180 and JSON Lines in chunks,
@@ -28,6 +30,7 @@ typedef struct report_inputs {
   const char *playbooks;   /* playbooks.csv or playbooks.jsonl */
   const char *signals;     /* signals.csv or signals.jsonl */
   bool jsonl;              /* the row files are JSON Lines (--format jsonl) */
+  const char *tracking;    /* tracking.csv or tracking.jsonl; NULL: none */
 } report_inputs;
 
 /* Reads the inputs and writes the page to out.  False with msg (naming

@@ -1,8 +1,10 @@
 # report.html (io/report.c) and `msl report DIR`: the page of each example,
 # CSV and JSON Lines, opened in headless Chromium by report_check.py (no
 # console error, no CSP violation, the counts shown equal summary.json's,
-# every list shows its accounts); ids, names and texts made of markup stay
-# text; and the command's errors, all of which leave the previous page.
+# every list shows its accounts, the tracking counts and the --report-by
+# table are summary.json's); ids, names, texts and field values made of
+# markup stay text; a directory without tracking.csv still gets its page;
+# and the command's errors, all of which leave the previous page.
 # Sourced by tests/e2e/run.sh with its helpers ($msl, $tmp, ok, bad,
 # expect_status, expect_stderr, same).
 
@@ -24,11 +26,24 @@ rp_page() {
 
 # ---- the examples: enterprise as CSV, self-serve as JSON Lines ------------------------------
 expect_status "report: enterprise run" 0 "$msl" run examples/enterprise_implementation.ms \
-  --events examples/data/enterprise/events.csv --accounts examples/data/enterprise/accounts.csv --out "$rp/ent"
+  --events examples/data/enterprise/events.csv --accounts examples/data/enterprise/accounts.csv --out "$rp/ent" \
+  --report-by industry
 rp_page enterprise "$rp/ent"
 expect_status "report: self-serve run (jsonl)" 0 "$msl" run examples/self_serve_activation.ms --format jsonl \
-  --events examples/data/self_serve/events.csv --accounts examples/data/self_serve/accounts.csv --out "$rp/ss"
+  --events examples/data/self_serve/events.csv --accounts examples/data/self_serve/accounts.csv --out "$rp/ss" \
+  --report-by company_size
 rp_page "self-serve jsonl" "$rp/ss"
+# the checks above had something to compare: tracked accounts and by tables
+if grep -q '"tracking":\[\["on_track",[0-9]*\],\["behind",[1-9]' "$rp/ent/report.html" &&
+   grep -q '"tracked":true,"by":{"field":"industry","values":\[\["finance",' "$rp/ent/report.html" &&
+   grep -q '"tracked":true,"by":{"field":"company_size"' "$rp/ss/report.html"; then ok; else
+  bad "report: the examples' pages have no tracking or by data"; fi
+
+# a directory written before tracking.csv: the counts, without lists
+cp -r "$rp/ent" "$rp/old"
+rm "$rp/old/tracking.csv"
+rp_page "without tracking.csv" "$rp/old"
+if grep -q '"tracked":true' "$rp/old/report.html"; then bad "report: lists by tracking without tracking.csv"; else ok; fi
 
 # ---- markup in ids, names and texts is shown as text, and runs nothing -------------------------
 cat >"$rp/xss.ms" <<'MS'
@@ -45,6 +60,11 @@ milestone active "Active" {
   mode continuous
   exit count(login within 7d) >= 2
 }
+milestone slow "<i>Slow</i><script>alert(6)</script>" {
+  start on login
+  estimate 1d
+  exit count(report_created) >= 1
+}
 playbook onboarding "<u>Onboarding</u><!--" {
   step first_step "First" tracks first auto
   step active_step "Active" tracks active auto
@@ -60,8 +80,23 @@ account,time,event,user
 "a ""quoted"", id",2026-01-04T09:00:00Z,login,cy
 émile & <b>co</b>,2026-01-05T09:00:00Z,login,dee
 CSV
-expect_status "report: markup run" 0 "$msl" run "$rp/xss.ms" --events "$rp/xss.csv" --as-of 2026-01-06 --out "$rp/xss"
+cat >"$rp/xss-accounts.csv" <<'CSV'
+id,plan
+<img src=x onerror=alert(1)>,<img src=x onerror=alert(1)>
+</script><script>alert(1)</script>,</script><script>alert(7)</script>
+"<script>window.__xss=1</script>","<!--<script>window.__xss=2</script>"
+"<!--<script>",
+"a ""quoted"", id","<b>pro</b> & ""co"""
+émile & <b>co</b>,<img src=x onerror=alert(1)>
+CSV
+sed -i '1i account { plan: string = "<svg onload=alert(8)>" }' "$rp/xss.ms"
+expect_status "report: markup run" 0 "$msl" run "$rp/xss.ms" --events "$rp/xss.csv" --accounts "$rp/xss-accounts.csv" \
+  --as-of 2026-01-06 --report-by plan --out "$rp/xss"
 rp_page "markup as text" "$rp/xss"
+# what the page was checked against: markup values, and tracked accounts of the marked-up milestone
+if grep -qF '"<img src=x onerror=alert(1)>": {' "$rp/xss/summary.json" &&
+   [ "$(grep -c ',slow,' "$rp/xss/tracking.csv")" -ge 3 ]; then ok; else
+  bad "report: the markup run has no markup values or no tracked accounts"; fi
 # the page's own bytes: no data text can end the data element or open a comment
 if grep -qF -e '<img' -e '</script><script>' -e '<!--' -e '<svg' -e '<b>' "$rp/xss/report.html"; then
   bad "report: markup from the data is in report.html as it is"
@@ -104,6 +139,20 @@ expect_stderr "report: rows disagree" "but $rp/bad/summary.json counts"
 same "report: rows disagree: previous page kept" "$rp/bad.page" "$rp/bad/report.html"
 if ls -A "$rp/bad" | grep -q '^\.msl-tmp'; then bad "report: rows disagree: a temporary file is left"; else ok; fi
 cp "$rp/ent/milestones.csv" "$rp/bad/milestones.csv"
+sed -i '2d' "$rp/bad/tracking.csv"
+expect_status "report: tracking rows disagree" 4 "$msl" report "$rp/bad"
+expect_stderr "report: tracking rows disagree" "$rp/bad/tracking.csv has"
+expect_stderr "report: tracking rows disagree" "but $rp/bad/summary.json counts"
+same "report: tracking rows disagree: previous page kept" "$rp/bad.page" "$rp/bad/report.html"
+cp "$rp/ent/tracking.csv" "$rp/bad/tracking.csv"
+python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+values = s["milestones"][0]["by"]["values"]
+values[sorted(values)[0]]["completed"] += 1
+json.dump(s, open(sys.argv[1], "w"))' "$rp/bad/summary.json"
+expect_status "report: by counts disagree" 4 "$msl" report "$rp/bad"
+expect_stderr "report: by counts disagree" "the \"by\" counts of status \`completed\` add up to more than"
+cp "$rp/ent/summary.json" "$rp/bad/summary.json"
 printf '{"milestones": [' >"$rp/bad/summary.json"
 expect_status "report: summary.json not JSON" 4 "$msl" report "$rp/bad"
 expect_stderr "report: summary.json not JSON" "$rp/bad/summary.json: not JSON: line 1:"

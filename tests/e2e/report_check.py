@@ -13,10 +13,15 @@ Checks, each failure printed on a line of its own (exit status 1):
     other browser log entry of level warning or error, no dialog (alert);
   - per milestone of summary.json: the applicable count, and each status's
     count and percent shown (data-count, data-percent) equal summary.json's,
-    as do the time to complete and estimate; per playbook, each step's count;
-  - every list a reader can open (each status and step with accounts) says
-    as many accounts as summary.json and shows, as text, the first page of
-    the ids that milestones.csv / playbooks.csv give it, in byte order;
+    as do the time to complete and estimate, the tracking counts (on track,
+    behind, stuck) and, with --report-by, the field and every value's count
+    of every status (a status column no account is in may be left out), the
+    value shown as text; per playbook, each step's count;
+  - every list a reader can open (each status, step and tracking state with
+    accounts) says as many accounts as summary.json and shows, as text, the
+    first page of the ids that milestones.csv / playbooks.csv /
+    tracking.csv give it, in byte order; a tracking state's list opens
+    exactly when tracking.csv is in DIR and the state has accounts;
   - nothing from the data became markup: no img, iframe, object or embed
     element, only the page's two script elements, window.__xss unset.
 --timing prints the load time (navigation start to the load event's end,
@@ -130,10 +135,21 @@ class Browser:
 # Runs in the page once it is drawn: what it shows, and every list opened.
 COLLECT = r'''(() => {
   const out = {milestones: {}, playbooks: {}, lists: [], markup: 0, scripts: 0, xss: window.__xss !== undefined};
+  for (const more of document.querySelectorAll('.by button.more')) more.click();
   for (const card of document.querySelectorAll('article[data-milestone]')) {
     const m = {applicable: card.querySelector('[data-applicable]').dataset.applicable, status: {},
-               ttc: Object.assign({}, card.querySelector('.ttc').dataset)};
+               ttc: Object.assign({}, card.querySelector('.ttc').dataset), tracking: {}, by: null};
     for (const k of card.querySelectorAll('button.key[data-status]')) m.status[k.dataset.status] = [k.dataset.count, k.dataset.percent];
+    for (const k of card.querySelectorAll('button.key[data-tracking]')) m.tracking[k.dataset.tracking] = k.dataset.count;
+    const by = card.querySelector('details.by');
+    if (by) {
+      m.by = {field: by.dataset.field, heading: by.querySelector('summary code').textContent, values: {}, texts: {}};
+      for (const tr of by.querySelectorAll('tr[data-value]')) {
+        const counts = m.by.values[tr.dataset.value] = {};
+        for (const td of tr.querySelectorAll('td[data-status]')) counts[td.dataset.status] = td.dataset.count;
+        m.by.texts[tr.dataset.value] = tr.cells[0].textContent;
+      }
+    }
     out.milestones[card.dataset.milestone] = m;
   }
   for (const card of document.querySelectorAll('article[data-playbook]')) {
@@ -146,7 +162,8 @@ COLLECT = r'''(() => {
     k.click();
     const card = k.closest('article'), panel = card.querySelector('.drill');
     out.lists.push({milestone: card.dataset.milestone, playbook: card.dataset.playbook,
-                    key: k.dataset.status || k.dataset.step, count: panel.dataset.count,
+                    tracking: k.dataset.tracking !== undefined,
+                    key: k.dataset.status || k.dataset.step || k.dataset.tracking, count: panel.dataset.count,
                     ids: Array.from(panel.querySelectorAll('li'), li => li.textContent)});
   }
   out.markup = document.querySelectorAll('img, iframe, object, embed, frame').length;
@@ -180,12 +197,50 @@ def same_number(shown, expected):
         return False
 
 
+def check_tracking(m, shown, problems):
+    """The tracking counts shown equal summary.json's (none shown when all are 0)."""
+    tracking = m.get('tracking')
+    want = {k: str(v) for k, v in tracking.items()} if tracking and any(tracking.values()) else {}
+    if shown['tracking'] != want:
+        problems.append('milestone %r: tracking shown %s, summary.json %s' % (m['name'], shown['tracking'], tracking))
+
+
+def check_by(m, shown, problems):
+    """The --report-by table: the field, and every value's count of every status."""
+    by = m.get('by')
+    if by is None or shown['by'] is None:
+        if (by is None) != (shown['by'] is None):
+            problems.append('milestone %r: by shown %s, summary.json %s' % (m['name'], shown['by'], by))
+        return
+    got = shown['by']
+    if got['field'] != by['field'] or got['heading'] != by['field']:
+        problems.append('milestone %r: by field shown %r / %r, summary.json %r' % (m['name'], got['field'], got['heading'], by['field']))
+    if set(got['values']) != set(by['values']):
+        problems.append('milestone %r: by values shown %s, summary.json %s' % (m['name'], sorted(got['values']), sorted(by['values'])))
+    for value, counts in by['values'].items():
+        cells = got['values'].get(value, {})
+        text = got['texts'].get(value)
+        if text != (value if value else '(empty)'):
+            problems.append('milestone %r: by value %r shown as %r' % (m['name'], value, text))
+        for status, count in counts.items():
+            # a column is left out only when no account is in that status
+            want = str(count) if m['status'][status] else None
+            if cells.get(status) != want:
+                problems.append('milestone %r: by %s=%r status %s: shown %s, summary.json %s' % (
+                    m['name'], by['field'], value, status, cells.get(status), count))
+        if set(cells) - set(counts):
+            problems.append('milestone %r: by value %r shows statuses %s' % (m['name'], value, sorted(cells)))
+
+
 def check_page(page, out_dir, problems):
     with open(os.path.join(out_dir, 'summary.json'), encoding='utf-8') as f:
         summary = json.load(f)
     ext = '.jsonl' if os.path.exists(os.path.join(out_dir, 'milestones.jsonl')) else '.csv'
     ms_rows = read_rows(os.path.join(out_dir, 'milestones' + ext), 'milestone', 'status')
     pb_rows = read_rows(os.path.join(out_dir, 'playbooks' + ext), 'playbook', 'step')
+    tracking_path = os.path.join(out_dir, 'tracking' + ext)
+    tk_rows = read_rows(tracking_path, 'milestone', 'tracking') if os.path.exists(tracking_path) else None
+    tracking_lists = 0
 
     for m in summary['milestones']:
         shown = page['milestones'].get(m['name'])
@@ -206,6 +261,10 @@ def check_page(page, out_dir, problems):
         for key, want in (('median', ttc['median_s']), ('p90', ttc['p90_s']), ('estimate', m['estimate_s'])):
             if not same_number(shown['ttc'].get(key, ''), want):
                 problems.append('milestone %r: %s %s shown, %s in summary.json' % (m['name'], key, shown['ttc'].get(key), want))
+        check_tracking(m, shown, problems)
+        check_by(m, shown, problems)
+        if tk_rows is not None and m.get('tracking'):
+            tracking_lists += sum(1 for v in m['tracking'].values() if v)
     for p in summary['playbooks']:
         shown = page['playbooks'].get(p['name'])
         if shown is None:
@@ -218,7 +277,11 @@ def check_page(page, out_dir, problems):
         problems.append('the page shows %d milestones and %d playbooks' % (len(page['milestones']), len(page['playbooks'])))
 
     for lst in page['lists']:
-        if lst.get('milestone') is not None:
+        if lst['tracking']:
+            ids = (tk_rows or {}).get((lst['milestone'], lst['key']), [])
+            what = 'milestone %r tracking %s' % (lst['milestone'], lst['key'])
+            tracking_lists -= 1
+        elif lst.get('milestone') is not None:
             ids = ms_rows.get((lst['milestone'], lst['key']), [])
             what = 'milestone %r status %s' % (lst['milestone'], lst['key'])
         else:
@@ -228,6 +291,10 @@ def check_page(page, out_dir, problems):
             problems.append('%s: the list says %s accounts, the rows have %d' % (what, lst['count'], len(ids)))
         if lst['ids'] != ids[:PAGE]:
             problems.append('%s: the list shows %r, expected %r' % (what, lst['ids'][:5], ids[:5]))
+    if tracking_lists:
+        problems.append('%d tracking lists opened, expected %d (tracking.csv %s)' % (
+            sum(1 for lst in page['lists'] if lst['tracking']), sum(1 for lst in page['lists'] if lst['tracking']) + tracking_lists,
+            'present' if tk_rows is not None else 'absent'))
     if not page['lists'] and any(m['applicable'] for m in summary['milestones']):
         problems.append('no list could be opened')
     if page['markup']:

@@ -1,7 +1,8 @@
 /* test_report.c — report.html's parts (io/report*.c, core/sha256.c): the
  * hash its CSP names the script by, the escaping that keeps data inside its
  * data element, the JSON reader of summary.json, the CSV and JSON Lines
- * row reader, and the page's data built from a directory of results. */
+ * row reader, and the page's data built from a directory of results, with
+ * the tracking rows and summary.json's "tracking" and "by" counts. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -384,6 +385,7 @@ static results make_results(const char *summary, const char *ms, const char *pb,
 }
 
 static void free_results(results *r) {
+  free((char *)r->in.tracking);
   free((char *)r->in.summary);
   free((char *)r->in.milestones);
   free((char *)r->in.playbooks);
@@ -430,7 +432,8 @@ START_TEST(page_carries_the_data) {
                                      "\"description\":null,\"applicable\":3,\"estimate_s\":100,"
                                      "\"ttc\":{\"count\":2,\"median_s\":90,\"p90_s\":120.5},"
                                      "\"status\":[[\"not_started\",0,0.00],[\"completed\",2,66.67],"));
-  ck_assert_ptr_nonnull(strstr(page, "\"w\":1,\"codes\":\"252\"}"));
+  /* no "tracking" and no "by" in summary.json (written before msl had them) */
+  ck_assert_ptr_nonnull(strstr(page, "\"w\":1,\"codes\":\"252\",\"tracking\":null,\"tracked\":false,\"by\":null}"));
   ck_assert_ptr_nonnull(strstr(page, "\"steps\":[[\"kick\",1],[\"done\",0],[\"not_started\",1]],\"w\":1,\"codes\":\"013\"}"));
   ck_assert_ptr_nonnull(strstr(page, "\"signals\":[[\"\\u003cb\\u003e\",\"onb\",1,1],[\"go\",\"kickoff\",3,2]]"));
   /* only the page's own elements end */
@@ -483,6 +486,106 @@ START_TEST(page_refuses_files_that_disagree) {
 }
 END_TEST
 
+/* summary_json's kickoff with tracking counts and a "by" split by plan:
+ * acme (overdue) is tracked, behind. */
+static char *summary_with(const char *tracking, const char *by) {
+  static const char head[] =
+    "{\"as_of\": null, \"rows\": {}, \"milestones\": [\n"
+    "  {\"name\": \"kickoff\", \"display\": null, \"group\": null, \"applicable\": 3,\n"
+    "   \"status\": {\"not_started\": 0, \"completed\": 2, \"blocked\": 0, \"pending\": 0, \"overdue\": 1, \"in_progress\": 0},\n"
+    "   \"percent\": null, \"time_to_complete\": null, \"estimate_s\": 100";
+  static const char tail[] = "}],\n \"playbooks\": [{\"name\": \"onb\", \"display\": null, \"applicable\": 2,\n"
+                             "   \"steps\": {\"kick\": 1, \"done\": 0, \"not_started\": 1}}]}\n";
+  size_t len = strlen(head) + strlen(tracking) + strlen(by) + strlen(tail) + 40;
+  char *text = malloc(len);
+  ck_assert_ptr_nonnull(text);
+  snprintf(text, len, "%s, \"tracking\": %s%s%s%s", head, tracking, *by ? ", \"by\": " : "", by, tail);
+  return text;
+}
+
+static const char tracking_ok[] = "{\"on_track\": 0, \"behind\": 1, \"stuck\": 0}";
+static const char by_ok[] =
+  "{\"field\": \"plan\", \"values\": {\n"
+  "  \"<img>\": {\"not_started\": 0, \"completed\": 1, \"blocked\": 0, \"pending\": 0, \"overdue\": 1, \"in_progress\": 0},\n"
+  "  \"smb\": {\"not_started\": 0, \"completed\": 1, \"blocked\": 0, \"pending\": 0, \"overdue\": 0, \"in_progress\": 0}}}";
+static const char tk_ok[] = "account,milestone,tracking,expected_progress,progress\nacme,kickoff,behind,1,\n";
+
+/* make_results of summary_with(tracking, by), with tracking rows tk unless NULL */
+static results make_tracked(const char *tracking, const char *by, const char *tk) {
+  char *summary = summary_with(tracking, by);
+  results r = make_results(summary, ms_ok, pb_ok, sig_ok);
+  free(summary);
+  if (tk) r.in.tracking = write_text(r.dir, "tracking.csv", tk);
+  return r;
+}
+
+START_TEST(page_carries_tracking_and_by) {
+  char msg[300];
+  results r = make_tracked(tracking_ok, by_ok, tk_ok);
+  char *page = page_of(&r, msg, sizeof msg);
+  ck_assert_msg(page != NULL, "%s", msg);
+  /* ids: </script>..., acme, globex; completed is code 2, overdue 5; acme is
+   * behind, the 2nd state: 5 + (6 statuses + 1) x 2 = 19, `j` */
+  ck_assert_msg(strstr(page, "\"w\":1,\"codes\":\"2j2\",\"tracking\":[[\"on_track\",0],[\"behind\",1],[\"stuck\",0]],"
+                             "\"tracked\":true,\"by\":{\"field\":\"plan\",\"values\":[[\"\\u003cimg\\u003e\","
+                             "[0,1,0,0,1,0]],[\"smb\",[0,1,0,0,0,0]]]}}") != NULL, "%s", strstr(page, "\"w\":"));
+  free(page);
+  free_results(&r);
+  /* without tracking rows (a directory older than tracking.csv): the counts, no states in the codes */
+  r = make_tracked(tracking_ok, "", NULL);
+  page = page_of(&r, msg, sizeof msg);
+  ck_assert_msg(page != NULL, "%s", msg);
+  ck_assert_ptr_nonnull(strstr(page, "\"codes\":\"252\",\"tracking\":[[\"on_track\",0],[\"behind\",1],[\"stuck\",0]],"
+                                     "\"tracked\":false,\"by\":null}"));
+  free(page);
+  free_results(&r);
+  /* a milestone without tracking, and "by" absent */
+  r = make_results(summary_json, ms_ok, pb_ok, sig_ok);
+  r.in.tracking = write_text(r.dir, "tracking.csv", "account,milestone,tracking\n");
+  page = page_of(&r, msg, sizeof msg);
+  ck_assert_msg(page != NULL, "%s", msg);
+  ck_assert_ptr_nonnull(strstr(page, "\"codes\":\"252\",\"tracking\":null,\"tracked\":false,\"by\":null}"));
+  free(page);
+  free_results(&r);
+}
+END_TEST
+
+START_TEST(page_refuses_tracking_and_by_that_disagree) {
+  static const struct { const char *tracking, *by, *tk, *msg; } cases[] = {
+    {tracking_ok, "", "account,milestone,tracking\n",
+     "tracking.csv has 0 rows of milestone `kickoff` in tracking `behind`, but "},
+    {tracking_ok, "", "account,milestone,tracking\nacme,nope,behind\n", "tracking.csv:2: milestone `nope` is not in summary.json"},
+    {"null", "", tk_ok, "tracking.csv:2: milestone `kickoff` has no tracking counts in summary.json"},
+    {tracking_ok, "", "account,milestone,tracking\nacme,kickoff,late\n",
+     "tracking.csv:2: tracking `late` is not one of milestone `kickoff` in summary.json"},
+    {tracking_ok, "", "account,milestone,tracking\nnobody,kickoff,behind\n",
+     "tracking.csv:2: account `nobody` has no row of milestone `kickoff` in the milestone rows"},
+    {tracking_ok, "", "account,milestone,tracking\nacme,kickoff,behind\nacme,kickoff,stuck\n",
+     "tracking.csv:3: a second row of account `acme` for milestone `kickoff`"},
+    {tracking_ok, "", "account,milestone\nacme,kickoff\n", "tracking.csv:1: the header has no column `tracking`"},
+    {"[1]", "", tk_ok, "summary.json: milestone `kickoff`: \"tracking\" is neither null nor counts"},
+    {tracking_ok, "{\"field\": \"plan\"}", tk_ok,
+     "summary.json: milestone `kickoff`: \"by\" is not {\"field\": NAME, \"values\": {VALUE: {STATUS: count}}}"},
+    {tracking_ok, "{\"field\": \"plan\", \"values\": {\"a\\n\": {\"completed\": 2}}}", tk_ok,
+     "summary.json: milestone `kickoff`: the \"by\" counts of value `a\\x0a` are not those of its statuses"},
+    {tracking_ok, "{\"field\": \"plan\", \"values\": {\"a\": {\"not_started\": 0, \"completed\": 1, \"blocked\": 0, "
+     "\"pending\": 0, \"overdue\": 1, \"in_progress\": 0}}}", tk_ok,
+     "summary.json: milestone `kickoff`: the \"by\" counts of status `completed` add up to 1, but \"status\" counts 2"},
+    {tracking_ok, "{\"field\": \"plan\", \"values\": {\"a\": {\"not_started\": 0, \"completed\": 2, \"blocked\": 0, "
+     "\"pending\": 0, \"overdue\": 999999999999999999, \"in_progress\": 0}, \"b\": {\"not_started\": 0, \"completed\": 0, "
+     "\"blocked\": 0, \"pending\": 0, \"overdue\": 999999999999999999, \"in_progress\": 0}}}", tk_ok,
+     "summary.json: milestone `kickoff`: the \"by\" counts of status `overdue` add up to more than 1, but \"status\" counts 1"},
+  };
+  char msg[400];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    results r = make_tracked(cases[i].tracking, cases[i].by, cases[i].tk);
+    ck_assert_ptr_null(page_of(&r, msg, sizeof msg));
+    ck_assert_msg(strstr(msg, cases[i].msg) != NULL, "case %zu: %s", i, msg);
+    free_results(&r);
+  }
+}
+END_TEST
+
 START_TEST(page_to_a_descriptor) {
   results r = make_results(summary_json, ms_ok, pb_ok, sig_ok);
   char path[512], msg[300];
@@ -529,6 +632,8 @@ static Suite *report_suite(void) {
   tcase_add_test(tc, jsonl_rows_by_key);
   tcase_add_test(tc, page_carries_the_data);
   tcase_add_test(tc, page_refuses_files_that_disagree);
+  tcase_add_test(tc, page_carries_tracking_and_by);
+  tcase_add_test(tc, page_refuses_tracking_and_by_that_disagree);
   tcase_add_test(tc, page_to_a_descriptor);
   suite_add_tcase(s, tc);
   return s;
