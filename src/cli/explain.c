@@ -204,7 +204,7 @@ static int control_cmp(const void *x, const void *y) {
  * the VM some control events twice. */
 static void controls_settle(explain_ctx *c) {
   if (!c->ncontrols) return;
-  qsort(c->controls, c->ncontrols, sizeof *c->controls, control_cmp);
+  if (c->ncontrols) qsort(c->controls, c->ncontrols, sizeof *c->controls, control_cmp);
   size_t n = 1;
   for (size_t i = 1; i < c->ncontrols; i++)
     if (control_cmp(&c->controls[i], &c->controls[n - 1]) != 0) c->controls[n++] = c->controls[i];

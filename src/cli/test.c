@@ -376,7 +376,7 @@ static void evaluate(file_ctx *c, const ast_decl *d, test_result *res) {
     return;
   }
   int64_t as_of = t->as_of ? t->as_of->const_value.u.i : latest;
-  qsort(evs, (size_t)n, sizeof *evs, test_event_cmp);
+  if (n > 0) qsort(evs, (size_t)n, sizeof *evs, test_event_cmp);
   const char *id_text = t->account_id.text ? t->account_id.text : "test";
   value_str id = {id_text, (uint32_t)strlen(id_text)};
   const bc_program *p = c->p;

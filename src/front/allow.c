@@ -123,7 +123,7 @@ void allow_apply(const ast_module *m, diag_list *d) {
   allowance_vec allowed = {0};
   for (int i = 0; i < m->comments.len; i++) read_comment(m->src, m->comments.items[i], d, &allowed);
   if (allowed.len) {
-    qsort(allowed.items, allowed.len, sizeof *allowed.items, compare_allowances);
+    if (allowed.len) qsort(allowed.items, allowed.len, sizeof *allowed.items, compare_allowances);
     silencer s = {m->src, &allowed};
     diag_drop_if(d, is_silenced, &s);
   }

@@ -620,8 +620,8 @@ static int compare_signals(const void *x, const void *y) {
 
 /* The page's data: one JSON object (report.c's header says how). */
 static void put_data(FILE *out, report_model *m) {
-  qsort(m->accounts.items, m->accounts.len, sizeof *m->accounts.items, compare_accounts);
-  qsort(m->signals.items, m->signals.len, sizeof *m->signals.items, compare_signals);
+  if (m->accounts.len) qsort(m->accounts.items, m->accounts.len, sizeof *m->accounts.items, compare_accounts);
+  if (m->signals.len) qsort(m->signals.items, m->signals.len, sizeof *m->signals.items, compare_signals);
   size_t *order = util_xalloc(m->accounts.len * sizeof *order + 1);   /* id order -> row of the codes */
   for (size_t i = 0; i < m->accounts.len; i++) order[i] = m->accounts.items[i]->index;
 

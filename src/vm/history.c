@@ -98,7 +98,7 @@ int history_finish(vm_account *a, const history_out_row **rows) {
   for (uint32_t i = 0; i < x->nhist_rows; i++)   /* changes that came back where they began go */
     if (x->hist_rows[i].from != x->hist_rows[i].to) x->hist_rows[n++] = x->hist_rows[i];
   x->nhist_rows = n;
-  qsort(x->hist_rows, n, sizeof *x->hist_rows, row_cmp);
+  if (n) qsort(x->hist_rows, n, sizeof *x->hist_rows, row_cmp);
   *rows = x->hist_rows;
   return (int)n;
 }
