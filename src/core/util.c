@@ -179,9 +179,7 @@ char *util_real_dir(const char *path) {
 
 /* ---- JSON strings ------------------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one
- * (bad lead byte, bad continuation, overlong form, surrogate, > U+10FFFF). */
-static size_t utf8_seq_len(const unsigned char *p, size_t n) {
+size_t util_utf8_len(const unsigned char *p, size_t n) {
   unsigned c = p[0];
   size_t len;
   unsigned min;
@@ -206,7 +204,7 @@ void util_json_string(const char *s, size_t n, util_put_fn *put, void *ctx) {
   size_t run = 0;          /* start of the bytes that pass through unchanged */
   size_t i = 0;
   while (i < n) {
-    size_t len = utf8_seq_len(p + i, n - i);
+    size_t len = util_utf8_len(p + i, n - i);
     if (len == 1 && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
       i++;
       continue;

@@ -62,6 +62,11 @@ void util_csv_cell(const char *s, size_t n, util_put_fn *put, void *ctx);
 /* The same to a stdio stream; errors are left in ferror(f). */
 void util_csv_cell_file(FILE *f, const char *s, size_t n);
 
+/* Length of the valid UTF-8 sequence at p (n >= 1 bytes there): 1 to 4,
+ * or 0 when it is not one (bad lead byte, bad continuation, overlong form,
+ * surrogate, above U+10FFFF). */
+size_t util_utf8_len(const unsigned char *p, size_t n);
+
 /* s[0..n) as a JSON string, quotes included: `"` and `\` backslashed,
  * control bytes as \u00XX, valid UTF-8 as it is, and each byte that is
  * not part of valid UTF-8 as \ufffd, so the output is always valid JSON.

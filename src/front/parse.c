@@ -110,24 +110,6 @@ void parse_report(parse_ctx *ctx, msl_loc loc, int code, const char *fmt, ...) {
   diag_error(ctx->diags, loc, code, "%s", msg);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  size_t want;
-  unsigned min;
-  if (s[0] >= 0xC2 && s[0] <= 0xDF) { want = 2; min = 0x80; }
-  else if (s[0] >= 0xE0 && s[0] <= 0xEF) { want = 3; min = 0x800; }
-  else if (s[0] >= 0xF0 && s[0] <= 0xF4) { want = 4; min = 0x10000; }
-  else return 0;
-  if (n < want) return 0;
-  unsigned cp = s[0] & (0x7F >> want);
-  for (size_t i = 1; i < want; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return want;
-}
-
 const char *parse_quote(parse_ctx *ctx, const char *text, size_t len, size_t max) {
   size_t shown = len < max ? len : max;
   char *out = arena_alloc(ctx->arena, shown + 8);
@@ -140,7 +122,7 @@ const char *parse_quote(parse_ctx *ctx, const char *text, size_t len, size_t max
       i++;
       continue;
     }
-    size_t u = c >= 0x80 ? utf8_len((const unsigned char *)text + i, shown - i) : 0;
+    size_t u = c >= 0x80 ? util_utf8_len((const unsigned char *)text + i, shown - i) : 0;
     if (u) {
       memcpy(out + o, text + i, u);
       o += u;

@@ -422,24 +422,6 @@ static bool check_counts(const report_model *m, const report_inputs *in, char *m
 
 /* ---- the page's data ------------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *p, size_t n) {
-  unsigned c = p[0], cp, min;
-  size_t len;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-  else return 0;
-  if (n < len) return 0;
-  cp = c & (0x7Fu >> len);
-  for (size_t i = 1; i < len; i++) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i] & 0x3F);
-  }
-  return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : len;
-}
-
 /* See report_internal.h; runs of bytes that need no escape go out whole. */
 void report_put_json_string(FILE *out, const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
@@ -447,7 +429,7 @@ void report_put_json_string(FILE *out, const char *s, size_t n) {
   size_t run = 0;          /* start of the bytes that pass through unchanged */
   size_t i = 0;
   while (i < n) {
-    size_t len = utf8_len(p + i, n - i);
+    size_t len = util_utf8_len(p + i, n - i);
     bool line_sep = len == 3 && p[i] == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
     if ((len == 1 && p[i] >= 0x20 && !strchr("\"\\<>&", p[i])) || (len > 1 && !line_sep)) {
       i += len;
