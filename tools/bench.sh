@@ -265,6 +265,20 @@ msl_runs() {
     fi
 }
 
+# report_figures DIR: report.html of a run over every account: its size, and
+# its load time in headless Chromium (tests/e2e/report_check.py --timing,
+# which also checks the page) when chromium is installed.
+report_figures() {
+    meta report_accounts "$ACCOUNTS"
+    meta report_bytes "$(wc -c <"$1/report.html")"
+    meta report_gzip_bytes "$(gzip -c "$1/report.html" | wc -c)"
+    if command -v chromium >/dev/null 2>&1; then
+        meta report_load "$(python3 tests/e2e/report_check.py chromium "$1" --timing 2>&1 | sed -n 's/^load: //p' | head -n 1)"
+    else
+        meta report_load "not measured (chromium is not installed)"
+    fi
+}
+
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta cores "$cores"
 meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
@@ -330,6 +344,9 @@ for n in $SIZES; do
     fi
     msl_runs "$t" ten "CSV, ten.ms" "$n" "$w/ten" "$TEN" --events "$d/events.csv" \
         --accounts "$d/accounts.csv"
+    if [ "$n" = "$CHECK" ] && [ -f "$w/ten/report.html" ]; then
+        report_figures "$w/ten"
+    fi
 
     if [ "$n" = "$SHUFFLED" ]; then
         s=$(log_dir "$n" shuffled)

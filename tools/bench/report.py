@@ -168,6 +168,15 @@ def main():
                 w(f"- msl's time on the shuffled log over its time on the time-sorted one: "
                   f"**{shuffled / in_order:.2f}×**")
         w("")
+    if "report_bytes" in meta:
+        w(f"## report.html at {int(meta['report_accounts']):,} accounts")
+        w("")
+        w(f"The page `msl run` wrote for tools/bench/ten.ms over the {int(meta['report_accounts']):,}-account, "
+          f"{int(meta['check']):,}-event log:")
+        w("")
+        w(f"- size: {int(meta['report_bytes']) / 1e6:.2f} MB ({int(meta['report_gzip_bytes']) / 1e6:.2f} MB gzipped)")
+        w(f"- load in headless Chromium: {meta['report_load'] or 'not measured (the page check failed)'}")
+        w("")
     w("## Commands")
     w("")
     w(f"From the repository root; DuckDB from `{meta['node_dir']}/` (`npm install --prefix "
