@@ -38,6 +38,7 @@
 #include <zlib.h>
 
 #include "bc/verify.h"
+#include "core/sha256.h"
 #include "core/util.h"
 
 static uint32_t load_u32(const unsigned char *b) {
@@ -253,31 +254,52 @@ static void put_program(wbuf *w, const bc_program *p) {
   put_u32s(w, p->nmilestones, p->eval_order);
 }
 
-bool msc_write(const bc_program *p, FILE *out, char *msg, size_t msglen) {
+/* The bytes of p's .msc file, header and payload, in a buffer the caller
+ * frees; NULL with msg when p cannot be written. */
+static unsigned char *msc_bytes(const bc_program *p, size_t *len, char *msg, size_t msglen) {
   char why[512];
   if (!verify_program(p, why, sizeof why)) {
     util_set_msg(msg, msglen, "internal error: the compiled program does not verify: %s", why);
-    return false;
+    return NULL;
   }
   if (((uint64_t)p->nmilestones + 1) * p->nevents > UINT32_MAX) {
     util_set_msg(msg, msglen, "the program is too large for the .msc format");
-    return false;
+    return NULL;
   }
   wbuf w = {0};
+  put(&w, MSC_MAGIC, 4);
+  put_u32(&w, MSC_VERSION);
+  put_u64(&w, 0);          /* the payload's length and CRC, once it is written */
+  put_u32(&w, 0);
   put_program(&w, p);
-  unsigned char header[MSC_HEADER_SIZE];
-  memcpy(header, MSC_MAGIC, 4);
-  wbuf h = {.data = header, .cap = sizeof header};
-  h.len = 4;
-  put_u32(&h, MSC_VERSION);
-  put_u64(&h, w.len);
-  put_u32(&h, (uint32_t)crc32_z(0, w.data, w.len));
+  size_t payload = w.len - MSC_HEADER_SIZE;
+  wbuf h = {.data = w.data, .cap = MSC_HEADER_SIZE, .len = 8};
+  put_u64(&h, payload);
+  put_u32(&h, (uint32_t)crc32_z(0, w.data + MSC_HEADER_SIZE, payload));
+  *len = w.len;
+  return w.data;
+}
+
+bool msc_write(const bc_program *p, FILE *out, char *msg, size_t msglen) {
+  size_t len;
+  unsigned char *bytes = msc_bytes(p, &len, msg, msglen);
+  if (!bytes) return false;
   errno = 0;
-  bool ok = fwrite(header, 1, sizeof header, out) == sizeof header &&
-            (w.len == 0 || fwrite(w.data, 1, w.len, out) == w.len) && fflush(out) == 0;
+  bool ok = fwrite(bytes, 1, len, out) == len && fflush(out) == 0;
   if (!ok) util_set_msg(msg, msglen, "write error: %s", strerror(errno ? errno : EIO));
-  free(w.data);
+  free(bytes);
   return ok;
+}
+
+bool msc_sha256(const bc_program *p, char hex[MSC_SHA256_HEX_SIZE], char *msg, size_t msglen) {
+  size_t len;
+  unsigned char *bytes = msc_bytes(p, &len, msg, msglen);
+  if (!bytes) return false;
+  uint8_t digest[SHA256_DIGEST_LEN];
+  sha256_digest(bytes, len, digest);
+  free(bytes);
+  for (int i = 0; i < SHA256_DIGEST_LEN; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  return true;
 }
 
 /* ---- reading ------------------------------------------------------------------- */

@@ -32,6 +32,13 @@
  * back) to out.  On failure returns false with msg set. */
 bool msc_write(const bc_program *p, FILE *out, char *msg, size_t msglen);
 
+/* The SHA-256 of the .msc file msc_write writes for p, in lower-case hex:
+ * what summary.json records of the program a run used, so that `msl
+ * merge` can tell results of different rules apart (`sha256sum` of the
+ * file `msl build` writes gives the same).  False with msg as msc_write. */
+#define MSC_SHA256_HEX_SIZE 65
+bool msc_sha256(const bc_program *p, char hex[MSC_SHA256_HEX_SIZE], char *msg, size_t msglen);
+
 /* Builds a program from the bytes of a .msc file.  On any problem returns
  * NULL with msg set: "not an MSL compiled file (bad magic)", "compiled by a
  * different msl (...)", "truncated file ...", "checksum mismatch: the file

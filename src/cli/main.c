@@ -12,6 +12,7 @@
 #include "cli/diff_cmd.h"
 #include "cli/explain.h"
 #include "cli/fmt_cmd.h"
+#include "cli/merge_cmd.h"
 #include "front/codes.h"
 #include "bc/compile.h"
 #include "bc/disasm.h"
@@ -38,12 +39,13 @@ static const char usage_text[] =
     "  disasm FILE.ms|FILE.msc                              list the bytecode\n"
     "  run RULES --events F... [--accounts F] [--as-of T] [--out DIR]\n"
     "      [--format csv|jsonl] [--input-format csv|jsonl] [--rejects F] [--allow-ffi]\n"
-    "      [-j N] [--memory-limit SIZE] [--report-by FIELD] [--history] [--quiet]\n"
+    "      [-j N] [--memory-limit SIZE] [--report-by FIELD] [--history] [--shard K/N] [--quiet]\n"
     "  explain RULES --events F... --account ID [--milestone M] [--accounts F] [--as-of T]\n"
     "      [--format text|json] [--input-format csv|jsonl] [--allow-ffi]\n"
     "  diff OLD NEW --events F... [--accounts F] [--as-of T] [--format text|json] [--limit N]\n"
     "      [--input-format csv|jsonl] [--allow-ffi] [-j N]  the accounts a rule change moves\n"
     "  report DIR [--format csv|jsonl]                      rebuild DIR/report.html from DIR's results\n"
+    "  merge DIR... --out DIR                               combine the results of msl run --shard\n"
     "\n"
     "exit status: 0 ok, 1 rule errors, 2 usage, 3 bad input data or runtime error, 4 I/O error, 5 diff found changes\n"
     "documentation: docs/cli.md\n";
@@ -193,7 +195,7 @@ static bool parse_size(const char *s, size_t *out) {
 
 static const char *const run_options_known[] = {
     "--events", "--accounts", "--as-of", "--out", "--format", "--input-format", "--rejects",
-    "--memory-limit", "-j", "--jobs", "--allow-ffi", "--report-by", "--history", "--quiet", NULL};
+    "--memory-limit", "-j", "--jobs", "--allow-ffi", "--report-by", "--history", "--shard", "--quiet", NULL};
 
 static bool is_run_option(const char *a) {
   for (const char *const *k = run_options_known; *k; k++)
@@ -210,6 +212,25 @@ static int report_by_option(const bc_program *p, const char *field, run_options 
     return closest ? cli_usage_error("--report-by: no account field `%s`; did you mean `%s`?", field, closest)
                    : cli_usage_error("--report-by: no account field `%s` in the rules", field);
   o->has_report_by = true;
+  return EXIT_OK;
+}
+
+/* A whole number of digits alone (no sign, no space), 1 or more. */
+static bool parse_count(const char *s, size_t len, int64_t *out) {
+  int64_t n = 0;
+  for (size_t i = 0; i < len; i++)
+    if (s[i] < '0' || s[i] > '9' || __builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, s[i] - '0', &n))
+      return false;
+  *out = n;
+  return len > 0 && n > 0;
+}
+
+/* --shard K/N: 1 <= K <= N. */
+static int shard_option(const char *s, run_options *o) {
+  const char *slash = strchr(s, '/');
+  if (!slash || !parse_count(s, (size_t)(slash - s), &o->shard) ||
+      !parse_count(slash + 1, strlen(slash + 1), &o->nshards) || o->shard > o->nshards)
+    return cli_usage_error("--shard: `%s` is not a shard K/N (whole numbers, 1 <= K <= N)", s);
   return EXIT_OK;
 }
 
@@ -264,6 +285,8 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
       report_by = argv[++i];
     } else if (strcmp(a, "--history") == 0) {
       o.history = true;
+    } else if (strcmp(a, "--shard") == 0 && has_value) {
+      status = shard_option(argv[++i], &o);
     } else if (a[0] == '-' && a[1]) {
       status = is_run_option(a) ? cli_usage_error("%s needs a value", a) : cli_unknown_option("run", a, run_options_known);
     } else if (!rules) {
@@ -308,6 +331,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "explain") == 0) return explain_main(argc - 2, argv + 2, closed);
   if (strcmp(cmd, "report") == 0) return report_cmd_main(argc - 2, argv + 2);
   if (strcmp(cmd, "diff") == 0) return diff_main(argc - 2, argv + 2, closed);
+  if (strcmp(cmd, "merge") == 0) return merge_cmd_main(argc - 2, argv + 2);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_text, stdout);
     return EXIT_OK;

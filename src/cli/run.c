@@ -302,6 +302,12 @@ static int open_outputs(run_state *st) {
     st->by = report_by_new(st->p, o->report_by_field);
     out_set_report_by(st->writer, st->by);
   }
+  out_run_info run = {.shard = o->shard, .nshards = o->nshards, .history = o->history};
+  if (!status && o->out_dir && !msc_sha256(st->p, run.program_sha256, st->msg, sizeof st->msg)) {
+    fprintf(stderr, "msl: %s\n", st->msg);
+    status = EXIT_RULES;
+  }
+  if (!status && o->out_dir) out_set_run(st->writer, &run);
   return status;
 }
 
@@ -339,11 +345,17 @@ int run_program(const bc_program *p, native_fn *const *externs, const run_option
   st.progress = NULL;
   bool any_row = false;
   int64_t latest = 0;
-  for (int i = 0; ws && i < nworkers; i++)
+  for (int i = 0; ws && i < nworkers; i++) {
     if (ws[i].any_row && (!any_row || ws[i].latest > latest)) {
       latest = ws[i].latest;
       any_row = true;
     }
+    /* --shard without --as-of: T is the whole input's, other shards' rows too */
+    if (ws[i].skipped_latest != INT64_MIN && (!any_row || ws[i].skipped_latest > latest)) {
+      latest = ws[i].skipped_latest;
+      any_row = true;
+    }
+  }
   if (!status && !o->has_as_of && !any_row) {
     fputs("msl: the events hold no rows, so there is no default as-of time: give --as-of\n", stderr);
     status = EXIT_USAGE;

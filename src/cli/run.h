@@ -24,6 +24,7 @@ typedef struct run_options {
   bool history;                /* --history: history.csv too (needs out_dir) */
   size_t sort_memory;          /* bytes the unsorted path may hold before spilling */
   int jobs;                    /* -j: workers; 0: one per core */
+  int64_t shard, nshards;      /* --shard K/N: only the accounts of shard K (run_shard_of); N 0: all */
   bool progress;               /* a progress line on stderr (a terminal) while reading */
   bool has_report_by;          /* --report-by: summary.json splits status counts by */
   uint32_t report_by_field;    /* this account field (report_by_find_field) */
@@ -44,6 +45,14 @@ enum { RUN_MAX_JOBS = 256 };
 
 /* Exit statuses of SPEC 7. */
 enum { EXIT_OK = 0, EXIT_RULES = 1, EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_IO = 4 };
+
+/* The shard (1 to nshards) of an account whose SPEC 7 hash is h
+ * (util_account_hash): pmod(h, nshards) + 1, as Spark SQL's
+ * pmod(xxhash64(account), N) + 1. */
+static inline int64_t run_shard_of(int64_t h, int64_t nshards) {
+  int64_t m = h % nshards;
+  return (m < 0 ? m + nshards : m) + 1;
+}
 
 /* Evaluates every account and writes the results; returns the exit status.
  * Messages go to standard error. */

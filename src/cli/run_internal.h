@@ -103,6 +103,7 @@ typedef struct run_worker {
   out_counts counts;       /* the rows of this worker's accounts */
   int64_t latest;          /* latest time of any of them, for the default as-of */
   bool any_row;
+  int64_t skipped_latest;  /* --shard without --as-of: of the rows it skips too (INT64_MIN: none) */
   bool grouped;            /* time-sorted rows go through group */
   progress_counts *progress;   /* where it publishes its counts, or NULL */
   worker_group group;

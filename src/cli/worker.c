@@ -1,6 +1,7 @@
 /* worker.c — one worker of `msl run` (prefix worker_): the accounts whose
- * XXH64 hash selects it, read from every events file (the readers skip the
- * other workers' rows once their id is known), fed to its own VM runtime.
+ * XXH64 hash selects it (of the run's shard, with --shard), read from
+ * every events file (the readers skip the other workers' and shards' rows
+ * once their id is known), fed to its own VM runtime.
  *
  * Input is read once when every events file is in time order (the fast
  * path: the VM sees one merged, time-ordered stream).  The first record that
@@ -88,6 +89,12 @@ static int runtime_failure(const run_worker *w) {
   return EXIT_DATA;
 }
 
+/* Whether this run reports a bad row: a row no account owns (a ragged
+ * one, say) is shard 1's, so that every bad row counts in one shard. */
+static bool owns_bad_row(const run_worker *w, const io_error *err) {
+  return err->has_account || w->st->o->shard <= 1;
+}
+
 /* A bad row: to --rejects (file,line,reason,row) or the end of the run.  A
  * row --rejects cannot take (a full disk) ends the run: the count in
  * summary.json must be what the file holds. */
@@ -140,7 +147,7 @@ static int load_accounts(run_worker *w) {
       break;
     }
     if (s == IO_BAD_ROW) {
-      if ((status = bad_row(w, &err))) break;
+      if (owns_bad_row(w, &err) && (status = bad_row(w, &err))) break;
       continue;
     }
     /* the reader refuses duplicate ids itself */
@@ -391,7 +398,7 @@ static void report_first_bad_row(run_worker *w) {
     for (;;) {
       io_event ev;
       io_status s = io_events_next(r, &ev, &err);
-      if (s == IO_OK) continue;
+      if (s == IO_OK || (s == IO_BAD_ROW && !owns_bad_row(w, &err))) continue;
       if (s != IO_EOF) {
         io_failure(w, &err);
         io_close(r);
@@ -428,6 +435,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     int status = w->grouped && s != IO_OK ? group_resolve(w, w->group.nrows) : EXIT_OK;
     if (status) return status;
     if (s == IO_FAILED) return io_failure(w, &err);
+    if (s == IO_BAD_ROW && !owns_bad_row(w, &err)) continue;
     if (s == IO_BAD_ROW) {
       if (w->parallel) return RUN_SERIAL;
       if (!w->st->rejects) {
@@ -551,8 +559,10 @@ static int run_events(run_worker *w) {
  * hash; shards (--shard K/N) take pmod of the whole of it. */
 static bool keeps(const void *ctx, value_str id) {
   const run_worker *w = ctx;
-  uint64_t h = (uint64_t)util_account_hash(id.p, id.len);
-  return (int)((h >> 32) % (uint64_t)w->count) == w->index;
+  const run_options *o = w->st->o;
+  int64_t h = util_account_hash(id.p, id.len);
+  if (o->nshards && run_shard_of(h, o->nshards) != o->shard) return false;
+  return w->count == 1 || (int)(((uint64_t)h >> 32) % (uint64_t)w->count) == w->index;
 }
 
 void worker_init(run_worker *w, run_state *st, int index, int count) {
@@ -561,10 +571,12 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
   for (int e = 0; e < st->schema.nevents; e++)
     if (st->schema.events[e].nfields > most) most = st->schema.events[e].nfields;
   w->group.values = util_xalloc((size_t)most * sizeof *w->group.values);
-  if (count > 1) {
+  if (count > 1 || st->o->nshards) {
     w->schema.keep = keeps;
     w->schema.keep_ctx = w;
   }
+  w->skipped_latest = INT64_MIN;
+  if (st->o->nshards && !st->o->has_as_of) w->schema.skipped_latest = &w->skipped_latest;
   w->vm = vm_runtime_new(st->p, st->externs);
   vm_set_observer(w->vm, st->o->observer);
   if (st->progress) {

@@ -34,10 +34,15 @@ typedef struct io_schema {
   int naccount_fields;
   const io_field_schema *account_fields;
   /* Readers return only the rows whose account id keep accepts (a -j
-   * worker's share), skipping the others unchecked once their id is
-   * known; NULL keeps every row. */
+   * worker's or a --shard's share), skipping the others unchecked once
+   * their id is known; NULL keeps every row.  keep never sees an empty id:
+   * that row is bad before its account is known. */
   bool (*keep)(const void *ctx, value_str id);
   const void *keep_ctx;
+  /* Not NULL: an events row keep skips still raises *skipped_latest to its
+   * time when its time cell is valid, since every row counts for the
+   * default as-of (SPEC 7), also one of another shard. */
+  int64_t *skipped_latest;
 } io_schema;
 
 typedef enum { IO_FORMAT_AUTO = 0, IO_FORMAT_CSV, IO_FORMAT_JSONL } io_format;
@@ -77,6 +82,11 @@ typedef struct io_error {
   const char *raw;           /* the raw record text (without its final newline) */
   size_t raw_len;
   int io_errno;              /* I/O errors: errno; 0 for bad rows */
+  /* Bad rows: the row's account id was read (and keep accepted it), so the
+   * row is that account's; false for a row no account owns (ragged, not a
+   * JSON object, no valid id), which every reader returns whatever its
+   * keep. */
+  bool has_account;
 } io_error;
 
 typedef enum {

@@ -420,16 +420,13 @@ static io_status convert_fields(io_reader *r, const io_field_schema *fields, int
   return IO_OK;
 }
 
-io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
-  io_status st;
-  do {
-    if ((st = read_row(r, err)) != IO_OK) return st;
-  } while (!io_keeps(r, r->cells[r->col_account]));
+/* The event of the current row: its account, time, type and values, or
+ * why the row is bad. */
+static io_status row_event(io_reader *r, io_event *ev, io_error *err) {
   const value_str *cells = r->cells;
   ev->file = r->path;
   ev->line = r->record_line;
   ev->account = cells[r->col_account];
-  if (ev->account.len == 0) return io_bad_row(r, err, "empty account id");
   value_str time = cells[r->col_time];
   if (time.len == 0) return io_bad_row(r, err, "missing time");
   if (!io_parse_time_cached(&r->time_cache, time.p, time.len, &ev->time)) {
@@ -442,7 +439,7 @@ io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
   int type = io_event_begin(r, ev, name);
   if (type >= 0) {
     const io_event_schema *es = &r->schema->events[type];
-    st = convert_fields(r, es->fields, es->nfields, r->field_cols + r->field_start[type], err);
+    io_status st = convert_fields(r, es->fields, es->nfields, r->field_cols + r->field_start[type], err);
     if (st != IO_OK) return st;
     ev->values = r->values;
   } else if (IO_IS_CONTROL(type)) {
@@ -452,15 +449,43 @@ io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
   return IO_OK;
 }
 
-io_status io_csv_next_account(io_reader *r, io_account *acct, io_error *err) {
+/* Whether the current row is returned (io_keeps).  A skipped one raises
+ * io_schema.skipped_latest, when the schema asks, if it is a valid row:
+ * only one later than that is checked whole. */
+static bool keeps_event(io_reader *r) {
+  if (io_keeps(r, r->cells[r->col_account])) return true;
+  value_str time = r->cells[r->col_time];
+  int64_t t;
+  io_event ev;
+  io_error err;
+  if (io_notes_skipped(r) && time.len && io_parse_time_cached(&r->time_cache, time.p, time.len, &t) &&
+      io_skipped_is_later(r, t) && row_event(r, &ev, &err) == IO_OK)
+    io_note_skipped(r, t);
+  return false;
+}
+
+io_status io_csv_next_event(io_reader *r, io_event *ev, io_error *err) {
   io_status st;
+  r->has_account = false;
   do {
     if ((st = read_row(r, err)) != IO_OK) return st;
+    if (r->cells[r->col_account].len == 0) return io_bad_row(r, err, "empty account id");
+  } while (!keeps_event(r));
+  r->has_account = true;
+  return row_event(r, ev, err);
+}
+
+io_status io_csv_next_account(io_reader *r, io_account *acct, io_error *err) {
+  io_status st;
+  r->has_account = false;
+  do {
+    if ((st = read_row(r, err)) != IO_OK) return st;
+    if (r->cells[r->col_id].len == 0) return io_bad_row(r, err, "empty account id");
   } while (!io_keeps(r, r->cells[r->col_id]));
+  r->has_account = true;
   acct->file = r->path;
   acct->line = r->record_line;
   acct->id = r->cells[r->col_id];
-  if (acct->id.len == 0) return io_bad_row(r, err, "empty account id");
   const io_schema *schema = r->schema;
   st = convert_fields(r, schema->account_fields, schema->naccount_fields,
                       r->field_cols + r->field_start[schema->nevents], err);

@@ -100,6 +100,7 @@ struct io_reader {
   size_t record_len;       /* raw record (for err->raw), at src.buf + record_start */
   size_t record_start;
   bool skipping;           /* discarding the rest of an over-long record */
+  bool has_account;        /* the current record's account id is read and kept (io_error.has_account) */
   bool at_start;           /* nothing read yet: a UTF-8 BOM is skipped */
 
   /* event type names (declared and ms.*), open addressing */
@@ -191,6 +192,19 @@ io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err);
 /* Whether the reader returns a row of account id (io_schema.keep). */
 static inline bool io_keeps(const io_reader *r, value_str id) {
   return !r->schema->keep || r->schema->keep(r->schema->keep_ctx, id);
+}
+
+/* Whether an events reader wants io_note_skipped for the rows it skips. */
+static inline bool io_notes_skipped(const io_reader *r) { return r->schema->skipped_latest != NULL; }
+
+/* Whether a skipped row at time could raise io_schema.skipped_latest. */
+static inline bool io_skipped_is_later(const io_reader *r, int64_t time) {
+  return time > *r->schema->skipped_latest;
+}
+
+/* A skipped events row that is valid (io_schema.skipped_latest). */
+static inline void io_note_skipped(const io_reader *r, int64_t time) {
+  if (time > *r->schema->skipped_latest) *r->schema->skipped_latest = time;
 }
 
 #endif

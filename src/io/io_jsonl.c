@@ -562,14 +562,9 @@ static io_status control_name(io_reader *r, const char *key, value_str *out, io_
   return IO_OK;
 }
 
-io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
-  io_status st;
-  do {
-    if ((st = read_object(r, err)) != IO_OK) return st;
-    ev->file = r->path;
-    ev->line = r->record_line;
-    if ((st = account_id(r, "account", &ev->account, err)) != IO_OK) return st;
-  } while (!io_keeps(r, ev->account));
+/* The event of the current object, whose account id ev holds: its time,
+ * type and values, or why the row is bad. */
+static io_status object_event(io_reader *r, io_event *ev, io_error *err) {
   const json_member *time = find_member(r, "time", 4);
   if (!time || time->kind == JSON_NULL) return io_bad_row(r, err, "missing time");
   if (!time_value(r, time, &ev->time)) {
@@ -584,27 +579,55 @@ io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
     return io_bad_row(r, err, "bad event name %s", show(shown, sizeof shown, name));
   }
   int type = io_event_begin(r, ev, name->text);
+  io_status st = IO_OK;
   if (type >= 0) {
     const io_event_schema *es = &r->schema->events[type];
     st = convert_fields(r, es->fields, es->nfields, r->field_name_len + r->field_start[type], err);
-    if (st != IO_OK) return st;
     ev->values = r->values;
   } else if (IO_IS_CONTROL(type)) {
     st = control_name(r, "milestone", &ev->milestone, err);
     if (st == IO_OK) st = control_name(r, "playbook", &ev->playbook, err);
-    if (st != IO_OK) return st;
   }
-  return IO_OK;
+  return st;
+}
+
+/* Whether the current object, of account id, is returned (io_keeps).  A
+ * skipped one raises io_schema.skipped_latest, when the schema asks, if it
+ * is a valid row: only one later than that is checked whole. */
+static bool keeps_event(io_reader *r, const io_event *kept) {
+  if (io_keeps(r, kept->account)) return true;
+  const json_member *time = io_notes_skipped(r) ? find_member(r, "time", 4) : NULL;
+  io_event ev = *kept;
+  io_error err;
+  if (time && time->kind != JSON_NULL && time_value(r, time, &ev.time) && io_skipped_is_later(r, ev.time) &&
+      object_event(r, &ev, &err) == IO_OK)
+    io_note_skipped(r, ev.time);
+  return false;
+}
+
+io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
+  io_status st;
+  r->has_account = false;
+  do {
+    if ((st = read_object(r, err)) != IO_OK) return st;
+    ev->file = r->path;
+    ev->line = r->record_line;
+    if ((st = account_id(r, "account", &ev->account, err)) != IO_OK) return st;
+  } while (!keeps_event(r, ev));
+  r->has_account = true;
+  return object_event(r, ev, err);
 }
 
 io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err) {
   io_status st;
+  r->has_account = false;
   do {
     if ((st = read_object(r, err)) != IO_OK) return st;
     acct->file = r->path;
     acct->line = r->record_line;
     if ((st = account_id(r, "id", &acct->id, err)) != IO_OK) return st;
   } while (!io_keeps(r, acct->id));
+  r->has_account = true;
   const io_schema *schema = r->schema;
   st = convert_fields(r, schema->account_fields, schema->naccount_fields,
                       r->field_name_len + r->field_start[schema->nevents], err);

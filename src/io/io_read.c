@@ -41,6 +41,7 @@ io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...) {
   err->raw = r->src.buf + r->record_start;
   err->raw_len = r->record_len;
   err->io_errno = 0;
+  err->has_account = r->has_account;
   return IO_BAD_ROW;
 }
 

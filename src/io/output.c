@@ -47,6 +47,9 @@
  *    of summary.json ends with "tracking": {"on_track", "behind",
  *    "stuck"} counts, or null for a milestone that can have no such row,
  *    then, with --report-by, "by" (report_by.h).
+ *  - With out_set_run (every msl run --out), "shard", "format", "history"
+ *    and "program_sha256" follow "as_of": what `msl merge` checks shards
+ *    by; a run without --shard writes "shard": null, as a merge does.
  *  - Rows are checked against the program (indices, a status of the
  *    milestone's mode, step range, 0 <= done <= total): a bad row is a
  *    caller bug, refused with a message rather than written. */
@@ -141,6 +144,8 @@ struct out_writer {
   bool owns_commit;
   int64_t as_of;             /* T for tracking.csv (out_set_as_of); OUT_NO_TIME: not set */
   report_by *by;             /* --report-by counts, the caller's; NULL: none */
+  bool has_run;              /* out_set_run was called: summary.json records run */
+  out_run_info run;
 };
 
 static const char *file_label(const out_file *f) {
@@ -176,11 +181,8 @@ static void put_i64(out_file *f, int64_t v) {
 
 /* ---- number and time text ----------------------------------------------------------- */
 
-/* factor*num/den (den > 0, num >= 0) rounded half away from zero to
- * `decimals` places (at most 6), exactly: 1/32 at 4 places is 0.0313.
- * trim drops trailing zeros of the fraction, and the point when nothing
- * is left. */
-static int format_ratio(int64_t num, int64_t den, int64_t factor, int decimals, bool trim, char *buf) {
+/* Exact integer arithmetic: 1/32 at 4 places is 0.0313. */
+int out_format_ratio(int64_t num, int64_t den, int64_t factor, int decimals, bool trim, char *buf) {
   int64_t scale = 1;
   for (int i = 0; i < decimals; i++) scale *= 10;
   int64_t scaled = (num * factor * scale * 2 + den) / (den * 2);
@@ -195,9 +197,7 @@ static int format_ratio(int64_t num, int64_t den, int64_t factor, int decimals, 
   return n;
 }
 
-/* A duration in microseconds as seconds: up to 6 decimals, trailing zeros
- * removed (90000000 -> 90, 1500000 -> 1.5). */
-static int format_seconds(int64_t us, char *buf) {
+int out_format_seconds(int64_t us, char *buf) {
   uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
   int n = snprintf(buf, 32, "%s%" PRIu64, us < 0 ? "-" : "", mag / 1000000);
   unsigned frac = (unsigned)(mag % 1000000);
@@ -388,6 +388,11 @@ void out_set_as_of(out_writer *w, int64_t as_of) { w->as_of = as_of; }
 
 void out_set_report_by(out_writer *w, report_by *by) { w->by = by; }
 
+void out_set_run(out_writer *w, const out_run_info *run) {
+  w->has_run = true;
+  w->run = *run;
+}
+
 /* ---- rows ----------------------------------------------------------------------------------- */
 
 static bool check_rows(const out_writer *w, const out_milestone_row *ms, int nms,
@@ -438,7 +443,7 @@ static void write_milestone_row(out_writer *w, const char *id, size_t id_len, co
   c[9] = r->actions_total == 0
          ? (cell){CELL_EMPTY, NULL, 0}
          : (cell){CELL_RAW, progress,
-                  (size_t)format_ratio(r->actions_done, r->actions_total, 1, 4, true, progress)};
+                  (size_t)out_format_ratio(r->actions_done, r->actions_total, 1, 4, true, progress)};
   put_row(&w->files[F_MILESTONES], w->fmt, ms_columns, c, MS_NCOLS);
 }
 
@@ -578,15 +583,14 @@ static int compare_i64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The value at nearest rank ceil(pct/100 * n), 1-based, of sorted values. */
-static int64_t nearest_rank(const int64_t *sorted, size_t n, unsigned pct) {
+int64_t out_nearest_rank(const int64_t *sorted, size_t n, unsigned pct) {
   size_t rank = (n * pct + 99) / 100;
   return sorted[rank - 1];
 }
 
 static void put_seconds(out_file *f, int64_t us) {
   char buf[32];
-  put(f, buf, (size_t)format_seconds(us, buf));
+  put(f, buf, (size_t)out_format_seconds(us, buf));
 }
 
 /* "actions": [{"name", "label", "owner", "done"}, ...] of milestone mi. */
@@ -675,7 +679,7 @@ static void write_milestone_summary(out_writer *w, uint32_t mi) {
       put_str(f, "null");
     } else {
       char buf[32];
-      put(f, buf, (size_t)format_ratio(st->status_count[statuses[i]], st->applicable, 100, 2, false, buf));
+      put(f, buf, (size_t)out_format_ratio(st->status_count[statuses[i]], st->applicable, 100, 2, false, buf));
     }
     put_str(f, i + 1 < MODE_NSTATUSES ? ",\n" : "\n");
   }
@@ -688,11 +692,11 @@ static void write_milestone_summary(out_writer *w, uint32_t mi) {
   put_i64(f, (int64_t)st->ndurations);
   put_str(f, ",\n");
   put_json_key(f, "        ", "median_s");
-  if (st->ndurations) put_seconds(f, nearest_rank(st->durations_us, st->ndurations, 50));
+  if (st->ndurations) put_seconds(f, out_nearest_rank(st->durations_us, st->ndurations, 50));
   else put_str(f, "null");
   put_str(f, ",\n");
   put_json_key(f, "        ", "p90_s");
-  if (st->ndurations) put_seconds(f, nearest_rank(st->durations_us, st->ndurations, 90));
+  if (st->ndurations) put_seconds(f, out_nearest_rank(st->durations_us, st->ndurations, 90));
   else put_str(f, "null");
   put_str(f, "\n      },\n");
 
@@ -746,6 +750,30 @@ static void write_playbook_summary(out_writer *w, uint32_t pi) {
   put_str(f, "      }\n    }");
 }
 
+/* "shard", "format", "history" and "program_sha256" (out_set_run). */
+static void write_run_summary(out_writer *w) {
+  out_file *f = &w->files[F_SUMMARY];
+  put_json_key(f, "  ", "shard");
+  if (w->run.nshards) {
+    put_str(f, "{\n");
+    put_json_key(f, "    ", "index");
+    put_i64(f, w->run.shard);
+    put_str(f, ",\n");
+    put_json_key(f, "    ", "count");
+    put_i64(f, w->run.nshards);
+    put_str(f, "\n  },\n");
+  } else {
+    put_str(f, "null,\n");
+  }
+  put_json_key(f, "  ", "format");
+  put_str(f, w->fmt == OUT_CSV ? "\"csv\",\n" : "\"jsonl\",\n");
+  put_json_key(f, "  ", "history");
+  put_str(f, w->run.history ? "true,\n" : "false,\n");
+  put_json_key(f, "  ", "program_sha256");
+  put_json_string(f, w->run.program_sha256, strlen(w->run.program_sha256));
+  put_str(f, ",\n");
+}
+
 static void write_summary(out_writer *w, int64_t as_of, const out_counts *counts) {
   out_file *f = &w->files[F_SUMMARY];
   const bc_program *p = w->prog;
@@ -756,6 +784,7 @@ static void write_summary(out_writer *w, int64_t as_of, const out_counts *counts
   if (as_of == OUT_NO_TIME) put_str(f, "null");
   else put_json_string(f, tbuf, (size_t)io_format_time(as_of, tbuf));
   put_str(f, ",\n");
+  if (w->has_run) write_run_summary(w);
 
   put_json_key(f, "  ", "rows");
   put_str(f, "{\n");

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "bc/bc.h"
+#include "bc/msc.h"
 
 #define OUT_NO_TIME INT64_MIN     /* an empty time cell */
 
@@ -75,6 +76,16 @@ void out_set_as_of(out_writer *w, int64_t as_of);
  * out_finish (report_by.h). */
 typedef struct report_by report_by;
 void out_set_report_by(out_writer *w, report_by *by);
+/* What summary.json records of the run, after "as_of", so that `msl
+ * merge` can check that shards belong together (docs/cli.md): "shard"
+ * ({"index", "count"}, or null), "format", "history" and "program_sha256".
+ * Without out_set_run none of them is written. */
+typedef struct out_run_info {
+  int64_t shard, nshards;       /* --shard K/N; nshards 0: not a shard */
+  bool history;                 /* history.csv (--history) is among the results */
+  char program_sha256[MSC_SHA256_HEX_SIZE];   /* msc_sha256 of the program */
+} out_run_info;
+void out_set_run(out_writer *w, const out_run_info *run);
 /* One account's rows; call in account-id byte order.  Signals must already
  * be sorted (time, source_order, clause, seq). */
 bool out_account(out_writer *w, const char *id, size_t id_len,
@@ -89,5 +100,15 @@ bool out_account(out_writer *w, const char *id, size_t id_len,
 bool out_finish(out_writer *w, int64_t as_of, const out_counts *counts, char *msg, size_t msglen);
 /* Removes the temporary files and releases the writer (error paths); NULL is ignored. */
 void out_abort(out_writer *w);
+
+/* The numbers summary.json writes (buf: 32 bytes; returns the length).
+ * factor*num/den (den > 0, num >= 0) rounded half away from zero to
+ * `decimals` places (at most 6), exactly; trim drops trailing zeros of the
+ * fraction, and the point when nothing is left. */
+int out_format_ratio(int64_t num, int64_t den, int64_t factor, int decimals, bool trim, char *buf);
+/* Microseconds as seconds: up to 6 decimals, trailing zeros removed (1500000 -> 1.5). */
+int out_format_seconds(int64_t us, char *buf);
+/* The value at nearest rank ceil(pct/100 * n), 1-based, of n > 0 sorted values. */
+int64_t out_nearest_rank(const int64_t *sorted, size_t n, unsigned pct);
 
 #endif
