@@ -1,7 +1,7 @@
 # MSL — build, test, bench, install.  `make` builds ./msl.
 #
 # Targets: all (default), deps, test, check-layout, check-unit, check-golden, check-e2e,
-# check-acceptance, asan, demo, bench, fuzz, difftest, install, clean.
+# check-acceptance, asan, demo, slurm-demo, bench, fuzz, difftest, install, clean.
 
 PREFIX   ?= /usr/local
 CC       ?= cc
@@ -27,7 +27,7 @@ MANIFEST  = $(NATIVE:.so=.manifest)
 FFI_TEST  = tests/ffi/libmsl_ffitest.so
 
 .PHONY: all deps test check-unit check-golden check-e2e check-acceptance asan tsan \
-        demo bench fuzz difftest install clean
+        demo slurm-demo bench fuzz difftest install clean
 .DELETE_ON_ERROR:
 
 all: msl $(NATIVE) $(MANIFEST)
@@ -140,6 +140,12 @@ check-all-asan: $(UNIT_BINS) $(FFI_TEST)
 demo: deps
 	$(MAKE) all
 	@sh tools/demo.sh ./msl
+
+# A real scheduler (not part of `make test`; needs root and apt-get): a
+# single-node Slurm runs 4 shards as a job array and the merge, and the
+# result must equal one run over everything (tools/slurm/, docs/scale.md).
+slurm-demo: all
+	@sh tools/slurm/demo.sh ./msl
 
 # The benchmark, not a test (`make test` times nothing): msl, DuckDB and SQLite on
 # the shared logs, results compared, figures in bench/results.md. Knobs, e.g.
