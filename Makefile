@@ -144,7 +144,8 @@ demo: deps
 # A real scheduler (not part of `make test`; needs root and apt-get): a
 # single-node Slurm runs 4 shards as a job array and the merge, and the
 # result must equal one run over everything (tools/slurm/, docs/scale.md).
-slurm-demo: all
+slurm-demo: deps
+	$(MAKE) all
 	@sh tools/slurm/demo.sh ./msl
 
 # The benchmark, not a test (`make test` times nothing): msl, DuckDB and SQLite on
