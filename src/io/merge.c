@@ -145,8 +145,9 @@ static merge_status merge_files(const merge_shard *shards, int n, const char *ou
   }
   if (!st) st = close_out(&summary, msg, msglen);
   if (!st) {
-    report_inputs in = {summary.tmp, files[ROWS_MILESTONES].tmp, files[ROWS_PLAYBOOKS].tmp,
-                        files[ROWS_SIGNALS].tmp, shards[0].jsonl};
+    report_inputs in = {.summary = summary.tmp, .milestones = files[ROWS_MILESTONES].tmp,
+                        .playbooks = files[ROWS_PLAYBOOKS].tmp, .signals = files[ROWS_SIGNALS].tmp,
+                        .jsonl = shards[0].jsonl, .tracking = files[ROWS_TRACKING].tmp};
     if (!report_write_fd(report.fd, report.path, &in, msg, msglen)) st = MERGE_BAD_INPUT;
     report.fd = -1;        /* report_write_fd closed it */
   }
