@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "native_symbol.h"
+
 #define TEXT_LIB "stdlib/native/libmsl_text.so"
 
 /* The library's functions, loaded once by main before the tests run. */
@@ -23,16 +25,6 @@ static struct {
   int64_t (*length)(const char *);
   const char *(*trim)(const char *);
 } text;
-
-static bool load_symbol(void *lib, const char *name, void *fn_ptr) {
-  void *sym = dlsym(lib, name);
-  if (sym == NULL) {
-    fprintf(stderr, "test_native_text: %s\n", dlerror());
-    return false;
-  }
-  memcpy(fn_ptr, &sym, sizeof sym);
-  return true;
-}
 
 /* ---- case ------------------------------------------------------------------------ */
 

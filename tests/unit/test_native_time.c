@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "native_symbol.h"
+
 #define TIME_LIB "stdlib/native/libmsl_time.so"
 #define US_PER_SECOND INT64_C(1000000)
 #define US_PER_HOUR (3600 * US_PER_SECOND)
@@ -28,16 +30,6 @@ static struct {
   int64_t (*days_between)(int64_t, int64_t);
   int64_t (*business_days_between)(int64_t, int64_t);
 } tm_lib;
-
-static bool load_symbol(void *lib, const char *name, void *fn_ptr) {
-  void *sym = dlsym(lib, name);
-  if (sym == NULL) {
-    fprintf(stderr, "test_native_time: %s\n", dlerror());
-    return false;
-  }
-  memcpy(fn_ptr, &sym, sizeof sym);
-  return true;
-}
 
 /* y-m-d hh:mm:ss UTC in microseconds, by timegm (64-bit time_t: year 1 works). */
 static int64_t utc(int year, int month, int day, int hour, int minute, int second) {
