@@ -128,6 +128,8 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
   free(list);
   if (st->o->on_results) return status;   /* no output was opened */
   out_counts counts = total_counts(ws, nworkers);
+  /* the accounts are written: their memory goes before report.html is built */
+  for (int i = 0; i < nworkers; i++) worker_free(&ws[i]);
   history_out *history = st->history;
   st->history = NULL;      /* closed (before the commit) or freed here */
   if (history && status) {

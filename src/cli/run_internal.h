@@ -114,6 +114,8 @@ void worker_init(run_worker *w, run_state *st, int index, int count);
 /* Loads --accounts and reads every events file: the worker's whole run up
  * to the results.  Sets and returns w->status. */
 int worker_run(run_worker *w);
+/* Releases the worker's accounts and runtime; its counts stay, and a
+ * second call does nothing. */
 void worker_free(run_worker *w);
 
 /* ---- run.c ------------------------------------------------------------------------------- */

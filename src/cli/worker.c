@@ -589,6 +589,7 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
 int worker_run(run_worker *w) {
   int status = w->st->o->accounts ? load_accounts(w) : EXIT_OK;
   if (!status) status = run_events(w);
+  group_free(&w->group);   /* read: the rows' buffers are not needed again */
   if (w->progress) progress_publish(w->progress, w->counts.read, (int64_t)w->naccounts);
   return w->status = status;
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +39,33 @@ void *util_xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
   if (!q) util_out_of_memory();
   return q;
+}
+
+enum { HUGE_PAGE = 2 << 20 };
+
+static size_t huge_round(size_t n) {
+  if (n > SIZE_MAX - HUGE_PAGE) util_out_of_memory();
+  return (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+}
+
+/* Maps one huge page more than asked and trims the ends, so the block
+ * starts on a huge page boundary; the advice is only advice (a kernel
+ * without transparent huge pages still maps the memory). */
+void *util_huge_alloc(size_t n) {
+  n = huge_round(n ? n : 1);
+  char *raw = mmap(NULL, n + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) util_out_of_memory();
+  char *p = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+  if (p > raw) munmap(raw, (size_t)(p - raw));
+  if (p + n < raw + n + HUGE_PAGE) munmap(p + n, (size_t)(raw + n + HUGE_PAGE - (p + n)));
+#ifdef MADV_HUGEPAGE
+  madvise(p, n, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
+void util_huge_free(void *p, size_t n) {
+  if (p) munmap(p, huge_round(n ? n : 1));
 }
 
 char *util_xstrndup(const char *s, size_t n) {

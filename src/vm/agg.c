@@ -25,8 +25,14 @@ size_t agg_value_size(const bc_aggregate *d) {
   }
 }
 
+/* Whether d keeps a ring of entries: a `within` window, but for distinct,
+ * whose set is its window. */
+static bool has_ring(const bc_aggregate *d) { return d->window == BC_WIN_WITHIN && d->fn != BC_AGG_DISTINCT; }
+
+static bool windowed_set(const bc_aggregate *d) { return d->window == BC_WIN_WITHIN && d->fn == BC_AGG_DISTINCT; }
+
 size_t agg_state_size(const bc_aggregate *d) {
-  size_t window = d->window == BC_WIN_WITHIN ? sizeof(vm_ring) : d->window == BC_WIN_SINCE ? sizeof(int64_t) : 0;
+  size_t window = has_ring(d) ? sizeof(vm_ring) : d->window == BC_WIN_SINCE ? sizeof(int64_t) : 0;
   return agg_value_size(d) + window;
 }
 
@@ -42,7 +48,7 @@ void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
   for (uint32_t g = 0; g < p->naggregates; g++) {
     const bc_aggregate *d = &p->aggregates[g];
-    if (d->window == BC_WIN_WITHIN) {
+    if (has_ring(d)) {
       const vm_ring *r = agg_window(rt, a, g);
       if (r->len) {
         __builtin_prefetch(&r->items[r->head]);
@@ -58,12 +64,19 @@ void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
 
 /* ---- rings and sets ------------------------------------------------------------------------------ */
 
-static void ring_push(vm_ring *r, vm_entry e) {
+static unsigned log2_cap(uint32_t cap) { return (unsigned)__builtin_ctz(cap); }
+
+static void ring_push(vm_pool *pool, vm_ring *r, vm_entry e) {
   if (r->len == r->cap) {
     uint32_t cap = r->cap ? r->cap * 2 : RING_FIRST_CAP;
-    r->items = util_xrealloc(r->items, sizeof *r->items * cap);
-    /* the full ring's entries before head continue it past the old end */
-    memcpy(r->items + r->cap, r->items, sizeof *r->items * r->head);
+    vm_entry *items = pool_alloc(pool, log2_cap(cap));
+    if (r->cap) {
+      /* the full ring's entries before head continue it past the old end */
+      memcpy(items, r->items, sizeof *items * r->cap);
+      memcpy(items + r->cap, r->items, sizeof *items * r->head);
+      pool_free(pool, r->items, log2_cap(r->cap));
+    }
+    r->items = items;
     r->cap = cap;
   }
   *vm_ring_at(r, r->len) = e;
@@ -89,87 +102,175 @@ static uint64_t value_hash(value_type t, value_data v) {
   return util_hash(&v.i, sizeof v.i) | 1;
 }
 
-/* The slot holding key.  same_copy: key is a slot's own copy (from a
- * window entry), so a string matches by its pointer alone. */
-static vm_set_slot *set_find(vm_set *s, value_type t, value_data key, uint64_t h, bool same_copy) {
-  if (!s->cap) return NULL;
-  uint32_t mask = s->cap - 1, i = (uint32_t)h & mask;
-  for (;;) {
-    vm_set_slot *sl = &s->slots[i];
-    if (sl->hash == 0) return NULL;
-    if (sl->refs && sl->hash == (uint32_t)h &&
-        (same_copy && t == VALUE_STRING ? sl->key.s.p == key.s.p : interp_value_eq(t, sl->key, key)))
-      return sl;
-    i = (i + 1) & mask;
+/* A set slot keeps a value in 8 bytes: a string as its interned copy's
+ * address (two strings are equal exactly when their copies are), any
+ * other value as its bits (-0.0 as 0.0), and the set hashes those 8
+ * bytes, so a slot needs no hash of its own. */
+static int64_t key_of(value_type t, value_data v) {
+  if (t == VALUE_STRING) return (int64_t)(intptr_t)v.s.p;
+  if (t == VALUE_BOOL) return v.b;
+  if (t == VALUE_FLOAT) {
+    double f = v.f == 0 ? 0.0 : v.f;
+    int64_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits;
+  }
+  return v.i;
+}
+
+static value_data value_of(value_type t, int64_t key) {
+  value_data v = {0};
+  if (t == VALUE_STRING) v.s = intern_str((const char *)(intptr_t)key);
+  else if (t == VALUE_BOOL) v.b = key != 0;
+  else if (t == VALUE_FLOAT) memcpy(&v.f, &key, sizeof v.f);
+  else v.i = key;
+  return v;
+}
+
+static uint32_t key_hash(int64_t key) { return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 32); }
+
+/* A slot's link: 0 never used, 1 a tombstone, else live with its newer
+ * neighbour in the list (SET_NONE at the newest end). */
+enum { LINK_EMPTY = 0, LINK_TOMBSTONE = 1, LINK_NEWEST = 2 };
+
+static bool slot_live(const vm_set_slot *sl) { return sl->link >= LINK_NEWEST; }
+static uint32_t slot_newer(const vm_set_slot *sl) { return sl->link == LINK_NEWEST ? SET_NONE : sl->link - 3; }
+static void set_newer(vm_set_slot *sl, uint32_t i) { sl->link = i == SET_NONE ? LINK_NEWEST : i + 3; }
+
+/* The oldest last_time of the set's values; INT64_MAX when it has none. */
+static int64_t set_front(const vm_set *s) { return s->size ? s->slots[s->oldest].last_time : INT64_MAX; }
+
+/* The index of the live slot holding key, or SET_NONE.  A NaN equals
+ * nothing, itself included, as `==` says. */
+static uint32_t set_find(const vm_set *s, value_type t, int64_t key) {
+  if (!s->cap || (t == VALUE_FLOAT && value_of(t, key).f != value_of(t, key).f)) return SET_NONE;
+  uint32_t mask = s->cap - 1;
+  for (uint32_t i = key_hash(key) & mask;; i = (i + 1) & mask) {
+    const vm_set_slot *sl = &s->slots[i];
+    if (sl->link == LINK_EMPTY) return SET_NONE;
+    if (slot_live(sl) && sl->key == key) return i;
   }
 }
 
-static void set_rehash(vm_set *s, value_type t, uint32_t cap) {
-  vm_set_slot *old = s->slots;
-  uint32_t oldcap = s->cap;
-  s->slots = util_xalloc(sizeof *s->slots * cap);
+/* Windowed sets (`distinct(x within D)`) use the list of live values, from
+ * the oldest last_time to the newest: a window forgets a value once its
+ * latest time has left, so expiry takes values from the oldest end, and a
+ * value added again moves to the newest. */
+static void list_unlink(vm_set *s, uint32_t i) {
+  vm_set_slot *sl = &s->slots[i];
+  uint32_t newer = slot_newer(sl);
+  if (sl->older == SET_NONE) s->oldest = newer;
+  else set_newer(&s->slots[sl->older], newer);
+  if (newer == SET_NONE) s->newest = sl->older;
+  else s->slots[newer].older = sl->older;
+}
+
+static void list_append(vm_set *s, uint32_t i) {
+  vm_set_slot *sl = &s->slots[i];
+  sl->older = s->size ? s->newest : SET_NONE;
+  set_newer(sl, SET_NONE);
+  if (!s->size) s->oldest = i;
+  else set_newer(&s->slots[s->newest], i);
+  s->newest = i;
+}
+
+static uint32_t set_place(const vm_set *s, int64_t key) {
+  uint32_t mask = s->cap - 1, i = key_hash(key) & mask;
+  while (slot_live(&s->slots[i])) i = (i + 1) & mask;
+  return i;
+}
+
+/* Moves the live values to a table of cap slots, in list order (every
+ * set keeps the list: an unwindowed one never reads it). */
+static void set_rehash(vm_pool *pool, vm_set *s, uint32_t cap) {
+  vm_set old = *s;
+  s->slots = pool_alloc(pool, log2_cap(cap));
   s->cap = cap;
-  s->tombstones = 0;
-  for (uint32_t i = 0; i < oldcap; i++) {
-    if (!old[i].refs) continue;
-    uint32_t j = (uint32_t)old[i].hash & (cap - 1);
-    while (s->slots[j].hash) j = (j + 1) & (cap - 1);
-    s->slots[j] = old[i];
-  }
-  (void)t;
-  free(old);
-}
-
-/* Adds key at time; false when it was already added at that time (a window
- * then needs no second entry for it).  *entry gets the set's copy of key
- * and its hash, for a window entry. */
-static bool set_add(vm_intern *in, vm_set *s, value_type t, value_data key, int64_t time, vm_entry *entry) {
-  uint64_t h = value_hash(t, key);
-  vm_set_slot *sl;
-  if (t == VALUE_STRING) {   /* a string no set holds is in none of them */
-    const char *copy = intern_find(in, key.s, h);
-    sl = copy ? set_find(s, t, (value_data){.s = {copy, key.s.len}}, h, true) : NULL;
-  } else {
-    sl = set_find(s, t, key, h, false);
-  }
-  if (sl) {
-    if (sl->last_time == time) return false;
-    sl->last_time = time;
-    sl->refs++;
-  } else {
-    if ((s->size + s->tombstones + 1) * 4 >= s->cap * 3)
-      set_rehash(s, t, s->cap ? (s->size * 4 >= s->cap ? s->cap * 2 : s->cap) : SET_FIRST_CAP);
-    uint32_t i = (uint32_t)h & (s->cap - 1);
-    while (s->slots[i].refs) i = (i + 1) & (s->cap - 1);
-    if (s->slots[i].hash) s->tombstones--;   /* reuse a tombstone */
-    sl = &s->slots[i];
-    if (t == VALUE_STRING) key.s = intern_take(in, key.s, h);
-    *sl = (vm_set_slot){.hash = (uint32_t)h, .key = key, .refs = 1, .last_time = time};
+  s->size = s->tombstones = 0;
+  for (uint32_t i = old.size ? old.oldest : SET_NONE; i != SET_NONE; i = slot_newer(&old.slots[i])) {
+    uint32_t j = set_place(s, old.slots[i].key);
+    s->slots[j] = old.slots[i];
+    list_append(s, j);
     s->size++;
   }
-  *entry = (vm_entry){.time = time, .hash = h};
-  if (t == VALUE_STRING) entry->v.s = sl->key.s.p;
-  else entry->v.i = sl->key.i;
-  return true;
+  if (old.cap) pool_free(pool, old.slots, log2_cap(old.cap));
 }
 
-/* Drops the reference of a window entry set_add filled. */
-static void set_release(vm_intern *in, vm_set *s, value_type t, const vm_entry *e) {
-  value_data key = t == VALUE_STRING ? (value_data){.s = {e->v.s, 0}} : (value_data){.i = e->v.i};
-  vm_set_slot *sl = set_find(s, t, key, e->hash, true);
-  if (!sl || --sl->refs) return;
-  if (t == VALUE_STRING) intern_drop(in, sl->key.s, e->hash);
-  sl->key = (value_data){0};
+/* Small sets fill up to 7/8 of their slots, larger ones 3/4: most hold a
+ * handful of values, and a probe through 8 slots stays in three lines. */
+static bool fits(uint32_t used, uint32_t cap) { return cap <= 16 ? used * 8 <= cap * 7 : used * 4 <= cap * 3; }
+
+/* The table for one more value: the same size to clear tombstones where
+ * that is cheap (a small set) or frees a quarter of it, else doubled. */
+static uint32_t rehash_cap(const vm_set *s) {
+  uint32_t cap = s->cap ? s->cap : SET_FIRST_CAP;
+  if (cap > 16 && s->tombstones < cap / 4) cap *= 2;
+  while (!fits(s->size + 1, cap)) cap *= 2;
+  return cap;
+}
+
+/* Adds value v at time (the latest time the set has seen).  Says how the
+ * set's oldest time changed, for the account's timer. */
+typedef enum { FRONT_SAME, FRONT_FIRST, FRONT_LATER } set_front_change;
+
+static set_front_change front_change(int64_t before, int64_t after) {
+  return before == after ? FRONT_SAME : before == INT64_MAX ? FRONT_FIRST : FRONT_LATER;
+}
+
+static set_front_change set_add(vm_runtime *rt, vm_set *s, value_type t, value_data v, int64_t time) {
+  vm_intern *in = &rt->intern;
+  uint64_t h = 0;
+  uint32_t i = SET_NONE;
+  if (t == VALUE_STRING) {   /* a string no set holds is in none of them */
+    h = value_hash(t, v);
+    const char *copy = intern_find(in, v.s, h);
+    if (copy) i = set_find(s, t, key_of(t, (value_data){.s = {copy, v.s.len}}));
+  } else {
+    i = set_find(s, t, key_of(t, v));
+  }
+  int64_t front = set_front(s);
+  if (i != SET_NONE) {
+    s->slots[i].last_time = time;
+    if (s->newest != i) {   /* then another value stays in the list */
+      list_unlink(s, i);
+      list_append(s, i);
+    }
+    return front_change(front, set_front(s));
+  }
+  if (!s->cap || !fits(s->size + s->tombstones + 1, s->cap)) set_rehash(&rt->sets, s, rehash_cap(s));
+  if (t == VALUE_STRING) v.s = intern_take(in, v.s, h);
+  int64_t key = key_of(t, v);
+  i = set_place(s, key);
+  if (s->slots[i].link == LINK_TOMBSTONE) s->tombstones--;   /* reuse a tombstone */
+  s->slots[i] = (vm_set_slot){.key = key, .last_time = time};
+  list_append(s, i);
+  s->size++;
+  return front_change(front, set_front(s));
+}
+
+/* Removes the value of live slot i. */
+static void set_remove(vm_runtime *rt, vm_set *s, value_type t, uint32_t i) {
+  vm_set_slot *sl = &s->slots[i];
+  if (t == VALUE_STRING) {
+    value_data v = value_of(t, sl->key);
+    intern_drop(&rt->intern, v.s, value_hash(t, v));
+  }
+  list_unlink(s, i);
+  sl->link = LINK_TOMBSTONE;   /* probing goes on past it */
   s->size--;
-  s->tombstones++;            /* hash stays non-zero: probing goes on past it */
+  s->tombstones++;
 }
 
-/* in NULL: the strings' references are left to the runtime (intern.c). */
-static void set_clear(vm_intern *in, vm_set *s, value_type t) {
-  if (in && t == VALUE_STRING)
+/* drop_strings false: the strings' references are left to the runtime
+ * (intern.c). */
+static void set_clear(vm_runtime *rt, vm_set *s, value_type t, bool drop_strings) {
+  if (drop_strings && t == VALUE_STRING)
     for (uint32_t i = 0; i < s->cap; i++)
-      if (s->slots[i].refs) intern_drop(in, s->slots[i].key.s, value_hash(t, s->slots[i].key));
-  free(s->slots);
+      if (slot_live(&s->slots[i])) {
+        value_data v = value_of(t, s->slots[i].key);
+        intern_drop(&rt->intern, v.s, value_hash(t, v));
+      }
+  if (s->cap) pool_free(&rt->sets, s->slots, log2_cap(s->cap));
   memset(s, 0, sizeof *s);
 }
 
@@ -234,7 +335,7 @@ static void window_push(vm_account *a, const bc_aggregate *d, vm_ring *ring, vm_
     int64_t expiry = vm_sat_add(e.time, d->within_us);
     if (expiry < a->timer) a->timer = expiry;
   }
-  ring_push(ring, e);
+  ring_push(&a->rt->rings, ring, e);
 }
 
 static void window_pop_back(vm_account *a, vm_ring *ring) {
@@ -279,7 +380,7 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
   const bc_aggregate *d = &rt->p->aggregates[g];
   char *s = agg_state(rt, a, g);
   if (d->window == BC_WIN_SINCE && ev->time < *agg_since(rt, a, g)) return;
-  vm_ring *ring = d->window == BC_WIN_WITHIN ? agg_window(rt, a, g) : NULL;
+  vm_ring *ring = has_ring(d) ? agg_window(rt, a, g) : NULL;
   vm_entry *last = ring && ring->len ? vm_ring_at(ring, ring->len - 1) : NULL;
   if (last && last->time != ev->time) last = NULL;   /* only an entry of this time is shared */
   switch (d->fn) {
@@ -306,9 +407,13 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
       }
       break;
     case BC_AGG_DISTINCT: {
-      vm_entry e;
-      bool added = set_add(&rt->intern, (vm_set *)s, (value_type)d->arg_type, v, ev->time, &e);
-      if (added && ring) window_push(a, d, ring, e);
+      /* the window's front: a first one lowers the timer, a later one (the
+       * oldest value added again) invalidates it, as for rings */
+      set_front_change c = set_add(rt, (vm_set *)s, (value_type)d->arg_type, v, ev->time);
+      if (!windowed_set(d) || c == FRONT_SAME) break;
+      int64_t expiry = vm_sat_add(ev->time, d->within_us);
+      if (c == FRONT_LATER) a->timer_valid = false;
+      else if (a->timer_valid && expiry < a->timer) a->timer = expiry;
       break;
     }
   }
@@ -333,6 +438,14 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
     const bc_aggregate *d = &p->aggregates[g];
     if (d->window != BC_WIN_WITHIN) continue;
     char *s = agg_state(rt, a, g);
+    if (windowed_set(d)) {
+      vm_set *set = (vm_set *)s;
+      while (set->size && vm_sat_add(set_front(set), d->within_us) <= t) {
+        set_remove(rt, set, (value_type)d->arg_type, set->oldest);
+        a->timer_valid = false;
+      }
+      continue;
+    }
     vm_ring *ring = agg_window(rt, a, g);
     while (ring->len && vm_sat_add(vm_ring_at(ring, 0)->time, d->within_us) <= t) {
       vm_entry e = window_pop_front(a, ring);
@@ -342,8 +455,6 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
         sum->count -= e.n;
         if (d->arg_type == VALUE_FLOAT) sum->dirty = true;
         else sum->sum.i -= e.v.i;
-      } else if (d->fn == BC_AGG_DISTINCT) {
-        set_release(&rt->intern, (vm_set *)s, (value_type)d->arg_type, &e);
       }
     }
   }
@@ -355,19 +466,26 @@ int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a) {
   for (uint32_t g = 0; g < p->naggregates; g++) {
     const bc_aggregate *d = &p->aggregates[g];
     if (d->window != BC_WIN_WITHIN) continue;
-    vm_ring *ring = agg_window(rt, a, g);
-    if (!ring->len) continue;
-    int64_t e = vm_sat_add(vm_ring_at(ring, 0)->time, d->within_us);
+    int64_t front = INT64_MAX;
+    if (windowed_set(d)) {
+      front = set_front(agg_state(rt, a, g));
+    } else {
+      vm_ring *ring = agg_window(rt, a, g);
+      if (ring->len) front = vm_ring_at(ring, 0)->time;
+    }
+    if (front == INT64_MAX) continue;
+    int64_t e = vm_sat_add(front, d->within_us);
     if (e < next) next = e;
   }
   return next;
 }
 
-void agg_reset(vm_intern *in, const bc_aggregate *d, void *s) {
-  if (d->fn == BC_AGG_DISTINCT) set_clear(in, s, (value_type)d->arg_type);   /* the ring's values are the set's */
+void agg_reset(vm_runtime *rt, const bc_aggregate *d, void *s, bool drop_strings) {
+  if (d->fn == BC_AGG_DISTINCT) set_clear(rt, s, (value_type)d->arg_type, drop_strings);
   size_t n = agg_value_size(d);
-  if (d->window == BC_WIN_WITHIN) {
-    free(((vm_ring *)((char *)s + n))->items);
+  if (has_ring(d)) {
+    vm_ring *ring = (vm_ring *)((char *)s + n);
+    if (ring->cap) pool_free(&rt->rings, ring->items, log2_cap(ring->cap));
     n += sizeof(vm_ring);
   }
   memset(s, 0, n);
@@ -430,7 +548,7 @@ void agg_shadow_clear(vm_runtime *rt, vm_account *a) {
   if (x->shadow)
     for (uint32_t k = 0; k < rt->since_first[p->nmilestones]; k++) {
       uint32_t g = rt->since_aggs[k];
-      agg_reset(&rt->intern, &p->aggregates[g], x->shadow + rt->layout.agg[g].shadow);
+      agg_reset(rt, &p->aggregates[g], x->shadow + rt->layout.agg[g].shadow, true);
       if (!x->shadow_poison) continue;
       free(x->shadow_poison[g].what);
       x->shadow_poison[g] = (vm_poison){0};
@@ -466,7 +584,7 @@ void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shad
     const bc_aggregate *d = &rt->p->aggregates[g];
     char *state = agg_state(rt, a, g);
     size_t n = agg_state_size(d);
-    agg_reset(&rt->intern, d, state);
+    agg_reset(rt, d, state, true);
     if (x && x->poison) {
       free(x->poison[g].what);
       x->poison[g] = (vm_poison){0};

@@ -66,6 +66,8 @@ value_str intern_take(vm_intern *t, value_str s, uint64_t h) {
   return (value_str){sl->s->bytes, s.len};
 }
 
+value_str intern_str(const char *copy) { return (value_str){copy, istr_of(copy)->len}; }
+
 void intern_drop(vm_intern *t, value_str s, uint64_t h) {
   vm_istr *is = istr_of(s.p);
   if (--is->refs) return;

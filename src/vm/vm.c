@@ -47,7 +47,7 @@ vm_extra *vm_extra_of(vm_account *a) {
 
 vm_poison *vm_poison_at(vm_account *a, uint32_t i) {
   vm_extra *x = vm_extra_of(a);
-  if (!x->poison) x->poison = util_xalloc(sizeof *x->poison * (a->p->naggregates + a->p->nsequences));
+  if (!x->poison) x->poison = util_xalloc(sizeof *x->poison * (a->rt->p->naggregates + a->rt->p->nsequences));
   return &x->poison[i];
 }
 
@@ -143,6 +143,8 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->p = p;
   rt->externs = externs;
   rt->layout = plan_layout(p);
+  pool_init(&rt->rings, sizeof(vm_entry));
+  pool_init(&rt->sets, sizeof(vm_set_slot));
   rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
   rt->result_playbooks = util_xalloc(sizeof *rt->result_playbooks * p->nplaybooks);
   rt->segments = util_xalloc(sizeof *rt->segments * p->nsegments);
@@ -182,9 +184,11 @@ void vm_runtime_free(vm_runtime *rt) {
   interp_scratch_reset(rt);
   free(rt->scratch);
   intern_free(&rt->intern);
+  pool_release(&rt->rings);
+  pool_release(&rt->sets);
   while (rt->slabs) {
     vm_slab *older = rt->slabs->older;
-    free(rt->slabs);
+    util_huge_free(rt->slabs, rt->slabs->size);
     rt->slabs = older;
   }
   free(rt);
@@ -208,12 +212,14 @@ enum { VM_SLAB_SIZE = 4 << 20 };
 static void *slab_alloc(vm_runtime *rt, size_t size) {
   size = (size + 63) & ~(size_t)63;
   if (size > rt->slab_left) {
-    size_t n = size > VM_SLAB_SIZE ? size : VM_SLAB_SIZE;
-    vm_slab *s = util_xalloc(sizeof *s + n + 64);   /* calloc: fresh zero pages */
+    size_t head = (sizeof(vm_slab) + 63) & ~(size_t)63;   /* the link, then cache-line aligned blocks */
+    size_t total = head + size > VM_SLAB_SIZE ? head + size : VM_SLAB_SIZE;
+    vm_slab *s = util_huge_alloc(total);   /* fresh zero pages */
+    s->size = total;
     s->older = rt->slabs;
     rt->slabs = s;
-    rt->slab_next = (char *)(((uintptr_t)(s + 1) + 63) & ~(uintptr_t)63);
-    rt->slab_left = n;
+    rt->slab_next = (char *)s + head;
+    rt->slab_left = total - head;
   }
   void *p = rt->slab_next;
   rt->slab_next += size;
@@ -225,7 +231,7 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
   const bc_program *p = rt->p;
   const vm_layout *l = &rt->layout;
   vm_account *a = slab_alloc(rt, VM_HEADER_SIZE + l->size + id.len + 1);
-  a->p = p;
+  a->rt = rt;
   a->id_len = id.len;
   a->id_at = (uint32_t)(VM_HEADER_SIZE + l->size);
   memcpy(vm_id(a), id.p, id.len);
@@ -416,7 +422,8 @@ static void extra_compact(const bc_program *p, vm_extra *x) {
 }
 
 void vm_account_compact(vm_account *a) {
-  const bc_program *p = a->p;
+  vm_runtime *rt = a->rt;
+  const bc_program *p = rt->p;
   if (a->compacted) return;
   a->compacted = true;
   vm_extra *x = a->extra;
@@ -424,10 +431,10 @@ void vm_account_compact(vm_account *a) {
   size_t at = 0, shadow_at = 0;
   for (uint32_t g = 0; g < p->naggregates; g++) {
     const bc_aggregate *d = &p->aggregates[g];
-    agg_reset(NULL, d, state + take_agg(&at, d));   /* strings: left to the runtime */
+    agg_reset(rt, d, state + take_agg(&at, d), false);   /* strings: left to the runtime */
     if (d->window != BC_WIN_SINCE_START) continue;
     size_t shadow = take_agg(&shadow_at, d);
-    if (x && x->shadow) agg_reset(NULL, d, x->shadow + shadow);
+    if (x && x->shadow) agg_reset(rt, d, x->shadow + shadow, false);
   }
   value_data *fields = (value_data *)(state + take_fields(&at, p));
   for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, fields[i]);

@@ -28,21 +28,14 @@ static inline int64_t vm_sat_add(int64_t a, int64_t b) {
 
 /* A value in a window: its time and the value.  Events at one time share
  * an entry: n of them, v their sum (count, sum, avg), so a window holds one
- * entry per time, however many rows share it.  Windows hold numbers, but a
- * distinct window's entry holds its distinct set's copy of the value (a
- * string is stored once, by the set, and found by its address alone) and
- * the value's hash, so expiry finds the slot without hashing. */
+ * entry per time, however many rows share it. */
 typedef struct vm_entry {
   int64_t time;
   union {
-    int64_t i;             /* a number, or a distinct value's bytes */
+    int64_t i;             /* a number */
     double f;
-    const char *s;         /* a distinct string: the set's copy */
   } v;
-  union {
-    int64_t n;
-    uint64_t hash;         /* distinct */
-  };
+  int64_t n;
 } vm_entry;
 
 /* A ring of entries in time order: windows and monotonic deques.  cap is
@@ -54,18 +47,24 @@ typedef struct vm_ring {
 
 static inline vm_entry *vm_ring_at(vm_ring *r, uint32_t i) { return &r->items[(r->head + i) & (r->cap - 1)]; }
 
-/* A hash multiset of values: distinct counts (with the number of window
- * entries holding each value, so expiry knows when a value leaves). */
+/* A hash set of values: distinct counts.  A slot keeps its value in 8
+ * bytes (agg.c key_of: a string as its interned copy's address) and the
+ * set hashes those.  Live values are listed from the oldest last_time to
+ * the newest: a `within` window forgets a value when its latest time
+ * leaves, so a windowed set is its own window, with no entries beside it. */
+#define SET_NONE UINT32_MAX
+
 typedef struct vm_set_slot {
-  value_data key;       /* strings: owned copy */
-  int64_t last_time;    /* when the value was last added */
-  uint32_t hash;        /* the value's hash's low half; 0: never used */
-  uint32_t refs;        /* 0: empty slot */
+  int64_t key;
+  int64_t last_time;       /* when the value was last added */
+  uint32_t older;          /* the list's older neighbour (SET_NONE: the oldest) */
+  uint32_t link;           /* empty, tombstone, or live and its newer neighbour (agg.c) */
 } vm_set_slot;
 
 typedef struct vm_set {
   vm_set_slot *slots;
   uint32_t cap, size, tombstones;
+  uint32_t oldest, newest; /* the list's ends, while size > 0 */
 } vm_set;
 
 /* Int sums are kept exact, wider than the result: SPEC 6 makes a sum
@@ -104,6 +103,27 @@ typedef struct vm_poison {
 typedef struct vm_seq {
   bool any_matched, done;
 } vm_seq;
+
+/* Blocks of 2^k elements of one size, for the window rings and the
+ * distinct sets of every account (pool.c): what one account outgrows or
+ * releases, another reuses. */
+enum { VM_POOL_CLASSES = 16 };
+
+typedef struct vm_pool {
+  size_t elem;                   /* bytes of an element */
+  void *free[VM_POOL_CLASSES];   /* free blocks of 2^k elements, linked through their first word */
+  struct pool_chunk *chunks;     /* where blocks are carved */
+  char *next;
+  size_t left;
+} vm_pool;
+
+void pool_init(vm_pool *p, size_t elem);
+/* A zeroed block of 2^k elements. */
+void *pool_alloc(vm_pool *p, unsigned k);
+/* Gives back block b of 2^k elements (NULL: nothing). */
+void pool_free(vm_pool *p, void *b, unsigned k);
+/* Unmaps every chunk: the blocks of every account go. */
+void pool_release(vm_pool *p);
 
 /* ---- milestone and playbook state --------------------------------------------------------- */
 
@@ -171,8 +191,8 @@ typedef struct vm_control {
  * program, then its id; what few accounts need hangs off the header
  * (vm_extra).  The aggregates' states come first, each after the one
  * before (agg_state_size, agg_state_align), then the account fields:
- * vm_account_compact, which may run after the runtime is gone, retraces
- * that from the program, and the shadows' plan too. */
+ * vm_account_compact retraces that from the program, and the shadows'
+ * plan too. */
 typedef struct vm_agg_slot {
   uint32_t state;
   uint32_t window;         /* its window's part: state + agg_value_size */
@@ -219,7 +239,7 @@ typedef struct vm_extra {
 
 struct vm_account {
   /* What every event reads first; the header is one cache line. */
-  const bc_program *p;
+  struct vm_runtime *rt;   /* its runtime, whose pools hold its windows and sets */
   int64_t last_instant;
   int64_t timer;           /* cached next_timer: exact while timer_valid */
   int64_t first_row;
@@ -260,6 +280,7 @@ typedef struct vm_intern {
 
 typedef struct vm_slab {
   struct vm_slab *older;
+  size_t size;             /* bytes mapped (util_huge_alloc) */
 } vm_slab;
 
 struct vm_runtime {
@@ -268,6 +289,7 @@ struct vm_runtime {
   vm_layout layout;
   vm_slab *slabs;          /* the account blocks (slab_alloc in vm.c) */
   vm_intern intern;        /* the distinct sets' strings */
+  vm_pool rings, sets;     /* the windows' entries and the distinct sets' slots */
   char *slab_next;
   size_t slab_left;
   /* vm_finish's rows, reused from account to account */
@@ -405,6 +427,8 @@ int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a);
 const char *intern_find(const vm_intern *t, value_str s, uint64_t h);
 /* A reference to s's interned copy, made when new. */
 value_str intern_take(vm_intern *t, value_str s, uint64_t h);
+/* An interned copy, with its length. */
+value_str intern_str(const char *copy);
 /* Drops a reference to an interned copy; the last one frees it. */
 void intern_drop(vm_intern *t, value_str s, uint64_t h);
 void intern_free(vm_intern *t);
@@ -415,10 +439,10 @@ size_t agg_value_size(const bc_aggregate *d);
 size_t agg_state_align(const bc_aggregate *d);
 /* The start of a `since` window (BC_WIN_SINCE), in its state. */
 int64_t *agg_since(const vm_runtime *rt, const vm_account *a, uint32_t g);
-/* Releases what state s of d owns and empties it (a `since` start stays). */
-/* Empties aggregate state s; in NULL leaves its strings' references to the
- * runtime (vm_account_compact). */
-void agg_reset(vm_intern *in, const bc_aggregate *d, void *s);
+/* Empties aggregate state s of d, its blocks back to rt's pools;
+ * drop_strings false leaves its strings' references to the runtime
+ * (vm_account_compact). */
+void agg_reset(vm_runtime *rt, const bc_aggregate *d, void *s, bool drop_strings);
 /* Restarts m's since-start aggregates empty, or, from_shadow, with what
  * their shadows made of the current instant's events. */
 void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shadow);

@@ -1,0 +1,69 @@
+/* pool.c — the memory of window rings and distinct sets (prefix pool_).
+ *
+ * Every account of a run has its own windows and sets, each a block of a
+ * power-of-two number of elements that doubles as it fills.  Taking those
+ * from malloc cost a call, a header and a copy per growth per account, and
+ * scattered them over the heap.  A pool keeps one list of free blocks per
+ * size: a block an account outgrows (or lets go at compaction) is the next
+ * one another account of that size takes, and new blocks are carved in
+ * order from chunks mapped for huge pages (util_huge_alloc), so a window's
+ * entries are a cache miss away and never a page walk.  Blocks of more
+ * than POOL_MAX_BLOCK bytes, which few accounts reach, come from malloc. */
+#include "vm/vm_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { POOL_CHUNK = 2 << 20, POOL_MAX_BLOCK = 64 << 10 };
+
+/* A chunk starts with the link to the one carved before it. */
+typedef struct pool_chunk {
+  struct pool_chunk *older;
+} pool_chunk;
+
+void pool_init(vm_pool *p, size_t elem) { *p = (vm_pool){.elem = elem}; }
+
+static bool pooled(const vm_pool *p, unsigned k) {
+  return k < VM_POOL_CLASSES && (p->elem << k) <= POOL_MAX_BLOCK;
+}
+
+void *pool_alloc(vm_pool *p, unsigned k) {
+  size_t size = p->elem << k;
+  if (!pooled(p, k)) return util_xalloc(size);
+  void *b = p->free[k];
+  if (b) {
+    memcpy(&p->free[k], b, sizeof(void *));
+    memset(b, 0, size);
+    return b;
+  }
+  if (size > p->left) {   /* the old chunk's tail, smaller than a block, is left */
+    pool_chunk *c = util_huge_alloc(POOL_CHUNK);
+    c->older = p->chunks;
+    p->chunks = c;
+    p->next = (char *)(c + 1);   /* 8-byte aligned, as the elements need */
+    p->left = POOL_CHUNK - sizeof *c;
+  }
+  b = p->next;            /* fresh mapped memory: already zero */
+  p->next += size;
+  p->left -= size;
+  return b;
+}
+
+void pool_free(vm_pool *p, void *b, unsigned k) {
+  if (!b) return;
+  if (!pooled(p, k)) {
+    free(b);
+    return;
+  }
+  memcpy(b, &p->free[k], sizeof(void *));
+  p->free[k] = b;
+}
+
+void pool_release(vm_pool *p) {
+  while (p->chunks) {
+    pool_chunk *older = p->chunks->older;
+    util_huge_free(p->chunks, POOL_CHUNK);
+    p->chunks = older;
+  }
+  *p = (vm_pool){.elem = p->elem};
+}
