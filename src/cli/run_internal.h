@@ -41,41 +41,50 @@ typedef struct run_state {
 
 /* ---- worker.c -------------------------------------------------------------------------- */
 
-/* Accounts by id: open addressing, at most half full.  A slot keeps the
- * id's hash, length and first bytes beside the account, so finding an
- * account costs one cache miss for the slot and none for the account's id
- * unless the id is long. */
-enum { WORKER_ID_HEAD = 24 };
+/* Accounts by id: open addressing, at most half full, in huge pages
+ * (util_huge_alloc).  A slot keeps the low half of the id's hash (its
+ * place in any table up to 2^32 slots), its length and first bytes beside
+ * the account, so finding an account costs one
+ * cache miss for the slot and none for the account's id unless the id is
+ * long. */
+enum { WORKER_ID_HEAD = 12 };
 
 typedef struct worker_slot {
-  uint64_t hash;
+  uint32_t tag;            /* the hash's low half */
+  uint32_t ordinal;        /* the account's number in this worker, from 0 */
   vm_account *account;     /* NULL: empty */
   uint32_t len;
-  uint32_t ordinal;        /* the account's number in this worker, from 0 */
   char head[WORKER_ID_HEAD];
 } worker_slot;
 
-/* A time-ordered row kept for grouping (worker.c): its values, then its
- * strings, are in the group's bytes at data. */
+/* A time-ordered row kept for grouping (worker.c): its account id, then
+ * its values, then its strings are in the group's bytes (offsets fit 32
+ * bits: a group is applied past GROUP_BYTES, and a record is at most
+ * 16 MiB).  Until its account is looked up (group_resolve) the row holds
+ * the id's place; then the account's. */
 typedef struct worker_row {
-  vm_account *account;     /* NULL: not for the VM (or not yet resolved) */
-  uint64_t hash;           /* of its account id */
+  union {
+    struct {
+      uint64_t hash;       /* of its account id */
+      uint32_t at, len;    /* the id in the group's bytes */
+    } id;
+    struct {
+      vm_account *account; /* NULL: not for the VM */
+      uint32_t ordinal;    /* its account's */
+    } acct;
+  };
   int64_t time;
   int32_t type;
-  uint32_t ordinal;        /* its account's */
-  uint32_t id_len;
-  size_t id_at;            /* its account id in the group's bytes */
-  size_t data;
+  uint32_t data;           /* its values in the group's bytes */
 } worker_row;
 
 /* Rows of time-sorted input read ahead and applied account by account, so
  * an account's state is loaded once for all its rows of the group instead
  * of once per row (accounts are independent; each keeps its time order). */
 typedef struct worker_group {
-  worker_row *rows;
+  worker_row *rows;        /* room for GROUP_ROWS (worker.c) */
   uint32_t nrows;
   uint32_t resolved;       /* rows before it have their accounts (group_resolve) */
-  size_t rows_cap;
   char *bytes;
   size_t used, bytes_cap;
   value_data *values;      /* a row's values as the VM reads them (the most any row has) */

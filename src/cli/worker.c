@@ -24,7 +24,7 @@
 static uint64_t account_hash(value_str id) { return (uint64_t)util_account_hash(id.p, id.len); }
 
 static bool slot_holds(const worker_slot *s, value_str id, uint64_t h) {
-  if (s->hash != h || s->len != id.len) return false;
+  if (s->tag != (uint32_t)h || s->len != id.len) return false;
   if (id.len <= WORKER_ID_HEAD) return memcmp(s->head, id.p, id.len) == 0;
   size_t len;
   const char *p = vm_account_id(s->account, &len);
@@ -40,14 +40,14 @@ static worker_slot *accounts_find(const run_worker *t, value_str id, uint64_t h)
 
 static void accounts_grow(run_worker *t) {
   size_t cap = t->cap ? t->cap * 2 : 1024;
-  worker_slot *slots = util_xalloc(cap * sizeof *slots);
+  worker_slot *slots = util_huge_alloc(cap * sizeof *slots);
   for (size_t i = 0; i < t->cap; i++) {
     if (!t->slots[i].account) continue;
-    size_t j = t->slots[i].hash & (cap - 1);
+    size_t j = t->slots[i].tag & (cap - 1);
     while (slots[j].account) j = (j + 1) & (cap - 1);
     slots[j] = t->slots[i];
   }
-  free(t->slots);
+  util_huge_free(t->slots, t->cap * sizeof *slots);
   t->slots = slots;
   t->cap = cap;
 }
@@ -66,7 +66,7 @@ static const worker_slot *accounts_put(run_worker *t, vm_account *a) {
   value_str id = {p, (uint32_t)len};
   uint64_t h = account_hash(id);
   worker_slot *s = accounts_find(t, id, h);
-  *s = (worker_slot){.hash = h, .account = a, .len = id.len, .ordinal = (uint32_t)t->naccounts};
+  *s = (worker_slot){.tag = (uint32_t)h, .account = a, .len = id.len, .ordinal = (uint32_t)t->naccounts};
   memcpy(s->head, p, len < WORKER_ID_HEAD ? len : WORKER_ID_HEAD);
   t->naccounts++;
   return s;
@@ -74,7 +74,7 @@ static const worker_slot *accounts_put(run_worker *t, vm_account *a) {
 
 static void accounts_free(run_worker *t) {
   for (size_t i = 0; i < t->cap; i++) vm_account_free(t->slots[i].account);
-  free(t->slots);
+  util_huge_free(t->slots, t->cap * sizeof *t->slots);
   t->slots = NULL;
   t->cap = t->naccounts = 0;
 }
@@ -244,7 +244,7 @@ static void group_add(run_worker *w, const io_event *ev) {
   size_t need = (size_t)n * sizeof(value_data);
   for (int i = 0; i < n; i++)
     if (row_is_string(w, ev->type, i)) need += src[i].s.len;
-  util_xgrow(&g->rows, &g->rows_cap, (size_t)g->nrows + 1, sizeof *g->rows, 1024);
+  if (!g->rows) g->rows = util_huge_alloc(GROUP_ROWS * sizeof *g->rows);   /* group_full: never more */
   size_t at = (g->used + ev->account.len + 7) & ~(size_t)7;   /* the id, then values aligned */
   util_xgrow(&g->bytes, &g->bytes_cap, at + need, 1, 1 << 16);
   memcpy(g->bytes + g->used, ev->account.p, ev->account.len);
@@ -259,8 +259,8 @@ static void group_add(run_worker *w, const io_event *ev) {
   }
   uint64_t h = account_hash(ev->account);
   if (w->cap) __builtin_prefetch(&w->slots[h & (w->cap - 1)]);
-  g->rows[g->nrows++] = (worker_row){.hash = h, .time = ev->time, .type = ev->type, .id_at = g->used,
-                                     .id_len = ev->account.len, .data = at};
+  g->rows[g->nrows++] = (worker_row){.id = {.hash = h, .at = (uint32_t)g->used, .len = ev->account.len},
+                                     .time = ev->time, .type = ev->type, .data = (uint32_t)at};
   g->used = str;
 }
 
@@ -272,12 +272,12 @@ static int group_resolve(run_worker *w, uint32_t upto) {
   for (; g->resolved < upto; g->resolved++) {
     worker_row *row = &g->rows[g->resolved];
     const worker_slot *slot;
-    value_str id = {g->bytes + row->id_at, row->id_len};
-    int status = take_row(w, id, row->hash, row->time, row->type, &slot);
+    value_str id = {g->bytes + row->id.at, row->id.len};
+    int status = take_row(w, id, row->id.hash, row->time, row->type, &slot);
     if (status) return status;
-    row->account = slot ? slot->account : NULL;
+    row->acct.account = slot ? slot->account : NULL;   /* the id's place is the account's now */
     if (!slot) continue;
-    uint32_t o = row->ordinal = slot->ordinal;
+    uint32_t o = row->acct.ordinal = slot->ordinal;
     if (o >= g->nordinals) {
       size_t old = g->nordinals;
       util_xgrow(&g->count, &g->nordinals, (size_t)o + 1, sizeof *g->count, 1024);
@@ -295,7 +295,7 @@ static bool group_full(const worker_group *g) { return g->nrows >= GROUP_ROWS ||
 static bool group_push(run_worker *w, uint32_t r) {
   worker_group *g = &w->group;
   const worker_row *row = &g->rows[r];
-  if (!row->account) return true;   /* counted, not for the VM */
+  if (!row->acct.account) return true;   /* counted, not for the VM */
   value_data *vals = g->values;
   const value_data *stored = (const value_data *)(g->bytes + row->data);
   int n = row_nvalues(w, row->type);
@@ -310,7 +310,7 @@ static bool group_push(run_worker *w, uint32_t r) {
     ev.milestone = vals[0].s;
     ev.playbook = vals[1].s;
   }
-  if (vm_push(w->vm, row->account, &ev) != VM_OK) return false;
+  if (vm_push(w->vm, row->acct.account, &ev) != VM_OK) return false;
   w->counts.evaluated++;
   return true;
 }
@@ -320,7 +320,7 @@ static bool group_push(run_worker *w, uint32_t r) {
 static uint32_t group_order(worker_group *g, uint32_t from, uint32_t to) {
   for (uint32_t k = 0; k < g->ntouched; k++) g->count[g->touched[k]] = 0;
   for (uint32_t r = from; r < to; r++)
-    if (g->rows[r].account) g->count[g->rows[r].ordinal]++;
+    if (g->rows[r].acct.account) g->count[g->rows[r].acct.ordinal]++;
   uint32_t at = 0;
   for (uint32_t k = 0; k < g->ntouched; k++) {
     uint32_t n = g->count[g->touched[k]];
@@ -328,7 +328,7 @@ static uint32_t group_order(worker_group *g, uint32_t from, uint32_t to) {
     at += n;
   }
   for (uint32_t r = from; r < to; r++)
-    if (g->rows[r].account) g->order[g->count[g->rows[r].ordinal]++] = r;
+    if (g->rows[r].acct.account) g->order[g->count[g->rows[r].acct.ordinal]++] = r;
   return at;
 }
 
@@ -359,9 +359,9 @@ static int group_apply(run_worker *w, bool cut) {
     if (k + 2 * AHEAD < n) {
       const worker_row *next = &g->rows[g->order[k + 2 * AHEAD]];
       __builtin_prefetch(g->bytes + next->data);
-      __builtin_prefetch(next->account);
+      __builtin_prefetch(next->acct.account);
     }
-    if (k + AHEAD < n) vm_prefetch(w->vm, g->rows[g->order[k + AHEAD]].account);
+    if (k + AHEAD < n) vm_prefetch(w->vm, g->rows[g->order[k + AHEAD]].acct.account);
     ok = group_push(w, g->order[k]);
   }
   for (uint32_t r = tail; ok && r < g->nrows; r++) ok = group_push(w, r);
@@ -376,7 +376,7 @@ static int group_apply(run_worker *w, bool cut) {
 
 static void group_free(worker_group *g) {
   free(g->values);
-  free(g->rows);
+  util_huge_free(g->rows, GROUP_ROWS * sizeof *g->rows);
   free(g->bytes);
   free(g->count);
   free(g->touched);

@@ -50,9 +50,11 @@ static size_t huge_round(size_t n) {
 
 /* Maps one huge page more than asked and trims the ends, so the block
  * starts on a huge page boundary; the advice is only advice (a kernel
- * without transparent huge pages still maps the memory). */
+ * without transparent huge pages still maps the memory).  Less than a
+ * huge page is an ordinary allocation. */
 void *util_huge_alloc(size_t n) {
-  n = huge_round(n ? n : 1);
+  if (n < HUGE_PAGE) return util_xalloc(n);
+  n = huge_round(n);
   char *raw = mmap(NULL, n + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) util_out_of_memory();
   char *p = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
@@ -65,7 +67,8 @@ void *util_huge_alloc(size_t n) {
 }
 
 void util_huge_free(void *p, size_t n) {
-  if (p) munmap(p, huge_round(n ? n : 1));
+  if (n < HUGE_PAGE) free(p);
+  else if (p) munmap(p, huge_round(n));
 }
 
 char *util_xstrndup(const char *s, size_t n) {

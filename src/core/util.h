@@ -28,10 +28,10 @@ void *util_xalloc(size_t n);
 void *util_xrealloc(void *p, size_t n);
 char *util_xstrndup(const char *s, size_t n);
 /* Zeroed memory for a large table that is read at random (account blocks,
- * window pools, the account index): mapped on its own, 2 MiB aligned and
- * advised to the kernel for huge pages, so a random read over tens of
- * megabytes costs a cache miss and not a page walk as well.  Released with
- * util_huge_free and the same n. */
+ * window pools, the account index): from 2 MiB on, mapped on its own, 2 MiB
+ * aligned and advised to the kernel for huge pages, so a random read over
+ * tens of megabytes costs a cache miss and not a page walk as well.
+ * Released with util_huge_free and the same n. */
 void *util_huge_alloc(size_t n);
 void util_huge_free(void *p, size_t n);
 /* realpath(path, NULL) under the same policy: NULL, with errno set, only
