@@ -172,25 +172,58 @@ static void workers_free(run_worker *ws, int n) {
   free(ws);
 }
 
-/* Runs n workers on threads (the first on this one).  NULL when one of
- * them failed: the run is then done serially. */
-static run_worker *run_parallel(run_state *st, int n) {
+static run_worker *new_workers(run_state *st, int n) {
   run_worker *ws = util_xalloc((size_t)n * sizeof *ws);
+  for (int i = 0; i < n; i++) worker_init(&ws[i], st, i, n);
+  return ws;
+}
+
+/* Runs n workers on threads (the first on this one); returns their
+ * failure, RUN_UNSPLIT only when no worker met anything else. */
+static int start_workers(run_worker *ws, int n, run_split *split) {
   pthread_t *threads = util_xalloc((size_t)n * sizeof *threads);
   int started = 1;
-  for (int i = 0; i < n; i++) worker_init(&ws[i], st, i, n);
+  for (int i = 0; i < n; i++) ws[i].split = split;
   for (; started < n; started++)
     if (pthread_create(&threads[started], NULL, worker_thread, &ws[started]) != 0) break;
+  if (split && started < n) split_abort(split);   /* a split needs every worker at once */
   worker_run(&ws[0]);
   for (int i = 1; i < started; i++) pthread_join(threads[i], NULL);
   for (int i = started; i < n; i++) worker_run(&ws[i]);   /* threads the system refused */
   free(threads);
-  for (int i = 0; i < n; i++)
-    if (ws[i].status) {
+  int status = EXIT_OK;
+  for (int i = 0; i < n; i++) {
+    if (ws[i].status && ws[i].status != RUN_UNSPLIT) return ws[i].status;
+    if (ws[i].status) status = RUN_UNSPLIT;
+  }
+  return status;
+}
+
+/* Runs n workers, each parsing a share of one events file when it can be
+ * split (split.c), else each reading the whole input.  NULL when one of
+ * them failed: the run is then done serially. */
+static run_worker *run_parallel(run_state *st, int n) {
+  run_worker *ws = new_workers(st, n);
+  run_split *split = split_open(st, ws, n);
+  int status = split ? start_workers(ws, n, split) : RUN_UNSPLIT;
+  if (getenv("MSL_TRACE") && *getenv("MSL_TRACE"))   /* docs/cli.md: how a run read its input */
+    fprintf(stderr, "msl: trace: %d workers: %s\n", n,
+            !split                  ? "each reads the whole input"
+            : status == RUN_UNSPLIT ? "the split read stopped (unsorted input, a bad row, or a cut inside a quoted "
+                                      "field); each reads the whole input"
+            : status                ? "a worker stopped; one worker reads the input"
+                                    : "each parsed its share of the events file");
+  split_free(split);
+  if (status == RUN_UNSPLIT) {
+    if (split) {
       workers_free(ws, n);
-      return NULL;
+      ws = new_workers(st, n);
     }
-  return ws;
+    status = start_workers(ws, n, NULL);
+  }
+  if (!status) return ws;
+  workers_free(ws, n);
+  return NULL;
 }
 
 /* ---- the output directory and --rejects (SPEC 7) ------------------------------------------- */

@@ -18,7 +18,13 @@
  * by one worker, which reports it exactly as a serial run does.
  * RUN_UNGROUPED: a runtime error while rows were applied by account; the
  * worker starts over feeding them in time order (worker.c). */
-enum { RUN_SERIAL = -1, RUN_UNGROUPED = -2 };
+enum { RUN_SERIAL = -1, RUN_UNGROUPED = -2, RUN_UNSPLIT = -3 };
+
+/* split_next's status when the split read was aborted (split.c): the
+ * workers start over, each reading the whole file (RUN_UNSPLIT). */
+enum { SPLIT_ABORTED = -10 };
+
+typedef struct run_split run_split;
 
 typedef struct run_state {
   const bc_program *p;
@@ -116,6 +122,8 @@ typedef struct run_worker {
   bool grouped;            /* time-sorted rows go through group */
   progress_counts *progress;   /* where it publishes its counts, or NULL */
   worker_group group;
+  run_split *split;        /* the file is parsed by every worker (split.c); NULL: read whole */
+  value_data *split_values;  /* a row's values as split_next hands them over */
   int status;
 } run_worker;
 
@@ -126,6 +134,23 @@ int worker_run(run_worker *w);
 /* Releases the worker's accounts and runtime; its counts stay, and a
  * second call does nothing. */
 void worker_free(run_worker *w);
+
+/* ---- split.c ------------------------------------------------------------------------------ */
+
+/* A split read of the run's one events file by workers ws[0..n), or NULL
+ * when it cannot be split (several files, standard input, a compressed or
+ * unreadable file: the ordinary reading takes it). */
+run_split *split_open(const run_state *st, run_worker *ws, int n);
+/* Worker k's next row, in file order: IO_OK (ev's values in values, room
+ * for the most any row has, valid until the next call; *hash: its
+ * account's util_account_hash), IO_EOF, or SPLIT_ABORTED. */
+int split_next(run_split *s, int k, io_event *ev, value_data *values, uint64_t *hash);
+/* Whether the row split_next last gave worker k is the first of a round. */
+bool split_round_start(const run_split *s, int k);
+/* Stops the split for every worker: one that stops early calls it, so
+ * that no other waits for it. */
+void split_abort(run_split *s);
+void split_free(run_split *s);
 
 /* ---- run.c ------------------------------------------------------------------------------- */
 

@@ -230,9 +230,9 @@ static bool row_is_string(const run_worker *w, int type, int i) {
 
 /* Copies ev into the group: its account id, values and strings (a
  * string's pointer is kept as its offset in the bytes, which may move as
- * they grow).  Its account is looked up later (group_resolve), once the
- * slot, fetched here, has had time to arrive. */
-static void group_add(run_worker *w, const io_event *ev) {
+ * they grow).  Its account (id hash h) is looked up later (group_resolve),
+ * once the slot, fetched here, has had time to arrive. */
+static void group_add(run_worker *w, const io_event *ev, uint64_t h) {
   worker_group *g = &w->group;
   int n = row_nvalues(w, ev->type);
   value_data vals[2];
@@ -257,7 +257,6 @@ static void group_add(run_worker *w, const io_event *ev) {
     dst[i].s.p = (const char *)(uintptr_t)str;
     str += src[i].s.len;
   }
-  uint64_t h = account_hash(ev->account);
   if (w->cap) __builtin_prefetch(&w->slots[h & (w->cap - 1)]);
   g->rows[g->nrows++] = (worker_row){.id = {.hash = h, .at = (uint32_t)g->used, .len = ev->account.len},
                                      .time = ev->time, .type = ev->type, .data = (uint32_t)at};
@@ -420,7 +419,9 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
   for (;;) {
     io_event ev;
     io_error err = {0};
-    int s = io_merge_next(m, &ev, &err);
+    uint64_t hash = 0;
+    int s = w->split ? split_next(w->split, w->index, &ev, w->split_values, &hash) : io_merge_next(m, &ev, &err);
+    if (s == SPLIT_ABORTED) return RUN_UNSPLIT;
     if (held_error) {
       if (s == IO_UNSORTED) {
         *unsorted = true;
@@ -452,8 +453,11 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     }
     if (w->grouped) {
       worker_group *g = &w->group;
-      if (group_full(g) && (status = group_apply(w, ev.time == g->time))) return status;
-      group_add(w, &ev);
+      /* a split read applies the group at each round, so that the workers,
+         which meet at every round, stay in step */
+      bool round = w->split && split_round_start(w->split, w->index) && g->nrows;
+      if ((round || group_full(g)) && (status = group_apply(w, ev.time == g->time))) return status;
+      group_add(w, &ev, w->split ? hash : account_hash(ev.account));
       g->time = ev.time;
       if (g->nrows > RESOLVE_AHEAD && (status = group_resolve(w, g->nrows - RESOLVE_AHEAD))) return status;
       continue;
@@ -511,7 +515,17 @@ static int read_sorted(run_worker *w, io_merge *m, bool *unsorted) {
   return status;
 }
 
+/* Reads the worker's rows of a split file (split.c): always time-sorted
+ * and grouped, or the split is aborted and the run starts over unsplit. */
+static int run_split_events(run_worker *w) {
+  bool unsorted = false;
+  w->grouped = true;
+  int status = read_sorted(w, NULL, &unsorted);
+  return status == RUN_UNGROUPED || unsorted ? RUN_UNSPLIT : status;
+}
+
 static int run_events(run_worker *w) {
+  if (w->split) return run_split_events(w);
   const run_options *o = w->st->o;
   io_error err = {0};
   io_merge *m = io_merge_open(&w->schema, o->events, o->nevents, o->input_format, &err);
@@ -571,6 +585,7 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
   for (int e = 0; e < st->schema.nevents; e++)
     if (st->schema.events[e].nfields > most) most = st->schema.events[e].nfields;
   w->group.values = util_xalloc((size_t)most * sizeof *w->group.values);
+  w->split_values = util_xalloc((size_t)most * sizeof *w->split_values);
   if (count > 1 || st->o->nshards) {
     w->schema.keep = keeps;
     w->schema.keep_ctx = w;
@@ -589,6 +604,7 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
 int worker_run(run_worker *w) {
   int status = w->st->o->accounts ? load_accounts(w) : EXIT_OK;
   if (!status) status = run_events(w);
+  if (status && w->split) split_abort(w->split);   /* the others must not wait for this one */
   group_free(&w->group);   /* read: the rows' buffers are not needed again */
   if (w->progress) progress_publish(w->progress, w->counts.read, (int64_t)w->naccounts);
   return w->status = status;
@@ -596,6 +612,8 @@ int worker_run(run_worker *w) {
 
 void worker_free(run_worker *w) {
   accounts_free(w);
+  free(w->split_values);
+  w->split_values = NULL;
   group_free(&w->group);
   vm_runtime_free(w->vm);
   w->vm = NULL;

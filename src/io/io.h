@@ -125,6 +125,26 @@ io_status io_accounts_next(io_reader *r, io_account *acct, io_error *err);
 
 void io_close(io_reader *r);
 
+/* ---- byte ranges: one file parsed by several workers ------------------------
+ *
+ * A plain events file can be read in byte ranges, each by its own reader
+ * (opened on the same path), so that every worker parses a share of the
+ * bytes.  A range starts at a record boundary and ends at one: a range
+ * that ends inside a record (a quoted newline, say) makes its reader
+ * return a bad row at its end, which the caller takes as "not split here". */
+
+/* Whether r (an events reader) reads a regular, uncompressed file. */
+bool io_events_splittable(const io_reader *r);
+/* The size of r's file; false when fstat fails. */
+bool io_file_size(const io_reader *r, int64_t *size);
+/* The file offset of the first record r has not read (after the header). */
+int64_t io_data_offset(const io_reader *r);
+/* The offset just after the first newline at or after off, or the file's
+ * size; -1 on an I/O error (err filled). */
+int64_t io_line_start(io_reader *r, int64_t off, io_error *err);
+/* Makes r read the records of bytes [start, end) of its file. */
+bool io_reader_range(io_reader *r, int64_t start, int64_t end, io_error *err);
+
 /* ---- ordering (io_store.c) ----------------------------------------------------
  *
  * io_merge yields the events of several files in non-decreasing time order

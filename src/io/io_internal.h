@@ -48,6 +48,8 @@ typedef struct io_source {
   bool eof;
   char *buf;
   size_t cap, pos, end;
+  int64_t offset;          /* the file offset of buf[end] (plain files) */
+  int64_t left;            /* a byte range (io_reader_range): bytes still to read; -1: to the end */
 } io_source;
 
 /* ---- options for io_reader_open ------------------------------------------------ */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -123,9 +124,12 @@ static long source_read(io_reader *r, io_error *err) {
     }
     return n;
   }
+  if (s->left >= 0 && room > (uint64_t)s->left) room = (size_t)s->left;
   for (;;) {
-    ssize_t n = read(s->fd, dst, room);
+    ssize_t n = room ? read(s->fd, dst, room) : 0;
     if (n >= 0) {
+      s->offset += n;
+      if (s->left >= 0) s->left -= n;
       if (n > 0 && s->spool_fd >= 0 && !util_write_all(s->spool_fd, dst, (size_t)n)) {
         int e = errno;
         io_set_error(err, r->path, 0, e, "cannot keep a copy of the input: %s", strerror(e));
@@ -386,6 +390,7 @@ static bool open_source(io_reader *r, const char *path, bool gz, const io_option
   io_source *s = &r->src;
   s->fd = -1;
   s->spool_fd = -1;
+  s->left = -1;
   if (opts->data) {
     s->mem = opts->data;
     s->mem_len = opts->data_len;
@@ -494,6 +499,8 @@ static bool rewind_source(io_reader *r, io_error *err) {
     io_set_error(err, r->path, 0, ESPIPE, "standard input cannot be read twice");
     return false;
   }
+  s->offset = 0;
+  s->left = -1;
   if (s->fd >= 0 && lseek(s->fd, 0, SEEK_SET) < 0) {
     int e = errno;
     io_set_error(err, r->path, 0, e, "cannot read again: %s", strerror(e));
@@ -514,6 +521,60 @@ bool io_reader_rewind(io_reader *r, io_error *err) {
   r->scan_newlines = 0;
   forget_ids(r);
   return r->format != IO_FORMAT_CSV || io_csv_begin(r, false, err);
+}
+
+/* ---- byte ranges --------------------------------------------------------------------------- */
+
+bool io_events_splittable(const io_reader *r) {
+  const io_source *s = &r->src;
+  struct stat st;
+  return !r->accounts && s->fd >= 0 && !s->is_stdin && s->spool_fd < 0 && !s->gz && !s->mem &&
+         fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool io_file_size(const io_reader *r, int64_t *size) {
+  struct stat st;
+  if (fstat(r->src.fd, &st) != 0) return false;
+  *size = st.st_size;
+  return true;
+}
+
+int64_t io_data_offset(const io_reader *r) { return r->src.offset - (int64_t)(r->src.end - r->src.pos); }
+
+int64_t io_line_start(io_reader *r, int64_t off, io_error *err) {
+  char window[64 << 10];
+  for (;;) {
+    ssize_t n = pread(r->src.fd, window, sizeof window, off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      io_set_error(err, r->path, 0, e, "cannot read: %s", strerror(e));
+      return -1;
+    }
+    if (n == 0) return off;   /* the end of the file */
+    const char *nl = memchr(window, '\n', (size_t)n);
+    if (nl) return off + (nl - window) + 1;
+    off += n;
+  }
+}
+
+bool io_reader_range(io_reader *r, int64_t start, int64_t end, io_error *err) {
+  io_source *s = &r->src;
+  if (lseek(s->fd, start, SEEK_SET) < 0) {
+    int e = errno;
+    io_set_error(err, r->path, 0, e, "cannot read: %s", strerror(e));
+    return false;
+  }
+  s->pos = s->end = 0;
+  s->eof = false;
+  s->offset = start;
+  s->left = end - start;
+  r->at_start = start == 0;   /* a BOM is skipped only at the file's start */
+  r->skipping = false;
+  r->scan_state = 0;
+  r->scan_off = 0;
+  r->scan_newlines = 0;
+  return true;
 }
 
 /* ---- reading ------------------------------------------------------------------------------- */

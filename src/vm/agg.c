@@ -430,25 +430,42 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
   z->until = until;
 }
 
-/* Drops window entries that have left (t - D, t]. */
-void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
+/* Whether an expiry of aggregate g can change an evaluation of a: some
+ * block other than a milestone's criteria reads g, or a milestone that
+ * can still change does (it applies, and is continuous or not completed). */
+static bool agg_live(const vm_runtime *rt, const vm_account *a, uint32_t g) {
+  if (rt->read_elsewhere[g]) return true;
+  for (uint32_t k = rt->reader_first[g]; k < rt->reader_first[g + 1]; k++) {
+    uint32_t m = rt->readers[k];
+    const vm_ms *s = vm_ms_at(rt, a, m);
+    if (s->applies && (rt->p->milestones[m].continuous || !s->completed)) return true;
+  }
+  return false;
+}
+
+bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
-  if (a->timer_valid && a->timer > t) return;   /* no window's front expires by t */
+  if (a->timer_valid && a->timer > t) return false;   /* no window's front expires by t */
+  bool changed = false;
   for (uint32_t g = 0; g < p->naggregates; g++) {
     const bc_aggregate *d = &p->aggregates[g];
     if (d->window != BC_WIN_WITHIN) continue;
     char *s = agg_state(rt, a, g);
+    bool expired = false;
     if (windowed_set(d)) {
       vm_set *set = (vm_set *)s;
       while (set->size && vm_sat_add(set_front(set), d->within_us) <= t) {
         set_remove(rt, set, (value_type)d->arg_type, set->oldest);
         a->timer_valid = false;
+        expired = true;
       }
+      changed = changed || (expired && agg_live(rt, a, g));
       continue;
     }
     vm_ring *ring = agg_window(rt, a, g);
     while (ring->len && vm_sat_add(vm_ring_at(ring, 0)->time, d->within_us) <= t) {
       vm_entry e = window_pop_front(a, ring);
+      expired = true;
       if (d->fn == BC_AGG_COUNT) *(int64_t *)s -= e.n;
       if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
         vm_sum *sum = (vm_sum *)s;
@@ -457,7 +474,9 @@ void agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
         else sum->sum.i -= e.v.i;
       }
     }
+    changed = changed || (expired && agg_live(rt, a, g));
   }
+  return changed;
 }
 
 int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a) {

@@ -411,8 +411,23 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t) {
   return true;
 }
 
+/* Whether a `start at` of a milestone or playbook of a falls at or before t. */
+static bool start_timer_due(const vm_runtime *rt, const vm_account *a, int64_t t) {
+  const bc_program *p = rt->p;
+  for (uint32_t m = 0; m < p->nmilestones; m++)
+    if (vm_ms_at(rt, a, m)->start_timer && *vm_ms_start_at(rt, a, m) <= t) return true;
+  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+    const vm_pb *s = vm_pb_at(rt, a, i);
+    if (s->start_timer && s->start_at <= t) return true;
+  }
+  return false;
+}
+
 /* Evaluates the instants strictly before `until` (or up to and including
- * it, when inclusive) where a timer fires. */
+ * it, when inclusive) where a timer fires.  An instant where only windows
+ * that nothing still changing reads lost entries is not evaluated: no
+ * criterion, status or step could differ there (SPEC 6: a value changes
+ * only at an event, an expiry or a start). */
 bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive) {
   for (;;) {
     int64_t t = next_timer(rt, a);
@@ -421,8 +436,8 @@ bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusi
     if (t <= a->last_instant) t = a->last_instant;
     rt->cur_account = a;
     rt->cur_time = t;
-    agg_expire_windows(rt, a, t);
-    if (!state_evaluate(rt, a, t)) return false;
+    bool changed = agg_expire_windows(rt, a, t);
+    if ((changed || start_timer_due(rt, a, t)) && !state_evaluate(rt, a, t)) return false;
     if (next_timer(rt, a) <= t) return true;
   }
 }

@@ -138,11 +138,65 @@ static vm_layout plan_layout(const bc_program *p) {
   return l;
 }
 
+/* Calls mark(g, m) for each aggregate block b reads (m: the milestone
+ * whose criterion b is, or BC_NONE). */
+static void block_reads(const bc_program *p, uint32_t b, uint32_t m, uint32_t *count, uint32_t *readers,
+                        bool *elsewhere) {
+  if (b == BC_NO_BLOCK) return;
+  const bc_block *k = &p->blocks[b];
+  for (uint32_t i = k->start; i < k->start + k->len; i++) {
+    if (p->code[i].op != BC_AGG) continue;
+    uint32_t g = p->code[i].b;
+    if (m == BC_NONE) elsewhere[g] = true;
+    else if (readers) readers[count[g]++] = m;
+    else count[g]++;
+  }
+}
+
+/* The criteria of milestone m: entry, exit, `blocked when`, each action's
+ * `done when`; true for block b when it is one of them. */
+static bool criterion_block(const bc_milestone *d, uint32_t b) {
+  if (b == d->entry_block || b == d->exit_block || b == d->blocked_block) return true;
+  for (uint32_t i = 0; i < d->nactions; i++)
+    if (b == d->actions[i].done_block) return true;
+  return false;
+}
+
+static void milestone_reads(const bc_program *p, uint32_t m, uint32_t *count, uint32_t *readers, bool *elsewhere) {
+  const bc_milestone *d = &p->milestones[m];
+  block_reads(p, d->entry_block, m, count, readers, elsewhere);
+  block_reads(p, d->exit_block, m, count, readers, elsewhere);
+  block_reads(p, d->blocked_block, m, count, readers, elsewhere);
+  for (uint32_t i = 0; i < d->nactions; i++) block_reads(p, d->actions[i].done_block, m, count, readers, elsewhere);
+}
+
+/* rt->readers (a counting sort: milestones by aggregate) and
+ * rt->read_elsewhere, from every block of the program. */
+static void plan_readers(vm_runtime *rt) {
+  const bc_program *p = rt->p;
+  uint32_t n = p->naggregates;
+  uint32_t *count = util_xalloc(sizeof *count * (n + 1));
+  rt->read_elsewhere = util_xalloc(sizeof *rt->read_elsewhere * (n ? n : 1));
+  for (uint32_t m = 0; m < p->nmilestones; m++) milestone_reads(p, m, count, NULL, rt->read_elsewhere);
+  for (uint32_t b = 0; b < p->nblocks; b++) {
+    bool criterion = false;
+    for (uint32_t m = 0; m < p->nmilestones && !criterion; m++) criterion = criterion_block(&p->milestones[m], b);
+    if (!criterion) block_reads(p, b, BC_NONE, NULL, NULL, rt->read_elsewhere);
+  }
+  rt->reader_first = util_xalloc(sizeof *rt->reader_first * (n + 1));
+  for (uint32_t g = 0; g < n; g++) rt->reader_first[g + 1] = rt->reader_first[g] + count[g];
+  rt->readers = util_xalloc(sizeof *rt->readers * (rt->reader_first[n] ? rt->reader_first[n] : 1));
+  memcpy(count, rt->reader_first, sizeof *count * n);
+  for (uint32_t m = 0; m < p->nmilestones; m++) milestone_reads(p, m, count, rt->readers, rt->read_elsewhere);
+  free(count);
+}
+
 vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   vm_runtime *rt = util_xalloc(sizeof *rt);
   rt->p = p;
   rt->externs = externs;
   rt->layout = plan_layout(p);
+  plan_readers(rt);
   pool_init(&rt->rings, sizeof(vm_entry));
   pool_init(&rt->sets, sizeof(vm_set_slot));
   rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
@@ -179,6 +233,9 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->segments);
   free(rt->since_first);
   free(rt->since_aggs);
+  free(rt->reader_first);
+  free(rt->readers);
+  free(rt->read_elsewhere);
   free(rt->result_milestones);
   free(rt->result_playbooks);
   interp_scratch_reset(rt);

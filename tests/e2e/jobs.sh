@@ -84,6 +84,57 @@ jobs_same "--accounts" --events "$jb/log/events.csv" --accounts "$jb/log/account
 jobs_same "--as-of" --events "$jb/log/events.csv" --as-of 2026-03-01T00:00:00Z
 jobs_same "milestones to stdout" --events "$jb/log/events.csv" --format jsonl
 
+# One events file is parsed by every worker (split.c), cut at line starts;
+# MSL_TRACE says which way a run read its input.
+trace_says() {
+  what=$1
+  want=$2
+  shift 2
+  got=$(MSL_TRACE=1 "$msl" run "$jb/rules.ms" "$@" -j 2 2>&1 >/dev/null | grep "^msl: trace:")
+  case $got in
+    *"$want"*) ok ;;
+    *) bad "jobs: $what: the trace says \"$got\", not \"$want\"" ;;
+  esac
+}
+trace_says "sorted CSV" "each parsed its share" --events "$jb/log/events.csv"
+trace_says "JSON Lines" "each parsed its share" --events "$jb/log/events.jsonl"
+trace_says "shuffled CSV" "the split read stopped" --events "$jb/shuffled/events.csv"
+trace_says "gzipped CSV" "each reads the whole input" --events "$jb/log/events.csv.gz"
+trace_says "two files" "each reads the whole input" --events "$jb/log/events.csv" "$jb/shuffled/events.csv"
+
+# a quoted field with newlines across the middle, where the file is cut:
+# the cut is inside a record, so the split stops and the results are those
+# of one worker
+python3 - "$jb/log/events.csv" "$jb/quoted.csv" <<'PY'
+import sys
+rows = open(sys.argv[1]).read().splitlines(keepends=True)
+mid = len(rows) // 2
+a, t, e, u, f, s = rows[mid].rstrip("\n").split(",")
+rows[mid] = f'{a},{t},feature_used,,"{"api" + chr(10) * 3000}",\n'
+open(sys.argv[2], "w").writelines(rows)
+PY
+jobs_same "a quoted field with newlines at the cut" --events "$jb/quoted.csv"
+trace_says "a quoted field with newlines at the cut" "the split read stopped" --events "$jb/quoted.csv"
+# quoted fields elsewhere (commas, quotes, short newlines) split as usual
+awk -F, 'NR > 1 && NR % 97 == 0 && $3 == "feature_used" { $5 = "\"api, \"\"v2\"\"\n\""; print; next } { print }' OFS=, \
+  "$jb/log/events.csv" >"$jb/quotes.csv"
+jobs_same "quoted fields" --events "$jb/quotes.csv"
+# CRLF line ends, no newline after the last row, a byte order mark
+sed 's/$/\r/' "$jb/log/events.csv" >"$jb/crlf.csv"
+jobs_same "CRLF line ends" --events "$jb/crlf.csv"
+head -c -1 "$jb/log/events.csv" >"$jb/no-final-newline.csv"
+jobs_same "no newline at the end" --events "$jb/no-final-newline.csv"
+printf '\357\273\277' | cat - "$jb/log/events.jsonl" >"$jb/bom.jsonl"
+jobs_same "JSON Lines with a byte order mark" --events "$jb/bom.jsonl"
+trace_says "JSON Lines with a byte order mark" "each parsed its share" --events "$jb/bom.jsonl"
+head -1 "$jb/log/events.csv" >"$jb/header-only.csv"
+jobs_same "a header and no rows" --events "$jb/header-only.csv"
+jobs_same "a header and no rows, --as-of" --events "$jb/header-only.csv" --as-of 2026-03-01T00:00:00Z
+# a row that goes back in time only in the second half
+awk 'NR == 30001 { print "acct000042,2026-01-01T00:00:00Z,login,u1,," } { print }' "$jb/log/events.csv" >"$jb/late-unsorted.csv"
+jobs_same "one row back in time, late in the file" --events "$jb/late-unsorted.csv"
+trace_says "one row back in time, late in the file" "the split read stopped" --events "$jb/late-unsorted.csv"
+
 # a parallel run that meets a bad row starts over with one worker
 awk 'NR == 20001 { print "acct000042,not-a-time,login,u1,," } { print }' "$jb/log/events.csv" >"$jb/bad.csv"
 jobs_same "a bad row" --events "$jb/bad.csv"

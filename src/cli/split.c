@@ -1,0 +1,319 @@
+/* split.c — one events file parsed by every worker (prefix split_).
+ *
+ * Without a split, each -j worker reads the whole file and keeps its own
+ * accounts' rows, so every worker scans every byte.  With one, the file is
+ * read in rounds of PART_BYTES per worker: in each round, worker k parses
+ * the k-th byte range of the round (cut at line starts, io_line_start) and
+ * sorts its rows by owner into boxes; after a barrier, each worker takes
+ * its own accounts' rows from the boxes of every range, in range order,
+ * which is file order.  A worker thus sees exactly the rows it would have
+ * read itself, in the same order, and results stay byte for byte those of
+ * -j 1.
+ *
+ * Boxes are double-buffered: a worker parses round r + 1 while others may
+ * still be taking rows of round r, so one barrier per round suffices.  The
+ * last worker to reach it checks the round: every range parsed without a
+ * bad row up to its very end (a range cut inside a quoted CSV field ends in
+ * an unterminated one: the cut was not a record boundary) and times never
+ * went back across ranges or rounds.  Anything else -- a bad row, unsorted
+ * input, a runtime error in any worker -- aborts the split for every
+ * worker (RUN_UNSPLIT), and the run starts over the ordinary way, which
+ * reports or handles it as a run without -j would. */
+#include "cli/run_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+/* Bytes each worker parses per round: its boxes for a round then hold
+ * about twice that (a row's values, offsets and copied strings). */
+enum { PART_BYTES = 2 << 20 };
+
+/* Only a box's parser writes it; its owner keeps its own place in it
+ * (split_part.taken), and boxes fill cache lines of their own, so that no
+ * line goes back and forth between cores. */
+typedef struct split_box {
+  _Alignas(64) char *bytes;
+  size_t used, cap;
+} split_box;
+
+/* A row in a box: this head, its account id, then (8-byte aligned) its
+ * values, strings as offsets from the row's start, then the strings. */
+typedef struct box_row {
+  uint64_t hash;           /* of its account id (util_account_hash) */
+  int64_t time;
+  int32_t type;
+  uint32_t id_len;
+  uint32_t size;           /* the whole row, aligned */
+  uint32_t values_at;
+} box_row;
+
+typedef struct split_part {
+  io_reader *reader;       /* the file, read in this part's byte ranges */
+  io_schema schema;        /* the run's, filtered by the shard only */
+  int64_t start, end;      /* its byte range of the round being parsed */
+  int64_t first_time, last_time;
+  bool any_rows, clean;
+  _Alignas(64) int from;   /* as an owner: the range whose box it takes rows from, */
+  size_t taken;            /* and where in it */
+  bool reading;            /* as an owner: a round's boxes are being taken */
+  bool fresh;              /* as an owner: no row of the round taken yet */
+  bool round_start;        /* as an owner: the row just taken is its round's first */
+  io_error err;
+} split_part;
+
+struct run_split {
+  int n;
+  const run_state *st;
+  int64_t size;            /* of the file */
+  int64_t next_start;      /* where the next round begins */
+  bool last_round;         /* the round the owners read is the file's last */
+  bool aborted;
+  int parse_set;           /* the boxes being parsed into: set 0 or 1 */
+  int64_t prev_last;       /* the latest time of the rounds checked */
+  bool prev_any;
+  split_part *parts;       /* [n] */
+  split_box *boxes;        /* [2][n ranges][n owners] */
+  pthread_mutex_t lock;
+  pthread_cond_t turn;
+  int arrived;
+  uint64_t generation;
+};
+
+static split_box *box_at(run_split *s, int set, int range, int owner) {
+  return &s->boxes[((size_t)set * (size_t)s->n + (size_t)range) * (size_t)s->n + (size_t)owner];
+}
+
+/* ---- rows in boxes -------------------------------------------------------------------- */
+
+static int row_nvalues(const io_schema *schema, int type) { return type >= 0 ? schema->events[type].nfields : 2; }
+
+static bool row_is_string(const io_schema *schema, int type, int i) {
+  return type < 0 || schema->events[type].fields[i].type == VALUE_STRING;
+}
+
+static void box_add(split_box *b, const io_schema *schema, const io_event *ev, uint64_t hash) {
+  int n = row_nvalues(schema, ev->type);
+  value_data names[2];
+  const value_data *src = ev->type >= 0 ? ev->values : names;
+  if (ev->type < 0) {
+    names[0].s = ev->milestone;
+    names[1].s = ev->playbook;
+  }
+  size_t values_at = (sizeof(box_row) + ev->account.len + 7) & ~(size_t)7;
+  size_t size = values_at + (size_t)n * sizeof(value_data);
+  for (int i = 0; i < n; i++)
+    if (row_is_string(schema, ev->type, i)) size += src[i].s.len;
+  size = (size + 7) & ~(size_t)7;
+  util_xgrow(&b->bytes, &b->cap, b->used + size, 1, 1 << 16);
+  char *row = b->bytes + b->used;
+  *(box_row *)(void *)row = (box_row){.hash = hash, .time = ev->time, .type = ev->type, .id_len = ev->account.len,
+                                      .size = (uint32_t)size, .values_at = (uint32_t)values_at};
+  memcpy(row + sizeof(box_row), ev->account.p, ev->account.len);
+  value_data *dst = (value_data *)(void *)(row + values_at);
+  size_t str = values_at + (size_t)n * sizeof(value_data);
+  for (int i = 0; i < n; i++) {
+    dst[i] = src[i];
+    if (!row_is_string(schema, ev->type, i)) continue;
+    memcpy(row + str, src[i].s.p, src[i].s.len);
+    dst[i].s.p = (const char *)(uintptr_t)str;
+    str += src[i].s.len;
+  }
+  b->used += size;
+}
+
+/* The row at *at in b as an event (values: room for the most any row
+ * has); moves *at past it and returns its account's hash. */
+static uint64_t box_take(const split_box *b, size_t *at, const io_schema *schema, io_event *ev,
+                         value_data *values) {
+  const char *row = b->bytes + *at;
+  const box_row *h = (const box_row *)(const void *)row;
+  *at += h->size;
+  int n = row_nvalues(schema, h->type);
+  const value_data *stored = (const value_data *)(const void *)(row + h->values_at);
+  for (int i = 0; i < n; i++) {
+    values[i] = stored[i];
+    if (row_is_string(schema, h->type, i)) values[i].s.p = row + (uintptr_t)stored[i].s.p;
+  }
+  ev->account = (value_str){row + sizeof(box_row), h->id_len};
+  ev->time = h->time;
+  ev->type = h->type;
+  ev->file = NULL;
+  ev->line = 0;
+  if (h->type >= 0) {
+    ev->values = values;
+    ev->milestone = ev->playbook = (value_str){"", 0};
+  } else {
+    ev->values = NULL;
+    ev->milestone = values[0].s;
+    ev->playbook = values[1].s;
+  }
+  return h->hash;
+}
+
+/* ---- rounds ------------------------------------------------------------------------------- */
+
+/* Cuts the next round into the parts' byte ranges; false on an I/O error. */
+static bool plan_round(run_split *s) {
+  int64_t start = s->next_start, len = (int64_t)PART_BYTES * s->n;
+  int64_t end = start >= s->size || len >= s->size - start ? s->size
+                                                           : io_line_start(s->parts[0].reader, start + len, &s->parts[0].err);
+  if (end < 0) return false;
+  int64_t at = start;
+  for (int k = 0; k < s->n; k++) {
+    int64_t cut = end;
+    if (k + 1 < s->n && end > start) {
+      cut = io_line_start(s->parts[0].reader, start + (end - start) / s->n * (k + 1), &s->parts[0].err);
+      if (cut < 0) return false;
+      if (cut < at) cut = at;
+      if (cut > end) cut = end;
+    }
+    s->parts[k].start = at;
+    s->parts[k].end = cut;
+    at = cut;
+  }
+  s->next_start = end;
+  return true;
+}
+
+/* Parses part k of the round into its boxes, one per owner. */
+static void parse_part(run_split *s, int k) {
+  split_part *p = &s->parts[k];
+  for (int o = 0; o < s->n; o++) box_at(s, s->parse_set, k, o)->used = 0;
+  p->any_rows = false;
+  p->clean = io_reader_range(p->reader, p->start, p->end, &p->err);
+  while (p->clean) {
+    io_event ev;
+    io_status st = io_events_next(p->reader, &ev, &p->err);
+    if (st == IO_EOF) break;
+    if (st != IO_OK || (p->any_rows && ev.time < p->last_time)) {
+      p->clean = false;   /* a bad row, a cut inside a record, or time going back */
+      break;
+    }
+    if (!p->any_rows) p->first_time = ev.time;
+    p->any_rows = true;
+    p->last_time = ev.time;
+    uint64_t h = (uint64_t)util_account_hash(ev.account.p, ev.account.len);
+    box_add(box_at(s, s->parse_set, k, (int)((h >> 32) % (uint64_t)s->n)), &p->schema, &ev, h);
+  }
+}
+
+/* The last worker at the barrier: checks the round just parsed and plans
+ * the next; the owners then read the boxes just filled. */
+static void finish_round(run_split *s) {
+  for (int k = 0; k < s->n && !s->aborted; k++) {
+    const split_part *p = &s->parts[k];
+    if (!p->clean || (p->any_rows && s->prev_any && p->first_time < s->prev_last)) s->aborted = true;
+    if (p->any_rows) {
+      s->prev_last = p->last_time;
+      s->prev_any = true;
+    }
+  }
+  s->last_round = s->next_start >= s->size;
+  if (!s->aborted && !s->last_round && !plan_round(s)) s->aborted = true;
+  s->parse_set ^= 1;
+}
+
+/* Waits for every worker to have parsed its part; false when the split
+ * is aborted. */
+static bool arrive(run_split *s) {
+  pthread_mutex_lock(&s->lock);
+  uint64_t generation = s->generation;
+  if (++s->arrived == s->n) {
+    if (!s->aborted) finish_round(s);
+    s->arrived = 0;
+    s->generation++;
+    pthread_cond_broadcast(&s->turn);
+  } else {
+    while (s->generation == generation && !s->aborted) pthread_cond_wait(&s->turn, &s->lock);
+  }
+  bool ok = !s->aborted;
+  pthread_mutex_unlock(&s->lock);
+  return ok;
+}
+
+void split_abort(run_split *s) {
+  pthread_mutex_lock(&s->lock);
+  s->aborted = true;
+  pthread_cond_broadcast(&s->turn);
+  pthread_mutex_unlock(&s->lock);
+}
+
+int split_next(run_split *s, int k, io_event *ev, value_data *values, uint64_t *hash) {
+  split_part *p = &s->parts[k];
+  for (;;) {
+    if (p->reading) {
+      int set = s->parse_set ^ 1;
+      for (; p->from < s->n; p->from++, p->taken = 0) {
+        const split_box *b = box_at(s, set, p->from, k);
+        if (p->taken < b->used) {
+          p->round_start = p->fresh;
+          p->fresh = false;
+          *hash = box_take(b, &p->taken, &p->schema, ev, values);
+          return IO_OK;
+        }
+      }
+      p->reading = false;
+      if (s->last_round) return IO_EOF;
+    }
+    parse_part(s, k);
+    if (!arrive(s)) return SPLIT_ABORTED;
+    p->reading = true;
+    p->fresh = true;
+    p->from = 0;
+    p->taken = 0;
+  }
+}
+
+bool split_round_start(const run_split *s, int k) { return s->parts[k].round_start; }
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+/* The shard's rows only: the workers' share is decided by the boxes. */
+static bool keeps_shard(const void *ctx, value_str id) {
+  const run_options *o = ctx;
+  return run_shard_of(util_account_hash(id.p, id.len), o->nshards) == o->shard;
+}
+
+run_split *split_open(const run_state *st, run_worker *ws, int n) {
+  const run_options *o = st->o;
+  if (n < 2 || o->nevents != 1) return NULL;
+  run_split *s = util_xalloc(sizeof *s);
+  *s = (run_split){.n = n, .st = st};
+  s->parts = util_xalloc((size_t)n * sizeof *s->parts);
+  s->boxes = util_xalloc((size_t)2 * (size_t)n * (size_t)n * sizeof *s->boxes);
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_cond_init(&s->turn, NULL);
+  bool ok = true;
+  for (int k = 0; k < n && ok; k++) {
+    split_part *p = &s->parts[k];
+    p->schema = st->schema;
+    p->schema.keep = o->nshards ? keeps_shard : NULL;
+    p->schema.keep_ctx = o;
+    p->schema.skipped_latest = o->nshards && !o->has_as_of ? &ws[k].skipped_latest : NULL;
+    p->reader = io_events_open(&p->schema, o->events[0], o->input_format, &p->err);
+    ok = p->reader && io_events_splittable(p->reader);
+  }
+  if (ok) {
+    s->next_start = io_data_offset(s->parts[0].reader);
+    ok = io_file_size(s->parts[0].reader, &s->size) && plan_round(s);
+  }
+  if (!ok) {   /* the ordinary reading meets and reports what went wrong, if anything */
+    split_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void split_free(run_split *s) {
+  if (!s) return;
+  for (int k = 0; k < s->n; k++) io_close(s->parts[k].reader);
+  for (size_t i = 0; i < (size_t)2 * (size_t)s->n * (size_t)s->n; i++) free(s->boxes[i].bytes);
+  free(s->boxes);
+  free(s->parts);
+  pthread_mutex_destroy(&s->lock);
+  pthread_cond_destroy(&s->turn);
+  free(s);
+}
