@@ -142,9 +142,9 @@ void worker_free(run_worker *w);
  * unreadable file: the ordinary reading takes it). */
 run_split *split_open(const run_state *st, run_worker *ws, int n);
 /* Worker k's next row, in file order: IO_OK (ev's values in values, room
- * for the most any row has, valid until the next call; *hash: its
- * account's util_account_hash), IO_EOF, or SPLIT_ABORTED. */
-int split_next(run_split *s, int k, io_event *ev, value_data *values, uint64_t *hash);
+ * for the most any row has, valid until the next call; *hash: the low
+ * half of its account's util_account_hash), IO_EOF, or SPLIT_ABORTED. */
+int split_next(run_split *s, int k, io_event *ev, value_data *values, uint32_t *hash);
 /* Whether the row split_next last gave worker k is the first of a round. */
 bool split_round_start(const run_split *s, int k);
 /* Stops the split for every worker: one that stops early calls it, so

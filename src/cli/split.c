@@ -39,15 +39,16 @@ typedef struct split_box {
   size_t used, cap;
 } split_box;
 
-/* A row in a box: this head, its account id, then (8-byte aligned) its
- * values, strings as offsets from the row's start, then the strings. */
+/* A row in a box: this head, its account id, then (8-byte aligned) one
+ * 8-byte cell per value (a string: its offset from the row's start and
+ * its length), then the strings.  Boxes carry every row between cores:
+ * half the size of the values the VM reads. */
 typedef struct box_row {
-  uint64_t hash;           /* of its account id (util_account_hash) */
   int64_t time;
+  uint32_t hash;           /* the low half of its account's util_account_hash */
   int32_t type;
   uint32_t id_len;
   uint32_t size;           /* the whole row, aligned */
-  uint32_t values_at;
 } box_row;
 
 typedef struct split_part {
@@ -94,6 +95,8 @@ static bool row_is_string(const io_schema *schema, int type, int i) {
   return type < 0 || schema->events[type].fields[i].type == VALUE_STRING;
 }
 
+static size_t values_at(uint32_t id_len) { return (sizeof(box_row) + id_len + 7) & ~(size_t)7; }
+
 static void box_add(split_box *b, const io_schema *schema, const io_event *ev, uint64_t hash) {
   int n = row_nvalues(schema, ev->type);
   value_data names[2];
@@ -102,40 +105,48 @@ static void box_add(split_box *b, const io_schema *schema, const io_event *ev, u
     names[0].s = ev->milestone;
     names[1].s = ev->playbook;
   }
-  size_t values_at = (sizeof(box_row) + ev->account.len + 7) & ~(size_t)7;
-  size_t size = values_at + (size_t)n * sizeof(value_data);
+  size_t cells = values_at(ev->account.len), size = cells + (size_t)n * sizeof(uint64_t);
   for (int i = 0; i < n; i++)
     if (row_is_string(schema, ev->type, i)) size += src[i].s.len;
   size = (size + 7) & ~(size_t)7;
   util_xgrow(&b->bytes, &b->cap, b->used + size, 1, 1 << 16);
   char *row = b->bytes + b->used;
-  *(box_row *)(void *)row = (box_row){.hash = hash, .time = ev->time, .type = ev->type, .id_len = ev->account.len,
-                                      .size = (uint32_t)size, .values_at = (uint32_t)values_at};
+  *(box_row *)(void *)row = (box_row){.time = ev->time, .hash = (uint32_t)hash, .type = ev->type,
+                                      .id_len = ev->account.len, .size = (uint32_t)size};
   memcpy(row + sizeof(box_row), ev->account.p, ev->account.len);
-  value_data *dst = (value_data *)(void *)(row + values_at);
-  size_t str = values_at + (size_t)n * sizeof(value_data);
+  uint64_t *cell = (uint64_t *)(void *)(row + cells);
+  size_t str = cells + (size_t)n * sizeof(uint64_t);
   for (int i = 0; i < n; i++) {
-    dst[i] = src[i];
-    if (!row_is_string(schema, ev->type, i)) continue;
-    memcpy(row + str, src[i].s.p, src[i].s.len);
-    dst[i].s.p = (const char *)(uintptr_t)str;
-    str += src[i].s.len;
+    if (row_is_string(schema, ev->type, i)) {
+      memcpy(row + str, src[i].s.p, src[i].s.len);
+      cell[i] = (uint64_t)str << 32 | src[i].s.len;
+      str += src[i].s.len;
+    } else if (schema->events[ev->type].fields[i].type == VALUE_BOOL) {
+      cell[i] = src[i].b;
+    } else {
+      memcpy(&cell[i], &src[i], sizeof cell[i]);   /* an int, time, duration or float: 8 bytes */
+    }
   }
   b->used += size;
 }
 
 /* The row at *at in b as an event (values: room for the most any row
- * has); moves *at past it and returns its account's hash. */
-static uint64_t box_take(const split_box *b, size_t *at, const io_schema *schema, io_event *ev,
+ * has); moves *at past it and returns the low half of its account's hash. */
+static uint32_t box_take(const split_box *b, size_t *at, const io_schema *schema, io_event *ev,
                          value_data *values) {
   const char *row = b->bytes + *at;
   const box_row *h = (const box_row *)(const void *)row;
   *at += h->size;
   int n = row_nvalues(schema, h->type);
-  const value_data *stored = (const value_data *)(const void *)(row + h->values_at);
+  const uint64_t *cell = (const uint64_t *)(const void *)(row + values_at(h->id_len));
   for (int i = 0; i < n; i++) {
-    values[i] = stored[i];
-    if (row_is_string(schema, h->type, i)) values[i].s.p = row + (uintptr_t)stored[i].s.p;
+    if (row_is_string(schema, h->type, i)) {
+      values[i].s = (value_str){row + (cell[i] >> 32), (uint32_t)cell[i]};
+    } else if (schema->events[h->type].fields[i].type == VALUE_BOOL) {
+      values[i].b = cell[i] != 0;
+    } else {
+      memcpy(&values[i], &cell[i], sizeof cell[i]);
+    }
   }
   ev->account = (value_str){row + sizeof(box_row), h->id_len};
   ev->time = h->time;
@@ -241,7 +252,7 @@ void split_abort(run_split *s) {
   pthread_mutex_unlock(&s->lock);
 }
 
-int split_next(run_split *s, int k, io_event *ev, value_data *values, uint64_t *hash) {
+int split_next(run_split *s, int k, io_event *ev, value_data *values, uint32_t *hash) {
   split_part *p = &s->parts[k];
   for (;;) {
     if (p->reading) {

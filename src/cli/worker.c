@@ -302,10 +302,17 @@ static bool group_push(run_worker *w, uint32_t r) {
     vals[i] = stored[i];
     if (row_is_string(w, row->type, i)) vals[i].s.p = g->bytes + (uintptr_t)stored[i].s.p;
   }
-  io_event ev = {.time = row->time, .type = row->type, .milestone = {"", 0}, .playbook = {"", 0}};
+  io_event ev;   /* what the VM reads of it, set field by field (no zeroing of the rest) */
+  ev.account = (value_str){g->bytes, 0};
+  ev.time = row->time;
+  ev.type = row->type;
+  ev.file = NULL;
+  ev.line = 0;
   if (row->type >= 0) {
     ev.values = vals;
+    ev.milestone = ev.playbook = (value_str){"", 0};
   } else {
+    ev.values = NULL;
     ev.milestone = vals[0].s;
     ev.playbook = vals[1].s;
   }
@@ -358,7 +365,7 @@ static int group_apply(run_worker *w, bool cut) {
     if (k + 2 * AHEAD < n) {
       const worker_row *next = &g->rows[g->order[k + 2 * AHEAD]];
       __builtin_prefetch(g->bytes + next->data);
-      __builtin_prefetch(next->acct.account);
+      if (next->acct.account) vm_prefetch_block(w->vm, next->acct.account);
     }
     if (k + AHEAD < n) vm_prefetch(w->vm, g->rows[g->order[k + AHEAD]].acct.account);
     ok = group_push(w, g->order[k]);
@@ -419,7 +426,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
   for (;;) {
     io_event ev;
     io_error err = {0};
-    uint64_t hash = 0;
+    uint32_t hash = 0;   /* a split read's: the low half, all the account table uses */
     int s = w->split ? split_next(w->split, w->index, &ev, w->split_values, &hash) : io_merge_next(m, &ev, &err);
     if (s == SPLIT_ABORTED) return RUN_UNSPLIT;
     if (held_error) {

@@ -14,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { POOL_CHUNK = 2 << 20, POOL_MAX_BLOCK = 64 << 10 };
+/* Chunks grow from 128 KiB (a small run maps little) to POOL_CHUNK, a huge
+ * page; a chunk always has room for the largest pooled block. */
+enum { POOL_FIRST_CHUNK = 128 << 10, POOL_CHUNK = 2 << 20, POOL_MAX_BLOCK = 64 << 10 };
 
-/* A chunk starts with the link to the one carved before it. */
+/* A chunk starts with the link to the one carved before it, and its size. */
 typedef struct pool_chunk {
   struct pool_chunk *older;
+  size_t size;
 } pool_chunk;
 
 void pool_init(vm_pool *p, size_t elem) { *p = (vm_pool){.elem = elem}; }
@@ -37,11 +40,14 @@ void *pool_alloc(vm_pool *p, unsigned k) {
     return b;
   }
   if (size > p->left) {   /* the old chunk's tail, smaller than a block, is left */
-    pool_chunk *c = util_huge_alloc(POOL_CHUNK);
+    size_t n = p->chunks && p->chunks->size < POOL_CHUNK ? p->chunks->size * 2 : POOL_FIRST_CHUNK;
+    if (p->chunks && p->chunks->size >= POOL_CHUNK) n = POOL_CHUNK;
+    pool_chunk *c = util_huge_alloc(n);
     c->older = p->chunks;
+    c->size = n;
     p->chunks = c;
     p->next = (char *)(c + 1);   /* 8-byte aligned, as the elements need */
-    p->left = POOL_CHUNK - sizeof *c;
+    p->left = n - sizeof *c;
   }
   b = p->next;            /* fresh mapped memory: already zero */
   p->next += size;
@@ -62,7 +68,7 @@ void pool_free(vm_pool *p, void *b, unsigned k) {
 void pool_release(vm_pool *p) {
   while (p->chunks) {
     pool_chunk *older = p->chunks->older;
-    util_huge_free(p->chunks, POOL_CHUNK);
+    util_huge_free(p->chunks, p->chunks->size);
     p->chunks = older;
   }
   *p = (vm_pool){.elem = p->elem};

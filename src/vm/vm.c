@@ -253,6 +253,10 @@ void vm_runtime_free(vm_runtime *rt) {
 
 int64_t vm_ignored_control(const vm_runtime *rt) { return rt->ignored_control; }
 
+void vm_prefetch_block(const vm_runtime *rt, const vm_account *a) {
+  for (size_t at = 0; at < VM_HEADER_SIZE + rt->layout.size; at += 64) __builtin_prefetch((const char *)a + at);
+}
+
 void vm_prefetch(const vm_runtime *rt, const vm_account *a) { agg_prefetch(rt, a); }
 
 const char *vm_account_id(const vm_account *a, size_t *len) {
@@ -263,14 +267,18 @@ const char *vm_account_id(const vm_account *a, size_t *len) {
 const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a) { return vm_fields(rt, a); }
 
 /* Account blocks: zeroed, cache-line aligned, carved from slabs the runtime
- * owns and frees, so a new account costs no malloc of its own. */
-enum { VM_SLAB_SIZE = 4 << 20 };
+ * owns and frees, so a new account costs no malloc of its own.  Slabs grow
+ * from 64 KiB (a run of a few accounts maps little) to VM_SLAB_SIZE, two
+ * huge pages. */
+enum { VM_FIRST_SLAB = 64 << 10, VM_SLAB_SIZE = 4 << 20 };
 
 static void *slab_alloc(vm_runtime *rt, size_t size) {
   size = (size + 63) & ~(size_t)63;
   if (size > rt->slab_left) {
     size_t head = (sizeof(vm_slab) + 63) & ~(size_t)63;   /* the link, then cache-line aligned blocks */
-    size_t total = head + size > VM_SLAB_SIZE ? head + size : VM_SLAB_SIZE;
+    size_t grown = rt->slabs ? rt->slabs->size * 2 : VM_FIRST_SLAB;
+    if (grown > VM_SLAB_SIZE) grown = VM_SLAB_SIZE;
+    size_t total = head + size > grown ? head + size : grown;
     vm_slab *s = util_huge_alloc(total);   /* fresh zero pages */
     s->size = total;
     s->older = rt->slabs;

@@ -51,9 +51,11 @@ const char *vm_account_id(const vm_account *a, size_t *len);
 /* The account's field values, one per account field of the program,
  * defaults applied; strings live until vm_account_compact. */
 const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a);
-/* A hint, for a caller that knows which account comes next: fetches the
- * memory its next event will touch (its block must be in cache already,
- * or on its way). */
+/* Hints, for a caller that knows which accounts come next: the first
+ * fetches an account's block (header and state), the second, once that
+ * has arrived, the memory its next event will touch outside the block
+ * (window entries, set slots). */
+void vm_prefetch_block(const vm_runtime *rt, const vm_account *a);
 void vm_prefetch(const vm_runtime *rt, const vm_account *a);
 /* Releases what the account owns; its block goes with its runtime. */
 void vm_account_free(vm_account *a);

@@ -2063,6 +2063,106 @@ END_TEST
 
 /* ---- suite ------------------------------------------------------------------------------------ */
 
+/* ---- byte ranges (io_reader_range) ------------------------------------------------------- */
+
+/* The records of r as "account time type [user]" lines, then "BAD reason"
+ * for a bad row (which ends the reading) or "EOF". */
+static char *range_records(io_reader *r) {
+  dump d = {0};
+  io_event ev;
+  io_error err;
+  for (;;) {
+    int st = io_events_next(r, &ev, &err);
+    if (st == IO_EOF) break;
+    if (st != IO_OK) {
+      dump_printf(&d, "BAD %s\n", err.reason);
+      return d.text;
+    }
+    dump_printf(&d, "%.*s %lld %d", (int)ev.account.len, ev.account.p, (long long)ev.time, ev.type);
+    if (ev.type == LOGIN) dump_printf(&d, " [%.*s]", (int)ev.values[0].s.len, ev.values[0].s.p);
+    dump_printf(&d, "\n");
+  }
+  dump_printf(&d, "EOF\n");
+  return d.text;
+}
+
+static char *read_range(io_reader *r, int64_t start, int64_t end) {
+  io_error err;
+  ck_assert(io_reader_range(r, start, end, &err));
+  return range_records(r);
+}
+
+START_TEST(ranges_cut_at_line_starts) {
+  static const char text[] = "account,time,event,user\n"
+                             "a,2026-01-01,login,\"x,\"\"y\"\"\"\n"
+                             "b,2026-01-02,login,\"two\nlines\"\n"
+                             "\n"
+                             "c,2026-01-03,ping,";
+  const char *path = write_file("ranges.csv", text, sizeof text - 1);
+  io_error err;
+  io_reader *r = io_events_open(&schema, path, IO_FORMAT_CSV, &err);
+  ck_assert_ptr_nonnull(r);
+  ck_assert(io_events_splittable(r));
+  int64_t size, start = io_data_offset(r);
+  ck_assert(io_file_size(r, &size));
+  ck_assert_int_eq(size, sizeof text - 1);
+  ck_assert_int_eq(start, (int64_t)strlen("account,time,event,user\n"));
+  char *whole = read_range(r, start, size);
+  ck_assert_str_eq(whole, "a 1767225600000000 0 [x,\"y\"]\nb 1767312000000000 0 [two\nlines]\n"
+                          "c 1767398400000000 2\nEOF\n");
+  /* a cut at a record boundary: the two ranges read the whole */
+  int64_t cut = io_line_start(r, start + 3, &err);
+  ck_assert_int_eq(cut, (int64_t)(strstr(text, "b,") - text));
+  char *first = read_range(r, start, cut), *second = read_range(r, cut, size);
+  ck_assert_str_eq(first, "a 1767225600000000 0 [x,\"y\"]\nEOF\n");
+  ck_assert_str_eq(second, "b 1767312000000000 0 [two\nlines]\nc 1767398400000000 2\nEOF\n");
+  /* a cut inside a quoted field: the range before it ends unterminated */
+  int64_t inside = io_line_start(r, (int64_t)(strstr(text, "two") - text), &err);
+  ck_assert_int_eq(inside, (int64_t)(strstr(text, "lines") - text));
+  char *broken = read_range(r, cut, inside);
+  ck_assert_str_eq(broken, "BAD unterminated quoted field\n");
+  /* past the last newline: the end of the file */
+  ck_assert_int_eq(io_line_start(r, size - 3, &err), size);
+  ck_assert_int_eq(io_line_start(r, size, &err), size);
+  char *empty = read_range(r, size, size);
+  ck_assert_str_eq(empty, "EOF\n");
+  free(whole);
+  free(first);
+  free(second);
+  free(broken);
+  free(empty);
+  io_close(r);
+}
+END_TEST
+
+START_TEST(ranges_of_json_lines_and_unsplittable_inputs) {
+  static const char text[] = "\xef\xbb\xbf{\"account\":\"a\",\"time\":\"2026-01-01\",\"event\":\"ping\"}\n"
+                             "{\"account\":\"b\",\"time\":\"2026-01-02\",\"event\":\"ping\"}\n";
+  const char *path = write_file("ranges.jsonl", text, sizeof text - 1);
+  io_error err;
+  io_reader *r = io_events_open(&schema, path, IO_FORMAT_AUTO, &err);
+  ck_assert_ptr_nonnull(r);
+  ck_assert(io_events_splittable(r));
+  ck_assert_int_eq(io_data_offset(r), 0);
+  int64_t cut = io_line_start(r, 5, &err);
+  char *first = read_range(r, 0, cut), *second = read_range(r, cut, sizeof text - 1);
+  ck_assert_str_eq(first, "a 1767225600000000 2\nEOF\n");   /* the byte order mark skipped */
+  ck_assert_str_eq(second, "b 1767312000000000 2\nEOF\n");
+  free(first);
+  free(second);
+  io_close(r);
+  const char *gz = write_gz("ranges.csv.gz", "account,time,event\na,2026-01-01,ping\n", 37);
+  r = io_events_open(&schema, gz, IO_FORMAT_AUTO, &err);
+  ck_assert_ptr_nonnull(r);
+  ck_assert(!io_events_splittable(r));   /* compressed: read whole */
+  io_close(r);
+  r = io_accounts_open(&schema, write_text("accts.csv", "id,plan\na,pro\n"), IO_FORMAT_AUTO, &err);
+  ck_assert_ptr_nonnull(r);
+  ck_assert(!io_events_splittable(r));   /* accounts are read whole */
+  io_close(r);
+}
+END_TEST
+
 static Suite *io_suite(void) {
   Suite *s = suite_create("io");
   TCase *cells = tcase_create("cells");
@@ -2140,6 +2240,8 @@ static Suite *io_suite(void) {
   tcase_add_test(order, sorter_big_records_and_empty);
   tcase_add_test(order, sorter_misuse_and_spill_errors);
   tcase_add_test(order, merge_then_sort_unsorted_input);
+  tcase_add_test(order, ranges_cut_at_line_starts);
+  tcase_add_test(order, ranges_of_json_lines_and_unsplittable_inputs);
   suite_add_tcase(s, order);
   return s;
 }

@@ -99,6 +99,71 @@ START_TEST(msc_round_trip_runs_the_same) {
 }
 END_TEST
 
+/* A windowed distinct set lists its values by last time: v0..v19 arrive a
+ * minute apart (the set grows and rehashes on the way), v0 comes again at
+ * 00:30, so v1 is the first to leave (01:01, not 01:00) and v0 the last
+ * (01:30). */
+START_TEST(distinct_window_forgets_values_by_their_last_time) {
+  char events[4096] = "account,time,event,user\n";
+  for (int i = 0; i < 20; i++)
+    snprintf(events + strlen(events), sizeof events - strlen(events), "a,2026-01-01T00:%02d:00Z,login,v%d\n", i, i);
+  strcat(events, "a,2026-01-01T00:30:00Z,login,v0\n");
+  ck_assert_int_eq(run_rules("event login { user: string }\n"
+                             "milestone all \"All\" { mode continuous exit distinct(login.user within 1h) >= 20 }\n"
+                             "milestone any \"Any\" { mode continuous exit distinct(login.user within 1h) >= 1 }\n",
+                             events, "2026-01-02T00:00:00Z"), 0);
+  expect_rows("milestones.csv",
+              "a,all,not_achieving,,,2026-01-01T00:19:00Z,2026-01-01T01:01:00Z,,,\n"
+              "a,any,not_achieving,,,2026-01-01T00:00:00Z,2026-01-01T01:30:00Z,,,\n");
+}
+END_TEST
+
+/* Values leave and come back many times (tombstones, rehashes at one size,
+ * then growth): at every hour four users are in the window, until the end. */
+START_TEST(distinct_window_survives_churn) {
+  char *events = malloc(1 << 16);
+  strcpy(events, "account,time,event,user\n");
+  for (int h = 0; h < 200; h++)
+    for (int k = 0; k < 4; k++)
+      snprintf(events + strlen(events), (1 << 16) - strlen(events), "a,2026-01-%02dT%02d:%02d:00Z,login,u%d\n",
+               1 + h / 24, h % 24, k, (h * 4 + k) % 37);
+  ck_assert_int_eq(run_rules("event login { user: string }\n"
+                             "milestone four \"Four\" { mode continuous exit distinct(login.user within 1h) >= 4 }\n",
+                             events, "2026-01-10T00:00:00Z"), 0);
+  free(events);
+  /* the last hour's four users arrive at 07:00..07:03 on day 9; the first leaves at 08:00 */
+  expect_rows("milestones.csv", "a,four,not_achieving,,,2026-01-01T00:03:00Z,2026-01-09T08:00:00Z,,,\n");
+}
+END_TEST
+
+/* -0.0 and 0.0 are one value (as `==` says); 1.5 is another. */
+START_TEST(distinct_floats_zero_is_one_value) {
+  ck_assert_int_eq(run_rules("event s { f: float }\n"
+                             "milestone two \"Two\" { exit distinct(s.f) >= 2 }\n",
+                             "account,time,event,f\na,2026-01-01,s,0.0\na,2026-01-02,s,-0.0\na,2026-01-03,s,1.5\n",
+                             NULL), 0);
+  expect_rows("milestones.csv", "a,two,completed,,,2026-01-03T00:00:00Z,,,,\n");
+}
+END_TEST
+
+/* Expiries of a window only a completed milestone reads are not evaluated,
+ * yet the continuous milestone's loss is exact: `weekly` completes on
+ * 01-05, `team` loses u1 (last seen 01-02) on 02-01, though u0 came back
+ * on 01-20. */
+START_TEST(expiries_of_completed_milestones_change_nothing) {
+  ck_assert_int_eq(run_rules("event login { user: string }\n"
+                             "milestone weekly \"Weekly\" { exit count(login within 7d) >= 5 }\n"
+                             "milestone team \"Team\" { mode continuous exit distinct(login.user within 30d) >= 3 }\n",
+                             "account,time,event,user\na,2026-01-01,login,u0\na,2026-01-02,login,u1\n"
+                             "a,2026-01-03,login,u2\na,2026-01-04,login,u0\na,2026-01-05,login,u0\n"
+                             "a,2026-01-20,login,u0\n",
+                             "2026-03-01T00:00:00Z"), 0);
+  expect_rows("milestones.csv",
+              "a,weekly,completed,,,2026-01-05T00:00:00Z,,,,\n"
+              "a,team,not_achieving,,,2026-01-03T00:00:00Z,2026-02-01T00:00:00Z,,,\n");
+}
+END_TEST
+
 static Suite *vm_suite(void) {
   Suite *s = suite_create("vm");
   TCase *tc = tcase_create("runs");
@@ -110,6 +175,10 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, control_reset_bounded);
   tcase_add_test(tc, playbook_moves_on_auto_steps);
   tcase_add_test(tc, msc_round_trip_runs_the_same);
+  tcase_add_test(tc, distinct_window_forgets_values_by_their_last_time);
+  tcase_add_test(tc, distinct_window_survives_churn);
+  tcase_add_test(tc, distinct_floats_zero_is_one_value);
+  tcase_add_test(tc, expiries_of_completed_milestones_change_nothing);
   suite_add_tcase(s, tc);
   return s;
 }
