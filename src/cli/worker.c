@@ -25,7 +25,7 @@ static uint64_t account_hash(value_str id) { return (uint64_t)util_account_hash(
 
 static bool slot_holds(const worker_slot *s, value_str id, uint64_t h) {
   if (s->tag != (uint32_t)h || s->len != id.len) return false;
-  if (id.len <= WORKER_ID_HEAD) return memcmp(s->head, id.p, id.len) == 0;
+  if (id.len <= WORKER_ID_HEAD) return util_same_bytes(s->head, id.p, id.len);
   size_t len;
   const char *p = vm_account_id(s->account, &len);
   return memcmp(p, id.p, len) == 0;

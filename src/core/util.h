@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* printf into msg (msglen bytes, always terminated); nothing when msg is
@@ -56,6 +57,17 @@ bool util_replace_file(const char *path, const char *tag, mode_t mode, util_writ
 /* The hash of in-memory tables (XXH3, 64 bits, from libxxhash): fast on
  * short keys such as ids and names, and on long strings. */
 uint64_t util_hash(const void *p, size_t n);
+/* Whether a[0..n) equals b[0..n): a loop for the short keys of the hot
+ * tables (account ids, user names), where calling memcmp costs more than
+ * comparing. */
+static inline bool util_same_bytes(const void *a, const void *b, size_t n) {
+  if (n > 16) return memcmp(a, b, n) == 0;
+  const unsigned char *x = a, *y = b;
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != y[i]) return false;
+  return true;
+}
+
 /* SPEC 7's account partition hash: XXH64 of the id bytes with seed 42,
  * read as signed -- Spark SQL's xxhash64(account).  Shards take
  * pmod(h, N); the account table and -j workers use other bits of it. */

@@ -25,7 +25,7 @@ static vm_intern_slot *find(const vm_intern *t, value_str s, uint64_t h) {
   for (;;) {
     vm_intern_slot *sl = &t->slots[i];
     if (sl->hash == 0) return sl;
-    if (sl->hash == h && sl->s && sl->s->len == s.len && memcmp(sl->s->bytes, s.p, s.len) == 0) return sl;
+    if (sl->hash == h && sl->s && sl->s->len == s.len && util_same_bytes(sl->s->bytes, s.p, s.len)) return sl;
     i = (i + 1) & mask;
   }
 }
