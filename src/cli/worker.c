@@ -556,6 +556,7 @@ static int run_events(run_worker *w) {
       status = read_events(w, m, sorter, &unsorted);
     }
     if (!status && !io_sorter_finish(sorter, &err)) status = io_failure(w, &err);
+    const worker_slot *last = NULL;   /* the sorter gives an account's rows one after another */
     while (!status) {
       io_event ev;
       io_status s = io_sorter_next(sorter, &ev, &err);
@@ -564,8 +565,11 @@ static int run_events(run_worker *w) {
         status = io_failure(w, &err);
         break;
       }
-      const worker_slot *slot = accounts_get(w, ev.account, account_hash(ev.account));
-      if (slot) status = push(w, slot->account, &ev);
+      size_t len;
+      const char *id = last ? vm_account_id(last->account, &len) : NULL;
+      if (!last || len != ev.account.len || !util_same_bytes(id, ev.account.p, len))
+        last = accounts_get(w, ev.account, account_hash(ev.account));
+      if (last) status = push(w, last->account, &ev);
     }
     io_sorter_free(sorter);
     if (!status && !vm_flush(w->vm)) status = runtime_failure(w);
