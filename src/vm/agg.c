@@ -46,7 +46,8 @@ int64_t *agg_since(const vm_runtime *rt, const vm_account *a, uint32_t g) { retu
  * windows' oldest and newest entries and the distinct sets' slots. */
 void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
-  for (uint32_t g = 0; g < p->naggregates; g++) {
+  for (uint32_t k = 0; k < rt->noutside; k++) {
+    uint32_t g = rt->outside[k];
     const bc_aggregate *d = &p->aggregates[g];
     if (has_ring(d)) {
       const vm_ring *r = agg_window(rt, a, g);
@@ -447,9 +448,9 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
   if (a->timer_valid && a->timer > t) return false;   /* no window's front expires by t */
   bool changed = false;
-  for (uint32_t g = 0; g < p->naggregates; g++) {
+  for (uint32_t k = 0; k < rt->nwindowed; k++) {
+    uint32_t g = rt->windowed[k];
     const bc_aggregate *d = &p->aggregates[g];
-    if (d->window != BC_WIN_WITHIN) continue;
     char *s = agg_state(rt, a, g);
     bool expired = false;
     if (windowed_set(d)) {
@@ -482,9 +483,9 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
 int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
   int64_t next = INT64_MAX;
-  for (uint32_t g = 0; g < p->naggregates; g++) {
+  for (uint32_t k = 0; k < rt->nwindowed; k++) {
+    uint32_t g = rt->windowed[k];
     const bc_aggregate *d = &p->aggregates[g];
-    if (d->window != BC_WIN_WITHIN) continue;
     int64_t front = INT64_MAX;
     if (windowed_set(d)) {
       front = set_front(agg_state(rt, a, g));

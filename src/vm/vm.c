@@ -197,6 +197,13 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->externs = externs;
   rt->layout = plan_layout(p);
   plan_readers(rt);
+  rt->windowed = util_xalloc(sizeof *rt->windowed * (p->naggregates ? p->naggregates : 1));
+  rt->outside = util_xalloc(sizeof *rt->outside * (p->naggregates ? p->naggregates : 1));
+  for (uint32_t g = 0; g < p->naggregates; g++) {
+    const bc_aggregate *d = &p->aggregates[g];
+    if (d->window == BC_WIN_WITHIN) rt->windowed[rt->nwindowed++] = g;
+    if (d->window == BC_WIN_WITHIN || d->fn == BC_AGG_DISTINCT) rt->outside[rt->noutside++] = g;
+  }
   pool_init(&rt->rings, sizeof(vm_entry));
   pool_init(&rt->sets, sizeof(vm_set_slot));
   rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
@@ -236,6 +243,8 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->reader_first);
   free(rt->readers);
   free(rt->read_elsewhere);
+  free(rt->windowed);
+  free(rt->outside);
   free(rt->result_milestones);
   free(rt->result_playbooks);
   interp_scratch_reset(rt);

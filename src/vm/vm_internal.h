@@ -312,6 +312,11 @@ struct vm_runtime {
    * playbook step, say), so g's expiries always count. */
   uint32_t *reader_first, *readers;
   bool *read_elsewhere;
+  /* The aggregates that the per-instant loops visit: those with a `within`
+   * window (expiry, timers), and those a next event touches outside the
+   * account's block (prefetch: rings and distinct sets). */
+  uint32_t *windowed, nwindowed;
+  uint32_t *outside, noutside;
   bool *segments;          /* the new account's, while vm_account_new decides what applies */
   vm_scratch *scratch;     /* strings returned by externs during one interp_exec */
   char ffi_args[4096];
