@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/util.h"
 
@@ -61,6 +62,8 @@ typedef struct split_part {
   size_t taken;            /* and where in it */
   bool reading;            /* as an owner: a round's boxes are being taken */
   bool fresh;              /* as an owner: no row of the round taken yet */
+  double share;            /* of each round's bytes it parses (all add up to 1) */
+  double arrived_at;       /* when it reached the barrier (seconds) */
   bool round_start;        /* as an owner: the row just taken is its round's first */
   io_error err;
 } split_part;
@@ -73,6 +76,7 @@ struct run_split {
   bool last_round;         /* the round the owners read is the file's last */
   bool aborted;
   int parse_set;           /* the boxes being parsed into: set 0 or 1 */
+  double released_at;      /* when the last barrier let the workers go */
   int64_t prev_last;       /* the latest time of the rounds checked */
   bool prev_any;
   split_part *parts;       /* [n] */
@@ -173,10 +177,12 @@ static bool plan_round(run_split *s) {
                                                            : io_line_start(s->parts[0].reader, start + len, &s->parts[0].err);
   if (end < 0) return false;
   int64_t at = start;
+  double share = 0;
   for (int k = 0; k < s->n; k++) {
     int64_t cut = end;
     if (k + 1 < s->n && end > start) {
-      cut = io_line_start(s->parts[0].reader, start + (end - start) / s->n * (k + 1), &s->parts[0].err);
+      share += s->parts[k].share;
+      cut = io_line_start(s->parts[0].reader, start + (int64_t)((double)(end - start) * share), &s->parts[0].err);
       if (cut < 0) return false;
       if (cut < at) cut = at;
       if (cut > end) cut = end;
@@ -213,7 +219,31 @@ static void parse_part(run_split *s, int k) {
 
 /* The last worker at the barrier: checks the round just parsed and plans
  * the next; the owners then read the boxes just filled. */
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Owners' work differs (their accounts differ), parsing can make up for
+ * it: a worker that waited at the barrier parses more of the next round,
+ * in proportion to its share of the round it spent waiting.  Where the
+ * cuts fall changes who parses a row, never who applies it or in which
+ * order: the results do not depend on it. */
+static void balance_shares(run_split *s, double now) {
+  double round = now - s->released_at, total = 0;
+  for (int k = 0; k < s->n && round > 0; k++) {
+    split_part *p = &s->parts[k];
+    p->share *= 1 + (now - p->arrived_at) / round;
+    if (p->share < 0.1 / s->n) p->share = 0.1 / s->n;
+  }
+  for (int k = 0; k < s->n; k++) total += s->parts[k].share;
+  for (int k = 0; k < s->n; k++) s->parts[k].share /= total;
+  s->released_at = now;
+}
+
 static void finish_round(run_split *s) {
+  balance_shares(s, now_seconds());
   for (int k = 0; k < s->n && !s->aborted; k++) {
     const split_part *p = &s->parts[k];
     if (!p->clean || (p->any_rows && s->prev_any && p->first_time < s->prev_last)) s->aborted = true;
@@ -229,7 +259,8 @@ static void finish_round(run_split *s) {
 
 /* Waits for every worker to have parsed its part; false when the split
  * is aborted. */
-static bool arrive(run_split *s) {
+static bool arrive(run_split *s, int k) {
+  s->parts[k].arrived_at = now_seconds();
   pthread_mutex_lock(&s->lock);
   uint64_t generation = s->generation;
   if (++s->arrived == s->n) {
@@ -270,7 +301,7 @@ int split_next(run_split *s, int k, io_event *ev, value_data *values, uint32_t *
       if (s->last_round) return IO_EOF;
     }
     parse_part(s, k);
-    if (!arrive(s)) return SPLIT_ABORTED;
+    if (!arrive(s, k)) return SPLIT_ABORTED;
     p->reading = true;
     p->fresh = true;
     p->from = 0;
@@ -298,8 +329,10 @@ run_split *split_open(const run_state *st, run_worker *ws, int n) {
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->turn, NULL);
   bool ok = true;
+  s->released_at = now_seconds();
   for (int k = 0; k < n && ok; k++) {
     split_part *p = &s->parts[k];
+    p->share = 1.0 / n;
     p->schema = st->schema;
     p->schema.keep = o->nshards ? keeps_shard : NULL;
     p->schema.keep_ctx = o;
