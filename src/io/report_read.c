@@ -335,6 +335,22 @@ static bool append_byte(report_rows *r, int c) {
   return true;
 }
 
+/* Appends the run of ordinary bytes of an unquoted cell that starts at
+ * the read position (up to a comma, CR or LF, or the buffer's end) at
+ * once; false past REPORT_MAX_ROW. */
+static bool append_plain_run(report_rows *r) {
+  size_t i = r->pos;
+  while (i < r->end && r->buf[i] != ',' && r->buf[i] != '\n' && r->buf[i] != '\r') i++;
+  size_t n = i - r->pos;
+  if (!n) return true;
+  if (r->text.len + n > REPORT_MAX_ROW) return false;
+  util_xgrow(&r->text.items, &r->text.cap, r->text.len + n, 1, 256);
+  memcpy(r->text.items + r->text.len, r->buf + r->pos, n);
+  r->text.len += n;
+  r->pos = i;
+  return true;
+}
+
 /* Skips a UTF-8 byte-order mark at the start of the file. */
 static void skip_bom(report_rows *r) {
   r->at_start = false;
@@ -421,6 +437,10 @@ static int csv_record(report_rows *r, char *msg, size_t msglen) {
       r->line++;
     }
     if (!append_byte(r, c)) return rows_fail(r, msg, msglen, "a row longer than %zu MiB", REPORT_MAX_ROW >> 20);
+    /* the rest of an unquoted cell's ordinary bytes in one go: the byte
+       just taken was one, so the record is not blank */
+    if (st == CSV_UNQUOTED && c != '\r' && !append_plain_run(r))
+      return rows_fail(r, msg, msglen, "a row longer than %zu MiB", REPORT_MAX_ROW >> 20);
   }
 }
 

@@ -381,6 +381,8 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
   const bc_aggregate *d = &rt->p->aggregates[g];
   char *s = agg_state(rt, a, g);
   if (d->window == BC_WIN_SINCE && ev->time < *agg_since(rt, a, g)) return;
+  /* a distinct count changes only with a new value; the rest, assume it does */
+  if (d->fn != BC_AGG_DISTINCT) vm_mark_changed(rt, a, g);
   vm_ring *ring = has_ring(d) ? agg_window(rt, a, g) : NULL;
   vm_entry *last = ring && ring->len ? vm_ring_at(ring, ring->len - 1) : NULL;
   if (last && last->time != ev->time) last = NULL;   /* only an entry of this time is shared */
@@ -410,7 +412,9 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
     case BC_AGG_DISTINCT: {
       /* the window's front: a first one lowers the timer, a later one (the
        * oldest value added again) invalidates it, as for rings */
+      uint32_t size = ((vm_set *)s)->size;
       set_front_change c = set_add(rt, (vm_set *)s, (value_type)d->arg_type, v, ev->time);
+      if (((vm_set *)s)->size != size) vm_mark_changed(rt, a, g);
       if (!windowed_set(d) || c == FRONT_SAME) break;
       int64_t expiry = vm_sat_add(ev->time, d->within_us);
       if (c == FRONT_LATER) a->timer_valid = false;
@@ -460,6 +464,7 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
         a->timer_valid = false;
         expired = true;
       }
+      if (expired) vm_mark_changed(rt, a, g);
       changed = changed || (expired && agg_live(rt, a, g));
       continue;
     }
@@ -475,6 +480,7 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
         else sum->sum.i -= e.v.i;
       }
     }
+    if (expired) vm_mark_changed(rt, a, g);
     changed = changed || (expired && agg_live(rt, a, g));
   }
   return changed;
@@ -527,7 +533,10 @@ void agg_seq_settle(vm_runtime *rt, vm_account *a, int64_t t) {
       int64_t first = k == 0 ? t : best[k - 1];
       if (first == NO_TIME) continue;
       if (first > best[k]) best[k] = first;
-      if (k == n - 1 && (within == 0 || t - first < within)) s->done = true;
+      if (k == n - 1 && (within == 0 || t - first < within) && !s->done) {
+        s->done = true;
+        vm_mark_changed(rt, a, p->naggregates + i);
+      }
     }
     s->any_matched = false;
   }
@@ -605,6 +614,7 @@ void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shad
     char *state = agg_state(rt, a, g);
     size_t n = agg_state_size(d);
     agg_reset(rt, d, state, true);
+    vm_mark_changed(rt, a, g);
     if (x && x->poison) {
       free(x->poison[g].what);
       x->poison[g] = (vm_poison){0};

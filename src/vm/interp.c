@@ -81,6 +81,7 @@ static void hold_start_error(vm_runtime *rt, vm_account *a, const char *why) {
 static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_event *ev, const bc_insn *ip,
                                      const bc_insn *end, const char *why) {
   const bc_program *p = rt->p;
+  a->full_eval = true;   /* a poisoned value reads as an error now: every milestone looks again */
   for (; ip < end; ip++) {
     switch (ip->op) {
       case BC_UPDATE: {
@@ -309,6 +310,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
     I;
     vm_ms *m = vm_ms_at(rt, a, in->b);
     if (m->applies && !m->started) {
+      a->full_eval = true;
       m->started = true;
       m->start = ev->time;
       m->start_timer = false;

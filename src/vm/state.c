@@ -382,9 +382,23 @@ static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
   return next;
 }
 
-/* Evaluates every milestone and playbook of a at instant t (the batch at t,
- * if any, has been applied). */
-bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t) {
+/* Whether something milestone m's criteria read changed at a's instant. */
+static bool inputs_changed(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  const uint8_t *bits = (const uint8_t *)(vm_state(a) + rt->layout.changed);
+  for (uint32_t k = rt->reads_first[m]; k < rt->reads_first[m + 1]; k++)
+    if (bits[rt->reads[k] >> 3] & (1u << (rt->reads[k] & 7))) return true;
+  return false;
+}
+
+/* Evaluates the milestones and playbooks of a at instant t (the batch at
+ * t, if any, has been applied).  Selective (an event instant where only
+ * values changed): a milestone whose criteria read nothing that changed
+ * would give what it gave, so it is skipped -- until any milestone's state
+ * changes in this pass (a start, an entry, a completion...), after which
+ * every later one is evaluated, as completed(), achieving() and `start
+ * after` may read it (SPEC 6: values change only at events, expiries and
+ * starts). */
+bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, bool selective) {
   const bc_program *p = rt->p;
   rt->cur_time = t;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
@@ -392,6 +406,7 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t) {
     if (s->start_timer && *vm_ms_start_at(rt, a, m) <= t) {
       s->start_timer = false;
       a->timer_valid = false;
+      selective = false;
       if (!s->started) {
         s->started = true;
         s->start = *vm_ms_start_at(rt, a, m);
@@ -403,10 +418,17 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t) {
     const vm_pb *s = vm_pb_at(rt, a, i);
     if (s->start_timer && s->start_at <= t) state_start_playbook(rt, a, i, s->start_at, false);
   }
-  for (uint32_t k = 0; k < p->nmilestones; k++)
-    if (!ms_evaluate(rt, a, p->eval_order[k], t)) return false;
+  for (uint32_t k = 0; k < p->nmilestones; k++) {
+    uint32_t m = p->eval_order[k];
+    if (selective && !inputs_changed(rt, a, m)) continue;
+    vm_ms before = *vm_ms_at(rt, a, m);
+    if (!ms_evaluate(rt, a, m, t)) return false;
+    if (selective && memcmp(&before, vm_ms_at(rt, a, m), sizeof before) != 0) selective = false;
+  }
   for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
   a->last_instant = t;
+  a->full_eval = false;
+  memset(vm_state(a) + rt->layout.changed, 0, (p->naggregates + p->nsequences + 7) / 8);
   if (rt->history) history_record(rt, a, t);
   return true;
 }
@@ -436,8 +458,8 @@ bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusi
     if (t <= a->last_instant) t = a->last_instant;
     rt->cur_account = a;
     rt->cur_time = t;
-    bool changed = agg_expire_windows(rt, a, t);
-    if ((changed || start_timer_due(rt, a, t)) && !state_evaluate(rt, a, t)) return false;
+    bool changed = agg_expire_windows(rt, a, t), starts = start_timer_due(rt, a, t);
+    if ((changed || starts) && !state_evaluate(rt, a, t, !starts)) return false;
     if (next_timer(rt, a) <= t) return true;
   }
 }
@@ -451,6 +473,7 @@ bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t) {
   if (!a->has_first_row) {
     a->has_first_row = true;
     a->first_row = t;
+    a->full_eval = true;   /* milestones without a start begin here */
   }
   agg_expire_windows(rt, a, t);
   agg_shadow_clear(rt, a);
@@ -552,8 +575,9 @@ bool state_finish_instant(vm_runtime *rt, vm_account *a) {
                      .playbook = c->playbook ? target : none};
       for (int64_t n = 0; n < c->count; n++) apply_control(rt, a, &ev);
     }
+  bool controls = x && x->ncontrols;
   if (x) x->ncontrols = 0;
   if (x && x->start_error && !settle_start_errors(rt, a, t)) return false;
   agg_seq_settle(rt, a, t);
-  return state_evaluate(rt, a, t);
+  return state_evaluate(rt, a, t, !controls && !a->full_eval);
 }

@@ -134,8 +134,43 @@ static vm_layout plan_layout(const bc_program *p) {
   l.seq_matched = layout_take(&at, nsteps, 1);
   l.pb = layout_take(&at, sizeof(vm_pb) * p->nplaybooks, _Alignof(vm_pb));
   l.pb_steps = layout_take(&at, npbsteps, 1);
+  l.changed = layout_take(&at, (p->naggregates + p->nsequences + 7) / 8, 1);
   l.size = at;
   return l;
+}
+
+/* Lists what block b reads into reads (NULL: counts it in *n). */
+static void block_inputs(const bc_program *p, uint32_t b, uint32_t *reads, uint32_t *n) {
+  if (b == BC_NO_BLOCK) return;
+  const bc_block *k = &p->blocks[b];
+  for (uint32_t i = k->start; i < k->start + k->len; i++) {
+    const bc_insn *in = &p->code[i];
+    if (in->op != BC_AGG && in->op != BC_SEQ) continue;
+    if (reads) reads[*n] = in->op == BC_AGG ? in->b : p->naggregates + in->b;
+    ++*n;
+  }
+}
+
+static void milestone_inputs(const bc_program *p, uint32_t m, uint32_t *reads, uint32_t *n) {
+  const bc_milestone *d = &p->milestones[m];
+  block_inputs(p, d->entry_block, reads, n);
+  block_inputs(p, d->exit_block, reads, n);
+  for (uint32_t i = 0; i < d->nactions; i++) block_inputs(p, d->actions[i].done_block, reads, n);
+}
+
+/* rt->reads: what each milestone's entry, exit and actions read. */
+static void plan_inputs(vm_runtime *rt) {
+  const bc_program *p = rt->p;
+  rt->reads_first = util_xalloc(sizeof *rt->reads_first * (p->nmilestones + 1));
+  uint32_t n = 0;
+  for (uint32_t m = 0; m < p->nmilestones; m++) milestone_inputs(p, m, NULL, &n);
+  rt->reads = util_xalloc(sizeof *rt->reads * (n ? n : 1));
+  n = 0;
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    rt->reads_first[m] = n;
+    milestone_inputs(p, m, rt->reads, &n);
+  }
+  rt->reads_first[p->nmilestones] = n;
 }
 
 /* Calls mark(g, m) for each aggregate block b reads (m: the milestone
@@ -197,6 +232,7 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->externs = externs;
   rt->layout = plan_layout(p);
   plan_readers(rt);
+  plan_inputs(rt);
   rt->windowed = util_xalloc(sizeof *rt->windowed * (p->naggregates ? p->naggregates : 1));
   rt->outside = util_xalloc(sizeof *rt->outside * (p->naggregates ? p->naggregates : 1));
   for (uint32_t g = 0; g < p->naggregates; g++) {
@@ -244,6 +280,8 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->readers);
   free(rt->read_elsewhere);
   free(rt->windowed);
+  free(rt->reads_first);
+  free(rt->reads);
   free(rt->outside);
   free(rt->result_milestones);
   free(rt->result_playbooks);
@@ -400,7 +438,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   if (!state_run_timers(rt, a, as_of, true)) return false;
   rt->cur_time = as_of;
   agg_expire_windows(rt, a, as_of);
-  if (!state_evaluate(rt, a, as_of)) return false;
+  if (!state_evaluate(rt, a, as_of, false)) return false;
   state_finish_overdue(rt, a, as_of);
 
   vm_results *r = out;

@@ -206,6 +206,7 @@ typedef struct vm_layout {
   uint32_t *first_pb_step; /* [nplaybooks]: a playbook's first index in pb_steps */
   size_t shadow_size;      /* the since-start aggregates' shadows */
   size_t fields, seqs, seq_best, seq_matched, ms, ms_times, pb, pb_steps;
+  size_t changed;          /* a bit per aggregate, then per sequence: its value changed at the open instant */
   size_t size;
 } vm_layout;
 
@@ -250,6 +251,8 @@ struct vm_account {
   bool timer_valid;
   bool has_first_row;
   bool compacted;          /* vm_account_compact released what the parts own */
+  bool full_eval;          /* the open instant changed more than values (a start, a
+                              control event, a `where` error): evaluate every milestone */
 };
 
 /* The state starts after the header's cache line (16-byte aligned, for vm_wide). */
@@ -312,6 +315,11 @@ struct vm_runtime {
    * playbook step, say), so g's expiries always count. */
   uint32_t *reader_first, *readers;
   bool *read_elsewhere;
+  /* What each milestone's criteria read: reads[reads_first[m] ..
+   * reads_first[m + 1]) are aggregates g, and sequences as naggregates + i,
+   * so that an event instant evaluates only milestones whose inputs
+   * changed (state_evaluate). */
+  uint32_t *reads_first, *reads;
   /* The aggregates that the per-instant loops visit: those with a `within`
    * window (expiry, timers), and those a next event touches outside the
    * account's block (prefetch: rings and distinct sets). */
@@ -391,6 +399,13 @@ static inline void *agg_window(const vm_runtime *rt, const vm_account *a, uint32
  * the account has none. */
 static inline const vm_poison *vm_poison_of(const vm_account *a, uint32_t i) {
   return a->extra && a->extra->poison && a->extra->poison[i].what ? &a->extra->poison[i] : NULL;
+}
+
+/* Marks aggregate g (or sequence naggregates + i) as changed at a's open
+ * instant. */
+static inline void vm_mark_changed(const vm_runtime *rt, vm_account *a, uint32_t i) {
+  uint8_t *bits = (uint8_t *)(vm_state(a) + rt->layout.changed);
+  bits[i >> 3] |= (uint8_t)(1u << (i & 7));
 }
 
 /* ---- vm.c: runtime errors, an account's rare parts ------------------------------------------------ */
@@ -484,7 +499,9 @@ out_status state_ms_status(const vm_runtime *rt, const vm_account *a, uint32_t m
  * account is evaluated up to T = as_of (vm_finish). */
 void state_finish_overdue(vm_runtime *rt, vm_account *a, int64_t as_of);
 void state_start_playbook(vm_runtime *rt, vm_account *a, uint32_t pi, int64_t t, bool unbounded);
-bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t);
+/* Evaluates a's milestones and playbooks at t; selective: only the
+ * milestones whose inputs changed at the instant (see state.c). */
+bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, bool selective);
 bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive);
 bool state_begin_instant(vm_runtime *rt, vm_account *a, int64_t t);
 bool state_apply_event(vm_runtime *rt, vm_account *a, const io_event *in);
