@@ -435,19 +435,6 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
   z->until = until;
 }
 
-/* Whether an expiry of aggregate g can change an evaluation of a: some
- * block other than a milestone's criteria reads g, or a milestone that
- * can still change does (it applies, and is continuous or not completed). */
-static bool agg_live(const vm_runtime *rt, const vm_account *a, uint32_t g) {
-  if (rt->read_elsewhere[g]) return true;
-  for (uint32_t k = rt->reader_first[g]; k < rt->reader_first[g + 1]; k++) {
-    uint32_t m = rt->readers[k];
-    const vm_ms *s = vm_ms_at(rt, a, m);
-    if (s->applies && (rt->p->milestones[m].continuous || !s->completed)) return true;
-  }
-  return false;
-}
-
 bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
   if (a->timer_valid && a->timer > t) return false;   /* no window's front expires by t */
@@ -465,7 +452,7 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
         expired = true;
       }
       if (expired) vm_mark_changed(rt, a, g);
-      changed = changed || (expired && agg_live(rt, a, g));
+      changed = changed || expired;
       continue;
     }
     vm_ring *ring = agg_window(rt, a, g);
@@ -481,7 +468,7 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
       }
     }
     if (expired) vm_mark_changed(rt, a, g);
-    changed = changed || (expired && agg_live(rt, a, g));
+    changed = changed || expired;
   }
   return changed;
 }

@@ -445,9 +445,26 @@ static bool start_timer_due(const vm_runtime *rt, const vm_account *a, int64_t t
   return false;
 }
 
+/* Whether what changed at a's instant can change an evaluation there: a
+ * block outside the criteria reads it, or a milestone that can still
+ * change does (it applies, and is continuous or not completed; a
+ * completed once-mode one reopens only at `ms.reset`, an event). */
+static bool changes_matter(const vm_runtime *rt, const vm_account *a) {
+  const bc_program *p = rt->p;
+  const uint8_t *bits = (const uint8_t *)(vm_state(a) + rt->layout.changed);
+  for (uint32_t i = 0; i < p->naggregates + p->nsequences; i++)
+    if (rt->read_elsewhere[i] && (bits[i >> 3] & (1u << (i & 7)))) return true;
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    const vm_ms *s = vm_ms_at(rt, a, m);
+    if (s->applies && (p->milestones[m].continuous || !s->completed) && inputs_changed(rt, a, m)) return true;
+  }
+  return false;
+}
+
 /* Evaluates the instants strictly before `until` (or up to and including
  * it, when inclusive) where a timer fires.  An instant where only windows
- * that nothing still changing reads lost entries is not evaluated: no
+ * that nothing still changing reads lost entries is not evaluated (its
+ * marks wait for the next evaluation, where they are as true): no
  * criterion, status or step could differ there (SPEC 6: a value changes
  * only at an event, an expiry or a start). */
 bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusive) {
@@ -458,8 +475,8 @@ bool state_run_timers(vm_runtime *rt, vm_account *a, int64_t until, bool inclusi
     if (t <= a->last_instant) t = a->last_instant;
     rt->cur_account = a;
     rt->cur_time = t;
-    bool changed = agg_expire_windows(rt, a, t), starts = start_timer_due(rt, a, t);
-    if ((changed || starts) && !state_evaluate(rt, a, t, !starts)) return false;
+    bool starts = start_timer_due(rt, a, t), expired = agg_expire_windows(rt, a, t);
+    if ((starts || (expired && changes_matter(rt, a))) && !state_evaluate(rt, a, t, !starts)) return false;
     if (next_timer(rt, a) <= t) return true;
   }
 }

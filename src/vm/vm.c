@@ -139,7 +139,14 @@ static vm_layout plan_layout(const bc_program *p) {
   return l;
 }
 
-/* Lists what block b reads into reads (NULL: counts it in *n). */
+/* Milestone d's criteria: entry, exit, `blocked when`, then each action's
+ * `done when` (BC_NO_BLOCK where absent); i < 3 + d->nactions. */
+static uint32_t criterion_at(const bc_milestone *d, uint32_t i) {
+  return i == 0 ? d->entry_block : i == 1 ? d->exit_block : i == 2 ? d->blocked_block : d->actions[i - 3].done_block;
+}
+
+/* Lists what block b reads into reads (NULL: counts it in *n): aggregates
+ * g, sequences as naggregates + i. */
 static void block_inputs(const bc_program *p, uint32_t b, uint32_t *reads, uint32_t *n) {
   if (b == BC_NO_BLOCK) return;
   const bc_block *k = &p->blocks[b];
@@ -153,12 +160,18 @@ static void block_inputs(const bc_program *p, uint32_t b, uint32_t *reads, uint3
 
 static void milestone_inputs(const bc_program *p, uint32_t m, uint32_t *reads, uint32_t *n) {
   const bc_milestone *d = &p->milestones[m];
-  block_inputs(p, d->entry_block, reads, n);
-  block_inputs(p, d->exit_block, reads, n);
-  for (uint32_t i = 0; i < d->nactions; i++) block_inputs(p, d->actions[i].done_block, reads, n);
+  for (uint32_t i = 0; i < 3 + d->nactions; i++) block_inputs(p, criterion_at(d, i), reads, n);
 }
 
-/* rt->reads: what each milestone's entry, exit and actions read. */
+static bool is_criterion(const bc_program *p, uint32_t b) {
+  for (uint32_t m = 0; m < p->nmilestones; m++)
+    for (uint32_t i = 0; i < 3 + p->milestones[m].nactions; i++)
+      if (criterion_at(&p->milestones[m], i) == b) return true;
+  return false;
+}
+
+/* rt->reads: what each milestone's criteria read; rt->read_elsewhere:
+ * the aggregates other blocks read (a playbook step's condition, say). */
 static void plan_inputs(vm_runtime *rt) {
   const bc_program *p = rt->p;
   rt->reads_first = util_xalloc(sizeof *rt->reads_first * (p->nmilestones + 1));
@@ -171,59 +184,17 @@ static void plan_inputs(vm_runtime *rt) {
     milestone_inputs(p, m, rt->reads, &n);
   }
   rt->reads_first[p->nmilestones] = n;
-}
-
-/* Calls mark(g, m) for each aggregate block b reads (m: the milestone
- * whose criterion b is, or BC_NONE). */
-static void block_reads(const bc_program *p, uint32_t b, uint32_t m, uint32_t *count, uint32_t *readers,
-                        bool *elsewhere) {
-  if (b == BC_NO_BLOCK) return;
-  const bc_block *k = &p->blocks[b];
-  for (uint32_t i = k->start; i < k->start + k->len; i++) {
-    if (p->code[i].op != BC_AGG) continue;
-    uint32_t g = p->code[i].b;
-    if (m == BC_NONE) elsewhere[g] = true;
-    else if (readers) readers[count[g]++] = m;
-    else count[g]++;
-  }
-}
-
-/* The criteria of milestone m: entry, exit, `blocked when`, each action's
- * `done when`; true for block b when it is one of them. */
-static bool criterion_block(const bc_milestone *d, uint32_t b) {
-  if (b == d->entry_block || b == d->exit_block || b == d->blocked_block) return true;
-  for (uint32_t i = 0; i < d->nactions; i++)
-    if (b == d->actions[i].done_block) return true;
-  return false;
-}
-
-static void milestone_reads(const bc_program *p, uint32_t m, uint32_t *count, uint32_t *readers, bool *elsewhere) {
-  const bc_milestone *d = &p->milestones[m];
-  block_reads(p, d->entry_block, m, count, readers, elsewhere);
-  block_reads(p, d->exit_block, m, count, readers, elsewhere);
-  block_reads(p, d->blocked_block, m, count, readers, elsewhere);
-  for (uint32_t i = 0; i < d->nactions; i++) block_reads(p, d->actions[i].done_block, m, count, readers, elsewhere);
-}
-
-/* rt->readers (a counting sort: milestones by aggregate) and
- * rt->read_elsewhere, from every block of the program. */
-static void plan_readers(vm_runtime *rt) {
-  const bc_program *p = rt->p;
-  uint32_t n = p->naggregates;
-  uint32_t *count = util_xalloc(sizeof *count * (n + 1));
-  rt->read_elsewhere = util_xalloc(sizeof *rt->read_elsewhere * (n ? n : 1));
-  for (uint32_t m = 0; m < p->nmilestones; m++) milestone_reads(p, m, count, NULL, rt->read_elsewhere);
+  rt->read_elsewhere = util_xalloc(sizeof *rt->read_elsewhere * (p->naggregates + p->nsequences + 1));
   for (uint32_t b = 0; b < p->nblocks; b++) {
-    bool criterion = false;
-    for (uint32_t m = 0; m < p->nmilestones && !criterion; m++) criterion = criterion_block(&p->milestones[m], b);
-    if (!criterion) block_reads(p, b, BC_NONE, NULL, NULL, rt->read_elsewhere);
+    if (is_criterion(p, b)) continue;
+    uint32_t count = 0;
+    block_inputs(p, b, NULL, &count);
+    uint32_t *reads = util_xalloc(sizeof *reads * (count ? count : 1));
+    count = 0;
+    block_inputs(p, b, reads, &count);
+    for (uint32_t k = 0; k < count; k++) rt->read_elsewhere[reads[k]] = true;
+    free(reads);
   }
-  rt->reader_first = util_xalloc(sizeof *rt->reader_first * (n + 1));
-  for (uint32_t g = 0; g < n; g++) rt->reader_first[g + 1] = rt->reader_first[g] + count[g];
-  rt->readers = util_xalloc(sizeof *rt->readers * (rt->reader_first[n] ? rt->reader_first[n] : 1));
-  memcpy(count, rt->reader_first, sizeof *count * n);
-  for (uint32_t m = 0; m < p->nmilestones; m++) milestone_reads(p, m, count, rt->readers, rt->read_elsewhere);
-  free(count);
 }
 
 vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
@@ -231,7 +202,6 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->p = p;
   rt->externs = externs;
   rt->layout = plan_layout(p);
-  plan_readers(rt);
   plan_inputs(rt);
   rt->windowed = util_xalloc(sizeof *rt->windowed * (p->naggregates ? p->naggregates : 1));
   rt->outside = util_xalloc(sizeof *rt->outside * (p->naggregates ? p->naggregates : 1));
@@ -276,8 +246,6 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->segments);
   free(rt->since_first);
   free(rt->since_aggs);
-  free(rt->reader_first);
-  free(rt->readers);
   free(rt->read_elsewhere);
   free(rt->windowed);
   free(rt->reads_first);

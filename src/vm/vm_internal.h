@@ -308,18 +308,13 @@ struct vm_runtime {
   /* since-start aggregates by milestone: since_aggs[since_first[m] ..
    * since_first[m + 1]) */
   uint32_t *since_aggs, *since_first;
-  /* Who reads each aggregate, so that a window's expiry re-evaluates an
-   * account only when it can change something (agg_expire_windows):
-   * readers[reader_first[g] .. reader_first[g + 1]) are the milestones
-   * whose criteria read g; read_elsewhere[g]: another block does (a
-   * playbook step, say), so g's expiries always count. */
-  uint32_t *reader_first, *readers;
-  bool *read_elsewhere;
   /* What each milestone's criteria read: reads[reads_first[m] ..
    * reads_first[m + 1]) are aggregates g, and sequences as naggregates + i,
-   * so that an event instant evaluates only milestones whose inputs
-   * changed (state_evaluate). */
+   * so that an instant evaluates only milestones whose inputs changed
+   * (state_evaluate); read_elsewhere[i]: a block outside the criteria
+   * reads it (a playbook step's condition, say). */
   uint32_t *reads_first, *reads;
+  bool *read_elsewhere;
   /* The aggregates that the per-instant loops visit: those with a `within`
    * window (expiry, timers), and those a next event touches outside the
    * account's block (prefetch: rings and distinct sets). */
@@ -443,10 +438,8 @@ bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out);
 void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, value_data v);
 /* Poisons z with error `why` of a `where` filter on the event at event_time. */
 void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until);
-/* Drops window entries that have left (t - D, t]; says whether an
- * aggregate that a criterion still able to change reads lost any (a
- * once-mode milestone that completed is not: only a reset, at an event,
- * reopens it). */
+/* Drops window entries that have left (t - D, t], marking their
+ * aggregates changed (vm_mark_changed); says whether any left. */
 bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t);
 /* The earliest expiry of a window's front; INT64_MAX when none is due. */
 int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a);
