@@ -40,15 +40,15 @@ typedef struct split_box {
   size_t used, cap;
 } split_box;
 
-/* A row in a box: this head, its account id, then (8-byte aligned) one
- * 8-byte cell per value (a string: its offset from the row's start and
- * its length), then the strings.  Boxes carry every row between cores:
- * half the size of the values the VM reads. */
+/* A row in a box: this head, its account id and a control event's
+ * milestone and playbook names, then (8-byte aligned) its values as
+ * io_values_put writes them: the sorter's form, smaller than the values
+ * the VM reads, since boxes carry every row between cores. */
 typedef struct box_row {
   int64_t time;
   uint32_t hash;           /* the low half of its account's util_account_hash */
   int32_t type;
-  uint32_t id_len;
+  uint32_t id_len, milestone_len, playbook_len;
   uint32_t size;           /* the whole row, aligned */
 } box_row;
 
@@ -93,44 +93,26 @@ static split_box *box_at(run_split *s, int set, int range, int owner) {
 
 /* ---- rows in boxes -------------------------------------------------------------------- */
 
-static int row_nvalues(const io_schema *schema, int type) { return type >= 0 ? schema->events[type].nfields : 2; }
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 
-static bool row_is_string(const io_schema *schema, int type, int i) {
-  return type < 0 || schema->events[type].fields[i].type == VALUE_STRING;
+static size_t values_at(const box_row *h) {
+  return align8(sizeof *h + h->id_len + h->milestone_len + h->playbook_len);
 }
 
-static size_t values_at(uint32_t id_len) { return (sizeof(box_row) + id_len + 7) & ~(size_t)7; }
-
 static void box_add(split_box *b, const io_schema *schema, const io_event *ev, uint64_t hash) {
-  int n = row_nvalues(schema, ev->type);
-  value_data names[2];
-  const value_data *src = ev->type >= 0 ? ev->values : names;
-  if (ev->type < 0) {
-    names[0].s = ev->milestone;
-    names[1].s = ev->playbook;
-  }
-  size_t cells = values_at(ev->account.len), size = cells + (size_t)n * sizeof(uint64_t);
-  for (int i = 0; i < n; i++)
-    if (row_is_string(schema, ev->type, i)) size += src[i].s.len;
-  size = (size + 7) & ~(size_t)7;
+  box_row h = {.time = ev->time, .hash = (uint32_t)hash, .type = ev->type, .id_len = ev->account.len,
+               .milestone_len = ev->milestone.len, .playbook_len = ev->playbook.len};
+  size_t at = values_at(&h), size = align8(at + io_values_size(schema, ev));
+  h.size = (uint32_t)size;
   util_xgrow(&b->bytes, &b->cap, b->used + size, 1, 1 << 16);
-  char *row = b->bytes + b->used;
-  *(box_row *)(void *)row = (box_row){.time = ev->time, .hash = (uint32_t)hash, .type = ev->type,
-                                      .id_len = ev->account.len, .size = (uint32_t)size};
-  memcpy(row + sizeof(box_row), ev->account.p, ev->account.len);
-  uint64_t *cell = (uint64_t *)(void *)(row + cells);
-  size_t str = cells + (size_t)n * sizeof(uint64_t);
-  for (int i = 0; i < n; i++) {
-    if (row_is_string(schema, ev->type, i)) {
-      memcpy(row + str, src[i].s.p, src[i].s.len);
-      cell[i] = (uint64_t)str << 32 | src[i].s.len;
-      str += src[i].s.len;
-    } else if (schema->events[ev->type].fields[i].type == VALUE_BOOL) {
-      cell[i] = src[i].b;
-    } else {
-      memcpy(&cell[i], &src[i], sizeof cell[i]);   /* an int, time, duration or float: 8 bytes */
-    }
-  }
+  char *row = b->bytes + b->used, *p = row + sizeof h;
+  memcpy(row, &h, sizeof h);
+  memcpy(p, ev->account.p, ev->account.len);
+  p += ev->account.len;
+  if (ev->milestone.len) memcpy(p, ev->milestone.p, ev->milestone.len);
+  p += ev->milestone.len;
+  if (ev->playbook.len) memcpy(p, ev->playbook.p, ev->playbook.len);
+  io_values_put(schema, ev, row, at);
   b->used += size;
 }
 
@@ -138,32 +120,22 @@ static void box_add(split_box *b, const io_schema *schema, const io_event *ev, u
  * has); moves *at past it and returns the low half of its account's hash. */
 static uint32_t box_take(const split_box *b, size_t *at, const io_schema *schema, io_event *ev,
                          value_data *values) {
-  const char *row = b->bytes + *at;
+  const char *row = b->bytes + *at, *p = row + sizeof(box_row);
   const box_row *h = (const box_row *)(const void *)row;
   *at += h->size;
-  int n = row_nvalues(schema, h->type);
-  const uint64_t *cell = (const uint64_t *)(const void *)(row + values_at(h->id_len));
-  for (int i = 0; i < n; i++) {
-    if (row_is_string(schema, h->type, i)) {
-      values[i].s = (value_str){row + (cell[i] >> 32), (uint32_t)cell[i]};
-    } else if (schema->events[h->type].fields[i].type == VALUE_BOOL) {
-      values[i].b = cell[i] != 0;
-    } else {
-      memcpy(&values[i], &cell[i], sizeof cell[i]);
-    }
-  }
-  ev->account = (value_str){row + sizeof(box_row), h->id_len};
+  ev->account = (value_str){p, h->id_len};
+  p += h->id_len;
+  ev->milestone = (value_str){h->milestone_len ? p : "", h->milestone_len};
+  p += h->milestone_len;
+  ev->playbook = (value_str){h->playbook_len ? p : "", h->playbook_len};
   ev->time = h->time;
   ev->type = h->type;
   ev->file = NULL;
   ev->line = 0;
+  ev->values = NULL;
   if (h->type >= 0) {
+    io_values_get(schema, h->type, row, values_at(h), values);
     ev->values = values;
-    ev->milestone = ev->playbook = (value_str){"", 0};
-  } else {
-    ev->values = NULL;
-    ev->milestone = values[0].s;
-    ev->playbook = values[1].s;
   }
   return h->hash;
 }

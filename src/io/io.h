@@ -145,6 +145,19 @@ int64_t io_line_start(io_reader *r, int64_t off, io_error *err);
 /* Makes r read the records of bytes [start, end) of its file. */
 bool io_reader_range(io_reader *r, int64_t start, int64_t end, io_error *err);
 
+/* ---- events' values as bytes (io_store.c) ------------------------------------
+ *
+ * A declared event's values as 8-byte cells, one per field (a string: its
+ * offset from a base and its length; a bool as 0 or 1), then the strings'
+ * bytes: how the sorter's records and the -j split read's boxes carry
+ * events.  A control event has no values (0 bytes). */
+size_t io_values_size(const io_schema *schema, const io_event *ev);
+/* Writes ev's values at base + at (8-byte aligned; room for
+ * io_values_size); returns the end of what it wrote. */
+char *io_values_put(const io_schema *schema, const io_event *ev, char *base, size_t at);
+/* Reads the values of an event of type type (>= 0) written at base + at. */
+void io_values_get(const io_schema *schema, int type, const char *base, size_t at, value_data *values);
+
 /* ---- ordering (io_store.c) ----------------------------------------------------
  *
  * io_merge yields the events of several files in non-decreasing time order

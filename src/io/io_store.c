@@ -186,6 +186,67 @@ void io_merge_close(io_merge *m) {
  * declared event (a string's slot holds the offset and length of its
  * bytes, which come after the slots), and padding to 8 again.  Runs in
  * the temporary file are these records back to back. */
+/* ---- events' values as bytes: the sorter's records, the split read's boxes --------------- */
+
+size_t io_values_size(const io_schema *schema, const io_event *ev) {
+  if (ev->type < 0) return 0;
+  const io_event_schema *es = &schema->events[ev->type];
+  size_t size = (size_t)es->nfields * 8;
+  for (int f = 0; f < es->nfields; f++)
+    if (es->fields[f].type == VALUE_STRING) size += ev->values[f].s.len;
+  return size;
+}
+
+char *io_values_put(const io_schema *schema, const io_event *ev, char *base, size_t at) {
+  if (ev->type < 0) return base + at;
+  const io_event_schema *es = &schema->events[ev->type];
+  char *slot = base + at, *text = slot + (size_t)es->nfields * 8;
+  for (int f = 0; f < es->nfields; f++, slot += 8) {
+    const value_data *v = &ev->values[f];
+    switch (es->fields[f].type) {
+      case VALUE_STRING: {
+        uint32_t where[2] = {(uint32_t)(text - base), v->s.len};
+        memcpy(slot, where, 8);
+        if (v->s.len) memcpy(text, v->s.p, v->s.len);
+        text += v->s.len;
+        break;
+      }
+      case VALUE_BOOL: {
+        int64_t b = v->b;
+        memcpy(slot, &b, 8);
+        break;
+      }
+      case VALUE_FLOAT: memcpy(slot, &v->f, 8); break;
+      default: memcpy(slot, &v->i, 8); break;
+    }
+  }
+  return text;
+}
+
+void io_values_get(const io_schema *schema, int type, const char *base, size_t at, value_data *values) {
+  const io_event_schema *es = &schema->events[type];
+  const char *slot = base + at;
+  for (int f = 0; f < es->nfields; f++, slot += 8) {
+    value_data *v = &values[f];
+    switch (es->fields[f].type) {
+      case VALUE_STRING: {
+        uint32_t where[2];
+        memcpy(where, slot, 8);
+        v->s = (value_str){base + where[0], where[1]};
+        break;
+      }
+      case VALUE_BOOL: {
+        int64_t b;
+        memcpy(&b, slot, 8);
+        v->b = b != 0;
+        break;
+      }
+      case VALUE_FLOAT: memcpy(&v->f, slot, 8); break;
+      default: memcpy(&v->i, slot, 8); break;
+    }
+  }
+}
+
 typedef struct sort_rec {
   uint64_t account_hash; /* the first sort key: accounts come out grouped, in hash order */
   int64_t time;
@@ -367,13 +428,8 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
     io_set_error(err, ev->file, ev->line, EINVAL, "internal error: an event added after sorting");
     return false;
   }
-  const io_event_schema *es = ev->type >= 0 ? &s->schema->events[ev->type] : NULL;
-  int nfields = es ? es->nfields : 0;
   size_t head = align8(sizeof(sort_rec) + ev->account.len + ev->milestone.len + ev->playbook.len);
-  size_t size = head + (size_t)nfields * 8;
-  for (int f = 0; f < nfields; f++)
-    if (es->fields[f].type == VALUE_STRING) size += ev->values[f].s.len;
-  size = align8(size);
+  size_t size = align8(head + io_values_size(s->schema, ev));
   if (size > UINT32_MAX) {
     io_set_error(err, ev->file, ev->line, EFBIG, "event too large to sort");
     return false;
@@ -394,26 +450,7 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   if (ev->playbook.len) memcpy(p, ev->playbook.p, ev->playbook.len);
   p += ev->playbook.len;
   memset(p, 0, (size_t)(base + head - p));
-  char *slot = base + head, *text = slot + (size_t)nfields * 8;
-  for (int f = 0; f < nfields; f++, slot += 8) {
-    const value_data *v = &ev->values[f];
-    switch (es->fields[f].type) {
-      case VALUE_STRING: {
-        uint32_t where[2] = {(uint32_t)(text - base), v->s.len};
-        memcpy(slot, where, 8);
-        if (v->s.len) memcpy(text, v->s.p, v->s.len);
-        text += v->s.len;
-        break;
-      }
-      case VALUE_BOOL: {
-        int64_t b = v->b;
-        memcpy(slot, &b, 8);
-        break;
-      }
-      case VALUE_FLOAT: memcpy(slot, &v->f, 8); break;
-      default: memcpy(slot, &v->i, 8); break;
-    }
-  }
+  char *text = io_values_put(s->schema, ev, base, head);
   memset(text, 0, (size_t)(base + size - text));
   s->keys[s->nkeys++] = (sort_key){rec->account_hash, rec->time, rec};
   s->used += size + sizeof(sort_key);
@@ -435,27 +472,7 @@ static void decode(io_sorter *s, const sort_rec *rec, io_event *ev) {
   ev->line = rec->line;
   ev->values = NULL;
   if (rec->type < 0) return;
-  const io_event_schema *es = &s->schema->events[rec->type];
-  const char *slot = base + align8((size_t)(p - base));
-  for (int f = 0; f < es->nfields; f++, slot += 8) {
-    value_data *v = &s->values[f];
-    switch (es->fields[f].type) {
-      case VALUE_STRING: {
-        uint32_t where[2];
-        memcpy(where, slot, 8);
-        v->s = (value_str){base + where[0], where[1]};
-        break;
-      }
-      case VALUE_BOOL: {
-        int64_t b;
-        memcpy(&b, slot, 8);
-        v->b = b != 0;
-        break;
-      }
-      case VALUE_FLOAT: memcpy(&v->f, slot, 8); break;
-      default: memcpy(&v->i, slot, 8); break;
-    }
-  }
+  io_values_get(s->schema, rec->type, base, align8((size_t)(p - base)), s->values);
   ev->values = s->values;
 }
 
