@@ -61,18 +61,73 @@ int run_rejects_failed(run_state *st, int err) {
   return EXIT_IO;
 }
 
-/* An account and the worker whose runtime holds it. */
+/* An account and the worker whose runtime holds it, keyed for the sort
+ * by its id's first eight bytes (big-endian, zero-padded: a memcmp order). */
 typedef struct run_result {
+  uint64_t prefix;
   vm_account *account;
   run_worker *worker;
+  int8_t settled;          /* settle_worker: 1 settled, -1 failed, 0 not tried */
 } run_result;
 
+static uint64_t id_prefix(const char *p, size_t len) {
+  unsigned char b[8] = {0};
+  memcpy(b, p, len < 8 ? len : 8);
+  uint64_t k = 0;
+  for (int i = 0; i < 8; i++) k = k << 8 | b[i];
+  return k;
+}
+
 static int result_cmp(const void *x, const void *y) {
+  const run_result *a = x, *b = y;
+  if (a->prefix != b->prefix) return a->prefix < b->prefix ? -1 : 1;
   size_t lx, ly;
-  const char *px = vm_account_id(((const run_result *)x)->account, &lx);
-  const char *py = vm_account_id(((const run_result *)y)->account, &ly);
+  const char *px = vm_account_id(a->account, &lx);
+  const char *py = vm_account_id(b->account, &ly);
   int c = memcmp(px, py, lx < ly ? lx : ly);
   return c ? c : (lx > ly) - (lx < ly);
+}
+
+/* Settling the accounts of one worker, in id order, on its own thread. */
+typedef struct run_settle {
+  run_result *list;
+  size_t n;
+  run_worker *worker;
+  int64_t as_of;
+} run_settle;
+
+/* Settles the worker's accounts in id order, up to its first runtime error
+ * (the rest stay unsettled: write_results settles them in turn, and so
+ * reports the error a serial run meets first). */
+static void *settle_worker(void *arg) {
+  run_settle *job = arg;
+  for (size_t i = 0; i < job->n; i++) {
+    run_result *r = &job->list[i];
+    if (r->worker != job->worker) continue;
+    r->settled = vm_settle(job->worker->vm, r->account, job->as_of) ? 1 : -1;
+    if (r->settled < 0) break;
+  }
+  return NULL;
+}
+
+/* Settles every account, each worker's on its own thread: the evaluation
+ * up to T is most of what writing the results costs. */
+static void settle_all(run_result *list, size_t n, run_worker *ws, int nworkers, int64_t as_of) {
+  run_settle *jobs = util_xalloc((size_t)nworkers * sizeof *jobs);
+  pthread_t *threads = util_xalloc((size_t)nworkers * sizeof *threads);
+  bool *started = util_xalloc((size_t)nworkers * sizeof *started);
+  for (int i = 0; i < nworkers; i++) {
+    jobs[i] = (run_settle){list, n, &ws[i], as_of};
+    started[i] = i > 0 && pthread_create(&threads[i], NULL, settle_worker, &jobs[i]) == 0;
+  }
+  settle_worker(&jobs[0]);
+  for (int i = 1; i < nworkers; i++) {
+    if (started[i]) pthread_join(threads[i], NULL);
+    else settle_worker(&jobs[i]);   /* a thread the system refused */
+  }
+  free(started);
+  free(threads);
+  free(jobs);
 }
 
 /* Sums the workers' counts: each row was counted by the one worker whose
@@ -97,8 +152,13 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
   size_t n = 0;
   for (int i = 0; i < nworkers; i++)
     for (size_t k = 0; k < ws[i].cap; k++)
-      if (ws[i].slots[k].account) list[n++] = (run_result){ws[i].slots[k].account, &ws[i]};
+      if (ws[i].slots[k].account) {
+        size_t len;
+        const char *id = vm_account_id(ws[i].slots[k].account, &len);
+        list[n++] = (run_result){id_prefix(id, len), ws[i].slots[k].account, &ws[i], 0};
+      }
   qsort(list, n, sizeof *list, result_cmp);
+  if (nworkers > 1) settle_all(list, n, ws, nworkers, as_of);
   char msg[1024];
   out_writer *w = st->writer;
   st->writer = NULL;       /* out_finish or out_abort releases it */
@@ -107,7 +167,7 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
   for (size_t i = 0; i < n && !status; i++) {
     vm_results r;
     vm_runtime *vm = list[i].worker->vm;
-    if (!vm_finish(vm, list[i].account, as_of, &r)) {
+    if (list[i].settled < 0 || !vm_finish(vm, list[i].account, as_of, &r)) {
       fprintf(stderr, "msl: %s\n", vm_error(vm));
       status = EXIT_DATA;
       break;

@@ -30,6 +30,7 @@ void io_set_error(io_error *err, const char *file, int64_t line, int errnum,
   err->raw = NULL;
   err->raw_len = 0;
   err->io_errno = errnum;
+  err->has_account = false;
 }
 
 io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...) {

@@ -396,8 +396,9 @@ void vm_set_observer(vm_runtime *rt, const vm_observer *o) { rt->observer = o; }
 
 void vm_set_history(vm_runtime *rt, bool on) { rt->history = on; }
 
-bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
+bool vm_settle(vm_runtime *rt, vm_account *a, int64_t as_of) {
   const bc_program *p = rt->p;
+  if (a->settled) return true;
   rt->cur_account = a;
   if (!a->has_first_row) {
     a->has_first_row = true;
@@ -408,7 +409,24 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   agg_expire_windows(rt, a, as_of);
   if (!state_evaluate(rt, a, as_of, false)) return false;
   state_finish_overdue(rt, a, as_of);
+  /* SPEC 6: `blocked when` is evaluated where a status needs it -- a
+   * started, not completed once-mode milestone or a started continuous
+   * one, at T -- even when `ms.block` or achieving decides the status */
+  for (uint32_t m = 0; m < p->nmilestones; m++) {
+    vm_ms *s = vm_ms_at(rt, a, m);
+    bool blocked = false;
+    if (state_ms_needs_blocked(rt, a, m) &&
+        !state_eval_criterion(rt, a, p->milestones[m].blocked_block, VM_CRIT_BLOCKED, 0, m, &blocked))
+      return false;
+    s->blocked_at_end = blocked;
+  }
+  a->settled = true;
+  return true;
+}
 
+bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
+  const bc_program *p = rt->p;
+  if (!vm_settle(rt, a, as_of)) return false;
   vm_results *r = out;
   *r = (vm_results){.milestones = rt->result_milestones, .playbooks = rt->result_playbooks};
   for (uint32_t m = 0; m < p->nmilestones; m++) {
@@ -427,14 +445,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
       row.entered_at = s->entered ? s->entered_at : NO_TIME;
       int64_t deadline = state_ms_deadline(rt, a, m);
       row.deadline_at = deadline;
-      /* SPEC 6: `blocked when` is evaluated where a status needs it -- a
-       * started, not completed once-mode milestone or a started continuous
-       * one, at T -- even when `ms.block` or achieving decides the status */
-      bool blocked = false;
-      if (state_ms_needs_blocked(rt, a, m) &&
-          !state_eval_criterion(rt, a, d->blocked_block, VM_CRIT_BLOCKED, 0, m, &blocked))
-        return false;
-      row.status = state_ms_status(rt, a, m, as_of, blocked);
+      row.status = state_ms_status(rt, a, m, as_of, s->blocked_at_end);
       if (!d->continuous) {
         row.achieved_at = s->completed ? s->completed_at : NO_TIME;
       } else {

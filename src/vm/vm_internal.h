@@ -150,6 +150,7 @@ typedef struct vm_ms {
   bool blocked_by_control : 1;
   bool complete_pending : 1; /* an `ms.complete` at this instant, applied once the start is known */
   bool start_on_failed : 1;  /* a `start on` filter failed at this instant (see start_error) */
+  bool blocked_at_end : 1;   /* `blocked when` at T, once the account is settled (vm_settle) */
 } vm_ms;
 
 typedef struct vm_pb {
@@ -253,6 +254,7 @@ struct vm_account {
   bool compacted;          /* vm_account_compact released what the parts own */
   bool full_eval;          /* the open instant changed more than values (a start, a
                               control event, a `where` error): evaluate every milestone */
+  bool settled;            /* evaluated up to T (vm_settle) */
 };
 
 /* The state starts after the header's cache line (16-byte aligned, for vm_wide). */
