@@ -116,6 +116,13 @@ static bool parse_zone(const char *s, size_t len, int64_t *offset_seconds) {
  * microseconds) and the zone of parse_zone. */
 static bool parse_iso_time(io_time_cache *cache, const char *s, size_t len, int64_t *us) {
   int64_t seconds;
+  unsigned second;
+  bool plain_utc = len == 20 && s[19] == 'Z';   /* YYYY-MM-DDTHH:MM:SSZ */
+  if (plain_utc && cache && cache->minute_valid && memcmp(s, cache->minute, 17) == 0 &&
+      fixed_digits(s + 17, 2, &second) && second <= 59) {
+    *us = (cache->minute_seconds + second) * US_PER_SECOND;   /* the minute's times are all in range */
+    return true;
+  }
   if (cache && cache->valid && memcmp(s, cache->date, 10) == 0) {
     seconds = cache->day_seconds;
   } else {
@@ -161,6 +168,11 @@ static bool parse_iso_time(io_time_cache *cache, const char *s, size_t len, int6
   }
   int64_t t = seconds * US_PER_SECOND + fraction_us;
   if (t < IO_TIME_MIN_US || t > IO_TIME_MAX_US) return false;   /* an offset crossed year 0 or 9999 */
+  if (plain_utc && cache && s[10] == 'T') {
+    memcpy(cache->minute, s, 17);
+    cache->minute_seconds = seconds - (s[17] - '0') * 10 - (s[18] - '0');
+    cache->minute_valid = true;
+  }
   *us = t;
   return true;
 }

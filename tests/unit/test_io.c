@@ -333,12 +333,19 @@ START_TEST(time_bad_forms) {
 END_TEST
 
 START_TEST(time_cache_matches_plain_parse) {
-  /* The cached date is only reused for the same ten bytes. */
+  /* The cached date is only reused for the same ten bytes, the cached
+   * minute for the same seventeen. */
   io_time_cache cache = {0};
   const char *times[] = {"2026-01-31T09:30:00Z", "2026-01-31T10:00:00Z", "2026-01-31",
                          "2026-01-31 11:00:00 +0130", "2026-01-31 25:00:00 UTC",
                          "2026-02-01T00:00:01Z", "2026-02-31T00:00:00Z", "2026-02-01T00:00:02Z",
-                         "1769817600", "2026-01-31T25:00:00Z"};
+                         "1769817600", "2026-01-31T25:00:00Z",
+                         /* the cached minute: only its seconds change, checked as ever */
+                         "2026-02-01T00:00:59Z", "2026-02-01T00:00:60Z", "2026-02-01T00:00:6xZ",
+                         "2026-02-01T00:00:05z", "2026-02-01T00:00:05+01", "2026-02-01t00:00:07Z",
+                         "2026-02-01T00:00:08Z", "2026-02-01T00:01:08Z", "2026-02-01T00:00:09.5Z",
+                         "9999-12-31T23:59:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z",
+                         "0001-01-01T00:00:30Z"};
   for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
     int64_t a = 1, b = 2;
     bool ok_plain = io_parse_time(times[i], strlen(times[i]), &a);
