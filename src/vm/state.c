@@ -382,13 +382,21 @@ static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
   return next;
 }
 
-/* Whether something milestone m's criteria read changed at a's instant. */
-static bool inputs_changed(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+/* Marks in rt->due the milestones whose criteria read something that
+ * changed at a's instant. */
+static void state_due(vm_runtime *rt, const vm_account *a) {
+  const bc_program *p = rt->p;
+  for (uint32_t w = 0; w < (p->nmilestones + 63) / 64; w++) rt->due[w] = 0;   /* mostly one word */
   const uint8_t *bits = (const uint8_t *)(vm_state(a) + rt->layout.changed);
-  for (uint32_t k = rt->reads_first[m]; k < rt->reads_first[m + 1]; k++)
-    if (bits[rt->reads[k] >> 3] & (1u << (rt->reads[k] & 7))) return true;
-  return false;
+  for (uint32_t byte = 0; byte < (p->naggregates + p->nsequences + 7) / 8; byte++)
+    for (unsigned set = bits[byte]; set; set &= set - 1) {
+      uint32_t i = byte * 8 + (uint32_t)__builtin_ctz(set);
+      for (uint32_t k = rt->readers_first[i]; k < rt->readers_first[i + 1]; k++)
+        rt->due[rt->readers[k] / 64] |= (uint64_t)1 << (rt->readers[k] % 64);
+    }
 }
+
+static bool is_due(const vm_runtime *rt, uint32_t m) { return rt->due[m / 64] >> (m % 64) & 1; }
 
 /* Evaluates the milestones and playbooks of a at instant t (the batch at
  * t, if any, has been applied).  Selective (an event instant where only
@@ -418,9 +426,11 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, bool selective) {
     const vm_pb *s = vm_pb_at(rt, a, i);
     if (s->start_timer && s->start_at <= t) state_start_playbook(rt, a, i, s->start_at, false);
   }
+  /* the marks change in the pass only with a start, which ends selectivity */
+  if (selective) state_due(rt, a);
   for (uint32_t k = 0; k < p->nmilestones; k++) {
     uint32_t m = p->eval_order[k];
-    if (selective && !inputs_changed(rt, a, m)) continue;
+    if (selective && !is_due(rt, m)) continue;
     vm_ms before = *vm_ms_at(rt, a, m);
     if (!ms_evaluate(rt, a, m, t)) return false;
     if (selective && memcmp(&before, vm_ms_at(rt, a, m), sizeof before) != 0) selective = false;
@@ -449,15 +459,18 @@ static bool start_timer_due(const vm_runtime *rt, const vm_account *a, int64_t t
  * block outside the criteria reads it, or a milestone that can still
  * change does (it applies, and is continuous or not completed; a
  * completed once-mode one reopens only at `ms.reset`, an event). */
-static bool changes_matter(const vm_runtime *rt, const vm_account *a) {
+static bool changes_matter(vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
   const uint8_t *bits = (const uint8_t *)(vm_state(a) + rt->layout.changed);
   for (uint32_t i = 0; i < p->naggregates + p->nsequences; i++)
     if (rt->read_elsewhere[i] && (bits[i >> 3] & (1u << (i & 7)))) return true;
-  for (uint32_t m = 0; m < p->nmilestones; m++) {
-    const vm_ms *s = vm_ms_at(rt, a, m);
-    if (s->applies && (p->milestones[m].continuous || !s->completed) && inputs_changed(rt, a, m)) return true;
-  }
+  state_due(rt, a);
+  for (uint32_t w = 0; w < (p->nmilestones + 63) / 64; w++)
+    for (uint64_t set = rt->due[w]; set; set &= set - 1) {
+      uint32_t m = w * 64 + (uint32_t)__builtin_ctzll(set);
+      const vm_ms *s = vm_ms_at(rt, a, m);
+      if (s->applies && (p->milestones[m].continuous || !s->completed)) return true;
+    }
   return false;
 }
 

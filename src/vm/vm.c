@@ -170,20 +170,32 @@ static bool is_criterion(const bc_program *p, uint32_t b) {
   return false;
 }
 
-/* rt->reads: what each milestone's criteria read; rt->read_elsewhere:
- * the aggregates other blocks read (a playbook step's condition, say). */
+/* rt->readers: the milestones whose criteria read each input;
+ * rt->read_elsewhere: the aggregates other blocks read (a playbook step's
+ * condition, say). */
 static void plan_inputs(vm_runtime *rt) {
   const bc_program *p = rt->p;
-  rt->reads_first = util_xalloc(sizeof *rt->reads_first * (p->nmilestones + 1));
-  uint32_t n = 0;
+  uint32_t ninputs = p->naggregates + p->nsequences, n = 0;
   for (uint32_t m = 0; m < p->nmilestones; m++) milestone_inputs(p, m, NULL, &n);
-  rt->reads = util_xalloc(sizeof *rt->reads * (n ? n : 1));
+  uint32_t *reads = util_xalloc(sizeof *reads * (n ? n : 1)), *owner = util_xalloc(sizeof *owner * (n ? n : 1));
   n = 0;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
-    rt->reads_first[m] = n;
-    milestone_inputs(p, m, rt->reads, &n);
+    uint32_t from = n;
+    milestone_inputs(p, m, reads, &n);
+    for (uint32_t k = from; k < n; k++) owner[k] = m;
   }
-  rt->reads_first[p->nmilestones] = n;
+  /* by input: a counting sort of the (input, milestone) pairs */
+  rt->readers_first = util_xalloc((ninputs + 1) * sizeof *rt->readers_first);   /* zeroed */
+  rt->readers = util_xalloc(sizeof *rt->readers * (n ? n : 1));
+  for (uint32_t k = 0; k < n; k++) rt->readers_first[reads[k] + 1]++;
+  for (uint32_t i = 0; i < ninputs; i++) rt->readers_first[i + 1] += rt->readers_first[i];
+  uint32_t *at = util_xalloc(sizeof *at * (ninputs + 1));
+  memcpy(at, rt->readers_first, sizeof *at * (ninputs + 1));
+  for (uint32_t k = 0; k < n; k++) rt->readers[at[reads[k]]++] = owner[k];
+  free(at);
+  free(owner);
+  free(reads);
+  rt->due = util_xalloc(((p->nmilestones + 63) / 64 + 1) * sizeof *rt->due);
   rt->read_elsewhere = util_xalloc(sizeof *rt->read_elsewhere * (p->naggregates + p->nsequences + 1));
   for (uint32_t b = 0; b < p->nblocks; b++) {
     if (is_criterion(p, b)) continue;
@@ -248,8 +260,9 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->since_aggs);
   free(rt->read_elsewhere);
   free(rt->windowed);
-  free(rt->reads_first);
-  free(rt->reads);
+  free(rt->readers_first);
+  free(rt->readers);
+  free(rt->due);
   free(rt->outside);
   free(rt->result_milestones);
   free(rt->result_playbooks);

@@ -310,12 +310,14 @@ struct vm_runtime {
   /* since-start aggregates by milestone: since_aggs[since_first[m] ..
    * since_first[m + 1]) */
   uint32_t *since_aggs, *since_first;
-  /* What each milestone's criteria read: reads[reads_first[m] ..
-   * reads_first[m + 1]) are aggregates g, and sequences as naggregates + i,
+  /* Which milestones' criteria read each input (aggregate g, sequence
+   * naggregates + i): readers[readers_first[i] .. readers_first[i + 1]),
    * so that an instant evaluates only milestones whose inputs changed
-   * (state_evaluate); read_elsewhere[i]: a block outside the criteria
+   * (state_evaluate); due: those milestones at the instant at hand, a bit
+   * each (state_due); read_elsewhere[i]: a block outside the criteria
    * reads it (a playbook step's condition, say). */
-  uint32_t *reads_first, *reads;
+  uint32_t *readers_first, *readers;
+  uint64_t *due;
   bool *read_elsewhere;
   /* The aggregates that the per-instant loops visit: those with a `within`
    * window (expiry, timers), and those a next event touches outside the
