@@ -158,8 +158,10 @@ static void file_flush(out_file *f) {
 }
 
 static void put(out_file *f, const char *p, size_t n) {
-  if (f->err || n == 0) return;
+  if (n == 0) return;
+  /* the usual case first: a failed file's bytes are dropped at its next flush */
   if (f->len + n > f->cap) {
+    if (f->err) return;
     file_flush(f);
     if (n > f->cap) {      /* larger than the buffer: write it straight through */
       if (f->err == 0 && !util_write_all(f->fd, p, n)) f->err = errno;
@@ -171,7 +173,10 @@ static void put(out_file *f, const char *p, size_t n) {
 }
 
 static void put_str(out_file *f, const char *s) { put(f, s, strlen(s)); }
-static void put_char(out_file *f, char c) { put(f, &c, 1); }
+static void put_char(out_file *f, char c) {
+  if (f->len < f->cap) f->buf[f->len++] = c;   /* every separator: no call for one byte */
+  else put(f, &c, 1);
+}
 
 static void put_i64(out_file *f, int64_t v) {
   char buf[24];
@@ -214,7 +219,9 @@ int out_format_seconds(int64_t us, char *buf) {
 
 /* ---- cells: one row as CSV or as a JSON object ------------------------------------------- */
 
-typedef enum { CELL_EMPTY, CELL_TEXT, CELL_RAW } cell_kind;   /* RAW: a number or boolean */
+/* RAW: a number or boolean; PLAIN: a string that no format escapes (a
+ * formatted time), so it is written as it is, in quotes in JSON */
+typedef enum { CELL_EMPTY, CELL_TEXT, CELL_PLAIN, CELL_RAW } cell_kind;
 
 typedef struct cell {
   cell_kind kind;
@@ -228,7 +235,7 @@ static cell str_cell(const char *s) { return (cell){CELL_TEXT, s, strlen(s)}; }
 /* tbuf needs 32 bytes; it must live as long as the cell. */
 static cell time_cell(int64_t t, char *tbuf) {
   if (t == OUT_NO_TIME) return (cell){CELL_EMPTY, NULL, 0};
-  return (cell){CELL_TEXT, tbuf, (size_t)io_format_time(t, tbuf)};
+  return (cell){CELL_PLAIN, tbuf, (size_t)io_format_time(t, tbuf)};   /* digits and -:.TZ */
 }
 
 static void put_bytes(void *f, const char *p, size_t n) { put(f, p, n); }
@@ -249,9 +256,17 @@ static void put_row(out_file *f, out_format fmt, const char *const *columns, con
       if (i) put_char(f, ',');
       put_json_string(f, columns[i], strlen(columns[i]));
       put_char(f, ':');
-      if (cells[i].kind == CELL_EMPTY) put_str(f, "null");
-      else if (cells[i].kind == CELL_TEXT) put_json_string(f, cells[i].p, cells[i].len);
-      else put(f, cells[i].p, cells[i].len);
+      if (cells[i].kind == CELL_EMPTY) {
+        put_str(f, "null");
+      } else if (cells[i].kind == CELL_TEXT) {
+        put_json_string(f, cells[i].p, cells[i].len);
+      } else if (cells[i].kind == CELL_PLAIN) {
+        put_char(f, '"');
+        put(f, cells[i].p, cells[i].len);
+        put_char(f, '"');
+      } else {
+        put(f, cells[i].p, cells[i].len);
+      }
     }
     put_char(f, '}');
   }
