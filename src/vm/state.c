@@ -368,12 +368,12 @@ static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
   if (a->timer_valid) return a->timer;
   const bc_program *p = rt->p;
   int64_t next = agg_next_expiry(rt, a);
-  for (uint32_t m = 0; m < p->nmilestones; m++) {
+  for (uint32_t m = 0; rt->start_ats && m < p->nmilestones; m++) {
     if (!vm_ms_at(rt, a, m)->start_timer) continue;
     int64_t start_at = *vm_ms_start_at(rt, a, m);
     if (start_at < next) next = start_at;
   }
-  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+  for (uint32_t i = 0; rt->start_ats && i < p->nplaybooks; i++) {
     const vm_pb *s = vm_pb_at(rt, a, i);
     if (s->start_timer && s->start_at < next) next = s->start_at;
   }
@@ -409,7 +409,7 @@ static bool is_due(const vm_runtime *rt, uint32_t m) { return rt->due[m / 64] >>
 bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, bool selective) {
   const bc_program *p = rt->p;
   rt->cur_time = t;
-  for (uint32_t m = 0; m < p->nmilestones; m++) {
+  for (uint32_t m = 0; rt->start_ats && m < p->nmilestones; m++) {
     vm_ms *s = vm_ms_at(rt, a, m);
     if (s->start_timer && *vm_ms_start_at(rt, a, m) <= t) {
       s->start_timer = false;
@@ -422,7 +422,7 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, bool selective) {
       }
     }
   }
-  for (uint32_t i = 0; i < p->nplaybooks; i++) {
+  for (uint32_t i = 0; rt->start_ats && i < p->nplaybooks; i++) {
     const vm_pb *s = vm_pb_at(rt, a, i);
     if (s->start_timer && s->start_at <= t) state_start_playbook(rt, a, i, s->start_at, false);
   }
@@ -446,6 +446,7 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, bool selective) {
 /* Whether a `start at` of a milestone or playbook of a falls at or before t. */
 static bool start_timer_due(const vm_runtime *rt, const vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
+  if (!rt->start_ats) return false;
   for (uint32_t m = 0; m < p->nmilestones; m++)
     if (vm_ms_at(rt, a, m)->start_timer && *vm_ms_start_at(rt, a, m) <= t) return true;
   for (uint32_t i = 0; i < p->nplaybooks; i++) {

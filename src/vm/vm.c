@@ -215,6 +215,8 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->externs = externs;
   rt->layout = plan_layout(p);
   plan_inputs(rt);
+  for (uint32_t m = 0; m < p->nmilestones; m++) rt->start_ats |= p->milestones[m].start_kind == BC_START_AT;
+  for (uint32_t i = 0; i < p->nplaybooks; i++) rt->start_ats |= p->playbooks[i].start_kind == BC_START_AT;
   rt->windowed = util_xalloc(sizeof *rt->windowed * (p->naggregates ? p->naggregates : 1));
   rt->outside = util_xalloc(sizeof *rt->outside * (p->naggregates ? p->naggregates : 1));
   for (uint32_t g = 0; g < p->naggregates; g++) {

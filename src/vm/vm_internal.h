@@ -336,6 +336,7 @@ struct vm_runtime {
   char error[1024];         /* the last runtime error (vm_error) */
   const vm_observer *observer;   /* NULL: none (vm_set_observer) */
   bool history;            /* record each account's history (vm_set_history) */
+  bool start_ats;          /* a milestone or playbook starts `at` a time: timers to watch */
 };
 
 /* Evaluates criterion block b of milestone m (interp_eval_bool) and tells
