@@ -386,7 +386,9 @@ static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
  * changed at a's instant. */
 static void state_due(vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
-  for (uint32_t w = 0; w < (p->nmilestones + 63) / 64; w++) rt->due[w] = 0;   /* mostly one word */
+  uint32_t words = (p->nmilestones + 63) / 64;
+  if (words == 1) rt->due[0] = 0;   /* the common case, without a call to memset */
+  else memset(rt->due, 0, sizeof *rt->due * words);
   const uint8_t *bits = (const uint8_t *)(vm_state(a) + rt->layout.changed);
   for (uint32_t byte = 0; byte < (p->naggregates + p->nsequences + 7) / 8; byte++)
     for (unsigned set = bits[byte]; set; set &= set - 1) {
