@@ -399,6 +399,9 @@ static bool swap_in(commit_set *c, char *msg, size_t msglen) {
       return false;
     }
     if (rename(e->final_path, e->backup_path) != 0) {
+      /* gone since lstat: another run committing the same file (shards
+         sharing one --rejects path) moved it; there is nothing to keep */
+      if (errno == ENOENT) continue;
       util_set_msg(msg, msglen, "cannot move %s aside: %s", e->final_path, strerror(errno));
       restore(c, msg, msglen);
       return false;

@@ -116,6 +116,19 @@ for k in 1 2 3 4; do "$msl" run "$sd/rules.ms" --events "$sd/bad.csv" --shard $k
 if [ "$(cat "$sd"/rej[1-4].csv | grep -vc '^file,line,reason,row$')" = 5 ]; then ok; else bad "shard: the shards' --rejects do not hold the 5 bad rows once"; fi
 if grep -q 'cells' "$sd/rej1.csv" && ! grep -q 'cells' "$sd/rej2.csv" "$sd/rej3.csv" "$sd/rej4.csv"; then ok
 else bad "shard: the ragged row is not shard 1's alone"; fi
+# shards that share one --rejects path commit it at once: each run
+# succeeds (a file another run moved away meanwhile has nothing to keep),
+# and the file is one run's whole
+for round in 1 2 3 4 5; do
+  for k in 1 2 3 4 5 6; do
+    ( "$msl" run "$sd/rules.ms" --events "$sd/bad.csv" --rejects "$sd/shared-rej.csv" --out "$sd/c$k" 2>"$sd/cerr$k"; echo $? >"$sd/cstatus$k" ) &
+  done
+  wait
+  for k in 1 2 3 4 5 6; do
+    [ "$(cat "$sd/cstatus$k")" = 0 ] || bad "shard: a run sharing --rejects failed (round $round): $(head -c 300 "$sd/cerr$k")"
+  done
+done
+if [ "$(grep -vc '^file,line,reason,row$' "$sd/shared-rej.csv")" = 5 ]; then ok; else bad "shard: the shared --rejects is not one run's whole"; fi
 expect_status "shard: a bad row stops shard 1" 3 "$msl" run "$sd/rules.ms" --events "$sd/bad.csv" --shard 1/4 --out "$sd/x"
 
 # shuffled rows, split differently per shard: whole input in two files,
