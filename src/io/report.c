@@ -71,6 +71,7 @@ typedef struct report_model {
   playbook_model *pb;
   size_t npb;
   htable ms_by_name, pb_by_name, account_by_id, signal_by_key;
+  account *last;               /* the last account looked up: rows come account by account */
   UTIL_VEC(account *) accounts;
   UTIL_VEC(signal_stat *) signals;
   uint16_t *ms_codes;          /* account-major: naccounts x nms; 0 or 1 + status index, plus
@@ -242,8 +243,17 @@ static bool load_summary(report_model *m, const char *path, char *msg, size_t ms
 
 /* ---- rows ----------------------------------------------------------------------------------- */
 
+/* The account with this id, if any. */
+static account *lookup_account(report_model *m, const report_cell *id) {
+  account *a = m->last;
+  if (a && a->len == id->len && memcmp(a->id, id->p, id->len) == 0) return a;
+  a = htable_get(&m->account_by_id, id->p, id->len);
+  if (a) m->last = a;
+  return a;
+}
+
 static account *find_account(report_model *m, const report_cell *id) {
-  account *a = htable_get(&m->account_by_id, id->p, id->len);
+  account *a = lookup_account(m, id);
   if (a) return a;
   a = arena_alloc(&m->a, sizeof *a);
   a->id = arena_strndup(&m->a, id->p, id->len);
@@ -292,7 +302,7 @@ static const char *take_tracking_row(report_model *m, const report_cell *c, char
              shown(&c[C_UNIT], b2));
     return buf;
   }
-  const account *a = htable_get(&m->account_by_id, c[C_ACCOUNT].p, c[C_ACCOUNT].len);
+  const account *a = lookup_account(m, &c[C_ACCOUNT]);
   uint16_t *code = a ? &m->ms_codes[a->index * m->nms + (size_t)(ms - m->ms)] : NULL;
   size_t span = ms->status->n + 1;
   if (!code || *code == 0 || *code >= span) {
