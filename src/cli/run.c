@@ -62,17 +62,18 @@ int run_rejects_failed(run_state *st, int err) {
 }
 
 /* An account and the worker whose runtime holds it, keyed for the sort
- * by its id's first eight bytes (big-endian, zero-padded: a memcmp order). */
+ * by its id's first sixteen bytes (big-endian, zero-padded: a memcmp
+ * order; ids that share them are compared whole). */
 typedef struct run_result {
-  uint64_t prefix;
+  uint64_t hi, lo;
   vm_account *account;
   run_worker *worker;
   int8_t settled;          /* settle_worker: 1 settled, -1 failed, 0 not tried */
 } run_result;
 
-static uint64_t id_prefix(const char *p, size_t len) {
+static uint64_t id_bytes(const char *p, size_t len, size_t from) {
   unsigned char b[8] = {0};
-  memcpy(b, p, len < 8 ? len : 8);
+  if (len > from) memcpy(b, p + from, len - from < 8 ? len - from : 8);
   uint64_t k = 0;
   for (int i = 0; i < 8; i++) k = k << 8 | b[i];
   return k;
@@ -80,12 +81,45 @@ static uint64_t id_prefix(const char *p, size_t len) {
 
 static int result_cmp(const void *x, const void *y) {
   const run_result *a = x, *b = y;
-  if (a->prefix != b->prefix) return a->prefix < b->prefix ? -1 : 1;
+  if (a->hi != b->hi) return a->hi < b->hi ? -1 : 1;
+  if (a->lo != b->lo) return a->lo < b->lo ? -1 : 1;
   size_t lx, ly;
   const char *px = vm_account_id(a->account, &lx);
   const char *py = vm_account_id(b->account, &ly);
   int c = memcmp(px, py, lx < ly ? lx : ly);
   return c ? c : (lx > ly) - (lx < ly);
+}
+
+static unsigned key_byte(const run_result *r, int d) {
+  return (unsigned)((d < 8 ? r->lo >> 8 * d : r->hi >> 8 * (d - 8)) & 0xFF);
+}
+
+/* Sorts the results by id: a radix sort of the keys, a byte at a time from
+ * the last (bytes every key shares, such as a common prefix, cost one
+ * count), then the ids that share a key, compared whole.  With 100,000
+ * accounts qsort's comparisons were a tenth of writing the results. */
+static void sort_results(run_result *list, size_t n) {
+  run_result *spare = util_xalloc((n ? n : 1) * sizeof *spare), *from = list, *to = spare;
+  for (int d = 0; d < 16 && n > 1; d++) {
+    size_t count[256] = {0};
+    for (size_t i = 0; i < n; i++) count[key_byte(&from[i], d)]++;
+    if (count[key_byte(&from[0], d)] == n) continue;
+    for (size_t b = 0, at = 0; b < 256; b++) {
+      size_t c = count[b];
+      count[b] = at;
+      at += c;
+    }
+    for (size_t i = 0; i < n; i++) to[count[key_byte(&from[i], d)]++] = from[i];
+    run_result *t = from;
+    from = to;
+    to = t;
+  }
+  if (from != list) memcpy(list, from, n * sizeof *list);
+  free(spare);
+  for (size_t i = 0, j; i < n; i = j) {
+    for (j = i + 1; j < n && list[j].hi == list[i].hi && list[j].lo == list[i].lo;) j++;
+    if (j - i > 1) qsort(list + i, j - i, sizeof *list, result_cmp);
+  }
 }
 
 /* Settling the accounts of one worker, in id order, on its own thread. */
@@ -155,9 +189,9 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
       if (ws[i].slots[k].account) {
         size_t len;
         const char *id = vm_account_id(ws[i].slots[k].account, &len);
-        list[n++] = (run_result){id_prefix(id, len), ws[i].slots[k].account, &ws[i], 0};
+        list[n++] = (run_result){id_bytes(id, len, 0), id_bytes(id, len, 8), ws[i].slots[k].account, &ws[i], 0};
       }
-  qsort(list, n, sizeof *list, result_cmp);
+  sort_results(list, n);
   if (nworkers > 1) settle_all(list, n, ws, nworkers, as_of);
   char msg[1024];
   out_writer *w = st->writer;

@@ -432,6 +432,9 @@ static bool check_counts(const report_model *m, const report_inputs *in, char *m
 
 /* ---- the page's data ------------------------------------------------------------------------ */
 
+/* ASCII bytes a JSON string in the page escapes. */
+static const bool html_special[128] = {['"'] = true, ['\\'] = true, ['<'] = true, ['>'] = true, ['&'] = true};
+
 /* See report_internal.h; runs of bytes that need no escape go out whole. */
 void report_put_json_string(FILE *out, const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
@@ -439,6 +442,10 @@ void report_put_json_string(FILE *out, const char *s, size_t n) {
   size_t run = 0;          /* start of the bytes that pass through unchanged */
   size_t i = 0;
   while (i < n) {
+    if (p[i] >= 0x20 && p[i] < 0x80 && !html_special[p[i]]) {   /* most bytes: plain ASCII */
+      i++;
+      continue;
+    }
     size_t len = util_utf8_len(p + i, n - i);
     bool line_sep = len == 3 && p[i] == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
     if ((len == 1 && p[i] >= 0x20 && !strchr("\"\\<>&", p[i])) || (len > 1 && !line_sep)) {
@@ -612,7 +619,11 @@ static int compare_signals(const void *x, const void *y) {
 
 /* The page's data: one JSON object (report.c's header says how). */
 static void put_data(FILE *out, report_model *m) {
-  if (m->accounts.len) qsort(m->accounts.items, m->accounts.len, sizeof *m->accounts.items, compare_accounts);
+  /* msl writes its rows in id order: the sort is for files written otherwise */
+  bool sorted = true;
+  for (size_t i = 1; i < m->accounts.len && sorted; i++)
+    sorted = compare_accounts(&m->accounts.items[i - 1], &m->accounts.items[i]) < 0;
+  if (!sorted) qsort(m->accounts.items, m->accounts.len, sizeof *m->accounts.items, compare_accounts);
   if (m->signals.len) qsort(m->signals.items, m->signals.len, sizeof *m->signals.items, compare_signals);
   size_t *order = util_xalloc(m->accounts.len * sizeof *order + 1);   /* id order -> row of the codes */
   for (size_t i = 0; i < m->accounts.len; i++) order[i] = m->accounts.items[i]->index;

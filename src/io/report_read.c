@@ -384,15 +384,14 @@ static bool csv_plain_record(report_rows *r) {
   r->text.len = r->cell_start.len = 0;
   util_xgrow(&r->text.items, &r->text.cap, len, 1, 256);
   UTIL_VEC_PUSH(r->cell_start, 0, 16);
-  for (size_t i = 0;;) {
-    const char *comma = memchr(p + i, ',', len - i);
-    size_t stop = comma ? (size_t)(comma - p) : len;
-    memcpy(r->text.items + r->text.len, p + i, stop - i);
-    r->text.len += stop - i;
-    if (!comma) break;
-    UTIL_VEC_PUSH(r->cell_start, r->text.len, 16);
-    i = stop + 1;
+  /* one pass: cells are short (most are empty), too short for memchr */
+  char *text = r->text.items;
+  size_t at = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (p[i] == ',') UTIL_VEC_PUSH(r->cell_start, at, 16);
+    else text[at++] = p[i];
   }
+  r->text.len = at;
   csv_end_record(r, true);
   r->row_line = r->line++;
   r->pos += len + 1;

@@ -91,3 +91,53 @@ printf 'event login { n: int }\nmilestone r "R" { description "d" exit count(log
 printf 'account,time,event,n\nac\000me\001,2026-01-01,login,0\n' >"$s/div.csv"
 expect_status "strings: runtime error for an id with a NUL" 3 "$msl" run "$s/div.ms" --events "$s/div.csv"
 expect_stderr "strings: the id is shown whole, NUL escaped" 'for account `ac\x00me\x01` at 2026-01-01T00:00:00Z'
+
+# ---- results come in byte order of the ids, whatever they share -------------------------
+# Ids alike in their first 8 or 16 bytes (the sort's keys), a prefix of
+# another, one that differs from another only by a NUL after it, and bytes
+# above 0x7f; -j 1 and -j 2 alike; report.html lists them in the same order.
+python3 - "$s/order" <<'PY'
+import os, sys
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+ids = [b"customer-0000000000001-b", b"customer-0000000000001-a", b"customer-0000000000001",
+       b"customer-00000000", b"customer-0000000", b"customer-00000000\x00", b"customer-000000000",
+       b"z", b"\xc3\xa9t\xc3\xa9", b"a", b"ab", b"ab\x00", b"a\x00b", b"B", b"0123456789abcdef",
+       b"0123456789abcdeg", b"0123456789abcdef0", b"", b"\x01"]
+ids = [i for i in ids if i]
+with open(os.path.join(d, "events.csv"), "wb") as f:
+    f.write(b"account,time,event,user\n")
+    for k, i in enumerate(reversed(ids)):
+        f.write(i + b",2026-01-%02dT00:00:00Z,login,u\n" % (k % 28 + 1))
+with open(os.path.join(d, "want"), "wb") as f:
+    for i in sorted(ids):
+        f.write(i + b"\n")
+PY
+for j in 1 2; do
+  expect_status "strings: id order -j $j" 0 "$msl" run "$s/rules.ms" --events "$s/order/events.csv" --as-of 2026-02-01 \
+    --out "$s/order/j$j" -j $j
+  python3 -c 'import sys
+rows = open(sys.argv[1], "rb").read().split(b"\n")[1:-1]
+seen = []
+for r in rows:
+    i = r.split(b",")[0]
+    if not seen or seen[-1] != i: seen.append(i)
+sys.stdout.buffer.write(b"".join(i + b"\n" for i in seen))' "$s/order/j$j/milestones.csv" >"$s/order/got$j"
+  same "strings: milestones.csv in byte order of the ids, -j $j" "$s/order/want" "$s/order/got$j"
+done
+# the page's ids: read back from milestones.csv, in byte order too, also when the file is not
+python3 -c 'import json, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+data = json.loads(re.search(r"<script type=\"application/json\"[^>]*>(.*?)</script>", page, re.S).group(1))
+sys.stdout.buffer.write(b"".join(i.encode("utf-8", "surrogatepass") + b"\n" for i in data["ids"]))' \
+  "$s/order/j1/report.html" >"$s/order/page_ids"
+same "strings: report.html lists the ids in byte order" "$s/order/want" "$s/order/page_ids"
+{ head -n 1 "$s/order/j1/milestones.csv"; tail -n +2 "$s/order/j1/milestones.csv" | sort -r; } >"$s/order/rev.csv"
+mv "$s/order/rev.csv" "$s/order/j1/milestones.csv"
+expect_status "strings: msl report of rows not in id order" 0 "$msl" report "$s/order/j1"
+python3 -c 'import json, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+data = json.loads(re.search(r"<script type=\"application/json\"[^>]*>(.*?)</script>", page, re.S).group(1))
+sys.stdout.buffer.write(b"".join(i.encode("utf-8", "surrogatepass") + b"\n" for i in data["ids"]))' \
+  "$s/order/j1/report.html" >"$s/order/page_ids2"
+same "strings: report.html sorts ids that come out of order" "$s/order/want" "$s/order/page_ids2"
