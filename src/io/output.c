@@ -119,6 +119,14 @@ typedef struct out_file {
  * once they are closed) before it. */
 enum { F_MILESTONES, F_PLAYBOOKS, F_SIGNALS, F_ACTIONS, F_TRACKING, F_REPORT, F_SUMMARY, F__COUNT };
 
+/* A cell of a row.  RAW: a number or boolean; PLAIN: a string that no
+ * format escapes (a time, a name), written as it is, in quotes in JSON */
+typedef struct cell {
+  enum { CELL_EMPTY, CELL_TEXT, CELL_PLAIN, CELL_RAW } kind;
+  const char *p;
+  size_t len;
+} cell;
+
 typedef struct ms_stats {
   int64_t applicable;
   int64_t status_count[OUT_ST__COUNT];
@@ -138,6 +146,7 @@ struct out_writer {
   out_format fmt;
   bool to_stdout;
   out_file files[F__COUNT];  /* only F_MILESTONES when to_stdout */
+  cell *ms_names;            /* each milestone's name cell (name_cell) */
   ms_stats *ms;              /* NULL when to_stdout (no summary) */
   pb_stats *pb;
   commit_set *commit;        /* what out_finish commits; NULL: nothing */
@@ -219,18 +228,16 @@ int out_format_seconds(int64_t us, char *buf) {
 
 /* ---- cells: one row as CSV or as a JSON object ------------------------------------------- */
 
-/* RAW: a number or boolean; PLAIN: a string that no format escapes (a
- * formatted time), so it is written as it is, in quotes in JSON */
-typedef enum { CELL_EMPTY, CELL_TEXT, CELL_PLAIN, CELL_RAW } cell_kind;
-
-typedef struct cell {
-  cell_kind kind;
-  const char *p;
-  size_t len;
-} cell;
-
 static cell text_cell(const char *p, size_t len) { return (cell){CELL_TEXT, p, len}; }
 static cell str_cell(const char *s) { return (cell){CELL_TEXT, s, strlen(s)}; }
+
+/* A name: plain when it is an identifier, as the compiler makes every one
+ * (a .msc file made otherwise gets its cells escaped). */
+static cell name_cell(const char *s) {
+  size_t n = strlen(s), i = 0;
+  while (i < n && (s[i] == '_' || (s[i] >= '0' && s[i] <= '9') || ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z'))) i++;
+  return (cell){i == n ? CELL_PLAIN : CELL_TEXT, s, n};
+}
 
 /* tbuf needs 32 bytes; it must live as long as the cell. */
 static cell time_cell(int64_t t, char *tbuf) {
@@ -339,6 +346,7 @@ static void writer_free(out_writer *w) {
   if (w->pb)
     for (uint32_t i = 0; i < w->prog->nplaybooks; i++) free(w->pb[i].step_count);
   free(w->ms);
+  free(w->ms_names);
   free(w->pb);
   if (w->owns_commit) commit_free(w->commit);   /* removes the temporary files not committed */
   free(w);
@@ -352,6 +360,8 @@ out_writer *out_open(const bc_program *prog, const char *dir, out_format fmt, co
   w->commit = commit;
   w->as_of = OUT_NO_TIME;
   for (int i = 0; i < F__COUNT; i++) w->files[i].fd = -1;
+  w->ms_names = util_xalloc((size_t)prog->nmilestones * sizeof *w->ms_names + 1);
+  for (uint32_t i = 0; i < prog->nmilestones; i++) w->ms_names[i] = name_cell(bc_str(prog, prog->milestones[i].name));
   if (dir && !commit) {
     w->owns_commit = true;
     w->commit = commit_new();
@@ -446,8 +456,8 @@ static void write_milestone_row(out_writer *w, const char *id, size_t id_len, co
   char tbuf[5][32], progress[32];
   cell c[MS_NCOLS];
   c[0] = text_cell(id, id_len);
-  c[1] = str_cell(bc_str(w->prog, w->prog->milestones[r->milestone].name));
-  c[2] = str_cell(out_status_name(r->status));
+  c[1] = w->ms_names[r->milestone];
+  c[2] = (cell){CELL_PLAIN, out_status_name(r->status), strlen(out_status_name(r->status))};
   c[3] = time_cell(r->started_at, tbuf[0]);
   c[4] = time_cell(r->entered_at, tbuf[1]);
   c[5] = time_cell(r->achieved_at, tbuf[2]);

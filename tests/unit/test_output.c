@@ -259,6 +259,25 @@ START_TEST(csv_quoting_times_and_empty_cells) {
 }
 END_TEST
 
+/* A name the compiler never makes (a hand-made .msc): escaped as any text. */
+START_TEST(names_not_identifiers_escaped) {
+  for (int f = 0; f < 2; f++) {
+    fixture fx;
+    fixture_init(&fx);
+    fx.ms[0].name = pool_add(&fx, f ? "say \"hi\"" : "a,b");
+    char *dir = make_dir();
+    out_milestone_row a[1] = {ms_row(0, OUT_ST_IN_PROGRESS)};
+    write_one(&fx.prog, dir, f ? OUT_JSONL : OUT_CSV, "x", a, 1, NULL, 0, NULL, 0);
+    char *text = slurp(dir, f ? "milestones.jsonl" : "milestones.csv");
+    const char *want = f ? "{\"account\":\"x\",\"milestone\":\"say \\\"hi\\\"\",\"status\":\"in_progress\""
+                         : "\nx,\"a,b\",in_progress,";
+    ck_assert_msg(strstr(text, want), "no %s in:\n%s", want, text);
+    free(text);
+    remove_dir(dir);
+  }
+}
+END_TEST
+
 START_TEST(progress_rounding) {
   static const struct { int32_t done, total; const char *text; } cases[] = {
     {1, 3, "0.3333"}, {2, 3, "0.6667"}, {1, 8, "0.125"}, {5, 5, "1"}, {0, 4, "0"},
@@ -1125,6 +1144,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, status_names);
   tcase_add_test(tc, csv_quoting_times_and_empty_cells);
+  tcase_add_test(tc, names_not_identifiers_escaped);
   tcase_add_test(tc, progress_rounding);
   tcase_add_test(tc, playbooks_and_signals_csv);
   tcase_add_test(tc, headers_without_rows);
