@@ -246,7 +246,9 @@ static void group_add(run_worker *w, const io_event *ev, uint64_t h) {
     if (row_is_string(w, ev->type, i)) need += src[i].s.len;
   if (!g->rows) g->rows = util_huge_alloc(GROUP_ROWS * sizeof *g->rows);   /* group_full: never more */
   size_t at = (g->used + ev->account.len + 7) & ~(size_t)7;   /* the id, then values aligned */
-  util_xgrow(&g->bytes, &g->bytes_cap, at + need, 1, 1 << 16);
+  /* room for a whole group at once: its pages are touched only as rows
+     come, and no doubling copies it (both showed in the peak RSS) */
+  util_xgrow(&g->bytes, &g->bytes_cap, at + need, 1, GROUP_BYTES + (1 << 20));
   memcpy(g->bytes + g->used, ev->account.p, ev->account.len);
   value_data *dst = (value_data *)(g->bytes + at);
   size_t str = at + (size_t)n * sizeof(value_data);
