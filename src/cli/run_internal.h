@@ -98,6 +98,7 @@ typedef struct worker_group {
   size_t nordinals;
   uint32_t *touched;       /* the ordinals with rows, in order of their first row */
   uint32_t ntouched;
+  uint64_t round;          /* a split read's: the round of its first row (split_round) */
   uint32_t *order;         /* the rows, account by account */
   size_t order_cap;
   int64_t time;            /* the time of the last row */
@@ -147,6 +148,9 @@ run_split *split_open(const run_state *st, run_worker *ws, int n);
 int split_next(run_split *s, int k, io_event *ev, value_data *values, uint32_t *hash);
 /* Whether the row split_next last gave worker k is the first of a round. */
 bool split_round_start(const run_split *s, int k);
+/* How many rounds worker k has begun to take rows of: the same count for
+ * every worker at the same round. */
+uint64_t split_round(const run_split *s, int k);
 /* Stops the split for every worker: one that stops early calls it, so
  * that no other waits for it. */
 void split_abort(run_split *s);

@@ -65,6 +65,7 @@ typedef struct split_part {
   double share;            /* of each round's bytes it parses (all add up to 1) */
   double arrived_at;       /* when it reached the barrier (seconds) */
   bool round_start;        /* as an owner: the row just taken is its round's first */
+  uint64_t round;          /* as an owner: the rounds it has begun to take rows of */
   io_error err;
 } split_part;
 
@@ -275,6 +276,7 @@ int split_next(run_split *s, int k, io_event *ev, value_data *values, uint32_t *
     parse_part(s, k);
     if (!arrive(s, k)) return SPLIT_ABORTED;
     p->reading = true;
+    p->round++;
     p->fresh = true;
     p->from = 0;
     p->taken = 0;
@@ -282,6 +284,8 @@ int split_next(run_split *s, int k, io_event *ev, value_data *values, uint32_t *
 }
 
 bool split_round_start(const run_split *s, int k) { return s->parts[k].round_start; }
+
+uint64_t split_round(const run_split *s, int k) { return s->parts[k].round; }
 
 /* ---- opening ------------------------------------------------------------------------------ */
 

@@ -214,9 +214,13 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
 
 /* ---- time-sorted rows, applied account by account ----------------------------------- */
 
-/* A group is applied once it holds this many rows or bytes; a row's account
- * is looked up RESOLVE_AHEAD rows after its slot was fetched. */
-enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, RESOLVE_AHEAD = 16 };
+/* A group is applied once it holds this many rows or bytes, or in a
+ * split read, at the start of a round GROUP_ROUNDS after its first row's
+ * (the same rounds for every worker: workers that meet at every round
+ * stay in step; a group of one round holds too few rows per account,
+ * -j 2 on 10M events ran 6% slower); a row's account is looked up
+ * RESOLVE_AHEAD rows after its slot was fetched. */
+enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, GROUP_ROUNDS = 4, RESOLVE_AHEAD = 16 };
 
 /* The values a row carries: a declared event's fields, or a control
  * event's milestone and playbook names. */
@@ -462,10 +466,10 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     }
     if (w->grouped) {
       worker_group *g = &w->group;
-      /* a split read applies the group at each round, so that the workers,
-         which meet at every round, stay in step */
-      bool round = w->split && split_round_start(w->split, w->index) && g->nrows;
+      bool round = w->split && g->nrows && split_round_start(w->split, w->index) &&
+                   split_round(w->split, w->index) - g->round >= GROUP_ROUNDS;
       if ((round || group_full(g)) && (status = group_apply(w, ev.time == g->time))) return status;
+      if (w->split && !g->nrows) g->round = split_round(w->split, w->index);
       group_add(w, &ev, w->split ? hash : account_hash(ev.account));
       g->time = ev.time;
       if (g->nrows > RESOLVE_AHEAD && (status = group_resolve(w, g->nrows - RESOLVE_AHEAD))) return status;
