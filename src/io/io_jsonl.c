@@ -4,7 +4,9 @@
  * the members of a top-level "properties" object join the list marked as
  * nested, and a lookup prefers a top-level key (SPEC 7: top-level keys
  * win); among equal keys at one level the last one wins, as in most JSON
- * readers.  Strings without escapes point into the read buffer; the others
+ * readers.  The common line, flat and compact, takes one pass
+ * (parse_flat); any other is read by the general parser.  Strings without
+ * escapes point into the read buffer; the others
  * are decoded into the reader's scratch buffer, which is made as large as
  * the line first (decoding never lengthens text), so it never moves while
  * a record is built.
@@ -112,7 +114,9 @@ static bool fail(json_parser *jp, const char *message) {
   return false;
 }
 
-static void skip_space(json_parser *jp) {
+/* Inline: it runs between every two tokens, and most JSON Lines have no
+ * space there at all. */
+static inline void skip_space(json_parser *jp) {
   while (jp->p < jp->end && is_space(*jp->p)) jp->p++;
 }
 
@@ -157,37 +161,37 @@ static char *put_utf8(char *o, unsigned cp) {
 }
 
 /* A string at jp->p (the opening quote). */
-static bool parse_string(json_parser *jp, value_str *out) {
-  const char *s = ++jp->p;
+/* The first quote, backslash or control character at or after p (end
+ * when there is none): where a string's plain text stops. */
+static const char *plain_end(const char *p, const char *end) {
 #ifdef __SSE2__
-  /* Skip sixteen plain bytes at a time: no quote, backslash or control character. */
+  /* sixteen bytes at a time */
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
                 control_max = _mm_set1_epi8(0x1F);
-  while (jp->end - jp->p >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)jp->p);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
     __m128i special = _mm_or_si128(
         _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
         _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v));   /* v <= 0x1F */
     unsigned mask = (unsigned)_mm_movemask_epi8(special);
-    if (mask) {
-      jp->p += __builtin_ctz(mask);
-      break;
-    }
-    jp->p += 16;
+    if (mask) return p + __builtin_ctz(mask);
+    p += 16;
   }
 #endif
-  while (jp->p < jp->end) {
-    unsigned char c = (unsigned char)*jp->p;
-    if (c == '"') {
-      *out = (value_str){s, (uint32_t)(jp->p - s)};
-      jp->p++;
-      return true;
-    }
-    if (c == '\\') break;
-    if (c < 0x20) return fail(jp, "control character in a string");
-    jp->p++;
-  }
+  while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
+  return p;
+}
+
+static bool parse_string(json_parser *jp, value_str *out) {
+  const char *s = ++jp->p;
+  jp->p = plain_end(jp->p, jp->end);
   if (jp->p >= jp->end) return fail(jp, "unterminated string");
+  if (*jp->p == '"') {
+    *out = (value_str){s, (uint32_t)(jp->p - s)};
+    jp->p++;
+    return true;
+  }
+  if (*jp->p != '\\') return fail(jp, "control character in a string");
 
   /* Escapes: decode into scratch, starting with the plain prefix. */
   char *o = jp->out, *begin = jp->out;
@@ -336,7 +340,8 @@ static bool parse_value(json_parser *jp, int depth, json_kind *kind, value_str *
 }
 
 static void add_member(io_reader *r, value_str key, json_kind kind, value_str text, bool nested) {
-  util_xgrow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32);
+  if ((size_t)r->nmembers >= r->members_cap)
+    util_xgrow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32);
   r->members[r->nmembers++] =
       (json_member){.key = key, .text = text, .kind = (uint8_t)kind, .nested = nested};
 }
@@ -380,18 +385,64 @@ static bool parse_members(json_parser *jp, bool nested) {
   }
 }
 
+/* The common line, after its '{': a flat object whose values are plain
+ * strings (no escape), numbers, true, false or null, with no space
+ * between tokens, and nothing after it.  Parsed in one pass into
+ * r->members; false for anything else (the line may still be good), which
+ * the general parser reads again from the start. */
+static bool parse_flat(json_parser *jp) {
+  io_reader *r = jp->r;
+  const char *e = jp->end;
+  for (;;) {
+    if (jp->p >= e || *jp->p != '"') return false;
+    const char *ks = jp->p + 1, *ke = plain_end(ks, e);
+    if (ke + 1 >= e || *ke != '"' || ke[1] != ':') return false;
+    value_str key = {ks, (uint32_t)(ke - ks)}, text = empty_text;
+    if (key.len == 10 && memcmp(ks, "properties", 10) == 0) return false;
+    jp->p = ke + 2;
+    if (jp->p >= e) return false;
+    json_kind kind;
+    switch (*jp->p) {
+      case '"': {
+        const char *vs = jp->p + 1, *ve = plain_end(vs, e);
+        if (ve >= e || *ve != '"') return false;
+        text = (value_str){vs, (uint32_t)(ve - vs)};
+        kind = JSON_STRING;
+        jp->p = ve + 1;
+        break;
+      }
+      case 't': kind = JSON_TRUE; if (!parse_literal(jp, "true", 4)) return false; break;
+      case 'f': kind = JSON_FALSE; if (!parse_literal(jp, "false", 5)) return false; break;
+      case 'n': kind = JSON_NULL; if (!parse_literal(jp, "null", 4)) return false; break;
+      default:
+        kind = JSON_NUMBER;
+        if (*jp->p != '-' && !is_digit(*jp->p)) return false;
+        if (!parse_number(jp, &text)) return false;
+    }
+    add_member(r, key, kind, text, false);
+    if (jp->p < e && *jp->p == ',') {
+      jp->p++;
+      continue;
+    }
+    return jp->p + 1 == e && *jp->p == '}';
+  }
+}
+
 /* Reads and parses the next line into r->members. */
 static io_status read_object(io_reader *r, io_error *err) {
   io_status st = read_line(r, err);
   if (st != IO_OK) return st;
-  io_reserve_scratch(r, r->record_len);
   const char *line = r->src.buf + r->record_start;
-  json_parser jp = {.r = r, .start = line, .p = line, .end = line + r->record_len,
-                    .out = r->scratch};
+  json_parser jp = {.r = r, .start = line, .p = line, .end = line + r->record_len};
   r->nmembers = 0;
   skip_space(&jp);
   if (jp.p < jp.end && *jp.p == '{') {
-    jp.p++;
+    const char *members = ++jp.p;
+    if (parse_flat(&jp)) return IO_OK;
+    /* read again by the general parser, which decodes escapes into scratch */
+    io_reserve_scratch(r, r->record_len);
+    jp = (json_parser){.r = r, .start = line, .p = members, .end = line + r->record_len, .out = r->scratch};
+    r->nmembers = 0;
     if (parse_members(&jp, false)) {
       skip_space(&jp);
       if (jp.p != jp.end) fail(&jp, "text after the object");

@@ -1471,6 +1471,9 @@ START_TEST(jsonl_malformed) {
       "{\"a\":tru}", "{\"a\":nul}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":.5}",
       "{\"a\":1e}", "{\"a\":+1}", "{\"a\":\"unterminated}", "{\"a\":[1,2}", "{\"a\":{\"b\"}}",
       "{\"a\":[1,]}", "{\"a\":NaN}", "{\"a\":\"x\\", "{\"a\":[}", "{\"a\":{\"b\":1,}}",
+      /* compact lines, which the one-pass reader (parse_flat) meets first */
+      "{\"a\":1,\"b\"}", "{\"a\":\"b\"\"c\":1}", "{\"a\":truex}", "{\"a\":\"\x01\"}", "{\"a\":\"b\",}",
+      "{\"a\":1,\"b\":2,}", "{\"a\":\"b\"", "{\"a\":\"b\"}{", "{\"a\\\":1}", "{\"\":}",
   };
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
     io_error err;
@@ -1481,6 +1484,35 @@ START_TEST(jsonl_malformed) {
     ck_assert_msg(strstr(err.reason, "malformed JSON at byte ") != NULL, "%s: %s", lines[i],
                   err.reason);
     ck_assert_int_eq(err.raw_len, strlen(lines[i]));
+    expect_eof(r, &ev, &err);
+    io_close(r);
+  }
+}
+END_TEST
+
+/* A compact line is read in one pass; the same line with spaces, an
+ * escape or "properties" by the general parser: the same event either way,
+ * the last of equal keys winning. */
+START_TEST(jsonl_compact_and_general_alike) {
+  const char *lines[] = {
+      "{\"account\":\"acme\",\"user\":\"x\",\"time\":\"2026-01-31\",\"event\":\"login\",\"user\":\"ann\"}",
+      "{ \"account\":\"acme\",\"user\":\"x\",\"time\":\"2026-01-31\",\"event\":\"login\",\"user\":\"ann\"}",
+      "{\"account\":\"acme\",\"user\":\"x\",\"time\":\"2026-01-31\",\"event\":\"login\",\"user\":\"a\\u006en\"}",
+      "{\"account\":\"acme\",\"user\":\"x\",\"time\":\"2026-01-31\",\"event\":\"login\",\"properties\":{\"user\":\"y\"},"
+      "\"user\":\"ann\"}",
+      "{\"account\":\"acme\",\"n\":-0.5e3,\"ok\":true,\"no\":false,\"z\":null,\"time\":\"2026-01-31\",\"event\":\"login\","
+      "\"user\":\"ann\"}",
+  };
+  for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+    io_error err;
+    io_event ev;
+    io_reader *r = jsonl(lines[i], &err);
+    expect_ok(r, &ev, &err);
+    ck_assert_str(ev.account, "acme");
+    ck_assert_int_eq(ev.time, T_2026_01_31);
+    ck_assert_int_eq(ev.type, LOGIN);
+    ck_assert_msg(str_is(ev.values[0].s, "ann"), "line %zu: user \"%.*s\"", i, (int)ev.values[0].s.len,
+                  ev.values[0].s.p);
     expect_eof(r, &ev, &err);
     io_close(r);
   }
@@ -2228,6 +2260,7 @@ static Suite *io_suite(void) {
   tcase_add_test(json, jsonl_time_forms);
   tcase_add_test(json, jsonl_string_escapes);
   tcase_add_test(json, jsonl_malformed);
+  tcase_add_test(json, jsonl_compact_and_general_alike);
   tcase_add_test(json, jsonl_nesting_blank_lines_and_depth);
   tcase_add_test(json, jsonl_chunk_boundaries);
   tcase_add_test(json, jsonl_accounts);
