@@ -310,8 +310,8 @@ struct io_sorter {
   size_t files_cap;
 
   sort_block *blocks, *block;   /* all blocks; the one being filled */
-  sort_key *keys;
-  size_t nkeys, keys_cap, used;
+  sort_key *keys, *spare;        /* spare: where sort_keys moves them */
+  size_t nkeys, keys_cap, spare_cap, used;
 
   int fd;                /* runs; -1 before the first spill */
   char *wbuf;
@@ -344,6 +344,51 @@ static int compare_keys(const void *x, const void *y) {
   if (a->account_hash != b->account_hash) return a->account_hash < b->account_hash ? -1 : 1;
   if (a->time != b->time) return a->time < b->time ? -1 : 1;
   return a->rec->seq < b->rec->seq ? -1 : a->rec->seq > b->rec->seq;
+}
+
+static bool key_before(const sort_key *a, const sort_key *b) {
+  return a->account_hash != b->account_hash ? a->account_hash < b->account_hash : a->time < b->time;
+}
+
+/* Sorts the keys (compare_keys' order): a counting pass on the top bits
+ * of the account hash spreads them into buckets of a few dozen, in arrival
+ * order, and each bucket is sorted by insertion, which keeps that order
+ * among equals; a bucket that one busy account makes large goes to qsort.
+ * With qsort alone, comparisons were a sixth of an unsorted run. */
+static void sort_keys(io_sorter *s) {
+  enum { INSERTION_MAX = 64 };
+  size_t n = s->nkeys;
+  if (n < 2) return;
+  unsigned bits = 1;
+  while (bits < 20 && ((size_t)1 << bits) < n / 16) bits++;
+  size_t nbuckets = (size_t)1 << bits;
+  size_t *end = util_xalloc(nbuckets * sizeof *end);
+  util_xgrow(&s->spare, &s->spare_cap, n, sizeof *s->spare, 1024);
+  sort_key *out = s->spare;
+  for (size_t i = 0; i < n; i++) end[s->keys[i].account_hash >> (64 - bits)]++;
+  for (size_t b = 0, at = 0; b < nbuckets; b++) {
+    at += end[b];
+    end[b] = at - end[b];   /* the bucket's start, until the scatter moves it to its end */
+  }
+  for (size_t i = 0; i < n; i++) out[end[s->keys[i].account_hash >> (64 - bits)]++] = s->keys[i];
+  for (size_t b = 0, from = 0; b < nbuckets; from = end[b++]) {
+    if (end[b] - from > INSERTION_MAX) {
+      qsort(out + from, end[b] - from, sizeof *out, compare_keys);
+      continue;
+    }
+    for (size_t i = from + 1; i < end[b]; i++) {
+      sort_key k = out[i];
+      size_t j = i;
+      for (; j > from && key_before(&k, &out[j - 1]); j--) out[j] = out[j - 1];
+      out[j] = k;
+    }
+  }
+  free(end);
+  s->spare = s->keys;
+  s->keys = out;
+  size_t cap = s->spare_cap;
+  s->spare_cap = s->keys_cap;
+  s->keys_cap = cap;
 }
 
 io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit) {
@@ -396,7 +441,7 @@ static bool spill(io_sorter *s, io_error *err) {
     s->wbuf = util_xalloc(RUN_BUFFER_MAX);
   }
   util_xgrow(&s->runs, &s->runs_cap, (size_t)s->nruns + 1, sizeof *s->runs, 16);
-  qsort(s->keys, s->nkeys, sizeof *s->keys, compare_keys);
+  sort_keys(s);
   uint64_t start = s->file_size + s->wlen;
   for (size_t i = 0; i < s->nkeys; i++) {
     const sort_rec *rec = s->keys[i].rec;
@@ -471,7 +516,7 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   char *text = io_values_put(s->schema, ev, base, head);
   memset(text, 0, (size_t)(base + size - text));
   s->keys[s->nkeys++] = (sort_key){rec->account_hash, rec->time, rec};
-  s->used += size + sizeof(sort_key);
+  s->used += size + 2 * sizeof(sort_key);   /* its key, and room for it in the sort */
   if (s->used > s->mem_limit) return spill(s, err);
   return true;
 }
@@ -545,7 +590,7 @@ static bool run_less(const void *ctx, int a, int b) {
 bool io_sorter_finish(io_sorter *s, io_error *err) {
   if (s->finished) return true;
   if (s->nruns == 0) {
-    if (s->nkeys > 0) qsort(s->keys, s->nkeys, sizeof *s->keys, compare_keys);
+    sort_keys(s);
     s->finished = true;
     return true;
   }
@@ -558,8 +603,9 @@ bool io_sorter_finish(io_sorter *s, io_error *err) {
   }
   s->block = NULL;
   free(s->keys);
-  s->keys = NULL;
-  s->nkeys = s->keys_cap = 0;
+  free(s->spare);
+  s->keys = s->spare = NULL;
+  s->nkeys = s->keys_cap = s->spare_cap = 0;
   free(s->wbuf);
   s->wbuf = NULL;
   size_t per_run = s->mem_limit / (size_t)s->nruns;
@@ -613,6 +659,7 @@ void io_sorter_free(io_sorter *s) {
   free(s->runs);
   free(s->heap.items);
   free(s->keys);
+  free(s->spare);
   free(s->wbuf);
   free(s->files);
   free(s->values);
