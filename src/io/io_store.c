@@ -351,12 +351,13 @@ static bool key_before(const sort_key *a, const sort_key *b) {
 }
 
 /* Sorts the keys (compare_keys' order): a counting pass on the top bits
- * of the account hash spreads them into buckets of a few dozen, in arrival
- * order, and each bucket is sorted by insertion, which keeps that order
- * among equals; a bucket that one busy account makes large goes to qsort.
- * With qsort alone, comparisons were a sixth of an unsorted run. */
+ * of the account hash spreads them into buckets, in arrival order (a
+ * bucket holds one account's rows of the run, mostly), and each bucket is
+ * sorted by insertion, which keeps that order among equals; a bucket that
+ * a busy account makes large goes to qsort.  With qsort alone, comparisons
+ * were a sixth of an unsorted run. */
 static void sort_keys(io_sorter *s) {
-  enum { INSERTION_MAX = 64 };
+  enum { INSERTION_MAX = 256 };
   size_t n = s->nkeys;
   if (n < 2) return;
   unsigned bits = 1;
