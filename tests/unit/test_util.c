@@ -134,6 +134,24 @@ END_TEST
 /* The published FNV-1a 64-bit test vectors. */
 /* Reference values from an independent XXH64 (tools/xxh64.py), which
  * gives the published vectors for seed 0 (0xef46db3751d8e999 for ""). */
+/* Every length up to 20 (bytes, words that overlap, memcmp), the same
+ * bytes and one byte changed at each place. */
+START_TEST(same_bytes_every_length_and_place) {
+  unsigned char a[24], b[24];
+  for (size_t n = 0; n <= 20; n++) {
+    for (size_t i = 0; i < sizeof a; i++) a[i] = b[i] = (unsigned char)(i * 37 + 11);
+    ck_assert_msg(util_same_bytes(a, b, n), "length %zu: equal bytes differ", n);
+    for (size_t k = 0; k < n; k++) {
+      b[k] ^= 0x80;
+      ck_assert_msg(!util_same_bytes(a, b, n), "length %zu: byte %zu changed, still the same", n, k);
+      b[k] ^= 0x80;
+    }
+    b[n] ^= 1;   /* a byte past the end does not count */
+    ck_assert_msg(util_same_bytes(a, b, n), "length %zu: a byte past it counted", n);
+  }
+}
+END_TEST
+
 START_TEST(account_hash_is_xxh64_seed_42) {
   ck_assert_int_eq(util_account_hash("", 0), -7444071767201028348);
   ck_assert_int_eq(util_account_hash("a", 1), -8582455328737087284);
@@ -266,6 +284,7 @@ static Suite *util_suite(void) {
   Suite *s = suite_create("util");
   TCase *tc = tcase_create("util");
   tcase_add_test(tc, set_msg_formats_and_truncates);
+  tcase_add_test(tc, same_bytes_every_length_and_place);
   tcase_add_test(tc, write_all_writes_everything);
   tcase_add_test(tc, replace_file_is_all_or_nothing);
   tcase_add_test(tc, account_hash_is_xxh64_seed_42);
