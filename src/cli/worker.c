@@ -222,10 +222,11 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
  * RESOLVE_AHEAD rows after its slot was fetched. */
 enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, GROUP_ROUNDS = 4, RESOLVE_AHEAD = 16 };
 
-/* The values a row carries: a declared event's fields, or a control
- * event's milestone and playbook names. */
+/* The values a row carries: a declared event's fields, a control event's
+ * milestone and playbook names, and none for an undeclared event, which
+ * is only counted (most rows of some exports). */
 static int row_nvalues(const run_worker *w, int type) {
-  return type >= 0 ? w->schema.events[type].nfields : 2;
+  return type >= 0 ? w->schema.events[type].nfields : type == IO_EV_UNDECLARED ? 0 : 2;
 }
 
 static bool row_is_string(const run_worker *w, int type, int i) {
