@@ -1519,6 +1519,84 @@ START_TEST(jsonl_compact_and_general_alike) {
 }
 END_TEST
 
+/* Random well-formed objects, written compact (the one-pass reader takes
+ * most) and with spaces (the general parser takes all): every row reads
+ * the same, an event or the same reason it is bad. */
+static void random_member(dump *d, uint64_t *state, const char *sp, int depth) {
+  static const char *const keys[] = {"account", "time", "event", "user", "n", "x", "ok", "s", "at", "d", "other",
+                                     "properties"};
+  static const char *const strings[] = {"a1", "ann", "2026-01-31", "2026-01-31T09:30:00Z", "login", "typed",
+                                        "ping", "nope", "caf\\u00e9", "q\\\"x", "", "7", "2w", "b\\\\s"};
+  static const char *const numbers[] = {"0", "-1", "42", "2.5", "1e2", "1769817600", "-0.5e3", "90"};
+  *state = *state * 6364136223846793005u + 1442695040888963407u;
+  unsigned r = (unsigned)(*state >> 33);
+  const char *key = keys[r % 12];
+  if (depth > 0 && strcmp(key, "properties") == 0) key = "other";
+  dump_printf(d, "\"%s\"%s:%s", key, sp, sp);
+  if (strcmp(key, "properties") == 0) {
+    dump_printf(d, "{");
+    for (unsigned k = 0, n = (r >> 4) % 3; k < n; k++) {
+      if (k) dump_printf(d, "%s,%s", sp, sp);
+      random_member(d, state, sp, depth + 1);
+    }
+    dump_printf(d, "}");
+    return;
+  }
+  switch ((r >> 8) % 8) {
+    case 0: case 1: case 2: dump_printf(d, "\"%s\"", strings[(r >> 12) % 14]); break;
+    case 3: case 4: dump_printf(d, "%s", numbers[(r >> 12) % 8]); break;
+    case 5: dump_printf(d, "%s", (r >> 12) % 3 == 0 ? "true" : (r >> 12) % 3 == 1 ? "false" : "null"); break;
+    case 6: dump_printf(d, "[1,%s\"x\"]", sp); break;
+    default: dump_printf(d, "{\"a\":%s{}}", sp); break;
+  }
+}
+
+START_TEST(jsonl_compact_and_spaced_random) {
+  dump forms[2] = {{0}, {0}};
+  for (int f = 0; f < 2; f++) {
+    uint64_t state = 2026;
+    const char *sp = f ? " " : "";
+    static const char *const events[] = {"login", "typed", "ping", "other"};
+    for (int line = 0; line < 3000; line++) {
+      /* an account, a time and an event, then members of any key */
+      dump_printf(&forms[f], "{\"account\":%s\"a%d\",%s\"time\":%s%s,%s\"event\":%s\"%s\"", sp, line % 7, sp, sp,
+                  line % 3 ? "\"2026-01-31T09:30:00Z\"" : "1769817600", sp, sp, events[line % 4]);
+      for (int k = 0, n = line % 6; k < n; k++) {
+        dump_printf(&forms[f], "%s,%s", sp, sp);
+        random_member(&forms[f], &state, sp, 0);
+      }
+      dump_printf(&forms[f], "}\n");
+    }
+  }
+  io_error err[2];
+  io_reader *r[2];
+  for (int f = 0; f < 2; f++) r[f] = jsonl(forms[f].text, &err[f]);
+  int ok = 0;
+  for (int row = 0;; row++) {
+    io_event ev[2];
+    int st[2];
+    dump got[2] = {{0}, {0}};
+    for (int f = 0; f < 2; f++) {
+      st[f] = io_events_next(r[f], &ev[f], &err[f]);
+      if (st[f] == IO_OK) dump_event(&got[f], &ev[f]);
+      else if (st[f] == IO_BAD_ROW) dump_printf(&got[f], "BAD %lld %s", (long long)err[f].line, err[f].reason);
+      else dump_printf(&got[f], "status %d", st[f]);
+    }
+    ck_assert_msg(strcmp(got[0].text, got[1].text) == 0, "row %d:\ncompact: %s\n spaced: %s", row, got[0].text,
+                  got[1].text);
+    ok += st[0] == IO_OK;
+    free(got[0].text);
+    free(got[1].text);
+    if (st[0] != IO_OK && st[0] != IO_BAD_ROW) break;
+  }
+  ck_assert_int_gt(ok, 100);   /* events, not only bad rows */
+  for (int f = 0; f < 2; f++) {
+    io_close(r[f]);
+    free(forms[f].text);
+  }
+}
+END_TEST
+
 START_TEST(jsonl_nesting_blank_lines_and_depth) {
   io_error err;
   io_event ev;
@@ -2261,6 +2339,7 @@ static Suite *io_suite(void) {
   tcase_add_test(json, jsonl_string_escapes);
   tcase_add_test(json, jsonl_malformed);
   tcase_add_test(json, jsonl_compact_and_general_alike);
+  tcase_add_test(json, jsonl_compact_and_spaced_random);
   tcase_add_test(json, jsonl_nesting_blank_lines_and_depth);
   tcase_add_test(json, jsonl_chunk_boundaries);
   tcase_add_test(json, jsonl_accounts);
