@@ -57,29 +57,25 @@ bool util_replace_file(const char *path, const char *tag, mode_t mode, util_writ
 /* The hash of in-memory tables (XXH3, 64 bits, from libxxhash): fast on
  * short keys such as ids and names, and on long strings. */
 uint64_t util_hash(const void *p, size_t n);
-/* Whether a[0..n) equals b[0..n): a loop for the short keys of the hot
- * tables (account ids, user names), where calling memcmp costs more than
- * comparing. */
+/* Whether the first and the last w bytes (w: 4 or 8, at most n) of x and y
+ * are the same: all n bytes when n <= 2 * w, the words overlapping. */
+static inline bool util_same_ends(const unsigned char *x, const unsigned char *y, size_t n, size_t w) {
+  uint64_t x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  memcpy(&x0, x, w);
+  memcpy(&y0, y, w);
+  memcpy(&x1, x + n - w, w);
+  memcpy(&y1, y + n - w, w);
+  return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
+/* Whether a[0..n) equals b[0..n), for the short keys of the hot tables
+ * (account ids, user names), where calling memcmp costs more than
+ * comparing: two words up to 16 bytes, a loop below 4. */
 static inline bool util_same_bytes(const void *a, const void *b, size_t n) {
   if (n > 16) return memcmp(a, b, n) == 0;
   const unsigned char *x = a, *y = b;
-  /* the first and the last word, which overlap when n is not twice one */
-  if (n >= 8) {
-    uint64_t x0, y0, x1, y1;
-    memcpy(&x0, x, 8);
-    memcpy(&y0, y, 8);
-    memcpy(&x1, x + n - 8, 8);
-    memcpy(&y1, y + n - 8, 8);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  if (n >= 4) {
-    uint32_t x0, y0, x1, y1;
-    memcpy(&x0, x, 4);
-    memcpy(&y0, y, 4);
-    memcpy(&x1, x + n - 4, 4);
-    memcpy(&y1, y + n - 4, 4);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
+  if (n >= 8) return util_same_ends(x, y, n, 8);
+  if (n >= 4) return util_same_ends(x, y, n, 4);
   for (size_t i = 0; i < n; i++)
     if (x[i] != y[i]) return false;
   return true;

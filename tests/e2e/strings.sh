@@ -126,18 +126,17 @@ sys.stdout.buffer.write(b"".join(i + b"\n" for i in seen))' "$s/order/j$j/milest
   same "strings: milestones.csv in byte order of the ids, -j $j" "$s/order/want" "$s/order/got$j"
 done
 # the page's ids: read back from milestones.csv, in byte order too, also when the file is not
-python3 -c 'import json, re, sys
+# page_ids PAGE: the ids report.html PAGE lists, a line each
+page_ids() {
+  python3 -c 'import json, re, sys
 page = open(sys.argv[1], encoding="utf-8").read()
 data = json.loads(re.search(r"<script type=\"application/json\"[^>]*>(.*?)</script>", page, re.S).group(1))
-sys.stdout.buffer.write(b"".join(i.encode("utf-8", "surrogatepass") + b"\n" for i in data["ids"]))' \
-  "$s/order/j1/report.html" >"$s/order/page_ids"
+sys.stdout.buffer.write(b"".join(i.encode("utf-8", "surrogatepass") + b"\n" for i in data["ids"]))' "$1"
+}
+page_ids "$s/order/j1/report.html" >"$s/order/page_ids"
 same "strings: report.html lists the ids in byte order" "$s/order/want" "$s/order/page_ids"
 { head -n 1 "$s/order/j1/milestones.csv"; tail -n +2 "$s/order/j1/milestones.csv" | sort -r; } >"$s/order/rev.csv"
 mv "$s/order/rev.csv" "$s/order/j1/milestones.csv"
 expect_status "strings: msl report of rows not in id order" 0 "$msl" report "$s/order/j1"
-python3 -c 'import json, re, sys
-page = open(sys.argv[1], encoding="utf-8").read()
-data = json.loads(re.search(r"<script type=\"application/json\"[^>]*>(.*?)</script>", page, re.S).group(1))
-sys.stdout.buffer.write(b"".join(i.encode("utf-8", "surrogatepass") + b"\n" for i in data["ids"]))' \
-  "$s/order/j1/report.html" >"$s/order/page_ids2"
+page_ids "$s/order/j1/report.html" >"$s/order/page_ids2"
 same "strings: report.html sorts ids that come out of order" "$s/order/want" "$s/order/page_ids2"
