@@ -479,14 +479,20 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
       if (g->nrows > RESOLVE_AHEAD && (status = group_resolve(w, g->nrows - RESOLVE_AHEAD))) return status;
       continue;
     }
-    const worker_slot *slot;
-    if ((status = take_row(w, ev.account, account_hash(ev.account), ev.time, ev.type, &slot))) return status;
-    if (!slot) continue;
-    vm_account *a = slot->account;
-    if (sorter) {
+    uint64_t h = account_hash(ev.account);
+    /* Unsorted input: a declared event is copied to the sorter while its
+       account's slot is fetched (the lookup missed the cache on most rows),
+       and taken back if its account is not run. */
+    bool staged = sorter && ev.type != IO_EV_UNDECLARED;
+    if (staged) {
+      if (w->cap) __builtin_prefetch(&w->slots[h & (w->cap - 1)]);
       if (!io_sorter_add(sorter, &ev, &err)) return io_failure(w, &err);
-      continue;
     }
+    const worker_slot *slot;
+    if ((status = take_row(w, ev.account, h, ev.time, ev.type, &slot))) return status;
+    if (staged && !slot) io_sorter_drop_last(sorter);
+    if (!slot || sorter) continue;
+    vm_account *a = slot->account;
     int r = vm_push(w->vm, a, &ev);
     if (r == VM_UNSORTED) {
       *unsorted = true;
