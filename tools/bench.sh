@@ -23,6 +23,7 @@
 #   BENCH_SHUFFLED_SIZE  the shuffled log (msl and DuckDB); empty: none [largest size]
 #   BENCH_FORMATS_SIZE   the log also timed as JSON Lines and .gz; empty: none [largest size]
 #   BENCH_ACCOUNTS [100000]  BENCH_SEED [7]
+#   BENCH_REPEAT         runs of each timed command; the median wall time counts [3]
 #   BENCH_SHARED         the shared benchmark folder [../shared/bench]
 #   BENCH_DATA           generated logs, kept between runs [bench/data]
 #   BENCH_NODE           where npm installs DuckDB [bench/node]
@@ -39,6 +40,7 @@ SHARED=${BENCH_SHARED:-../shared/bench}
 CHECK=${BENCH_CHECK_SIZE:-1000000}
 ACCOUNTS=${BENCH_ACCOUNTS:-100000}
 SEED=${BENCH_SEED:-7}
+REPEAT=${BENCH_REPEAT:-3}
 DATA=${BENCH_DATA:-bench/data}
 NODE_DIR=${BENCH_NODE:-bench/node}
 RESULTS=${BENCH_RESULTS:-bench/results.md}
@@ -175,33 +177,39 @@ make_copies() { # DIR
     fi
 }
 
-# measure TABLE KEY LABEL EVENTS CMD...: runs CMD under /usr/bin/time (peak RSS:
-# the largest process of the command, %M), its standard output to /dev/null,
-# and appends a row to $ROWS. Wall time is taken around it with date's
-# nanoseconds: /usr/bin/time's %e has 10 ms steps, too coarse for wc -l on the
-# 1M log.
+# measure TABLE KEY LABEL EVENTS CMD...: runs CMD REPEAT times under
+# /usr/bin/time (peak RSS: the largest process of the command, %M, the most
+# of the runs), its standard output to /dev/null, and appends a row to $ROWS
+# with the median wall time: on a shared machine one run can take half as
+# long again as the next. Wall time is taken around each run with date's
+# nanoseconds: /usr/bin/time's %e has 10 ms steps, too coarse for wc -l on
+# the 1M log. A failed run ends the repeats.
 measure() {
     m_table=$1 m_key=$2 m_label=$3 m_events=$4
     shift 4
     printf '  %-40s ' "$m_label"
-    start=$(date +%s%N)
-    if /usr/bin/time -f %M -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"; then
-        end=$(date +%s%N)
-        rss=$(tail -n 1 "$WORK/time")
-        row_status=ok
-    else
-        rc=$?
-        end=$(date +%s%N)
-        rss=0
-        row_status="failed (exit $rc)"
-        status=1
-    fi
-    wall_ms=$(((end - start) / 1000000))
+    row_status=ok rss=0 walls=""
+    m_run=0
+    while [ "$m_run" -lt "$REPEAT" ] && [ "$row_status" = ok ]; do
+        m_run=$((m_run + 1))
+        start=$(date +%s%N)
+        if /usr/bin/time -f %M -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"; then
+            end=$(date +%s%N)
+            m_rss=$(tail -n 1 "$WORK/time")
+            [ "$m_rss" -gt "$rss" ] && rss=$m_rss
+            walls="$walls $(((end - start) / 1000000))"
+        else
+            rc=$?
+            row_status="failed (exit $rc)"
+            status=1
+        fi
+    done
+    wall_ms=$(printf '%s\n' $walls | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }')
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m_table" "$m_key" "$m_label" "$m_events" \
         "$row_status" "$wall_ms" "$rss" "$*" >>"$ROWS"
     if [ "$row_status" = ok ]; then
-        awk -v ms="$wall_ms" -v n="$m_events" -v kb="$rss" 'BEGIN {
-            s = ms / 1000; printf "%7.2f s %8.2fM events/s %7.1f MB\n", s, (s > 0 ? n / s / 1e6 : 0), kb / 1024 }'
+        awk -v ms="$wall_ms" -v n="$m_events" -v kb="$rss" -v all="$walls" 'BEGIN {
+            s = ms / 1000; printf "%7.2f s %8.2fM events/s %7.1f MB  (ms:%s)\n", s, (s > 0 ? n / s / 1e6 : 0), kb / 1024, all }'
     else
         echo "$row_status"
         sed 's/^/    /' "$WORK/stderr" | tail -n 5
@@ -291,6 +299,7 @@ meta node "$(node --version 2>/dev/null || echo none)"
 meta duckdb "$([ "$have_duckdb" = 1 ] && echo "$DUCKDB_PACKAGE@$DUCKDB_VERSION" || echo "none: $duckdb_note")"
 meta duckdb_package "$DUCKDB_PACKAGE@$DUCKDB_VERSION"
 meta jobs "$have_jobs"
+meta repeat "$REPEAT"
 meta accounts "$ACCOUNTS"
 meta seed "$SEED"
 meta shared "$SHARED"

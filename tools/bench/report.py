@@ -130,8 +130,10 @@ def main():
     out.extend(logs)
     w("```")
     w("")
-    w("Wall time: measured around `/usr/bin/time` (milliseconds); peak RSS: `/usr/bin/time -f %M`, "
-      "the largest process of the command (node for DuckDB, sqlite3 for SQLite). "
+    w(f"Wall time: measured around `/usr/bin/time` (milliseconds), the median of {meta.get('repeat', '1')} runs of "
+      "each command, every engine alike (on a shared machine one run can take half as long again as the next); "
+      "peak RSS: `/usr/bin/time -f %M`, "
+      "the largest process of the command (node for DuckDB, sqlite3 for SQLite), the most of its runs. "
       "events/s: the log's events over the wall time. msl runs write every output file (`--out`).")
     w("")
     w("## Results identical")
