@@ -401,23 +401,14 @@ static bool parse_flat(json_parser *jp) {
     if (key.len == 10 && memcmp(ks, "properties", 10) == 0) return false;
     jp->p = ke + 2;
     if (jp->p >= e) return false;
-    json_kind kind;
-    switch (*jp->p) {
-      case '"': {
-        const char *vs = jp->p + 1, *ve = plain_end(vs, e);
-        if (ve >= e || *ve != '"') return false;
-        text = (value_str){vs, (uint32_t)(ve - vs)};
-        kind = JSON_STRING;
-        jp->p = ve + 1;
-        break;
-      }
-      case 't': kind = JSON_TRUE; if (!parse_literal(jp, "true", 4)) return false; break;
-      case 'f': kind = JSON_FALSE; if (!parse_literal(jp, "false", 5)) return false; break;
-      case 'n': kind = JSON_NULL; if (!parse_literal(jp, "null", 4)) return false; break;
-      default:
-        kind = JSON_NUMBER;
-        if (*jp->p != '-' && !is_digit(*jp->p)) return false;
-        if (!parse_number(jp, &text)) return false;
+    json_kind kind = JSON_STRING;
+    if (*jp->p == '"') {
+      const char *vs = jp->p + 1, *ve = plain_end(vs, e);
+      if (ve >= e || *ve != '"') return false;
+      text = (value_str){vs, (uint32_t)(ve - vs)};
+      jp->p = ve + 1;
+    } else if (*jp->p == '{' || *jp->p == '[' || !parse_value(jp, 1, &kind, &text)) {
+      return false;   /* a container: its strings may need the scratch buffer */
     }
     add_member(r, key, kind, text, false);
     if (jp->p < e && *jp->p == ',') {

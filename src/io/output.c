@@ -457,7 +457,8 @@ static void write_milestone_row(out_writer *w, const char *id, size_t id_len, co
   cell c[MS_NCOLS];
   c[0] = text_cell(id, id_len);
   c[1] = w->ms_names[r->milestone];
-  c[2] = (cell){CELL_PLAIN, out_status_name(r->status), strlen(out_status_name(r->status))};
+  const char *status = out_status_name(r->status);   /* an identifier */
+  c[2] = (cell){CELL_PLAIN, status, strlen(status)};
   c[3] = time_cell(r->started_at, tbuf[0]);
   c[4] = time_cell(r->entered_at, tbuf[1]);
   c[5] = time_cell(r->achieved_at, tbuf[2]);

@@ -446,9 +446,9 @@ void report_put_json_string(FILE *out, const char *s, size_t n) {
       i++;
       continue;
     }
-    size_t len = util_utf8_len(p + i, n - i);
+    size_t len = util_utf8_len(p + i, n - i);   /* 1 here: an ASCII byte to escape */
     bool line_sep = len == 3 && p[i] == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
-    if ((len == 1 && p[i] >= 0x20 && !strchr("\"\\<>&", p[i])) || (len > 1 && !line_sep)) {
+    if (len > 1 && !line_sep) {
       i += len;
       continue;
     }

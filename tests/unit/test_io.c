@@ -1502,6 +1502,9 @@ START_TEST(jsonl_compact_and_general_alike) {
       "\"user\":\"ann\"}",
       "{\"account\":\"acme\",\"n\":-0.5e3,\"ok\":true,\"no\":false,\"z\":null,\"time\":\"2026-01-31\",\"event\":\"login\","
       "\"user\":\"ann\"}",
+      /* containers whose strings have escapes */
+      "{\"account\":\"acme\",\"tags\":[\"a\\\"b\",{\"k\\n\":\"\\u00e9\"}],\"time\":\"2026-01-31\",\"event\":\"login\","
+      "\"o\":{\"q\":\"\\t\"},\"user\":\"ann\"}",
   };
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
     io_error err;
