@@ -385,16 +385,20 @@ static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
 /* Marks in rt->due the milestones whose criteria read something that
  * changed at a's instant. */
 static void state_due(vm_runtime *rt, const vm_account *a) {
-  const bc_program *p = rt->p;
-  uint32_t words = (p->nmilestones + 63) / 64;
-  if (words == 1) rt->due[0] = 0;   /* the common case, without a call to memset */
-  else memset(rt->due, 0, sizeof *rt->due * words);
   const uint8_t *bits = (const uint8_t *)(vm_state(a) + rt->layout.changed);
-  for (uint32_t byte = 0; byte < (p->naggregates + p->nsequences + 7) / 8; byte++)
+  uint32_t words = rt->due_words;
+  if (words == 1) {   /* the common case: one word, kept in a register */
+    uint64_t due = 0;
+    for (uint32_t byte = 0; byte < rt->changed_bytes; byte++)
+      for (unsigned set = bits[byte]; set; set &= set - 1) due |= rt->readers[byte * 8 + (uint32_t)__builtin_ctz(set)];
+    rt->due[0] = due;
+    return;
+  }
+  memset(rt->due, 0, sizeof *rt->due * words);
+  for (uint32_t byte = 0; byte < rt->changed_bytes; byte++)
     for (unsigned set = bits[byte]; set; set &= set - 1) {
-      uint32_t i = byte * 8 + (uint32_t)__builtin_ctz(set);
-      for (uint32_t k = rt->readers_first[i]; k < rt->readers_first[i + 1]; k++)
-        rt->due[rt->readers[k] / 64] |= (uint64_t)1 << (rt->readers[k] % 64);
+      const uint64_t *readers = rt->readers + (size_t)(byte * 8 + (uint32_t)__builtin_ctz(set)) * words;
+      for (uint32_t w = 0; w < words; w++) rt->due[w] |= readers[w];
     }
 }
 
@@ -440,7 +444,9 @@ bool state_evaluate(vm_runtime *rt, vm_account *a, int64_t t, bool selective) {
   for (uint32_t i = 0; i < p->nplaybooks; i++) pb_evaluate(rt, a, i, t);
   a->last_instant = t;
   a->full_eval = false;
-  memset(vm_state(a) + rt->layout.changed, 0, (p->naggregates + p->nsequences + 7) / 8);
+  uint8_t *changed = (uint8_t *)(vm_state(a) + rt->layout.changed);
+  if (rt->changed_bytes == 1) *changed = 0;   /* the common case, without a call to memset */
+  else memset(changed, 0, rt->changed_bytes);
   if (rt->history) history_record(rt, a, t);
   return true;
 }
@@ -465,10 +471,10 @@ static bool start_timer_due(const vm_runtime *rt, const vm_account *a, int64_t t
 static bool changes_matter(vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
   const uint8_t *bits = (const uint8_t *)(vm_state(a) + rt->layout.changed);
-  for (uint32_t i = 0; i < p->naggregates + p->nsequences; i++)
-    if (rt->read_elsewhere[i] && (bits[i >> 3] & (1u << (i & 7)))) return true;
+  for (uint32_t byte = 0; byte < rt->changed_bytes; byte++)
+    if (bits[byte] & rt->read_elsewhere[byte]) return true;
   state_due(rt, a);
-  for (uint32_t w = 0; w < (p->nmilestones + 63) / 64; w++)
+  for (uint32_t w = 0; w < rt->due_words; w++)
     for (uint64_t set = rt->due[w]; set; set &= set - 1) {
       uint32_t m = w * 64 + (uint32_t)__builtin_ctzll(set);
       const vm_ms *s = vm_ms_at(rt, a, m);

@@ -171,41 +171,33 @@ static bool is_criterion(const bc_program *p, uint32_t b) {
 }
 
 /* rt->readers: the milestones whose criteria read each input;
- * rt->read_elsewhere: the aggregates other blocks read (a playbook step's
+ * rt->read_elsewhere: the inputs other blocks read (a playbook step's
  * condition, say). */
 static void plan_inputs(vm_runtime *rt) {
   const bc_program *p = rt->p;
   uint32_t ninputs = p->naggregates + p->nsequences, n = 0;
+  rt->due_words = (p->nmilestones + 63) / 64;
+  rt->changed_bytes = (ninputs + 7) / 8;
+  rt->readers = util_xalloc(sizeof *rt->readers * ((size_t)ninputs * rt->due_words + 1));   /* zeroed */
+  rt->due = util_xalloc(sizeof *rt->due * (rt->due_words + 1));
+  rt->read_elsewhere = util_xalloc(rt->changed_bytes + 1);
   for (uint32_t m = 0; m < p->nmilestones; m++) milestone_inputs(p, m, NULL, &n);
-  uint32_t *reads = util_xalloc(sizeof *reads * (n ? n : 1)), *owner = util_xalloc(sizeof *owner * (n ? n : 1));
-  n = 0;
+  uint32_t *reads = util_xalloc(sizeof *reads * (n ? n : 1));
   for (uint32_t m = 0; m < p->nmilestones; m++) {
-    uint32_t from = n;
+    n = 0;
     milestone_inputs(p, m, reads, &n);
-    for (uint32_t k = from; k < n; k++) owner[k] = m;
+    for (uint32_t k = 0; k < n; k++) rt->readers[(size_t)reads[k] * rt->due_words + m / 64] |= (uint64_t)1 << (m % 64);
   }
-  /* by input: a counting sort of the (input, milestone) pairs */
-  rt->readers_first = util_xalloc((ninputs + 1) * sizeof *rt->readers_first);   /* zeroed */
-  rt->readers = util_xalloc(sizeof *rt->readers * (n ? n : 1));
-  for (uint32_t k = 0; k < n; k++) rt->readers_first[reads[k] + 1]++;
-  for (uint32_t i = 0; i < ninputs; i++) rt->readers_first[i + 1] += rt->readers_first[i];
-  uint32_t *at = util_xalloc(sizeof *at * (ninputs + 1));
-  memcpy(at, rt->readers_first, sizeof *at * (ninputs + 1));
-  for (uint32_t k = 0; k < n; k++) rt->readers[at[reads[k]]++] = owner[k];
-  free(at);
-  free(owner);
   free(reads);
-  rt->due = util_xalloc(((p->nmilestones + 63) / 64 + 1) * sizeof *rt->due);
-  rt->read_elsewhere = util_xalloc(sizeof *rt->read_elsewhere * (p->naggregates + p->nsequences + 1));
   for (uint32_t b = 0; b < p->nblocks; b++) {
     if (is_criterion(p, b)) continue;
     uint32_t count = 0;
     block_inputs(p, b, NULL, &count);
-    uint32_t *reads = util_xalloc(sizeof *reads * (count ? count : 1));
+    uint32_t *inputs = util_xalloc(sizeof *inputs * (count ? count : 1));
     count = 0;
-    block_inputs(p, b, reads, &count);
-    for (uint32_t k = 0; k < count; k++) rt->read_elsewhere[reads[k]] = true;
-    free(reads);
+    block_inputs(p, b, inputs, &count);
+    for (uint32_t k = 0; k < count; k++) rt->read_elsewhere[inputs[k] >> 3] |= (uint8_t)(1u << (inputs[k] & 7));
+    free(inputs);
   }
 }
 
@@ -262,7 +254,6 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->since_aggs);
   free(rt->read_elsewhere);
   free(rt->windowed);
-  free(rt->readers_first);
   free(rt->readers);
   free(rt->due);
   free(rt->outside);

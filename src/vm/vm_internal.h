@@ -311,14 +311,15 @@ struct vm_runtime {
    * since_first[m + 1]) */
   uint32_t *since_aggs, *since_first;
   /* Which milestones' criteria read each input (aggregate g, sequence
-   * naggregates + i): readers[readers_first[i] .. readers_first[i + 1]),
-   * so that an instant evaluates only milestones whose inputs changed
-   * (state_evaluate); due: those milestones at the instant at hand, a bit
-   * each (state_due); read_elsewhere[i]: a block outside the criteria
-   * reads it (a playbook step's condition, say). */
-  uint32_t *readers_first, *readers;
-  uint64_t *due;
-  bool *read_elsewhere;
+   * naggregates + i): a bit each in readers[i * due_words ..], so that an
+   * instant evaluates only milestones whose inputs changed
+   * (state_evaluate); due: those milestones at the instant at hand
+   * (state_due); read_elsewhere: a bit per input, laid out as the
+   * account's changed bits (changed_bytes of them), set when a block
+   * outside the criteria reads it (a playbook step's condition, say). */
+  uint64_t *readers, *due;
+  uint32_t due_words, changed_bytes;
+  uint8_t *read_elsewhere;
   /* The aggregates that the per-instant loops visit: those with a `within`
    * window (expiry, timers), and those a next event touches outside the
    * account's block (prefetch: rings and distinct sets). */
