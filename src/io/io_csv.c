@@ -1,8 +1,9 @@
 /* io_csv.c — RFC 4180 CSV events and accounts, parsed in place.
  *
- * A record is found first (memchr for the newline; a byte-wise scan only
- * for records with quotes, since a quoted field may hold newlines), then
- * split into cells that point into the read buffer.  Only cells with ""
+ * A record without quotes is found and split into cells in one pass,
+ * sixteen bytes at a time; one with quotes is found by a byte-wise scan
+ * (a quoted field may hold newlines), then split.  Cells point into the
+ * read buffer.  Only cells with ""
  * escapes are copied, into the reader's scratch buffer, so the raw record
  * stays intact for --rejects.  The header is read once: every event type
  * gets its field -> column map then, so a row costs one lookup per field.
@@ -35,24 +36,91 @@ static void reset_scan(io_reader *r) {
   r->scan_newlines = 0;
 }
 
+/* Room for cells[0..n]. */
+static void grow_cells(io_reader *r, int n) {
+  util_xgrow(&r->cells, &r->cells_cap, (size_t)n + 1, sizeof *r->cells, 16);
+}
+
+/* The commas, quotes and newlines of the sixteen bytes at p, a bit each
+ * (bit k: byte k). */
+static inline void block_marks(const char *p, unsigned *comma, unsigned *quote, unsigned *newline) {
+#ifdef __SSE2__
+  __m128i v = _mm_loadu_si128((const __m128i *)p);
+  *comma = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+  *quote = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+  *newline = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+#else
+  *comma = *quote = *newline = 0;
+  for (unsigned k = 0; k < 16; k++) {
+    *comma |= (unsigned)(p[k] == ',') << k;
+    *quote |= (unsigned)(p[k] == '"') << k;
+    *newline |= (unsigned)(p[k] == '\n') << k;
+  }
+#endif
+}
+
+enum { PLAIN_FOUND, PLAIN_QUOTE, PLAIN_MORE, PLAIN_FULL };
+
+/* Finds the record at p (avail bytes, IO_SLACK more readable) and splits
+ * it at its commas into r->cells, in one pass, sixteen bytes at a time
+ * (at most cells_cap are kept and r->ncells counts them all; when grow,
+ * for the header, PLAIN_FULL asks for more room first).  PLAIN_FOUND:
+ * *len is the record without its newline (the data's end at eof), its
+ * last cell without a CR before it; PLAIN_QUOTE: the record has a quote;
+ * PLAIN_MORE: the buffer holds no newline. */
+static int scan_plain(io_reader *r, const char *p, size_t avail, bool eof, bool grow, size_t *len) {
+  value_str *cells = r->cells;
+  size_t cap = r->cells_cap, start = 0;
+  int n = 0;   /* at most max_record + 1 cells: no overflow */
+  for (size_t i = 0; i < avail; i += 16) {
+    unsigned comma, quote, newline;
+    block_marks(p + i, &comma, &quote, &newline);
+    unsigned live = avail - i >= 16 ? 0xFFFFu : (1u << (avail - i)) - 1;
+    newline &= live;
+    unsigned mine = newline ? (newline & -newline) - 1 : live;   /* the record's bytes here */
+    if (quote & mine) return PLAIN_QUOTE;
+    for (comma &= mine; comma; comma &= comma - 1) {
+      size_t at = i + (unsigned)__builtin_ctz(comma);
+      if ((size_t)n < cap) cells[n] = (value_str){p + start, (uint32_t)(at - start)};
+      else if (grow) return PLAIN_FULL;
+      n++;
+      start = at + 1;
+    }
+    if (newline || (eof && i + 16 >= avail)) {
+      size_t end = newline ? i + (unsigned)__builtin_ctz(newline) : avail;
+      *len = end;
+      if (end > start && p[end - 1] == '\r') end--;
+      if ((size_t)n < cap) cells[n] = (value_str){p + start, (uint32_t)(end - start)};
+      else if (grow) return PLAIN_FULL;
+      r->ncells = n + 1;
+      return PLAIN_FOUND;
+    }
+  }
+  return PLAIN_MORE;
+}
+
 /* Looks for the end of the record starting at src.pos, resuming where the
  * last call stopped.  True when found: *len is the record without its
- * newline, *consumed includes it.  In SCAN_FAST state only the newline is
- * looked for: the caller checks the line for quotes while splitting it
- * (one pass), and comes back in SCAN_FIELD_START state if it has any. */
-static bool find_record_end(io_reader *r, size_t *len, size_t *consumed) {
+ * newline, *consumed includes it.  In SCAN_FAST state (no quote seen) the
+ * record is split into cells as it is found; a quote goes on byte by byte
+ * in SCAN_FIELD_START state, and the record is split once found. */
+static bool find_record_end(io_reader *r, bool grow, size_t *len, size_t *consumed) {
   const char *p = r->src.buf + r->src.pos;
   size_t avail = r->src.end - r->src.pos;
   size_t i = r->scan_off;
   if (r->scan_state == SCAN_FAST) {
-    const char *nl = memchr(p + i, '\n', avail - i);
-    if (!nl) {
+    int found;
+    while ((found = scan_plain(r, p, avail, r->src.eof, grow, len)) == PLAIN_FULL) grow_cells(r, (int)r->cells_cap);
+    if (found == PLAIN_MORE) {
       r->scan_off = avail;
       return false;
     }
-    *len = (size_t)(nl - p);
-    *consumed = *len + 1;
-    return true;
+    if (found == PLAIN_FOUND) {
+      *consumed = *len < avail ? *len + 1 : avail;
+      return true;
+    }
+    r->scan_state = SCAN_FIELD_START;
+    i = 0;
   }
   int state = r->scan_state;
   for (; i < avail; i++) {
@@ -87,11 +155,6 @@ end:
   *len = i;
   *consumed = i + 1;
   return true;
-}
-
-/* Room for cells[0..n]. */
-static void grow_cells(io_reader *r, int n) {
-  util_xgrow(&r->cells, &r->cells_cap, (size_t)n + 1, sizeof *r->cells, 16);
 }
 
 /* Splits the current record into r->cells (at most r->ncols of them unless
@@ -156,61 +219,6 @@ static io_status split_cells(io_reader *r, bool grow, io_error *err) {
   return IO_OK;
 }
 
-/* The high bit of each byte of w that is zero, exactly (no carries
- * between bytes, unlike the shorter "haszero" trick). */
-static uint64_t zero_bytes(uint64_t w) {
-  const uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
-  return ~(((w & low7) + low7) | w | low7);
-}
-
-/* Splits a record without quotes at its commas, in one pass, sixteen
- * (SSE2) or eight (SWAR) bytes at a time; false when the record has a
- * quote after all. */
-static bool split_plain(io_reader *r, const char *p, size_t len, bool grow) {
-  int n = 0;
-  size_t start = 0, i = 0;
-  while (i < len) {
-    uint64_t hits = 0;   /* the commas and quotes in p[i, i + width) */
-    unsigned shift = 0;  /* hit bit b is byte b >> shift */
-    size_t width;
-#ifdef __SSE2__
-    if (len - i >= 16) {
-      __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-      hits = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')),
-                                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
-      width = 16;
-    } else
-#endif
-    if (len - i >= 8) {
-      uint64_t w;
-      memcpy(&w, p + i, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-      w = __builtin_bswap64(w);   /* byte k of the text in bits 8k..8k+7 */
-#endif
-      hits = zero_bytes(w ^ 0x2C2C2C2C2C2C2C2Cu) | zero_bytes(w ^ 0x2222222222222222u);
-      shift = 3;
-      width = 8;
-    } else {
-      width = len - i;
-      for (size_t k = 0; k < width; k++)
-        if (p[i + k] == ',' || p[i + k] == '"') hits |= (uint64_t)1 << k;
-    }
-    for (; hits; hits &= hits - 1) {
-      size_t at = i + ((unsigned)__builtin_ctzll(hits) >> shift);
-      if (p[at] == '"') return false;
-      if (grow) grow_cells(r, n);
-      if ((size_t)n < r->cells_cap) r->cells[n] = (value_str){p + start, (uint32_t)(at - start)};
-      n++;
-      start = at + 1;
-    }
-    i += width;
-  }
-  if (grow) grow_cells(r, n);
-  if ((size_t)n < r->cells_cap) r->cells[n] = (value_str){p + start, (uint32_t)(len - start)};
-  r->ncells = n + 1;
-  return true;
-}
-
 static io_status too_long(io_reader *r, io_error *err) {
   return io_bad_row(r, err, "record longer than %zu bytes (an unbalanced quote?)", r->max_record);
 }
@@ -221,7 +229,7 @@ static io_status read_record(io_reader *r, bool grow, io_error *err) {
   if (r->at_start && !io_skip_bom(r, err)) return IO_FAILED;
   for (;;) {
     size_t len, consumed;
-    if (!find_record_end(r, &len, &consumed)) {
+    if (!find_record_end(r, grow, &len, &consumed)) {
       size_t avail = s->end - s->pos;
       if (s->eof) {
         if (r->skipping) {   /* the over-long record ran to the end */
@@ -246,7 +254,7 @@ static io_status read_record(io_reader *r, bool grow, io_error *err) {
             r->scan_state = SCAN_FIELD_START;
             r->scan_off = 0;
             size_t unused_len, unused_consumed;
-            find_record_end(r, &unused_len, &unused_consumed);   /* no newline: not found */
+            find_record_end(r, grow, &unused_len, &unused_consumed);   /* no newline: not found */
           }
           return too_long(r, err);
         }
@@ -266,11 +274,6 @@ static io_status read_record(io_reader *r, bool grow, io_error *err) {
     r->record_start = s->pos;
     r->record_line = r->line;
     r->record_len = len;
-    if (r->scan_state == SCAN_FAST && len > 0 && !split_plain(r, p, len, grow)) {
-      r->scan_state = SCAN_FIELD_START;   /* a quote: find the record's end again */
-      r->scan_off = 0;
-      continue;
-    }
     bool quoted = r->scan_state != SCAN_FAST;
     bool unterminated = r->scan_state == SCAN_QUOTED;
     r->line += 1 + r->scan_newlines;

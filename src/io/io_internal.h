@@ -12,6 +12,10 @@
 
 #define IO_DEFAULT_BUFFER ((size_t)1 << 20)
 #define IO_DEFAULT_MAX_RECORD ((size_t)16 << 20)
+/* Readable bytes after the unread ones in a source's buffer (zeroed after
+ * each read): a scanner loads sixteen bytes at a time without a bounds test
+ * per load (io_csv.c). */
+#define IO_SLACK ((size_t)16)
 
 /* Times the loaders accept: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z,
  * the years the ISO form can write; epoch seconds only from year 1, so that

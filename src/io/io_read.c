@@ -100,10 +100,11 @@ int io_temp_fd(const char *purpose, io_error *err) {
 
 /* ---- byte source ------------------------------------------------------------------- */
 
-/* One read into buf[end, cap): > 0 bytes, 0 at end of input, -1 on error. */
+/* One read into buf[end, cap - IO_SLACK): > 0 bytes, 0 at end of input,
+ * -1 on error. */
 static long source_read(io_reader *r, io_error *err) {
   io_source *s = &r->src;
-  size_t room = s->cap - s->end;
+  size_t room = s->cap - IO_SLACK - s->end;
   char *dst = s->buf + s->end;
   if (s->mem) {
     size_t n = s->mem_len - s->mem_pos;
@@ -154,10 +155,11 @@ long io_source_fill(io_reader *r, io_error *err) {
     s->end -= s->pos;
     s->pos = 0;
   }
-  util_xgrow(&s->buf, &s->cap, s->end + 1, 1, 1);   /* full: twice the room */
+  util_xgrow(&s->buf, &s->cap, s->end + 1 + IO_SLACK, 1, 1);   /* full: twice the room */
   long n = source_read(r, err);
   if (n == 0) s->eof = true;
   if (n > 0) s->end += (size_t)n;
+  memset(s->buf + s->end, 0, IO_SLACK);
   return n;
 }
 
@@ -425,7 +427,7 @@ static bool open_source(io_reader *r, const char *path, bool gz, const io_option
       if (s->spool_fd < 0) return false;
     }
   }
-  s->cap = opts->buffer_size ? opts->buffer_size : IO_DEFAULT_BUFFER;
+  s->cap = (opts->buffer_size ? opts->buffer_size : IO_DEFAULT_BUFFER) + IO_SLACK;
   s->buf = util_xalloc(s->cap);
   return true;
 }
