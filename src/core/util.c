@@ -184,8 +184,7 @@ size_t util_escape(char *dst, size_t cap, const char *s, size_t len, const char 
   return o;
 }
 
-void util_xgrow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
-  if (need <= *cap) return;
+void util_xgrow_to(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
   size_t c = *cap ? *cap : (first_cap ? first_cap : 1);
   while (c < need) {
     if (c > SIZE_MAX / 2) util_out_of_memory();   /* no size could hold it */

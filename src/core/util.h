@@ -127,8 +127,12 @@ size_t util_escape(char *dst, size_t cap, const char *s, size_t len, const char 
  * is at items_field and whose capacity is *cap: the capacity doubles from
  * first_cap until it suffices.  A size that would overflow is out of memory
  * too.  (The pointer is passed by address as void * and copied with memcpy,
- * so no T ** is ever read as a void **.) */
-void util_xgrow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap);
+ * so no T ** is ever read as a void **.)  The test is inline: hot loops
+ * call it per item. */
+void util_xgrow_to(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap);
+static inline void util_xgrow(void *items_field, size_t *cap, size_t need, size_t item_size, size_t first_cap) {
+  if (need > *cap) util_xgrow_to(items_field, cap, need, item_size, first_cap);
+}
 
 /* Appends x to a UTIL_VEC. */
 #define UTIL_VEC_PUSH(v, x, first_cap)                                               \

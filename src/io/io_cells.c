@@ -116,13 +116,7 @@ static bool parse_zone(const char *s, size_t len, int64_t *offset_seconds) {
  * microseconds) and the zone of parse_zone. */
 static bool parse_iso_time(io_time_cache *cache, const char *s, size_t len, int64_t *us) {
   int64_t seconds;
-  unsigned second;
   bool plain_utc = len == 20 && s[19] == 'Z';   /* YYYY-MM-DDTHH:MM:SSZ */
-  if (plain_utc && cache && cache->minute_valid && memcmp(s, cache->minute, 17) == 0 &&
-      fixed_digits(s + 17, 2, &second) && second <= 59) {
-    *us = (cache->minute_seconds + second) * US_PER_SECOND;   /* the minute's times are all in range */
-    return true;
-  }
   if (cache && cache->valid && memcmp(s, cache->date, 10) == 0) {
     seconds = cache->day_seconds;
   } else {
@@ -177,7 +171,7 @@ static bool parse_iso_time(io_time_cache *cache, const char *s, size_t len, int6
   return true;
 }
 
-bool io_parse_time_cached(io_time_cache *cache, const char *s, size_t len, int64_t *us) {
+bool io_parse_time_parts(io_time_cache *cache, const char *s, size_t len, int64_t *us) {
   if (len >= 10 && s[4] == '-') return parse_iso_time(cache, s, len, us);
   int64_t seconds;
   if (!io_parse_int(s, len, &seconds)) return false;

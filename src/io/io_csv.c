@@ -61,7 +61,7 @@ static inline void block_marks(const char *p, unsigned *comma, unsigned *quote, 
 
 enum { PLAIN_FOUND, PLAIN_QUOTE, PLAIN_MORE, PLAIN_FULL };
 
-/* Finds the record at p (avail bytes, IO_SLACK more readable) and splits
+/* Finds the record at p (avail bytes, then IO_SLACK zeroes) and splits
  * it at its commas into r->cells, in one pass, sixteen bytes at a time
  * (at most cells_cap are kept and r->ncells counts them all; when grow,
  * for the header, PLAIN_FULL asks for more room first).  PLAIN_FOUND:
@@ -75,9 +75,7 @@ static int scan_plain(io_reader *r, const char *p, size_t avail, bool eof, bool 
   for (size_t i = 0; i < avail; i += 16) {
     unsigned comma, quote, newline;
     block_marks(p + i, &comma, &quote, &newline);
-    unsigned live = avail - i >= 16 ? 0xFFFFu : (1u << (avail - i)) - 1;
-    newline &= live;
-    unsigned mine = newline ? (newline & -newline) - 1 : live;   /* the record's bytes here */
+    unsigned mine = newline ? (newline & -newline) - 1 : 0xFFFFu;   /* the record's bytes here */
     if (quote & mine) return PLAIN_QUOTE;
     for (comma &= mine; comma; comma &= comma - 1) {
       size_t at = i + (unsigned)__builtin_ctz(comma);
@@ -104,7 +102,8 @@ static int scan_plain(io_reader *r, const char *p, size_t avail, bool eof, bool 
  * newline, *consumed includes it.  In SCAN_FAST state (no quote seen) the
  * record is split into cells as it is found; a quote goes on byte by byte
  * in SCAN_FIELD_START state, and the record is split once found. */
-static bool find_record_end(io_reader *r, bool grow, size_t *len, size_t *consumed) {
+static inline __attribute__((always_inline)) bool find_record_end(io_reader *r, bool grow, size_t *len,
+                                                                   size_t *consumed) {
   const char *p = r->src.buf + r->src.pos;
   size_t avail = r->src.end - r->src.pos;
   size_t i = r->scan_off;

@@ -147,6 +147,14 @@ static long source_read(io_reader *r, io_error *err) {
   }
 }
 
+/* No unread bytes, and not at the end: the slack after them zeroed, as
+ * io_source_fill leaves it. */
+static void source_empty(io_source *s) {
+  s->pos = s->end = 0;
+  s->eof = false;
+  memset(s->buf, 0, IO_SLACK);
+}
+
 long io_source_fill(io_reader *r, io_error *err) {
   io_source *s = &r->src;
   if (s->eof) return 0;
@@ -217,12 +225,11 @@ static void build_names(io_reader *r) {
 
 static int lookup_event(io_reader *r, const char *name, size_t len) {
   /* Logs repeat the same event type in runs: check the last one first. */
-  if (len == r->last_len && r->last_name && memcmp(name, r->last_name, len) == 0)
-    return r->last_type;
+  if (len == r->last_len && r->last_name && util_same_bytes(name, r->last_name, len)) return r->last_type;
   for (uint32_t i = name_hash(name, len) & r->names_mask;; i = (i + 1) & r->names_mask) {
     const io_name_slot *slot = &r->names[i];
     if (!slot->name) return IO_EV_UNDECLARED;   /* unknown ms.* names too */
-    if (slot->len == len && memcmp(slot->name, name, len) == 0) {
+    if (slot->len == len && util_same_bytes(slot->name, name, len)) {
       r->last_name = slot->name;
       r->last_len = slot->len;
       r->last_type = slot->type;
@@ -509,8 +516,7 @@ static bool rewind_source(io_reader *r, io_error *err) {
     io_set_error(err, r->path, 0, e, "cannot read again: %s", strerror(e));
     return false;
   }
-  s->pos = s->end = 0;
-  s->eof = false;
+  source_empty(s);
   return true;
 }
 
@@ -568,8 +574,7 @@ bool io_reader_range(io_reader *r, int64_t start, int64_t end, io_error *err) {
     io_set_error(err, r->path, 0, e, "cannot read: %s", strerror(e));
     return false;
   }
-  s->pos = s->end = 0;
-  s->eof = false;
+  source_empty(s);
   s->offset = start;
   s->left = end - start;
   r->at_start = start == 0;   /* a BOM is skipped only at the file's start */
