@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* printf into msg (msglen bytes, always terminated); nothing when msg is
  * NULL or msglen is 0, so callers may pass either for "no message". */
@@ -85,6 +88,24 @@ static inline bool util_same_bytes(const void *a, const void *b, size_t n) {
  * read as signed -- Spark SQL's xxhash64(account).  Shards take
  * pmod(h, N); the account table and -j workers use other bits of it. */
 int64_t util_account_hash(const void *p, size_t n);
+
+/* The commas, quotes and newlines of the sixteen bytes at p, a bit each
+ * (bit k: byte k): what a CSV scanner looks for, sixteen bytes at a time. */
+static inline void util_csv_marks(const char *p, unsigned *comma, unsigned *quote, unsigned *newline) {
+#ifdef __SSE2__
+  __m128i v = _mm_loadu_si128((const __m128i *)p);
+  *comma = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+  *quote = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+  *newline = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+#else
+  *comma = *quote = *newline = 0;
+  for (unsigned k = 0; k < 16; k++) {
+    *comma |= (unsigned)(p[k] == ',') << k;
+    *quote |= (unsigned)(p[k] == '"') << k;
+    *newline |= (unsigned)(p[k] == '\n') << k;
+  }
+#endif
+}
 
 /* One CSV cell as RFC 4180 writes it: as it is, or in double quotes (with
  * each quote doubled) when it holds a comma, a quote, CR or LF.  put

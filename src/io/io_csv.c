@@ -18,9 +18,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "core/util.h"
 
@@ -41,24 +38,6 @@ static void grow_cells(io_reader *r, int n) {
   util_xgrow(&r->cells, &r->cells_cap, (size_t)n + 1, sizeof *r->cells, 16);
 }
 
-/* The commas, quotes and newlines of the sixteen bytes at p, a bit each
- * (bit k: byte k). */
-static inline void block_marks(const char *p, unsigned *comma, unsigned *quote, unsigned *newline) {
-#ifdef __SSE2__
-  __m128i v = _mm_loadu_si128((const __m128i *)p);
-  *comma = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
-  *quote = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-  *newline = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-#else
-  *comma = *quote = *newline = 0;
-  for (unsigned k = 0; k < 16; k++) {
-    *comma |= (unsigned)(p[k] == ',') << k;
-    *quote |= (unsigned)(p[k] == '"') << k;
-    *newline |= (unsigned)(p[k] == '\n') << k;
-  }
-#endif
-}
-
 enum { PLAIN_FOUND, PLAIN_QUOTE, PLAIN_MORE, PLAIN_FULL };
 
 /* Finds the record at p (avail bytes, then IO_SLACK zeroes) and splits
@@ -74,7 +53,7 @@ static int scan_plain(io_reader *r, const char *p, size_t avail, bool eof, bool 
   int n = 0;   /* at most max_record + 1 cells: no overflow */
   for (size_t i = 0; i < avail; i += 16) {
     unsigned comma, quote, newline;
-    block_marks(p + i, &comma, &quote, &newline);
+    util_csv_marks(p + i, &comma, &quote, &newline);
     unsigned mine = newline ? (newline & -newline) - 1 : 0xFFFFu;   /* the record's bytes here */
     if (quote & mine) return PLAIN_QUOTE;
     for (comma &= mine; comma; comma &= comma - 1) {

@@ -284,12 +284,13 @@ struct report_rows {
   int ncols;
   int *col_of;             /* CSV: the file's column of each wanted one */
   int file_cols;           /* CSV: the header's number of cells */
-  char *buf;               /* READ_CHUNK bytes read ahead */
+  char *buf;               /* READ_CHUNK bytes read ahead, then 16 zeroes */
   size_t pos, end;
   bool eof, at_start;
   int64_t line, row_line;  /* the line of the next byte; where the row started */
   UTIL_VEC(char) text;     /* the row's bytes: CSV cells unquoted, or a JSON line */
-  UTIL_VEC(size_t) cell_start;   /* CSV: where each cell starts in text; one more marks the end */
+  UTIL_VEC(size_t) cell_start;   /* CSV: where each cell starts in text, one byte after the
+                                     previous one's end (a separator); one more ends the last */
   arena row_arena;         /* JSON Lines: the tree of the current row */
 };
 
@@ -310,6 +311,7 @@ static int next_byte(report_rows *r) {
   if (r->pos == r->end) {
     if (r->eof) return -1;
     size_t n = fread(r->buf, 1, READ_CHUNK, r->f);
+    memset(r->buf + n, 0, 16);   /* csv_plain_record scans 16 bytes at a time */
     if (n == 0) {
       if (ferror(r->f)) return -2;
       r->eof = true;
@@ -369,33 +371,42 @@ enum { CSV_FIELD_START, CSV_UNQUOTED, CSV_QUOTED, CSV_QUOTE_IN_QUOTED };
 static void csv_end_record(report_rows *r, bool unquoted) {
   size_t start = r->cell_start.items[r->cell_start.len - 1];
   if (unquoted && r->text.len > start && r->text.items[r->text.len - 1] == '\r') r->text.len--;
-  UTIL_VEC_PUSH(r->cell_start, r->text.len, 16);
+  UTIL_VEC_PUSH(r->cell_start, r->text.len + 1, 16);   /* as if a separator followed */
 }
 
-/* The common record, whole in the buffer, without quotes and not blank: its
- * cells are cut at the commas at once (what the byte-wise reader below
- * makes of it, line by line).  false when the record is not such a one. */
+/* Cell k of the record: from its start to the separator before the next. */
+static report_cell cell_at(const report_rows *r, size_t k) {
+  size_t s = r->cell_start.items[k], e = r->cell_start.items[k + 1] - 1;
+  return (report_cell){r->text.items + s, e - s};
+}
+
+/* The common record, whole in the buffer, without quotes and not blank,
+ * taken at once (what the byte-wise reader below makes of it): its bytes
+ * copied, commas and all, and cut at the commas, found sixteen bytes at a
+ * time.  false when the record is not such a one. */
 static bool csv_plain_record(report_rows *r) {
   const char *p = r->buf + r->pos;
-  const char *nl = memchr(p, '\n', r->end - r->pos);
-  if (!nl) return false;
-  size_t len = (size_t)(nl - p);
-  if (len < 2 || len > REPORT_MAX_ROW || memchr(p, '"', len)) return false;
-  r->text.len = r->cell_start.len = 0;
-  util_xgrow(&r->text.items, &r->text.cap, len, 1, 256);
+  size_t avail = r->end - r->pos;
+  r->cell_start.len = 0;
   UTIL_VEC_PUSH(r->cell_start, 0, 16);
-  /* one pass: cells are short (most are empty), too short for memchr */
-  char *text = r->text.items;
-  size_t at = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (p[i] == ',') UTIL_VEC_PUSH(r->cell_start, at, 16);
-    else text[at++] = p[i];
+  for (size_t i = 0; i < avail && i <= REPORT_MAX_ROW; i += 16) {
+    unsigned comma, quote, newline;
+    util_csv_marks(p + i, &comma, &quote, &newline);
+    unsigned mine = newline ? (newline & -newline) - 1 : 0xFFFFu;   /* the record's bytes here */
+    if (quote & mine) return false;
+    for (comma &= mine; comma; comma &= comma - 1) UTIL_VEC_PUSH(r->cell_start, i + (unsigned)__builtin_ctz(comma) + 1, 16);
+    if (!newline) continue;
+    size_t len = i + (unsigned)__builtin_ctz(newline);
+    if (len < 2 || len > REPORT_MAX_ROW) return false;
+    util_xgrow(&r->text.items, &r->text.cap, len, 1, 256);
+    memcpy(r->text.items, p, len);
+    r->text.len = len;
+    csv_end_record(r, true);
+    r->row_line = r->line++;
+    r->pos += len + 1;
+    return true;
   }
-  r->text.len = at;
-  csv_end_record(r, true);
-  r->row_line = r->line++;
-  r->pos += len + 1;
-  return true;
+  return false;
 }
 
 /* Reads one CSV record into text and cell_start, skipping blank lines:
@@ -427,6 +438,7 @@ static int csv_record(report_rows *r, char *msg, size_t msglen) {
     }
     if (st == CSV_UNQUOTED || st == CSV_QUOTE_IN_QUOTED) {
       if (c == ',') {
+        if (!append_byte(r, ',')) return rows_fail(r, msg, msglen, "a row longer than %zu MiB", REPORT_MAX_ROW >> 20);
         UTIL_VEC_PUSH(r->cell_start, r->text.len, 16);
         st = CSV_FIELD_START;
         blank = false;
@@ -503,7 +515,7 @@ report_rows *report_rows_open(const char *path, bool jsonl, const char *const *c
   r->jsonl = jsonl;
   r->columns = columns;
   r->ncols = ncols;
-  r->buf = util_xalloc(READ_CHUNK);
+  r->buf = util_xalloc(READ_CHUNK + 16);
   r->line = r->row_line = 1;
   r->at_start = true;
   arena_init(&r->row_arena);
@@ -521,8 +533,8 @@ report_rows *report_rows_open(const char *path, bool jsonl, const char *const *c
     r->col_of[i] = -1;
     size_t n = strlen(columns[i]);
     for (int k = r->file_cols; k-- > 0;) {
-      size_t s = r->cell_start.items[k], e = r->cell_start.items[k + 1];
-      if (e - s == n && memcmp(r->text.items + s, columns[i], n) == 0) r->col_of[i] = k;
+      report_cell c = cell_at(r, (size_t)k);
+      if (c.len == n && memcmp(c.p, columns[i], n) == 0) r->col_of[i] = k;
     }
     if (r->col_of[i] < 0) {
       util_set_msg(msg, msglen, "%s:1: the header has no column `%s`", path, columns[i]);
@@ -558,10 +570,7 @@ int report_rows_next(report_rows *r, report_cell *cells, char *msg, size_t msgle
   if (got <= 0) return got;
   int n = (int)r->cell_start.len - 1;
   if (n != r->file_cols) return rows_fail(r, msg, msglen, "%d cells, but the header has %d", n, r->file_cols);
-  for (int i = 0; i < r->ncols; i++) {
-    size_t s = r->cell_start.items[r->col_of[i]], e = r->cell_start.items[r->col_of[i] + 1];
-    cells[i] = (report_cell){r->text.items + s, e - s};
-  }
+  for (int i = 0; i < r->ncols; i++) cells[i] = cell_at(r, (size_t)r->col_of[i]);
   return 1;
 }
 

@@ -290,14 +290,33 @@ START_TEST(csv_row_too_long) {
 END_TEST
 
 /* Rows spanning the reader's 1 MiB chunks come out whole. */
+/* Rows across the 1 MiB reads: quoted ones (read byte by byte) and plain
+ * ones of every length (cut at their commas sixteen bytes at a time), some
+ * ending in CR LF, so that rows and their ends fall everywhere in a read
+ * and in a sixteen-byte block. */
+static void row_cells(size_t i, char *a, char *m, char *s) {
+  if (i % 3) {
+    sprintf(a, "acct,%06zu", i);
+    strcpy(m, "mile\"stone");
+  } else {
+    sprintf(a, "acct-%06zu", i);
+    sprintf(m, "m%.*s", (int)(i % 23), "xxxxxxxxxxxxxxxxxxxxxxx");
+  }
+  sprintf(s, "status_%zu", i % 7);
+}
+
 START_TEST(csv_rows_across_chunks) {
   size_t nrows = 40000;
   size_t cap = 64 + nrows * 64;
   char *text = malloc(cap);
   ck_assert_ptr_nonnull(text);
   size_t len = (size_t)sprintf(text, "account,milestone,status\n");
-  for (size_t i = 0; i < nrows; i++)
-    len += (size_t)sprintf(text + len, "\"acct,%06zu\",\"mile\"\"stone\",status_%zu\n", i, i % 7);
+  for (size_t i = 0; i < nrows; i++) {
+    char a[32], m[32], s[32];
+    row_cells(i, a, m, s);
+    if (i % 3) len += (size_t)sprintf(text + len, "\"%s\",\"mile\"\"stone\",%s\n", a, s);
+    else len += (size_t)sprintf(text + len, "%s,%s,%s%s", a, m, s, i % 4 ? "\n" : "\r\n");
+  }
   char *dir = temp_dir();
   char *path = write_file(dir, "big.csv", text, len);
   ck_assert_uint_gt(len, (size_t)1 << 20);
@@ -305,10 +324,9 @@ START_TEST(csv_rows_across_chunks) {
   report_rows *r = report_rows_open(path, false, ms_cols, 3, msg, sizeof msg);
   ck_assert_ptr_nonnull(r);
   for (size_t i = 0; i < nrows; i++) {
-    char a[32], s[32];
-    snprintf(a, sizeof a, "acct,%06zu", i);
-    snprintf(s, sizeof s, "status_%zu", i % 7);
-    expect_row(r, a, "mile\"stone", s, (int64_t)i + 2);
+    char a[32], m[32], s[32];
+    row_cells(i, a, m, s);
+    expect_row(r, a, m, s, (int64_t)i + 2);
   }
   report_cell c[3];
   ck_assert_int_eq(report_rows_next(r, c, msg, sizeof msg), 0);
