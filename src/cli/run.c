@@ -187,9 +187,11 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
   for (int i = 0; i < nworkers; i++)
     for (size_t k = 0; k < ws[i].cap; k++)
       if (ws[i].slots[k].account) {
-        size_t len;
-        const char *id = vm_account_id(ws[i].slots[k].account, &len);
-        list[n++] = (run_result){id_bytes(id, len, 0), id_bytes(id, len, 8), ws[i].slots[k].account, &ws[i], 0};
+        /* the slot's copy of a short id: no trip to each account's block */
+        const worker_slot *slot = &ws[i].slots[k];
+        size_t len = slot->len;
+        const char *id = len <= WORKER_ID_HEAD ? slot->head : vm_account_id(slot->account, &len);
+        list[n++] = (run_result){id_bytes(id, len, 0), id_bytes(id, len, 8), slot->account, &ws[i], 0};
       }
   sort_results(list, n);
   if (nworkers > 1) settle_all(list, n, ws, nworkers, as_of);

@@ -32,10 +32,9 @@ void *htable_get(const htable *t, const void *key, size_t len) {
   return s->key ? s->value : NULL;
 }
 
-/* Doubles the table; the old slots stay in the arena (at most as much
- * again as the final table). */
-static void grow(htable *t) {
-  size_t cap = t->cap ? t->cap * 2 : 16;
+/* Moves the keys to a table of cap slots; the old slots stay in the arena
+ * (with doubling, at most as much again as the final table). */
+static void rehash(htable *t, size_t cap) {
   htable_slot *slots = arena_alloc(t->arena, sizeof *slots * cap);
   for (size_t i = 0; i < t->cap; i++) {
     htable_slot *old = &t->slots[i];
@@ -45,8 +44,14 @@ static void grow(htable *t) {
   t->cap = cap;
 }
 
+void htable_reserve(htable *t, size_t n) {
+  size_t cap = t->cap ? t->cap : 16;
+  while (n * 2 > cap) cap *= 2;
+  if (cap > t->cap) rehash(t, cap);
+}
+
 void *htable_put(htable *t, const void *key, size_t len, void *value) {
-  if ((t->len + 1) * 2 > t->cap) grow(t);  /* at most half full: probes stay short */
+  if ((t->len + 1) * 2 > t->cap) rehash(t, t->cap ? t->cap * 2 : 16);  /* at most half full: probes stay short */
   uint64_t hash = util_hash(key, len);
   htable_slot *s = find_slot(t->slots, t->cap, key, len, hash);
   if (s->key) return s->value;

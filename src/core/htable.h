@@ -28,6 +28,9 @@ void *htable_get(const htable *t, const void *key, size_t len);
  * returns the value the key has now. */
 void *htable_put(htable *t, const void *key, size_t len, void *value);
 
+/* Room for n keys in all, so that a table whose size is known grows once. */
+void htable_reserve(htable *t, size_t n);
+
 /* The same for NUL-terminated keys. */
 void *htable_get_str(const htable *t, const char *key);
 void *htable_put_str(htable *t, const char *key, void *value);

@@ -244,12 +244,44 @@ static bool load_summary(report_model *m, const char *path, char *msg, size_t ms
 /* ---- rows ----------------------------------------------------------------------------------- */
 
 /* The account with this id, if any. */
+static bool account_is(const account *a, const report_cell *id) {
+  return a->len == id->len && memcmp(a->id, id->p, id->len) == 0;
+}
+
+/* Each file names the accounts in one order (msl writes them by id): the
+ * last one found, or the one after it, is most often the one wanted. */
 static account *lookup_account(report_model *m, const report_cell *id) {
   account *a = m->last;
-  if (a && a->len == id->len && memcmp(a->id, id->p, id->len) == 0) return a;
+  if (a && account_is(a, id)) return a;
+  if (a && a->index + 1 < m->accounts.len && account_is(m->accounts.items[a->index + 1], id))
+    return m->last = m->accounts.items[a->index + 1];
   a = htable_get(&m->account_by_id, id->p, id->len);
   if (a) m->last = a;
   return a;
+}
+
+/* Room for the codes of cap accounts. */
+static void reserve_codes(report_model *m, size_t cap) {
+  size_t old = m->codes_cap;
+  if (cap <= old) return;
+  m->ms_codes = util_xrealloc(m->ms_codes, cap * (m->nms ? m->nms : 1) * sizeof *m->ms_codes);
+  m->pb_codes = util_xrealloc(m->pb_codes, cap * (m->npb ? m->npb : 1) * sizeof *m->pb_codes);
+  memset(m->ms_codes + old * m->nms, 0, (cap - old) * m->nms * sizeof *m->ms_codes);
+  memset(m->pb_codes + old * m->npb, 0, (cap - old) * m->npb * sizeof *m->pb_codes);
+  m->codes_cap = cap;
+}
+
+/* The accounts the files should name, as summary.json counts them (the
+ * most any milestone or playbook applies to), capped: it only sizes the
+ * tables, which grow past it if the files name more. */
+static size_t expected_accounts(const report_model *m) {
+  int64_t most = 0;
+  for (size_t u = 0; u < m->nms + m->npb; u++) {
+    const report_json *node = u < m->nms ? m->ms[u].node : m->pb[u - m->nms].node;
+    int64_t n = count_of(report_json_get(node, "applicable"));
+    if (n > most) most = n;
+  }
+  return most > (1 << 20) ? (size_t)1 << 20 : (size_t)most;
 }
 
 static account *find_account(report_model *m, const report_cell *id) {
@@ -261,14 +293,7 @@ static account *find_account(report_model *m, const report_cell *id) {
   a->index = m->accounts.len;
   htable_put(&m->account_by_id, a->id, a->len, a);
   UTIL_VEC_PUSH(m->accounts, a, 1024);
-  if (m->accounts.len > m->codes_cap) {
-    size_t old = m->codes_cap, cap = old ? old * 2 : 1024;
-    m->ms_codes = util_xrealloc(m->ms_codes, cap * (m->nms ? m->nms : 1) * sizeof *m->ms_codes);
-    m->pb_codes = util_xrealloc(m->pb_codes, cap * (m->npb ? m->npb : 1) * sizeof *m->pb_codes);
-    memset(m->ms_codes + old * m->nms, 0, (cap - old) * m->nms * sizeof *m->ms_codes);
-    memset(m->pb_codes + old * m->npb, 0, (cap - old) * m->npb * sizeof *m->pb_codes);
-    m->codes_cap = cap;
-  }
+  if (m->accounts.len > m->codes_cap) reserve_codes(m, m->codes_cap ? m->codes_cap * 2 : 1024);
   return a;
 }
 
@@ -689,8 +714,13 @@ bool report_write(FILE *out, const report_inputs *in, char *msg, size_t msglen) 
   htable_init(&m.signal_by_key, &m.a);
   m.tracked = in->tracking != NULL;
   /* the tracking rows after the milestone rows, whose codes they add to */
-  bool ok = load_summary(&m, in->summary, msg, msglen) &&
-            read_rows(&m, ROWS_MILESTONES, in->milestones, in->jsonl, msg, msglen) &&
+  bool ok = load_summary(&m, in->summary, msg, msglen);
+  if (ok) {
+    size_t n = expected_accounts(&m);
+    htable_reserve(&m.account_by_id, n);
+    reserve_codes(&m, n);
+  }
+  ok = ok && read_rows(&m, ROWS_MILESTONES, in->milestones, in->jsonl, msg, msglen) &&
             (!m.tracked || read_rows(&m, ROWS_TRACKING, in->tracking, in->jsonl, msg, msglen)) &&
             read_rows(&m, ROWS_PLAYBOOKS, in->playbooks, in->jsonl, msg, msglen) &&
             read_rows(&m, ROWS_SIGNALS, in->signals, in->jsonl, msg, msglen) &&
