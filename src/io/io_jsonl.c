@@ -163,7 +163,7 @@ static char *put_utf8(char *o, unsigned cp) {
 /* A string at jp->p (the opening quote). */
 /* The first quote, backslash or control character at or after p (end
  * when there is none): where a string's plain text stops. */
-static const char *plain_end(const char *p, const char *end) {
+static inline __attribute__((always_inline)) const char *plain_end(const char *p, const char *end) {
 #ifdef __SSE2__
   /* sixteen bytes at a time */
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
