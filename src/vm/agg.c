@@ -43,7 +43,8 @@ size_t agg_state_align(const bc_aggregate *d) {
 int64_t *agg_since(const vm_runtime *rt, const vm_account *a, uint32_t g) { return agg_window(rt, a, g); }
 
 /* Fetches what the next event of a will touch outside its block: the
- * windows' oldest and newest entries and the distinct sets' slots. */
+ * windows' oldest and newest entries, and the distinct sets' slots: the
+ * first line, and the oldest value's, which expiry reads. */
 void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
   for (uint32_t k = 0; k < rt->noutside; k++) {
@@ -59,6 +60,7 @@ void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
     if (d->fn == BC_AGG_DISTINCT) {
       const vm_set *s = agg_state(rt, a, g);
       if (s->slots) __builtin_prefetch(s->slots);
+      if (s->size) __builtin_prefetch(&s->slots[s->oldest]);
     }
   }
 }
