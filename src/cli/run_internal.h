@@ -94,12 +94,8 @@ typedef struct worker_group {
   char *bytes;
   size_t used, bytes_cap;
   value_data *values;      /* a row's values as the VM reads them (the most any row has) */
-  uint32_t *count;         /* by ordinal: rows in the group (group_apply: where they go) */
-  size_t nordinals;
-  uint32_t *touched;       /* the ordinals with rows, in order of their first row */
-  uint32_t ntouched;
   uint64_t round;          /* a split read's: the round of its first row (split_round) */
-  uint32_t *order;         /* the rows, account by account */
+  uint64_t *order;         /* the rows, account by account (group_order), and room to sort them */
   size_t order_cap;
   int64_t time;            /* the time of the last row */
   bool carry;              /* the last group was cut inside the instant at carry_time */
