@@ -132,9 +132,6 @@ struct io_reader {
   /* event type names (declared and ms.*), open addressing */
   io_name_slot *names;
   uint32_t names_mask;
-  const char *last_name;   /* the last name looked up, and its type */
-  uint32_t last_len;
-  int last_type;
 
   /* Fields of all event types, then the account fields, in one layout:
    * field_start[type] (accounts: [nevents]) + field number. */

@@ -223,18 +223,13 @@ static void build_names(io_reader *r) {
   for (int i = 0; i < NCONTROL; i++) insert_name(r, control_events[i].name, control_events[i].type);
 }
 
+/* Logs interleave event types row by row: a check of the last name
+ * looked up first was a branch mispredicted on most rows. */
 static int lookup_event(io_reader *r, const char *name, size_t len) {
-  /* Logs repeat the same event type in runs: check the last one first. */
-  if (len == r->last_len && r->last_name && util_same_bytes(name, r->last_name, len)) return r->last_type;
   for (uint32_t i = name_hash(name, len) & r->names_mask;; i = (i + 1) & r->names_mask) {
     const io_name_slot *slot = &r->names[i];
     if (!slot->name) return IO_EV_UNDECLARED;   /* unknown ms.* names too */
-    if (slot->len == len && util_same_bytes(slot->name, name, len)) {
-      r->last_name = slot->name;
-      r->last_len = slot->len;
-      r->last_type = slot->type;
-      return slot->type;
-    }
+    if (slot->len == len && util_same_bytes(slot->name, name, len)) return slot->type;
   }
 }
 
