@@ -43,6 +43,7 @@ typedef struct account {
 
 typedef struct milestone_model {
   const report_json *node;     /* its object in summary.json */
+  const report_json *name;
   const report_json *status;   /* its "status" object: status -> count */
   const report_json *tracking; /* its "tracking" object: state -> count; NULL when null or absent */
   const report_json *by;       /* its "by" object (--report-by), checked; NULL when null or absent */
@@ -52,6 +53,7 @@ typedef struct milestone_model {
 
 typedef struct playbook_model {
   const report_json *node;
+  const report_json *name;
   const report_json *steps;    /* step -> count: the steps, "done", "not_started" */
   int64_t *rows;
 } playbook_model;
@@ -72,6 +74,7 @@ typedef struct report_model {
   size_t npb;
   htable ms_by_name, pb_by_name, account_by_id, signal_by_key;
   account *last;               /* the last account looked up: rows come account by account */
+  size_t next_unit[2];         /* after the last playbook [0] and milestone [1] a row named */
   UTIL_VEC(account *) accounts;
   UTIL_VEC(signal_stat *) signals;
   uint16_t *ms_codes;          /* account-major: naccounts x nms; 0 or 1 + status index, plus
@@ -213,7 +216,7 @@ static bool load_summary(report_model *m, const char *path, char *msg, size_t ms
       util_set_msg(msg, msglen, "%s: milestone %zu lacks a name, an applicable count or its status counts", path, i + 1);
       return false;
     }
-    m->ms[i] = (milestone_model){.node = node, .status = status,
+    m->ms[i] = (milestone_model){.node = node, .name = name, .status = status,
                                  .rows = arena_alloc(&m->a, status->n * sizeof(int64_t) + 1)};
     if (htable_put(&m->ms_by_name, name->text, name->len, &m->ms[i]) != &m->ms[i]) {
       util_set_msg(msg, msglen, "%s: milestone `%s` appears twice", path, name->text);
@@ -232,7 +235,7 @@ static bool load_summary(report_model *m, const char *path, char *msg, size_t ms
                    "(the steps, then done and not_started)", path, i + 1);
       return false;
     }
-    m->pb[i] = (playbook_model){node, steps, arena_alloc(&m->a, steps->n * sizeof(int64_t) + 1)};
+    m->pb[i] = (playbook_model){node, name, steps, arena_alloc(&m->a, steps->n * sizeof(int64_t) + 1)};
     if (htable_put(&m->pb_by_name, name->text, name->len, &m->pb[i]) != &m->pb[i]) {
       util_set_msg(msg, msglen, "%s: playbook `%s` appears twice", path, name->text);
       return false;
@@ -311,11 +314,29 @@ enum { C_ACCOUNT, C_UNIT, C_VALUE, C__COUNT };
 
 typedef enum { ROWS_MILESTONES, ROWS_PLAYBOOKS, ROWS_SIGNALS, ROWS_TRACKING } rows_kind;
 
+/* The milestone (is_ms) or playbook a row names, or NULL.  Each file names
+ * an account's milestones or playbooks in summary.json's order, so the
+ * one after the last found is tried before the hash. */
+static void *find_unit(report_model *m, bool is_ms, const report_cell *name) {
+  size_t n = is_ms ? m->nms : m->npb, *next = &m->next_unit[is_ms];
+  if (n) {
+    size_t u = *next % n;
+    const report_json *text = is_ms ? m->ms[u].name : m->pb[u].name;
+    if (text->len == name->len && memcmp(text->text, name->p, name->len) == 0) {
+      *next = u + 1;
+      return is_ms ? (void *)&m->ms[u] : (void *)&m->pb[u];
+    }
+  }
+  void *unit = htable_get(is_ms ? &m->ms_by_name : &m->pb_by_name, name->p, name->len);
+  if (unit) *next = 1 + (is_ms ? (size_t)((milestone_model *)unit - m->ms) : (size_t)((playbook_model *)unit - m->pb));
+  return unit;
+}
+
 /* One tracking row: the state goes into the code of the account's row of
  * that milestone, read before. */
 static const char *take_tracking_row(report_model *m, const report_cell *c, char *buf, size_t buflen) {
   char b1[128], b2[128];
-  milestone_model *ms = htable_get(&m->ms_by_name, c[C_UNIT].p, c[C_UNIT].len);
+  milestone_model *ms = find_unit(m, true, &c[C_UNIT]);
   if (!ms || !ms->tracking) {
     snprintf(buf, buflen, "milestone `%s` %s", shown(&c[C_UNIT], b1),
              ms ? "has no tracking counts in summary.json" : "is not in summary.json");
@@ -368,7 +389,7 @@ static const char *take_row(report_model *m, rows_kind kind, const report_cell *
     return NULL;
   }
   bool is_ms = kind == ROWS_MILESTONES;
-  void *unit = htable_get(is_ms ? &m->ms_by_name : &m->pb_by_name, c[C_UNIT].p, c[C_UNIT].len);
+  void *unit = find_unit(m, is_ms, &c[C_UNIT]);
   if (!unit) {
     snprintf(buf, buflen, "%s `%s` is not in summary.json", is_ms ? "milestone" : "playbook", shown(&c[C_UNIT], b1));
     return buf;
@@ -532,13 +553,19 @@ static int code_width(size_t max) {
 static void put_codes(FILE *out, const report_model *m, const size_t *order, bool is_ms, size_t u, size_t max) {
   int w = code_width(max);
   fprintf(out, ",\"w\":%d,\"codes\":\"", w);
-  char digits[8];
+  char run[4096];   /* the codes go out in runs, not a call each */
+  size_t used = 0;
   for (size_t i = 0; i < m->accounts.len; i++) {
     size_t row = order[i];
     size_t code = is_ms ? m->ms_codes[row * m->nms + u] : m->pb_codes[row * m->npb + u];
-    for (int d = w; d-- > 0; code /= 62) digits[d] = code_digits[code % 62];
-    fwrite(digits, 1, (size_t)w, out);
+    if (used + (size_t)w > sizeof run) {
+      fwrite(run, 1, used, out);
+      used = 0;
+    }
+    for (int d = w; d-- > 0; code /= 62) run[used + (size_t)d] = code_digits[code % 62];
+    used += (size_t)w;
   }
+  fwrite(run, 1, used, out);
   fputc('"', out);
 }
 
