@@ -180,8 +180,8 @@ void io_merge_close(io_merge *m);
 /* io_sorter collects copies of events, sorts them by (account id's hash
  * (util_hash), time, arrival order) and hands them back: each account's
  * events in time order, accounts one after another (two whose ids share a
- * hash interleaved by time); beyond mem_limit bytes it writes sorted runs
- * to temporary files and merges them. */
+ * hash interleaved by time); beyond mem_limit bytes, or 64 MiB, it writes
+ * sorted runs to temporary files and merges them. */
 typedef struct io_sorter io_sorter;
 io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit);
 bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err);

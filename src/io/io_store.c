@@ -298,8 +298,13 @@ typedef struct sort_run {
 } sort_run;
 
 /* A block and its header fill one huge page (util_huge_alloc): hundreds of
- * megabytes of records cost hundreds of page faults, not a quarter million. */
-enum { SORT_BLOCK = (2 << 20) - 64, RUN_BUFFER_MIN = 4096, RUN_BUFFER_MAX = 1 << 20 };
+ * megabytes of records cost hundreds of page faults, not a quarter million.
+ * A run holds at most SORT_RUN bytes whatever the memory limit: records
+ * come back in key order, scattered over the blocks, and a larger run
+ * gathered them slower than writing and merging smaller ones (10M shuffled
+ * events: runs of 32 to 128 MiB 3.4-3.5 s, 512 MiB 4.9 s, all in memory
+ * 6.3 s), its blocks warm in the cache when they are reused. */
+enum { SORT_BLOCK = (2 << 20) - 64, SORT_RUN = 64 << 20, RUN_BUFFER_MIN = 4096, RUN_BUFFER_MAX = 1 << 20 };
 
 struct io_sorter {
   const io_schema *schema;
@@ -496,7 +501,7 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   }
   /* runs are written before an event is added, not after, so that the
      last one can be taken back */
-  if (s->used > s->mem_limit && !spill(s, err)) return false;
+  if (s->used > (s->mem_limit < SORT_RUN ? s->mem_limit : SORT_RUN) && !spill(s, err)) return false;
   size_t head = align8(sizeof(sort_rec) + ev->account.len + ev->milestone.len + ev->playbook.len);
   size_t size = align8(head + io_values_size(s->schema, ev));
   if (size > UINT32_MAX) {
