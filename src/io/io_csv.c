@@ -3,10 +3,10 @@
  * A record without quotes is found and split into cells in one pass,
  * sixteen bytes at a time; one with quotes is found by a byte-wise scan
  * (a quoted field may hold newlines), then split.  Cells point into the
- * read buffer.  Only cells with ""
- * escapes are copied, into the reader's scratch buffer, so the raw record
- * stays intact for --rejects.  The header is read once: every event type
- * gets its field -> column map then, so a row costs one lookup per field.
+ * read buffer; only cells with "" escapes are copied, into the reader's
+ * scratch buffer, so the raw record stays intact for --rejects.  The
+ * header is read once: every event type gets its field -> column map
+ * then, so a row costs one lookup per field.
  *
  * Decisions beyond SPEC 7: a quote inside an unquoted cell is an ordinary
  * character (as Python's csv reads it); text after a closing quote is a

@@ -288,7 +288,7 @@ struct report_rows {
   size_t pos, end;
   bool eof, at_start;
   int64_t line, row_line;  /* the line of the next byte; where the row started */
-  UTIL_VEC(char) text;     /* the row's bytes: CSV cells unquoted, or a JSON line */
+  UTIL_VEC(char) text;     /* the row's bytes: CSV cells unquoted, each then a separator; or a JSON line */
   UTIL_VEC(size_t) cell_start;   /* CSV: where each cell starts in text, one byte after the
                                      previous one's end (a separator); one more ends the last */
   arena row_arena;         /* JSON Lines: the tree of the current row */
@@ -394,7 +394,8 @@ static bool csv_plain_record(report_rows *r) {
     util_csv_marks(p + i, &comma, &quote, &newline);
     unsigned mine = newline ? (newline & -newline) - 1 : 0xFFFFu;   /* the record's bytes here */
     if (quote & mine) return false;
-    for (comma &= mine; comma; comma &= comma - 1) UTIL_VEC_PUSH(r->cell_start, i + (unsigned)__builtin_ctz(comma) + 1, 16);
+    for (comma &= mine; comma; comma &= comma - 1)
+      UTIL_VEC_PUSH(r->cell_start, i + (unsigned)__builtin_ctz(comma) + 1, 16);
     if (!newline) continue;
     size_t len = i + (unsigned)__builtin_ctz(newline);
     if (len < 2 || len > REPORT_MAX_ROW) return false;
