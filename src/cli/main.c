@@ -188,7 +188,7 @@ static bool parse_size(const char *s, size_t *out) {
     case 'G': case 'g': shift = 30; end++; break;
     default: break;
   }
-  if (*end || n > (SIZE_MAX >> shift) || (n << shift) < ((size_t)1 << 20)) return false;
+  if (*end || n > (SIZE_MAX >> shift)) return false;
   *out = (size_t)(n << shift);
   return true;
 }
@@ -270,6 +270,8 @@ static int cmd_run(int argc, char **argv, cli_closed_streams closed) {
       const char *n = argv[++i];
       if (!parse_size(n, &o.sort_memory))
         status = cli_usage_error("--memory-limit: `%s` is not a size (bytes, or a number with K, M or G)", n);
+      else if (o.sort_memory < (size_t)1 << 20)
+        status = cli_usage_error("--memory-limit: `%s` is less than the least limit, 1M", n);
     } else if ((strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) && has_value) {
       const char *n = argv[++i];
       char *end;

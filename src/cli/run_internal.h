@@ -102,6 +102,18 @@ typedef struct worker_group {
   int64_t carry_time;
 } worker_group;
 
+/* An undeclared row of unsorted input whose account is looked up a few
+ * rows after it was read, once its slot, prefetched then, has arrived
+ * (worker.c defer_lookup): such rows are only counted, and they are half
+ * of some exports. */
+enum { LOOKUP_AHEAD = 8, LOOKUP_ID = 52 };
+
+typedef struct worker_lookup {
+  uint64_t hash;
+  uint32_t len;
+  char id[LOOKUP_ID];
+} worker_lookup;
+
 /* One worker: the accounts whose hash selects it (all of them when it runs
  * alone), with their own VM runtime.  Workers share only read-only data. */
 typedef struct run_worker {
@@ -119,6 +131,8 @@ typedef struct run_worker {
   bool grouped;            /* time-sorted rows go through group */
   progress_counts *progress;   /* where it publishes its counts, or NULL */
   worker_group group;
+  worker_lookup lookups[LOOKUP_AHEAD];   /* a ring: the oldest at lookup_next */
+  uint32_t nlookups, lookup_next;
   run_split *split;        /* the file is parsed by every worker (split.c); NULL: read whole */
   value_data *split_values;  /* a row's values as split_next hands them over */
   int status;
