@@ -73,6 +73,8 @@ typedef struct report_model {
   playbook_model *pb;
   size_t npb;
   htable ms_by_name, pb_by_name, account_by_id, signal_by_key;
+  bool by_id;                  /* accounts are in id order (as msl writes them); account_by_id
+                                  is filled only once one comes out of order */
   account *last;               /* the last account looked up: rows come account by account */
   size_t next_unit[2];         /* after the last playbook [0] and milestone [1] a row named */
   UTIL_VEC(account *) accounts;
@@ -251,14 +253,37 @@ static bool account_is(const account *a, const report_cell *id) {
   return a->len == id->len && memcmp(a->id, id->p, id->len) == 0;
 }
 
+/* The order msl writes accounts in: by the bytes of the id, a prefix first. */
+static int compare_id(const account *a, const report_cell *id) {
+  int c = memcmp(a->id, id->p, a->len < id->len ? a->len : id->len);
+  return c ? c : (a->len > id->len) - (a->len < id->len);
+}
+
+/* The account with this id among accounts in id order (m->by_id). */
+static account *search_by_id(const report_model *m, const report_cell *id) {
+  size_t lo = 0, hi = m->accounts.len;
+  if (!hi || compare_id(m->accounts.items[hi - 1], id) < 0) return NULL;   /* past the last: new */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = compare_id(m->accounts.items[mid], id);
+    if (!c) return m->accounts.items[mid];
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return NULL;
+}
+
 /* Each file names the accounts in one order (msl writes them by id): the
- * last one found, or the one after it, is most often the one wanted. */
+ * last one found, or the one after it, is most often the one wanted.  The
+ * others are searched for while the accounts are in id order (the hash
+ * table's probes of 100,000 ids missed the cache: a quarter of the
+ * report's time), and looked up by hash after. */
 static account *lookup_account(report_model *m, const report_cell *id) {
   account *a = m->last;
   if (a && account_is(a, id)) return a;
   if (a && a->index + 1 < m->accounts.len && account_is(m->accounts.items[a->index + 1], id))
     return m->last = m->accounts.items[a->index + 1];
-  a = htable_get(&m->account_by_id, id->p, id->len);
+  a = m->by_id ? search_by_id(m, id) : htable_get(&m->account_by_id, id->p, id->len);
   if (a) m->last = a;
   return a;
 }
@@ -276,7 +301,7 @@ static void reserve_codes(report_model *m, size_t cap) {
 
 /* The accounts the files should name, as summary.json counts them (the
  * most any milestone or playbook applies to), capped: it only sizes the
- * tables, which grow past it if the files name more. */
+ * code arrays, which grow past it if the files name more. */
 static size_t expected_accounts(const report_model *m) {
   int64_t most = 0;
   for (size_t u = 0; u < m->nms + m->npb; u++) {
@@ -294,7 +319,13 @@ static account *find_account(report_model *m, const report_cell *id) {
   a->id = arena_strndup(&m->a, id->p, id->len);
   a->len = id->len;
   a->index = m->accounts.len;
-  htable_put(&m->account_by_id, a->id, a->len, a);
+  if (m->by_id && m->accounts.len && compare_id(m->accounts.items[m->accounts.len - 1], id) > 0) {
+    m->by_id = false;   /* out of order: every account so far goes to the table */
+    htable_reserve(&m->account_by_id, m->accounts.len + 1);
+    for (size_t i = 0; i < m->accounts.len; i++)
+      htable_put(&m->account_by_id, m->accounts.items[i]->id, m->accounts.items[i]->len, m->accounts.items[i]);
+  }
+  if (!m->by_id) htable_put(&m->account_by_id, a->id, a->len, a);
   UTIL_VEC_PUSH(m->accounts, a, 1024);
   if (m->accounts.len > m->codes_cap) reserve_codes(m, m->codes_cap ? m->codes_cap * 2 : 1024);
   return a;
@@ -740,13 +771,10 @@ bool report_write(FILE *out, const report_inputs *in, char *msg, size_t msglen) 
   htable_init(&m.account_by_id, &m.a);
   htable_init(&m.signal_by_key, &m.a);
   m.tracked = in->tracking != NULL;
+  m.by_id = true;
   /* the tracking rows after the milestone rows, whose codes they add to */
   bool ok = load_summary(&m, in->summary, msg, msglen);
-  if (ok) {
-    size_t n = expected_accounts(&m);
-    htable_reserve(&m.account_by_id, n);
-    reserve_codes(&m, n);
-  }
+  if (ok) reserve_codes(&m, expected_accounts(&m));
   ok = ok && read_rows(&m, ROWS_MILESTONES, in->milestones, in->jsonl, msg, msglen) &&
             (!m.tracked || read_rows(&m, ROWS_TRACKING, in->tracking, in->jsonl, msg, msglen)) &&
             read_rows(&m, ROWS_PLAYBOOKS, in->playbooks, in->jsonl, msg, msglen) &&

@@ -39,6 +39,21 @@ if grep -q '"tracking":\[\["on_track",[0-9]*\],\["behind",[1-9]' "$rp/ent/report
    grep -q '"tracked":true,"by":{"field":"company_size"' "$rp/ss/report.html"; then ok; else
   bad "report: the examples' pages have no tracking or by data"; fi
 
+# rows in another order than msl writes them (by account id) make the same
+# page: the other files reversed (their accounts are searched for), and an
+# account's milestone rows moved first (the accounts are then looked up by hash)
+cp -r "$rp/ent" "$rp/reordered"
+for f in playbooks signals tracking; do
+  { head -1 "$rp/ent/$f.csv"; tail -n +2 "$rp/ent/$f.csv" | sort -r; } >"$rp/reordered/$f.csv"
+done
+expect_status "report: files in reverse order" 0 "$msl" report "$rp/reordered"
+same "report: files in reverse order" "$rp/ent/report.html" "$rp/reordered/report.html"
+{ head -1 "$rp/ent/milestones.csv"; grep '^acct0002,' "$rp/ent/milestones.csv"; tail -n +2 "$rp/ent/milestones.csv" | grep -v '^acct0002,'; } \
+  >"$rp/reordered/milestones.csv"
+if cmp -s "$rp/ent/milestones.csv" "$rp/reordered/milestones.csv"; then bad "report: acct0002's rows did not move"; else ok; fi
+expect_status "report: an account out of order" 0 "$msl" report "$rp/reordered"
+same "report: an account out of order" "$rp/ent/report.html" "$rp/reordered/report.html"
+
 # a directory written before tracking.csv: the counts, without lists
 cp -r "$rp/ent" "$rp/old"
 rm "$rp/old/tracking.csv"
