@@ -99,7 +99,7 @@ static unsigned key_byte(const run_result *r, int d) {
  * count), then the ids that share a key, compared whole.  With 100,000
  * accounts qsort's comparisons were a tenth of writing the results. */
 static void sort_results(run_result *list, size_t n) {
-  run_result *spare = util_xalloc((n ? n : 1) * sizeof *spare), *from = list, *to = spare;
+  run_result *spare = util_huge_alloc((n ? n : 1) * sizeof *spare), *from = list, *to = spare;
   size_t (*counts)[256] = util_xalloc(16 * sizeof *counts);   /* every byte's, in one pass */
   for (size_t i = 0; i < n; i++)
     for (int d = 0; d < 16; d++) counts[d][key_byte(&list[i], d)]++;
@@ -118,7 +118,7 @@ static void sort_results(run_result *list, size_t n) {
   }
   if (from != list) memcpy(list, from, n * sizeof *list);
   free(counts);
-  free(spare);
+  util_huge_free(spare, (n ? n : 1) * sizeof *spare);
   for (size_t i = 0, j; i < n; i = j) {
     for (j = i + 1; j < n && list[j].hi == list[i].hi && list[j].lo == list[i].lo;) j++;
     if (j - i > 1) qsort(list + i, j - i, sizeof *list, result_cmp);
@@ -185,7 +185,7 @@ static out_counts total_counts(const run_worker *ws, int n) {
 static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as_of) {
   size_t total = 0;
   for (int i = 0; i < nworkers; i++) total += ws[i].naccounts;
-  run_result *list = util_xalloc((total ? total : 1) * sizeof *list);
+  run_result *list = util_huge_alloc((total ? total : 1) * sizeof *list);
   size_t n = 0;
   for (int i = 0; i < nworkers; i++)
     for (size_t k = 0; k < ws[i].cap; k++)
@@ -224,7 +224,7 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
     }
     vm_account_compact(list[i].account);
   }
-  free(list);
+  util_huge_free(list, (total ? total : 1) * sizeof *list);
   if (st->o->on_results) return status;   /* no output was opened */
   out_counts counts = total_counts(ws, nworkers);
   /* the accounts are written: their memory goes before report.html is built */
