@@ -38,7 +38,7 @@ static void ms_complete(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   vm_ms *s = vm_ms_at(rt, a, m);
   s->completed = true;
   s->completed_at = t;
-  if (!s->ever_completed) s->first_completed_at = t;
+  if (!s->ever_completed && vm_ms_has_time(rt, m, VM_MS_FIRST_DONE_AT)) *vm_ms_first_done_at(rt, a, m) = t;
   s->ever_completed = true;
   ms_emit(rt, a, m, t, BC_EMIT_ACHIEVED);
 }
@@ -122,7 +122,7 @@ static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   s->achieving = false;
   s->achieved = false;
   s->achieved_at = NO_TIME;
-  s->lost_at = NO_TIME;
+  if (d->continuous) *vm_ms_lost_at(rt, a, m) = NO_TIME;
 }
 
 /* Since-start aggregates of m restart with m's start: cleared, then given
@@ -162,7 +162,7 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
       s->start = NO_TIME;
     } else if (d->start_kind == BC_START_AFTER && vm_ms_at(rt, a, d->start_after)->ever_completed) {
       s->started = true;
-      s->start = vm_ms_at(rt, a, d->start_after)->first_completed_at;
+      s->start = *vm_ms_first_done_at(rt, a, d->start_after);
       s->since_ready = false;
     }
   }
@@ -208,17 +208,17 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
     return false;
   if (holds && !s->achieving) {
     s->achieving = true;
-    s->lost_at = NO_TIME;
+    *vm_ms_lost_at(rt, a, m) = NO_TIME;
     if (!s->achieved) {
       s->achieved = true;
       s->achieved_at = t;
     }
-    if (!s->ever_completed) s->first_completed_at = t;
+    if (!s->ever_completed && vm_ms_has_time(rt, m, VM_MS_FIRST_DONE_AT)) *vm_ms_first_done_at(rt, a, m) = t;
     s->ever_completed = true;
     ms_emit(rt, a, m, t, BC_EMIT_ACHIEVED);
   } else if (!holds && s->achieving) {
     s->achieving = false;
-    s->lost_at = t;
+    *vm_ms_lost_at(rt, a, m) = t;
     ms_emit(rt, a, m, t, BC_EMIT_LOST);
   }
   return true;

@@ -112,11 +112,24 @@ static vm_layout plan_layout(const bc_program *p) {
   }
   l.fields = take_fields(&at, p);
   uint32_t nsteps = 0, ntimes = 0, npbsteps = 0;
-  l.first_time = util_xalloc(sizeof *l.first_time * p->nmilestones);
+  l.first_time = util_xalloc(sizeof *l.first_time * (p->nmilestones + 1));
+  l.ms_time_at = util_xalloc(sizeof *l.ms_time_at * (p->nmilestones ? p->nmilestones : 1));
+  for (uint32_t m = 0; m < p->nmilestones; m++)   /* a first completion is kept for a `start after` */
+    if (p->milestones[m].start_kind == BC_START_AFTER) l.ms_time_at[p->milestones[m].start_after][VM_MS_FIRST_DONE_AT] = 1;
   for (uint32_t m = 0; m < p->nmilestones; m++) {
+    const bc_milestone *d = &p->milestones[m];
+    bool has[VM_MS_DONE_AT] = {d->start_kind == BC_START_AT, d->deadline_kind == BC_DEADLINE_AT, d->continuous,
+                               l.ms_time_at[m][VM_MS_FIRST_DONE_AT]};
+    uint8_t n = 0;
+    for (int k = 0; k < VM_MS_DONE_AT; k++) {
+      l.ms_time_at[m][k] = n;
+      n += has[k];
+    }
+    l.ms_time_at[m][VM_MS_DONE_AT] = n;
     l.first_time[m] = ntimes;
-    ntimes += vm_ms_times_count(&p->milestones[m]);
+    ntimes += n + d->nactions;
   }
+  l.first_time[p->nmilestones] = ntimes;
   l.first_step = util_xalloc(sizeof *l.first_step * p->nsequences);
   for (uint32_t i = 0; i < p->nsequences; i++) {
     l.first_step[i] = nsteps;
@@ -247,6 +260,7 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->layout.agg);
   free(rt->layout.first_step);
   free(rt->layout.first_time);
+  free(rt->layout.ms_time_at);
   free(rt->layout.first_pb_step);
   free(rt->queue);
   free(rt->segments);
@@ -332,10 +346,8 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
     int64_t *best = vm_seq_best(rt, a, i);
     for (uint32_t k = 0; k < p->sequences[i].nsteps; k++) best[k] = NO_TIME;
   }
-  for (uint32_t m = 0; m < p->nmilestones; m++) {
-    int64_t *times = vm_ms_times(rt, a, m);
-    for (uint32_t k = 0; k < vm_ms_times_count(&p->milestones[m]); k++) times[k] = NO_TIME;
-  }
+  int64_t *times = (int64_t *)(vm_state(a) + l->ms_times);
+  for (uint32_t k = 0; k < l->first_time[p->nmilestones]; k++) times[k] = NO_TIME;
   rt->cur_account = a;
   rt->cur_time = NO_TIME;
   bool ok = true;
@@ -350,7 +362,7 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
     vm_ms *s = vm_ms_at(rt, a, m);
     s->applies = d->nsegments == 0;
     for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= rt->segments[d->segments[k]];
-    s->start = s->entered_at = s->completed_at = s->achieved_at = s->lost_at = NO_TIME;
+    s->start = s->entered_at = s->completed_at = s->achieved_at = NO_TIME;
     if (!s->applies) continue;
     if (d->start_kind == BC_START_AT) {
       ok = interp_eval_time(rt, a, d->start_block, "the start", m, vm_ms_start_at(rt, a, m));
@@ -456,7 +468,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
         row.achieved_at = s->completed ? s->completed_at : NO_TIME;
       } else {
         row.achieved_at = s->achieved ? s->achieved_at : NO_TIME;
-        row.lost_at = s->achieving ? NO_TIME : s->lost_at;
+        row.lost_at = s->achieving ? NO_TIME : *vm_ms_lost_at(rt, a, m);
       }
       row.on_time = on_time(row.achieved_at, deadline, as_of);
     }
