@@ -222,7 +222,6 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
       fprintf(stderr, "msl: %s\n", msg);
       status = EXIT_IO;
     }
-    vm_account_compact(list[i].account);
   }
   util_huge_free(list, (total ? total : 1) * sizeof *list);
   if (st->o->on_results) return status;   /* no output was opened */

@@ -264,10 +264,8 @@ static void set_remove(vm_runtime *rt, vm_set *s, value_type t, uint32_t i) {
   s->tombstones++;
 }
 
-/* drop_strings false: the strings' references are left to the runtime
- * (intern.c). */
-static void set_clear(vm_runtime *rt, vm_set *s, value_type t, bool drop_strings) {
-  if (drop_strings && t == VALUE_STRING)
+static void set_clear(vm_runtime *rt, vm_set *s, value_type t) {
+  if (t == VALUE_STRING)
     for (uint32_t i = 0; i < s->cap; i++)
       if (slot_live(&s->slots[i])) {
         value_data v = value_of(t, s->slots[i].key);
@@ -495,8 +493,8 @@ int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a) {
   return next;
 }
 
-void agg_reset(vm_runtime *rt, const bc_aggregate *d, void *s, bool drop_strings) {
-  if (d->fn == BC_AGG_DISTINCT) set_clear(rt, s, (value_type)d->arg_type, drop_strings);
+void agg_reset(vm_runtime *rt, const bc_aggregate *d, void *s) {
+  if (d->fn == BC_AGG_DISTINCT) set_clear(rt, s, (value_type)d->arg_type);
   size_t n = agg_value_size(d);
   if (has_ring(d)) {
     vm_ring *ring = (vm_ring *)((char *)s + n);
@@ -566,7 +564,7 @@ void agg_shadow_clear(vm_runtime *rt, vm_account *a) {
   if (x->shadow)
     for (uint32_t k = 0; k < rt->since_first[p->nmilestones]; k++) {
       uint32_t g = rt->since_aggs[k];
-      agg_reset(rt, &p->aggregates[g], x->shadow + rt->layout.agg[g].shadow, true);
+      agg_reset(rt, &p->aggregates[g], x->shadow + rt->layout.agg[g].shadow);
       if (!x->shadow_poison) continue;
       free(x->shadow_poison[g].what);
       x->shadow_poison[g] = (vm_poison){0};
@@ -602,7 +600,7 @@ void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shad
     const bc_aggregate *d = &rt->p->aggregates[g];
     char *state = agg_state(rt, a, g);
     size_t n = agg_state_size(d);
-    agg_reset(rt, d, state, true);
+    agg_reset(rt, d, state);
     vm_mark_changed(rt, a, g);
     if (x && x->poison) {
       free(x->poison[g].what);

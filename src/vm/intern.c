@@ -3,7 +3,7 @@
  * name is stored once, not once per account and window, and two set keys
  * are equal exactly when their pointers are, so a set compares pointers,
  * never bytes.  Copies are counted (one reference per set slot) and freed
- * with their last one; vm_account_compact, which runs after an account's
+ * with their last one; vm_account_free, which runs after an account's
  * last use, leaves its references to intern_free. */
 #include "vm/vm_internal.h"
 

@@ -4,7 +4,7 @@
  * power-of-two number of elements that doubles as it fills.  Taking those
  * from malloc cost a call, a header and a copy per growth per account, and
  * scattered them over the heap.  A pool keeps one list of free blocks per
- * size: a block an account outgrows (or lets go at compaction) is the next
+ * size: a block an account outgrows (or empties, at a restart) is the next
  * one another account of that size takes, and new blocks are carved in
  * order from chunks mapped for huge pages (util_huge_alloc), so a window's
  * entries are a cache miss away and never a page walk.  Blocks of more

@@ -89,8 +89,7 @@ static size_t layout_take(size_t *at, size_t size, size_t align) {
 
 /* The plan starts with the aggregates' states, one after another from
  * offset 0, then the account fields, and the since-start aggregates'
- * shadows are planned the same way: vm_account_compact retraces these from
- * the program, without the runtime. */
+ * shadows are planned the same way. */
 static size_t take_agg(size_t *at, const bc_aggregate *d) {
   return layout_take(at, agg_state_size(d), agg_state_align(d));
 }
@@ -511,49 +510,32 @@ bool vm_eval_block(vm_runtime *rt, vm_account *a, uint32_t b, value_data *out) {
   return false;
 }
 
-/* Releases what x owns but the signals. */
-static void extra_compact(const bc_program *p, vm_extra *x) {
+/* Releases what the account owns outside its runtime's pools: copies of
+ * its field strings and its rare parts.  Window entries and set slots are
+ * not given back one by one: they are the pools', which vm_runtime_free
+ * unmaps whole (giving back 100,000 accounts' was a tenth of writing
+ * their results). */
+void vm_account_free(vm_account *a) {
+  if (!a) return;
+  const bc_program *p = a->rt->p;
+  value_data *fields = vm_fields(a->rt, a);
+  for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, fields[i]);
+  vm_extra *x = a->extra;
+  if (!x) return;
   if (x->poison)
     for (uint32_t i = 0; i < p->naggregates + p->nsequences; i++) free(x->poison[i].what);
   free(x->poison);
   if (x->shadow_poison)
     for (uint32_t g = 0; g < p->naggregates; g++) free(x->shadow_poison[g].what);
   free(x->shadow_poison);
-  free(x->shadow);   /* its states were reset with the account's */
+  free(x->shadow);
   if (x->shadow_err)
     for (uint32_t m = 0; m < p->nmilestones; m++) free(x->shadow_err[m]);
   free(x->shadow_err);
   free(x->start_error);
   free(x->controls);
   history_free(x);
-  *x = (vm_extra){.signals = x->signals, .nsignals = x->nsignals, .signals_cap = x->signals_cap,
-                  .signal_seq = x->signal_seq};
-}
-
-void vm_account_compact(vm_account *a) {
-  vm_runtime *rt = a->rt;
-  const bc_program *p = rt->p;
-  if (a->compacted) return;
-  a->compacted = true;
-  vm_extra *x = a->extra;
-  char *state = vm_state(a);
-  size_t at = 0, shadow_at = 0;
-  for (uint32_t g = 0; g < p->naggregates; g++) {
-    const bc_aggregate *d = &p->aggregates[g];
-    agg_reset(rt, d, state + take_agg(&at, d), false);   /* strings: left to the runtime */
-    if (d->window != BC_WIN_SINCE_START) continue;
-    size_t shadow = take_agg(&shadow_at, d);
-    if (x && x->shadow) agg_reset(rt, d, x->shadow + shadow, false);
-  }
-  value_data *fields = (value_data *)(state + take_fields(&at, p));
-  for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, fields[i]);
-  if (x) extra_compact(p, x);
-}
-
-void vm_account_free(vm_account *a) {
-  if (!a) return;
-  vm_account_compact(a);
-  if (a->extra) free(a->extra->signals);
-  free(a->extra);
+  free(x->signals);
+  free(x);
   a->extra = NULL;
 }

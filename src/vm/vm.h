@@ -49,7 +49,7 @@ const char *vm_error(const vm_runtime *rt);
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields);
 const char *vm_account_id(const vm_account *a, size_t *len);
 /* The account's field values, one per account field of the program,
- * defaults applied; strings live until vm_account_compact. */
+ * defaults applied; strings live until vm_account_free. */
 const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a);
 /* Hints, for a caller that knows which accounts come next: the first
  * fetches an account's block (header and state), the second, once that
@@ -57,7 +57,8 @@ const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a);
  * (window entries, set slots). */
 void vm_prefetch_block(const vm_runtime *rt, const vm_account *a);
 void vm_prefetch(const vm_runtime *rt, const vm_account *a);
-/* Releases what the account owns; its block goes with its runtime. */
+/* Releases what the account owns; its block, window entries and set
+ * slots go with its runtime. */
 void vm_account_free(vm_account *a);
 
 /* Queues a declared or control event of account a.  Returns VM_OK,
@@ -81,7 +82,7 @@ typedef struct vm_results {
   out_signal *signals;
   int nsignals;
   /* with vm_set_history: the account's history (the account's, valid until
-   * it is compacted) */
+   * it is freed) */
   const history_out_row *history;
   int nhistory;
 } vm_results;
@@ -127,10 +128,5 @@ void vm_set_history(vm_runtime *rt, bool on);
  * vm_error gives the error alone ("integer division by zero"), without the
  * place, account and time a run's message adds. */
 bool vm_eval_block(vm_runtime *rt, vm_account *a, uint32_t b, value_data *out);
-
-/* Releases what the account's evaluation state owns (window entries,
- * distinct sets, copies of strings, its history), keeping its id and
- * signals. */
-void vm_account_compact(vm_account *a);
 
 #endif

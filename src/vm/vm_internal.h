@@ -209,9 +209,7 @@ typedef struct vm_control {
  * in the first line, then its state at these offsets, planned once per
  * program, then its id; what few accounts need hangs off the header
  * (vm_extra).  The aggregates' states come first, each after the one
- * before (agg_state_size, agg_state_align), then the account fields:
- * vm_account_compact retraces that from the program, and the shadows'
- * plan too. */
+ * before (agg_state_size, agg_state_align), then the account fields. */
 typedef struct vm_agg_slot {
   uint32_t state;
   uint32_t window;         /* its window's part: state + agg_value_size */
@@ -270,7 +268,6 @@ struct vm_account {
   bool queued;             /* on the runtime's list of accounts with an open instant */
   bool timer_valid;
   bool has_first_row;
-  bool compacted;          /* vm_account_compact released what the parts own */
   bool full_eval;          /* the open instant changed more than values (a start, a
                               control event, a `where` error): evaluate every milestone */
   bool settled;            /* evaluated up to T (vm_settle) */
@@ -492,10 +489,8 @@ size_t agg_value_size(const bc_aggregate *d);
 size_t agg_state_align(const bc_aggregate *d);
 /* The start of a `since` window (BC_WIN_SINCE), in its state. */
 int64_t *agg_since(const vm_runtime *rt, const vm_account *a, uint32_t g);
-/* Empties aggregate state s of d, its blocks back to rt's pools;
- * drop_strings false leaves its strings' references to the runtime
- * (vm_account_compact). */
-void agg_reset(vm_runtime *rt, const bc_aggregate *d, void *s, bool drop_strings);
+/* Empties aggregate state s of d, its blocks back to rt's pools. */
+void agg_reset(vm_runtime *rt, const bc_aggregate *d, void *s);
 /* Restarts m's since-start aggregates empty, or, from_shadow, with what
  * their shadows made of the current instant's events. */
 void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shadow);
