@@ -94,7 +94,8 @@ typedef struct worker_group {
   char *bytes;
   size_t used, bytes_cap;
   value_data *values;      /* a row's values as the VM reads them (the most any row has) */
-  uint64_t round;          /* a split read's: the round of its first row (split_round) */
+  bool open;               /* a row was read since the last group was applied */
+  uint64_t round;          /* a split read's: the round of that row (split_round) */
   uint64_t *order;         /* the rows, account by account (group_order), and room to sort them */
   size_t order_cap;
   int64_t time;            /* the time of the last row */

@@ -230,10 +230,9 @@ static int take_lookup(run_worker *w) {
   return status;
 }
 
-/* An undeclared row of unsorted input, already counted as read: its
- * account is made or found LOOKUP_AHEAD rows later (a long id: now). */
-static int defer_lookup(run_worker *w, value_str id) {
-  uint64_t h = account_hash(w, id);
+/* An undeclared row (id hash h), already counted as read: its account is
+ * made or found LOOKUP_AHEAD rows later (a long id: now). */
+static int defer_lookup(run_worker *w, value_str id, uint64_t h) {
   if (id.len > LOOKUP_ID) {
     const worker_slot *slot;
     int status = account_for(w, id, h, &slot);
@@ -442,6 +441,7 @@ static int group_apply(run_worker *w, bool cut) {
   g->carry_time = g->time;
   g->nrows = g->resolved = 0;
   g->used = 0;
+  g->open = false;
   return ok ? EXIT_OK : RUN_UNGROUPED;
 }
 
@@ -501,14 +501,12 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
       if (s != IO_EOF) continue;
       return runtime_failure(w);
     }
-    if (s == IO_EOF) {
-      int status = EXIT_OK;
-      while (!status && w->nlookups) status = take_lookup(w);
-      return status ? status : w->grouped ? group_apply(w, false) : EXIT_OK;
-    }
     /* what a row read earlier meets comes first: its account's creation */
-    int status = w->grouped && s != IO_OK ? group_resolve(w, w->group.nrows) : EXIT_OK;
+    int status = EXIT_OK;
+    while (s != IO_OK && !status && w->nlookups) status = take_lookup(w);
+    if (!status && w->grouped && s != IO_OK) status = group_resolve(w, w->group.nrows);
     if (status) return status;
+    if (s == IO_EOF) return w->grouped ? group_apply(w, false) : EXIT_OK;
     if (s == IO_FAILED) return io_failure(w, &err);
     if (s == IO_BAD_ROW && !owns_bad_row(w, &err)) continue;
     if (s == IO_BAD_ROW) {
@@ -527,11 +525,20 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     }
     if (w->grouped) {
       worker_group *g = &w->group;
-      bool round = w->split && g->nrows && split_round_start(w->split, w->index) &&
+      bool round = w->split && g->open && split_round_start(w->split, w->index) &&
                    split_round(w->split, w->index) - g->round >= GROUP_ROUNDS;
       if ((round || group_full(g)) && (status = group_apply(w, ev.time == g->time))) return status;
-      if (w->split && !g->nrows) g->round = split_round(w->split, w->index);
-      group_add(w, &ev, w->split ? hash : account_hash(w, ev.account));
+      if (w->split && !g->open) g->round = split_round(w->split, w->index);
+      g->open = true;
+      uint64_t h = w->split ? hash : account_hash(w, ev.account);
+      if (ev.type == IO_EV_UNDECLARED) {
+        /* only counted: such rows stay out of the group (more than half of
+           some exports' rows), their accounts made or found a few rows on */
+        count_row(w, ev.time);
+        if ((status = defer_lookup(w, ev.account, h))) return status;
+        continue;
+      }
+      group_add(w, &ev, h);
       g->time = ev.time;
       if (g->nrows > RESOLVE_AHEAD && (status = group_resolve(w, g->nrows - RESOLVE_AHEAD))) return status;
       continue;
@@ -543,7 +550,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     if (sorter) {
       count_row(w, ev.time);
       if (ev.type == IO_EV_UNDECLARED) {
-        if ((status = defer_lookup(w, ev.account))) return status;
+        if ((status = defer_lookup(w, ev.account, account_hash(w, ev.account)))) return status;
       } else if (!io_sorter_add(sorter, &ev, &err)) {
         return io_failure(w, &err);
       }
@@ -576,6 +583,7 @@ static int worker_restart(run_worker *w, io_merge *m) {
   w->any_row = false;
   w->group.nrows = w->group.resolved = 0;
   w->group.used = 0;
+  w->group.open = false;
   w->group.carry = false;
   w->nlookups = 0;
   if (st->rejects && !w->parallel) {   /* only a worker that runs alone writes to it */
