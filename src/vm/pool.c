@@ -8,7 +8,9 @@
  * one another account of that size takes, and new blocks are carved in
  * order from chunks mapped for huge pages (util_huge_alloc), so a window's
  * entries are a cache miss away and never a page walk.  Blocks of more
- * than POOL_MAX_BLOCK bytes, which few accounts reach, come from malloc. */
+ * than POOL_MAX_BLOCK bytes, which few accounts reach, come from malloc,
+ * listed so that pool_release frees them with the chunks: accounts do not
+ * give their blocks back one by one (vm_account_free). */
 #include "vm/vm_internal.h"
 
 #include <stdlib.h>
@@ -24,6 +26,11 @@ typedef struct pool_chunk {
   size_t size;
 } pool_chunk;
 
+/* What precedes a block from malloc: its neighbours in the pool's list. */
+typedef struct pool_big {
+  struct pool_big *prev, *next;
+} pool_big;
+
 void pool_init(vm_pool *p, size_t elem) { *p = (vm_pool){.elem = elem}; }
 
 static bool pooled(const vm_pool *p, unsigned k) {
@@ -32,7 +39,13 @@ static bool pooled(const vm_pool *p, unsigned k) {
 
 void *pool_alloc(vm_pool *p, unsigned k) {
   size_t size = p->elem << k;
-  if (!pooled(p, k)) return util_xalloc(size);
+  if (!pooled(p, k)) {
+    pool_big *h = util_xalloc(sizeof *h + size);   /* zeroed, 16-byte aligned after the link */
+    h->next = p->big;
+    if (h->next) h->next->prev = h;
+    p->big = h;
+    return h + 1;
+  }
   void *b = p->free[k];
   if (b) {
     memcpy(&p->free[k], b, sizeof(void *));
@@ -58,7 +71,11 @@ void *pool_alloc(vm_pool *p, unsigned k) {
 void pool_free(vm_pool *p, void *b, unsigned k) {
   if (!b) return;
   if (!pooled(p, k)) {
-    free(b);
+    pool_big *h = (pool_big *)b - 1;
+    if (h->prev) h->prev->next = h->next;
+    else p->big = h->next;
+    if (h->next) h->next->prev = h->prev;
+    free(h);
     return;
   }
   memcpy(b, &p->free[k], sizeof(void *));
@@ -70,6 +87,11 @@ void pool_release(vm_pool *p) {
     pool_chunk *older = p->chunks->older;
     util_huge_free(p->chunks, p->chunks->size);
     p->chunks = older;
+  }
+  while (p->big) {
+    pool_big *next = p->big->next;
+    free(p->big);
+    p->big = next;
   }
   *p = (vm_pool){.elem = p->elem};
 }

@@ -113,6 +113,7 @@ typedef struct vm_pool {
   size_t elem;                   /* bytes of an element */
   void *free[VM_POOL_CLASSES];   /* free blocks of 2^k elements, linked through their first word */
   struct pool_chunk *chunks;     /* where blocks are carved */
+  struct pool_big *big;          /* blocks too large to pool, from malloc */
   char *next;
   size_t left;
 } vm_pool;
