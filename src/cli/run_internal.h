@@ -17,8 +17,11 @@
  * itself (a bad row, a runtime error, an I/O error): the run is done again
  * by one worker, which reports it exactly as a serial run does.
  * RUN_UNGROUPED: a runtime error while rows were applied by account; the
- * worker starts over feeding them in time order (worker.c). */
-enum { RUN_SERIAL = -1, RUN_UNGROUPED = -2, RUN_UNSPLIT = -3 };
+ * worker starts over feeding them in time order (worker.c).  RUN_EAGER:
+ * anything that failed while unsorted input was sorted with its accounts
+ * looked up afterwards; the worker starts over looking each row's account
+ * up as it reads it, which meets first what file order meets first. */
+enum { RUN_SERIAL = -1, RUN_UNGROUPED = -2, RUN_UNSPLIT = -3, RUN_EAGER = -4 };
 
 /* split_next's status when the split read was aborted (split.c): the
  * workers start over, each reading the whole file (RUN_UNSPLIT). */
@@ -103,10 +106,10 @@ typedef struct worker_group {
   int64_t carry_time;
 } worker_group;
 
-/* An undeclared row of unsorted input whose account is looked up a few
- * rows after it was read, once its slot, prefetched then, has arrived
- * (worker.c defer_lookup): such rows are only counted, and they are half
- * of some exports. */
+/* An undeclared row whose account is looked up a few rows after it was
+ * read, once its slot, prefetched then, has arrived (worker.c
+ * defer_lookup): such rows are only counted, and they are half of some
+ * exports. */
 enum { LOOKUP_AHEAD = 8, LOOKUP_ID = 52 };
 
 typedef struct worker_lookup {
@@ -121,6 +124,8 @@ typedef struct run_worker {
   run_state *st;
   int index, count;        /* this is worker index of count */
   bool parallel;           /* a failure is RUN_SERIAL, with nothing printed */
+  bool deferring;          /* unsorted input's accounts are looked up once sorted:
+                              a failure is RUN_EAGER, with nothing printed */
   io_schema schema;
   vm_runtime *vm;
   worker_slot *slots;

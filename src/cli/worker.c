@@ -97,6 +97,7 @@ static void accounts_free(run_worker *t) {
 /* A runtime error: reported (exit 3) by a worker that runs alone. */
 static int runtime_failure(const run_worker *w) {
   if (w->parallel) return RUN_SERIAL;
+  if (w->deferring) return RUN_EAGER;
   if (w->grouped) return RUN_UNGROUPED;
   fprintf(stderr, "msl: %s\n", vm_error(w->vm));
   return EXIT_DATA;
@@ -115,6 +116,7 @@ static int bad_row(run_worker *w, const io_error *err) {
   run_state *st = w->st;
   if (w->parallel) return RUN_SERIAL;
   if (!st->rejects) {
+    if (w->deferring) return RUN_EAGER;
     fprintf(stderr, "msl: %s:%lld: %s\n", err->file ? err->file : "-", (long long)err->line, err->reason);
     return EXIT_DATA;
   }
@@ -125,13 +127,14 @@ static int bad_row(run_worker *w, const io_error *err) {
   fputc(',', st->rejects);
   util_csv_cell_file(st->rejects, err->raw ? err->raw : "", err->raw ? err->raw_len : 0);
   fputc('\n', st->rejects);
-  if (ferror(st->rejects)) return run_rejects_failed(st, errno);
+  if (ferror(st->rejects)) return w->deferring ? RUN_EAGER : run_rejects_failed(st, errno);
   w->counts.rejected++;
   return EXIT_OK;
 }
 
 static int io_failure(const run_worker *w, const io_error *err) {
   if (w->parallel) return RUN_SERIAL;
+  if (w->deferring) return RUN_EAGER;
   if (err->io_errno)
     fprintf(stderr, "msl: %s: %s\n", err->file ? err->file : "-", strerror(err->io_errno));
   else
@@ -272,11 +275,11 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
  * RESOLVE_AHEAD rows after its slot was fetched. */
 enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, GROUP_ROUNDS = 4, RESOLVE_AHEAD = 16 };
 
-/* The values a row carries: a declared event's fields, a control event's
- * milestone and playbook names, and none for an undeclared event, which
- * is only counted (most rows of some exports). */
+/* The values a row of the group carries: a declared event's fields, a
+ * control event's milestone and playbook names (undeclared events, only
+ * counted, stay out of the group). */
 static int row_nvalues(const run_worker *w, int type) {
-  return type >= 0 ? w->schema.events[type].nfields : type == IO_EV_UNDECLARED ? 0 : 2;
+  return type >= 0 ? w->schema.events[type].nfields : 2;
 }
 
 static bool row_is_string(const run_worker *w, int type, int i) {
@@ -512,6 +515,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     if (s == IO_BAD_ROW) {
       if (w->parallel) return RUN_SERIAL;
       if (!w->st->rejects) {
+        if (w->deferring) return RUN_EAGER;
         if (w->st->o->nevents > 1) report_first_bad_row(w);
         else bad_row(w, &err);
         return EXIT_DATA;
@@ -547,7 +551,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
        is looked up when the sorter gives it back, once for all the
        account's rows (a lookup per row here missed the cache on most rows:
        15% of a run over 10M shuffled events). */
-    if (sorter) {
+    if (sorter && w->deferring) {
       count_row(w, ev.time);
       if (ev.type == IO_EV_UNDECLARED) {
         if ((status = defer_lookup(w, ev.account, account_hash(w, ev.account)))) return status;
@@ -556,9 +560,19 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
       }
       continue;
     }
+    /* Else each row's account now: a declared event is copied to the
+       sorter while its slot is fetched, and taken back when its account is
+       not run. */
+    uint64_t h = account_hash(w, ev.account);
+    bool staged = sorter && ev.type != IO_EV_UNDECLARED;
+    if (staged) {
+      if (w->cap) __builtin_prefetch(&w->slots[h & (w->cap - 1)]);
+      if (!io_sorter_add(sorter, &ev, &err)) return io_failure(w, &err);
+    }
     const worker_slot *slot;
-    if ((status = take_row(w, ev.account, account_hash(w, ev.account), ev.time, ev.type, &slot))) return status;
-    if (!slot) continue;
+    if ((status = take_row(w, ev.account, h, ev.time, ev.type, &slot))) return status;
+    if (staged && !slot) io_sorter_drop_last(sorter);
+    if (!slot || sorter) continue;
     vm_account *a = slot->account;
     int r = vm_push(w->vm, a, &ev);
     if (r == VM_UNSORTED) {
@@ -614,6 +628,53 @@ static int run_split_events(run_worker *w) {
   return status == RUN_UNGROUPED || unsorted ? RUN_UNSPLIT : status;
 }
 
+/* The slow path: every row again from the first, through the sorter, and
+ * the VM over the sorter's order.  The sorter gives an account's rows one
+ * after another: the last row's account id (a copy) and slot serve the
+ * rows after it. */
+static int read_unsorted(run_worker *w, io_merge *m) {
+  const run_options *o = w->st->o;
+  io_error err = {0};
+  bool unsorted = false;
+  int status = worker_restart(w, m);
+  io_sorter *sorter = NULL;
+  if (!status) {
+    size_t limit = o->sort_memory ? o->sort_memory : (size_t)512 << 20;
+    sorter = io_sorter_new(&w->schema, limit / (size_t)w->count);
+    status = read_events(w, m, sorter, &unsorted);
+  }
+  if (!status && !io_sorter_finish(sorter, &err)) status = io_failure(w, &err);
+  const worker_slot *last = NULL;
+  char *last_id = NULL;
+  size_t last_len = 0, last_cap = 0;
+  bool any = false;
+  while (!status) {
+    io_event ev;
+    io_status s = io_sorter_next(sorter, &ev, &err);
+    if (s == IO_EOF) break;
+    if (s != IO_OK) {
+      status = io_failure(w, &err);
+      break;
+    }
+    if (!any || last_len != ev.account.len || !util_same_bytes(last_id, ev.account.p, last_len)) {
+      uint64_t h = account_hash(w, ev.account);
+      if (!w->deferring) last = accounts_get(w, ev.account, h);   /* made, and the row counted, when read */
+      else if ((status = account_for(w, ev.account, h, &last))) break;
+      util_xgrow(&last_id, &last_cap, ev.account.len + 1, 1, 64);
+      memcpy(last_id, ev.account.p, ev.account.len);
+      last_len = ev.account.len;
+      any = true;
+    }
+    const worker_slot *slot = last;
+    if (w->deferring) admit_row(w, ev.time, ev.type, &slot);
+    if (slot) status = push(w, slot->account, &ev);
+  }
+  free(last_id);
+  io_sorter_free(sorter);
+  if (!status && !vm_flush(w->vm)) status = runtime_failure(w);
+  return status;
+}
+
 static int run_events(run_worker *w) {
   if (w->split) return run_split_events(w);
   const run_options *o = w->st->o;
@@ -629,44 +690,15 @@ static int run_events(run_worker *w) {
     if (!status) status = read_sorted(w, m, &unsorted);
   }
   if (!status && unsorted) {
-    /* the slow path: start over from the first row, ordered by the sorter */
+    /* the slow path: start over from the first row, ordered by the sorter,
+       looking accounts up once sorted; should anything fail, once more,
+       looking each row's account up as it is read, so that the failure
+       reported is the one file order meets first */
     w->grouped = false;
-    status = worker_restart(w, m);
-    io_sorter *sorter = NULL;
-    if (!status) {
-      size_t limit = o->sort_memory ? o->sort_memory : (size_t)512 << 20;
-      sorter = io_sorter_new(&w->schema, limit / (size_t)w->count);
-      status = read_events(w, m, sorter, &unsorted);
-    }
-    if (!status && !io_sorter_finish(sorter, &err)) status = io_failure(w, &err);
-    /* the sorter gives an account's rows one after another: the last
-       row's account id (a copy) and slot serve the rows after it */
-    const worker_slot *last = NULL;
-    char *last_id = NULL;
-    size_t last_len = 0, last_cap = 0;
-    bool any = false;
-    while (!status) {
-      io_event ev;
-      io_status s = io_sorter_next(sorter, &ev, &err);
-      if (s == IO_EOF) break;
-      if (s != IO_OK) {
-        status = io_failure(w, &err);
-        break;
-      }
-      if (!any || last_len != ev.account.len || !util_same_bytes(last_id, ev.account.p, last_len)) {
-        if ((status = account_for(w, ev.account, account_hash(w, ev.account), &last))) break;
-        util_xgrow(&last_id, &last_cap, ev.account.len + 1, 1, 64);
-        memcpy(last_id, ev.account.p, ev.account.len);
-        last_len = ev.account.len;
-        any = true;
-      }
-      const worker_slot *slot = last;
-      admit_row(w, ev.time, ev.type, &slot);
-      if (slot) status = push(w, slot->account, &ev);
-    }
-    free(last_id);
-    io_sorter_free(sorter);
-    if (!status && !vm_flush(w->vm)) status = runtime_failure(w);
+    w->deferring = true;
+    status = read_unsorted(w, m);
+    w->deferring = false;
+    if (status == RUN_EAGER) status = read_unsorted(w, m);
   }
   io_merge_close(m);
   return status;

@@ -185,6 +185,8 @@ void io_merge_close(io_merge *m);
 typedef struct io_sorter io_sorter;
 io_sorter *io_sorter_new(const io_schema *schema, size_t mem_limit);
 bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err);
+/* Takes back the event io_sorter_add added last (and nothing since). */
+void io_sorter_drop_last(io_sorter *s);
 bool io_sorter_finish(io_sorter *s, io_error *err);
 io_status io_sorter_next(io_sorter *s, io_event *ev, io_error *err);
 void io_sorter_free(io_sorter *s);

@@ -317,6 +317,8 @@ struct io_sorter {
   sort_block *blocks, *block;   /* all blocks; the one being filled */
   sort_key *keys, *spare;        /* spare: where sort_keys moves them */
   size_t nkeys, keys_cap, spare_cap, used;
+  size_t last_size;              /* the record added last, and its block: io_sorter_drop_last */
+  sort_block *last_block;
 
   int fd;                /* runs; -1 before the first spill */
   char *wbuf;
@@ -526,7 +528,17 @@ bool io_sorter_add(io_sorter *s, const io_event *ev, io_error *err) {
   memset(text, 0, (size_t)(base + size - text));
   s->keys[s->nkeys++] = (sort_key){rec->account_hash, rec->time, rec};
   s->used += size + 2 * sizeof(sort_key);   /* its key, and room for it in the sort */
+  s->last_size = size;
+  s->last_block = s->block;
   return true;
+}
+
+void io_sorter_drop_last(io_sorter *s) {
+  s->nkeys--;
+  s->seq--;
+  s->used -= s->last_size + 2 * sizeof(sort_key);
+  s->last_block->used -= s->last_size;
+  s->last_size = 0;
 }
 
 static void decode(io_sorter *s, const sort_rec *rec, io_event *ev) {

@@ -57,6 +57,8 @@ accounts=$(($(wc -l <"$us/shuffled-out/milestones.csv") - 1))
 if [ "$accounts" = $((2 * 900)) ]; then ok; else bad "unsorted: every account: $accounts result rows, expected 1800"; fi
 
 unsorted_same "spilled runs" --memory-limit 1M
+unsorted_same "one worker" -j 1
+unsorted_same "three workers, spilled" -j 3 --memory-limit 1M
 unsorted_same "--accounts" --accounts "$us/accounts.csv"
 # rows of odd-numbered accounts are unknown, page_view rows of the others undeclared
 unknown=$(tail -n +2 "$us/sorted.csv" | cut -d, -f1 | awk '{ sub(/^[^0-9]*0*/, ""); if ($0 % 2) n++ } END { print n + 0 }')
@@ -70,6 +72,46 @@ expect_status "unsorted: explain, sorted" 0 "$msl" explain "$us/rules.ms" --even
 cp "$tmp/out" "$us/explain-sorted"
 expect_status "unsorted: explain, shuffled" 0 "$msl" explain "$us/rules.ms" --events "$us/shuffled.csv" --account "$long"
 same "unsorted: explain of a long id" "$us/explain-sorted" "$tmp/out"
+
+# A bad row in both logs, with --rejects: counted the same, results the same.
+{ cat "$us/sorted.csv"; echo 'a5,not-a-time,login,u1'; } >"$us/sorted-bad.csv"
+{ head -1 "$us/shuffled.csv"; echo 'a5,not-a-time,login,u1'; tail -n +2 "$us/shuffled.csv"; } >"$us/shuffled-bad.csv"
+for j in 1 3; do
+  expect_status "unsorted: a bad row, sorted, -j $j" 0 "$msl" run "$us/rules.ms" --events "$us/sorted-bad.csv" -j $j \
+    --rejects "$us/rej-sorted.csv" --out "$us/bad-sorted"
+  expect_status "unsorted: a bad row, shuffled, -j $j" 0 "$msl" run "$us/rules.ms" --events "$us/shuffled-bad.csv" -j $j \
+    --rejects "$us/rej-shuffled.csv" --out "$us/bad-shuffled"
+  for f in milestones.csv summary.json; do same "unsorted: a bad row, -j $j, $f" "$us/bad-sorted/$f" "$us/bad-shuffled/$f"; done
+  if grep -q '"rejected": 1,' "$us/bad-shuffled/summary.json" && [ "$(wc -l <"$us/rej-shuffled.csv")" = 2 ]; then ok; else
+    bad "unsorted: a bad row, -j $j: not rejected once"; fi
+done
+
+# Accounts are looked up once the rows are sorted; when anything fails,
+# the run starts over looking each row's account up as it is read, so the
+# error reported is the one file order meets first: here a segment that
+# fails for accounts abc and zzz, after the first row back in time.
+cat >"$us/fails.ms" <<'MS'
+account { d: int = 0 }
+event login { user: string }
+segment odd = account.id in ["abc", "zzz"] and 10 / account.d > 0
+milestone first "First login" {
+  segments odd
+  exit count(login) >= 1
+}
+MS
+head='account,time,event,user
+aaaa,2026-01-02T00:00:00Z,login,u1
+aaaa,2026-01-01T00:00:00Z,login,u1
+bbbb,2026-01-03T00:00:00Z,login,u2'
+printf '%s\nabc,2026-01-04T00:00:00Z,login,u1\nzzz,2026-01-05T00:00:00Z,page_view,\n' "$head" >"$us/abc-first.csv"
+printf '%s\nzzz,2026-01-04T00:00:00Z,page_view,\nabc,2026-01-05T00:00:00Z,login,u1\n' "$head" >"$us/zzz-first.csv"
+printf '%s\nabc,2026-01-04T00:00:00Z,login,u1\nbbbb,not-a-time,login,u2\n' "$head" >"$us/abc-then-bad.csv"
+for j in 1 3; do
+  for f in abc-first:abc zzz-first:zzz abc-then-bad:abc; do
+    expect_status "unsorted: ${f%%:*}, -j $j" 3 "$msl" run "$us/fails.ms" --events "$us/${f%%:*}.csv" -j $j --out "$us/o"
+    expect_stderr "unsorted: ${f%%:*}, -j $j" "integer division by zero in a segment for account \`${f#*:}\`"
+  done
+done
 
 expect_status "unsorted: a limit below 1M" 2 "$msl" run "$us/rules.ms" --events "$us/shuffled.csv" --memory-limit 64K --out "$us/o"
 expect_stderr "unsorted: a limit below 1M" "--memory-limit: \`64K\` is less than the least limit, 1M"

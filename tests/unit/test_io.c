@@ -2051,8 +2051,9 @@ static int compare_samples(const void *x, const void *y) {
   return a->order - b->order;
 }
 
-/* Adds count events and checks that the sorter gives them back in its order. */
-static void sorter_round_trip(size_t mem_limit, int count) {
+/* Adds count events (every drop_every-th taken back at once, when not 0)
+ * and checks that the sorter gives the others back in its order. */
+static void sorter_round_trip(size_t mem_limit, int count, int drop_every) {
   sample *samples = calloc((size_t)count, sizeof *samples);
   ck_assert_ptr_nonnull(samples);
   io_sorter *s = io_sorter_new(&schema, mem_limit);
@@ -2097,7 +2098,15 @@ static void sorter_round_trip(size_t mem_limit, int count) {
     }
     ev.values = ev.type >= 0 ? values : NULL;
     ck_assert_msg(io_sorter_add(s, &ev, &err), "%s", err.reason);
+    if (drop_every && i % drop_every == 0) {
+      io_sorter_drop_last(s);
+      x->order = -1;
+    }
   }
+  int kept = 0;
+  for (int i = 0; i < count; i++)
+    if (samples[i].order >= 0) samples[kept++] = samples[i];
+  count = kept;
   ck_assert(io_sorter_finish(s, &err));
   qsort(samples, (size_t)count, sizeof *samples, compare_samples);
   io_event ev;
@@ -2138,13 +2147,22 @@ static void sorter_round_trip(size_t mem_limit, int count) {
   free(samples);
 }
 
-START_TEST(sorter_in_memory) { sorter_round_trip((size_t)1 << 30, 20000); }
+START_TEST(sorter_in_memory) { sorter_round_trip((size_t)1 << 30, 20000, 0); }
 END_TEST
 
 START_TEST(sorter_spills_runs) {
-  sorter_round_trip(4096, 20000);   /* hundreds of runs */
-  sorter_round_trip(1, 300);        /* one event per run */
-  sorter_round_trip(200000, 20000); /* a few large runs */
+  sorter_round_trip(4096, 20000, 0);   /* hundreds of runs */
+  sorter_round_trip(1, 300, 0);        /* one event per run */
+  sorter_round_trip(200000, 20000, 0); /* a few large runs */
+}
+END_TEST
+
+/* Events taken back as soon as they are added (a run's account turned out
+ * not to be run) are never given back, in memory and across runs. */
+START_TEST(sorter_drops_the_last_event) {
+  sorter_round_trip((size_t)1 << 30, 5000, 3);
+  sorter_round_trip(4096, 5000, 2);
+  sorter_round_trip(1, 300, 2);   /* a run after each event kept */
 }
 END_TEST
 
@@ -2438,6 +2456,7 @@ static Suite *io_suite(void) {
   tcase_add_test(order, merge_open_errors);
   tcase_add_test(order, sorter_in_memory);
   tcase_add_test(order, sorter_spills_runs);
+  tcase_add_test(order, sorter_drops_the_last_event);
   tcase_add_test(order, sorter_big_records_and_empty);
   tcase_add_test(order, sorter_misuse_and_spill_errors);
   tcase_add_test(order, merge_then_sort_unsorted_input);
