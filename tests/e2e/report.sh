@@ -54,6 +54,27 @@ if cmp -s "$rp/ent/milestones.csv" "$rp/reordered/milestones.csv"; then bad "rep
 expect_status "report: an account out of order" 0 "$msl" report "$rp/reordered"
 same "report: an account out of order" "$rp/ent/report.html" "$rp/reordered/report.html"
 
+# ids that are prefixes of each other (a1 < a10 < a100 < a2 in the order
+# msl writes them): signals.csv names only the accounts that achieved, so
+# each is searched for among the accounts of milestones.csv
+cat >"$rp/prefix.ms" <<'MS'
+event login { user: string }
+milestone first "First" {
+  estimate 1d
+  exit count(login) >= 2
+  on achieved emit "first_done"
+}
+MS
+{ echo 'account,time,event,user'
+  for id in a1 a10 a100 a11 a2 a20 b; do echo "$id,2026-01-01T09:00:00Z,login,u"; done
+  for id in a10 a2 a20; do echo "$id,2026-01-02T09:00:00Z,login,u"; done; } >"$rp/prefix.csv"
+expect_status "report: ids that prefix others, run" 0 "$msl" run "$rp/prefix.ms" --events "$rp/prefix.csv" --out "$rp/prefix"
+if [ "$(cut -d, -f1 "$rp/prefix/signals.csv" | tr '\n' ' ')" = "account a10 a2 a20 " ]; then ok; else
+  bad "report: ids that prefix others: signals.csv is $(cut -d, -f1 "$rp/prefix/signals.csv" | tr '\n' ' ')"; fi
+cp "$rp/prefix/report.html" "$rp/prefix-run.html"
+rp_page "ids that prefix others" "$rp/prefix"
+same "report: ids that prefix others" "$rp/prefix-run.html" "$rp/prefix/report.html"
+
 # a directory written before tracking.csv: the counts, without lists
 cp -r "$rp/ent" "$rp/old"
 rm "$rp/old/tracking.csv"
