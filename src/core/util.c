@@ -31,33 +31,15 @@ _Noreturn void util_out_of_memory(void) {
 
 enum { HUGE_PAGE = 2 << 20 };
 
-/* A large block (the result list, a group's bytes) is touched page by
- * page as it fills: the huge pages inside it cost one fault each instead
- * of 512 (a run over 1M events of 100,000 accounts took 9,000 faults).
- * Only advice: nothing depends on it being taken. */
-static void advise_huge(void *p, size_t n) {
-#ifdef MADV_HUGEPAGE
-  if (n < 2 * HUGE_PAGE) return;
-  uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-  uintptr_t to = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
-  if (to > from) madvise((void *)from, to - from, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)n;
-#endif
-}
-
 void *util_xalloc(size_t n) {
   void *p = calloc(1, n ? n : 1);
   if (!p) util_out_of_memory();
-  advise_huge(p, n);
   return p;
 }
 
 void *util_xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
   if (!q) util_out_of_memory();
-  advise_huge(q, n);
   return q;
 }
 

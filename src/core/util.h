@@ -26,8 +26,7 @@ void util_vset_msg(char *msg, size_t msglen, const char *fmt, va_list ap) __attr
  * status 4 (docs/cli.md).  This is the one policy of every layer, as in
  * Lua's default allocator path: no function returns NULL or false for
  * out of memory, so no caller carries an error path that never runs in
- * practice.  util_xalloc zeroes; util_xrealloc(NULL, n) allocates.  A
- * block of 4 MiB or more is advised MADV_HUGEPAGE (util.c). */
+ * practice.  util_xalloc zeroes; util_xrealloc(NULL, n) allocates. */
 _Noreturn void util_out_of_memory(void);
 void *util_xalloc(size_t n);
 void *util_xrealloc(void *p, size_t n);
