@@ -222,26 +222,27 @@ static int take_row(run_worker *w, value_str id, uint64_t h, int64_t time, int t
   return status;
 }
 
+/* An undeclared row of account id (hash h), counted as read: its account
+ * is made or found, and the row counted by what becomes of it. */
+static int take_undeclared(run_worker *w, value_str id, uint64_t h) {
+  const worker_slot *slot;
+  int status = account_for(w, id, h, &slot);
+  if (!status) admit_row(w, 0, IO_EV_UNDECLARED, &slot);
+  return status;
+}
+
 /* Takes the oldest deferred undeclared row (defer_lookup). */
 static int take_lookup(run_worker *w) {
   worker_lookup *l = &w->lookups[w->lookup_next];
   w->lookup_next = (w->lookup_next + 1) % LOOKUP_AHEAD;
   w->nlookups--;
-  const worker_slot *slot;
-  int status = account_for(w, (value_str){l->id, l->len}, l->hash, &slot);
-  if (!status) admit_row(w, 0, IO_EV_UNDECLARED, &slot);
-  return status;
+  return take_undeclared(w, (value_str){l->id, l->len}, l->hash);
 }
 
 /* An undeclared row (id hash h), already counted as read: its account is
  * made or found LOOKUP_AHEAD rows later (a long id: now). */
 static int defer_lookup(run_worker *w, value_str id, uint64_t h) {
-  if (id.len > LOOKUP_ID) {
-    const worker_slot *slot;
-    int status = account_for(w, id, h, &slot);
-    if (!status) admit_row(w, 0, IO_EV_UNDECLARED, &slot);
-    return status;
-  }
+  if (id.len > LOOKUP_ID) return take_undeclared(w, id, h);
   int status = w->nlookups == LOOKUP_AHEAD ? take_lookup(w) : EXIT_OK;
   worker_lookup *l = &w->lookups[(w->lookup_next + w->nlookups) % LOOKUP_AHEAD];
   l->hash = h;
