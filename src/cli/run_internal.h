@@ -93,6 +93,7 @@ typedef struct worker_row {
 typedef struct worker_group {
   worker_row *rows;        /* room for GROUP_ROWS (worker.c) */
   uint32_t nrows;
+  uint32_t limit;          /* the rows it may hold (worker.c group_limit) */
   uint32_t resolved;       /* rows before it have their accounts (group_resolve) */
   char *bytes;
   size_t used, bytes_cap;
