@@ -22,7 +22,8 @@ milestone ahead "More logins than reports" {
 }
 MS
 # 700,000 rows over 1,000 accounts in 14 instants (a date-only export): the
-# instants hold 50,000 rows each, the groups 262,144 (GROUP_ROWS).  An
+# instants hold 50,000 rows each, the groups 32,768 then 65,536 (worker.c
+# group_limit: a sixteenth of the rows read, from 2^15).  An
 # instant split in two would be evaluated in between, and `ahead` (whose
 # counts cross its threshold back and forth inside an instant) would be
 # achieved there.
