@@ -271,7 +271,7 @@ static void workers_free(run_worker *ws, int n) {
 }
 
 static run_worker *new_workers(run_state *st, int n) {
-  run_worker *ws = util_xalloc((size_t)n * sizeof *ws);
+  run_worker *ws = util_xalloc_lines((size_t)n * sizeof *ws);
   for (int i = 0; i < n; i++) worker_init(&ws[i], st, i, n);
   return ws;
 }

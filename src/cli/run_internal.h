@@ -23,9 +23,10 @@
  * up as it reads it, which meets first what file order meets first. */
 enum { RUN_SERIAL = -1, RUN_UNGROUPED = -2, RUN_UNSPLIT = -3, RUN_EAGER = -4 };
 
-/* split_next's status when the split read was aborted (split.c): the
- * workers start over, each reading the whole file (RUN_UNSPLIT). */
-enum { SPLIT_ABORTED = -10 };
+/* split_next's statuses besides io_status's (split.c): the split read
+ * was aborted (the workers start over, each reading the whole file:
+ * RUN_UNSPLIT), or a round begins. */
+enum { SPLIT_ABORTED = -10, SPLIT_ROUND = -11 };
 
 typedef struct run_split run_split;
 
@@ -66,26 +67,42 @@ typedef struct worker_slot {
   char head[WORKER_ID_HEAD];
 } worker_slot;
 
-/* A time-ordered row kept for grouping (worker.c): its account id, then
- * its values, then its strings are in the group's bytes (offsets fit 32
- * bits: a group is applied past GROUP_BYTES, and a record is at most
- * 16 MiB).  Until its account is looked up (group_resolve) the row holds
- * the id's place; then the account's. */
+/* A time-ordered row kept in memory to be applied account by account:
+ * in a group's own bytes (worker.c) or in a split read's box (split.c),
+ * in one form, which worker_store_row writes: the account id, then, 8-byte
+ * aligned at data, the values as the VM reads them (a string's pointer
+ * kept as its offset from data), then the strings.  Until its account is
+ * looked up (group_resolve) the row holds the low half of the id's hash
+ * (all the account table uses) and its length, the id being at data -
+ * worker_id_room(len); then the account. */
 typedef struct worker_row {
   union {
     struct {
-      uint64_t hash;       /* of its account id */
-      uint32_t at, len;    /* the id in the group's bytes */
+      uint32_t hash, len;
     } id;
-    struct {
-      vm_account *account; /* NULL: not for the VM */
-      uint32_t ordinal;    /* its account's */
-    } acct;
+    vm_account *account;   /* NULL: not for the VM */
   };
+  const char *data;
   int64_t time;
   int32_t type;
-  uint32_t data;           /* its values in the group's bytes */
+  uint32_t ordinal;        /* its account's, once looked up */
 } worker_row;
+
+static inline size_t worker_id_room(size_t len) { return (len + 7) & ~(size_t)7; }
+
+/* The bytes worker_store_row writes for ev: its id, values and strings. */
+size_t worker_row_size(const io_schema *schema, const io_event *ev);
+/* Writes ev's id, values and strings at bytes (worker_row_size of them,
+ * 8-byte aligned) and returns where its values begin (worker_row.data). */
+const char *worker_store_row(const io_schema *schema, const io_event *ev, char *bytes);
+
+/* A split read's group holds the rows of at most this many rounds: it is
+ * applied as the next round begins (the same rounds for every worker, so
+ * workers that meet at every round stay in step; a group of one round
+ * holds too few rows per account: -j 2 on 10M events ran 6% slower), and
+ * split.c keeps enough rounds of boxes that none is parsed into while a
+ * group holds rows in it. */
+enum { GROUP_ROUNDS = 4 };
 
 /* Rows of time-sorted input read ahead and applied account by account, so
  * an account's state is loaded once for all its rows of the group instead
@@ -95,7 +112,8 @@ typedef struct worker_group {
   uint32_t nrows;
   uint32_t limit;          /* the rows it may hold (worker.c group_limit) */
   uint32_t resolved;       /* rows before it have their accounts (group_resolve) */
-  char *bytes;
+  char *bytes;             /* the rows' data, unless a split read's boxes hold it:
+                              allocated whole, never moved while rows point into it */
   size_t used, bytes_cap;
   value_data *values;      /* a row's values as the VM reads them (the most any row has) */
   bool open;               /* a row was read since the last group was applied */
@@ -122,7 +140,7 @@ typedef struct worker_lookup {
 /* One worker: the accounts whose hash selects it (all of them when it runs
  * alone), with their own VM runtime.  Workers share only read-only data. */
 typedef struct run_worker {
-  run_state *st;
+  _Alignas(64) run_state *st;   /* each worker on cache lines of its own (util_xalloc_lines) */
   int index, count;        /* this is worker index of count */
   bool parallel;           /* a failure is RUN_SERIAL, with nothing printed */
   bool deferring;          /* unsorted input's accounts are looked up once sorted:
@@ -141,7 +159,6 @@ typedef struct run_worker {
   worker_lookup lookups[LOOKUP_AHEAD];   /* a ring: the oldest at lookup_next */
   uint32_t nlookups, lookup_next;
   run_split *split;        /* the file is parsed by every worker (split.c); NULL: read whole */
-  value_data *split_values;  /* a row's values as split_next hands them over */
   int status;
 } run_worker;
 
@@ -159,12 +176,12 @@ void worker_free(run_worker *w);
  * when it cannot be split (several files, standard input, a compressed or
  * unreadable file: the ordinary reading takes it). */
 run_split *split_open(const run_state *st, run_worker *ws, int n);
-/* Worker k's next row, in file order: IO_OK (ev's values in values, room
- * for the most any row has, valid until the next call; *hash: the low
- * half of its account's util_account_hash), IO_EOF, or SPLIT_ABORTED. */
-int split_next(run_split *s, int k, io_event *ev, value_data *values, uint32_t *hash);
-/* Whether the row split_next last gave worker k is the first of a round. */
-bool split_round_start(const run_split *s, int k);
+/* Worker k's next row, in file order: IO_OK (*row: its time, type, data
+ * and its id's hash and length; *id: the id; both valid while it is in a
+ * group of up to GROUP_ROUNDS rounds), SPLIT_ROUND before the first row of
+ * each round (row->time: the round's first time, any worker's), IO_EOF,
+ * or SPLIT_ABORTED. */
+int split_next(run_split *s, int k, worker_row *row, value_str *id);
 /* How many rounds worker k has begun to take rows of: the same count for
  * every worker at the same round. */
 uint64_t split_round(const run_split *s, int k);

@@ -10,15 +10,20 @@
  * read itself, in the same order, and results stay byte for byte those of
  * -j 1.
  *
- * Boxes are double-buffered: a worker parses round r + 1 while others may
- * still be taking rows of round r, so one barrier per round suffices.  The
- * last worker to reach it checks the round: every range parsed without a
- * bad row up to its very end (a range cut inside a quoted CSV field ends in
- * an unterminated one: the cut was not a record boundary) and times never
- * went back across ranges or rounds.  Anything else -- a bad row, unsorted
- * input, a runtime error in any worker -- aborts the split for every
- * worker (RUN_UNSPLIT), and the run starts over the ordinary way, which
- * reports or handles it as a run without -j would. */
+ * Rows stay in their boxes, in the form the VM reads back (worker_row),
+ * until the owner's group that holds them is applied: parsing copies each
+ * row once, and taking it copies nothing.  Boxes come in a ring of sets,
+ * one per round, and one barrier per round suffices: as round r begins,
+ * a worker applies its group if it holds rows of GROUP_ROUNDS rounds, and
+ * meanwhile another may already parse round r + 1, so the ring holds
+ * GROUP_ROUNDS + 2 rounds.  The last worker to reach the barrier checks
+ * the round: every range parsed without a bad row up to its very end (a
+ * range cut inside a quoted CSV field ends in an unterminated one: the cut
+ * was not a record boundary) and times never went back across ranges or
+ * rounds.  Anything else -- a bad row, unsorted input, a runtime error in
+ * any worker -- aborts the split for every worker (RUN_UNSPLIT), and the
+ * run starts over the ordinary way, which reports or handles it as a run
+ * without -j would. */
 #include "cli/run_internal.h"
 
 #include <pthread.h>
@@ -29,8 +34,8 @@
 #include "core/util.h"
 
 /* Bytes each worker parses per round: its boxes for a round then hold
- * about twice that (a row's values, offsets and copied strings). */
-enum { PART_BYTES = 2 << 20 };
+ * about half as much again (a row's head, id, values and strings). */
+enum { PART_BYTES = 2 << 20, SETS = GROUP_ROUNDS + 2 };
 
 /* Only a box's parser writes it; its owner keeps its own place in it
  * (split_part.taken), and boxes fill cache lines of their own, so that no
@@ -40,16 +45,13 @@ typedef struct split_box {
   size_t used, cap;
 } split_box;
 
-/* A row in a box: this head, its account id and a control event's
- * milestone and playbook names, then (8-byte aligned) its values as
- * io_values_put writes them: the sorter's form, smaller than the values
- * the VM reads, since boxes carry every row between cores. */
+/* A row in a box: this head, then what worker_store_row writes. */
 typedef struct box_row {
   int64_t time;
-  uint32_t hash;           /* the low half of its account's util_account_hash */
   int32_t type;
-  uint32_t id_len, milestone_len, playbook_len;
-  uint32_t size;           /* the whole row, aligned */
+  uint32_t hash;           /* the low half of its account's util_account_hash */
+  uint32_t id_len;
+  uint32_t size;           /* the whole row */
 } box_row;
 
 typedef struct split_part {
@@ -61,10 +63,8 @@ typedef struct split_part {
   _Alignas(64) int from;   /* as an owner: the range whose box it takes rows from, */
   size_t taken;            /* and where in it */
   bool reading;            /* as an owner: a round's boxes are being taken */
-  bool fresh;              /* as an owner: no row of the round taken yet */
   double share;            /* of each round's bytes it parses (all add up to 1) */
   double arrived_at;       /* when it reached the barrier (seconds) */
-  bool round_start;        /* as an owner: the row just taken is its round's first */
   uint64_t round;          /* as an owner: the rounds it has begun to take rows of */
   io_error err;
 } split_part;
@@ -76,12 +76,14 @@ struct run_split {
   int64_t next_start;      /* where the next round begins */
   bool last_round;         /* the round the owners read is the file's last */
   bool aborted;
-  int parse_set;           /* the boxes being parsed into: set 0 or 1 */
+  int parse_set;           /* the boxes being parsed into, */
+  int read_set;            /* and those the owners take rows from */
+  int64_t round_time;      /* the first time of the round being read */
   double released_at;      /* when the last barrier let the workers go */
   int64_t prev_last;       /* the latest time of the rounds checked */
   bool prev_any;
   split_part *parts;       /* [n] */
-  split_box *boxes;        /* [2][n ranges][n owners] */
+  split_box *boxes;        /* [SETS][n ranges][n owners] */
   pthread_mutex_t lock;
   pthread_cond_t turn;
   int arrived;
@@ -94,51 +96,28 @@ static split_box *box_at(run_split *s, int set, int range, int owner) {
 
 /* ---- rows in boxes -------------------------------------------------------------------- */
 
-static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
-
-static size_t values_at(const box_row *h) {
-  return align8(sizeof *h + h->id_len + h->milestone_len + h->playbook_len);
-}
-
 static void box_add(split_box *b, const io_schema *schema, const io_event *ev, uint64_t hash) {
-  box_row h = {.time = ev->time, .hash = (uint32_t)hash, .type = ev->type, .id_len = ev->account.len,
-               .milestone_len = ev->milestone.len, .playbook_len = ev->playbook.len};
-  size_t at = values_at(&h), size = align8(at + io_values_size(schema, ev));
-  h.size = (uint32_t)size;
+  size_t size = sizeof(box_row) + worker_row_size(schema, ev);
   util_xgrow(&b->bytes, &b->cap, b->used + size, 1, 1 << 16);
-  char *row = b->bytes + b->used, *p = row + sizeof h;
-  memcpy(row, &h, sizeof h);
-  memcpy(p, ev->account.p, ev->account.len);
-  p += ev->account.len;
-  if (ev->milestone.len) memcpy(p, ev->milestone.p, ev->milestone.len);
-  p += ev->milestone.len;
-  if (ev->playbook.len) memcpy(p, ev->playbook.p, ev->playbook.len);
-  io_values_put(schema, ev, row, at);
+  char *row = b->bytes + b->used;
+  *(box_row *)(void *)row = (box_row){.time = ev->time, .type = ev->type, .hash = (uint32_t)hash,
+                                      .id_len = ev->account.len, .size = (uint32_t)size};
+  worker_store_row(schema, ev, row + sizeof(box_row));
   b->used += size;
 }
 
-/* The row at *at in b as an event (values: room for the most any row
- * has); moves *at past it and returns the low half of its account's hash. */
-static uint32_t box_take(const split_box *b, size_t *at, const io_schema *schema, io_event *ev,
-                         value_data *values) {
-  const char *row = b->bytes + *at, *p = row + sizeof(box_row);
-  const box_row *h = (const box_row *)(const void *)row;
+/* The row at *at in b; moves *at past it. */
+static void box_take(const split_box *b, size_t *at, worker_row *row, value_str *id) {
+  const char *p = b->bytes + *at;
+  const box_row *h = (const box_row *)(const void *)p;
   *at += h->size;
-  ev->account = (value_str){p, h->id_len};
-  p += h->id_len;
-  ev->milestone = (value_str){h->milestone_len ? p : "", h->milestone_len};
-  p += h->milestone_len;
-  ev->playbook = (value_str){h->playbook_len ? p : "", h->playbook_len};
-  ev->time = h->time;
-  ev->type = h->type;
-  ev->file = NULL;
-  ev->line = 0;
-  ev->values = NULL;
-  if (h->type >= 0) {
-    io_values_get(schema, h->type, row, values_at(h), values);
-    ev->values = values;
-  }
-  return h->hash;
+  id->p = p + sizeof *h;
+  id->len = h->id_len;
+  row->id.hash = h->hash;
+  row->id.len = h->id_len;
+  row->data = id->p + worker_id_room(h->id_len);
+  row->time = h->time;
+  row->type = h->type;
 }
 
 /* ---- rounds ------------------------------------------------------------------------------- */
@@ -225,9 +204,13 @@ static void finish_round(run_split *s) {
       s->prev_any = true;
     }
   }
+  s->round_time = INT64_MIN;
+  for (int k = 0; k < s->n && s->round_time == INT64_MIN; k++)
+    if (s->parts[k].any_rows) s->round_time = s->parts[k].first_time;
   s->last_round = s->next_start >= s->size;
   if (!s->aborted && !s->last_round && !plan_round(s)) s->aborted = true;
-  s->parse_set ^= 1;
+  s->read_set = s->parse_set;
+  s->parse_set = (s->parse_set + 1) % SETS;
 }
 
 /* Waits for every worker to have parsed its part; false when the split
@@ -256,34 +239,28 @@ void split_abort(run_split *s) {
   pthread_mutex_unlock(&s->lock);
 }
 
-int split_next(run_split *s, int k, io_event *ev, value_data *values, uint32_t *hash) {
+int split_next(run_split *s, int k, worker_row *row, value_str *id) {
   split_part *p = &s->parts[k];
-  for (;;) {
-    if (p->reading) {
-      int set = s->parse_set ^ 1;
-      for (; p->from < s->n; p->from++, p->taken = 0) {
-        const split_box *b = box_at(s, set, p->from, k);
-        if (p->taken < b->used) {
-          p->round_start = p->fresh;
-          p->fresh = false;
-          *hash = box_take(b, &p->taken, &p->schema, ev, values);
-          return IO_OK;
-        }
+  if (p->reading) {
+    for (; p->from < s->n; p->from++, p->taken = 0) {
+      const split_box *b = box_at(s, s->read_set, p->from, k);
+      if (p->taken < b->used) {
+        box_take(b, &p->taken, row, id);
+        return IO_OK;
       }
-      p->reading = false;
-      if (s->last_round) return IO_EOF;
     }
-    parse_part(s, k);
-    if (!arrive(s, k)) return SPLIT_ABORTED;
-    p->reading = true;
-    p->round++;
-    p->fresh = true;
-    p->from = 0;
-    p->taken = 0;
+    p->reading = false;
+    if (s->last_round) return IO_EOF;
   }
+  parse_part(s, k);
+  if (!arrive(s, k)) return SPLIT_ABORTED;
+  p->reading = true;
+  p->round++;
+  p->from = 0;
+  p->taken = 0;
+  row->time = s->round_time;
+  return SPLIT_ROUND;
 }
-
-bool split_round_start(const run_split *s, int k) { return s->parts[k].round_start; }
 
 uint64_t split_round(const run_split *s, int k) { return s->parts[k].round; }
 
@@ -300,8 +277,12 @@ run_split *split_open(const run_state *st, run_worker *ws, int n) {
   if (n < 2 || o->nevents != 1) return NULL;
   run_split *s = util_xalloc(sizeof *s);
   *s = (run_split){.n = n, .st = st};
-  s->parts = util_xalloc((size_t)n * sizeof *s->parts);
-  s->boxes = util_xalloc((size_t)2 * (size_t)n * (size_t)n * sizeof *s->boxes);
+  s->parts = util_xalloc_lines((size_t)n * sizeof *s->parts);
+  s->boxes = util_xalloc_lines((size_t)SETS * (size_t)n * (size_t)n * sizeof *s->boxes);
+  for (size_t i = 0; i < (size_t)SETS * (size_t)n * (size_t)n; i++) {   /* twice a box's share: seldom grown */
+    s->boxes[i].cap = 2 * (size_t)PART_BYTES / (size_t)n + (1 << 16);
+    s->boxes[i].bytes = util_xalloc(s->boxes[i].cap);
+  }
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->turn, NULL);
   bool ok = true;
@@ -330,7 +311,7 @@ run_split *split_open(const run_state *st, run_worker *ws, int n) {
 void split_free(run_split *s) {
   if (!s) return;
   for (int k = 0; k < s->n; k++) io_close(s->parts[k].reader);
-  for (size_t i = 0; i < (size_t)2 * (size_t)s->n * (size_t)s->n; i++) free(s->boxes[i].bytes);
+  for (size_t i = 0; i < (size_t)SETS * (size_t)s->n * (size_t)s->n; i++) free(s->boxes[i].bytes);
   free(s->boxes);
   free(s->parts);
   pthread_mutex_destroy(&s->lock);

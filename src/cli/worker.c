@@ -269,13 +269,10 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
 /* ---- time-sorted rows, applied account by account ----------------------------------- */
 
 /* A group is applied once it holds group_limit rows (at most GROUP_ROWS)
- * or GROUP_BYTES bytes, or in a
- * split read, at the start of a round GROUP_ROUNDS after its first row's
- * (the same rounds for every worker: workers that meet at every round
- * stay in step; a group of one round holds too few rows per account,
- * -j 2 on 10M events ran 6% slower); a row's account is looked up
+ * or its bytes are full, or in a split read, as the round GROUP_ROUNDS
+ * after its first row's begins; a row's account is looked up
  * RESOLVE_AHEAD rows after its slot was fetched. */
-enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, GROUP_ROUNDS = 4, RESOLVE_AHEAD = 16 };
+enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, RESOLVE_AHEAD = 16 };
 
 /* A group holds at most a GROUP_SHARE-th of the rows read so far, between
  * GROUP_MIN_ROWS and GROUP_ROWS rows: it pays off only once accounts have
@@ -286,57 +283,90 @@ enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, GROUP_ROUNDS = 4, RESOLVE_A
 enum { GROUP_MIN_ROWS = 1 << 15, GROUP_SHARE = 16 };
 
 static uint32_t group_limit(const run_worker *w) {
+  if (w->split) return GROUP_ROWS;   /* its rounds bound it, and its boxes hold the rows' data */
   uint32_t limit = GROUP_MIN_ROWS;
   while (limit < GROUP_ROWS && (uint64_t)limit * GROUP_SHARE < (uint64_t)w->counts.read) limit <<= 1;
   return limit;
 }
 
-/* The values a row of the group carries: a declared event's fields, a
- * control event's milestone and playbook names (undeclared events, only
- * counted, stay out of the group). */
-static int row_nvalues(const run_worker *w, int type) {
-  return type >= 0 ? w->schema.events[type].nfields : 2;
-}
-
-static bool row_is_string(const run_worker *w, int type, int i) {
-  return type < 0 || w->schema.events[type].fields[i].type == VALUE_STRING;
-}
-
-/* Copies ev into the group: its account id, values and strings (a
- * string's pointer is kept as its offset in the bytes, which may move as
- * they grow).  Its account (id hash h) is looked up later (group_resolve),
- * once the slot, fetched here, has had time to arrive. */
-static void group_add(run_worker *w, const io_event *ev, uint64_t h) {
-  worker_group *g = &w->group;
-  int n = row_nvalues(w, ev->type);
-  value_data vals[2];
-  const value_data *src = ev->type >= 0 ? ev->values : vals;
-  if (ev->type < 0) {
-    vals[0].s = ev->milestone;
-    vals[1].s = ev->playbook;
+/* The values a row carries: a declared event's fields, a control event's
+ * milestone and playbook names (names: room for them), none for an
+ * undeclared event (only counted, it stays out of groups, but a split
+ * read's box carries it). */
+static int row_values(const io_schema *schema, const io_event *ev, value_data names[2], const value_data **src) {
+  if (ev->type >= 0) {
+    *src = ev->values;
+    return schema->events[ev->type].nfields;
   }
-  size_t need = (size_t)n * sizeof(value_data);
+  names[0].s = ev->milestone;
+  names[1].s = ev->playbook;
+  *src = names;
+  return IO_IS_CONTROL(ev->type) ? 2 : 0;
+}
+
+static bool row_is_string(const io_schema *schema, int type, int i) {
+  return type < 0 || schema->events[type].fields[i].type == VALUE_STRING;
+}
+
+size_t worker_row_size(const io_schema *schema, const io_event *ev) {
+  value_data names[2];
+  const value_data *src;
+  int n = row_values(schema, ev, names, &src);
+  size_t need = worker_id_room(ev->account.len) + (size_t)n * sizeof(value_data);
   for (int i = 0; i < n; i++)
-    if (row_is_string(w, ev->type, i)) need += src[i].s.len;
-  if (!g->rows) g->rows = util_huge_alloc(GROUP_ROWS * sizeof *g->rows);   /* group_full: never more */
-  size_t at = (g->used + ev->account.len + 7) & ~(size_t)7;   /* the id, then values aligned */
-  /* room for a whole group at once: its pages are touched only as rows
-     come, and no doubling copies it (both showed in the peak RSS) */
-  util_xgrow(&g->bytes, &g->bytes_cap, at + need, 1, GROUP_BYTES + (1 << 20));
-  memcpy(g->bytes + g->used, ev->account.p, ev->account.len);
-  value_data *dst = (value_data *)(g->bytes + at);
-  size_t str = at + (size_t)n * sizeof(value_data);
+    if (row_is_string(schema, ev->type, i)) need += src[i].s.len;
+  return worker_id_room(need);
+}
+
+const char *worker_store_row(const io_schema *schema, const io_event *ev, char *bytes) {
+  value_data names[2];
+  const value_data *src;
+  int n = row_values(schema, ev, names, &src);
+  memcpy(bytes, ev->account.p, ev->account.len);
+  char *data = bytes + worker_id_room(ev->account.len);
+  value_data *dst = (value_data *)(void *)data;
+  size_t str = (size_t)n * sizeof(value_data);
   for (int i = 0; i < n; i++) {
     dst[i] = src[i];
-    if (!row_is_string(w, ev->type, i)) continue;
-    memcpy(g->bytes + str, src[i].s.p, src[i].s.len);
+    if (!row_is_string(schema, ev->type, i)) continue;
+    if (src[i].s.len) memcpy(data + str, src[i].s.p, src[i].s.len);
     dst[i].s.p = (const char *)(uintptr_t)str;
     str += src[i].s.len;
   }
-  if (w->cap) __builtin_prefetch(&w->slots[h & (w->cap - 1)]);
-  g->rows[g->nrows++] = (worker_row){.id = {.hash = h, .at = (uint32_t)g->used, .len = ev->account.len},
-                                     .time = ev->time, .type = ev->type, .data = (uint32_t)at};
-  g->used = str;
+  return data;
+}
+
+/* Whether the group must be applied before a row of need bytes is added
+ * (need: 0 for a row a split read's box holds). */
+static bool group_full(const worker_group *g, size_t need) {
+  return g->nrows >= g->limit || (g->nrows && g->used + need > g->bytes_cap);
+}
+
+/* Adds a row to the group; its account is looked up later
+ * (group_resolve), once the slot, fetched here, has had time to arrive. */
+static void group_add(run_worker *w, const worker_row *row) {
+  worker_group *g = &w->group;
+  if (!g->rows) g->rows = util_huge_alloc(GROUP_ROWS * sizeof *g->rows);   /* group_full: never more */
+  if (w->cap) __builtin_prefetch(&w->slots[row->id.hash & (w->cap - 1)]);
+  g->rows[g->nrows++] = *row;
+  g->time = row->time;
+}
+
+/* Copies ev (need bytes: worker_row_size) into the group's bytes, which
+ * group_full left room for.  They are allocated whole at first, so rows
+ * can point into them: their pages are touched only as rows come, and no
+ * doubling copies them (both showed in the peak RSS). */
+static void group_copy(run_worker *w, const io_event *ev, uint32_t h, size_t need) {
+  worker_group *g = &w->group;
+  if (g->used + need > g->bytes_cap) {   /* empty (group_full): nothing points into it yet */
+    free(g->bytes);
+    g->bytes_cap = need > GROUP_BYTES ? need : GROUP_BYTES;
+    g->bytes = util_xalloc(g->bytes_cap);
+  }
+  worker_row row = {.id = {.hash = h, .len = ev->account.len}, .time = ev->time, .type = ev->type};
+  row.data = worker_store_row(&w->schema, ev, g->bytes + g->used);
+  g->used += need;
+  group_add(w, &row);
 }
 
 /* Takes rows [g->resolved, upto) as take_row takes a row it reads: the
@@ -347,31 +377,29 @@ static int group_resolve(run_worker *w, uint32_t upto) {
   for (; g->resolved < upto; g->resolved++) {
     worker_row *row = &g->rows[g->resolved];
     const worker_slot *slot;
-    value_str id = {g->bytes + row->id.at, row->id.len};
+    value_str id = {row->data - worker_id_room(row->id.len), row->id.len};
     int status = take_row(w, id, row->id.hash, row->time, row->type, &slot);
     if (status) return status;
-    row->acct.account = slot ? slot->account : NULL;   /* the id's place is the account's now */
-    if (slot) row->acct.ordinal = slot->ordinal;
+    row->account = slot ? slot->account : NULL;   /* the id's place is the account's now */
+    if (slot) row->ordinal = slot->ordinal;
   }
   return EXIT_OK;
 }
-
-static bool group_full(const worker_group *g) { return g->nrows >= g->limit || g->used >= GROUP_BYTES; }
 
 /* Pushes row r of the group; false on a runtime error. */
 static bool group_push(run_worker *w, uint32_t r) {
   worker_group *g = &w->group;
   const worker_row *row = &g->rows[r];
-  if (!row->acct.account) return true;   /* counted, not for the VM */
+  if (!row->account) return true;   /* counted, not for the VM */
   value_data *vals = g->values;
-  const value_data *stored = (const value_data *)(g->bytes + row->data);
-  int n = row_nvalues(w, row->type);
+  const value_data *stored = (const value_data *)(const void *)row->data;
+  int n = row->type >= 0 ? w->schema.events[row->type].nfields : 2;   /* a control event's names */
   for (int i = 0; i < n; i++) {
     vals[i] = stored[i];
-    if (row_is_string(w, row->type, i)) vals[i].s.p = g->bytes + (uintptr_t)stored[i].s.p;
+    if (row_is_string(&w->schema, row->type, i)) vals[i].s.p = row->data + (uintptr_t)stored[i].s.p;
   }
   io_event ev;   /* what the VM reads of it, set field by field (no zeroing of the rest) */
-  ev.account = (value_str){g->bytes, 0};
+  ev.account = (value_str){row->data, 0};
   ev.time = row->time;
   ev.type = row->type;
   ev.file = NULL;
@@ -384,7 +412,7 @@ static bool group_push(run_worker *w, uint32_t r) {
     ev.milestone = vals[0].s;
     ev.playbook = vals[1].s;
   }
-  if (vm_push(w->vm, row->acct.account, &ev) != VM_OK) return false;
+  if (vm_push(w->vm, row->account, &ev) != VM_OK) return false;
   w->counts.evaluated++;
   return true;
 }
@@ -402,7 +430,7 @@ static uint32_t group_order(worker_group *g, uint32_t from, uint32_t to, size_t 
   uint64_t *src = g->order, *dst = g->order + (to - from);   /* the second half: room to sort */
   uint32_t n = 0;
   for (uint32_t r = from; r < to; r++)
-    if (g->rows[r].acct.account) src[n++] = (uint64_t)g->rows[r].acct.ordinal << 32 | r;
+    if (g->rows[r].account) src[n++] = (uint64_t)g->rows[r].ordinal << 32 | r;
   for (unsigned shift = 32; shift < 64 && naccounts > (size_t)1 << (shift - 32); shift += ORDER_BITS) {
     uint32_t count[1 << ORDER_BITS] = {0};
     for (uint32_t i = 0; i < n; i++) count[src[i] >> shift & ((1u << ORDER_BITS) - 1)]++;
@@ -449,10 +477,10 @@ static int group_apply(run_worker *w, bool cut) {
     if (k + 3 * AHEAD < n) __builtin_prefetch(&g->rows[(uint32_t)order[k + 3 * AHEAD]]);
     if (k + 2 * AHEAD < n) {
       const worker_row *next = &g->rows[(uint32_t)order[k + 2 * AHEAD]];
-      __builtin_prefetch(g->bytes + next->data);
-      vm_prefetch_block(w->vm, next->acct.account);
+      __builtin_prefetch(next->data);
+      vm_prefetch_block(w->vm, next->account);
     }
-    if (k + AHEAD < n) vm_prefetch(w->vm, g->rows[(uint32_t)order[k + AHEAD]].acct.account);
+    if (k + AHEAD < n) vm_prefetch(w->vm, g->rows[(uint32_t)order[k + AHEAD]].account);
     ok = group_push(w, (uint32_t)order[k]);
   }
   for (uint32_t r = tail; ok && r < g->nrows; r++) ok = group_push(w, r);
@@ -509,9 +537,18 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
   io_error err = {0};   /* set by whatever fails: zeroing its 300 bytes per row showed in profiles */
   for (;;) {
     io_event ev;
-    uint32_t hash = 0;   /* a split read's: the low half, all the account table uses */
-    int s = w->split ? split_next(w->split, w->index, &ev, w->split_values, &hash) : io_merge_next(m, &ev, &err);
+    worker_row row;   /* a split read's row, and its id */
+    value_str id;
+    int s = w->split ? split_next(w->split, w->index, &row, &id) : io_merge_next(m, &ev, &err);
     if (s == SPLIT_ABORTED) return RUN_UNSPLIT;
+    if (s == SPLIT_ROUND) {
+      worker_group *g = &w->group;
+      int status = EXIT_OK;
+      if (g->open && split_round(w->split, w->index) - g->round >= GROUP_ROUNDS)
+        status = group_apply(w, row.time == g->time);   /* its last instant may go on in this round */
+      if (status) return status;
+      continue;
+    }
     if (held_error) {
       if (s == IO_UNSORTED) {
         *unsorted = true;
@@ -546,21 +583,25 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     }
     if (w->grouped) {
       worker_group *g = &w->group;
-      bool round = w->split && g->open && split_round_start(w->split, w->index) &&
-                   split_round(w->split, w->index) - g->round >= GROUP_ROUNDS;
-      if ((round || group_full(g)) && (status = group_apply(w, ev.time == g->time))) return status;
+      size_t need = 0;   /* the bytes a row read here takes in the group's (none: a split read's) */
+      if (!w->split) {
+        row = (worker_row){.id = {.hash = (uint32_t)account_hash(w, ev.account), .len = ev.account.len},
+                           .time = ev.time, .type = ev.type};
+        id = ev.account;
+        if (ev.type != IO_EV_UNDECLARED) need = worker_row_size(&w->schema, &ev);
+      }
+      if (group_full(g, need) && (status = group_apply(w, row.time == g->time))) return status;
       if (w->split && !g->open) g->round = split_round(w->split, w->index);
       g->open = true;
-      uint64_t h = w->split ? hash : account_hash(w, ev.account);
-      if (ev.type == IO_EV_UNDECLARED) {
+      if (row.type == IO_EV_UNDECLARED) {
         /* only counted: such rows stay out of the group (more than half of
            some exports' rows), their accounts made or found a few rows on */
-        count_row(w, ev.time);
-        if ((status = defer_lookup(w, ev.account, h))) return status;
+        count_row(w, row.time);
+        if ((status = defer_lookup(w, id, row.id.hash))) return status;
         continue;
       }
-      group_add(w, &ev, h);
-      g->time = ev.time;
+      if (w->split) group_add(w, &row);
+      else group_copy(w, &ev, row.id.hash, need);
       if (g->nrows > RESOLVE_AHEAD && (status = group_resolve(w, g->nrows - RESOLVE_AHEAD))) return status;
       continue;
     }
@@ -642,6 +683,7 @@ static int read_sorted(run_worker *w, io_merge *m, bool *unsorted) {
 static int run_split_events(run_worker *w) {
   bool unsorted = false;
   w->grouped = true;
+  w->group.limit = group_limit(w);
   int status = read_sorted(w, NULL, &unsorted);
   return status == RUN_UNGROUPED || unsorted ? RUN_UNSPLIT : status;
 }
@@ -741,7 +783,6 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
     if (st->schema.events[e].nfields > most) most = st->schema.events[e].nfields;
   w->group.values = util_xalloc((size_t)most * sizeof *w->group.values);
   w->group.limit = group_limit(w);
-  w->split_values = util_xalloc((size_t)most * sizeof *w->split_values);
   if (count > 1 || st->o->nshards) {
     w->schema.keep = keeps;
     w->schema.keep_ctx = w;
@@ -768,8 +809,6 @@ int worker_run(run_worker *w) {
 
 void worker_free(run_worker *w) {
   accounts_free(w);
-  free(w->split_values);
-  w->split_values = NULL;
   group_free(&w->group);
   vm_runtime_free(w->vm);
   w->vm = NULL;

@@ -37,6 +37,13 @@ void *util_xalloc(size_t n) {
   return p;
 }
 
+void *util_xalloc_lines(size_t n) {
+  n = (n + 63) & ~(size_t)63;   /* aligned_alloc takes a multiple of the alignment */
+  void *p = aligned_alloc(64, n ? n : 64);
+  if (!p) util_out_of_memory();
+  return memset(p, 0, n ? n : 64);
+}
+
 void *util_xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
   if (!q) util_out_of_memory();

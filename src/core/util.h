@@ -29,6 +29,9 @@ void util_vset_msg(char *msg, size_t msglen, const char *fmt, va_list ap) __attr
  * practice.  util_xalloc zeroes; util_xrealloc(NULL, n) allocates. */
 _Noreturn void util_out_of_memory(void);
 void *util_xalloc(size_t n);
+/* Zeroed, and aligned to a cache line: for what threads write apart, so
+ * that no line goes back and forth between cores.  Released with free. */
+void *util_xalloc_lines(size_t n);
 void *util_xrealloc(void *p, size_t n);
 char *util_xstrndup(const char *s, size_t n);
 /* Zeroed memory for a large table that is read at random (account blocks,
