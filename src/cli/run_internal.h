@@ -25,7 +25,7 @@ enum { RUN_SERIAL = -1, RUN_UNGROUPED = -2, RUN_UNSPLIT = -3, RUN_EAGER = -4 };
 
 /* split_next's statuses besides io_status's (split.c): the split read
  * was aborted (the workers start over, each reading the whole file:
- * RUN_UNSPLIT), or a round begins. */
+ * RUN_UNSPLIT), or a round's rows are all taken. */
 enum { SPLIT_ABORTED = -10, SPLIT_ROUND = -11 };
 
 typedef struct run_split run_split;
@@ -50,6 +50,13 @@ typedef struct run_state {
 } run_state;
 
 /* ---- worker.c -------------------------------------------------------------------------- */
+
+/* The worker (of n in this process) of an account whose SPEC 7 hash is h:
+ * the high half mod n (docs/cli.md), other bits than the shard's; in 32
+ * bits, which divide faster, as split.c does for every row. */
+static inline int run_worker_of(int64_t h, int n) {
+  return (int)((uint32_t)((uint64_t)h >> 32) % (uint32_t)n);
+}
 
 /* Accounts by id: open addressing, at most half full, in huge pages
  * (util_huge_alloc).  A slot keeps the low half of the id's hash (its
@@ -97,11 +104,11 @@ size_t worker_row_size(const io_schema *schema, const io_event *ev);
 const char *worker_store_row(const io_schema *schema, const io_event *ev, char *bytes);
 
 /* A split read's group holds the rows of at most this many rounds: it is
- * applied as the next round begins (the same rounds for every worker, so
- * workers that meet at every round stay in step; a group of one round
- * holds too few rows per account: -j 2 on 10M events ran 6% slower), and
- * split.c keeps enough rounds of boxes that none is parsed into while a
- * group holds rows in it. */
+ * applied once the last of them is taken, before the next round is parsed
+ * (the same rounds for every worker, so workers that meet at every round
+ * stay in step; a group of one round holds too few rows per account: -j 2
+ * on 10M events ran 6% slower); split.c keeps one round more of boxes, the
+ * one being parsed. */
 enum { GROUP_ROUNDS = 4 };
 
 /* Rows of time-sorted input read ahead and applied account by account, so
@@ -178,8 +185,8 @@ void worker_free(run_worker *w);
 run_split *split_open(const run_state *st, run_worker *ws, int n);
 /* Worker k's next row, in file order: IO_OK (*row: its time, type, data
  * and its id's hash and length; *id: the id; both valid while it is in a
- * group of up to GROUP_ROUNDS rounds), SPLIT_ROUND before the first row of
- * each round (row->time: the round's first time, any worker's), IO_EOF,
+ * group of up to GROUP_ROUNDS rounds), SPLIT_ROUND once its rows of a
+ * round are all taken (the next round is parsed at the next call), IO_EOF,
  * or SPLIT_ABORTED. */
 int split_next(run_split *s, int k, worker_row *row, value_str *id);
 /* How many rounds worker k has begun to take rows of: the same count for

@@ -13,10 +13,11 @@
  * Rows stay in their boxes, in the form the VM reads back (worker_row),
  * until the owner's group that holds them is applied: parsing copies each
  * row once, and taking it copies nothing.  Boxes come in a ring of sets,
- * one per round, and one barrier per round suffices: as round r begins,
- * a worker applies its group if it holds rows of GROUP_ROUNDS rounds, and
- * meanwhile another may already parse round r + 1, so the ring holds
- * GROUP_ROUNDS + 2 rounds.  The last worker to reach the barrier checks
+ * one per round, and one barrier per round suffices: a worker that has
+ * taken its rows of round r applies its group if it holds rows of
+ * GROUP_ROUNDS rounds, before it parses round r + 1, so while any worker
+ * parses a round, groups hold rows of the GROUP_ROUNDS rounds before it
+ * at most, and the ring holds GROUP_ROUNDS + 1 rounds.  The last worker to reach the barrier checks
  * the round: every range parsed without a bad row up to its very end (a
  * range cut inside a quoted CSV field ends in an unterminated one: the cut
  * was not a record boundary) and times never went back across ranges or
@@ -35,7 +36,7 @@
 
 /* Bytes each worker parses per round: its boxes for a round then hold
  * about half as much again (a row's head, id, values and strings). */
-enum { PART_BYTES = 2 << 20, SETS = GROUP_ROUNDS + 2 };
+enum { PART_BYTES = 2 << 20, SETS = GROUP_ROUNDS + 1 };
 
 /* Only a box's parser writes it; its owner keeps its own place in it
  * (split_part.taken), and boxes fill cache lines of their own, so that no
@@ -78,7 +79,6 @@ struct run_split {
   bool aborted;
   int parse_set;           /* the boxes being parsed into, */
   int read_set;            /* and those the owners take rows from */
-  int64_t round_time;      /* the first time of the round being read */
   double released_at;      /* when the last barrier let the workers go */
   int64_t prev_last;       /* the latest time of the rounds checked */
   bool prev_any;
@@ -164,8 +164,8 @@ static void parse_part(run_split *s, int k) {
     if (!p->any_rows) p->first_time = ev.time;
     p->any_rows = true;
     p->last_time = ev.time;
-    uint64_t h = (uint64_t)util_account_hash(ev.account.p, ev.account.len);
-    box_add(box_at(s, s->parse_set, k, (int)((h >> 32) % (uint64_t)s->n)), &p->schema, &ev, h);
+    int64_t h = util_account_hash(ev.account.p, ev.account.len);
+    box_add(box_at(s, s->parse_set, k, run_worker_of(h, s->n)), &p->schema, &ev, (uint64_t)h);
   }
 }
 
@@ -204,9 +204,6 @@ static void finish_round(run_split *s) {
       s->prev_any = true;
     }
   }
-  s->round_time = INT64_MIN;
-  for (int k = 0; k < s->n && s->round_time == INT64_MIN; k++)
-    if (s->parts[k].any_rows) s->round_time = s->parts[k].first_time;
   s->last_round = s->next_start >= s->size;
   if (!s->aborted && !s->last_round && !plan_round(s)) s->aborted = true;
   s->read_set = s->parse_set;
@@ -241,25 +238,23 @@ void split_abort(run_split *s) {
 
 int split_next(run_split *s, int k, worker_row *row, value_str *id) {
   split_part *p = &s->parts[k];
-  if (p->reading) {
-    for (; p->from < s->n; p->from++, p->taken = 0) {
-      const split_box *b = box_at(s, s->read_set, p->from, k);
-      if (p->taken < b->used) {
-        box_take(b, &p->taken, row, id);
-        return IO_OK;
-      }
-    }
-    p->reading = false;
-    if (s->last_round) return IO_EOF;
+  if (!p->reading) {
+    parse_part(s, k);
+    if (!arrive(s, k)) return SPLIT_ABORTED;
+    p->reading = true;
+    p->round++;
+    p->from = 0;
+    p->taken = 0;
   }
-  parse_part(s, k);
-  if (!arrive(s, k)) return SPLIT_ABORTED;
-  p->reading = true;
-  p->round++;
-  p->from = 0;
-  p->taken = 0;
-  row->time = s->round_time;
-  return SPLIT_ROUND;
+  for (; p->from < s->n; p->from++, p->taken = 0) {
+    const split_box *b = box_at(s, s->read_set, p->from, k);
+    if (p->taken < b->used) {
+      box_take(b, &p->taken, row, id);
+      return IO_OK;
+    }
+  }
+  p->reading = false;
+  return s->last_round ? IO_EOF : SPLIT_ROUND;
 }
 
 uint64_t split_round(const run_split *s, int k) { return s->parts[k].round; }

@@ -269,9 +269,9 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
 /* ---- time-sorted rows, applied account by account ----------------------------------- */
 
 /* A group is applied once it holds group_limit rows (at most GROUP_ROWS)
- * or its bytes are full, or in a split read, as the round GROUP_ROUNDS
- * after its first row's begins; a row's account is looked up
- * RESOLVE_AHEAD rows after its slot was fetched. */
+ * or its bytes are full, or in a split read, once it holds the rows of
+ * GROUP_ROUNDS rounds; a row's account is looked up RESOLVE_AHEAD rows
+ * after its slot was fetched. */
 enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, RESOLVE_AHEAD = 16 };
 
 /* A group holds at most a GROUP_SHARE-th of the rows read so far, between
@@ -541,11 +541,10 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     value_str id;
     int s = w->split ? split_next(w->split, w->index, &row, &id) : io_merge_next(m, &ev, &err);
     if (s == SPLIT_ABORTED) return RUN_UNSPLIT;
-    if (s == SPLIT_ROUND) {
+    if (s == SPLIT_ROUND) {   /* the next round is not parsed: the group's last instant may go on there */
       worker_group *g = &w->group;
       int status = EXIT_OK;
-      if (g->open && split_round(w->split, w->index) - g->round >= GROUP_ROUNDS)
-        status = group_apply(w, row.time == g->time);   /* its last instant may go on in this round */
+      if (g->open && split_round(w->split, w->index) + 1 - g->round >= GROUP_ROUNDS) status = group_apply(w, true);
       if (status) return status;
       continue;
     }
@@ -773,7 +772,7 @@ static bool keeps(const void *ctx, value_str id) {
   const run_options *o = w->st->o;
   int64_t h = util_account_hash(id.p, id.len);
   if (o->nshards && run_shard_of(h, o->nshards) != o->shard) return false;
-  return w->count == 1 || (int)(((uint64_t)h >> 32) % (uint64_t)w->count) == w->index;
+  return w->count == 1 || run_worker_of(h, w->count) == w->index;
 }
 
 void worker_init(run_worker *w, run_state *st, int index, int count) {
