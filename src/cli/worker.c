@@ -780,7 +780,7 @@ void worker_init(run_worker *w, run_state *st, int index, int count) {
   int most = 2;   /* a control event's two names */
   for (int e = 0; e < st->schema.nevents; e++)
     if (st->schema.events[e].nfields > most) most = st->schema.events[e].nfields;
-  w->group.values = util_xalloc((size_t)most * sizeof *w->group.values);
+  w->group.values = util_xalloc_lines((size_t)most * sizeof *w->group.values);   /* written for every row */
   w->group.limit = group_limit(w);
   if (count > 1 || st->o->nshards) {
     w->schema.keep = keeps;

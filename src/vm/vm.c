@@ -214,7 +214,9 @@ static void plan_inputs(vm_runtime *rt) {
 }
 
 vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
-  vm_runtime *rt = util_xalloc(sizeof *rt);
+  /* what the runtime writes as it runs, on cache lines of its own: runtimes
+     made one after another for threads would otherwise share lines */
+  vm_runtime *rt = util_xalloc_lines(sizeof *rt);
   rt->p = p;
   rt->externs = externs;
   rt->layout = plan_layout(p);
@@ -233,7 +235,7 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
   rt->result_playbooks = util_xalloc(sizeof *rt->result_playbooks * p->nplaybooks);
   rt->segments = util_xalloc(sizeof *rt->segments * p->nsegments);
-  rt->scratch = util_xalloc(sizeof *rt->scratch + 4096);
+  rt->scratch = util_xalloc_lines(sizeof *rt->scratch + 4096);
   rt->scratch->size = 4096;
   rt->cur_milestone = BC_NONE;
   /* since-start aggregates grouped by milestone (a counting sort: linear) */
