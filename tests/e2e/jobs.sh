@@ -135,6 +135,48 @@ awk 'NR == 30001 { print "acct000042,2026-01-01T00:00:00Z,login,u1,," } { print 
 jobs_same "one row back in time, late in the file" --events "$jb/late-unsorted.csv"
 trace_says "one row back in time, late in the file" "the split read stopped" --events "$jb/late-unsorted.csv"
 
+# A log over many rounds of the split read (2 MiB per worker a round): the
+# boxes of one round are parsed into again five rounds later, while groups
+# hold the rows of four (split.c), so a round reused too early would show
+# here.  Rows of every kind: declared events with strings, undeclared
+# ones (only counted), control events with milestone and playbook names,
+# and instants shared by several rows.
+awk 'BEGIN { srand(17); print "account,time,event,user,milestone,playbook"; t = 0
+  for (i = 0; i < 700000; i++) {
+    if (rand() < 0.6) t++
+    a = sprintf("acct%05d", int(rand() * 6000)); r = rand()
+    e = r < 0.45 ? "login" : r < 0.6 ? "report_created" : r < 0.9 ? "page_view" : r < 0.93 ? "ms.assign" \
+      : r < 0.95 ? "ms.complete" : r < 0.97 ? "ms.reset" : r < 0.99 ? "ms.block" : "ms.advance"
+    ms = e ~ /^ms\./ && e != "ms.advance" ? "manual" : ""
+    printf "%s,%d-%02d-%02dT%02d:%02d:%02dZ,%s,%s,%s,%s\n", a, 2026, 1 + int(t / 2419200), 1 + int(t / 86400) % 28,
+      int(t / 3600) % 24, int(t / 60) % 60, t % 60, e, e == "login" ? "user" int(rand() * 9) : "", ms,
+      e == "ms.advance" ? "onboard" : "" } }' >"$jb/rounds.csv"
+cat >"$jb/rounds.ms" <<'MS'
+event login { user: string }
+event report_created
+milestone reports "Five reports" { exit count(report_created) >= 5 }
+milestone team "Team" {
+  mode continuous
+  exit distinct(login.user within 2d) >= 4
+}
+milestone manual "Manual" { start on assignment }
+playbook onboard "Onboarding" {
+  step first "First report" tracks reports auto
+  step second "By hand" tracks manual
+  step third "Team" tracks team auto
+}
+MS
+if [ "$(wc -c <"$jb/rounds.csv")" -gt $((7 * 2 * 2 * 1048576)) ]; then ok
+else bad "jobs: the many-rounds log is too small to span seven rounds at -j 2: $(wc -c <"$jb/rounds.csv") bytes"; fi
+cp "$jb/rules.ms" "$jb/rules.saved"
+cp "$jb/rounds.ms" "$jb/rules.ms"
+jobs_same "many rounds of a split read" --events "$jb/rounds.csv"
+trace_says "many rounds of a split read" "each parsed its share" --events "$jb/rounds.csv"
+if grep -q ',manual,' "$jb/o1/milestones.csv" && grep -q ',onboard,' "$jb/o1/playbooks.csv" &&
+  grep -q '"undeclared": [1-9]' "$jb/o1/summary.json"; then ok
+else bad "jobs: the many-rounds run has too little to compare: $(head -c 300 "$jb/o1/summary.json")"; fi
+cp "$jb/rules.saved" "$jb/rules.ms"
+
 # a parallel run that meets a bad row starts over with one worker
 awk 'NR == 20001 { print "acct000042,not-a-time,login,u1,," } { print }' "$jb/log/events.csv" >"$jb/bad.csv"
 jobs_same "a bad row" --events "$jb/bad.csv"
