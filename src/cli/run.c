@@ -469,7 +469,7 @@ int run_program(const bc_program *p, native_fn *const *externs, const run_option
   if (!status && !ws) {
     for (int i = 1; st.progress && i < nworkers; i++) progress_publish(&st.progress[i], 0, 0);
     nworkers = 1;
-    ws = util_xalloc(sizeof *ws);
+    ws = util_xalloc_lines(sizeof *ws);   /* run_worker is cache-line aligned */
     worker_init(&ws[0], &st, 0, 1);
     status = worker_run(&ws[0]);
   }

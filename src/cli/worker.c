@@ -289,19 +289,23 @@ static uint32_t group_limit(const run_worker *w) {
   return limit;
 }
 
-/* The values a row carries: a declared event's fields, a control event's
- * milestone and playbook names (names: room for them), none for an
- * undeclared event (only counted, it stays out of groups, but a split
- * read's box carries it). */
+/* How many values a row carries: a declared event's fields, a control
+ * event's milestone and playbook names, none for an undeclared event
+ * (only counted, it stays out of groups, but a split read's box carries
+ * it). */
+static int row_nvalues(const io_schema *schema, int type) {
+  return type >= 0 ? schema->events[type].nfields : IO_IS_CONTROL(type) ? 2 : 0;
+}
+
+/* ev's values as a row carries them (names: room for a control event's). */
 static int row_values(const io_schema *schema, const io_event *ev, value_data names[2], const value_data **src) {
-  if (ev->type >= 0) {
-    *src = ev->values;
-    return schema->events[ev->type].nfields;
+  *src = ev->values;
+  if (ev->type < 0) {
+    names[0].s = ev->milestone;
+    names[1].s = ev->playbook;
+    *src = names;
   }
-  names[0].s = ev->milestone;
-  names[1].s = ev->playbook;
-  *src = names;
-  return IO_IS_CONTROL(ev->type) ? 2 : 0;
+  return row_nvalues(schema, ev->type);
 }
 
 static bool row_is_string(const io_schema *schema, int type, int i) {
@@ -393,7 +397,7 @@ static bool group_push(run_worker *w, uint32_t r) {
   if (!row->account) return true;   /* counted, not for the VM */
   value_data *vals = g->values;
   const value_data *stored = (const value_data *)(const void *)row->data;
-  int n = row->type >= 0 ? w->schema.events[row->type].nfields : 2;   /* a control event's names */
+  int n = row_nvalues(&w->schema, row->type);
   for (int i = 0; i < n; i++) {
     vals[i] = stored[i];
     if (row_is_string(&w->schema, row->type, i)) vals[i].s.p = row->data + (uintptr_t)stored[i].s.p;
@@ -544,6 +548,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     if (s == SPLIT_ROUND) {   /* the next round is not parsed: the group's last instant may go on there */
       worker_group *g = &w->group;
       int status = EXIT_OK;
+      if (g->open && !g->nrows) g->open = false;   /* only undeclared rows: nothing to apply */
       if (g->open && split_round(w->split, w->index) + 1 - g->round >= GROUP_ROUNDS) status = group_apply(w, true);
       if (status) return status;
       continue;

@@ -38,6 +38,7 @@ void *util_xalloc(size_t n) {
 }
 
 void *util_xalloc_lines(size_t n) {
+  if (n > SIZE_MAX - 63) util_out_of_memory();
   n = (n + 63) & ~(size_t)63;   /* aligned_alloc takes a multiple of the alignment */
   void *p = aligned_alloc(64, n ? n : 64);
   if (!p) util_out_of_memory();

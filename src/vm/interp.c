@@ -15,7 +15,7 @@ static char *scratch_alloc(void *ctx, size_t len) {
   vm_scratch *cur = rt->scratch;
   if (cur->size - cur->used < len) {
     size_t size = cur->size * 2 > len ? cur->size * 2 : len;
-    vm_scratch *nb = util_xalloc(sizeof *nb + size);
+    vm_scratch *nb = util_xalloc_lines(sizeof *nb + size);   /* as the first (vm_runtime_new) */
     nb->older = cur;
     nb->size = size;
     nb->used = 0;
