@@ -107,9 +107,10 @@ const char *worker_store_row(const io_schema *schema, const io_event *ev, char *
  * applied once the last of them is taken, before the next round is parsed
  * (the same rounds for every worker, so workers that meet at every round
  * stay in step; a group of one round holds too few rows per account: -j 2
- * on 10M events ran 6% slower); split.c keeps one round more of boxes, the
- * one being parsed. */
-enum { GROUP_ROUNDS = 4 };
+ * on 10M events ran 6% slower; four rounds ran no faster than two and held
+ * 15 MB more there); split.c keeps one round more of boxes, the one being
+ * parsed. */
+enum { GROUP_ROUNDS = 2 };
 
 /* Rows of time-sorted input read ahead and applied account by account, so
  * an account's state is loaded once for all its rows of the group instead

@@ -17,11 +17,11 @@
  * taken its rows of round r applies its group if it holds rows of
  * GROUP_ROUNDS rounds, before it parses round r + 1, so while any worker
  * parses a round, groups hold rows of the GROUP_ROUNDS rounds before it
- * at most, and the ring holds GROUP_ROUNDS + 1 rounds.  The last worker to reach the barrier checks
- * the round: every range parsed without a bad row up to its very end (a
- * range cut inside a quoted CSV field ends in an unterminated one: the cut
- * was not a record boundary) and times never went back across ranges or
- * rounds.  Anything else -- a bad row, unsorted input, a runtime error in
+ * at most, and the ring holds GROUP_ROUNDS + 1 rounds.  The last worker
+ * to reach the barrier checks the round: every range parsed without a bad
+ * row up to its very end (a range cut inside a quoted CSV field ends in an
+ * unterminated one: the cut was not a record boundary) and times never
+ * went back across ranges or rounds.  Anything else -- a bad row, unsorted input, a runtime error in
  * any worker -- aborts the split for every worker (RUN_UNSPLIT), and the
  * run starts over the ordinary way, which reports or handles it as a run
  * without -j would. */

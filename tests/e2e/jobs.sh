@@ -136,8 +136,8 @@ jobs_same "one row back in time, late in the file" --events "$jb/late-unsorted.c
 trace_says "one row back in time, late in the file" "the split read stopped" --events "$jb/late-unsorted.csv"
 
 # A log over many rounds of the split read (2 MiB per worker a round): the
-# boxes of one round are parsed into again five rounds later, while groups
-# hold the rows of four (split.c), so a round reused too early would show
+# boxes of one round are parsed into again three rounds later, while groups
+# hold the rows of two (split.c), so a round reused too early would show
 # here.  Rows of every kind: declared events with strings, undeclared
 # ones (only counted), control events with milestone and playbook names,
 # and instants shared by several rows.

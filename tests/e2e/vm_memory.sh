@@ -51,7 +51,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if r.returncode == 
 peak_kb=$(peak_rss "$msl" run "$vm/instant.ms" --events "$vm/instant.csv" --out "$vm/instant-j" -j 1)
 if [ "$peak_kb" -gt 0 ] && [ "$peak_kb" -lt 65536 ]; then ok; else
   bad "one instant, -j 1: peak RSS ${peak_kb} KB (want under 64 MB; negative: exit status)"; fi
-# the default workers add the split read's rows in flight (two rounds of
+# the default workers add the split read's rows in flight (three rounds of
 # 2 MiB per worker, a few times that once parsed), not the instant's rows
 peak_kb=$(peak_rss "$msl" run "$vm/instant.ms" --events "$vm/instant.csv" --out "$vm/instant")
 if [ "$peak_kb" -gt 0 ] && [ "$peak_kb" -lt 98304 ]; then ok; else
