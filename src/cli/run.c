@@ -68,7 +68,7 @@ typedef struct run_result {
   uint64_t hi, lo;
   vm_account *account;
   run_worker *worker;
-  int8_t settled;          /* settle_worker: 1 settled, -1 failed, 0 not tried */
+  int8_t done;             /* finish_accounts: 1 formatted, -1 failed, 0 not (yet) */
 } run_result;
 
 static uint64_t id_bytes(const char *p, size_t len, size_t from) {
@@ -125,48 +125,6 @@ static void sort_results(run_result *list, size_t n) {
   }
 }
 
-/* Settling the accounts of one worker, in id order, on its own thread. */
-typedef struct run_settle {
-  run_result *list;
-  size_t n;
-  run_worker *worker;
-  int64_t as_of;
-} run_settle;
-
-/* Settles the worker's accounts in id order, up to its first runtime error
- * (the rest stay unsettled: write_results settles them in turn, and so
- * reports the error a serial run meets first). */
-static void *settle_worker(void *arg) {
-  run_settle *job = arg;
-  for (size_t i = 0; i < job->n; i++) {
-    run_result *r = &job->list[i];
-    if (r->worker != job->worker) continue;
-    r->settled = vm_settle(job->worker->vm, r->account, job->as_of) ? 1 : -1;
-    if (r->settled < 0) break;
-  }
-  return NULL;
-}
-
-/* Settles every account, each worker's on its own thread: the evaluation
- * up to T is most of what writing the results costs. */
-static void settle_all(run_result *list, size_t n, run_worker *ws, int nworkers, int64_t as_of) {
-  run_settle *jobs = util_xalloc((size_t)nworkers * sizeof *jobs);
-  pthread_t *threads = util_xalloc((size_t)nworkers * sizeof *threads);
-  bool *started = util_xalloc((size_t)nworkers * sizeof *started);
-  for (int i = 0; i < nworkers; i++) {
-    jobs[i] = (run_settle){list, n, &ws[i], as_of};
-    started[i] = i > 0 && pthread_create(&threads[i], NULL, settle_worker, &jobs[i]) == 0;
-  }
-  settle_worker(&jobs[0]);
-  for (int i = 1; i < nworkers; i++) {
-    if (started[i]) pthread_join(threads[i], NULL);
-    else settle_worker(&jobs[i]);   /* a thread the system refused */
-  }
-  free(started);
-  free(threads);
-  free(jobs);
-}
-
 /* Sums the workers' counts: each row was counted by the one worker whose
  * account it names. */
 static out_counts total_counts(const run_worker *ws, int n) {
@@ -180,6 +138,125 @@ static out_counts total_counts(const run_worker *ws, int n) {
     c.ignored_control += vm_ignored_control(ws[i].vm);
   }
   return c;
+}
+
+/* The results are written a chunk of RESULT_CHUNK accounts at a time, in
+ * id order: each worker finishes its accounts of the chunk on its own
+ * thread (vm_finish evaluates them up to T, most of what writing costs)
+ * and formats their rows in memory (out_rows), then the rows are appended
+ * to the files in id order.  With --history, --report-by or a results
+ * callback, which take the accounts in id order, one thread finishes them
+ * all. */
+enum { RESULT_CHUNK = 4096 };
+
+typedef struct run_finisher {
+  run_state *st;
+  run_result *list;
+  size_t from, to;          /* the chunk */
+  out_rows_lens *lens;      /* each entry's bytes per file, from list[from] on */
+  run_worker *worker;       /* whose accounts it finishes; NULL: every one */
+  out_rows *rows;           /* NULL: no files (a results callback) */
+  uint32_t *mine;           /* the entries it finishes, from list[from] on */
+  int64_t as_of;
+  int status;               /* of its first failure: the entry of it has done -1 */
+  char msg[1024];           /* what to print for it; empty: it was printed */
+} run_finisher;
+
+/* Finishes one account: its results, then each place they go. */
+static int finish_account(run_finisher *f, run_result *e, out_rows_lens *lens) {
+  run_state *st = f->st;
+  vm_runtime *vm = e->worker->vm;
+  vm_results r;
+  if (!vm_finish(vm, e->account, f->as_of, &r)) {
+    snprintf(f->msg, sizeof f->msg, "%s", vm_error(vm));
+    return EXIT_DATA;
+  }
+  size_t len;
+  const char *id = vm_account_id(e->account, &len);
+  if (st->by) report_by_add(st->by, vm_account_fields(vm, e->account), r.milestones, r.nmilestones);
+  if (st->o->on_results) return st->o->on_results(st->o->results_ctx, vm, e->account, f->as_of, &r);
+  if (!out_rows_account(f->rows, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals,
+                        r.nsignals, lens, f->msg, sizeof f->msg) ||
+      (st->history && !history_out_account(st->history, id, len, r.history, r.nhistory, f->msg, sizeof f->msg)))
+    return EXIT_IO;
+  return EXIT_OK;
+}
+
+/* Finishes f's accounts of the chunk, up to the first that fails.  In id
+ * order the accounts are scattered over memory: each one's block is
+ * fetched 2 * AHEAD accounts before it is finished, its windows and sets
+ * AHEAD accounts before (another worker's accounts are not touched). */
+static void *finish_chunk(void *arg) {
+  enum { AHEAD = 4 };
+  run_finisher *f = arg;
+  size_t n = 0;
+  for (size_t i = f->from; i < f->to; i++)
+    if (!f->worker || f->list[i].worker == f->worker) f->mine[n++] = (uint32_t)(i - f->from);
+  for (size_t k = 0; k < n; k++) {
+    if (k + 2 * AHEAD < n) {
+      const run_result *next = &f->list[f->from + f->mine[k + 2 * AHEAD]];
+      vm_prefetch_block(next->worker->vm, next->account);
+    }
+    if (k + AHEAD < n) {
+      const run_result *next = &f->list[f->from + f->mine[k + AHEAD]];
+      vm_prefetch(next->worker->vm, next->account);
+    }
+    run_result *e = &f->list[f->from + f->mine[k]];
+    f->status = finish_account(f, e, &f->lens[f->mine[k]]);
+    e->done = f->status ? -1 : 1;
+    if (f->status) break;
+  }
+  return NULL;
+}
+
+/* Finishes the accounts of list (in id order) and writes their rows: each
+ * worker's on its own thread, or all on this one (nf 1).  A failure is
+ * reported as a serial run meets it: the first in id order. */
+static int finish_accounts(run_state *st, out_writer *w, run_result *list, size_t n, run_worker *ws, int nf,
+                           int64_t as_of) {
+  run_finisher *fs = util_xalloc((size_t)nf * sizeof *fs);
+  out_rows_lens *lens = util_xalloc(RESULT_CHUNK * sizeof *lens);
+  pthread_t *threads = util_xalloc((size_t)nf * sizeof *threads);
+  bool *started = util_xalloc((size_t)nf * sizeof *started);
+  for (int k = 0; k < nf; k++)
+    fs[k] = (run_finisher){.st = st, .list = list, .lens = lens, .worker = nf > 1 ? &ws[k] : NULL,
+                           .rows = w ? out_rows_new(w) : NULL, .as_of = as_of,
+                           .mine = util_xalloc(RESULT_CHUNK * sizeof *fs[k].mine)};
+  int status = EXIT_OK;
+  for (size_t from = 0; from < n && !status; from += RESULT_CHUNK) {
+    size_t to = n - from < RESULT_CHUNK ? n : from + RESULT_CHUNK;
+    for (int k = 0; k < nf; k++) {
+      fs[k].from = from;
+      fs[k].to = to;
+      started[k] = k > 0 && pthread_create(&threads[k], NULL, finish_chunk, &fs[k]) == 0;
+    }
+    finish_chunk(&fs[0]);
+    for (int k = 1; k < nf; k++) {
+      if (started[k]) pthread_join(threads[k], NULL);
+      else finish_chunk(&fs[k]);   /* a thread the system refused */
+    }
+    for (size_t i = from; i < to && !status; i++) {
+      run_finisher *f = &fs[nf > 1 ? list[i].worker - ws : 0];
+      char msg[1024];
+      if (list[i].done < 0) {
+        status = f->status;
+        if (f->msg[0]) fprintf(stderr, "msl: %s\n", f->msg);
+      } else if (w && !out_write_rows(w, f->rows, &lens[i - from], msg, sizeof msg)) {
+        fprintf(stderr, "msl: %s\n", msg);
+        status = EXIT_IO;
+      }
+    }
+    for (int k = 0; k < nf && fs[k].rows; k++) out_rows_rewind(fs[k].rows);
+  }
+  for (int k = 0; k < nf; k++) {
+    out_rows_free(w, fs[k].rows);
+    free(fs[k].mine);
+  }
+  free(started);
+  free(threads);
+  free(lens);
+  free(fs);
+  return status;
 }
 
 static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as_of) {
@@ -197,32 +274,11 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
         list[n++] = (run_result){id_bytes(id, len, 0), id_bytes(id, len, 8), slot->account, &ws[i], 0};
       }
   sort_results(list, n);
-  if (nworkers > 1) settle_all(list, n, ws, nworkers, as_of);
-  char msg[1024];
   out_writer *w = st->writer;
   st->writer = NULL;       /* out_finish or out_abort releases it */
   if (w) out_set_as_of(w, as_of);
-  int status = EXIT_OK;
-  for (size_t i = 0; i < n && !status; i++) {
-    vm_results r;
-    vm_runtime *vm = list[i].worker->vm;
-    if (list[i].settled < 0 || !vm_finish(vm, list[i].account, as_of, &r)) {
-      fprintf(stderr, "msl: %s\n", vm_error(vm));
-      status = EXIT_DATA;
-      break;
-    }
-    size_t len;
-    const char *id = vm_account_id(list[i].account, &len);
-    if (st->by) report_by_add(st->by, vm_account_fields(vm, list[i].account), r.milestones, r.nmilestones);
-    if (st->o->on_results) {
-      status = st->o->on_results(st->o->results_ctx, vm, list[i].account, as_of, &r);
-    } else if (!out_account(w, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals, r.nsignals,
-                            msg, sizeof msg) ||
-               (st->history && !history_out_account(st->history, id, len, r.history, r.nhistory, msg, sizeof msg))) {
-      fprintf(stderr, "msl: %s\n", msg);
-      status = EXIT_IO;
-    }
-  }
+  bool in_order = st->by || st->history || st->o->on_results;   /* each takes the accounts in id order */
+  int status = finish_accounts(st, w, list, n, ws, in_order ? 1 : nworkers, as_of);
   util_huge_free(list, (total ? total : 1) * sizeof *list);
   if (st->o->on_results) return status;   /* no output was opened */
   out_counts counts = total_counts(ws, nworkers);
@@ -230,6 +286,7 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
   for (int i = 0; i < nworkers; i++) worker_free(&ws[i]);
   history_out *history = st->history;
   st->history = NULL;      /* closed (before the commit) or freed here */
+  char msg[1024];
   if (history && status) {
     history_out_free(history);
   } else if (history && !history_out_close(history, msg, sizeof msg)) {

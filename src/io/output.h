@@ -92,6 +92,24 @@ bool out_account(out_writer *w, const char *id, size_t id_len,
                  const out_milestone_row *ms, int nms,
                  const out_playbook_row *pbs, int npbs,
                  const out_signal *sigs, int nsigs, char *msg, size_t msglen);
+/* Rows formatted by threads: each formats its accounts into an out_rows
+ * of its own, in memory, and one thread appends them to the files in
+ * account-id order with out_write_rows, an account at a time, taking the
+ * bytes out_rows_account said each file got.  out_rows_new needs the
+ * as-of time set; out_rows_rewind empties it once its rows are written;
+ * out_rows_free adds its counts to the writer's, for summary.json. */
+typedef struct out_rows out_rows;
+#define OUT_ROW_FILES 5
+typedef struct out_rows_lens {
+  uint32_t len[OUT_ROW_FILES];
+} out_rows_lens;
+out_rows *out_rows_new(const out_writer *w);
+bool out_rows_account(out_rows *rows, const char *id, size_t id_len, const out_milestone_row *ms, int nms,
+                      const out_playbook_row *pbs, int npbs, const out_signal *sigs, int nsigs,
+                      out_rows_lens *lens, char *msg, size_t msglen);
+bool out_write_rows(out_writer *w, out_rows *rows, const out_rows_lens *lens, char *msg, size_t msglen);
+void out_rows_rewind(out_rows *rows);
+void out_rows_free(out_writer *w, out_rows *rows);   /* NULL is ignored */
 /* Writes summary.json and commits: every file of the commit set (the
  * results, and what the caller added, e.g. --rejects; with standard output,
  * after it is flushed) is renamed into place, all or none (commit_all).

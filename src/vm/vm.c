@@ -415,9 +415,9 @@ void vm_set_observer(vm_runtime *rt, const vm_observer *o) { rt->observer = o; }
 
 void vm_set_history(vm_runtime *rt, bool on) { rt->history = on; }
 
-bool vm_settle(vm_runtime *rt, vm_account *a, int64_t as_of) {
+/* The evaluating part of vm_finish: a up to T, and what its statuses read there. */
+static bool settle(vm_runtime *rt, vm_account *a, int64_t as_of) {
   const bc_program *p = rt->p;
-  if (a->settled) return true;
   rt->cur_account = a;
   if (!a->has_first_row) {
     a->has_first_row = true;
@@ -439,13 +439,12 @@ bool vm_settle(vm_runtime *rt, vm_account *a, int64_t as_of) {
       return false;
     s->blocked_at_end = blocked;
   }
-  a->settled = true;
   return true;
 }
 
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
   const bc_program *p = rt->p;
-  if (!vm_settle(rt, a, as_of)) return false;
+  if (!settle(rt, a, as_of)) return false;
   vm_results *r = out;
   *r = (vm_results){.milestones = rt->result_milestones, .playbooks = rt->result_playbooks};
   for (uint32_t m = 0; m < p->nmilestones; m++) {

@@ -87,12 +87,6 @@ typedef struct vm_results {
   int nhistory;
 } vm_results;
 bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out);
-/* The evaluating part of vm_finish alone: a up to T, and what its statuses
- * read there.  vm_finish at the same T then only reads (so the workers of
- * a run can settle their accounts at once, each on its own thread, and the
- * results be written in id order after).  false on a runtime error: the
- * account stays unsettled, and vm_error says why. */
-bool vm_settle(vm_runtime *rt, vm_account *a, int64_t as_of);
 
 /* An observer of evaluations, for `msl test --coverage` and `msl explain`:
  * told each value a criterion takes where a run evaluates it (the

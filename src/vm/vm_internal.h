@@ -152,7 +152,7 @@ typedef struct vm_ms {
   bool blocked_by_control : 1;
   bool complete_pending : 1; /* an `ms.complete` at this instant, applied once the start is known */
   bool start_on_failed : 1;  /* a `start on` filter failed at this instant (see start_error) */
-  bool blocked_at_end : 1;   /* `blocked when` at T, once the account is settled (vm_settle) */
+  bool blocked_at_end : 1;   /* `blocked when` at T, set by vm_finish */
 } vm_ms;
 
 _Static_assert(sizeof(vm_ms) == 32, "a milestone's state is four words");
@@ -271,7 +271,6 @@ struct vm_account {
   bool has_first_row;
   bool full_eval;          /* the open instant changed more than values (a start, a
                               control event, a `where` error): evaluate every milestone */
-  bool settled;            /* evaluated up to T (vm_settle) */
 };
 
 /* The state starts after the header's cache line (16-byte aligned, for vm_wide). */

@@ -206,7 +206,7 @@ jobs_same "a runtime error" --events "$jb/overflow.csv"
 if grep -q "integer overflow" "$jb/stderr1" && [ "$(cat "$jb/status1")" = 3 ]; then ok
 else bad "jobs: the runtime error was not reported: $(cat "$jb/status1") $(head -c 300 "$jb/stderr1")"; fi
 
-# a runtime error met only at T, where each worker settles its accounts on
+# a runtime error met only at T, where each worker finishes its accounts on
 # its own thread: the one reported is the first account's in id order, as
 # one worker reports it (a240..a399 divide by zero at T; every worker has
 # accounts that settle cleanly before its first error)
@@ -230,6 +230,16 @@ sort -t, -k2,2 -s "$jb/at_t.csv" -o "$jb/at_t.csv.sorted"
 jobs_same "a runtime error at T" --events "$jb/at_t_sorted.csv"
 if grep -q "division by zero in blocked when of milestone .m. for account .a240." "$jb/stderr1" && [ "$(cat "$jb/status1")" = 3 ]; then ok
 else bad "jobs: the runtime error at T was not reported: $(cat "$jb/status1") $(head -c 300 "$jb/stderr1")"; fi
+# the same past the first chunk of accounts the workers finish at once
+# (run.c: 4096): c04500..c05999 divide by zero at T
+{
+  echo "account,time,event,user,n"
+  awk 'BEGIN { for (i = 0; i < 6000; i++) printf "c%05d,2026-01-%sT00:00:00Z,login,u,5\n", i, i < 4500 ? "10" : "01" }' |
+    sort -t, -k2,2 -s
+} >"$jb/at_t_many.csv"
+jobs_same "a runtime error at T, past the first chunk" --events "$jb/at_t_many.csv"
+if grep -q "division by zero in blocked when of milestone .m. for account .c04500." "$jb/stderr1" && [ "$(cat "$jb/status1")" = 3 ]; then ok
+else bad "jobs: the runtime error at T past the first chunk was not reported: $(cat "$jb/status1") $(head -c 300 "$jb/stderr1")"; fi
 cp "$jb/rules.saved" "$jb/rules.ms"
 
 expect_status "jobs: -j 0 is a usage error" 2 "$msl" run "$jb/rules.ms" --events "$jb/log/events.csv" -j 0
