@@ -480,7 +480,8 @@ static bool start_timer_due(const vm_runtime *rt, const vm_account *a, int64_t t
 
 /* Whether what changed at a's instant can change an evaluation there: a
  * block outside the criteria reads it, or a milestone that can still
- * change does (it applies, and is continuous or not completed; a
+ * change does (it applies, and is continuous, or not completed, or has an
+ * action not done: actions are evaluated after completion too; a
  * completed once-mode one reopens only at `ms.reset`, an event). */
 static bool changes_matter(vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
@@ -492,7 +493,8 @@ static bool changes_matter(vm_runtime *rt, const vm_account *a) {
     for (uint64_t set = rt->due[w]; set; set &= set - 1) {
       uint32_t m = w * 64 + (uint32_t)__builtin_ctzll(set);
       const vm_ms *s = vm_ms_at(rt, a, m);
-      if (s->applies && (p->milestones[m].continuous || !s->completed)) return true;
+      const bc_milestone *d = &p->milestones[m];
+      if (s->applies && (d->continuous || !s->completed || s->actions_done < (int32_t)d->nactions)) return true;
     }
   return false;
 }
