@@ -478,11 +478,13 @@ static bool start_timer_due(const vm_runtime *rt, const vm_account *a, int64_t t
   return false;
 }
 
-/* Whether what changed at a's instant can change an evaluation there: a
- * block outside the criteria reads it, or a milestone that can still
- * change does (it applies, and is continuous, or not completed, or has an
- * action not done: actions are evaluated after completion too; a
- * completed once-mode one reopens only at `ms.reset`, an event). */
+/* Whether what changed at a's instant (windows lost entries) can change
+ * an evaluation there: a block outside the criteria reads it, or a
+ * milestone that can still change does: it applies, an expiry can change
+ * it (continuous, or a latching criterion a falling count can make true),
+ * and it is continuous, not completed, or has an action not done (actions
+ * are evaluated after completion too; a completed once-mode milestone
+ * reopens only at `ms.reset`, an event). */
 static bool changes_matter(vm_runtime *rt, const vm_account *a) {
   const bc_program *p = rt->p;
   const uint8_t *bits = (const uint8_t *)(vm_state(a) + rt->layout.changed);
@@ -494,7 +496,10 @@ static bool changes_matter(vm_runtime *rt, const vm_account *a) {
       uint32_t m = w * 64 + (uint32_t)__builtin_ctzll(set);
       const vm_ms *s = vm_ms_at(rt, a, m);
       const bc_milestone *d = &p->milestones[m];
-      if (s->applies && (d->continuous || !s->completed || s->actions_done < (int32_t)d->nactions)) return true;
+      /* with history, `blocked when` is read wherever a status needs it */
+      bool can_change = rt->expiry_changes[m] || (rt->history && d->blocked_block != BC_NO_BLOCK);
+      if (s->applies && can_change && (d->continuous || !s->completed || s->actions_done < (int32_t)d->nactions))
+        return true;
     }
   return false;
 }

@@ -182,9 +182,132 @@ static bool is_criterion(const bc_program *p, uint32_t b) {
   return false;
 }
 
+/* ---- what a window expiry can change -------------------------------------------------------- */
+
+/* How a register's value can move at an instant where the only change is
+ * that windows lost entries: a `within` count or distinct count can only
+ * fall, every other `within` aggregate can move either way, and the rest of
+ * what a criterion reads stays as it was (other aggregates change only at
+ * events; milestone states, sequences and externs are taken as moving). */
+typedef enum { MOVE_NONE, MOVE_FALLS, MOVE_DOWN /* a bool: true to false only */, MOVE_ANY } expiry_move;
+
+typedef struct expiry_state {
+  uint8_t *move;           /* per register */
+  uint32_t *written;       /* per register: the instruction that last wrote it (or joined it) */
+} expiry_state;
+
+static expiry_move agg_move(const bc_aggregate *d) {
+  if (d->window != BC_WIN_WITHIN) return MOVE_NONE;
+  return d->fn == BC_AGG_COUNT || d->fn == BC_AGG_DISTINCT ? MOVE_FALLS : MOVE_ANY;
+}
+
+/* x <= y or x < y: as y falls, true can only turn false. */
+static expiry_move compare_move(expiry_move x, expiry_move y) {
+  if (x == MOVE_NONE && y == MOVE_NONE) return MOVE_NONE;
+  return x == MOVE_NONE && y == MOVE_FALLS ? MOVE_DOWN : MOVE_ANY;
+}
+
+/* What one instruction writes to R[a]. */
+static expiry_move insn_move(const bc_program *p, const bc_insn *in, const uint8_t *move) {
+  switch (in->op) {
+    case BC_LOADK:
+    case BC_ACCT: return MOVE_NONE;
+    case BC_AGG: return agg_move(&p->aggregates[in->b]);
+    case BC_I2F: return move[in->b] == MOVE_NONE || move[in->b] == MOVE_FALLS ? (expiry_move)move[in->b] : MOVE_ANY;
+    case BC_NOT:
+    case BC_NEGI:
+    case BC_NEGF: return move[in->b] == MOVE_NONE ? MOVE_NONE : MOVE_ANY;
+    case BC_LTI:
+    case BC_LEI:
+    case BC_LTF:
+    case BC_LEF: return compare_move((expiry_move)move[in->b], (expiry_move)move[in->c]);
+    case BC_ADDI: case BC_SUBI: case BC_MULI: case BC_DIVI: case BC_MODI:
+    case BC_ADDF: case BC_SUBF: case BC_MULF: case BC_DIVF:
+    case BC_EQI: case BC_NEI: case BC_EQF: case BC_NEF: case BC_EQB: case BC_NEB:
+    case BC_EQS: case BC_NES: case BC_LTS: case BC_LES:
+      return move[in->b] == MOVE_NONE && move[in->c] == MOVE_NONE ? MOVE_NONE : MOVE_ANY;
+    case BC_INI: case BC_INF: case BC_INS: case BC_INB: return move[in->b] == MOVE_NONE ? MOVE_NONE : MOVE_ANY;
+    default: return MOVE_ANY;   /* SEQ, START, COMPLETED, ACHIEVING, CALL: their state may move */
+  }
+}
+
+/* Joins into `at` (the path that fell through to an instruction) the state
+ * a jump there carried (JMPF or JMPT on register cond); a register they
+ * disagree on is marked written there (mark).  A register written
+ * on only one path holds what the jump's condition chose: for the
+ * condition's own register, `cond and x` (JMPF) or `cond or x` (JMPT),
+ * which falls as its parts fall; for another, whatever the condition was
+ * as it stood. */
+static void expiry_join(expiry_state *at, const expiry_state *jump, uint32_t nregs, uint32_t cond, uint32_t mark) {
+  expiry_move c = (expiry_move)jump->move[cond];
+  for (uint32_t r = 0; r < nregs; r++) {
+    if (at->written[r] == jump->written[r]) continue;   /* one value, from before the jump */
+    expiry_move f = (expiry_move)at->move[r], j = (expiry_move)jump->move[r], joined = MOVE_ANY;
+    bool parts_fall = (f == MOVE_NONE || f == MOVE_DOWN) && (c == MOVE_NONE || c == MOVE_DOWN);
+    if (r == cond) joined = parts_fall ? (f == MOVE_NONE && c == MOVE_NONE ? MOVE_NONE : MOVE_DOWN) : MOVE_ANY;
+    else if (c == MOVE_NONE) joined = f == j ? f : f == MOVE_NONE ? j : j == MOVE_NONE ? f : MOVE_ANY;
+    at->move[r] = (uint8_t)joined;
+    at->written[r] = mark;
+  }
+}
+
+/* Whether value block b can turn from false to true at an instant where
+ * only windows lost entries: false when it reads `within` counts and
+ * distinct counts only as `K <= x` and `K < x` (x >= K, x > K), combined
+ * with and/or, and nothing else that can move there. */
+static bool expiry_can_raise(const bc_program *p, uint32_t b) {
+  if (b == BC_NO_BLOCK) return false;
+  const bc_block *blk = &p->blocks[b];
+  uint32_t nregs = blk->nregs ? blk->nregs : 1, len = blk->len, njumps = 0;
+  /* the state each jump carries, then (the last slot) the path at hand;
+     zeroed: nothing moves, nothing written yet */
+  uint8_t *moves = util_xalloc((size_t)(len + 1) * nregs);
+  uint32_t *written = util_xalloc(sizeof *written * (size_t)(len + 1) * nregs);
+  uint32_t *target = util_xalloc(sizeof *target * (len + 1)), *cond = util_xalloc(sizeof *cond * (len + 1));
+  expiry_state st = {moves + (size_t)len * nregs, written + (size_t)len * nregs};
+  bool can = true;
+  for (uint32_t pc = 0; pc < len; pc++) {
+    for (uint32_t k = njumps; k-- > 0;)   /* jumps go forward (verify_insn.c); the innermost first */
+      if (target[k] == pc)
+        expiry_join(&st, &(expiry_state){moves + (size_t)k * nregs, written + (size_t)k * nregs}, nregs, cond[k],
+                    pc + 1);
+    const bc_insn *in = &p->code[blk->start + pc];
+    if (in->op == BC_JMPF || in->op == BC_JMPT) {
+      memcpy(moves + (size_t)njumps * nregs, st.move, nregs);
+      memcpy(written + (size_t)njumps * nregs, st.written, sizeof *written * nregs);
+      target[njumps] = in->d;
+      cond[njumps++] = in->a;
+      continue;
+    }
+    if (in->op == BC_RET) {
+      can = pc + 1 < len || (st.move[in->a] != MOVE_NONE && st.move[in->a] != MOVE_DOWN);
+      break;
+    }
+    st.move[in->a] = (uint8_t)insn_move(p, in, st.move);
+    st.written[in->a] = pc + 1;
+  }
+  free(moves);
+  free(written);
+  free(target);
+  free(cond);
+  return can;
+}
+
+/* Whether a window expiry can change milestone m while it applies: it is
+ * continuous, or one of its latching criteria (entry, exit, actions) can
+ * turn true there.  `blocked when` is read only at T. */
+static bool expiry_can_change(const bc_program *p, uint32_t m) {
+  const bc_milestone *d = &p->milestones[m];
+  if (d->continuous || expiry_can_raise(p, d->entry_block) || expiry_can_raise(p, d->exit_block)) return true;
+  for (uint32_t i = 0; i < d->nactions; i++)
+    if (expiry_can_raise(p, d->actions[i].done_block)) return true;
+  return false;
+}
+
 /* rt->readers: the milestones whose criteria read each input;
  * rt->read_elsewhere: the inputs other blocks read (a playbook step's
- * condition, say). */
+ * condition, say); rt->expiry_changes: the milestones a window expiry can
+ * change. */
 static void plan_inputs(vm_runtime *rt) {
   const bc_program *p = rt->p;
   uint32_t ninputs = p->naggregates + p->nsequences, n = 0;
@@ -201,6 +324,8 @@ static void plan_inputs(vm_runtime *rt) {
     for (uint32_t k = 0; k < n; k++) rt->readers[(size_t)reads[k] * rt->due_words + m / 64] |= (uint64_t)1 << (m % 64);
   }
   free(reads);
+  rt->expiry_changes = util_xalloc(sizeof *rt->expiry_changes * (p->nmilestones + 1));
+  for (uint32_t m = 0; m < p->nmilestones; m++) rt->expiry_changes[m] = expiry_can_change(p, m);
   for (uint32_t b = 0; b < p->nblocks; b++) {
     if (is_criterion(p, b)) continue;
     uint32_t count = 0;
@@ -268,6 +393,7 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->since_first);
   free(rt->since_aggs);
   free(rt->read_elsewhere);
+  free(rt->expiry_changes);
   free(rt->windowed);
   free(rt->readers);
   free(rt->due);

@@ -336,6 +336,11 @@ struct vm_runtime {
   uint64_t *readers, *due;
   uint32_t due_words, changed_bytes;
   uint8_t *read_elsewhere;
+  /* Per milestone: whether an instant where only windows lost entries can
+   * change it (vm.c expiry_can_change, which leaves out `blocked when`,
+   * read only at T unless history is on); one it cannot change is not
+   * evaluated there (state.c changes_matter). */
+  bool *expiry_changes;
   /* The aggregates that the per-instant loops visit: those with a `within`
    * window (expiry, timers), and those a next event touches outside the
    * account's block (prefetch: rings and distinct sets). */

@@ -164,6 +164,38 @@ START_TEST(expiries_of_completed_milestones_change_nothing) {
 }
 END_TEST
 
+/* The days (MM-DD) at which milestone 0's exit was evaluated, into ctx (DAYS_SIZE bytes). */
+enum { DAYS_SIZE = 256 };
+static void note_exit(void *ctx, const vm_account *a, uint32_t m, vm_criterion kind, uint32_t action, int64_t t,
+                      bool value) {
+  (void)a, (void)action, (void)value;
+  if (m != 0 || kind != VM_CRIT_EXIT) return;
+  char when[40], *days = ctx;
+  io_format_time(t, when);
+  size_t used = strlen(days);
+  snprintf(days + used, DAYS_SIZE - used, "%s%.5s", used ? " " : "", when + 5);
+}
+
+/* An instant where only windows lost entries is evaluated only when an
+ * expiry can change a milestone there.  `up` (count >= 3: a falling count
+ * cannot make it true) is not evaluated for the expiries of 01-02 and
+ * 01-05 (its window's), only at its events, at T, and on 01-03, where
+ * `quiet` (count < 1: a falling count can) is evaluated and completes,
+ * and `up`'s window changed since its last evaluation. */
+START_TEST(expiries_evaluate_what_a_falling_count_can_raise) {
+  char days[DAYS_SIZE] = "";
+  vm_observer o = {.criterion = note_exit, .ctx = days};
+  bc_program *p = compile_rules("", "event login\n"
+                                    "milestone up \"Up\" { exit count(login within 1d) >= 3 }\n"
+                                    "milestone quiet \"Quiet\" { entry count(login) >= 1  exit count(login within 2d) < 1 }\n");
+  ck_assert_int_eq(run_observed(p, "account,time,event\n", "a,2026-01-01,login\na,2026-01-04,login\n",
+                                "2026-01-06T00:00:00Z", &o), 0);
+  ck_assert_str_eq(days, "01-01 01-03 01-04 01-06");
+  expect_rows("milestones.csv", "a,up,in_progress,,,,,,,\n"
+                                "a,quiet,completed,,2026-01-01T00:00:00Z,2026-01-03T00:00:00Z,,,,\n");
+}
+END_TEST
+
 static Suite *vm_suite(void) {
   Suite *s = suite_create("vm");
   TCase *tc = tcase_create("runs");
@@ -179,6 +211,7 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, distinct_window_survives_churn);
   tcase_add_test(tc, distinct_floats_zero_is_one_value);
   tcase_add_test(tc, expiries_of_completed_milestones_change_nothing);
+  tcase_add_test(tc, expiries_evaluate_what_a_falling_count_can_raise);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -83,14 +83,17 @@ static bc_program *compile_rules(const char *prelude, const char *rules) {
 }
 
 /* Runs p over events.csv (header + events) at as_of (NULL: the last event's
- * time), its externs bound from the stdlib only; returns the exit status,
- * leaving the outputs in workdir.  Frees p. */
-static int run_compiled(bc_program *p, const char *header, const char *events, const char *as_of) {
+ * time), its externs bound from the stdlib only, with one worker that
+ * observer (NULL: none) watches; returns the exit status, leaving the
+ * outputs in workdir.  Frees p. */
+static int run_observed(bc_program *p, const char *header, const char *events, const char *as_of,
+                        const vm_observer *observer) {
   write_text("events.csv", header, events);
   char ev[512];
   snprintf(ev, sizeof ev, "%s/events.csv", workdir);
   const char *files[] = {ev};
-  run_options o = {.events = files, .nevents = 1, .out_dir = workdir};
+  run_options o = {.events = files, .nevents = 1, .out_dir = workdir, .observer = observer,
+                   .jobs = observer ? 1 : 0};
   if (as_of) {
     o.has_as_of = true;
     ck_assert(io_parse_time(as_of, strlen(as_of), &o.as_of));
@@ -114,6 +117,10 @@ static int run_compiled(bc_program *p, const char *header, const char *events, c
   native_registry_free(reg);
   bc_program_free(p);
   return status;
+}
+
+static int run_compiled(bc_program *p, const char *header, const char *events, const char *as_of) {
+  return run_observed(p, header, events, as_of, NULL);
 }
 
 #endif
