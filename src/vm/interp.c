@@ -335,10 +335,43 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
 }
 
 /* Evaluates a value block to a bool / time for the milestone machine. */
+/* Block b as a vm_compare: agg.agg BC_NONE when it is not one. */
+static vm_compare compare_of(const bc_program *p, uint32_t b) {
+  vm_compare c = {.agg = BC_NONE};
+  const bc_block *blk = &p->blocks[b];
+  if (blk->len != 4) return c;
+  const bc_insn *in = p->code + blk->start, *cmp = &in[2], *ret = &in[3];
+  const bc_insn *agg = in[0].op == BC_AGG ? &in[0] : &in[1], *k = in[0].op == BC_AGG ? &in[1] : &in[0];
+  bool ops = cmp->op == BC_LTI || cmp->op == BC_LEI || cmp->op == BC_EQI || cmp->op == BC_NEI;
+  if (agg->op != BC_AGG || k->op != BC_LOADK || agg->a == k->a || !ops || ret->op != BC_RET || ret->a != cmp->a ||
+      p->consts[k->b].type != VALUE_INT)
+    return c;
+  if (cmp->b == agg->a && cmp->c == k->a) c.agg_first = true;
+  else if (cmp->b != k->a || cmp->c != agg->a) return c;
+  c.agg = agg->b;
+  c.op = cmp->op;
+  c.k = p->consts[k->b].v.i;
+  return c;
+}
+
+void interp_plan(vm_runtime *rt) {
+  const bc_program *p = rt->p;
+  rt->compares = util_xalloc(sizeof *rt->compares * (p->nblocks + 1));
+  for (uint32_t b = 0; b < p->nblocks; b++) rt->compares[b] = compare_of(p, b);
+}
+
 bool interp_eval_bool(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
                       bool *out) {
   rt->cur_what = what;
   rt->cur_milestone = m;
+  const vm_compare *c = &rt->compares[b];
+  if (c->agg != BC_NONE) {
+    value_data v;
+    if (!agg_value(rt, a, c->agg, &v)) return false;
+    int64_t x = c->agg_first ? v.i : c->k, y = c->agg_first ? c->k : v.i;
+    *out = c->op == BC_LTI ? x < y : c->op == BC_LEI ? x <= y : c->op == BC_EQI ? x == y : x != y;
+    return true;
+  }
   value_data r;
   if (!interp_exec(rt, a, b, NULL, &r)) return false;
   *out = r.b;

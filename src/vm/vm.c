@@ -346,6 +346,7 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->externs = externs;
   rt->layout = plan_layout(p);
   plan_inputs(rt);
+  interp_plan(rt);
   for (uint32_t m = 0; m < p->nmilestones; m++) rt->start_ats |= p->milestones[m].start_kind == BC_START_AT;
   for (uint32_t i = 0; i < p->nplaybooks; i++) rt->start_ats |= p->playbooks[i].start_kind == BC_START_AT;
   rt->windowed = util_xalloc(sizeof *rt->windowed * (p->naggregates ? p->naggregates : 1));
@@ -394,6 +395,7 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->since_aggs);
   free(rt->read_elsewhere);
   free(rt->expiry_changes);
+  free(rt->compares);
   free(rt->windowed);
   free(rt->readers);
   free(rt->due);

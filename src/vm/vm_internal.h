@@ -348,6 +348,7 @@ struct vm_runtime {
   uint32_t *outside, noutside;
   bool *segments;          /* the new account's, while vm_account_new decides what applies */
   vm_scratch *scratch;     /* strings returned by externs during one interp_exec */
+  struct vm_compare *compares;   /* per block (interp_plan) */
   char ffi_args[4096];
   /* what is running, for runtime error messages */
   const vm_account *cur_account;
@@ -447,6 +448,21 @@ vm_extra *vm_extra_of(vm_account *a);
 vm_poison *vm_poison_at(vm_account *a, uint32_t i);
 
 /* ---- interp.c: the interpreter ------------------------------------------------------------ */
+
+/* A value block that only compares an aggregate with an int constant, as
+ * the compiler writes `count(x) >= 5` (AGG, LOADK, LTI/LEI/EQI/NEI, RET,
+ * the first two in either order): interp_eval_bool reads the aggregate
+ * and compares, without setting up the interpreter -- most criteria are
+ * such blocks, evaluated at most instants. */
+typedef struct vm_compare {
+  uint32_t agg;            /* BC_NONE: the block is not one */
+  uint8_t op;              /* BC_LTI, BC_LEI, BC_EQI or BC_NEI */
+  bool agg_first;          /* `agg op k`; else `k op agg` */
+  int64_t k;
+} vm_compare;
+
+/* rt->compares: each block's vm_compare (freed with the runtime). */
+void interp_plan(vm_runtime *rt);
 
 /* Runs block b; value blocks leave their result in *result.  ev: the event
  * being applied (update blocks). */

@@ -196,6 +196,32 @@ START_TEST(expiries_evaluate_what_a_falling_count_can_raise) {
 }
 END_TEST
 
+/* A criterion that compares an aggregate with a constant (interp.c reads
+ * it without the interpreter) gives what the interpreter gives, for each
+ * comparison and either order of its operands. */
+START_TEST(aggregate_constant_comparisons) {
+  ck_assert_int_eq(run_rules("event login\n"
+                             "milestone eq \"Eq\" { exit count(login) == 2 }\n"
+                             "milestone ne \"Ne\" { exit count(login) != 1 }\n"
+                             "milestone lt \"Lt\" { exit count(login) < 3 }\n"
+                             "milestone le \"Le\" { exit count(login) <= 0 }\n"
+                             "milestone keq \"KEq\" { exit 2 == count(login) }\n"
+                             "milestone kne \"KNe\" { exit 1 != count(login) }\n"
+                             "milestone klt \"KLt\" { exit 2 < count(login) }\n"
+                             "milestone kle \"KLe\" { exit 3 <= count(login) }\n",
+                             "account,time,event\na,2026-01-01,login\na,2026-01-02,login\na,2026-01-03,login\n",
+                             NULL), 0);
+  expect_rows("milestones.csv", "a,eq,completed,,,2026-01-02T00:00:00Z,,,,\n"
+                                "a,ne,completed,,,2026-01-02T00:00:00Z,,,,\n"
+                                "a,lt,completed,,,2026-01-01T00:00:00Z,,,,\n"
+                                "a,le,in_progress,,,,,,,\n"
+                                "a,keq,completed,,,2026-01-02T00:00:00Z,,,,\n"
+                                "a,kne,completed,,,2026-01-02T00:00:00Z,,,,\n"
+                                "a,klt,completed,,,2026-01-03T00:00:00Z,,,,\n"
+                                "a,kle,completed,,,2026-01-03T00:00:00Z,,,,\n");
+}
+END_TEST
+
 static Suite *vm_suite(void) {
   Suite *s = suite_create("vm");
   TCase *tc = tcase_create("runs");
@@ -212,6 +238,7 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, distinct_floats_zero_is_one_value);
   tcase_add_test(tc, expiries_of_completed_milestones_change_nothing);
   tcase_add_test(tc, expiries_evaluate_what_a_falling_count_can_raise);
+  tcase_add_test(tc, aggregate_constant_comparisons);
   suite_add_tcase(s, tc);
   return s;
 }
