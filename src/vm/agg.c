@@ -327,15 +327,21 @@ bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out) {
   return true;
 }
 
+/* A window of d gained a front that expires at `expiry` (it had none, or
+ * a distinct set's first value): the account's cached timers go down to
+ * it, the next timer only for a window that is not quiet. */
+static void front_added(vm_account *a, const bc_aggregate *d, int64_t expiry) {
+  if (!a->timer_valid) return;
+  if (expiry < a->expiry) a->expiry = expiry;
+  if (expiry < a->timer && !a->rt->quiet[d - a->rt->p->aggregates]) a->timer = expiry;
+}
+
 /* Window rings change only through these three, which keep the account's
- * cached next timer exact: a window's timer is its front's expiry, so a new
+ * cached timers exact: a window's timer is its front's expiry, so a new
  * front lowers the cache and a front that goes (expired, or dropped from
  * the back of a min/max deque) invalidates it. */
 static void window_push(vm_account *a, const bc_aggregate *d, vm_ring *ring, vm_entry e) {
-  if (!ring->len && a->timer_valid) {
-    int64_t expiry = vm_sat_add(e.time, d->within_us);
-    if (expiry < a->timer) a->timer = expiry;
-  }
+  if (!ring->len) front_added(a, d, vm_sat_add(e.time, d->within_us));
   ring_push(&a->rt->rings, ring, e);
 }
 
@@ -416,9 +422,8 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
       set_front_change c = set_add(rt, (vm_set *)s, (value_type)d->arg_type, v, ev->time);
       if (((vm_set *)s)->size != size) vm_mark_changed(rt, a, g);
       if (!windowed_set(d) || c == FRONT_SAME) break;
-      int64_t expiry = vm_sat_add(ev->time, d->within_us);
       if (c == FRONT_LATER) a->timer_valid = false;
-      else if (a->timer_valid && expiry < a->timer) a->timer = expiry;
+      else front_added(a, d, vm_sat_add(ev->time, d->within_us));
       break;
     }
   }
@@ -437,7 +442,7 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
 
 bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
-  if (a->timer_valid && a->timer > t) return false;   /* no window's front expires by t */
+  if (a->timer_valid && a->expiry > t) return false;   /* no window's front expires by t */
   bool changed = false;
   for (uint32_t k = 0; k < rt->nwindowed; k++) {
     uint32_t g = rt->windowed[k];
@@ -473,9 +478,10 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
   return changed;
 }
 
-int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a) {
+int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a, int64_t *all) {
   const bc_program *p = rt->p;
   int64_t next = INT64_MAX;
+  *all = INT64_MAX;
   for (uint32_t k = 0; k < rt->nwindowed; k++) {
     uint32_t g = rt->windowed[k];
     const bc_aggregate *d = &p->aggregates[g];
@@ -488,7 +494,8 @@ int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a) {
     }
     if (front == INT64_MAX) continue;
     int64_t e = vm_sat_add(front, d->within_us);
-    if (e < next) next = e;
+    if (e < *all) *all = e;
+    if (e < next && !rt->quiet[g]) next = e;
   }
   return next;
 }

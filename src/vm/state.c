@@ -363,11 +363,12 @@ static void apply_control(vm_runtime *rt, vm_account *a, const vm_event *ev) {
 
 /* ---- instants ------------------------------------------------------------------------------------ */
 
-/* The next instant after the last one where a value changes by itself. */
+/* The next instant after the last one where a value changes by itself
+ * that an evaluation can see (a quiet window's expiry is not one). */
 static int64_t next_timer(const vm_runtime *rt, vm_account *a) {
   if (a->timer_valid) return a->timer;
   const bc_program *p = rt->p;
-  int64_t next = agg_next_expiry(rt, a);
+  int64_t next = agg_next_expiry(rt, a, &a->expiry);
   for (uint32_t m = 0; rt->start_ats && m < p->nmilestones; m++) {
     if (!vm_ms_at(rt, a, m)->start_timer) continue;
     int64_t start_at = *vm_ms_start_at(rt, a, m);

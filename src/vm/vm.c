@@ -338,6 +338,22 @@ static void plan_inputs(vm_runtime *rt) {
   }
 }
 
+/* rt->quiet: the `within` windows whose expiries no evaluation can see --
+ * no block outside the criteria reads them, and each milestone whose
+ * criteria do is one an expiry cannot change (with history, which reads
+ * `blocked when` wherever a status needs it, one without that clause). */
+static void plan_quiet(vm_runtime *rt) {
+  const bc_program *p = rt->p;
+  if (!rt->quiet) rt->quiet = util_xalloc(sizeof *rt->quiet * (p->naggregates + 1));
+  for (uint32_t g = 0; g < p->naggregates; g++) {
+    bool quiet = p->aggregates[g].window == BC_WIN_WITHIN && !(rt->read_elsewhere[g >> 3] >> (g & 7) & 1);
+    for (uint32_t m = 0; quiet && m < p->nmilestones; m++)
+      if (rt->readers[(size_t)g * rt->due_words + m / 64] >> (m % 64) & 1)
+        quiet = !rt->expiry_changes[m] && !(rt->history && p->milestones[m].blocked_block != BC_NO_BLOCK);
+    rt->quiet[g] = quiet;
+  }
+}
+
 vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   /* what the runtime writes as it runs, on cache lines of its own: runtimes
      made one after another for threads would otherwise share lines */
@@ -346,6 +362,7 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   rt->externs = externs;
   rt->layout = plan_layout(p);
   plan_inputs(rt);
+  plan_quiet(rt);
   interp_plan(rt);
   for (uint32_t m = 0; m < p->nmilestones; m++) rt->start_ats |= p->milestones[m].start_kind == BC_START_AT;
   for (uint32_t i = 0; i < p->nplaybooks; i++) rt->start_ats |= p->playbooks[i].start_kind == BC_START_AT;
@@ -395,6 +412,7 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->since_aggs);
   free(rt->read_elsewhere);
   free(rt->expiry_changes);
+  free(rt->quiet);
   free(rt->compares);
   free(rt->windowed);
   free(rt->readers);
@@ -541,7 +559,10 @@ static int8_t on_time(int64_t achieved, int64_t deadline, int64_t as_of) {
 
 void vm_set_observer(vm_runtime *rt, const vm_observer *o) { rt->observer = o; }
 
-void vm_set_history(vm_runtime *rt, bool on) { rt->history = on; }
+void vm_set_history(vm_runtime *rt, bool on) {
+  rt->history = on;
+  plan_quiet(rt);
+}
 
 /* The evaluating part of vm_finish: a up to T, and what its statuses read there. */
 static bool settle(vm_runtime *rt, vm_account *a, int64_t as_of) {

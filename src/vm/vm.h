@@ -112,7 +112,8 @@ void vm_set_observer(vm_runtime *rt, const vm_observer *o);
  * without it pays one test per evaluation instant.  `blocked when` is then
  * evaluated at every instant where a status needs it; a runtime error
  * there leaves that milestone's status at that instant unknown (no row),
- * never failing the run (docs/decisions.md). */
+ * never failing the run (docs/decisions.md).  Set it before the first
+ * account is made: it decides which window expiries are instants. */
 void vm_set_history(vm_runtime *rt, bool on);
 
 /* Evaluates value block b of the program for account a at the instant

@@ -262,6 +262,8 @@ struct vm_account {
   struct vm_runtime *rt;   /* its runtime, whose pools hold its windows and sets */
   int64_t last_instant;
   int64_t timer;           /* cached next_timer: exact while timer_valid */
+  int64_t expiry;          /* the earliest expiry of a window's front, quiet ones too: the
+                              first instant agg_expire_windows has work; exact while timer_valid */
   int64_t first_row;
   vm_extra *extra;         /* NULL until needed */
   uint32_t id_len;
@@ -341,6 +343,11 @@ struct vm_runtime {
    * read only at T unless history is on); one it cannot change is not
    * evaluated there (state.c changes_matter). */
   bool *expiry_changes;
+  /* Per aggregate: a `within` window whose expiries no evaluation can see
+   * (vm.c plan_quiet: every milestone reading it is one an expiry cannot
+   * change, and no other block reads it).  Its entries leave when an
+   * instant comes anyway; its fronts make no instant of their own. */
+  bool *quiet;
   /* The aggregates that the per-instant loops visit: those with a `within`
    * window (expiry, timers), and those a next event touches outside the
    * account's block (prefetch: rings and distinct sets). */
@@ -488,8 +495,9 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
 /* Drops window entries that have left (t - D, t], marking their
  * aggregates changed (vm_mark_changed); says whether any left. */
 bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t);
-/* The earliest expiry of a window's front; INT64_MAX when none is due. */
-int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a);
+/* The earliest expiry of a window's front but quiet ones (rt->quiet), and
+ * in *all of any window's; INT64_MAX when none is due. */
+int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a, int64_t *all);
 /* The size and alignment of d's state, and of its value's part, which its
  * window's part follows, for the layout. */
 /* ---- intern.c: the distinct sets' strings ------------------------------------------------------ */
