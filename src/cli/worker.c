@@ -410,7 +410,8 @@ static bool group_push(run_worker *w, uint32_t r) {
   ev.line = 0;
   if (row->type >= 0) {
     ev.values = vals;
-    ev.milestone = ev.playbook = (value_str){"", 0};
+    ev.milestone = (value_str){"", 0};   /* not `a = b = c`: see io_event_begin */
+    ev.playbook = (value_str){"", 0};
   } else {
     ev.values = NULL;
     ev.milestone = vals[0].s;

@@ -244,7 +244,10 @@ bool io_skip_bom(io_reader *r, io_error *err) {
 
 int io_event_begin(io_reader *r, io_event *ev, value_str name) {
   ev->type = lookup_event(r, name.p, name.len);
-  ev->milestone = ev->playbook = (value_str){"", 0};
+  /* each from the constant: `a = b = c` read back what it had just
+     stored, in one wider load, which waited for the stores to land */
+  ev->milestone = (value_str){"", 0};
+  ev->playbook = (value_str){"", 0};
   ev->values = NULL;
   return ev->type;
 }
