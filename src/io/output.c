@@ -98,12 +98,6 @@ static bool status_in_mode(const bc_milestone *m, out_status s) {
 #define ROWS_BUF_SIZE ((size_t)1 << 20)
 #define SUMMARY_BUF_SIZE ((size_t)1 << 16)
 
-
-
-
-
-
-
 static const char *file_label(const out_file *f) {
   return f->final_path ? f->final_path : "standard output";
 }
@@ -603,7 +597,7 @@ bool out_rows_account(out_rows *rw, const char *id, size_t id_len, const out_mil
   size_t before[F__ROWS];
   for (int i = 0; i < F__ROWS; i++) before[i] = rw->mem[i].len;
   if (!rows_account(rw, id, id_len, ms, nms, pbs, npbs, sigs, nsigs, msg, msglen)) return false;
-  for (int i = 0; i < F__ROWS; i++) lens->len[i] = (uint32_t)(rw->mem[i].len - before[i]);
+  for (int i = 0; i < F__ROWS; i++) lens->len[i] = rw->mem[i].len - before[i];
   return true;
 }
 
@@ -626,8 +620,6 @@ void out_rows_free(out_writer *w, out_rows *rw) {
   for (int i = 0; i < F__ROWS; i++) free(rw->mem[i].buf);
   free(rw);
 }
-
-/* ---- summary.json ------------------------------------------------------------------------------ */
 
 /* ---- finishing --------------------------------------------------------------------------------- */
 

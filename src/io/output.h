@@ -101,7 +101,7 @@ bool out_account(out_writer *w, const char *id, size_t id_len,
 typedef struct out_rows out_rows;
 #define OUT_ROW_FILES 5
 typedef struct out_rows_lens {
-  uint32_t len[OUT_ROW_FILES];
+  size_t len[OUT_ROW_FILES];
 } out_rows_lens;
 out_rows *out_rows_new(const out_writer *w);
 bool out_rows_account(out_rows *rows, const char *id, size_t id_len, const out_milestone_row *ms, int nms,

@@ -334,8 +334,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
 #undef FAIL
 }
 
-/* Evaluates a value block to a bool / time for the milestone machine. */
-/* Block b as a vm_compare: agg.agg BC_NONE when it is not one. */
+/* Block b as a vm_compare: c.agg BC_NONE when it is not one. */
 static vm_compare compare_of(const bc_program *p, uint32_t b) {
   vm_compare c = {.agg = BC_NONE};
   const bc_block *blk = &p->blocks[b];
@@ -360,6 +359,7 @@ void interp_plan(vm_runtime *rt) {
   for (uint32_t b = 0; b < p->nblocks; b++) rt->compares[b] = compare_of(p, b);
 }
 
+/* Evaluates a value block to a bool / time for the milestone machine. */
 bool interp_eval_bool(vm_runtime *rt, vm_account *a, uint32_t b, const char *what, uint32_t m,
                       bool *out) {
   rt->cur_what = what;

@@ -251,10 +251,39 @@ static void expiry_join(expiry_state *at, const expiry_state *jump, uint32_t nre
   }
 }
 
+/* Whether instruction in can fail at run time (a runtime error, which
+ * aborts the run where a criterion meets it). */
+static bool insn_can_fail(const bc_insn *in) {
+  switch (in->op) {
+    case BC_AGG:   /* a `where` error in scope, an int sum out of range */
+    case BC_SEQ:
+    case BC_CALL:
+    case BC_NEGI: case BC_ADDI: case BC_SUBI: case BC_MULI: case BC_DIVI: case BC_MODI: return true;
+    default: return false;
+  }
+}
+
+/* Whether the jump at pc of block blk (condition moving as c) can run the
+ * code it skips where it did not run before, and that code can fail: a
+ * JMPF skips it while its condition is false, which a condition that only
+ * falls never starts to be; a JMPT while it is true, which it can stop
+ * being. */
+static bool jump_can_fail(const bc_program *p, const bc_block *blk, uint32_t pc, expiry_move c) {
+  const bc_insn *in = &p->code[blk->start + pc];
+  if (c == MOVE_NONE || (in->op == BC_JMPF && c == MOVE_DOWN)) return false;
+  for (uint32_t k = pc + 1; k < in->d; k++)
+    if (insn_can_fail(&p->code[blk->start + k])) return true;
+  return false;
+}
+
 /* Whether value block b can turn from false to true at an instant where
  * only windows lost entries: false when it reads `within` counts and
  * distinct counts only as `K <= x` and `K < x` (x >= K, x > K), combined
- * with and/or, and nothing else that can move there. */
+ * with and/or, and nothing else that can move there.  It reads the
+ * compiler's and/or: jumps that nest (a jump into another's range from
+ * outside it, as a foreign .msc may hold, is taken as able to); and a
+ * jump whose condition moves must not newly run code that can fail (a
+ * runtime error there would abort the run). */
 static bool expiry_can_raise(const bc_program *p, uint32_t b) {
   if (b == BC_NO_BLOCK) return false;
   const bc_block *blk = &p->blocks[b];
@@ -273,6 +302,9 @@ static bool expiry_can_raise(const bc_program *p, uint32_t b) {
                     pc + 1);
     const bc_insn *in = &p->code[blk->start + pc];
     if (in->op == BC_JMPF || in->op == BC_JMPT) {
+      bool crosses = false;   /* an earlier jump lands inside this one's range */
+      for (uint32_t k = 0; k < njumps; k++) crosses = crosses || (target[k] > pc && target[k] < in->d);
+      if (crosses || jump_can_fail(p, blk, pc, (expiry_move)st.move[in->a])) break;
       memcpy(moves + (size_t)njumps * nregs, st.move, nregs);
       memcpy(written + (size_t)njumps * nregs, st.written, sizeof *written * nregs);
       target[njumps] = in->d;

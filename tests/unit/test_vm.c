@@ -1,6 +1,7 @@
 /* test_vm.c — the compiler and VM where one line of test_vm_rules.c does not
  * fit: several output files, several runs of one rule, an .msc round trip. */
 #include "bc/msc.h"
+#include "bc/verify.h"
 #include "vm_harness.h"
 
 /* Runs rules over events (a CSV with header) at as_of; returns the exit
@@ -196,6 +197,53 @@ START_TEST(expiries_evaluate_what_a_falling_count_can_raise) {
 }
 END_TEST
 
+/* An expiry that makes code run for the first time is evaluated when that
+ * code can fail: the `or` below reaches the division once a's login has
+ * left the window, on 01-08, when count(b) is still 0 (SPEC 6: the run
+ * stops at that runtime error, as the reference evaluator does). */
+START_TEST(expiries_evaluate_code_a_falling_count_runs_first) {
+  ck_assert_int_eq(run_rules("event a\nevent b\nevent c\n"
+                             "milestone m \"M\" { exit (count(a within 7d) >= 1 or 10 / count(b) > 0) and count(c) >= 1 }\n",
+                             "account,time,event\nx,2026-01-01,a\nx,2026-01-09,b\nx,2026-01-10,c\n",
+                             "2026-01-11T00:00:00Z"), 3);
+}
+END_TEST
+
+static uint32_t add_const(bc_program *p, value_type type, value_data v) {
+  bc_const *grown = realloc(p->consts, sizeof *p->consts * (p->nconsts + 1));
+  ck_assert_ptr_nonnull(grown);
+  p->consts = grown;
+  p->consts[p->nconsts] = (bc_const){.type = (uint8_t)type, .v = v};
+  return p->nconsts++;
+}
+
+/* Jumps that do not nest, as a .msc file not made by the compiler may
+ * hold (the verifier allows any forward jump): `not (1 <= count(x within
+ * 7d))` written with two crossing jumps is read as able to turn true at an
+ * expiry, and turns true there, on 01-08, not at T. */
+START_TEST(expiries_evaluate_blocks_whose_jumps_cross) {
+  bc_program *p = compile_rules("", "event x\nmilestone m \"M\" { exit count(x within 7d) >= 1 }\n");
+  uint32_t k1 = add_const(p, VALUE_INT, (value_data){.i = 1});
+  uint32_t kf = add_const(p, VALUE_BOOL, (value_data){.b = false}), kt = add_const(p, VALUE_BOOL, (value_data){.b = true});
+  const bc_insn code[] = {
+    {BC_AGG, 1, 0, 0, 0},   {BC_LOADK, 0, (uint16_t)k1, 0, 0}, {BC_LEI, 0, 0, 1, 0}, {BC_JMPF, 0, 0, 0, 6},
+    {BC_LOADK, 0, (uint16_t)kf, 0, 0}, {BC_JMPF, 0, 0, 0, 7}, {BC_LOADK, 0, (uint16_t)kt, 0, 0}, {BC_RET, 0, 0, 0, 0},
+  };
+  uint32_t n = sizeof code / sizeof code[0];
+  bc_insn *grown = realloc(p->code, sizeof *p->code * (p->ncode + n));
+  ck_assert_ptr_nonnull(grown);
+  p->code = grown;
+  memcpy(p->code + p->ncode, code, sizeof code);
+  bc_block *exit = &p->blocks[p->milestones[0].exit_block];
+  *exit = (bc_block){.start = p->ncode, .len = n, .nregs = 2, .type = exit->type, .milestone = exit->milestone};
+  p->ncode += n;
+  char msg[512];
+  ck_assert_msg(verify_program(p, msg, sizeof msg), "%s", msg);
+  ck_assert_int_eq(run_compiled(p, "account,time,event\n", "a,2026-01-01,x\n", "2026-01-10T00:00:00Z"), 0);
+  expect_rows("milestones.csv", "a,m,completed,,,2026-01-08T00:00:00Z,,,,\n");
+}
+END_TEST
+
 /* A criterion that compares an aggregate with a constant (interp.c reads
  * it without the interpreter) gives what the interpreter gives, for each
  * comparison and either order of its operands. */
@@ -239,6 +287,8 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, expiries_of_completed_milestones_change_nothing);
   tcase_add_test(tc, expiries_evaluate_what_a_falling_count_can_raise);
   tcase_add_test(tc, aggregate_constant_comparisons);
+  tcase_add_test(tc, expiries_evaluate_code_a_falling_count_runs_first);
+  tcase_add_test(tc, expiries_evaluate_blocks_whose_jumps_cross);
   suite_add_tcase(s, tc);
   return s;
 }
