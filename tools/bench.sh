@@ -287,7 +287,23 @@ report_figures() {
     fi
 }
 
+# The same Python loop on each core, in milliseconds: on a shared machine
+# one core can run at a fraction of the other's speed for minutes, which
+# every -j run then waits for; recorded before and after the runs.
+core_speeds() {
+    c=0
+    while [ "$c" -lt "$cores" ]; do
+        ms=$(taskset -c "$c" python3 -c 'import time
+t = time.perf_counter(); s = 0
+for i in range(2000000): s += i
+print(round((time.perf_counter() - t) * 1000))' 2>/dev/null || echo '?')
+        printf '%score %s: %s ms' "$([ "$c" = 0 ] || echo ', ')" "$c" "$ms"
+        c=$((c + 1))
+    done
+}
+
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta core_speeds_start "$(core_speeds)"
 meta cores "$cores"
 meta cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 meta memory "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
@@ -383,6 +399,7 @@ for n in $SIZES; do
     fi
 done
 
+meta core_speeds_end "$(core_speeds)"
 meta runtime "$(($(date +%s) - bench_start))"
 python3 tools/bench/report.py "$WORK" >"$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"

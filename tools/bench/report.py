@@ -118,6 +118,10 @@ def main():
     w("")
     w(f"- {meta['cores']} cores: {meta['cpu']}; {meta['memory']} of memory; {meta['kernel']}")
     w(f"- load average when the run began: {meta['load']} (other work on the machine makes wall times noisy)")
+    if "core_speeds_start" in meta:
+        w(f"- one Python loop on each core, before the runs: {meta['core_speeds_start']}; after them: "
+          f"{meta.get('core_speeds_end', 'not measured')} (unequal times: a core shared with other work, "
+          "which every run on all cores waits for)")
     w(f"- msl `{meta['msl']}`; SQLite {meta['sqlite']}; node {meta['node']}; DuckDB {meta['duckdb']}")
     w(f"- `msl run -j`: {'yes' if jobs else 'not implemented in this build: msl runs without -j, every-core rows are n/a'}")
     w("")
