@@ -93,6 +93,7 @@ typedef enum {
 typedef struct json_member {
   value_str key;
   value_str text;             /* string: decoded; number: its text; others: empty */
+  uint64_t head;           /* the key's first 8 bytes, zero-padded: most keys compare in one go */
   uint8_t kind;            /* json_kind */
   uint8_t nested;          /* 1: from the "properties" object */
 } json_member;

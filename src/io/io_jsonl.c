@@ -165,21 +165,24 @@ static char *put_utf8(char *o, unsigned cp) {
  * when there is none): where a string's plain text stops. */
 static inline __attribute__((always_inline)) const char *plain_end(const char *p, const char *end) {
 #ifdef __SSE2__
-  /* sixteen bytes at a time */
+  /* Sixteen bytes at a time, to the line's end and past it: a line lies in
+     the read buffer, which has IO_SLACK readable bytes after its data, so
+     the short strings near the end need no byte loop. */
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
                 control_max = _mm_set1_epi8(0x1F);
-  while (end - p >= 16) {
+  for (; p < end; p += 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)p);
     __m128i special = _mm_or_si128(
         _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
         _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v));   /* v <= 0x1F */
     unsigned mask = (unsigned)_mm_movemask_epi8(special);
-    if (mask) return p + __builtin_ctz(mask);
-    p += 16;
+    if (mask) return p + __builtin_ctz(mask) < end ? p + __builtin_ctz(mask) : end;
   }
-#endif
+  return end;
+#else
   while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
   return p;
+#endif
 }
 
 static bool parse_string(json_parser *jp, value_str *out) {
@@ -339,11 +342,36 @@ static bool parse_value(json_parser *jp, int depth, json_kind *kind, value_str *
   }
 }
 
-static void add_member(io_reader *r, value_str key, json_kind kind, value_str text, bool nested) {
-  if ((size_t)r->nmembers >= r->members_cap)
-    util_xgrow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32);
-  r->members[r->nmembers++] =
-      (json_member){.key = key, .text = text, .kind = (uint8_t)kind, .nested = nested};
+/* The first 8 bytes of a key of len bytes, zero-padded.  Where the key
+ * lies in the line (in_line), they are read at once, past its end if
+ * need be: the read buffer has IO_SLACK bytes after its data. */
+static inline uint64_t key_head(const char *key, size_t len, bool in_line) {
+  uint64_t head = 0;
+  if (in_line || len >= 8) {
+    memcpy(&head, key, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len < 8) head &= ((uint64_t)1 << (8 * len)) - 1;   /* the first len bytes */
+#else
+    if (len < 8) head &= len ? ~(~(uint64_t)0 >> (8 * len)) : 0;
+#endif
+  } else {   /* a short key in scratch or a name: byte by byte, no call */
+    unsigned char bytes[8] = {0};
+    for (size_t i = 0; i < len; i++) bytes[i] = (unsigned char)key[i];
+    memcpy(&head, bytes, 8);
+  }
+  return head;
+}
+
+static void grow_members(io_reader *r) {
+  util_xgrow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32);
+}
+
+/* Adds a member; in_line: its key lies in the line, not in scratch. */
+static inline void add_member(io_reader *r, value_str key, bool in_line, json_kind kind, value_str text,
+                              bool nested) {
+  if ((size_t)r->nmembers >= r->members_cap) grow_members(r);
+  r->members[r->nmembers++] = (json_member){
+      .key = key, .text = text, .head = key_head(key.p, key.len, in_line), .kind = (uint8_t)kind, .nested = nested};
 }
 
 /* The members of an object after its '{'; a top-level "properties"
@@ -369,7 +397,7 @@ static bool parse_members(json_parser *jp, bool nested) {
       if (!parse_members(jp, true)) return false;
     } else {
       if (!parse_value(jp, 1, &kind, &text)) return false;
-      add_member(jp->r, key, kind, text, nested);
+      add_member(jp->r, key, false, kind, text, nested);
     }
     skip_space(jp);
     if (jp->p < jp->end && *jp->p == ',') {
@@ -410,7 +438,7 @@ static bool parse_flat(json_parser *jp) {
     } else if (*jp->p == '{' || *jp->p == '[' || !parse_value(jp, 1, &kind, &text)) {
       return false;   /* a container: its strings may need the scratch buffer */
     }
-    add_member(r, key, kind, text, false);
+    add_member(r, key, true, kind, text, false);
     if (jp->p < e && *jp->p == ',') {
       jp->p++;
       continue;
@@ -457,9 +485,11 @@ static bool same_key(const char *a, const char *b, size_t len) {
 
 static const json_member *find_member(const io_reader *r, const char *key, size_t len) {
   const json_member *best = NULL;
+  uint64_t head = key_head(key, len, false);
   for (int i = 0; i < r->nmembers; i++) {
     const json_member *m = &r->members[i];
-    if (m->key.len == len && same_key(m->key.p, key, len) && (!best || m->nested <= best->nested))
+    if (m->head == head && m->key.len == len && (len <= 8 || same_key(m->key.p + 8, key + 8, len - 8)) &&
+        (!best || m->nested <= best->nested))
       best = m;
   }
   return best;
@@ -579,8 +609,8 @@ static io_status convert_fields(io_reader *r, const io_field_schema *fields, int
 }
 
 /* The account id in key `key`: a string, or an integer number as its text. */
-static io_status account_id(io_reader *r, const char *key, value_str *id, io_error *err) {
-  const json_member *m = find_member(r, key, strlen(key));
+static io_status account_id(io_reader *r, const char *key, size_t key_len, value_str *id, io_error *err) {
+  const json_member *m = find_member(r, key, key_len);
   if (!m || m->kind == JSON_NULL) return io_bad_row(r, err, "missing account id (key %s)", key);
   if (m->kind == JSON_STRING || (m->kind == JSON_NUMBER && is_plain_integer(m->text))) {
     if (m->text.len == 0) return io_bad_row(r, err, "empty account id");
@@ -654,7 +684,7 @@ io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
     if ((st = read_object(r, err)) != IO_OK) return st;
     ev->file = r->path;
     ev->line = r->record_line;
-    if ((st = account_id(r, "account", &ev->account, err)) != IO_OK) return st;
+    if ((st = account_id(r, "account", 7, &ev->account, err)) != IO_OK) return st;
   } while (!keeps_event(r, ev));
   r->has_account = true;
   return object_event(r, ev, err);
@@ -667,7 +697,7 @@ io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err) {
     if ((st = read_object(r, err)) != IO_OK) return st;
     acct->file = r->path;
     acct->line = r->record_line;
-    if ((st = account_id(r, "id", &acct->id, err)) != IO_OK) return st;
+    if ((st = account_id(r, "id", 2, &acct->id, err)) != IO_OK) return st;
   } while (!io_keeps(r, acct->id));
   r->has_account = true;
   const io_schema *schema = r->schema;
