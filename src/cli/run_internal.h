@@ -52,10 +52,11 @@ typedef struct run_state {
 /* ---- worker.c -------------------------------------------------------------------------- */
 
 /* The worker (of n in this process) of an account whose SPEC 7 hash is h:
- * the high half mod n (docs/cli.md), other bits than the shard's; in 32
- * bits, which divide faster, as split.c does for every row. */
+ * the high half scaled to [0, n) (docs/cli.md), other bits than the
+ * shard's; by a multiply and a shift, not a division, which split.c's
+ * parse waited on for every row. */
 static inline int run_worker_of(int64_t h, int n) {
-  return (int)((uint32_t)((uint64_t)h >> 32) % (uint32_t)n);
+  return (int)((((uint64_t)h >> 32) * (uint32_t)n) >> 32);
 }
 
 /* Accounts by id: open addressing, at most half full, in huge pages
