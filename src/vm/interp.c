@@ -47,19 +47,6 @@ bool interp_value_eq(value_type t, value_data a, value_data b) {
   }
 }
 
-value_data interp_value_copy(value_type t, value_data v) {
-  if (t == VALUE_STRING) {
-    char *p = util_xalloc(v.s.len + 1);
-    memcpy(p, v.s.p, v.s.len);
-    v.s.p = p;
-  }
-  return v;
-}
-
-void interp_value_free(value_type t, value_data v) {
-  if (t == VALUE_STRING) free((char *)v.s.p);
-}
-
 /* A `start on` filter failed on an event of a's current instant, for a
  * target not started before it: whether that matters is known when the
  * instant is finished (settle_start_errors). */

@@ -506,20 +506,35 @@ static void *slab_alloc(vm_runtime *rt, size_t size) {
   return p;
 }
 
+/* The value of account field i: from the accounts file, or its default. */
+static value_data field_value(const bc_program *p, const value_data *fields, uint32_t i) {
+  return fields ? fields[i] : p->consts[p->account_fields[i].default_const].v;
+}
+
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields) {
   const bc_program *p = rt->p;
   const vm_layout *l = &rt->layout;
-  vm_account *a = slab_alloc(rt, VM_HEADER_SIZE + l->size + id.len + 1);
+  /* the block holds the id and the text of string fields after the state,
+     each with a NUL after it: an account costs no malloc of its own */
+  size_t text = 0;
+  for (uint32_t i = 0; i < p->naccount_fields; i++)
+    if (p->account_fields[i].type == VALUE_STRING) text += field_value(p, fields, i).s.len + 1;
+  vm_account *a = slab_alloc(rt, VM_HEADER_SIZE + l->size + id.len + 1 + text);
   a->rt = rt;
   a->id_len = id.len;
   a->id_at = (uint32_t)(VM_HEADER_SIZE + l->size);
   memcpy(vm_id(a), id.p, id.len);
+  char *next = vm_id(a) + id.len + 1;   /* fresh slab memory: the NULs are there */
   a->last_instant = INT64_MIN;
   value_data *fv = vm_fields(rt, a);
   for (uint32_t i = 0; i < p->naccount_fields; i++) {
-    const bc_field *f = &p->account_fields[i];
-    value_data v = fields ? fields[i] : p->consts[f->default_const].v;
-    fv[i] = interp_value_copy((value_type)f->type, v);
+    value_data v = field_value(p, fields, i);
+    if (p->account_fields[i].type == VALUE_STRING) {
+      if (v.s.len) memcpy(next, v.s.p, v.s.len);
+      v.s.p = next;
+      next += v.s.len + 1;
+    }
+    fv[i] = v;
   }
   for (uint32_t i = 0; i < p->nsequences; i++) {
     int64_t *best = vm_seq_best(rt, a, i);
@@ -700,8 +715,6 @@ bool vm_eval_block(vm_runtime *rt, vm_account *a, uint32_t b, value_data *out) {
 void vm_account_free(vm_account *a) {
   if (!a) return;
   const bc_program *p = a->rt->p;
-  value_data *fields = vm_fields(a->rt, a);
-  for (uint32_t i = 0; i < p->naccount_fields; i++) interp_value_free((value_type)p->account_fields[i].type, fields[i]);
   vm_extra *x = a->extra;
   if (!x) return;
   if (x->poison)

@@ -483,8 +483,6 @@ bool interp_eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *wha
 void interp_scratch_reset(vm_runtime *rt);
 bool interp_value_eq(value_type t, value_data a, value_data b);
 /* Strings are copied (owned by the copy) and freed; other values are plain. */
-value_data interp_value_copy(value_type t, value_data v);
-void interp_value_free(value_type t, value_data v);
 
 /* ---- agg.c: aggregates, sequences and since-start shadows ------------------------------------ */
 
