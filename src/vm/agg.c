@@ -440,15 +440,35 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
   z->until = until;
 }
 
+/* When window k of a next loses its front: INT64_MAX when it is empty. */
+static int64_t front_expiry(const vm_runtime *rt, const vm_account *a, uint32_t k) {
+  uint32_t g = rt->windowed[k];
+  const bc_aggregate *d = &rt->p->aggregates[g];
+  int64_t front = INT64_MAX;
+  if (windowed_set(d)) {
+    front = set_front(agg_state(rt, a, g));
+  } else {
+    vm_ring *ring = agg_window(rt, a, g);
+    if (ring->len) front = vm_ring_at(ring, 0)->time;
+  }
+  return front == INT64_MAX ? INT64_MAX : vm_sat_add(front, d->within_us);
+}
+
+/* Drops from each window what left it by t; true when any window lost
+ * entries.  Their fronts are then at hand: the account's cached timers
+ * are made exact again in the same pass (as next_timer would), unless a
+ * `start at` takes part in them. */
 bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
   const bc_program *p = rt->p;
   if (a->timer_valid && a->expiry > t) return false;   /* no window's front expires by t */
   bool changed = false;
+  int64_t next = INT64_MAX, all = INT64_MAX;
   for (uint32_t k = 0; k < rt->nwindowed; k++) {
     uint32_t g = rt->windowed[k];
     const bc_aggregate *d = &p->aggregates[g];
     char *s = agg_state(rt, a, g);
     bool expired = false;
+    int64_t front;
     if (windowed_set(d)) {
       vm_set *set = (vm_set *)s;
       while (set->size && vm_sat_add(set_front(set), d->within_us) <= t) {
@@ -456,46 +476,43 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
         a->timer_valid = false;
         expired = true;
       }
-      if (expired) vm_mark_changed(rt, a, g);
-      changed = changed || expired;
-      continue;
-    }
-    vm_ring *ring = agg_window(rt, a, g);
-    while (ring->len && vm_sat_add(vm_ring_at(ring, 0)->time, d->within_us) <= t) {
-      vm_entry e = window_pop_front(a, ring);
-      expired = true;
-      if (d->fn == BC_AGG_COUNT) *(int64_t *)s -= e.n;
-      if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
-        vm_sum *sum = (vm_sum *)s;
-        sum->count -= e.n;
-        if (d->arg_type == VALUE_FLOAT) sum->dirty = true;
-        else sum->sum.i -= e.v.i;
+      front = set_front(set);
+    } else {
+      vm_ring *ring = agg_window(rt, a, g);
+      while (ring->len && vm_sat_add(vm_ring_at(ring, 0)->time, d->within_us) <= t) {
+        vm_entry e = window_pop_front(a, ring);
+        expired = true;
+        if (d->fn == BC_AGG_COUNT) *(int64_t *)s -= e.n;
+        if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
+          vm_sum *sum = (vm_sum *)s;
+          sum->count -= e.n;
+          if (d->arg_type == VALUE_FLOAT) sum->dirty = true;
+          else sum->sum.i -= e.v.i;
+        }
       }
+      front = ring->len ? vm_ring_at(ring, 0)->time : INT64_MAX;
     }
     if (expired) vm_mark_changed(rt, a, g);
     changed = changed || expired;
+    int64_t e = front == INT64_MAX ? INT64_MAX : vm_sat_add(front, d->within_us);
+    if (e < all) all = e;
+    if (e < next && !rt->quiet[g]) next = e;
+  }
+  if (!a->timer_valid && !rt->start_ats) {
+    a->timer = next;
+    a->expiry = all;
+    a->timer_valid = true;
   }
   return changed;
 }
 
 int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a, int64_t *all) {
-  const bc_program *p = rt->p;
   int64_t next = INT64_MAX;
   *all = INT64_MAX;
   for (uint32_t k = 0; k < rt->nwindowed; k++) {
-    uint32_t g = rt->windowed[k];
-    const bc_aggregate *d = &p->aggregates[g];
-    int64_t front = INT64_MAX;
-    if (windowed_set(d)) {
-      front = set_front(agg_state(rt, a, g));
-    } else {
-      vm_ring *ring = agg_window(rt, a, g);
-      if (ring->len) front = vm_ring_at(ring, 0)->time;
-    }
-    if (front == INT64_MAX) continue;
-    int64_t e = vm_sat_add(front, d->within_us);
+    int64_t e = front_expiry(rt, a, k);
     if (e < *all) *all = e;
-    if (e < next && !rt->quiet[g]) next = e;
+    if (e < next && !rt->quiet[rt->windowed[k]]) next = e;
   }
   return next;
 }
