@@ -161,6 +161,8 @@ struct io_reader {
   json_member *members;
   int nmembers;
   size_t members_cap;
+  uint64_t *quotes;        /* bit i: byte i of the line's members is a quote (parse_flat) */
+  size_t quotes_cap;
 
   /* accounts: ids seen */
   io_id_entry *ids;

@@ -413,37 +413,103 @@ static bool parse_members(json_parser *jp, bool nested) {
   }
 }
 
+/* Marks the quotes of the n bytes at p in r->quotes, a bit a byte; false
+ * when a backslash or a control character is among them.  Sixteen bytes
+ * at a time, past n too: a line lies in the read buffer, which has
+ * IO_SLACK readable bytes after its data. */
+static bool mark_quotes(io_reader *r, const char *p, size_t n) {
+  size_t words = (n + 63) / 64;
+  if (words > r->quotes_cap) util_xgrow(&r->quotes, &r->quotes_cap, words, sizeof *r->quotes, 4);
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                control_max = _mm_set1_epi8(0x1F);
+  uint64_t word = 0;
+  for (size_t i = 0; i < n; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+    uint64_t q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
+    unsigned special = (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v)));
+    if (n - i < 16) {   /* the bytes after the line are not its own */
+      q &= (1u << (n - i)) - 1;
+      special &= (1u << (n - i)) - 1;
+    }
+    if (special) return false;
+    word |= q << (i % 64);
+    if (i % 64 == 48 || i + 16 >= n) {   /* a word is full, or the line ends */
+      r->quotes[i / 64] = word;
+      word = 0;
+    }
+  }
+#else
+  memset(r->quotes, 0, words * sizeof *r->quotes);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c == '\\' || c < 0x20) return false;
+    if (c == '"') r->quotes[i / 64] |= (uint64_t)1 << (i % 64);
+  }
+#endif
+  return true;
+}
+
+/* The marked quotes, taken in order. */
+typedef struct quote_cursor {
+  const uint64_t *words;
+  size_t word, nwords;
+  uint64_t bits;           /* of words[word], those not taken */
+} quote_cursor;
+
+/* The next quote's offset; SIZE_MAX after the last. */
+static inline size_t next_quote(quote_cursor *c) {
+  while (!c->bits) {
+    if (++c->word >= c->nwords) return SIZE_MAX;
+    c->bits = c->words[c->word];
+  }
+  size_t at = c->word * 64 + (size_t)__builtin_ctzll(c->bits);
+  c->bits &= c->bits - 1;
+  return at;
+}
+
 /* The common line, after its '{': a flat object whose values are plain
  * strings (no escape), numbers, true, false or null, with no space
- * between tokens, and nothing after it.  Parsed in one pass into
- * r->members; false for anything else (the line may still be good), which
- * the general parser reads again from the start. */
+ * between tokens, and nothing after it.  Its quotes are marked first, in
+ * one pass, so that strings end at the next mark without a scan (and
+ * without branches on their lengths); then it is parsed in one pass into
+ * r->members.  False for anything else (the line may still be good),
+ * which the general parser reads again from the start. */
 static bool parse_flat(json_parser *jp) {
   io_reader *r = jp->r;
-  const char *e = jp->end;
+  const char *base = jp->p;
+  size_t n = (size_t)(jp->end - base), i = 0;
+  if (n == 0 || !mark_quotes(r, base, n)) return false;
+  quote_cursor quotes = {r->quotes, 0, (n + 63) / 64, r->quotes[0]};
   for (;;) {
-    if (jp->p >= e || *jp->p != '"') return false;
-    const char *ks = jp->p + 1, *ke = plain_end(ks, e);
-    if (ke + 1 >= e || *ke != '"' || ke[1] != ':') return false;
-    value_str key = {ks, (uint32_t)(ke - ks)}, text = empty_text;
-    if (key.len == 10 && memcmp(ks, "properties", 10) == 0) return false;
-    jp->p = ke + 2;
-    if (jp->p >= e) return false;
+    if (i >= n || next_quote(&quotes) != i) return false;   /* the key's opening quote */
+    size_t ke = next_quote(&quotes);
+    if (ke == SIZE_MAX || ke + 1 >= n || base[ke + 1] != ':') return false;
+    value_str key = {base + i + 1, (uint32_t)(ke - i - 1)}, text = empty_text;
+    if (key.len == 10 && memcmp(key.p, "properties", 10) == 0) return false;
+    i = ke + 2;
+    if (i >= n) return false;
     json_kind kind = JSON_STRING;
-    if (*jp->p == '"') {
-      const char *vs = jp->p + 1, *ve = plain_end(vs, e);
-      if (ve >= e || *ve != '"') return false;
-      text = (value_str){vs, (uint32_t)(ve - vs)};
-      jp->p = ve + 1;
-    } else if (*jp->p == '{' || *jp->p == '[' || !parse_value(jp, 1, &kind, &text)) {
-      return false;   /* a container: its strings may need the scratch buffer */
+    if (base[i] == '"') {
+      next_quote(&quotes);   /* i itself */
+      size_t ve = next_quote(&quotes);
+      if (ve == SIZE_MAX) return false;
+      text = (value_str){base + i + 1, (uint32_t)(ve - i - 1)};
+      i = ve + 1;
+    } else {
+      jp->p = base + i;
+      if (base[i] == '{' || base[i] == '[' || !parse_value(jp, 1, &kind, &text))
+        return false;   /* a container: its strings may need the scratch buffer */
+      i = (size_t)(jp->p - base);   /* a number or a literal holds no quote */
     }
     add_member(r, key, true, kind, text, false);
-    if (jp->p < e && *jp->p == ',') {
-      jp->p++;
+    if (i < n && base[i] == ',') {
+      i++;
       continue;
     }
-    return jp->p + 1 == e && *jp->p == '}';
+    jp->p = base + i;
+    return i + 1 == n && base[i] == '}';
   }
 }
 

@@ -617,6 +617,7 @@ void io_close(io_reader *r) {
   free(r->scratch);
   io_csv_free(r);
   free(r->members);
+  free(r->quotes);
   forget_ids(r);
   free(r);
 }
