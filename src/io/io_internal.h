@@ -93,10 +93,19 @@ typedef enum {
 typedef struct json_member {
   value_str key;
   value_str text;             /* string: decoded; number: its text; others: empty */
-  uint64_t head;           /* the key's first 8 bytes, zero-padded: most keys compare in one go */
   uint8_t kind;            /* json_kind */
   uint8_t nested;          /* 1: from the "properties" object */
 } json_member;
+
+/* A key rows are read for (io_jsonl.c): the account id, time, event,
+ * control names or a field, with its member on the line being read. */
+typedef struct json_key {
+  const char *name;
+  uint32_t len;
+  uint64_t head;           /* the name's first 8 bytes, zero-padded: most keys compare in one go */
+  uint64_t line;           /* its member is the current line's when this is io_reader.key_line */
+  json_member member;
+} json_key;
 
 /* ---- the reader ---------------------------------------------------------------------- */
 typedef struct io_name_slot {
@@ -137,7 +146,6 @@ struct io_reader {
   /* Fields of all event types, then the account fields, in one layout:
    * field_start[type] (accounts: [nevents]) + field number. */
   int *field_start;
-  uint32_t *field_name_len;
 
   io_time_cache time_cache;
   value_data *values;        /* one record's typed values */
@@ -158,9 +166,12 @@ struct io_reader {
   bool skip_in_quotes;
 
   /* JSON Lines */
-  json_member *members;
-  int nmembers;
-  size_t members_cap;
+  json_key *keys;          /* the fixed ones (io_jsonl.c), then the fields' */
+  int nkeys;
+  uint32_t *key_slots;     /* open addressing by name: a key's index + 1; 0 empty */
+  uint32_t key_mask;
+  uint32_t *field_key;     /* field_start layout -> its key */
+  uint64_t key_line;       /* advanced for every parse of a line */
   uint64_t *quotes;        /* bit i: byte i of the line's members is a quote (parse_flat) */
   size_t quotes_cap;
 
@@ -212,6 +223,7 @@ io_status io_csv_next_account(io_reader *r, io_account *acct, io_error *err);
 void io_csv_free(io_reader *r);
 
 /* io_jsonl.c */
+void io_jsonl_begin(io_reader *r);
 io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err);
 io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err);
 

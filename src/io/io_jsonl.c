@@ -1,10 +1,11 @@
 /* io_jsonl.c — JSON Lines events and accounts: one object per line.
  *
- * A line is parsed once into a flat list of members (key, kind, text);
- * the members of a top-level "properties" object join the list marked as
- * nested, and a lookup prefers a top-level key (SPEC 7: top-level keys
- * win); among equal keys at one level the last one wins, as in most JSON
- * readers.  The common line, flat and compact, takes one pass
+ * A line is parsed once, and of its members only those whose keys rows
+ * are read for are kept (r->keys: the account id, time, event, control
+ * names and the schema's fields), one per key: the last at the top level,
+ * else the last of a top-level "properties" object (SPEC 7: top-level
+ * keys win; among equal keys at one level the last one wins, as in most
+ * JSON readers).  The common line, flat and compact, takes one pass
  * (parse_flat); any other is read by the general parser.  Strings without
  * escapes point into the read buffer; the others
  * are decoded into the reader's scratch buffer, which is made as large as
@@ -33,6 +34,9 @@
 #include "core/util.h"
 
 enum { MAX_DEPTH = 64 };
+
+/* The keys every reader knows, first in r->keys (io_jsonl_begin). */
+enum { KEY_ACCOUNT, KEY_ID, KEY_TIME, KEY_EVENT, KEY_MILESTONE, KEY_PLAYBOOK, KEY_FIXED };
 
 static const value_str empty_text = {"", 0};
 
@@ -362,20 +366,43 @@ static inline uint64_t key_head(const char *key, size_t len, bool in_line) {
   return head;
 }
 
-static void grow_members(io_reader *r) {
-  util_xgrow(&r->members, &r->members_cap, (size_t)r->nmembers + 1, sizeof *r->members, 32);
+/* Keys are short: a plain loop beats a call to memcmp. */
+static bool same_key(const char *a, const char *b, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
-/* Adds a member; in_line: its key lies in the line, not in scratch. */
-static inline void add_member(io_reader *r, value_str key, bool in_line, json_kind kind, value_str text,
-                              bool nested) {
-  if ((size_t)r->nmembers >= r->members_cap) grow_members(r);
-  r->members[r->nmembers++] = (json_member){
-      .key = key, .text = text, .head = key_head(key.p, key.len, in_line), .kind = (uint8_t)kind, .nested = nested};
+static uint32_t key_hash(uint64_t head, size_t len) {
+  return (uint32_t)(((head ^ len) * 0x9E3779B97F4A7C15u) >> 32);
+}
+
+/* The key named name (len bytes, head its key_head), or -1. */
+static inline __attribute__((always_inline)) int find_key(const io_reader *r, const char *name, size_t len,
+                                                         uint64_t head) {
+  for (uint32_t i = key_hash(head, len) & r->key_mask;; i = (i + 1) & r->key_mask) {
+    uint32_t k = r->key_slots[i];
+    if (!k) return -1;
+    const json_key *key = &r->keys[k - 1];
+    if (key->head == head && key->len == len && (len <= 8 || same_key(key->name + 8, name + 8, len - 8)))
+      return (int)k - 1;
+  }
+}
+
+/* Keeps a member if rows are read for its key; in_line: the key lies in
+ * the line, not in scratch. */
+static inline void keep_member(io_reader *r, value_str key, bool in_line, json_kind kind, value_str text,
+                               bool nested) {
+  int k = find_key(r, key.p, key.len, key_head(key.p, key.len, in_line));
+  if (k < 0) return;
+  json_key *jk = &r->keys[k];
+  if (jk->line == r->key_line && nested > jk->member.nested) return;   /* a top-level one was kept */
+  jk->line = r->key_line;
+  jk->member = (json_member){.key = key, .text = text, .kind = (uint8_t)kind, .nested = nested};
 }
 
 /* The members of an object after its '{'; a top-level "properties"
- * object is flattened into the list. */
+ * object's are kept as nested. */
 static bool parse_members(json_parser *jp, bool nested) {
   skip_space(jp);
   if (jp->p < jp->end && *jp->p == '}') {
@@ -397,7 +424,7 @@ static bool parse_members(json_parser *jp, bool nested) {
       if (!parse_members(jp, true)) return false;
     } else {
       if (!parse_value(jp, 1, &kind, &text)) return false;
-      add_member(jp->r, key, false, kind, text, nested);
+      keep_member(jp->r, key, false, kind, text, nested);
     }
     skip_space(jp);
     if (jp->p < jp->end && *jp->p == ',') {
@@ -503,7 +530,7 @@ static bool parse_flat(json_parser *jp) {
         return false;   /* a container: its strings may need the scratch buffer */
       i = (size_t)(jp->p - base);   /* a number or a literal holds no quote */
     }
-    add_member(r, key, true, kind, text, false);
+    keep_member(r, key, true, kind, text, false);
     if (i < n && base[i] == ',') {
       i++;
       continue;
@@ -513,13 +540,13 @@ static bool parse_flat(json_parser *jp) {
   }
 }
 
-/* Reads and parses the next line into r->members. */
+/* Reads and parses the next line, keeping its members in r->keys. */
 static io_status read_object(io_reader *r, io_error *err) {
   io_status st = read_line(r, err);
   if (st != IO_OK) return st;
   const char *line = r->src.buf + r->record_start;
   json_parser jp = {.r = r, .start = line, .p = line, .end = line + r->record_len};
-  r->nmembers = 0;
+  r->key_line++;
   skip_space(&jp);
   if (jp.p < jp.end && *jp.p == '{') {
     const char *members = ++jp.p;
@@ -527,7 +554,7 @@ static io_status read_object(io_reader *r, io_error *err) {
     /* read again by the general parser, which decodes escapes into scratch */
     io_reserve_scratch(r, r->record_len);
     jp = (json_parser){.r = r, .start = line, .p = members, .end = line + r->record_len, .out = r->scratch};
-    r->nmembers = 0;
+    r->key_line++;   /* what the first pass kept is not this parse's */
     if (parse_members(&jp, false)) {
       skip_space(&jp);
       if (jp.p != jp.end) fail(&jp, "text after the object");
@@ -542,23 +569,10 @@ static io_status read_object(io_reader *r, io_error *err) {
 
 /* ---- values ----------------------------------------------------------------------------------- */
 
-/* Keys are short: a plain loop beats a call to memcmp. */
-static bool same_key(const char *a, const char *b, size_t len) {
-  for (size_t i = 0; i < len; i++)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-
-static const json_member *find_member(const io_reader *r, const char *key, size_t len) {
-  const json_member *best = NULL;
-  uint64_t head = key_head(key, len, false);
-  for (int i = 0; i < r->nmembers; i++) {
-    const json_member *m = &r->members[i];
-    if (m->head == head && m->key.len == len && (len <= 8 || same_key(m->key.p + 8, key + 8, len - 8)) &&
-        (!best || m->nested <= best->nested))
-      best = m;
-  }
-  return best;
+/* The current line's member for key k; NULL when it has none. */
+static const json_member *find_member(const io_reader *r, int k) {
+  const json_key *key = &r->keys[k];
+  return key->line == r->key_line ? &key->member : NULL;
 }
 
 static bool is_plain_integer(value_str t) {
@@ -657,10 +671,10 @@ static const char *show(char *buf, size_t cap, const json_member *m) {
 }
 
 static io_status convert_fields(io_reader *r, const io_field_schema *fields, int nfields,
-                                const uint32_t *name_len, io_error *err) {
+                                const uint32_t *keys, io_error *err) {
   for (int f = 0; f < nfields; f++) {
     const io_field_schema *field = &fields[f];
-    const json_member *m = find_member(r, field->name, name_len[f]);
+    const json_member *m = find_member(r, (int)keys[f]);
     if (!m || m->kind == JSON_NULL) {
       if (!field->has_default)
         return io_bad_row(r, err, "missing value for required key %s", field->name);
@@ -674,9 +688,10 @@ static io_status convert_fields(io_reader *r, const io_field_schema *fields, int
   return IO_OK;
 }
 
-/* The account id in key `key`: a string, or an integer number as its text. */
-static io_status account_id(io_reader *r, const char *key, size_t key_len, value_str *id, io_error *err) {
-  const json_member *m = find_member(r, key, key_len);
+/* The account id in key k: a string, or an integer number as its text. */
+static io_status account_id(io_reader *r, int k, value_str *id, io_error *err) {
+  const char *key = r->keys[k].name;
+  const json_member *m = find_member(r, k);
   if (!m || m->kind == JSON_NULL) return io_bad_row(r, err, "missing account id (key %s)", key);
   if (m->kind == JSON_STRING || (m->kind == JSON_NUMBER && is_plain_integer(m->text))) {
     if (m->text.len == 0) return io_bad_row(r, err, "empty account id");
@@ -688,8 +703,9 @@ static io_status account_id(io_reader *r, const char *key, size_t key_len, value
 }
 
 /* `milestone` / `playbook` of a control event: a string, or absent. */
-static io_status control_name(io_reader *r, const char *key, value_str *out, io_error *err) {
-  const json_member *m = find_member(r, key, strlen(key));
+static io_status control_name(io_reader *r, int k, value_str *out, io_error *err) {
+  const char *key = r->keys[k].name;
+  const json_member *m = find_member(r, k);
   *out = empty_text;
   if (!m || m->kind == JSON_NULL) return IO_OK;
   if (m->kind != JSON_STRING) {
@@ -703,13 +719,13 @@ static io_status control_name(io_reader *r, const char *key, value_str *out, io_
 /* The event of the current object, whose account id ev holds: its time,
  * type and values, or why the row is bad. */
 static io_status object_event(io_reader *r, io_event *ev, io_error *err) {
-  const json_member *time = find_member(r, "time", 4);
+  const json_member *time = find_member(r, KEY_TIME);
   if (!time || time->kind == JSON_NULL) return io_bad_row(r, err, "missing time");
   if (!time_value(r, time, &ev->time)) {
     char shown[128];
     return io_bad_row(r, err, "bad time %s in key time", show(shown, sizeof shown, time));
   }
-  const json_member *name = find_member(r, "event", 5);
+  const json_member *name = find_member(r, KEY_EVENT);
   if (!name || name->kind == JSON_NULL || (name->kind == JSON_STRING && name->text.len == 0))
     return io_bad_row(r, err, "missing event name");
   if (name->kind != JSON_STRING) {
@@ -720,11 +736,11 @@ static io_status object_event(io_reader *r, io_event *ev, io_error *err) {
   io_status st = IO_OK;
   if (type >= 0) {
     const io_event_schema *es = &r->schema->events[type];
-    st = convert_fields(r, es->fields, es->nfields, r->field_name_len + r->field_start[type], err);
+    st = convert_fields(r, es->fields, es->nfields, r->field_key + r->field_start[type], err);
     ev->values = r->values;
   } else if (IO_IS_CONTROL(type)) {
-    st = control_name(r, "milestone", &ev->milestone, err);
-    if (st == IO_OK) st = control_name(r, "playbook", &ev->playbook, err);
+    st = control_name(r, KEY_MILESTONE, &ev->milestone, err);
+    if (st == IO_OK) st = control_name(r, KEY_PLAYBOOK, &ev->playbook, err);
   }
   return st;
 }
@@ -734,7 +750,7 @@ static io_status object_event(io_reader *r, io_event *ev, io_error *err) {
  * is a valid row: only one later than that is checked whole. */
 static bool keeps_event(io_reader *r, const io_event *kept) {
   if (io_keeps(r, kept->account)) return true;
-  const json_member *time = io_notes_skipped(r) ? find_member(r, "time", 4) : NULL;
+  const json_member *time = io_notes_skipped(r) ? find_member(r, KEY_TIME) : NULL;
   io_event ev = *kept;
   io_error err;
   if (time && time->kind != JSON_NULL && time_value(r, time, &ev.time) && io_skipped_is_later(r, ev.time) &&
@@ -743,6 +759,41 @@ static bool keeps_event(io_reader *r, const io_event *kept) {
   return false;
 }
 
+/* ---- keys --------------------------------------------------------------------------------- */
+
+/* The key named name, added if new. */
+static uint32_t add_key(io_reader *r, const char *name) {
+  size_t len = strlen(name);
+  uint64_t head = key_head(name, len, false);
+  int k = find_key(r, name, len, head);
+  if (k >= 0) return (uint32_t)k;
+  r->keys[r->nkeys] = (json_key){.name = name, .len = (uint32_t)len, .head = head};
+  uint32_t i = key_hash(head, len) & r->key_mask;
+  while (r->key_slots[i]) i = (i + 1) & r->key_mask;
+  r->key_slots[i] = (uint32_t)r->nkeys + 1;
+  return (uint32_t)r->nkeys++;
+}
+
+void io_jsonl_begin(io_reader *r) {
+  static const char *const fixed[KEY_FIXED] = {"account", "id", "time", "event", "milestone", "playbook"};
+  const io_schema *schema = r->schema;
+  size_t nfields = (size_t)r->field_start[schema->nevents] + (size_t)schema->naccount_fields;
+  size_t cap = 16;
+  while (cap < 2 * (KEY_FIXED + nfields)) cap *= 2;
+  r->keys = util_xalloc((KEY_FIXED + nfields) * sizeof *r->keys);
+  r->key_slots = util_xalloc(cap * sizeof *r->key_slots);
+  r->key_mask = (uint32_t)cap - 1;
+  for (int k = 0; k < KEY_FIXED; k++) add_key(r, fixed[k]);
+  r->field_key = util_xalloc((nfields + 1) * sizeof *r->field_key);
+  for (int e = 0; e <= schema->nevents; e++) {
+    const io_field_schema *fields;
+    for (int f = 0, n = io_layout_fields(schema, e, &fields); f < n; f++)
+      r->field_key[r->field_start[e] + f] = add_key(r, fields[f].name);
+  }
+}
+
+/* ---- rows ---------------------------------------------------------------------------------- */
+
 io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
   io_status st;
   r->has_account = false;
@@ -750,7 +801,7 @@ io_status io_jsonl_next_event(io_reader *r, io_event *ev, io_error *err) {
     if ((st = read_object(r, err)) != IO_OK) return st;
     ev->file = r->path;
     ev->line = r->record_line;
-    if ((st = account_id(r, "account", 7, &ev->account, err)) != IO_OK) return st;
+    if ((st = account_id(r, KEY_ACCOUNT, &ev->account, err)) != IO_OK) return st;
   } while (!keeps_event(r, ev));
   r->has_account = true;
   return object_event(r, ev, err);
@@ -763,12 +814,12 @@ io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err) {
     if ((st = read_object(r, err)) != IO_OK) return st;
     acct->file = r->path;
     acct->line = r->record_line;
-    if ((st = account_id(r, "id", 2, &acct->id, err)) != IO_OK) return st;
+    if ((st = account_id(r, KEY_ID, &acct->id, err)) != IO_OK) return st;
   } while (!io_keeps(r, acct->id));
   r->has_account = true;
   const io_schema *schema = r->schema;
   st = convert_fields(r, schema->account_fields, schema->naccount_fields,
-                      r->field_name_len + r->field_start[schema->nevents], err);
+                      r->field_key + r->field_start[schema->nevents], err);
   if (st != IO_OK) return st;
   return io_account_claim(r, acct, err);
 }

@@ -272,10 +272,6 @@ static void build_field_layout(io_reader *r) {
     r->field_start[e] = total;
     total += io_layout_fields(schema, e, &fields);
   }
-  r->field_name_len = util_xalloc(((size_t)total + 1) * sizeof *r->field_name_len);
-  for (int e = 0; e <= schema->nevents; e++)
-    for (int f = 0, nfields = io_layout_fields(schema, e, &fields); f < nfields; f++)
-      r->field_name_len[r->field_start[e] + f] = (uint32_t)strlen(fields[f].name);
 }
 
 /* ---- account ids seen ------------------------------------------------------------------ */
@@ -466,6 +462,7 @@ io_reader *io_reader_open(const io_schema *schema, const char *path, io_format f
   build_names(r);
   build_field_layout(r);
   if (fmt == IO_FORMAT_CSV && !io_csv_begin(r, true, err)) goto fail;
+  if (fmt == IO_FORMAT_JSONL) io_jsonl_begin(r);
   return r;
 fail:
   io_close(r);
@@ -613,10 +610,11 @@ void io_close(io_reader *r) {
   free(r->names);
   free(r->values);
   free(r->field_start);
-  free(r->field_name_len);
   free(r->scratch);
   io_csv_free(r);
-  free(r->members);
+  free(r->keys);
+  free(r->key_slots);
+  free(r->field_key);
   free(r->quotes);
   forget_ids(r);
   free(r);
