@@ -11,7 +11,7 @@ CFLAGS   ?= $(OPT)
 SAN      ?=
 WARN      = -std=c11 -Wall -Wextra -Wformat=2 -Werror
 CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD) -DMSL_PREFIX='"$(PREFIX)"'
-LIBS      = -lffi -lz -ldl -lm -pthread
+LIBS      = -lffi -lisal -lz -ldl -lm -pthread
 ALLFLAGS  = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)
 
 GEN_SRCS  = $(BUILD)/msl.tab.c $(BUILD)/lex.yy.c

@@ -14,6 +14,8 @@ command -v chromium >/dev/null 2>&1 || need="$need chromium"
 [ -f /usr/include/check.h ] || need="$need check"
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
 [ -f /usr/include/xxhash.h ] || need="$need libxxhash-dev"
+# gzipped logs are inflated by ISA-L (src/io/gunzip.c)
+[ -f /usr/include/isa-l/igzip_lib.h ] || need="$need libisal-dev"
 [ -n "$need" ] || exit 0
 echo "installing build dependencies:$need"
 SUDO=""

@@ -23,7 +23,7 @@ OUT=build-fuzz
 CC=${FUZZ_CC:-clang}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Isrc -I$OUT -DMSL_PREFIX=\"/usr/local\""
-LIBS="-lffi -lz -ldl -lm"
+LIBS="-lffi -lisal -lz -ldl -lm"
 
 if ! command -v "$CC" >/dev/null 2>&1 && [ "$CC" = clang ]; then
   echo "fuzz: installing clang"

@@ -7,8 +7,8 @@
 #define MSL_IO_INTERNAL_H
 
 #include <string.h>
-#include <zlib.h>
 
+#include "io/gunzip.h"
 #include "io/io.h"
 
 #define IO_DEFAULT_BUFFER ((size_t)1 << 20)
@@ -64,7 +64,7 @@ static inline bool io_parse_time_cached(io_time_cache *cache, const char *s, siz
  * more after them, so a record that spans two reads becomes contiguous. */
 typedef struct io_source {
   int fd;                  /* plain file, stdin, pipe, or the spool; -1 for gz/memory */
-  gzFile gz;
+  gunzip *gz;              /* a .gz file */
   const char *mem;         /* in-memory input (tests, fuzzers) */
   size_t mem_len, mem_pos;
   bool is_stdin;

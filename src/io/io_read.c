@@ -114,16 +114,10 @@ static long source_read(io_reader *r, io_error *err) {
     return (long)n;
   }
   if (s->gz) {
-    int n = gzread(s->gz, dst, room > INT_MAX ? INT_MAX : (unsigned)room);
-    int zerr = Z_OK;
-    const char *msg = n <= 0 ? gzerror(s->gz, &zerr) : NULL;
-    /* A truncated file reads as the end of input with Z_BUF_ERROR set. */
-    if (n < 0 || (n == 0 && zerr != Z_OK)) {
-      int e = zerr == Z_ERRNO ? errno : EIO;
-      io_set_error(err, r->path, 0, e, "cannot read: %s",
-                   zerr == Z_ERRNO ? strerror(e) : msg);
-      return -1;
-    }
+    int e = 0;
+    const char *msg = NULL;
+    long n = gunzip_read(s->gz, dst, room, &e, &msg);
+    if (n < 0) io_set_error(err, r->path, 0, e, "cannot read: %s", msg ? msg : strerror(e));
     return n;
   }
   if (s->left >= 0 && room > (uint64_t)s->left) room = (size_t)s->left;
@@ -412,8 +406,7 @@ static bool open_source(io_reader *r, const char *path, bool gz, const io_option
       io_set_error(err, path, 0, e, "cannot open: %s", strerror(e));
       return false;
     }
-    if (!(s->gz = gzdopen(fd, "rb"))) util_out_of_memory();   /* its only failure for an open fd */
-    gzbuffer(s->gz, 256 * 1024);
+    s->gz = gunzip_open(fd);
   } else {
     s->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (s->fd < 0) {
@@ -486,8 +479,9 @@ static bool rewind_source(io_reader *r, io_error *err) {
   if (s->mem) {
     s->mem_pos = 0;
   } else if (s->gz) {
-    if (gzrewind(s->gz) != 0) {
-      io_set_error(err, r->path, 0, EIO, "cannot read again: %s", gzerror(s->gz, &(int){0}));
+    int e;
+    if (!gunzip_rewind(s->gz, &e)) {
+      io_set_error(err, r->path, 0, e, "cannot read again: %s", strerror(e));
       return false;
     }
   } else if (s->spool_fd >= 0) {
@@ -603,7 +597,7 @@ io_status io_accounts_next(io_reader *r, io_account *acct, io_error *err) {
 void io_close(io_reader *r) {
   if (!r) return;
   io_source *s = &r->src;
-  if (s->gz) gzclose(s->gz);
+  gunzip_close(s->gz);
   if (s->fd >= 0 && !s->is_stdin) close(s->fd);
   if (s->spool_fd >= 0) close(s->spool_fd);
   free(s->buf);

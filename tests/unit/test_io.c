@@ -155,6 +155,17 @@ static void dump_printf(dump *d, const char *fmt, ...) {
   d->len += (size_t)n;
 }
 
+static void dump_bytes(dump *d, const char *p, size_t n) {
+  if (d->len + n + 1 > d->cap) {
+    d->cap = (d->len + n + 1) * 2;
+    d->text = realloc(d->text, d->cap);
+    ck_assert_ptr_nonnull(d->text);
+  }
+  memcpy(d->text + d->len, p, n);
+  d->len += n;
+  d->text[d->len] = 0;
+}
+
 static void dump_event(dump *d, const io_event *ev) {
   dump_printf(d, "%s:%lld %.*s t=%lld type=%d", ev->file, (long long)ev->line, (int)ev->account.len,
               ev->account.p, (long long)ev->time, ev->type);
@@ -1178,6 +1189,80 @@ START_TEST(gzip_truncated_is_an_io_error) {
   ck_assert_ptr_null(r);
   ck_assert_int_ne(err.io_errno, 0);
   free(d.text);
+}
+END_TEST
+
+/* The bytes of a file write_gz wrote, appended to *d. */
+static void append_file(dump *d, const char *path) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) dump_bytes(d, buf, n);
+  fclose(f);
+}
+
+/* Every row's user, joined by spaces; the status after the last row. */
+static int users_of(const char *path, char *out, size_t cap, io_error *err) {
+  io_reader *r = io_events_open(&schema, path, IO_FORMAT_AUTO, err);
+  if (!r) return IO_FAILED;
+  io_event ev;
+  int status;
+  out[0] = 0;
+  while ((status = io_events_next(r, &ev, err)) == IO_OK)
+    snprintf(out + strlen(out), cap - strlen(out), "%s%.*s", out[0] ? " " : "", (int)ev.values[0].s.len,
+             ev.values[0].s.p);
+  io_close(r);
+  return status;
+}
+
+/* As gzip and zlib's gzread read them: members one after the other,
+ * bytes after a member that start no other one ignored, a file that is
+ * not gzip as it is; a wrong checksum is an error; a rewind reads the
+ * file again from its start. */
+START_TEST(gzip_members_trailing_bytes_and_plain) {
+  const char head[] = "account,time,event,user\na,2026-01-31,login,u1\n";
+  const char more[] = "b,2026-02-01,login,u2\n";
+  dump two = {0};
+  append_file(&two, write_gz("one.gz", head, sizeof head - 1));
+  append_file(&two, write_gz("two.gz", more, sizeof more - 1));
+  char users[256];
+  io_error err;
+  ck_assert_int_eq(users_of(write_file("two.csv.gz", two.text, two.len), users, sizeof users, &err), IO_EOF);
+  ck_assert_str_eq(users, "u1 u2");
+
+  dump trailing = {0};
+  append_file(&trailing, write_gz("one.gz", head, sizeof head - 1));
+  dump_bytes(&trailing, "c,2026-02-02,login,u3\n", 22);
+  ck_assert_int_eq(users_of(write_file("trailing.csv.gz", trailing.text, trailing.len), users, sizeof users, &err),
+                   IO_EOF);
+  ck_assert_str_eq(users, "u1");
+
+  const char plain[] = "account,time,event,user\na,2026-01-31,login,u9\n";
+  ck_assert_int_eq(users_of(write_file("plain.csv.gz", plain, sizeof plain - 1), users, sizeof users, &err), IO_EOF);
+  ck_assert_str_eq(users, "u9");
+
+  dump bad = {0};
+  append_file(&bad, write_gz("one.gz", head, sizeof head - 1));
+  bad.text[bad.len - 8] ^= 1;   /* the trailer's CRC-32 */
+  ck_assert_int_eq(users_of(write_file("crc.csv.gz", bad.text, bad.len), users, sizeof users, &err), IO_FAILED);
+  ck_assert_ptr_nonnull(strstr(err.reason, "cannot read"));
+
+  io_reader *r = io_events_open(&schema, write_file("again.csv.gz", two.text, two.len), IO_FORMAT_AUTO, &err);
+  ck_assert_ptr_nonnull(r);
+  io_event ev;
+  for (int pass = 0; pass < 2; pass++) {
+    expect_ok(r, &ev, &err);
+    ck_assert_str(ev.values[0].s, "u1");
+    expect_ok(r, &ev, &err);
+    ck_assert_str(ev.values[0].s, "u2");
+    ck_assert_int_eq(io_events_next(r, &ev, &err), IO_EOF);
+    ck_assert(io_reader_rewind(r, &err));
+  }
+  io_close(r);
+  free(two.text);
+  free(trailing.text);
+  free(bad.text);
 }
 END_TEST
 
@@ -2427,6 +2512,7 @@ static Suite *io_suite(void) {
   tcase_set_timeout(files, 60);
   tcase_add_test(files, gzip_csv_and_jsonl);
   tcase_add_test(files, gzip_truncated_is_an_io_error);
+  tcase_add_test(files, gzip_members_trailing_bytes_and_plain);
   tcase_add_test(files, open_errors);
   tcase_add_test(files, format_by_extension_and_content);
   tcase_add_test(files, stdin_is_csv_unless_told);
