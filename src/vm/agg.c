@@ -440,17 +440,11 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
   z->until = until;
 }
 
-/* When window k of a next loses its front: INT64_MAX when it is empty. */
-static int64_t front_expiry(const vm_runtime *rt, const vm_account *a, uint32_t k) {
-  uint32_t g = rt->windowed[k];
-  const bc_aggregate *d = &rt->p->aggregates[g];
-  int64_t front = INT64_MAX;
-  if (windowed_set(d)) {
-    front = set_front(agg_state(rt, a, g));
-  } else {
-    vm_ring *ring = agg_window(rt, a, g);
-    if (ring->len) front = vm_ring_at(ring, 0)->time;
-  }
+static int64_t ring_front(vm_ring *ring) { return ring->len ? vm_ring_at(ring, 0)->time : INT64_MAX; }
+
+/* When a window of d whose oldest entry is at `front` loses it;
+ * INT64_MAX for an empty window (front INT64_MAX). */
+static int64_t front_expiry(const bc_aggregate *d, int64_t front) {
   return front == INT64_MAX ? INT64_MAX : vm_sat_add(front, d->within_us);
 }
 
@@ -490,11 +484,11 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
           else sum->sum.i -= e.v.i;
         }
       }
-      front = ring->len ? vm_ring_at(ring, 0)->time : INT64_MAX;
+      front = ring_front(ring);
     }
     if (expired) vm_mark_changed(rt, a, g);
     changed = changed || expired;
-    int64_t e = front == INT64_MAX ? INT64_MAX : vm_sat_add(front, d->within_us);
+    int64_t e = front_expiry(d, front);   /* after what left */
     if (e < all) all = e;
     if (e < next && !rt->quiet[g]) next = e;
   }
@@ -507,12 +501,16 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
 }
 
 int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a, int64_t *all) {
+  const bc_program *p = rt->p;
   int64_t next = INT64_MAX;
   *all = INT64_MAX;
   for (uint32_t k = 0; k < rt->nwindowed; k++) {
-    int64_t e = front_expiry(rt, a, k);
+    uint32_t g = rt->windowed[k];
+    const bc_aggregate *d = &p->aggregates[g];
+    int64_t front = windowed_set(d) ? set_front(agg_state(rt, a, g)) : ring_front(agg_window(rt, a, g));
+    int64_t e = front_expiry(d, front);
     if (e < *all) *all = e;
-    if (e < next && !rt->quiet[rt->windowed[k]]) next = e;
+    if (e < next && !rt->quiet[g]) next = e;
   }
   return next;
 }

@@ -482,7 +482,6 @@ bool interp_eval_time(vm_runtime *rt, vm_account *a, uint32_t b, const char *wha
 /* Frees every scratch block but the newest (after the last interp_exec). */
 void interp_scratch_reset(vm_runtime *rt);
 bool interp_value_eq(value_type t, value_data a, value_data b);
-/* Strings are copied (owned by the copy) and freed; other values are plain. */
 
 /* ---- agg.c: aggregates, sequences and since-start shadows ------------------------------------ */
 
