@@ -42,7 +42,7 @@ void gunzip_close(gunzip *z) {
  * 0 at the end of the file, -1 on an error. */
 static long fill(gunzip *z, int *err_no) {
   if (z->eof) return 0;
-  memmove(z->in, z->st.next_in, z->st.avail_in);
+  if (z->st.avail_in) memmove(z->in, z->st.next_in, z->st.avail_in);   /* next_in is NULL before any */
   z->st.next_in = z->in;
   for (;;) {
     ssize_t n = read(z->fd, z->in + z->st.avail_in, GUNZIP_IN - z->st.avail_in);
@@ -58,9 +58,10 @@ static long fill(gunzip *z, int *err_no) {
   }
 }
 
-/* Whether the unread input starts a gzip member (its magic bytes), or -1. */
+/* Whether the unread input starts a gzip member (its magic bytes), or -1;
+ * the first 4 bytes of its header, if the file has them, are read. */
 static int starts_member(gunzip *z, int *err_no) {
-  while (z->st.avail_in < 2 && !z->eof)
+  while (z->st.avail_in < 4 && !z->eof)
     if (fill(z, err_no) < 0) return -1;
   return z->st.avail_in >= 2 && z->st.next_in[0] == 0x1F && z->st.next_in[1] == 0x8B;
 }
@@ -84,6 +85,11 @@ long gunzip_read(gunzip *z, char *dst, size_t n, int *err_no, const char **msg) 
       case AT_MEMBER: {
         int member = starts_member(z, err_no);
         if (member < 0) return -1;
+        if (member && z->st.avail_in >= 4 && (z->st.next_in[3] & 0xE0)) {
+          *err_no = EIO;   /* reserved flags, which RFC 1952 says to refuse (as zlib does; ISA-L does not) */
+          *msg = "unknown header flags set";
+          return -1;
+        }
         if (member) {   /* a reset keeps no input: the unread bytes are put back */
           uint8_t *next = z->st.next_in;
           uint32_t avail = z->st.avail_in;

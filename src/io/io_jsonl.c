@@ -373,14 +373,19 @@ static bool same_key(const char *a, const char *b, size_t len) {
   return true;
 }
 
-static uint32_t key_hash(uint64_t head, size_t len) {
-  return (uint32_t)(((head ^ len) * 0x9E3779B97F4A7C15u) >> 32);
+/* A name's hash: its length, first and last 8 bytes (names that differ
+ * only in the middle, rare, share a probe sequence). */
+static uint32_t key_hash(const char *name, size_t len, uint64_t head) {
+  const uint64_t k = 0x9E3779B97F4A7C15u;
+  uint64_t tail = 0;
+  if (len > 8) memcpy(&tail, name + len - 8, 8);
+  return (uint32_t)((((head ^ len) * k) ^ tail) * k >> 32);
 }
 
 /* The key named name (len bytes, head its key_head), or -1. */
 static inline __attribute__((always_inline)) int find_key(const io_reader *r, const char *name, size_t len,
                                                          uint64_t head) {
-  for (uint32_t i = key_hash(head, len) & r->key_mask;; i = (i + 1) & r->key_mask) {
+  for (uint32_t i = key_hash(name, len, head) & r->key_mask;; i = (i + 1) & r->key_mask) {
     uint32_t k = r->key_slots[i];
     if (!k) return -1;
     const json_key *key = &r->keys[k - 1];
@@ -391,8 +396,8 @@ static inline __attribute__((always_inline)) int find_key(const io_reader *r, co
 
 /* Keeps a member if rows are read for its key; in_line: the key lies in
  * the line, not in scratch. */
-static inline void keep_member(io_reader *r, value_str key, bool in_line, json_kind kind, value_str text,
-                               bool nested) {
+static inline __attribute__((always_inline)) void keep_member(io_reader *r, value_str key, bool in_line,
+                                                             json_kind kind, value_str text, bool nested) {
   int k = find_key(r, key.p, key.len, key_head(key.p, key.len, in_line));
   if (k < 0) return;
   json_key *jk = &r->keys[k];
@@ -768,7 +773,7 @@ static uint32_t add_key(io_reader *r, const char *name) {
   int k = find_key(r, name, len, head);
   if (k >= 0) return (uint32_t)k;
   r->keys[r->nkeys] = (json_key){.name = name, .len = (uint32_t)len, .head = head};
-  uint32_t i = key_hash(head, len) & r->key_mask;
+  uint32_t i = key_hash(name, len, head) & r->key_mask;
   while (r->key_slots[i]) i = (i + 1) & r->key_mask;
   r->key_slots[i] = (uint32_t)r->nkeys + 1;
   return (uint32_t)r->nkeys++;

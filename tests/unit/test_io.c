@@ -1247,6 +1247,10 @@ START_TEST(gzip_members_trailing_bytes_and_plain) {
   bad.text[bad.len - 8] ^= 1;   /* the trailer's CRC-32 */
   ck_assert_int_eq(users_of(write_file("crc.csv.gz", bad.text, bad.len), users, sizeof users, &err), IO_FAILED);
   ck_assert_ptr_nonnull(strstr(err.reason, "cannot read"));
+  bad.text[bad.len - 8] ^= 1;
+  bad.text[3] |= 0x20;   /* a reserved header flag (RFC 1952: refused) */
+  ck_assert_int_eq(users_of(write_file("flags.csv.gz", bad.text, bad.len), users, sizeof users, &err), IO_FAILED);
+  ck_assert_ptr_nonnull(strstr(err.reason, "unknown header flags"));
 
   io_reader *r = io_events_open(&schema, write_file("again.csv.gz", two.text, two.len), IO_FORMAT_AUTO, &err);
   ck_assert_ptr_nonnull(r);
