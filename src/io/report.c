@@ -799,7 +799,7 @@ bool report_write_fd(int fd, const char *label, const report_inputs *in, char *m
     return false;
   }
   /* glibc ignores the size given without a buffer, and writes in 4 KiB
-     pieces: the page of 100,000 accounts took 395 writes, 20 ms. */
+     pieces: the page of 100,000 accounts took 395 write calls. */
   char *buf = util_xalloc(REPORT_WRITE_BUFFER);
   setvbuf(out, buf, _IOFBF, REPORT_WRITE_BUFFER);
   errno = 0;
