@@ -58,6 +58,15 @@ static inline bool io_parse_time_cached(io_time_cache *cache, const char *s, siz
   return io_parse_time_parts(cache, s, len, us);
 }
 
+/* The hash of a short name (an event type's, a JSON key's) from its
+ * length and its first and last 8 bytes, as its reader loads them: names
+ * that differ only in the middle, rare, share a probe sequence. */
+static inline uint32_t io_name_mix(size_t len, uint64_t head, uint64_t tail) {
+  const uint64_t k = 0x9E3779B97F4A7C15u;
+  uint64_t h = ((len * k) ^ head) * k;
+  return (uint32_t)(((h ^ tail) * k) >> 32);
+}
+
 /* ---- byte source (io_read.c) ------------------------------------------------
  * A window [pos, end) of unread bytes in buf.  io_source_fill keeps those
  * bytes (moving them to the front, growing buf when they fill it) and reads

@@ -164,29 +164,38 @@ static char *put_utf8(char *o, unsigned cp) {
   return o;
 }
 
-/* A string at jp->p (the opening quote). */
+/* The 16 bytes at p, a bit each: *quote where a quote is, *special where
+ * a backslash or a control character is.  Both string scanners read a
+ * line sixteen bytes at a time through it, to the line's end and past it:
+ * a line lies in the read buffer, which has IO_SLACK readable bytes after
+ * its data (the callers mask or clamp what lies past the end). */
+static inline __attribute__((always_inline)) void string_marks(const char *p, unsigned *quote, unsigned *special) {
+#ifdef __SSE2__
+  __m128i v = _mm_loadu_si128((const __m128i *)p);
+  *quote = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+  *special = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+      _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v)));   /* v <= 0x1F */
+#else
+  *quote = *special = 0;
+  for (unsigned k = 0; k < 16; k++) {
+    unsigned char c = (unsigned char)p[k];
+    *quote |= (unsigned)(c == '"') << k;
+    *special |= (unsigned)(c == '\\' || c < 0x20) << k;
+  }
+#endif
+}
+
 /* The first quote, backslash or control character at or after p (end
  * when there is none): where a string's plain text stops. */
 static inline __attribute__((always_inline)) const char *plain_end(const char *p, const char *end) {
-#ifdef __SSE2__
-  /* Sixteen bytes at a time, to the line's end and past it: a line lies in
-     the read buffer, which has IO_SLACK readable bytes after its data, so
-     the short strings near the end need no byte loop. */
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-                control_max = _mm_set1_epi8(0x1F);
   for (; p < end; p += 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)p);
-    __m128i special = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-        _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v));   /* v <= 0x1F */
-    unsigned mask = (unsigned)_mm_movemask_epi8(special);
+    unsigned quote, special;
+    string_marks(p, &quote, &special);
+    unsigned mask = quote | special;
     if (mask) return p + __builtin_ctz(mask) < end ? p + __builtin_ctz(mask) : end;
   }
   return end;
-#else
-  while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
-  return p;
-#endif
 }
 
 static bool parse_string(json_parser *jp, value_str *out) {
@@ -373,13 +382,11 @@ static bool same_key(const char *a, const char *b, size_t len) {
   return true;
 }
 
-/* A name's hash: its length, first and last 8 bytes (names that differ
- * only in the middle, rare, share a probe sequence). */
+/* A key's hash (io_name_mix), from its head. */
 static uint32_t key_hash(const char *name, size_t len, uint64_t head) {
-  const uint64_t k = 0x9E3779B97F4A7C15u;
   uint64_t tail = 0;
   if (len > 8) memcpy(&tail, name + len - 8, 8);
-  return (uint32_t)((((head ^ len) * k) ^ tail) * k >> 32);
+  return io_name_mix(len, head, tail);
 }
 
 /* The key named name (len bytes, head its key_head), or -1. */
@@ -452,34 +459,21 @@ static bool parse_members(json_parser *jp, bool nested) {
 static bool mark_quotes(io_reader *r, const char *p, size_t n) {
   size_t words = (n + 63) / 64;
   if (words > r->quotes_cap) util_xgrow(&r->quotes, &r->quotes_cap, words, sizeof *r->quotes, 4);
-#ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-                control_max = _mm_set1_epi8(0x1F);
   uint64_t word = 0;
   for (size_t i = 0; i < n; i += 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-    uint64_t q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
-    unsigned special = (unsigned)_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v)));
+    unsigned quote, special;
+    string_marks(p + i, &quote, &special);
     if (n - i < 16) {   /* the bytes after the line are not its own */
-      q &= (1u << (n - i)) - 1;
+      quote &= (1u << (n - i)) - 1;
       special &= (1u << (n - i)) - 1;
     }
     if (special) return false;
-    word |= q << (i % 64);
+    word |= (uint64_t)quote << (i % 64);
     if (i % 64 == 48 || i + 16 >= n) {   /* a word is full, or the line ends */
       r->quotes[i / 64] = word;
       word = 0;
     }
   }
-#else
-  memset(r->quotes, 0, words * sizeof *r->quotes);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)p[i];
-    if (c == '\\' || c < 0x20) return false;
-    if (c == '"') r->quotes[i / 64] |= (uint64_t)1 << (i % 64);
-  }
-#endif
   return true;
 }
 
@@ -505,8 +499,8 @@ static inline size_t next_quote(quote_cursor *c) {
  * strings (no escape), numbers, true, false or null, with no space
  * between tokens, and nothing after it.  Its quotes are marked first, in
  * one pass, so that strings end at the next mark without a scan (and
- * without branches on their lengths); then it is parsed in one pass into
- * r->members.  False for anything else (the line may still be good),
+ * without branches on their lengths); then it is parsed in one pass, its
+ * members kept in r->keys.  False for anything else (the line may still be good),
  * which the general parser reads again from the start. */
 static bool parse_flat(json_parser *jp) {
   io_reader *r = jp->r;

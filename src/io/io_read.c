@@ -181,7 +181,6 @@ enum { NCONTROL = sizeof control_events / sizeof control_events[0] };
  * and last eight bytes decide (other names with those in common only
  * cost a probe). */
 static uint32_t name_hash(const char *s, size_t len) {
-  const uint64_t k = 0x9E3779B97F4A7C15u;
   uint64_t head = 0, tail = 0;
   if (len >= 8) {
     memcpy(&head, s, 8);
@@ -189,9 +188,7 @@ static uint32_t name_hash(const char *s, size_t len) {
   } else {
     for (size_t i = 0; i < len; i++) head |= (uint64_t)(unsigned char)s[i] << (8 * i);
   }
-  uint64_t h = ((len * k) ^ head) * k;
-  h = (h ^ tail) * k;
-  return (uint32_t)(h >> 32);
+  return io_name_mix(len, head, tail);
 }
 
 static void insert_name(io_reader *r, const char *name, int type) {
