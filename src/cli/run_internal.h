@@ -25,8 +25,8 @@ enum { RUN_SERIAL = -1, RUN_UNGROUPED = -2, RUN_UNSPLIT = -3, RUN_EAGER = -4 };
 
 /* split_next's statuses besides io_status's (split.c): the split read
  * was aborted (the workers start over, each reading the whole file:
- * RUN_UNSPLIT), or a round's rows are all taken. */
-enum { SPLIT_ABORTED = -10, SPLIT_ROUND = -11 };
+ * RUN_UNSPLIT), or a range's rows are all taken. */
+enum { SPLIT_ABORTED = -10, SPLIT_RANGE = -11 };
 
 typedef struct run_split run_split;
 
@@ -104,14 +104,14 @@ size_t worker_row_size(const io_schema *schema, const io_event *ev);
  * 8-byte aligned) and returns where its values begin (worker_row.data). */
 const char *worker_store_row(const io_schema *schema, const io_event *ev, char *bytes);
 
-/* A split read's group holds the rows of at most this many rounds: it is
- * applied once the last of them is taken, before the next round is parsed
- * (the same rounds for every worker, so workers that meet at every round
- * stay in step; a group of one round holds too few rows per account: -j 2
- * on 10M events ran 6% slower; four rounds ran no faster than two and held
- * 15 MB more there); split.c keeps one round more of boxes, the one being
- * parsed. */
-enum { GROUP_ROUNDS = 2 };
+/* A split read's group holds rows of at most this many of its ranges
+ * (split.c: RANGE_BYTES each): it is applied once the last of them is
+ * taken, and split.c keeps that many ranges' boxes, and more, for the
+ * ranges parsed ahead.  With 1 MiB ranges, eight hold about as many rows
+ * per account as a group of 2^18 rows does at -j 1 on the shared
+ * benchmark; fewer rows per account a group cost speed (-j 2 on 10M events
+ * ran 6% slower with groups half as large). */
+enum { GROUP_RANGES = 8 };
 
 /* Rows of time-sorted input read ahead and applied account by account, so
  * an account's state is loaded once for all its rows of the group instead
@@ -126,7 +126,7 @@ typedef struct worker_group {
   size_t used, bytes_cap;
   value_data *values;      /* a row's values as the VM reads them (the most any row has) */
   bool open;               /* a row was read since the last group was applied */
-  uint64_t round;          /* a split read's: the round of that row (split_round) */
+  uint64_t range;          /* a split read's: the range of its first row (split_range) */
   uint64_t *order;         /* the rows, account by account (group_order), and room to sort them */
   size_t order_cap;
   int64_t time;            /* the time of the last row */
@@ -186,14 +186,17 @@ void worker_free(run_worker *w);
  * unreadable file: the ordinary reading takes it). */
 run_split *split_open(const run_state *st, run_worker *ws, int n);
 /* Worker k's next row, in file order: IO_OK (*row: its time, type, data
- * and its id's hash and length; *id: the id; both valid while it is in a
- * group of up to GROUP_ROUNDS rounds), SPLIT_ROUND once its rows of a
- * round are all taken (the next round is parsed at the next call), IO_EOF,
- * or SPLIT_ABORTED. */
+ * and its id's hash and length; *id: the id; both valid until worker k
+ * says, by split_keep, that its groups hold no row of that range),
+ * SPLIT_RANGE once its rows of a range are all taken, IO_EOF, or
+ * SPLIT_ABORTED.  It may parse ranges, or wait for others to. */
 int split_next(run_split *s, int k, worker_row *row, value_str *id);
-/* How many rounds worker k has begun to take rows of: the same count for
- * every worker at the same round. */
-uint64_t split_round(const run_split *s, int k);
+/* The range worker k is taking rows from (its last row's): ranges are
+ * numbered from 0 in file order, the same for every worker. */
+uint64_t split_range(const run_split *s, int k);
+/* Worker k's groups hold no row of a range before first: their slots may
+ * be parsed into again. */
+void split_keep(run_split *s, int k, uint64_t first);
 /* Stops the split for every worker: one that stops early calls it, so
  * that no other waits for it. */
 void split_abort(run_split *s);

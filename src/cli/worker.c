@@ -269,8 +269,8 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
 /* ---- time-sorted rows, applied account by account ----------------------------------- */
 
 /* A group is applied once it holds group_limit rows (at most GROUP_ROWS)
- * or its bytes are full, or in a split read, once it holds the rows of
- * GROUP_ROUNDS rounds; a row's account is looked up RESOLVE_AHEAD rows
+ * or its bytes are full, or in a split read, once it holds rows of
+ * GROUP_RANGES ranges; a row's account is looked up RESOLVE_AHEAD rows
  * after its slot was fetched. */
 enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, RESOLVE_AHEAD = 16 };
 
@@ -546,12 +546,14 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     value_str id;
     int s = w->split ? split_next(w->split, w->index, &row, &id) : io_merge_next(m, &ev, &err);
     if (s == SPLIT_ABORTED) return RUN_UNSPLIT;
-    if (s == SPLIT_ROUND) {   /* the next round is not parsed: the group's last instant may go on there */
+    if (s == SPLIT_RANGE) {   /* the next range is not taken: the group's last instant may go on there */
       worker_group *g = &w->group;
+      uint64_t range = split_range(w->split, w->index);
       int status = EXIT_OK;
       if (g->open && !g->nrows) g->open = false;   /* only undeclared rows: nothing to apply */
-      if (g->open && split_round(w->split, w->index) + 1 - g->round >= GROUP_ROUNDS) status = group_apply(w, true);
+      if (g->open && range + 1 - g->range >= GROUP_RANGES) status = group_apply(w, true);
       if (status) return status;
+      split_keep(w->split, w->index, g->open ? g->range : range + 1);
       continue;
     }
     if (held_error) {
@@ -596,7 +598,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
         if (ev.type != IO_EV_UNDECLARED) need = worker_row_size(&w->schema, &ev);
       }
       if (group_full(g, need) && (status = group_apply(w, row.time == g->time))) return status;
-      if (w->split && !g->open) g->round = split_round(w->split, w->index);
+      if (w->split && !g->open) g->range = split_range(w->split, w->index);
       g->open = true;
       if (row.type == IO_EV_UNDECLARED) {
         /* only counted: such rows stay out of the group (more than half of

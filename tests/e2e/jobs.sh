@@ -102,16 +102,20 @@ trace_says "shuffled CSV" "the split read stopped" --events "$jb/shuffled/events
 trace_says "gzipped CSV" "each reads the whole input" --events "$jb/log/events.csv.gz"
 trace_says "two files" "each reads the whole input" --events "$jb/log/events.csv" "$jb/shuffled/events.csv"
 
-# a quoted field with newlines across the middle, where the file is cut:
-# the cut is inside a record, so the split stops and the results are those
-# of one worker
+# a quoted field with newlines across the first cut, 1 MiB after the
+# header (split.c: RANGE_BYTES): the cut is inside a record, so the split
+# stops and the results are those of one worker
 python3 - "$jb/log/events.csv" "$jb/quoted.csv" <<'PY'
 import sys
-rows = open(sys.argv[1]).read().splitlines(keepends=True)
-mid = len(rows) // 2
-a, t, e, u, f, s = rows[mid].rstrip("\n").split(",")
-rows[mid] = f'{a},{t},feature_used,,"{"api" + chr(10) * 3000}",\n'
-open(sys.argv[2], "w").writelines(rows)
+rows = open(sys.argv[1], "rb").read().splitlines(keepends=True)
+cut, at = len(rows[0]) + (1 << 20), len(rows[0])
+for i in range(1, len(rows)):
+    if at + 1000 > cut:   # the field's newlines begin before the cut and run past it
+        break
+    at += len(rows[i])
+a, t, e, u, f, s = rows[i].decode().rstrip("\n").split(",")
+rows[i] = f'{a},{t},feature_used,,"{"api" + chr(10) * 3000}",\n'.encode()
+open(sys.argv[2], "wb").writelines(rows)
 PY
 jobs_same "a quoted field with newlines at the cut" --events "$jb/quoted.csv"
 trace_says "a quoted field with newlines at the cut" "the split read stopped" --events "$jb/quoted.csv"
@@ -135,10 +139,10 @@ awk 'NR == 30001 { print "acct000042,2026-01-01T00:00:00Z,login,u1,," } { print 
 jobs_same "one row back in time, late in the file" --events "$jb/late-unsorted.csv"
 trace_says "one row back in time, late in the file" "the split read stopped" --events "$jb/late-unsorted.csv"
 
-# A log over many rounds of the split read (2 MiB per worker a round): the
-# boxes of one round are parsed into again three rounds later, while groups
-# hold the rows of two (split.c), so a round reused too early would show
-# here.  Rows of every kind: declared events with strings, undeclared
+# A log over many ranges of the split read (1 MiB each): a range's slot
+# is parsed into again once every worker's groups are done with it, and
+# the ring has 8 + 2 * N slots (split.c), so a slot reused too early would
+# show here.  Rows of every kind: declared events with strings, undeclared
 # ones (only counted), control events with milestone and playbook names,
 # and instants shared by several rows.
 awk 'BEGIN { srand(17); print "account,time,event,user,milestone,playbook"; t = 0
@@ -150,8 +154,8 @@ awk 'BEGIN { srand(17); print "account,time,event,user,milestone,playbook"; t = 
     ms = e ~ /^ms\./ && e != "ms.advance" ? "manual" : ""
     printf "%s,%d-%02d-%02dT%02d:%02d:%02dZ,%s,%s,%s,%s\n", a, 2026, 1 + int(t / 2419200), 1 + int(t / 86400) % 28,
       int(t / 3600) % 24, int(t / 60) % 60, t % 60, e, e == "login" ? "user" int(rand() * 9) : "", ms,
-      e == "ms.advance" ? "onboard" : "" } }' >"$jb/rounds.csv"
-cat >"$jb/rounds.ms" <<'MS'
+      e == "ms.advance" ? "onboard" : "" } }' >"$jb/ranges.csv"
+cat >"$jb/ranges.ms" <<'MS'
 event login { user: string }
 event report_created
 milestone reports "Five reports" { exit count(report_created) >= 5 }
@@ -166,15 +170,15 @@ playbook onboard "Onboarding" {
   step third "Team" tracks team auto
 }
 MS
-if [ "$(wc -c <"$jb/rounds.csv")" -gt $((7 * 2 * 2 * 1048576)) ]; then ok
-else bad "jobs: the many-rounds log is too small to span seven rounds at -j 2: $(wc -c <"$jb/rounds.csv") bytes"; fi
+if [ "$(wc -c <"$jb/ranges.csv")" -gt $((2 * (8 + 2 * 3) * 1048576)) ]; then ok
+else bad "jobs: the many-ranges log is too small to fill the ring of slots twice at -j 3: $(wc -c <"$jb/ranges.csv") bytes"; fi
 cp "$jb/rules.ms" "$jb/rules.saved"
-cp "$jb/rounds.ms" "$jb/rules.ms"
-jobs_same "many rounds of a split read" --events "$jb/rounds.csv"
-trace_says "many rounds of a split read" "each parsed its share" --events "$jb/rounds.csv"
+cp "$jb/ranges.ms" "$jb/rules.ms"
+jobs_same "many ranges of a split read" --events "$jb/ranges.csv"
+trace_says "many ranges of a split read" "each parsed its share" --events "$jb/ranges.csv"
 if grep -q ',manual,' "$jb/o1/milestones.csv" && grep -q ',onboard,' "$jb/o1/playbooks.csv" &&
   grep -q '"undeclared": [1-9]' "$jb/o1/summary.json"; then ok
-else bad "jobs: the many-rounds run has too little to compare: $(head -c 300 "$jb/o1/summary.json")"; fi
+else bad "jobs: the many-ranges run has too little to compare: $(head -c 300 "$jb/o1/summary.json")"; fi
 cp "$jb/rules.saved" "$jb/rules.ms"
 
 # a parallel run that meets a bad row starts over with one worker
