@@ -137,27 +137,36 @@ static int64_t range_start(const run_split *s, split_part *p, uint64_t r) {
   return io_line_start(p->reader, s->base + (int64_t)r * RANGE_BYTES, &p->err);
 }
 
-/* Parses range r into slot t with worker k's reader, a box per owner. */
+/* Parses range r into slot t with worker k's reader, a box per owner.
+ * What it checks is kept here until the end: slots share cache lines, and
+ * a store per row to one that another core's parser writes too made each
+ * row wait for the line. */
 static void parse_range(run_split *s, int k, uint64_t r, split_slot *t) {
   split_part *p = &s->parts[k];
-  for (int o = 0; o < s->n; o++) t->boxes[o].used = 0;
-  t->any_rows = false;
+  split_box *boxes = t->boxes;
+  for (int o = 0; o < s->n; o++) boxes[o].used = 0;
+  bool any_rows = false;
+  int64_t first_time = 0, last_time = 0;
   int64_t start = range_start(s, p, r), end = range_start(s, p, r + 1);
-  t->clean = start >= 0 && end >= 0 && io_reader_range(p->reader, start, end, &p->err);
-  while (t->clean) {
+  bool clean = start >= 0 && end >= 0 && io_reader_range(p->reader, start, end, &p->err);
+  while (clean) {
     io_event ev;
     io_status st = io_events_next(p->reader, &ev, &p->err);
     if (st == IO_EOF) break;
-    if (st != IO_OK || (t->any_rows && ev.time < t->last_time)) {
-      t->clean = false;   /* a bad row, a cut inside a record, or time going back */
+    if (st != IO_OK || (any_rows && ev.time < last_time)) {
+      clean = false;   /* a bad row, a cut inside a record, or time going back */
       break;
     }
-    if (!t->any_rows) t->first_time = ev.time;
-    t->any_rows = true;
-    t->last_time = ev.time;
+    if (!any_rows) first_time = ev.time;
+    any_rows = true;
+    last_time = ev.time;
     int64_t h = util_account_hash(ev.account.p, ev.account.len);
-    box_add(&t->boxes[run_worker_of(h, s->n)], s->box_first_cap, &p->schema, &ev, (uint32_t)h);
+    box_add(&boxes[run_worker_of(h, s->n)], s->box_first_cap, &p->schema, &ev, (uint32_t)h);
   }
+  t->clean = clean;
+  t->any_rows = any_rows;
+  t->first_time = first_time;
+  t->last_time = last_time;
 }
 
 /* The first range some owner's groups may still hold rows of: the slots
