@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/arena.h"
+#include "core/htable.h"
 #include "core/util.h"
 
 /* ---- accounts by id ------------------------------------------------------------------- */
@@ -72,15 +74,19 @@ static const worker_slot *accounts_get(const run_worker *t, value_str id, uint64
   return s->account ? s : NULL;
 }
 
-static const worker_slot *accounts_put(run_worker *t, vm_account *a) {
+/* The slot for id, with room for one more account: holding id's account,
+ * or empty where it would go (accounts_fill), so that a new account costs
+ * one probe. */
+static worker_slot *accounts_slot(run_worker *t, value_str id, uint64_t h) {
   if ((t->naccounts + 1) * 2 > t->cap) accounts_grow(t);
-  size_t len;
-  const char *p = vm_account_id(a, &len);
-  value_str id = {p, (uint32_t)len};
-  uint64_t h = account_hash(t, id);
-  worker_slot *s = accounts_find(t, id, h);
+  return accounts_find(t, id, h);
+}
+
+/* Files account a, of id and hash h, in s: the empty slot accounts_slot
+ * gave for id. */
+static const worker_slot *accounts_fill(run_worker *t, worker_slot *s, vm_account *a, value_str id, uint64_t h) {
   *s = (worker_slot){.tag = (uint32_t)h, .account = a, .len = id.len, .ordinal = (uint32_t)t->naccounts};
-  memcpy(s->head, p, len < WORKER_ID_HEAD ? len : WORKER_ID_HEAD);
+  memcpy(s->head, id.p, id.len < WORKER_ID_HEAD ? id.len : WORKER_ID_HEAD);
   t->naccounts++;
   return s;
 }
@@ -148,12 +154,29 @@ static bool keeps_account(const run_options *o, value_str id) {
   return !o->only || (id.len == o->only->len && memcmp(id.p, o->only->p, id.len) == 0);
 }
 
+/* A duplicate id in the accounts file is a bad row (SPEC 7) that names
+ * the line where the id was first accepted.  The worker's own table finds
+ * it, with lines[ordinal] holding each account's line while the file is
+ * read; `msl explain` keeps one account, so it files the other ids in a
+ * table of their own (others). */
+static io_status duplicate_id(io_reader *r, const io_account *acct, int64_t first, io_error *err) {
+  char quoted[128];
+  return io_bad_row(r, err, "duplicate account id %s (first on line %lld)",
+                    io_quote(quoted, sizeof quoted, acct->id.p, acct->id.len), (long long)first);
+}
+
 static int load_accounts(run_worker *w) {
   const run_options *o = w->st->o;
   io_error err = {0};
   io_reader *r = io_accounts_open(&w->schema, o->accounts, o->input_format, &err);
   if (!r) return io_failure(w, &err);
   int status = EXIT_OK;
+  int64_t *lines = NULL;
+  size_t lines_cap = 0;
+  arena names;
+  arena_init(&names);
+  htable others;
+  htable_init(&others, &names);
   for (;;) {
     io_account acct;
     io_status s = io_accounts_next(r, &acct, &err);
@@ -162,19 +185,31 @@ static int load_accounts(run_worker *w) {
       status = io_failure(w, &err);
       break;
     }
-    if (s == IO_BAD_ROW) {
-      if (owns_bad_row(w, &err) && (status = bad_row(w, &err))) break;
-      continue;
+    worker_slot *slot = NULL;
+    if (s == IO_OK && keeps_account(o, acct.id)) {
+      uint64_t h = account_hash(w, acct.id);
+      slot = accounts_slot(w, acct.id, h);
+      if (slot->account) {
+        s = duplicate_id(r, &acct, lines[slot->ordinal], &err);
+      } else {
+        vm_account *a = vm_account_new(w->vm, acct.id, acct.values);
+        if (!a) {
+          status = runtime_failure(w);
+          break;
+        }
+        accounts_fill(w, slot, a, acct.id, h);
+        util_xgrow(&lines, &lines_cap, (size_t)slot->ordinal + 1, sizeof *lines, 1024);
+        lines[slot->ordinal] = acct.line;
+      }
+    } else if (s == IO_OK) {
+      void *line = (void *)(intptr_t)acct.line;   /* from 1: never NULL */
+      void *seen = htable_put(&others, acct.id.p, acct.id.len, line);
+      if (seen != line) s = duplicate_id(r, &acct, (int64_t)(intptr_t)seen, &err);
     }
-    /* the reader refuses duplicate ids itself */
-    if (!keeps_account(o, acct.id)) continue;
-    vm_account *a = vm_account_new(w->vm, acct.id, acct.values);
-    if (!a) {
-      status = runtime_failure(w);
-      break;
-    }
-    accounts_put(w, a);
+    if (s == IO_BAD_ROW && owns_bad_row(w, &err) && (status = bad_row(w, &err))) break;
   }
+  free(lines);
+  arena_free(&names);
   io_close(r);
   return status;
 }
@@ -182,12 +217,16 @@ static int load_accounts(run_worker *w) {
 /* The slot of the account an event row belongs to; NULL when it is not
  * evaluated. */
 static int account_for(run_worker *w, value_str id, uint64_t h, const worker_slot **out) {
-  *out = accounts_get(w, id, h);
-  if (*out || w->st->o->accounts) return EXIT_OK;   /* --accounts: exactly its accounts */
-  if (!keeps_account(w->st->o, id)) return EXIT_OK;
+  if (w->st->o->accounts || !keeps_account(w->st->o, id)) {   /* --accounts: exactly its accounts */
+    *out = accounts_get(w, id, h);
+    return EXIT_OK;
+  }
+  worker_slot *slot = accounts_slot(w, id, h);
+  *out = slot;
+  if (slot->account) return EXIT_OK;
   vm_account *a = vm_account_new(w->vm, id, NULL);
   if (!a) return runtime_failure(w);
-  *out = accounts_put(w, a);
+  accounts_fill(w, slot, a, id, h);
   return EXIT_OK;
 }
 

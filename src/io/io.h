@@ -121,7 +121,14 @@ io_status io_events_next(io_reader *r, io_event *ev, io_error *err);
 
 /* Accounts file: column `id` plus the account fields. */
 io_reader *io_accounts_open(const io_schema *schema, const char *path, io_format fmt, io_error *err);
+/* The next row of the accounts file.  A duplicate id is not the reader's
+ * to find (its caller's account table does: io_bad_row). */
 io_status io_accounts_next(io_reader *r, io_account *acct, io_error *err);
+/* Makes the record r returned last a bad row, for what only its caller
+ * sees (an accounts file's duplicate id): err as io_*_next fills it. */
+io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Writes s as a quoted, escaped, shortened text for messages. */
+const char *io_quote(char *dst, size_t cap, const char *s, size_t len);
 
 void io_close(io_reader *r);
 

@@ -123,16 +123,6 @@ typedef struct io_name_slot {
   int type;
 } io_name_slot;
 
-/* A set of account ids already seen in an accounts file (duplicates are bad rows). */
-typedef struct io_id_entry {
-  uint64_t hash;
-  const char *id;          /* NULL: empty slot */
-  uint32_t len;
-  int64_t line;
-} io_id_entry;
-
-typedef struct io_text_block io_text_block;
-
 struct io_reader {
   io_source src;
   const io_schema *schema;
@@ -183,11 +173,6 @@ struct io_reader {
   uint64_t key_line;       /* advanced for every parse of a line */
   uint64_t *quotes;        /* bit i: byte i of the line's members is a quote (parse_flat) */
   size_t quotes_cap;
-
-  /* accounts: ids seen */
-  io_id_entry *ids;
-  size_t nids, ids_cap;
-  io_text_block *id_text;
 };
 
 /* io_read.c */
@@ -202,11 +187,6 @@ int io_temp_fd(const char *purpose, io_error *err);
 
 void io_set_error(io_error *err, const char *file, int64_t line, int errnum,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* A bad-row error for the current record of r. */
-io_status io_bad_row(io_reader *r, io_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Writes s as a quoted, escaped, shortened text for messages. */
-const char *io_quote(char *dst, size_t cap, const char *s, size_t len);
 
 /* Skips a UTF-8 byte order mark at the start of the input (SPEC 7);
  * false on an I/O error (err filled). */
@@ -221,7 +201,6 @@ int io_layout_fields(const io_schema *schema, int e, const io_field_schema **fie
 bool io_cell_value(io_time_cache *cache, value_type type, const char *s, size_t len, value_data *out);
 /* Finishes an accounts row whose id and fields are read: a duplicate id is a
  * bad row naming the first line that had it (a rejected row claims no id). */
-io_status io_account_claim(io_reader *r, io_account *acct, io_error *err);
 /* Makes r->scratch at least n bytes. */
 void io_reserve_scratch(io_reader *r, size_t n);
 

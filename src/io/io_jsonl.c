@@ -820,5 +820,6 @@ io_status io_jsonl_next_account(io_reader *r, io_account *acct, io_error *err) {
   st = convert_fields(r, schema->account_fields, schema->naccount_fields,
                       r->field_key + r->field_start[schema->nevents], err);
   if (st != IO_OK) return st;
-  return io_account_claim(r, acct, err);
+  acct->values = r->values;
+  return IO_OK;
 }

@@ -265,82 +265,6 @@ static void build_field_layout(io_reader *r) {
   }
 }
 
-/* ---- account ids seen ------------------------------------------------------------------ */
-
-struct io_text_block {
-  io_text_block *next;
-  size_t used, size;
-  char text[];
-};
-
-static const char *keep_text(io_reader *r, const char *s, size_t len) {
-  io_text_block *b = r->id_text;
-  if (!b || b->size - b->used < len) {
-    size_t size = len > 65536 ? len : 65536;
-    b = util_xalloc(sizeof *b + size);
-    b->next = r->id_text;
-    b->used = 0;
-    b->size = size;
-    r->id_text = b;
-  }
-  char *p = b->text + b->used;
-  memcpy(p, s, len);
-  b->used += len;
-  return p;
-}
-
-static void grow_ids(io_reader *r) {
-  size_t cap = r->ids_cap ? r->ids_cap * 2 : 1024;
-  io_id_entry *ids = util_xalloc(cap * sizeof *ids);
-  for (size_t i = 0; i < r->ids_cap; i++) {
-    if (!r->ids[i].id) continue;
-    size_t j = r->ids[i].hash & (cap - 1);
-    while (ids[j].id) j = (j + 1) & (cap - 1);
-    ids[j] = r->ids[i];
-  }
-  free(r->ids);
-  r->ids = ids;
-  r->ids_cap = cap;
-}
-
-static bool io_remember_id(io_reader *r, value_str id, int64_t *first_line) {
-  if (2 * (r->nids + 1) > r->ids_cap) grow_ids(r);
-  uint64_t h = util_hash(id.p, id.len);
-  size_t j = h & (r->ids_cap - 1);
-  for (; r->ids[j].id; j = (j + 1) & (r->ids_cap - 1)) {
-    const io_id_entry *e = &r->ids[j];
-    if (e->hash == h && e->len == id.len && memcmp(e->id, id.p, id.len) == 0) {
-      *first_line = e->line;
-      return false;
-    }
-  }
-  r->ids[j] = (io_id_entry){.hash = h, .id = keep_text(r, id.p, id.len), .len = id.len, .line = r->record_line};
-  r->nids++;
-  return true;
-}
-
-io_status io_account_claim(io_reader *r, io_account *acct, io_error *err) {
-  int64_t first_line;
-  if (!io_remember_id(r, acct->id, &first_line)) {
-    char quoted[128];
-    return io_bad_row(r, err, "duplicate account id %s (first on line %lld)",
-                      io_quote(quoted, sizeof quoted, acct->id.p, acct->id.len), (long long)first_line);
-  }
-  acct->values = r->values;
-  return IO_OK;
-}
-
-static void forget_ids(io_reader *r) {
-  while (r->id_text) {
-    io_text_block *next = r->id_text->next;
-    free(r->id_text);
-    r->id_text = next;
-  }
-  free(r->ids);
-  r->ids = NULL;
-  r->nids = r->ids_cap = 0;
-}
-
 /* ---- opening ------------------------------------------------------------------------------ */
 
 static bool has_suffix(const char *s, size_t *len, const char *suffix) {
@@ -514,7 +438,6 @@ bool io_reader_rewind(io_reader *r, io_error *err) {
   r->scan_state = 0;
   r->scan_off = 0;
   r->scan_newlines = 0;
-  forget_ids(r);
   return r->format != IO_FORMAT_CSV || io_csv_begin(r, false, err);
 }
 
@@ -607,6 +530,5 @@ void io_close(io_reader *r) {
   free(r->key_slots);
   free(r->field_key);
   free(r->quotes);
-  forget_ids(r);
   free(r);
 }
