@@ -15,18 +15,22 @@ struct arena_block {
   max_align_t data[];
 };
 
-enum { ARENA_DEFAULT_BLOCK = 64 * 1024 };
+/* Blocks double from 64 KiB up to a huge page each (util_huge_alloc): an
+ * arena that holds a model of every account of a run (report.c) then
+ * costs a few page faults rather than one per 4 KiB, and a small one maps
+ * little. */
+enum { ARENA_FIRST_BLOCK = 64 << 10, ARENA_LAST_BLOCK = (2 << 20) - sizeof(arena_block) };
 
 void arena_init(arena *a) {
   a->head = NULL;
-  a->block_size = ARENA_DEFAULT_BLOCK;
+  a->block_size = ARENA_FIRST_BLOCK;
 }
 
 void arena_free(arena *a) {
   arena_block *b = a->head;
   while (b) {
     arena_block *next = b->next;
-    free(b);
+    util_huge_free(b, sizeof(arena_block) + b->size);
     b = next;
   }
   a->head = NULL;
@@ -39,13 +43,14 @@ void *arena_alloc(arena *a, size_t size) {
   arena_block *b = a->head;
   if (!b || b->size - b->used < size) {
     size_t cap = size > a->block_size ? size : a->block_size;
-    b = util_xalloc(sizeof(arena_block) + cap);
+    b = util_huge_alloc(sizeof(arena_block) + cap);
+    if (a->block_size < ARENA_LAST_BLOCK) a->block_size = a->block_size * 2 < ARENA_LAST_BLOCK ? a->block_size * 2 : ARENA_LAST_BLOCK;
     b->size = cap;
     b->used = 0;
     b->next = a->head;
     a->head = b;
   }
-  void *p = (char *)b->data + b->used;   /* zero: blocks come zeroed (util_xalloc) and are never reused */
+  void *p = (char *)b->data + b->used;   /* zero: blocks come zeroed (util_huge_alloc) and are never reused */
   b->used += size;
   return p;
 }
