@@ -141,121 +141,179 @@ static out_counts total_counts(const run_worker *ws, int n) {
 }
 
 /* The results are written a chunk of RESULT_CHUNK accounts at a time, in
- * id order: each worker finishes its accounts of the chunk on its own
- * thread (vm_finish evaluates them up to T, most of what writing costs)
- * and formats their rows in memory (out_rows), then the rows are appended
- * to the files in id order.  With --history, --report-by or a results
- * callback, which take the accounts in id order, one thread finishes them
- * all. */
+ * id order: each worker finishes its accounts of the chunk on a thread of
+ * its own (vm_finish evaluates them up to T, most of what writing costs)
+ * and formats their rows in memory (out_rows), and this thread, which
+ * finishes the first worker's, appends the chunk's rows to the files in id
+ * order.  The threads last the whole run and keep two chunks' rows each,
+ * so they finish chunk c + 1 while chunk c is written.  With --history,
+ * --report-by or a results callback, which take the accounts in id order,
+ * this thread finishes them all. */
 enum { RESULT_CHUNK = 4096 };
 
+typedef struct run_finishing run_finishing;
+
 typedef struct run_finisher {
-  run_state *st;
-  run_result *list;
-  size_t from, to;          /* the chunk */
-  out_rows_lens *lens;      /* each entry's bytes per file, from list[from] on */
+  run_finishing *all;
   run_worker *worker;       /* whose accounts it finishes; NULL: every one */
-  out_rows *rows;           /* NULL: no files (a results callback) */
-  uint32_t *mine;           /* the entries it finishes, from list[from] on */
-  int64_t as_of;
+  out_rows *rows[2];        /* chunk c's in rows[c % 2]; NULL: no files (a results callback) */
+  uint32_t *mine[2];        /* the entries of chunk c it finishes, from its first */
+  size_t finished;          /* the chunks it is done with (under all->lock) */
   int status;               /* of its first failure: the entry of it has done -1 */
   char msg[1024];           /* what to print for it; empty: it was printed */
 } run_finisher;
 
+struct run_finishing {
+  run_state *st;
+  run_result *list;
+  size_t n, nchunks;
+  int64_t as_of;
+  out_rows_lens *lens[2];   /* chunk c's entries' bytes per file, in lens[c % 2] */
+  pthread_mutex_t lock;
+  pthread_cond_t changed;   /* a chunk finished or written, or the end */
+  size_t written;           /* the chunks written */
+  bool stop;                /* a failure was met: no chunk more */
+};
+
 /* Finishes one account: its results, then each place they go. */
-static int finish_account(run_finisher *f, run_result *e, out_rows_lens *lens) {
-  run_state *st = f->st;
+static int finish_account(run_finisher *f, run_result *e, out_rows *rows, out_rows_lens *lens) {
+  run_state *st = f->all->st;
   vm_runtime *vm = e->worker->vm;
   vm_results r;
-  if (!vm_finish(vm, e->account, f->as_of, &r)) {
+  if (!vm_finish(vm, e->account, f->all->as_of, &r)) {
     snprintf(f->msg, sizeof f->msg, "%s", vm_error(vm));
     return EXIT_DATA;
   }
   size_t len;
   const char *id = vm_account_id(e->account, &len);
   if (st->by) report_by_add(st->by, vm_account_fields(vm, e->account), r.milestones, r.nmilestones);
-  if (st->o->on_results) return st->o->on_results(st->o->results_ctx, vm, e->account, f->as_of, &r);
-  if (!out_rows_account(f->rows, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals,
+  if (st->o->on_results) return st->o->on_results(st->o->results_ctx, vm, e->account, f->all->as_of, &r);
+  if (!out_rows_account(rows, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals,
                         r.nsignals, lens, f->msg, sizeof f->msg) ||
       (st->history && !history_out_account(st->history, id, len, r.history, r.nhistory, f->msg, sizeof f->msg)))
     return EXIT_IO;
   return EXIT_OK;
 }
 
-/* Finishes f's accounts of the chunk, up to the first that fails.  In id
+/* Finishes f's accounts of chunk c, up to the first that fails.  In id
  * order the accounts are scattered over memory: each one's block is
  * fetched 2 * AHEAD accounts before it is finished, its windows and sets
  * AHEAD accounts before (another worker's accounts are not touched). */
-static void *finish_chunk(void *arg) {
+static void finish_chunk(run_finisher *f, size_t c) {
   enum { AHEAD = 4 };
-  run_finisher *f = arg;
+  run_finishing *all = f->all;
+  size_t from = c * RESULT_CHUNK, to = all->n - from < RESULT_CHUNK ? all->n : from + RESULT_CHUNK;
+  const run_result *chunk = &all->list[from];
+  uint32_t *mine = f->mine[c % 2];
   size_t n = 0;
-  for (size_t i = f->from; i < f->to; i++)
-    if (!f->worker || f->list[i].worker == f->worker) f->mine[n++] = (uint32_t)(i - f->from);
+  for (size_t i = 0; i < to - from; i++)
+    if (!f->worker || chunk[i].worker == f->worker) mine[n++] = (uint32_t)i;
   for (size_t k = 0; k < n; k++) {
-    if (k + 2 * AHEAD < n) {
-      const run_result *next = &f->list[f->from + f->mine[k + 2 * AHEAD]];
-      vm_prefetch_block(next->worker->vm, next->account);
-    }
-    if (k + AHEAD < n) {
-      const run_result *next = &f->list[f->from + f->mine[k + AHEAD]];
-      vm_prefetch(next->worker->vm, next->account);
-    }
-    run_result *e = &f->list[f->from + f->mine[k]];
-    f->status = finish_account(f, e, &f->lens[f->mine[k]]);
+    if (k + 2 * AHEAD < n) vm_prefetch_block(chunk[mine[k + 2 * AHEAD]].worker->vm, chunk[mine[k + 2 * AHEAD]].account);
+    if (k + AHEAD < n) vm_prefetch(chunk[mine[k + AHEAD]].worker->vm, chunk[mine[k + AHEAD]].account);
+    run_result *e = &all->list[from + mine[k]];
+    f->status = finish_account(f, e, f->rows[c % 2], &all->lens[c % 2][mine[k]]);
     e->done = f->status ? -1 : 1;
     if (f->status) break;
+  }
+}
+
+/* Marks chunk c finished by f. */
+static void finished(run_finisher *f, size_t c) {
+  pthread_mutex_lock(&f->all->lock);
+  f->finished = c + 1;
+  pthread_cond_broadcast(&f->all->changed);
+  pthread_mutex_unlock(&f->all->lock);
+}
+
+/* A finisher's thread: each chunk once its rows' buffers are written out
+ * (chunk c - 2's), up to its first failure. */
+static void *finisher_thread(void *arg) {
+  run_finisher *f = arg;
+  run_finishing *all = f->all;
+  for (size_t c = 0; c < all->nchunks && !f->status; c++) {
+    pthread_mutex_lock(&all->lock);
+    while (!all->stop && all->written + 2 <= c) pthread_cond_wait(&all->changed, &all->lock);
+    bool stop = all->stop;
+    pthread_mutex_unlock(&all->lock);
+    if (stop) break;
+    finish_chunk(f, c);
+    finished(f, c);
   }
   return NULL;
 }
 
+/* Writes chunk c, once every finisher is done with it, in id order; a
+ * failure is reported as a serial run meets it: the first in id order. */
+static int write_chunk(run_finishing *all, run_finisher *fs, int nf, run_worker *ws, out_writer *w, size_t c) {
+  pthread_mutex_lock(&all->lock);
+  for (int k = 1; k < nf; k++)
+    while (fs[k].finished <= c) pthread_cond_wait(&all->changed, &all->lock);   /* one that fails finishes its chunk */
+  pthread_mutex_unlock(&all->lock);
+  size_t from = c * RESULT_CHUNK, to = all->n - from < RESULT_CHUNK ? all->n : from + RESULT_CHUNK;
+  for (size_t i = from; i < to; i++) {
+    run_finisher *f = &fs[nf > 1 ? all->list[i].worker - ws : 0];
+    char msg[1024];
+    if (all->list[i].done < 0) {
+      if (f->msg[0]) fprintf(stderr, "msl: %s\n", f->msg);
+      return f->status;
+    }
+    if (w && !out_write_rows(w, f->rows[c % 2], &all->lens[c % 2][i - from], msg, sizeof msg)) {
+      fprintf(stderr, "msl: %s\n", msg);
+      return EXIT_IO;
+    }
+  }
+  for (int k = 0; k < nf && fs[k].rows[c % 2]; k++) out_rows_rewind(fs[k].rows[c % 2]);
+  return EXIT_OK;
+}
+
 /* Finishes the accounts of list (in id order) and writes their rows: each
- * worker's on its own thread, or all on this one (nf 1).  A failure is
- * reported as a serial run meets it: the first in id order. */
+ * worker's on a thread of its own, or all on this one (nf 1). */
 static int finish_accounts(run_state *st, out_writer *w, run_result *list, size_t n, run_worker *ws, int nf,
                            int64_t as_of) {
+  run_finishing all = {.st = st, .list = list, .n = n, .nchunks = (n + RESULT_CHUNK - 1) / RESULT_CHUNK, .as_of = as_of};
+  pthread_mutex_init(&all.lock, NULL);
+  pthread_cond_init(&all.changed, NULL);
+  for (int b = 0; b < 2; b++) all.lens[b] = util_xalloc(RESULT_CHUNK * sizeof *all.lens[b]);
   run_finisher *fs = util_xalloc((size_t)nf * sizeof *fs);
-  out_rows_lens *lens = util_xalloc(RESULT_CHUNK * sizeof *lens);
   pthread_t *threads = util_xalloc((size_t)nf * sizeof *threads);
   bool *started = util_xalloc((size_t)nf * sizeof *started);
-  for (int k = 0; k < nf; k++)
-    fs[k] = (run_finisher){.st = st, .list = list, .lens = lens, .worker = nf > 1 ? &ws[k] : NULL,
-                           .rows = w ? out_rows_new(w) : NULL, .as_of = as_of,
-                           .mine = util_xalloc(RESULT_CHUNK * sizeof *fs[k].mine)};
-  int status = EXIT_OK;
-  for (size_t from = 0; from < n && !status; from += RESULT_CHUNK) {
-    size_t to = n - from < RESULT_CHUNK ? n : from + RESULT_CHUNK;
-    for (int k = 0; k < nf; k++) {
-      fs[k].from = from;
-      fs[k].to = to;
-      started[k] = k > 0 && pthread_create(&threads[k], NULL, finish_chunk, &fs[k]) == 0;
-    }
-    finish_chunk(&fs[0]);
-    for (int k = 1; k < nf; k++) {
-      if (started[k]) pthread_join(threads[k], NULL);
-      else finish_chunk(&fs[k]);   /* a thread the system refused */
-    }
-    for (size_t i = from; i < to && !status; i++) {
-      run_finisher *f = &fs[nf > 1 ? list[i].worker - ws : 0];
-      char msg[1024];
-      if (list[i].done < 0) {
-        status = f->status;
-        if (f->msg[0]) fprintf(stderr, "msl: %s\n", f->msg);
-      } else if (w && !out_write_rows(w, f->rows, &lens[i - from], msg, sizeof msg)) {
-        fprintf(stderr, "msl: %s\n", msg);
-        status = EXIT_IO;
-      }
-    }
-    for (int k = 0; k < nf && fs[k].rows; k++) out_rows_rewind(fs[k].rows);
-  }
   for (int k = 0; k < nf; k++) {
-    out_rows_free(w, fs[k].rows);
-    free(fs[k].mine);
+    fs[k] = (run_finisher){.all = &all, .worker = nf > 1 ? &ws[k] : NULL};
+    for (int b = 0; b < 2; b++) {
+      fs[k].rows[b] = w ? out_rows_new(w) : NULL;
+      fs[k].mine[b] = util_xalloc(RESULT_CHUNK * sizeof *fs[k].mine[b]);
+    }
   }
+  for (int k = 1; k < nf; k++) started[k] = pthread_create(&threads[k], NULL, finisher_thread, &fs[k]) == 0;
+  int status = EXIT_OK;
+  for (size_t c = 0; c < all.nchunks && !status; c++) {
+    if (!fs[0].status) finish_chunk(&fs[0], c);
+    for (int k = 1; k < nf; k++)
+      if (!started[k]) {   /* a thread the system refused */
+        if (!fs[k].status) finish_chunk(&fs[k], c);
+        finished(&fs[k], c);
+      }
+    status = write_chunk(&all, fs, nf, ws, w, c);
+    pthread_mutex_lock(&all.lock);
+    all.written = c + 1;
+    all.stop = status != EXIT_OK;
+    pthread_cond_broadcast(&all.changed);
+    pthread_mutex_unlock(&all.lock);
+  }
+  for (int k = 1; k < nf; k++)
+    if (started[k]) pthread_join(threads[k], NULL);
+  for (int k = 0; k < nf; k++)
+    for (int b = 0; b < 2; b++) {
+      out_rows_free(w, fs[k].rows[b]);
+      free(fs[k].mine[b]);
+    }
+  for (int b = 0; b < 2; b++) free(all.lens[b]);
   free(started);
   free(threads);
-  free(lens);
   free(fs);
+  pthread_cond_destroy(&all.changed);
+  pthread_mutex_destroy(&all.lock);
   return status;
 }
 
