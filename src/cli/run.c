@@ -67,9 +67,11 @@ int run_rejects_failed(run_state *st, int err) {
 typedef struct run_result {
   uint64_t hi, lo;
   vm_account *account;
-  run_worker *worker;
+  uint32_t worker;         /* its index among the run's workers */
   int8_t done;             /* finish_accounts: 1 formatted, -1 failed, 0 not (yet) */
 } run_result;
+
+_Static_assert(sizeof(run_result) == sizeof(worker_slot), "a worker's account table holds its results (list_results)");
 
 static uint64_t id_bytes(const char *p, size_t len, size_t from) {
   unsigned char b[8] = {0};
@@ -94,12 +96,13 @@ static unsigned key_byte(const run_result *r, int d) {
   return (unsigned)((d < 8 ? r->lo >> 8 * d : r->hi >> 8 * (d - 8)) & 0xFF);
 }
 
-/* Sorts the results by id: a radix sort of the keys, a byte at a time from
- * the last (bytes every key shares, such as a common prefix, cost one
- * count), then the ids that share a key, compared whole.  With 100,000
- * accounts qsort's comparisons were a tenth of writing the results. */
-static void sort_results(run_result *list, size_t n) {
-  run_result *spare = util_huge_alloc((n ? n : 1) * sizeof *spare), *from = list, *to = spare;
+/* Sorts the results by id (spare: room for as many): a radix sort of the
+ * keys, a byte at a time from the last (bytes every key shares, such as a
+ * common prefix, cost one count), then the ids that share a key, compared
+ * whole.  With 100,000 accounts qsort's comparisons were a tenth of
+ * writing the results. */
+static void sort_results(run_result *list, size_t n, run_result *spare) {
+  run_result *from = list, *to = spare;
   size_t (*counts)[256] = util_xalloc(16 * sizeof *counts);   /* every byte's, in one pass */
   for (size_t i = 0; i < n; i++)
     for (int d = 0; d < 16; d++) counts[d][key_byte(&list[i], d)]++;
@@ -118,7 +121,6 @@ static void sort_results(run_result *list, size_t n) {
   }
   if (from != list) memcpy(list, from, n * sizeof *list);
   free(counts);
-  util_huge_free(spare, (n ? n : 1) * sizeof *spare);
   for (size_t i = 0, j; i < n; i = j) {
     for (j = i + 1; j < n && list[j].hi == list[i].hi && list[j].lo == list[i].lo;) j++;
     if (j - i > 1) qsort(list + i, j - i, sizeof *list, result_cmp);
@@ -155,7 +157,7 @@ typedef struct run_finishing run_finishing;
 
 typedef struct run_finisher {
   run_finishing *all;
-  run_worker *worker;       /* whose accounts it finishes; NULL: every one */
+  int worker;               /* whose accounts it finishes (an index); -1: every one */
   out_rows *rows[2];        /* chunk c's in rows[c % 2]; NULL: no files (a results callback) */
   uint32_t *mine[2];        /* the entries of chunk c it finishes, from its first */
   size_t finished;          /* the chunks it is done with (under all->lock) */
@@ -165,7 +167,8 @@ typedef struct run_finisher {
 
 struct run_finishing {
   run_state *st;
-  run_result *list;
+  run_worker *ws;
+  run_result **order;       /* the results in id order */
   size_t n, nchunks;
   int64_t as_of;
   out_rows_lens *lens[2];   /* chunk c's entries' bytes per file, in lens[c % 2] */
@@ -178,7 +181,7 @@ struct run_finishing {
 /* Finishes one account: its results, then each place they go. */
 static int finish_account(run_finisher *f, run_result *e, out_rows *rows, out_rows_lens *lens) {
   run_state *st = f->all->st;
-  vm_runtime *vm = e->worker->vm;
+  vm_runtime *vm = f->all->ws[e->worker].vm;
   vm_results r;
   if (!vm_finish(vm, e->account, f->all->as_of, &r)) {
     snprintf(f->msg, sizeof f->msg, "%s", vm_error(vm));
@@ -203,15 +206,21 @@ static void finish_chunk(run_finisher *f, size_t c) {
   enum { AHEAD = 4 };
   run_finishing *all = f->all;
   size_t from = c * RESULT_CHUNK, to = all->n - from < RESULT_CHUNK ? all->n : from + RESULT_CHUNK;
-  const run_result *chunk = &all->list[from];
+  run_result *const *chunk = &all->order[from];
   uint32_t *mine = f->mine[c % 2];
   size_t n = 0;
   for (size_t i = 0; i < to - from; i++)
-    if (!f->worker || chunk[i].worker == f->worker) mine[n++] = (uint32_t)i;
+    if (f->worker < 0 || chunk[i]->worker == (uint32_t)f->worker) mine[n++] = (uint32_t)i;
   for (size_t k = 0; k < n; k++) {
-    if (k + 2 * AHEAD < n) vm_prefetch_block(chunk[mine[k + 2 * AHEAD]].worker->vm, chunk[mine[k + 2 * AHEAD]].account);
-    if (k + AHEAD < n) vm_prefetch(chunk[mine[k + AHEAD]].worker->vm, chunk[mine[k + AHEAD]].account);
-    run_result *e = &all->list[from + mine[k]];
+    if (k + 2 * AHEAD < n) {
+      const run_result *next = chunk[mine[k + 2 * AHEAD]];
+      vm_prefetch_block(all->ws[next->worker].vm, next->account);
+    }
+    if (k + AHEAD < n) {
+      const run_result *next = chunk[mine[k + AHEAD]];
+      vm_prefetch(all->ws[next->worker].vm, next->account);
+    }
+    run_result *e = chunk[mine[k]];
     f->status = finish_account(f, e, f->rows[c % 2], &all->lens[c % 2][mine[k]]);
     e->done = f->status ? -1 : 1;
     if (f->status) break;
@@ -245,16 +254,17 @@ static void *finisher_thread(void *arg) {
 
 /* Writes chunk c, once every finisher is done with it, in id order; a
  * failure is reported as a serial run meets it: the first in id order. */
-static int write_chunk(run_finishing *all, run_finisher *fs, int nf, run_worker *ws, out_writer *w, size_t c) {
+static int write_chunk(run_finishing *all, run_finisher *fs, int nf, out_writer *w, size_t c) {
   pthread_mutex_lock(&all->lock);
   for (int k = 1; k < nf; k++)
     while (fs[k].finished <= c) pthread_cond_wait(&all->changed, &all->lock);   /* one that fails finishes its chunk */
   pthread_mutex_unlock(&all->lock);
   size_t from = c * RESULT_CHUNK, to = all->n - from < RESULT_CHUNK ? all->n : from + RESULT_CHUNK;
   for (size_t i = from; i < to; i++) {
-    run_finisher *f = &fs[nf > 1 ? all->list[i].worker - ws : 0];
+    const run_result *e = all->order[i];
+    run_finisher *f = &fs[nf > 1 ? e->worker : 0];
     char msg[1024];
-    if (all->list[i].done < 0) {
+    if (e->done < 0) {
       if (f->msg[0]) fprintf(stderr, "msl: %s\n", f->msg);
       return f->status;
     }
@@ -267,11 +277,12 @@ static int write_chunk(run_finishing *all, run_finisher *fs, int nf, run_worker 
   return EXIT_OK;
 }
 
-/* Finishes the accounts of list (in id order) and writes their rows: each
+/* Finishes the accounts of order (in id order) and writes their rows: each
  * worker's on a thread of its own, or all on this one (nf 1). */
-static int finish_accounts(run_state *st, out_writer *w, run_result *list, size_t n, run_worker *ws, int nf,
+static int finish_accounts(run_state *st, out_writer *w, run_result **order, size_t n, run_worker *ws, int nf,
                            int64_t as_of) {
-  run_finishing all = {.st = st, .list = list, .n = n, .nchunks = (n + RESULT_CHUNK - 1) / RESULT_CHUNK, .as_of = as_of};
+  run_finishing all = {.st = st, .ws = ws, .order = order, .n = n, .nchunks = (n + RESULT_CHUNK - 1) / RESULT_CHUNK,
+                       .as_of = as_of};
   pthread_mutex_init(&all.lock, NULL);
   pthread_cond_init(&all.changed, NULL);
   for (int b = 0; b < 2; b++) all.lens[b] = util_xalloc(RESULT_CHUNK * sizeof *all.lens[b]);
@@ -279,7 +290,7 @@ static int finish_accounts(run_state *st, out_writer *w, run_result *list, size_
   pthread_t *threads = util_xalloc((size_t)nf * sizeof *threads);
   bool *started = util_xalloc((size_t)nf * sizeof *started);
   for (int k = 0; k < nf; k++) {
-    fs[k] = (run_finisher){.all = &all, .worker = nf > 1 ? &ws[k] : NULL};
+    fs[k] = (run_finisher){.all = &all, .worker = nf > 1 ? k : -1};
     for (int b = 0; b < 2; b++) {
       fs[k].rows[b] = w ? out_rows_new(w) : NULL;
       fs[k].mine[b] = util_xalloc(RESULT_CHUNK * sizeof *fs[k].mine[b]);
@@ -294,7 +305,7 @@ static int finish_accounts(run_state *st, out_writer *w, run_result *list, size_
         if (!fs[k].status) finish_chunk(&fs[k], c);
         finished(&fs[k], c);
       }
-    status = write_chunk(&all, fs, nf, ws, w, c);
+    status = write_chunk(&all, fs, nf, w, c);
     pthread_mutex_lock(&all.lock);
     all.written = c + 1;
     all.stop = status != EXIT_OK;
@@ -317,27 +328,64 @@ static int finish_accounts(run_state *st, out_writer *w, run_result *list, size_
   return status;
 }
 
+/* Worker i's accounts as results sorted by id, in its account table's own
+ * memory (worker_take_table): each slot is read before the entry that
+ * takes its place is written, and the table, at most half full, has room
+ * for the list and the sort's spare half. */
+static run_result *list_results(run_worker *ws, int i, size_t *n, size_t *bytes) {
+  size_t cap;
+  worker_slot *slots = worker_take_table(&ws[i], &cap);
+  run_result *list = (run_result *)(void *)slots;
+  *n = 0;
+  *bytes = cap * sizeof *slots;
+  for (size_t k = 0; k < cap; k++) {
+    if (!slots[k].account) continue;
+    worker_slot slot = slots[k];
+    /* the slot's copy of a short id: no trip to each account's block */
+    size_t len = slot.len;
+    const char *id = len <= WORKER_ID_HEAD ? slot.head : vm_account_id(slot.account, &len);
+    list[(*n)++] = (run_result){id_bytes(id, len, 0), id_bytes(id, len, 8), slot.account, (uint32_t)i, 0};
+  }
+  sort_results(list, *n, list + *n);
+  return list;
+}
+
+/* Merges the workers' sorted lists into order (their entries in id order). */
+static void merge_results(run_result **lists, const size_t *sizes, int nworkers, run_result **order) {
+  size_t *at = util_xalloc((size_t)nworkers * sizeof *at);
+  for (size_t o = 0;; o++) {
+    int best = -1;
+    for (int i = 0; i < nworkers; i++)
+      if (at[i] < sizes[i] && (best < 0 || result_cmp(&lists[i][at[i]], &lists[best][at[best]]) < 0)) best = i;
+    if (best < 0) break;
+    order[o] = &lists[best][at[best]++];
+  }
+  free(at);
+}
+
 static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as_of) {
-  size_t total = 0;
-  for (int i = 0; i < nworkers; i++) total += ws[i].naccounts;
-  run_result *list = util_huge_alloc((total ? total : 1) * sizeof *list);
+  run_result **lists = util_xalloc((size_t)nworkers * sizeof *lists);
+  size_t *sizes = util_xalloc((size_t)nworkers * sizeof *sizes), *bytes = util_xalloc((size_t)nworkers * sizeof *bytes);
   size_t n = 0;
-  for (int i = 0; i < nworkers; i++)
-    for (size_t k = 0; k < ws[i].cap; k++)
-      if (ws[i].slots[k].account) {
-        /* the slot's copy of a short id: no trip to each account's block */
-        const worker_slot *slot = &ws[i].slots[k];
-        size_t len = slot->len;
-        const char *id = len <= WORKER_ID_HEAD ? slot->head : vm_account_id(slot->account, &len);
-        list[n++] = (run_result){id_bytes(id, len, 0), id_bytes(id, len, 8), slot->account, &ws[i], 0};
-      }
-  sort_results(list, n);
+  for (int i = 0; i < nworkers; i++) {
+    lists[i] = list_results(ws, i, &sizes[i], &bytes[i]);
+    n += sizes[i];
+  }
+  run_result **order = util_xalloc((n ? n : 1) * sizeof *order);
+  merge_results(lists, sizes, nworkers, order);
   out_writer *w = st->writer;
   st->writer = NULL;       /* out_finish or out_abort releases it */
   if (w) out_set_as_of(w, as_of);
   bool in_order = st->by || st->history || st->o->on_results;   /* each takes the accounts in id order */
-  int status = finish_accounts(st, w, list, n, ws, in_order ? 1 : nworkers, as_of);
-  util_huge_free(list, (total ? total : 1) * sizeof *list);
+  int status = finish_accounts(st, w, order, n, ws, in_order ? 1 : nworkers, as_of);
+  free(order);
+  for (int i = 0; i < nworkers; i++) {   /* the accounts' blocks go with their runtime (worker_free) */
+    for (size_t k = 0; k < sizes[i]; k++) vm_account_free(lists[i][k].account);
+    util_huge_free(lists[i], bytes[i]);
+  }
+  free(bytes);
+  free(sizes);
+  free(lists);
   if (st->o->on_results) return status;   /* no output was opened */
   out_counts counts = total_counts(ws, nworkers);
   /* the accounts are written: their memory goes before report.html is built */

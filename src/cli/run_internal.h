@@ -178,6 +178,10 @@ int worker_run(run_worker *w);
 /* Releases the worker's accounts and runtime; its counts stay, and a
  * second call does nothing. */
 void worker_free(run_worker *w);
+/* Hands the account table's memory over (cap slots: run.c lists the
+ * results in it); the caller frees the accounts (vm_account_free) and it
+ * (util_huge_free).  naccounts stays. */
+worker_slot *worker_take_table(run_worker *w, size_t *cap);
 
 /* ---- split.c ------------------------------------------------------------------------------ */
 

@@ -91,6 +91,14 @@ static const worker_slot *accounts_fill(run_worker *t, worker_slot *s, vm_accoun
   return s;
 }
 
+worker_slot *worker_take_table(run_worker *w, size_t *cap) {
+  worker_slot *slots = w->slots;
+  *cap = w->cap;
+  w->slots = NULL;
+  w->cap = 0;
+  return slots;
+}
+
 static void accounts_free(run_worker *t) {
   for (size_t i = 0; i < t->cap; i++) vm_account_free(t->slots[i].account);
   util_huge_free(t->slots, t->cap * sizeof *t->slots);
