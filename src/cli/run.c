@@ -338,6 +338,7 @@ static run_result *list_results(run_worker *ws, int i, size_t *n, size_t *bytes)
   run_result *list = (run_result *)(void *)slots;
   *n = 0;
   *bytes = cap * sizeof *slots;
+  if (!cap) return list;   /* a worker that made no account has no table */
   for (size_t k = 0; k < cap; k++) {
     if (!slots[k].account) continue;
     worker_slot slot = slots[k];

@@ -330,7 +330,7 @@ enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, RESOLVE_AHEAD = 16 };
 enum { GROUP_MIN_ROWS = 1 << 15, GROUP_SHARE = 16 };
 
 static uint32_t group_limit(const run_worker *w) {
-  if (w->split) return GROUP_ROWS;   /* its rounds bound it, and its boxes hold the rows' data */
+  if (w->split) return GROUP_ROWS;   /* its ranges bound it (GROUP_RANGES), and its boxes hold the rows' data */
   uint32_t limit = GROUP_MIN_ROWS;
   while (limit < GROUP_ROWS && (uint64_t)limit * GROUP_SHARE < (uint64_t)w->counts.read) limit <<= 1;
   return limit;
