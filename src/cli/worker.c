@@ -193,10 +193,9 @@ static int load_accounts(run_worker *w) {
       status = io_failure(w, &err);
       break;
     }
-    worker_slot *slot = NULL;
     if (s == IO_OK && keeps_account(o, acct.id)) {
       uint64_t h = account_hash(w, acct.id);
-      slot = accounts_slot(w, acct.id, h);
+      worker_slot *slot = accounts_slot(w, acct.id, h);
       if (slot->account) {
         s = duplicate_id(r, &acct, lines[slot->ordinal], &err);
       } else {
@@ -230,11 +229,13 @@ static int account_for(run_worker *w, value_str id, uint64_t h, const worker_slo
     return EXIT_OK;
   }
   worker_slot *slot = accounts_slot(w, id, h);
+  *out = NULL;
+  if (!slot->account) {
+    vm_account *a = vm_account_new(w->vm, id, NULL);
+    if (!a) return runtime_failure(w);
+    accounts_fill(w, slot, a, id, h);
+  }
   *out = slot;
-  if (slot->account) return EXIT_OK;
-  vm_account *a = vm_account_new(w->vm, id, NULL);
-  if (!a) return runtime_failure(w);
-  accounts_fill(w, slot, a, id, h);
   return EXIT_OK;
 }
 

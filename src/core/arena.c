@@ -44,7 +44,8 @@ void *arena_alloc(arena *a, size_t size) {
   if (!b || b->size - b->used < size) {
     size_t cap = size > a->block_size ? size : a->block_size;
     b = util_huge_alloc(sizeof(arena_block) + cap);
-    if (a->block_size < ARENA_LAST_BLOCK) a->block_size = a->block_size * 2 < ARENA_LAST_BLOCK ? a->block_size * 2 : ARENA_LAST_BLOCK;
+    if (a->block_size < ARENA_LAST_BLOCK)
+      a->block_size = a->block_size * 2 < ARENA_LAST_BLOCK ? a->block_size * 2 : ARENA_LAST_BLOCK;
     b->size = cap;
     b->used = 0;
     b->next = a->head;
