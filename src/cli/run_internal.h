@@ -107,11 +107,11 @@ const char *worker_store_row(const io_schema *schema, const io_event *ev, char *
 /* A split read's group holds rows of at most this many of its ranges
  * (split.c: RANGE_BYTES each): it is applied once the last of them is
  * taken, and split.c keeps that many ranges' boxes, and more, for the
- * ranges parsed ahead.  On the shared benchmark a range holds about 10k
- * declared rows, so at -j 2 a group holds 1.6 rows per account (-j 1's
- * groups of 2^18 rows hold 2.6): 10M events at -j 2, alternating runs,
- * 1.17 s with 8 ranges, 1.13 s with 16 (15 MB more), 1.15 s with 24. */
-enum { GROUP_RANGES = 16 };
+ * ranges parsed ahead.  With 1 MiB ranges, eight hold about as many rows
+ * per account as a group of 2^18 rows does at -j 1 on the shared
+ * benchmark; fewer rows per account a group cost speed (-j 2 on 10M events
+ * ran 6% slower with groups half as large). */
+enum { GROUP_RANGES = 8 };
 
 /* Rows of time-sorted input read ahead and applied account by account, so
  * an account's state is loaded once for all its rows of the group instead

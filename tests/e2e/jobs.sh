@@ -141,7 +141,7 @@ trace_says "one row back in time, late in the file" "the split read stopped" --e
 
 # A log over many ranges of the split read (1 MiB each): a range's slot
 # is parsed into again once every worker's groups are done with it, and
-# the ring has 16 + 2 * N slots (split.c), so a slot reused too early would
+# the ring has 8 + 2 * N slots (split.c), so a slot reused too early would
 # show here.  Rows of every kind: declared events with strings, undeclared
 # ones (only counted), control events with milestone and playbook names,
 # and instants shared by several rows.
@@ -170,8 +170,8 @@ playbook onboard "Onboarding" {
   step third "Team" tracks team auto
 }
 MS
-if [ "$(wc -c <"$jb/ranges.csv")" -gt $(((16 + 2 * 3 + 4) * 1048576)) ]; then ok
-else bad "jobs: the many-ranges log is too small to reuse the ring's slots at -j 3: $(wc -c <"$jb/ranges.csv") bytes"; fi
+if [ "$(wc -c <"$jb/ranges.csv")" -gt $((2 * (8 + 2 * 3) * 1048576)) ]; then ok
+else bad "jobs: the many-ranges log is too small to fill the ring of slots twice at -j 3: $(wc -c <"$jb/ranges.csv") bytes"; fi
 cp "$jb/rules.ms" "$jb/rules.saved"
 cp "$jb/ranges.ms" "$jb/rules.ms"
 jobs_same "many ranges of a split read" --events "$jb/ranges.csv"
