@@ -107,10 +107,13 @@ const char *worker_store_row(const io_schema *schema, const io_event *ev, char *
 /* A split read's group holds rows of at most this many of its ranges
  * (split.c: RANGE_BYTES each): it is applied once the last of them is
  * taken, and split.c keeps that many ranges' boxes, and more, for the
- * ranges parsed ahead.  With 1 MiB ranges, eight hold about as many rows
- * per account as a group of 2^18 rows does at -j 1 on the shared
- * benchmark; fewer rows per account a group cost speed (-j 2 on 10M events
- * ran 6% slower with groups half as large). */
+ * ranges parsed ahead.  On the shared benchmark a range holds about 10k
+ * declared rows, so at -j 2 a group holds 0.8 rows per account (-j 1's
+ * groups of 2^18 rows hold 2.6).  16 ranges ran 10M events at -j 2 in
+ * 1.13 s instead of 1.17 (alternating runs), but the ring of boxes grew
+ * by 8 MiB of input, 2.6 times that once parsed: 15 MB more at that peak,
+ * and a million rows of one instant (tests/e2e/vm_memory.sh) went past
+ * their bound under AddressSanitizer. */
 enum { GROUP_RANGES = 8 };
 
 /* Rows of time-sorted input read ahead and applied account by account, so
