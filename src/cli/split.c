@@ -19,6 +19,13 @@
  * to whoever has time for it, and a worker waits only when every slot
  * holds rows an owner has still to take or apply.
  *
+ * A gzipped file cannot be read from an offset: its text is inflated
+ * once, by one reader that the workers take in turn, range by range, each
+ * inflating the range it is about to parse (RANGE_BYTES more of the text,
+ * cut after the last newline, the rest going to the next range), which it
+ * then parses from memory.  The inflating is serial, but one worker
+ * parses while the other inflates, and no worker reads it all.
+ *
  * Each owner checks the ranges as it reaches them: every range parsed
  * without a bad row up to its very end (a range cut inside a quoted CSV
  * field ends in an unterminated one: the cut was not a record boundary)
@@ -81,20 +88,27 @@ typedef struct split_part {
   uint64_t kept;           /* its groups hold no row of a range before this one (split_keep) */
   int64_t prev_last;       /* the latest time of the ranges it took */
   bool prev_any;
+  bool past_end, last;     /* its range is after the last one, or the last (begin_range) */
+  char *text;              /* a gzipped file: the text of the range it parses */
+  size_t text_cap;
 } split_part;
 
 struct run_split {
   int n;
   int64_t base, size;      /* the first record's offset, and the file's size */
-  uint64_t nranges;
+  io_reader *inflater;     /* a gzipped file's one reader of its text; NULL: a plain file */
+  char *carry;             /* the text after the last range's last newline (inflater's turn) */
+  size_t carry_len, carry_cap;
   split_part *parts;       /* [n] */
   split_slot *slots;       /* [nslots]: range r in slot r % nslots */
   uint32_t nslots;
   size_t box_first_cap;    /* RANGE_BYTES / n, half again: an owner's share of a range (box_add) */
   /* under lock: */
   pthread_mutex_t lock;
-  pthread_cond_t changed;  /* a range parsed, a slot kept no more, or the split aborted */
+  pthread_cond_t changed;  /* a range parsed or inflated, a slot kept no more, or the split aborted */
+  uint64_t nranges;        /* a gzipped file's is UINT64_MAX until its text ends */
   uint64_t next_parse;     /* the first range no worker has begun to parse */
+  uint64_t inflated;       /* a gzipped file: the ranges whose text is cut (the inflater's turn) */
   bool aborted;
 };
 
@@ -137,18 +151,65 @@ static int64_t range_start(const run_split *s, split_part *p, uint64_t r) {
   return io_line_start(p->reader, s->base + (int64_t)r * RANGE_BYTES, &p->err);
 }
 
-/* Parses range r into slot t with worker k's reader, a box per owner.
- * What it checks is kept here until the end: slots share cache lines, and
- * a store per row to one that another core's parser writes too made each
- * row wait for the line. */
-static void parse_range(run_split *s, int k, uint64_t r, split_slot *t) {
+/* The longest text a range of a gzipped file may take to reach a
+ * newline: past it, the split stops and the ordinary reader reports the
+ * over-long record. */
+#define TEXT_MAX ((size_t)64 << 20)
+
+/* In the inflater's turn, cuts the next range's text into part p's
+ * buffer: the carry, then RANGE_BYTES more of the inflated text, up to its
+ * last newline (the rest is carried to the next range); all that is left
+ * at the end of the input.  1 when the input ended with it, 0 when not,
+ * -1 on an error (a read error, or no newline within TEXT_MAX). */
+static int cut_text(run_split *s, split_part *p, size_t *len) {
+  size_t have = s->carry_len, want = s->carry_len + RANGE_BYTES;
+  util_xgrow(&p->text, &p->text_cap, want, 1, want);
+  if (have) memcpy(p->text, s->carry, have);
+  for (;;) {
+    while (have < want) {
+      long n = io_reader_pull(s->inflater, p->text + have, want - have, &p->err);
+      if (n < 0) return -1;
+      if (n == 0) {
+        *len = have;
+        s->carry_len = 0;
+        return 1;
+      }
+      have += (size_t)n;
+    }
+    size_t cut = have;
+    while (cut > 0 && p->text[cut - 1] != '\n') cut--;
+    if (cut > 0) {
+      s->carry_len = have - cut;
+      util_xgrow(&s->carry, &s->carry_cap, s->carry_len, 1, RANGE_BYTES);
+      memcpy(s->carry, p->text + cut, s->carry_len);
+      *len = cut;
+      return 0;
+    }
+    if (want >= TEXT_MAX) return -1;
+    want += RANGE_BYTES;   /* a line longer than the range */
+    util_xgrow(&p->text, &p->text_cap, want, 1, want);
+  }
+}
+
+/* Parses range r into slot t with worker k's reader, a box per owner: from
+ * the file, or from the text of a gzipped file's range (text_len bytes of
+ * the part's text; text_ok false: it could not be cut).  What it checks is
+ * kept here until the end: slots share cache lines, and a store per row to
+ * one that another core's parser writes too made each row wait for the
+ * line. */
+static void parse_range(run_split *s, int k, uint64_t r, split_slot *t, bool text_ok, size_t text_len) {
   split_part *p = &s->parts[k];
   split_box *boxes = t->boxes;
   for (int o = 0; o < s->n; o++) boxes[o].used = 0;
   bool any_rows = false;
   int64_t first_time = 0, last_time = 0;
-  int64_t start = range_start(s, p, r), end = range_start(s, p, r + 1);
-  bool clean = start >= 0 && end >= 0 && io_reader_range(p->reader, start, end, &p->err);
+  bool clean = text_ok;
+  if (s->inflater && text_ok) {
+    io_reader_text(p->reader, p->text, text_len);
+  } else if (!s->inflater) {
+    int64_t start = range_start(s, p, r), end = range_start(s, p, r + 1);
+    clean = start >= 0 && end >= 0 && io_reader_range(p->reader, start, end, &p->err);
+  }
   while (clean) {
     io_event ev;
     io_status st = io_events_next(p->reader, &ev, &p->err);
@@ -193,8 +254,21 @@ static bool await_range(run_split *s, int k) {
       split_slot *u = &s->slots[r % s->nslots];
       u->range = r;
       u->parsed = false;
+      int cut = 0;
+      size_t text_len = 0;
+      if (s->inflater) {   /* wait for r's turn to inflate, unless the text ends before r */
+        while (!s->aborted && s->inflated < r && r < s->nranges) pthread_cond_wait(&s->changed, &s->lock);
+        if (s->aborted) return false;
+        if (r >= s->nranges) continue;   /* claimed past the end: nobody takes it */
+        pthread_mutex_unlock(&s->lock);
+        cut = cut_text(s, &s->parts[k], &text_len);
+        pthread_mutex_lock(&s->lock);
+        s->inflated = r + 1;
+        if (cut != 0) s->nranges = r + 1;   /* the end, or no further: an error stops the split here */
+        pthread_cond_broadcast(&s->changed);
+      }
       pthread_mutex_unlock(&s->lock);
-      parse_range(s, k, r, u);
+      parse_range(s, k, r, u, cut >= 0, text_len);
       pthread_mutex_lock(&s->lock);
       u->parsed = true;
       pthread_cond_broadcast(&s->changed);
@@ -231,6 +305,9 @@ static bool begin_range(run_split *s, int k) {
       p->prev_any = true;
     }
   }
+  /* a gzipped file's last range may be known only once the next is claimed */
+  p->past_end = p->next >= s->nranges;
+  p->last = p->next + 1 >= s->nranges;
   pthread_mutex_unlock(&s->lock);
   p->range = p->next++;
   p->taken = 0;
@@ -241,14 +318,14 @@ static bool begin_range(run_split *s, int k) {
 int split_next(run_split *s, int k, worker_row *row, value_str *id) {
   split_part *p = &s->parts[k];
   if (!p->reading && !begin_range(s, k)) return SPLIT_ABORTED;
-  if (p->range >= s->nranges) return IO_EOF;
+  if (p->past_end) return IO_EOF;
   const split_box *b = &s->slots[p->range % s->nslots].boxes[k];
   if (p->taken < b->used) {
     box_take(b, &p->taken, row, id);
     return IO_OK;
   }
   p->reading = false;
-  return p->range + 1 >= s->nranges ? IO_EOF : SPLIT_RANGE;
+  return p->last ? IO_EOF : SPLIT_RANGE;
 }
 
 uint64_t split_range(const run_split *s, int k) { return s->parts[k].range; }
@@ -289,24 +366,33 @@ run_split *split_open(const run_state *st, run_worker *ws, int n) {
     p->schema.keep_ctx = o;
     p->schema.skipped_latest = o->nshards && !o->has_as_of ? &ws[k].skipped_latest : NULL;
     p->reader = io_events_open(&p->schema, o->events[0], o->input_format, &p->err);
-    ok = p->reader && io_events_splittable(p->reader);
+    ok = p->reader && (io_events_splittable(p->reader) || io_events_inflatable(p->reader));
   }
-  if (ok) {
+  if (ok && io_events_inflatable(s->parts[0].reader)) {   /* its own reader, past the header */
+    s->inflater = io_events_open(&s->parts[0].schema, o->events[0], o->input_format, &s->parts[0].err);
+    ok = s->inflater != NULL;
+    s->nranges = UINT64_MAX;
+  } else if (ok) {
     s->base = io_data_offset(s->parts[0].reader);
     ok = io_file_size(s->parts[0].reader, &s->size);
+    /* at least one range, so that every worker meets the end of the file */
+    s->nranges = s->size > s->base ? (uint64_t)((s->size - s->base + RANGE_BYTES - 1) / RANGE_BYTES) : 1;
   }
   if (!ok) {   /* the ordinary reading meets and reports what went wrong, if anything */
     split_free(s);
     return NULL;
   }
-  /* at least one range, so that every worker meets the end of the file */
-  s->nranges = s->size > s->base ? (uint64_t)((s->size - s->base + RANGE_BYTES - 1) / RANGE_BYTES) : 1;
   return s;
 }
 
 void split_free(run_split *s) {
   if (!s) return;
-  for (int k = 0; k < s->n; k++) io_close(s->parts[k].reader);
+  for (int k = 0; k < s->n; k++) {
+    io_close(s->parts[k].reader);
+    free(s->parts[k].text);
+  }
+  io_close(s->inflater);
+  free(s->carry);
   for (uint32_t i = 0; i < s->nslots; i++) {
     for (int o = 0; o < s->n && s->slots[i].boxes; o++) free(s->slots[i].boxes[o].bytes);
     free(s->slots[i].boxes);

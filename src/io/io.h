@@ -152,6 +152,20 @@ int64_t io_line_start(io_reader *r, int64_t off, io_error *err);
 /* Makes r read the records of bytes [start, end) of its file. */
 bool io_reader_range(io_reader *r, int64_t start, int64_t end, io_error *err);
 
+/* A gzipped events file is inflated once, by one reader, whose text after
+ * the header is cut into ranges at newlines; each range is parsed from
+ * memory by a worker's reader opened on the same path. */
+
+/* Whether r (an events reader) reads a gzipped file (named by a path:
+ * whether it is a regular file is the caller's to check). */
+bool io_events_inflatable(const io_reader *r);
+/* Up to cap bytes of r's text after what it has parsed (the header):
+ * > 0 bytes, 0 at the end, -1 on an error (err filled). */
+long io_reader_pull(io_reader *r, char *dst, size_t cap, io_error *err);
+/* Makes r read the records of text[0, len), which must stay put while r
+ * reads them: a range of r's file's text, not at its start. */
+void io_reader_text(io_reader *r, const char *text, size_t len);
+
 /* ---- events' values as bytes (io_store.c) ------------------------------------
  *
  * A declared event's values as 8-byte cells, one per field (a string: its

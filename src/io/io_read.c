@@ -476,6 +476,17 @@ int64_t io_line_start(io_reader *r, int64_t off, io_error *err) {
   }
 }
 
+/* r reads a range afresh: nothing buffered or half scanned (a BOM is
+ * skipped only at the file's start). */
+static void restart(io_reader *r, bool at_start) {
+  source_empty(&r->src);
+  r->at_start = at_start;
+  r->skipping = false;
+  r->scan_state = 0;
+  r->scan_off = 0;
+  r->scan_newlines = 0;
+}
+
 bool io_reader_range(io_reader *r, int64_t start, int64_t end, io_error *err) {
   io_source *s = &r->src;
   if (lseek(s->fd, start, SEEK_SET) < 0) {
@@ -483,15 +494,38 @@ bool io_reader_range(io_reader *r, int64_t start, int64_t end, io_error *err) {
     io_set_error(err, r->path, 0, e, "cannot read: %s", strerror(e));
     return false;
   }
-  source_empty(s);
+  restart(r, start == 0);
   s->offset = start;
   s->left = end - start;
-  r->at_start = start == 0;   /* a BOM is skipped only at the file's start */
-  r->skipping = false;
-  r->scan_state = 0;
-  r->scan_off = 0;
-  r->scan_newlines = 0;
   return true;
+}
+
+bool io_events_inflatable(const io_reader *r) { return !r->accounts && r->src.gz && !r->src.mem; }
+
+long io_reader_pull(io_reader *r, char *dst, size_t cap, io_error *err) {
+  io_source *s = &r->src;
+  if (r->at_start && !io_skip_bom(r, err)) return -1;   /* JSON Lines: no header has skipped it */
+  if (s->pos < s->end) {   /* read ahead of the header first */
+    size_t n = s->end - s->pos < cap ? s->end - s->pos : cap;
+    memcpy(dst, s->buf + s->pos, n);
+    s->pos += n;
+    return (long)n;
+  }
+  if (s->eof) return 0;
+  int e = 0;
+  const char *msg = NULL;
+  long n = gunzip_read(s->gz, dst, cap, &e, &msg);
+  if (n < 0) io_set_error(err, r->path, 0, e, "cannot read: %s", msg ? msg : strerror(e));
+  if (n == 0) s->eof = true;
+  return n;
+}
+
+void io_reader_text(io_reader *r, const char *text, size_t len) {
+  io_source *s = &r->src;
+  s->mem = text;
+  s->mem_len = len;
+  s->mem_pos = 0;
+  restart(r, false);
 }
 
 /* ---- reading ------------------------------------------------------------------------------- */

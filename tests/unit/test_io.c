@@ -1151,6 +1151,55 @@ START_TEST(gzip_csv_and_jsonl) {
 }
 END_TEST
 
+/* A gzipped file read as -j does (split.c): one reader pulls the text
+ * after the header (after a JSON Lines file's byte order mark), and
+ * another, opened on the same file, parses pieces of it from memory. */
+START_TEST(gzip_text_pulled_and_parsed_in_pieces) {
+  const char text[] = "account,time,event,user\na,2026-01-31,login,u1\nb,2026-02-01,login,u2\n";
+  const char *path = write_gz("pieces.csv.gz", text, sizeof text - 1);
+  io_error err;
+  io_event ev;
+  io_reader *inflater = io_events_open(&schema, path, IO_FORMAT_AUTO, &err);
+  io_reader *r = io_events_open(&schema, path, IO_FORMAT_AUTO, &err);
+  ck_assert_ptr_nonnull(inflater);
+  ck_assert_ptr_nonnull(r);
+  ck_assert(io_events_inflatable(inflater));
+  ck_assert(!io_events_splittable(inflater));
+  char got[256];
+  size_t len = 0;
+  long n;
+  while ((n = io_reader_pull(inflater, got + len, 5, &err)) > 0) len += (size_t)n;   /* small pulls */
+  ck_assert_int_eq(n, 0);
+  ck_assert_int_eq(len, strlen("a,2026-01-31,login,u1\nb,2026-02-01,login,u2\n"));
+  ck_assert(memcmp(got, "a,2026-01-31,login,u1\nb,2026-02-01,login,u2\n", len) == 0);
+  io_reader_text(r, got + 22, len - 22);   /* the second row alone */
+  expect_ok(r, &ev, &err);
+  ck_assert_str(ev.values[0].s, "u2");
+  ck_assert_int_eq(io_events_next(r, &ev, &err), IO_EOF);
+  io_reader_text(r, got, 22);   /* then the first */
+  expect_ok(r, &ev, &err);
+  ck_assert_str(ev.values[0].s, "u1");
+  ck_assert_int_eq(io_events_next(r, &ev, &err), IO_EOF);
+  io_close(r);
+  io_close(inflater);
+
+  const char lines[] = "\xEF\xBB\xBF{\"account\":\"a\",\"time\":\"2026-01-31\",\"event\":\"login\",\"user\":\"j\"}\n";
+  inflater = io_events_open(&schema, write_gz("bom.jsonl.gz", lines, sizeof lines - 1), IO_FORMAT_AUTO, &err);
+  ck_assert_ptr_nonnull(inflater);
+  n = io_reader_pull(inflater, got, sizeof got, &err);
+  ck_assert_int_eq(n, (long)(sizeof lines - 1 - 3));
+  ck_assert_int_eq(got[0], '{');
+  io_close(inflater);
+
+  /* a plain file is cut into byte ranges instead */
+  r = io_events_open(&schema, write_file("plain.csv", text, sizeof text - 1), IO_FORMAT_AUTO, &err);
+  ck_assert_ptr_nonnull(r);
+  ck_assert(!io_events_inflatable(r));
+  ck_assert(io_events_splittable(r));
+  io_close(r);
+}
+END_TEST
+
 START_TEST(gzip_truncated_is_an_io_error) {
   dump d = {0};
   dump_printf(&d, "account,time,event,user\n");
@@ -2506,6 +2555,7 @@ static Suite *io_suite(void) {
   tcase_add_checked_fixture(files, make_tmpdir, remove_tmpdir);
   tcase_set_timeout(files, 60);
   tcase_add_test(files, gzip_csv_and_jsonl);
+  tcase_add_test(files, gzip_text_pulled_and_parsed_in_pieces);
   tcase_add_test(files, gzip_truncated_is_an_io_error);
   tcase_add_test(files, gzip_members_trailing_bytes_and_plain);
   tcase_add_test(files, open_errors);
