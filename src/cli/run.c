@@ -466,14 +466,22 @@ static int start_workers(run_worker *ws, int n, run_split *split) {
  * them failed: the run is then done serially. */
 static run_worker *run_parallel(run_state *st, int n) {
   run_worker *ws = new_workers(st, n);
-  run_split *split = split_open(st, ws, n);
+  run_split *split = split_open(st, ws, n, false);
   int status = split ? start_workers(ws, n, split) : RUN_UNSPLIT;
+  if (status == RUN_UNSPLIT && split && split_backwards(split)) {   /* unsorted: split again, sorting */
+    split_free(split);
+    workers_free(ws, n);
+    ws = new_workers(st, n);
+    split = split_open(st, ws, n, true);
+    status = split ? start_workers(ws, n, split) : RUN_UNSPLIT;
+  }
   if (getenv("MSL_TRACE") && *getenv("MSL_TRACE"))   /* docs/cli.md: how a run read its input */
     fprintf(stderr, "msl: trace: %d workers: %s\n", n,
             !split                  ? "each reads the whole input"
-            : status == RUN_UNSPLIT ? "the split read stopped (unsorted input, a bad row, or a cut inside a quoted "
-                                      "field); each reads the whole input"
+            : status == RUN_UNSPLIT ? "the split read stopped (a bad row, or a cut inside a quoted field); each "
+                                      "reads the whole input"
             : status                ? "a worker stopped; one worker reads the input"
+            : split_unordered(split) ? "each parsed its share of the events file, which is not in time order"
                                     : "each parsed its share of the events file");
   split_free(split);
   if (status == RUN_UNSPLIT) {

@@ -189,9 +189,15 @@ worker_slot *worker_take_table(run_worker *w, size_t *cap);
 /* ---- split.c ------------------------------------------------------------------------------ */
 
 /* A split read of the run's one events file by workers ws[0..n), or NULL
- * when it cannot be split (several files, standard input, a compressed or
- * unreadable file: the ordinary reading takes it). */
-run_split *split_open(const run_state *st, run_worker *ws, int n);
+ * when it cannot be split (several files, standard input, an unreadable
+ * file: the ordinary reading takes it).  unordered: the rows may come in
+ * any time order (the owners sort them); else the split stops at the
+ * first that goes back. */
+run_split *split_open(const run_state *st, run_worker *ws, int n, bool unordered);
+bool split_unordered(const run_split *s);
+/* Whether the split stopped because time went back, and for no other
+ * reason met first (call it once the workers are done). */
+bool split_backwards(run_split *s);
 /* Worker k's next row, in file order: IO_OK (*row: its time, type, data
  * and its id's hash and length; *id: the id; both valid until worker k
  * says, by split_keep, that its groups hold no row of that range),

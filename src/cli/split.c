@@ -31,8 +31,11 @@
  * field ends in an unterminated one: the cut was not a record boundary)
  * and times never going back across ranges.  Anything else -- a bad row,
  * unsorted input, a runtime error in any worker -- aborts the split for
- * every worker (RUN_UNSPLIT), and the run starts over the ordinary way,
- * which reports or handles it as a run without -j would. */
+ * every worker (RUN_UNSPLIT).  When time going back was all (split_backwards),
+ * the run starts over with a split that checks no order (split_open's
+ * unordered), whose owners put their rows in order with their sorters, as
+ * the ordinary reading does with unsorted input; otherwise it starts over
+ * the ordinary way, which reports or handles it as a run without -j would. */
 #include "cli/run_internal.h"
 
 #include <pthread.h>
@@ -71,6 +74,7 @@ typedef struct split_slot {
   uint64_t range;          /* the range it holds (while parsed or being parsed) */
   bool parsed;             /* its boxes are filled: owners may take rows */
   bool clean;              /* parsed to its end without a bad row or time going back */
+  bool backwards;          /* not clean because time went back (and for no other reason yet) */
   bool any_rows;
   int64_t first_time, last_time;
 } split_slot;
@@ -95,6 +99,7 @@ typedef struct split_part {
 
 struct run_split {
   int n;
+  bool unordered;          /* rows in any time order: the owners sort them */
   int64_t base, size;      /* the first record's offset, and the file's size */
   io_reader *inflater;     /* a gzipped file's one reader of its text; NULL: a plain file */
   char *carry;             /* the text after the last range's last newline (inflater's turn) */
@@ -110,6 +115,7 @@ struct run_split {
   uint64_t next_parse;     /* the first range no worker has begun to parse */
   uint64_t inflated;       /* a gzipped file: the ranges whose text is cut (the inflater's turn) */
   bool aborted;
+  bool backwards;          /* aborted by an owner because time went back */
 };
 
 /* ---- rows in boxes -------------------------------------------------------------------- */
@@ -201,7 +207,7 @@ static void parse_range(run_split *s, int k, uint64_t r, split_slot *t, bool tex
   split_part *p = &s->parts[k];
   split_box *boxes = t->boxes;
   for (int o = 0; o < s->n; o++) boxes[o].used = 0;
-  bool any_rows = false;
+  bool any_rows = false, backwards = false;
   int64_t first_time = 0, last_time = 0;
   bool clean = text_ok;
   if (s->inflater && text_ok) {
@@ -214,8 +220,9 @@ static void parse_range(run_split *s, int k, uint64_t r, split_slot *t, bool tex
     io_event ev;
     io_status st = io_events_next(p->reader, &ev, &p->err);
     if (st == IO_EOF) break;
-    if (st != IO_OK || (any_rows && ev.time < last_time)) {
+    if (st != IO_OK || (any_rows && ev.time < last_time && !s->unordered)) {
       clean = false;   /* a bad row, a cut inside a record, or time going back */
+      backwards = st == IO_OK;
       break;
     }
     if (!any_rows) first_time = ev.time;
@@ -225,6 +232,7 @@ static void parse_range(run_split *s, int k, uint64_t r, split_slot *t, bool tex
     box_add(&boxes[run_worker_of(h, s->n)], s->box_first_cap, &p->schema, &ev, (uint32_t)h);
   }
   t->clean = clean;
+  t->backwards = backwards;
   t->any_rows = any_rows;
   t->first_time = first_time;
   t->last_time = last_time;
@@ -297,7 +305,9 @@ static bool begin_range(run_split *s, int k) {
   bool ok = await_range(s, k);
   if (ok && p->next < s->nranges) {
     const split_slot *t = &s->slots[p->next % s->nslots];
-    if (!t->clean || (t->any_rows && p->prev_any && t->first_time < p->prev_last)) {
+    bool back = t->any_rows && p->prev_any && t->first_time < p->prev_last && !s->unordered;
+    if (!t->clean || back) {
+      if (!s->aborted) s->backwards = t->clean || t->backwards;   /* the first reason is the one */
       abort_locked(s);
       ok = false;
     } else if (t->any_rows) {
@@ -330,6 +340,15 @@ int split_next(run_split *s, int k, worker_row *row, value_str *id) {
 
 uint64_t split_range(const run_split *s, int k) { return s->parts[k].range; }
 
+bool split_unordered(const run_split *s) { return s->unordered; }
+
+bool split_backwards(run_split *s) {
+  pthread_mutex_lock(&s->lock);
+  bool backwards = s->backwards;
+  pthread_mutex_unlock(&s->lock);
+  return backwards;
+}
+
 void split_keep(run_split *s, int k, uint64_t first) {
   split_part *p = &s->parts[k];
   if (first <= p->kept) return;
@@ -347,11 +366,11 @@ static bool keeps_shard(const void *ctx, value_str id) {
   return run_shard_of(util_account_hash(id.p, id.len), o->nshards) == o->shard;
 }
 
-run_split *split_open(const run_state *st, run_worker *ws, int n) {
+run_split *split_open(const run_state *st, run_worker *ws, int n, bool unordered) {
   const run_options *o = st->o;
   if (n < 2 || o->nevents != 1) return NULL;
   run_split *s = util_xalloc(sizeof *s);
-  *s = (run_split){.n = n, .nslots = GROUP_RANGES + SLOTS_AHEAD * (uint32_t)n};
+  *s = (run_split){.n = n, .unordered = unordered, .nslots = GROUP_RANGES + SLOTS_AHEAD * (uint32_t)n};
   s->parts = util_xalloc_lines((size_t)n * sizeof *s->parts);
   s->slots = util_xalloc(s->nslots * sizeof *s->slots);
   for (uint32_t i = 0; i < s->nslots; i++) s->slots[i].boxes = util_xalloc_lines((size_t)n * sizeof(split_box));

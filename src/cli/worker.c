@@ -438,33 +438,39 @@ static int group_resolve(run_worker *w, uint32_t upto) {
   return EXIT_OK;
 }
 
-/* Pushes row r of the group; false on a runtime error. */
-static bool group_push(run_worker *w, uint32_t r) {
-  worker_group *g = &w->group;
-  const worker_row *row = &g->rows[r];
-  if (!row->account) return true;   /* counted, not for the VM */
-  value_data *vals = g->values;
+/* The event row holds, for account id: its values are put in the group's
+ * values, their strings pointing into the row's data. */
+static void row_as_event(run_worker *w, const worker_row *row, value_str id, io_event *ev) {
+  value_data *vals = w->group.values;
   const value_data *stored = (const value_data *)(const void *)row->data;
   int n = row_nvalues(&w->schema, row->type);
   for (int i = 0; i < n; i++) {
     vals[i] = stored[i];
     if (row_is_string(&w->schema, row->type, i)) vals[i].s.p = row->data + (uintptr_t)stored[i].s.p;
   }
-  io_event ev;   /* what the VM reads of it, set field by field (no zeroing of the rest) */
-  ev.account = (value_str){row->data, 0};
-  ev.time = row->time;
-  ev.type = row->type;
-  ev.file = NULL;
-  ev.line = 0;
+  /* set field by field (no zeroing of the rest) */
+  ev->account = id;
+  ev->time = row->time;
+  ev->type = row->type;
+  ev->file = NULL;
+  ev->line = 0;
   if (row->type >= 0) {
-    ev.values = vals;
-    ev.milestone = (value_str){"", 0};   /* not `a = b = c`: see io_event_begin */
-    ev.playbook = (value_str){"", 0};
+    ev->values = vals;
+    ev->milestone = (value_str){"", 0};   /* not `a = b = c`: see io_event_begin */
+    ev->playbook = (value_str){"", 0};
   } else {
-    ev.values = NULL;
-    ev.milestone = vals[0].s;
-    ev.playbook = vals[1].s;
+    ev->values = NULL;
+    ev->milestone = vals[0].s;
+    ev->playbook = vals[1].s;
   }
+}
+
+/* Pushes row r of the group; false on a runtime error. */
+static bool group_push(run_worker *w, uint32_t r) {
+  const worker_row *row = &w->group.rows[r];
+  if (!row->account) return true;   /* counted, not for the VM */
+  io_event ev;   /* what the VM reads of it: not the id */
+  row_as_event(w, row, (value_str){row->data, 0}, &ev);
   if (vm_push(w->vm, row->account, &ev) != VM_OK) return false;
   w->counts.evaluated++;
   return true;
@@ -594,6 +600,11 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     value_str id;
     int s = w->split ? split_next(w->split, w->index, &row, &id) : io_merge_next(m, &ev, &err);
     if (s == SPLIT_ABORTED) return RUN_UNSPLIT;
+    if (s == SPLIT_RANGE && sorter) {   /* the sorter has copied the range's rows */
+      split_keep(w->split, w->index, split_range(w->split, w->index) + 1);
+      continue;
+    }
+    if (s == IO_OK && w->split && sorter) row_as_event(w, &row, id, &ev);
     if (s == SPLIT_RANGE) {   /* the next range is not taken: the group's last instant may go on there */
       worker_group *g = &w->group;
       uint64_t range = split_range(w->split, w->index);
@@ -667,7 +678,8 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
     if (sorter && w->deferring) {
       count_row(w, ev.time);
       if (ev.type == IO_EV_UNDECLARED) {
-        if ((status = defer_lookup(w, ev.account, account_hash(w, ev.account)))) return status;
+        uint64_t h = w->split ? row.id.hash : account_hash(w, ev.account);   /* a split read hashed it */
+        if ((status = defer_lookup(w, ev.account, h))) return status;
       } else if (!io_sorter_add(sorter, &ev, &err)) {
         return io_failure(w, &err);
       }
@@ -733,16 +745,6 @@ static int read_sorted(run_worker *w, io_merge *m, bool *unsorted) {
   return status;
 }
 
-/* Reads the worker's rows of a split file (split.c): always time-sorted
- * and grouped, or the split is aborted and the run starts over unsplit. */
-static int run_split_events(run_worker *w) {
-  bool unsorted = false;
-  w->grouped = true;
-  w->group.limit = group_limit(w);
-  int status = read_sorted(w, NULL, &unsorted);
-  return status == RUN_UNGROUPED || unsorted ? RUN_UNSPLIT : status;
-}
-
 /* The slow path: every row again from the first, through the sorter, and
  * the VM over the sorter's order.  The sorter gives an account's rows one
  * after another: the last row's account id (a copy) and slot serve the
@@ -751,7 +753,7 @@ static int read_unsorted(run_worker *w, io_merge *m) {
   const run_options *o = w->st->o;
   io_error err = {0};
   bool unsorted = false;
-  int status = worker_restart(w, m);
+  int status = m ? worker_restart(w, m) : EXIT_OK;   /* a split read's worker is new */
   io_sorter *sorter = NULL;
   if (!status) {
     size_t limit = o->sort_memory ? o->sort_memory : (size_t)512 << 20;
@@ -788,6 +790,24 @@ static int read_unsorted(run_worker *w, io_merge *m) {
   io_sorter_free(sorter);
   if (!status && !vm_flush(w->vm)) status = runtime_failure(w);
   return status;
+}
+
+/* Reads the worker's rows of a split file (split.c): time-sorted and
+ * grouped, or any order through the sorter (an unordered split, whose
+ * accounts are looked up once sorted), or the split is aborted and the
+ * run starts over unsplit. */
+static int run_split_events(run_worker *w) {
+  if (split_unordered(w->split)) {
+    w->deferring = true;
+    int status = read_unsorted(w, NULL);
+    w->deferring = false;
+    return status == RUN_EAGER ? RUN_UNSPLIT : status;
+  }
+  bool unsorted = false;
+  w->grouped = true;
+  w->group.limit = group_limit(w);
+  int status = read_sorted(w, NULL, &unsorted);
+  return status == RUN_UNGROUPED || unsorted ? RUN_UNSPLIT : status;
 }
 
 static int run_events(run_worker *w) {

@@ -98,9 +98,22 @@ trace_says() {
 }
 trace_says "sorted CSV" "each parsed its share" --events "$jb/log/events.csv"
 trace_says "JSON Lines" "each parsed its share" --events "$jb/log/events.jsonl"
-trace_says "shuffled CSV" "the split read stopped" --events "$jb/shuffled/events.csv"
+trace_says "shuffled CSV" "which is not in time order" --events "$jb/shuffled/events.csv"
 trace_says "gzipped CSV" "each parsed its share" --events "$jb/log/events.csv.gz"
 trace_says "two files" "each reads the whole input" --events "$jb/log/events.csv" "$jb/shuffled/events.csv"
+# unsorted input is split again, each worker sorting its rows: the sorter's
+# runs spill (1 MB of sort memory), gzipped too; a bad row still stops it
+trace_says "shuffled, 1 MB of sort memory per run" "which is not in time order" --events "$jb/shuffled/events.csv" \
+  --memory-limit 1M
+gzip -kf "$jb/shuffled/events.csv"
+jobs_same "shuffled, gzipped" --events "$jb/shuffled/events.csv.gz"
+trace_says "shuffled, gzipped" "which is not in time order" --events "$jb/shuffled/events.csv.gz"
+awk 'NR == 25001 { print "acct000042,not-a-time,login,u1,," } { print }' "$jb/shuffled/events.csv" >"$jb/shuffled-bad.csv"
+jobs_same "shuffled, a bad row" --events "$jb/shuffled-bad.csv"
+trace_says "shuffled, a bad row" "the split read stopped" --events "$jb/shuffled-bad.csv"
+if grep -q "not-a-time" "$jb/stderr1" && [ "$(cat "$jb/status1")" = 3 ]; then ok
+else bad "jobs: the bad row of the shuffled log was not reported: $(cat "$jb/status1") $(head -c 300 "$jb/stderr1")"; fi
+jobs_same "shuffled, a bad row, --rejects" --events "$jb/shuffled-bad.csv" --rejects "$jb/rejects.csv"
 
 # a quoted field with newlines across the first cut, 1 MiB after the
 # header (split.c: RANGE_BYTES): the cut is inside a record, so the split
@@ -142,10 +155,10 @@ jobs_same "a header and no rows, --as-of" --events "$jb/header-only.csv" --as-of
 # a row that goes back in time only in the second half
 awk 'NR == 30001 { print "acct000042,2026-01-01T00:00:00Z,login,u1,," } { print }' "$jb/log/events.csv" >"$jb/late-unsorted.csv"
 jobs_same "one row back in time, late in the file" --events "$jb/late-unsorted.csv"
-trace_says "one row back in time, late in the file" "the split read stopped" --events "$jb/late-unsorted.csv"
+trace_says "one row back in time, late in the file" "which is not in time order" --events "$jb/late-unsorted.csv"
 gzip -kf "$jb/late-unsorted.csv"
 jobs_same "gzipped, one row back in time, late in the file" --events "$jb/late-unsorted.csv.gz"
-trace_says "gzipped, one row back in time, late in the file" "the split read stopped" --events "$jb/late-unsorted.csv.gz"
+trace_says "gzipped, one row back in time, late in the file" "which is not in time order" --events "$jb/late-unsorted.csv.gz"
 # gzipped: CRLF line ends and no newline at the end (the last range's
 # text is what is left); a line longer than a range (a 3 MiB quoted field,
 # no newline in it), whose range takes more text; JSON Lines
@@ -214,6 +227,10 @@ trace_says "many ranges of a split read" "each parsed its share" --events "$jb/r
 gzip -kf "$jb/ranges.csv"
 jobs_same "many ranges of a gzipped file" --events "$jb/ranges.csv.gz"
 trace_says "many ranges of a gzipped file" "each parsed its share" --events "$jb/ranges.csv.gz"
+# the same rows shuffled (control events among them), sorted by the workers
+{ head -n 1 "$jb/ranges.csv"; tail -n +2 "$jb/ranges.csv" | shuf --random-source="$jb/ranges.csv"; } >"$jb/ranges-shuffled.csv"
+jobs_same "many ranges, shuffled" --events "$jb/ranges-shuffled.csv"
+trace_says "many ranges, shuffled" "which is not in time order" --events "$jb/ranges-shuffled.csv"
 if grep -q ',manual,' "$jb/o1/milestones.csv" && grep -q ',onboard,' "$jb/o1/playbooks.csv" &&
   grep -q '"undeclared": [1-9]' "$jb/o1/summary.json"; then ok
 else bad "jobs: the many-ranges run has too little to compare: $(head -c 300 "$jb/o1/summary.json")"; fi
