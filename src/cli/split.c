@@ -187,7 +187,7 @@ static int cut_text(run_split *s, split_part *p, size_t *len) {
     if (cut > 0) {
       s->carry_len = have - cut;
       util_xgrow(&s->carry, &s->carry_cap, s->carry_len, 1, RANGE_BYTES);
-      memcpy(s->carry, p->text + cut, s->carry_len);
+      if (s->carry_len) memcpy(s->carry, p->text + cut, s->carry_len);   /* none yet: NULL */
       *len = cut;
       return 0;
     }
