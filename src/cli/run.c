@@ -478,8 +478,8 @@ static run_worker *run_parallel(run_state *st, int n) {
   if (getenv("MSL_TRACE") && *getenv("MSL_TRACE"))   /* docs/cli.md: how a run read its input */
     fprintf(stderr, "msl: trace: %d workers: %s\n", n,
             !split                  ? "each reads the whole input"
-            : status == RUN_UNSPLIT ? "the split read stopped (a bad row, or a cut inside a quoted field); each "
-                                      "reads the whole input"
+            : status == RUN_UNSPLIT ? "the split read stopped (a bad row, a cut inside a quoted field, an "
+                                      "unreadable input or a runtime error); each reads the whole input"
             : status                ? "a worker stopped; one worker reads the input"
             : split_unordered(split) ? "each parsed its share of the events file, which is not in time order"
                                     : "each parsed its share of the events file");

@@ -30,12 +30,13 @@
  * without a bad row up to its very end (a range cut inside a quoted CSV
  * field ends in an unterminated one: the cut was not a record boundary)
  * and times never going back across ranges.  Anything else -- a bad row,
- * unsorted input, a runtime error in any worker -- aborts the split for
- * every worker (RUN_UNSPLIT).  When time going back was all (split_backwards),
- * the run starts over with a split that checks no order (split_open's
- * unordered), whose owners put their rows in order with their sorters, as
- * the ordinary reading does with unsorted input; otherwise it starts over
- * the ordinary way, which reports or handles it as a run without -j would. */
+ * time going back, an unreadable input, a runtime error in any worker --
+ * aborts the split for every worker (RUN_UNSPLIT).  When time going back
+ * was all (split_backwards), the run starts over with a split that checks
+ * no order (split_open's unordered), whose owners put their rows in order
+ * with their sorters, as the ordinary reading does with unsorted input;
+ * otherwise it starts over the ordinary way, which reports or handles it
+ * as a run without -j would. */
 #include "cli/run_internal.h"
 
 #include <pthread.h>
@@ -111,7 +112,8 @@ struct run_split {
   /* under lock: */
   pthread_mutex_t lock;
   pthread_cond_t changed;  /* a range parsed or inflated, a slot kept no more, or the split aborted */
-  uint64_t nranges;        /* a gzipped file's is UINT64_MAX until its text ends */
+  uint64_t nranges;        /* a plain file's is set once, before the workers start (range_start
+                              reads it unlocked); a gzipped file's is UINT64_MAX until its text ends */
   uint64_t next_parse;     /* the first range no worker has begun to parse */
   uint64_t inflated;       /* a gzipped file: the ranges whose text is cut (the inflater's turn) */
   bool aborted;
@@ -169,6 +171,7 @@ static int64_t range_start(const run_split *s, split_part *p, uint64_t r) {
  * -1 on an error (a read error, or no newline within TEXT_MAX). */
 static int cut_text(run_split *s, split_part *p, size_t *len) {
   size_t have = s->carry_len, want = s->carry_len + RANGE_BYTES;
+  size_t searched = have;   /* the carry holds no newline, nor do the bytes searched since */
   util_xgrow(&p->text, &p->text_cap, want, 1, want);
   if (have) memcpy(p->text, s->carry, have);
   for (;;) {
@@ -183,8 +186,8 @@ static int cut_text(run_split *s, split_part *p, size_t *len) {
       have += (size_t)n;
     }
     size_t cut = have;
-    while (cut > 0 && p->text[cut - 1] != '\n') cut--;
-    if (cut > 0) {
+    while (cut > searched && p->text[cut - 1] != '\n') cut--;
+    if (cut > searched) {
       s->carry_len = have - cut;
       util_xgrow(&s->carry, &s->carry_cap, s->carry_len, 1, RANGE_BYTES);
       if (s->carry_len) memcpy(s->carry, p->text + cut, s->carry_len);   /* none yet: NULL */
@@ -192,6 +195,7 @@ static int cut_text(run_split *s, split_part *p, size_t *len) {
       return 0;
     }
     if (want >= TEXT_MAX) return -1;
+    searched = have;
     want += RANGE_BYTES;   /* a line longer than the range */
     util_xgrow(&p->text, &p->text_cap, want, 1, want);
   }

@@ -454,15 +454,9 @@ static void row_as_event(run_worker *w, const worker_row *row, value_str id, io_
   ev->type = row->type;
   ev->file = NULL;
   ev->line = 0;
-  if (row->type >= 0) {
-    ev->values = vals;
-    ev->milestone = (value_str){"", 0};   /* not `a = b = c`: see io_event_begin */
-    ev->playbook = (value_str){"", 0};
-  } else {
-    ev->values = NULL;
-    ev->milestone = vals[0].s;
-    ev->playbook = vals[1].s;
-  }
+  ev->values = row->type >= 0 ? vals : NULL;
+  ev->milestone = IO_IS_CONTROL(row->type) ? vals[0].s : (value_str){"", 0};   /* not `a = b = c`: see */
+  ev->playbook = IO_IS_CONTROL(row->type) ? vals[1].s : (value_str){"", 0};    /* io_event_begin */
 }
 
 /* Pushes row r of the group; false on a runtime error. */
@@ -745,7 +739,8 @@ static int read_sorted(run_worker *w, io_merge *m, bool *unsorted) {
   return status;
 }
 
-/* The slow path: every row again from the first, through the sorter, and
+/* The slow path: every row again from the first (m rewound; NULL: the
+ * rows of an unordered split, for a new worker), through the sorter, and
  * the VM over the sorter's order.  The sorter gives an account's rows one
  * after another: the last row's account id (a copy) and slot serve the
  * rows after it. */
