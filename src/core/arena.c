@@ -36,20 +36,29 @@ void arena_free(arena *a) {
   a->head = NULL;
 }
 
+/* A new head block of cap bytes; the old head's room is left unused. */
+static arena_block *new_block(arena *a, size_t cap) {
+  arena_block *b = util_huge_alloc(sizeof(arena_block) + cap);
+  b->size = cap;
+  b->used = 0;
+  b->next = a->head;
+  a->head = b;
+  return b;
+}
+
+void arena_reserve(arena *a, size_t n) {
+  if (!a->head || a->head->size - a->head->used < n) new_block(a, n);
+}
+
 void *arena_alloc(arena *a, size_t size) {
   size_t align = sizeof(max_align_t);
   size = (size + align - 1) & ~(align - 1);
   if (size == 0) size = align;
   arena_block *b = a->head;
   if (!b || b->size - b->used < size) {
-    size_t cap = size > a->block_size ? size : a->block_size;
-    b = util_huge_alloc(sizeof(arena_block) + cap);
+    b = new_block(a, size > a->block_size ? size : a->block_size);
     if (a->block_size < ARENA_LAST_BLOCK)
       a->block_size = a->block_size * 2 < ARENA_LAST_BLOCK ? a->block_size * 2 : ARENA_LAST_BLOCK;
-    b->size = cap;
-    b->used = 0;
-    b->next = a->head;
-    a->head = b;
   }
   void *p = (char *)b->data + b->used;   /* zero: blocks come zeroed (util_huge_alloc) and are never reused */
   b->used += size;

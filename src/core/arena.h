@@ -17,6 +17,10 @@ void arena_free(arena *a);
 /* Zeroed memory; out of memory ends the process (util_out_of_memory:
  * exit 4), so callers never see NULL. */
 void *arena_alloc(arena *a, size_t size);
+/* Room for n bytes more in one block, taken now: a known large need is
+ * one mapping (huge pages past 2 MiB: util_huge_alloc), not blocks that
+ * double up to it, each faulted in a page at a time. */
+void arena_reserve(arena *a, size_t n);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);
 char *arena_printf(arena *a, const char *fmt, ...)

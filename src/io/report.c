@@ -774,7 +774,11 @@ bool report_write(FILE *out, const report_inputs *in, char *msg, size_t msglen) 
   m.by_id = true;
   /* the tracking rows after the milestone rows, whose codes they add to */
   bool ok = load_summary(&m, in->summary, msg, msglen);
-  if (ok) reserve_codes(&m, expected_accounts(&m));
+  if (ok) {
+    size_t expected = expected_accounts(&m);
+    reserve_codes(&m, expected);
+    arena_reserve(&m.a, expected * (sizeof(account) + 32));   /* each account and its id (most ids: < 16 bytes) */
+  }
   ok = ok && read_rows(&m, ROWS_MILESTONES, in->milestones, in->jsonl, msg, msglen) &&
             (!m.tracked || read_rows(&m, ROWS_TRACKING, in->tracking, in->jsonl, msg, msglen)) &&
             read_rows(&m, ROWS_PLAYBOOKS, in->playbooks, in->jsonl, msg, msglen) &&
