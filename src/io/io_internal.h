@@ -116,6 +116,19 @@ typedef struct json_key {
   json_member member;
 } json_key;
 
+/* The key a flat line had at one member place, so that the next line,
+ * whose keys mostly come in the same order, finds each with a compare
+ * rather than a hash and a probe: its head and length, and its index
+ * (-1: a key no row reads, remembered only when its head holds it all;
+ * -2: none yet). */
+enum { IO_KEY_GUESSES = 16 };
+
+typedef struct json_key_guess {
+  uint64_t head;
+  uint32_t len;
+  int32_t key;
+} json_key_guess;
+
 /* ---- the reader ---------------------------------------------------------------------- */
 typedef struct io_name_slot {
   const char *name;        /* NULL: empty slot */
@@ -170,6 +183,7 @@ struct io_reader {
   uint32_t *key_slots;     /* open addressing by name: a key's index + 1; 0 empty */
   uint32_t key_mask;
   uint32_t *field_key;     /* field_start layout -> its key */
+  json_key_guess key_guess[IO_KEY_GUESSES];   /* by member place: the key met there last (parse_flat) */
   uint64_t key_line;       /* advanced for every parse of a line */
   uint64_t *quotes;        /* bit i: byte i of the line's members is a quote (parse_flat) */
   size_t quotes_cap;

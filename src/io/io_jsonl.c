@@ -401,11 +401,28 @@ static inline __attribute__((always_inline)) int find_key(const io_reader *r, co
   }
 }
 
+/* The key named name at member place `place` of a flat line: the key met
+ * there in an earlier line if it is the same, else found and remembered. */
+static inline __attribute__((always_inline)) int guess_key(io_reader *r, const char *name, size_t len,
+                                                          uint64_t head, uint32_t place) {
+  json_key_guess *g = &r->key_guess[place];
+  if (g->head == head && g->len == len) {
+    if (g->key == -1) return -1;   /* remembered only when head holds all of it */
+    if (g->key >= 0 && (len <= 8 || same_key(r->keys[g->key].name + 8, name + 8, len - 8))) return g->key;
+  }
+  int k = find_key(r, name, len, head);
+  if (k >= 0 || len <= 8) *g = (json_key_guess){.head = head, .len = (uint32_t)len, .key = k};
+  return k;
+}
+
 /* Keeps a member if rows are read for its key; in_line: the key lies in
- * the line, not in scratch. */
+ * the line, not in scratch; place: its place among a flat line's members
+ * (IO_KEY_GUESSES: no guess). */
 static inline __attribute__((always_inline)) void keep_member(io_reader *r, value_str key, bool in_line,
-                                                             json_kind kind, value_str text, bool nested) {
-  int k = find_key(r, key.p, key.len, key_head(key.p, key.len, in_line));
+                                                             json_kind kind, value_str text, bool nested,
+                                                             uint32_t place) {
+  uint64_t head = key_head(key.p, key.len, in_line);
+  int k = place < IO_KEY_GUESSES ? guess_key(r, key.p, key.len, head, place) : find_key(r, key.p, key.len, head);
   if (k < 0) return;
   json_key *jk = &r->keys[k];
   if (jk->line == r->key_line && nested > jk->member.nested) return;   /* a top-level one was kept */
@@ -436,7 +453,7 @@ static bool parse_members(json_parser *jp, bool nested) {
       if (!parse_members(jp, true)) return false;
     } else {
       if (!parse_value(jp, 1, &kind, &text)) return false;
-      keep_member(jp->r, key, false, kind, text, nested);
+      keep_member(jp->r, key, false, kind, text, nested, IO_KEY_GUESSES);
     }
     skip_space(jp);
     if (jp->p < jp->end && *jp->p == ',') {
@@ -452,11 +469,11 @@ static bool parse_members(json_parser *jp, bool nested) {
   }
 }
 
-/* Marks the quotes of the n bytes at p in r->quotes, a bit a byte; false
- * when a backslash or a control character is among them.  Sixteen bytes
- * at a time, past n too: a line lies in the read buffer, which has
- * IO_SLACK readable bytes after its data. */
-static bool mark_quotes(io_reader *r, const char *p, size_t n) {
+/* Marks the quotes of the n bytes at p in r->quotes, a bit a byte, up to
+ * the first backslash or control character; returns its offset (n: none
+ * among them).  Sixteen bytes at a time, past n too: a line lies in the
+ * read buffer, which has IO_SLACK readable bytes after its data. */
+static size_t mark_quotes(io_reader *r, const char *p, size_t n) {
   size_t words = (n + 63) / 64;
   if (words > r->quotes_cap) util_xgrow(&r->quotes, &r->quotes_cap, words, sizeof *r->quotes, 4);
   uint64_t word = 0;
@@ -467,14 +484,18 @@ static bool mark_quotes(io_reader *r, const char *p, size_t n) {
       quote &= (1u << (n - i)) - 1;
       special &= (1u << (n - i)) - 1;
     }
-    if (special) return false;
+    if (special) {   /* the marks stop there: its word is written as it is */
+      size_t at = i + (size_t)__builtin_ctz(special);
+      r->quotes[i / 64] = word | (uint64_t)(quote & ((1u << (at - i)) - 1)) << (i % 64);
+      return at;
+    }
     word |= (uint64_t)quote << (i % 64);
     if (i % 64 == 48 || i + 16 >= n) {   /* a word is full, or the line ends */
       r->quotes[i / 64] = word;
       word = 0;
     }
   }
-  return true;
+  return n;
 }
 
 /* The marked quotes, taken in order. */
@@ -498,17 +519,18 @@ static inline size_t next_quote(quote_cursor *c) {
 /* The common line, after its '{': a flat object whose values are plain
  * strings (no escape), numbers, true, false or null, with no space
  * between tokens, and nothing after it.  Its quotes are marked first, in
- * one pass, so that strings end at the next mark without a scan (and
- * without branches on their lengths); then it is parsed in one pass, its
- * members kept in r->keys.  False for anything else (the line may still be good),
- * which the general parser reads again from the start. */
+ * one pass (mark_quotes, by the caller), so that strings end at the next
+ * mark without a scan (and without branches on their lengths); then it is
+ * parsed in one pass, its members kept in r->keys.  False for anything
+ * else (the line may still be good), which the general parser reads again
+ * from the start. */
 static bool parse_flat(json_parser *jp) {
   io_reader *r = jp->r;
   const char *base = jp->p;
   size_t n = (size_t)(jp->end - base), i = 0;
-  if (n == 0 || !mark_quotes(r, base, n)) return false;
+  if (n == 0) return false;
   quote_cursor quotes = {r->quotes, 0, (n + 63) / 64, r->quotes[0]};
-  for (;;) {
+  for (uint32_t place = 0;; place++) {
     if (i >= n || next_quote(&quotes) != i) return false;   /* the key's opening quote */
     size_t ke = next_quote(&quotes);
     if (ke == SIZE_MAX || ke + 1 >= n || base[ke + 1] != ':') return false;
@@ -529,7 +551,7 @@ static bool parse_flat(json_parser *jp) {
         return false;   /* a container: its strings may need the scratch buffer */
       i = (size_t)(jp->p - base);   /* a number or a literal holds no quote */
     }
-    keep_member(r, key, true, kind, text, false);
+    keep_member(r, key, true, kind, text, false, place);
     if (i < n && base[i] == ',') {
       i++;
       continue;
@@ -539,17 +561,44 @@ static bool parse_flat(json_parser *jp) {
   }
 }
 
+/* The common line, which starts with '{' and ends with a newline (or
+ * CRLF), its members holding no backslash or control character: its
+ * quotes are marked in the pass that finds its end, and it is taken as
+ * read_line takes a line.  False (nothing taken) for any other, and at
+ * the end of what the buffer holds: read_line takes it. */
+static bool take_plain_line(io_reader *r) {
+  io_source *s = &r->src;
+  if (r->at_start || r->skipping || r->scan_off) return false;
+  const char *p = s->buf + s->pos;
+  size_t avail = s->end - s->pos;
+  if (avail < 2 || p[0] != '{') return false;
+  size_t limit = avail - 1 < r->max_record ? avail - 1 : r->max_record;
+  size_t n = mark_quotes(r, p + 1, limit);   /* the members, up to the line's end */
+  if (n == limit) return false;
+  size_t end = 1 + n + (p[1 + n] == '\r');   /* the newline's offset */
+  if (end >= avail || p[end] != '\n') return false;
+  r->record_start = s->pos;
+  r->record_line = r->line++;
+  r->record_len = n + 1;
+  s->pos += end + 1;
+  return true;
+}
+
 /* Reads and parses the next line, keeping its members in r->keys. */
 static io_status read_object(io_reader *r, io_error *err) {
-  io_status st = read_line(r, err);
-  if (st != IO_OK) return st;
+  bool marked = take_plain_line(r);
+  if (!marked) {
+    io_status st = read_line(r, err);
+    if (st != IO_OK) return st;
+  }
   const char *line = r->src.buf + r->record_start;
   json_parser jp = {.r = r, .start = line, .p = line, .end = line + r->record_len};
   r->key_line++;
   skip_space(&jp);
   if (jp.p < jp.end && *jp.p == '{') {
     const char *members = ++jp.p;
-    if (parse_flat(&jp)) return IO_OK;
+    size_t n = (size_t)(jp.end - members);
+    if ((marked || mark_quotes(r, members, n) == n) && parse_flat(&jp)) return IO_OK;
     /* read again by the general parser, which decodes escapes into scratch */
     io_reserve_scratch(r, r->record_len);
     jp = (json_parser){.r = r, .start = line, .p = members, .end = line + r->record_len, .out = r->scratch};
@@ -782,6 +831,7 @@ void io_jsonl_begin(io_reader *r) {
   r->keys = util_xalloc((KEY_FIXED + nfields) * sizeof *r->keys);
   r->key_slots = util_xalloc(cap * sizeof *r->key_slots);
   r->key_mask = (uint32_t)cap - 1;
+  for (int i = 0; i < IO_KEY_GUESSES; i++) r->key_guess[i].key = -2;
   for (int k = 0; k < KEY_FIXED; k++) add_key(r, fixed[k]);
   r->field_key = util_xalloc((nfields + 1) * sizeof *r->field_key);
   for (int e = 0; e <= schema->nevents; e++) {

@@ -1805,6 +1805,51 @@ START_TEST(jsonl_compact_and_spaced_random) {
 }
 END_TEST
 
+/* The one-pass reader guesses each member's key from the key the line
+ * before had at its place: keys that share their first 8 bytes, keys no
+ * row reads, and keys that move from line to line are each still found
+ * (on lines ending in LF and in CRLF). */
+START_TEST(jsonl_keys_moving_between_places) {
+  static const io_field_schema seen_fields[] = {
+      {"workspace_name", VALUE_STRING, true, {.s = {"none", 4}}},
+      {"workspace_seats", VALUE_INT, true, {.i = -1}},
+      {"u", VALUE_STRING, true, {.s = {"-", 1}}},
+  };
+  static const io_event_schema seen_events[] = {{"seen", 3, seen_fields}};
+  static const io_schema seen = {.nevents = 1, .events = seen_events};
+  static const char text[] =
+      "{\"account\":\"a\",\"time\":0,\"event\":\"seen\",\"workspace_name\":\"w1\",\"workspace_seats\":3}\n"
+      "{\"account\":\"a\",\"time\":0,\"event\":\"seen\",\"workspace_seats\":4,\"workspace_name\":\"w2\"}\r\n"
+      "{\"account\":\"a\",\"time\":0,\"event\":\"seen\",\"workspace_other\":\"x\",\"workspace_name\":\"w3\"}\n"
+      "{\"account\":\"a\",\"time\":0,\"event\":\"seen\",\"workspace_seats\":5,\"workspace_other\":\"y\"}\n"
+      "{\"account\":\"a\",\"time\":0,\"event\":\"seen\",\"uu\":\"no\",\"u\":\"yes\"}\n"
+      "{\"account\":\"a\",\"time\":0,\"event\":\"seen\",\"u\":\"u6\",\"uu\":\"no\"}\r\n"
+      "{\"event\":\"seen\",\"time\":0,\"account\":\"b\",\"u\":\"u7\"}\n";
+  static const struct {
+    const char *account, *name, *u;
+    int64_t seats;
+  } want[] = {{"a", "w1", "-", 3}, {"a", "w2", "-", 4},    {"a", "w3", "-", -1}, {"a", "none", "-", 5},
+              {"a", "none", "yes", -1}, {"a", "none", "u6", -1}, {"b", "none", "u7", -1}};
+  io_options opts = {.data = text, .data_len = sizeof text - 1};
+  io_error err;
+  io_reader *r = io_reader_open(&seen, "mem", IO_FORMAT_JSONL, false, &opts, &err);
+  ck_assert_ptr_nonnull(r);
+  io_event ev;
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    expect_ok(r, &ev, &err);
+    ck_assert_msg(str_is(ev.account, want[i].account), "line %zu: account", i + 1);
+    ck_assert_msg(str_is(ev.values[0].s, want[i].name), "line %zu: workspace_name \"%.*s\"", i + 1,
+                  (int)ev.values[0].s.len, ev.values[0].s.p);
+    ck_assert_msg(ev.values[1].i == want[i].seats, "line %zu: workspace_seats %lld", i + 1,
+                  (long long)ev.values[1].i);
+    ck_assert_msg(str_is(ev.values[2].s, want[i].u), "line %zu: u", i + 1);
+    ck_assert_int_eq(ev.line, (int64_t)i + 1);
+  }
+  expect_eof(r, &ev, &err);
+  io_close(r);
+}
+END_TEST
+
 START_TEST(jsonl_nesting_blank_lines_and_depth) {
   io_error err;
   io_event ev;
@@ -2573,6 +2618,7 @@ static Suite *io_suite(void) {
   tcase_add_test(json, jsonl_malformed);
   tcase_add_test(json, jsonl_compact_and_general_alike);
   tcase_add_test(json, jsonl_compact_and_spaced_random);
+  tcase_add_test(json, jsonl_keys_moving_between_places);
   tcase_add_test(json, jsonl_nesting_blank_lines_and_depth);
   tcase_add_test(json, jsonl_chunk_boundaries);
   tcase_add_test(json, jsonl_accounts);
