@@ -1,7 +1,9 @@
 # MSL — build, test, bench, install.  `make` builds ./msl.
 #
-# Targets: all (default), deps, test, check-layout, check-unit, check-golden, check-e2e,
-# check-acceptance, asan, demo, slurm-demo, bench, fuzz, difftest, install, clean.
+# Targets: all (default), deps, test, check-all (check-layout, check-unit, check-golden,
+# check-e2e, check-acceptance; one unit binary, suite or part: check-unit-test_io,
+# check-e2e-jobs, check-acceptance-j3), asan, tsan, demo, slurm-demo, bench, fuzz,
+# difftest, install, clean.
 
 PREFIX   ?= /usr/local
 CC       ?= cc
@@ -68,11 +70,16 @@ $(BUILD):
 stdlib/native/libmsl_%.so: stdlib/native/%.c stdlib/native/native_table.h
 	$(CC) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
 
-$(BUILD)/native_manifest: tools/native_manifest.c | $(BUILD)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $< -ldl
+# The tool that writes the manifests is the plain build's whatever BUILD is,
+# like the libraries: the sanitizer builds, which `make test` runs at once,
+# must not write the manifests again while the other's tests read them.
+MANIFEST_TOOL = build/native_manifest
+$(MANIFEST_TOOL): tools/native_manifest.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -Isrc -o $@ $< -ldl
 
-stdlib/native/libmsl_%.manifest: stdlib/native/libmsl_%.so $(BUILD)/native_manifest
-	$(BUILD)/native_manifest $< > $@
+stdlib/native/libmsl_%.manifest: stdlib/native/libmsl_%.so $(MANIFEST_TOOL)
+	$(MANIFEST_TOOL) $< > $@
 
 $(FFI_TEST): tests/ffi/ffitest.c
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $<
@@ -125,9 +132,9 @@ check-acceptance: $(ACC_PARTS:%=check-acceptance-%)
 $(ACC_PARTS:%=check-acceptance-%): check-acceptance-%: $(CHECK_ON)
 	@sh tests/acceptance.sh ./$(MSL_BIN) $*
 
-# Leak checks are on in every run (ASAN_OPTIONS).
+# Leak checks are on in every run (ASAN_OPTIONS, after any the caller set).
 asan:
-	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	ASAN_OPTIONS="$${ASAN_OPTIONS:+$$ASAN_OPTIONS:}detect_leaks=1" $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  MSL_BIN=msl-asan check-unit check-golden check-e2e check-acceptance
 

@@ -562,17 +562,22 @@ static bool parse_flat(json_parser *jp) {
 }
 
 /* The common line, which starts with '{' and ends with a newline (or
- * CRLF), its members holding no backslash or control character: its
- * quotes are marked in the pass that finds its end, and it is taken as
- * read_line takes a line.  False (nothing taken) for any other, and at
- * the end of what the buffer holds: read_line takes it. */
+ * CRLF) within PLAIN_LINE_MAX bytes, its members holding no backslash or
+ * control character: its quotes are marked in the pass that finds its
+ * end, and it is taken as read_line takes a line.  False (nothing taken)
+ * for any other, and at the end of what the buffer holds: read_line takes
+ * it (and a longer line's marks are sized by its length). */
+enum { PLAIN_LINE_MAX = 64 << 10 };
+
 static bool take_plain_line(io_reader *r) {
   io_source *s = &r->src;
   if (r->at_start || r->skipping || r->scan_off) return false;
   const char *p = s->buf + s->pos;
   size_t avail = s->end - s->pos;
   if (avail < 2 || p[0] != '{') return false;
-  size_t limit = avail - 1 < r->max_record ? avail - 1 : r->max_record;
+  size_t limit = avail - 1;
+  if (limit > r->max_record) limit = r->max_record;
+  if (limit > PLAIN_LINE_MAX) limit = PLAIN_LINE_MAX;
   size_t n = mark_quotes(r, p + 1, limit);   /* the members, up to the line's end */
   if (n == limit) return false;
   size_t end = 1 + n + (p[1 + n] == '\r');   /* the newline's offset */

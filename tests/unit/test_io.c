@@ -1850,6 +1850,30 @@ START_TEST(jsonl_keys_moving_between_places) {
 }
 END_TEST
 
+/* A plain line longer than the one-pass reader marks as it finds the
+ * line's end (64 KiB) is read by the line reader, as any other. */
+START_TEST(jsonl_long_plain_line) {
+  dump d = {0};
+  dump_printf(&d, "{\"account\":\"a\",\"time\":0,\"event\":\"login\",\"user\":\"");
+  for (int i = 0; i < 100000; i++) dump_printf(&d, "%c", 'a' + i % 26);
+  dump_printf(&d, "\"}\n{\"account\":\"b\",\"time\":0,\"event\":\"login\",\"user\":\"u\"}\n");
+  io_error err;
+  io_event ev;
+  io_reader *r = jsonl(d.text, &err);
+  expect_ok(r, &ev, &err);
+  ck_assert_str(ev.account, "a");
+  ck_assert_uint_eq(ev.values[0].s.len, 100000);
+  ck_assert(memcmp(ev.values[0].s.p + 99970, "abcdefghijklmnopqrstuvwxyz", 26) == 0);
+  expect_ok(r, &ev, &err);
+  ck_assert_str(ev.account, "b");
+  ck_assert_str(ev.values[0].s, "u");
+  ck_assert_int_eq(ev.line, 2);
+  expect_eof(r, &ev, &err);
+  io_close(r);
+  free(d.text);
+}
+END_TEST
+
 START_TEST(jsonl_nesting_blank_lines_and_depth) {
   io_error err;
   io_event ev;
@@ -2619,6 +2643,7 @@ static Suite *io_suite(void) {
   tcase_add_test(json, jsonl_compact_and_general_alike);
   tcase_add_test(json, jsonl_compact_and_spaced_random);
   tcase_add_test(json, jsonl_keys_moving_between_places);
+  tcase_add_test(json, jsonl_long_plain_line);
   tcase_add_test(json, jsonl_nesting_blank_lines_and_depth);
   tcase_add_test(json, jsonl_chunk_boundaries);
   tcase_add_test(json, jsonl_accounts);
