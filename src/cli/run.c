@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,6 +466,15 @@ static int start_workers(run_worker *ws, int n, run_split *split) {
  * split (split.c), else each reading the whole input.  NULL when one of
  * them failed: the run is then done serially. */
 static run_worker *run_parallel(run_state *st, int n) {
+#ifdef M_MMAP_THRESHOLD
+  /* The workers' threads allocate from arenas of their own, so the thread
+     that writes the results and report.html after them has little freed
+     memory to reuse, and glibc maps and unmaps (and the kernel zeroes) each
+     big block afresh: at its largest threshold (32 MiB) blocks come from
+     the heap and freed ones stay there (10M events at -j 2, alternating
+     runs: 1.125 -> 1.104 s, 1.7 MB more at the peak). */
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+#endif
   run_worker *ws = new_workers(st, n);
   run_split *split = split_open(st, ws, n, false);
   int status = split ? start_workers(ws, n, split) : RUN_UNSPLIT;
