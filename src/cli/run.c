@@ -472,7 +472,7 @@ static run_worker *run_parallel(run_state *st, int n) {
      memory to reuse, and glibc maps and unmaps (and the kernel zeroes) each
      big block afresh: at its largest threshold (32 MiB) blocks come from
      the heap and freed ones stay there (10M events at -j 2, alternating
-     runs: 1.125 -> 1.104 s, 1.7 MB more at the peak). */
+     runs: 1.115 -> 1.079 s, 1.1 MB more at the peak; docs/decisions.md). */
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
 #endif
   run_worker *ws = new_workers(st, n);
