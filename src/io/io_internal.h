@@ -100,7 +100,6 @@ typedef enum {
 } json_kind;
 
 typedef struct json_member {
-  value_str key;
   value_str text;             /* string: decoded; number: its text; others: empty */
   uint8_t kind;            /* json_kind */
   uint8_t nested;          /* 1: from the "properties" object */

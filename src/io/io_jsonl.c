@@ -427,7 +427,7 @@ static inline __attribute__((always_inline)) void keep_member(io_reader *r, valu
   json_key *jk = &r->keys[k];
   if (jk->line == r->key_line && nested > jk->member.nested) return;   /* a top-level one was kept */
   jk->line = r->key_line;
-  jk->member = (json_member){.key = key, .text = text, .kind = (uint8_t)kind, .nested = nested};
+  jk->member = (json_member){.text = text, .kind = (uint8_t)kind, .nested = nested};
 }
 
 /* The members of an object after its '{'; a top-level "properties"
