@@ -191,12 +191,11 @@ static void old_account_alone(diff_runs *r) {
 }
 
 static int on_old_results(void *ctx, vm_runtime *vm, vm_account *a, int64_t as_of, const vm_results *res) {
-  (void)vm;
   diff_runs *r = ctx;
   const bc_program *p = r->c->p[0];
   old_run *o = &r->old;
   size_t len;
-  const char *id = vm_account_id(a, &len);
+  const char *id = vm_account_id(vm, a, &len);
   util_xgrow(&o->ids.items, &o->ids.cap, o->ids.len + len, 1, 1 << 16);
   memcpy(o->ids.items + o->ids.len, id, len);
   o->ids.len += len;
@@ -215,10 +214,9 @@ static int on_old_results(void *ctx, vm_runtime *vm, vm_account *a, int64_t as_o
  * same input both evaluate the same accounts; one only one of them
  * evaluated would have no applicable milestone in the other. */
 static int on_new_results(void *ctx, vm_runtime *vm, vm_account *a, int64_t as_of, const vm_results *res) {
-  (void)vm;
   diff_runs *r = ctx;
   size_t len;
-  const char *id = vm_account_id(a, &len);
+  const char *id = vm_account_id(vm, a, &len);
   codes_of(r->c->p[1], res, r->new_ms, r->new_pb);
   account_codes now = {r->new_ms, r->new_pb};
   int cmp = 1;

@@ -541,7 +541,7 @@ static void json_signals(explain_ctx *c) {
 
 static void render_text(explain_ctx *c) {
   size_t len;
-  const char *id = vm_account_id(c->account, &len);
+  const char *id = vm_account_id(c->vm, c->account, &len);
   explain_put(c, "account ");
   explain_put_quoted(c, id, len);
   explain_put(c, " as of ");
@@ -563,7 +563,7 @@ static void render_text(explain_ctx *c) {
 
 static void render_json(explain_ctx *c) {
   size_t len;
-  const char *id = vm_account_id(c->account, &len);
+  const char *id = vm_account_id(c->vm, c->account, &len);
   explain_put(c, "{\"account\":");
   explain_put_quoted(c, id, len);
   explain_put(c, ",\"as_of\":");

@@ -82,13 +82,15 @@ static uint64_t id_bytes(const char *p, size_t len, size_t from) {
   return k;
 }
 
-static int result_cmp(const void *x, const void *y) {
+/* ws: the workers, whose runtimes hold the accounts (qsort_r's context). */
+static int result_cmp(const void *x, const void *y, void *ws) {
   const run_result *a = x, *b = y;
+  const run_worker *w = ws;
   if (a->hi != b->hi) return a->hi < b->hi ? -1 : 1;
   if (a->lo != b->lo) return a->lo < b->lo ? -1 : 1;
   size_t lx, ly;
-  const char *px = vm_account_id(a->account, &lx);
-  const char *py = vm_account_id(b->account, &ly);
+  const char *px = vm_account_id(w[a->worker].vm, a->account, &lx);
+  const char *py = vm_account_id(w[b->worker].vm, b->account, &ly);
   int c = memcmp(px, py, lx < ly ? lx : ly);
   return c ? c : (lx > ly) - (lx < ly);
 }
@@ -102,7 +104,7 @@ static unsigned key_byte(const run_result *r, int d) {
  * common prefix, cost one count), then the ids that share a key, compared
  * whole.  With 100,000 accounts qsort's comparisons were a tenth of
  * writing the results. */
-static void sort_results(run_result *list, size_t n, run_result *spare) {
+static void sort_results(run_worker *ws, run_result *list, size_t n, run_result *spare) {
   run_result *from = list, *to = spare;
   size_t (*counts)[256] = util_xalloc(16 * sizeof *counts);   /* every byte's, in one pass */
   for (size_t i = 0; i < n; i++)
@@ -124,7 +126,7 @@ static void sort_results(run_result *list, size_t n, run_result *spare) {
   free(counts);
   for (size_t i = 0, j; i < n; i = j) {
     for (j = i + 1; j < n && list[j].hi == list[i].hi && list[j].lo == list[i].lo;) j++;
-    if (j - i > 1) qsort(list + i, j - i, sizeof *list, result_cmp);
+    if (j - i > 1) qsort_r(list + i, j - i, sizeof *list, result_cmp, ws);
   }
 }
 
@@ -189,7 +191,7 @@ static int finish_account(run_finisher *f, run_result *e, out_rows *rows, out_ro
     return EXIT_DATA;
   }
   size_t len;
-  const char *id = vm_account_id(e->account, &len);
+  const char *id = vm_account_id(vm, e->account, &len);
   if (st->by) report_by_add(st->by, vm_account_fields(vm, e->account), r.milestones, r.nmilestones);
   if (st->o->on_results) return st->o->on_results(st->o->results_ctx, vm, e->account, f->all->as_of, &r);
   if (!out_rows_account(rows, id, len, r.milestones, r.nmilestones, r.playbooks, r.nplaybooks, r.signals,
@@ -345,20 +347,20 @@ static run_result *list_results(run_worker *ws, int i, size_t *n, size_t *bytes)
     worker_slot slot = slots[k];
     /* the slot's copy of a short id: no trip to each account's block */
     size_t len = slot.len;
-    const char *id = len <= WORKER_ID_HEAD ? slot.head : vm_account_id(slot.account, &len);
+    const char *id = len <= WORKER_ID_HEAD ? slot.head : vm_account_id(ws[i].vm, slot.account, &len);
     list[(*n)++] = (run_result){id_bytes(id, len, 0), id_bytes(id, len, 8), slot.account, (uint32_t)i, 0};
   }
-  sort_results(list, *n, list + *n);
+  sort_results(ws, list, *n, list + *n);
   return list;
 }
 
 /* Merges the workers' sorted lists into order (their entries in id order). */
-static void merge_results(run_result **lists, const size_t *sizes, int nworkers, run_result **order) {
+static void merge_results(run_worker *ws, run_result **lists, const size_t *sizes, int nworkers, run_result **order) {
   size_t *at = util_xalloc((size_t)nworkers * sizeof *at);
   for (size_t o = 0;; o++) {
     int best = -1;
     for (int i = 0; i < nworkers; i++)
-      if (at[i] < sizes[i] && (best < 0 || result_cmp(&lists[i][at[i]], &lists[best][at[best]]) < 0)) best = i;
+      if (at[i] < sizes[i] && (best < 0 || result_cmp(&lists[i][at[i]], &lists[best][at[best]], ws) < 0)) best = i;
     if (best < 0) break;
     order[o] = &lists[best][at[best]++];
   }
@@ -374,7 +376,7 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
     n += sizes[i];
   }
   run_result **order = util_xalloc((n ? n : 1) * sizeof *order);
-  merge_results(lists, sizes, nworkers, order);
+  merge_results(ws, lists, sizes, nworkers, order);
   out_writer *w = st->writer;
   st->writer = NULL;       /* out_finish or out_abort releases it */
   if (w) out_set_as_of(w, as_of);
@@ -382,7 +384,7 @@ static int write_results(run_state *st, run_worker *ws, int nworkers, int64_t as
   int status = finish_accounts(st, w, order, n, ws, in_order ? 1 : nworkers, as_of);
   free(order);
   for (int i = 0; i < nworkers; i++) {   /* the accounts' blocks go with their runtime (worker_free) */
-    for (size_t k = 0; k < sizes[i]; k++) vm_account_free(lists[i][k].account);
+    for (size_t k = 0; k < sizes[i]; k++) vm_account_free(ws[i].vm, lists[i][k].account);
     util_huge_free(lists[i], bytes[i]);
   }
   free(bytes);

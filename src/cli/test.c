@@ -404,7 +404,7 @@ static void evaluate(file_ctx *c, const ast_decl *d, test_result *res) {
       case EXPECT_SIGNAL: expect_signal(c, res, ex, &r); break;
     }
   }
-  vm_account_free(acct);
+  vm_account_free(rt, acct);
   if (!ok) {
     fail_test(c, res, d, vm_error(rt));
     vm_runtime_free(rt);

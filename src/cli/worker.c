@@ -34,22 +34,22 @@ static uint64_t account_hash(const run_worker *w, value_str id) {
 
 /* Out of line: the common id fits the slot's head, and the probe loop
  * stays a leaf function. */
-static __attribute__((noinline)) bool long_id_is(const worker_slot *s, value_str id) {
+static __attribute__((noinline)) bool long_id_is(const run_worker *t, const worker_slot *s, value_str id) {
   size_t len;
-  const char *p = vm_account_id(s->account, &len);
+  const char *p = vm_account_id(t->vm, s->account, &len);
   return memcmp(p, id.p, len) == 0;
 }
 
-static bool slot_holds(const worker_slot *s, value_str id, uint64_t h) {
+static bool slot_holds(const run_worker *t, const worker_slot *s, value_str id, uint64_t h) {
   if (s->tag != (uint32_t)h || s->len != id.len) return false;
   if (id.len <= WORKER_ID_HEAD) return util_same_bytes(s->head, id.p, id.len);
-  return long_id_is(s, id);
+  return long_id_is(t, s, id);
 }
 
 /* The slot for id: holding its account, or empty where it would go. */
 static worker_slot *accounts_find(const run_worker *t, value_str id, uint64_t h) {
   size_t j = h & (t->cap - 1);
-  while (t->slots[j].account && !slot_holds(&t->slots[j], id, h)) j = (j + 1) & (t->cap - 1);
+  while (t->slots[j].account && !slot_holds(t, &t->slots[j], id, h)) j = (j + 1) & (t->cap - 1);
   return &t->slots[j];
 }
 
@@ -100,7 +100,7 @@ worker_slot *worker_take_table(run_worker *w, size_t *cap) {
 }
 
 static void accounts_free(run_worker *t) {
-  for (size_t i = 0; i < t->cap; i++) vm_account_free(t->slots[i].account);
+  for (size_t i = 0; i < t->cap; i++) vm_account_free(t->vm, t->slots[i].account);
   util_huge_free(t->slots, t->cap * sizeof *t->slots);
   t->slots = NULL;
   t->cap = t->naccounts = 0;

@@ -330,19 +330,19 @@ bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out) {
 /* A window of d gained a front that expires at `expiry` (it had none, or
  * a distinct set's first value): the account's cached timers go down to
  * it, the next timer only for a window that is not quiet. */
-static void front_added(vm_account *a, const bc_aggregate *d, int64_t expiry) {
+static void front_added(const vm_runtime *rt, vm_account *a, const bc_aggregate *d, int64_t expiry) {
   if (!a->timer_valid) return;
   if (expiry < a->expiry) a->expiry = expiry;
-  if (expiry < a->timer && !a->rt->quiet[d - a->rt->p->aggregates]) a->timer = expiry;
+  if (expiry < a->timer && !rt->quiet[d - rt->p->aggregates]) a->timer = expiry;
 }
 
 /* Window rings change only through these three, which keep the account's
  * cached timers exact: a window's timer is its front's expiry, so a new
  * front lowers the cache and a front that goes (expired, or dropped from
  * the back of a min/max deque) invalidates it. */
-static void window_push(vm_account *a, const bc_aggregate *d, vm_ring *ring, vm_entry e) {
-  if (!ring->len) front_added(a, d, vm_sat_add(e.time, d->within_us));
-  ring_push(&a->rt->rings, ring, e);
+static void window_push(vm_runtime *rt, vm_account *a, const bc_aggregate *d, vm_ring *ring, vm_entry e) {
+  if (!ring->len) front_added(rt, a, d, vm_sat_add(e.time, d->within_us));
+  ring_push(&rt->rings, ring, e);
 }
 
 static void window_pop_back(vm_account *a, vm_ring *ring) {
@@ -361,8 +361,8 @@ static bool better(const bc_aggregate *d, value_data x, value_data y) {   /* x r
   return fl ? x.f >= y.f : x.i >= y.i;
 }
 
-static void sum_update(vm_account *a, const bc_aggregate *d, vm_sum *sum, vm_ring *ring, vm_entry *last,
-                       const vm_event *ev, value_data v) {
+static void sum_update(vm_runtime *rt, vm_account *a, const bc_aggregate *d, vm_sum *sum, vm_ring *ring,
+                       vm_entry *last, const vm_event *ev, value_data v) {
   if (d->arg_type == VALUE_FLOAT) {
     if (ring) sum->dirty = true;
     else sum->sum.f += v.f;
@@ -379,7 +379,7 @@ static void sum_update(vm_account *a, const bc_aggregate *d, vm_sum *sum, vm_rin
     last->v.i = merged;
     last->n++;
   } else {
-    window_push(a, d, ring, (vm_entry){.time = ev->time, .v.i = v.i, .n = 1});
+    window_push(rt, a, d, ring, (vm_entry){.time = ev->time, .v.i = v.i, .n = 1});
   }
 }
 
@@ -395,18 +395,18 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
   switch (d->fn) {
     case BC_AGG_COUNT:
       if (last) last->n++;
-      else if (ring) window_push(a, d, ring, (vm_entry){.time = ev->time, .n = 1});
+      else if (ring) window_push(rt, a, d, ring, (vm_entry){.time = ev->time, .n = 1});
       ++*(int64_t *)s;
       break;
     case BC_AGG_SUM:
-    case BC_AGG_AVG: sum_update(a, d, (vm_sum *)s, ring, last, ev, v); break;
+    case BC_AGG_AVG: sum_update(rt, a, d, (vm_sum *)s, ring, last, ev, v); break;
     case BC_AGG_MIN:
     case BC_AGG_MAX:
       if (ring) {
         /* an entry of this time at least as good leaves with v: v never shows */
         if (last && !better(d, v, entry_value(last))) break;
         while (ring->len && better(d, v, entry_value(vm_ring_at(ring, ring->len - 1)))) window_pop_back(a, ring);
-        window_push(a, d, ring, (vm_entry){.time = ev->time, .v.i = v.i, .n = 1});
+        window_push(rt, a, d, ring, (vm_entry){.time = ev->time, .v.i = v.i, .n = 1});
       } else {
         vm_extreme *x = (vm_extreme *)s;
         if (!x->has || better(d, v, x->v)) {
@@ -423,7 +423,7 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
       if (((vm_set *)s)->size != size) vm_mark_changed(rt, a, g);
       if (!windowed_set(d) || c == FRONT_SAME) break;
       if (c == FRONT_LATER) a->timer_valid = false;
-      else front_added(a, d, vm_sat_add(ev->time, d->within_us));
+      else front_added(rt, a, d, vm_sat_add(ev->time, d->within_us));
       break;
     }
   }
@@ -633,7 +633,7 @@ void agg_since_restart(vm_runtime *rt, vm_account *a, uint32_t m, bool from_shad
     memcpy(state, shadow, n);
     memset(shadow, 0, n);
     if (x->shadow_poison && x->shadow_poison[g].what) {
-      *vm_poison_at(a, g) = x->shadow_poison[g];
+      *vm_poison_at(rt, a, g) = x->shadow_poison[g];
       x->shadow_poison[g] = (vm_poison){0};
     }
   }

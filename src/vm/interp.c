@@ -74,12 +74,12 @@ static const bc_insn *snippet_failed(vm_runtime *rt, vm_account *a, const vm_eve
       case BC_UPDATE: {
         const bc_aggregate *d = &p->aggregates[ip->b];
         if (d->window == BC_WIN_SINCE && ev->time < *agg_since(rt, a, ip->b)) return ip + 1;
-        agg_poison(vm_poison_at(a, ip->b), why, ev->time,
+        agg_poison(vm_poison_at(rt, a, ip->b), why, ev->time,
                    d->window == BC_WIN_WITHIN ? vm_sat_add(ev->time, d->within_us) : INT64_MAX);
         return ip + 1;
       }
       case BC_STEP: {
-        vm_poison *z = vm_poison_at(a, p->naggregates + ip->b);
+        vm_poison *z = vm_poison_at(rt, a, p->naggregates + ip->b);
         if (!z->what) agg_poison(z, why, ev->time, INT64_MAX);
         return ip + 1;
       }
@@ -150,7 +150,7 @@ bool interp_exec(vm_runtime *rt, vm_account *a, uint32_t b, const vm_event *ev, 
   CASE(FIELD) { I; R[in->a] = ev->values[in->b]; NEXT(); }
   CASE(ACCT) {
     I;
-    if (in->b == BC_ACCOUNT_ID) R[in->a].s = (value_str){vm_id(a), a->id_len};
+    if (in->b == BC_ACCOUNT_ID) R[in->a].s = (value_str){vm_id(rt, a), a->id_len};
     else R[in->a] = vm_fields(rt, a)[in->b];
     NEXT();
   }

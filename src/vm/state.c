@@ -113,7 +113,6 @@ static void ms_reset(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
   s->start_timer = false;
   s->since_ready = false;
   s->entered = false;
-  s->entered_at = NO_TIME;
   s->actions_done = 0;
   int64_t *done_at = vm_ms_done_at(rt, a, m);
   for (uint32_t i = 0; i < d->nactions; i++) done_at[i] = NO_TIME;
@@ -181,7 +180,7 @@ static bool ms_evaluate(vm_runtime *rt, vm_account *a, uint32_t m, int64_t t) {
       return false;
     if (!holds) return true;
     s->entered = true;
-    s->entered_at = d->entry_block == BC_NO_BLOCK ? s->start : t;
+    if (d->entry_block != BC_NO_BLOCK) *vm_ms_entered_at(rt, a, m) = t;
   }
   int64_t *done_at = d->nactions ? vm_ms_done_at(rt, a, m) : NULL;
   for (uint32_t i = 0; i < d->nactions; i++) {

@@ -15,9 +15,9 @@ void vm_fmt_time(int64_t t, char *buf) {
 
 /* An account id for a message: ids are bytes of known length, and a NUL or
  * another control byte in one is shown as \xNN, not cut or sent raw. */
-static const char *shown_id(const vm_account *a, char *buf, size_t cap) {
+static const char *shown_id(const vm_runtime *rt, const vm_account *a, char *buf, size_t cap) {
   if (!a) return "?";
-  util_escape(buf, cap, vm_id(a), a->id_len, "", SIZE_MAX);
+  util_escape(buf, cap, vm_id(rt, a), a->id_len, "", SIZE_MAX);
   return buf;
 }
 
@@ -25,7 +25,7 @@ bool vm_fail(vm_runtime *rt, const char *what) {
   const bc_program *p = rt->p;
   char when[40], id[128];
   vm_fmt_time(rt->cur_time, when);
-  const char *acct = shown_id(rt->cur_account, id, sizeof id);
+  const char *acct = shown_id(rt, rt->cur_account, id, sizeof id);
   if (rt->cur_milestone != BC_NONE)
     snprintf(rt->error, sizeof rt->error, "runtime error: %s in %s of milestone `%s` for account `%s` at %s", what,
              rt->cur_what ? rt->cur_what : "a criterion", bc_str(p, p->milestones[rt->cur_milestone].name),
@@ -45,9 +45,9 @@ vm_extra *vm_extra_of(vm_account *a) {
   return a->extra;
 }
 
-vm_poison *vm_poison_at(vm_account *a, uint32_t i) {
+vm_poison *vm_poison_at(const vm_runtime *rt, vm_account *a, uint32_t i) {
   vm_extra *x = vm_extra_of(a);
-  if (!x->poison) x->poison = util_xalloc(sizeof *x->poison * (a->rt->p->naggregates + a->rt->p->nsequences));
+  if (!x->poison) x->poison = util_xalloc(sizeof *x->poison * (rt->p->naggregates + rt->p->nsequences));
   return &x->poison[i];
 }
 
@@ -118,7 +118,7 @@ static vm_layout plan_layout(const bc_program *p) {
   for (uint32_t m = 0; m < p->nmilestones; m++) {
     const bc_milestone *d = &p->milestones[m];
     bool has[VM_MS_DONE_AT] = {d->start_kind == BC_START_AT, d->deadline_kind == BC_DEADLINE_AT, d->continuous,
-                               l.ms_time_at[m][VM_MS_FIRST_DONE_AT]};
+                               l.ms_time_at[m][VM_MS_FIRST_DONE_AT], d->entry_block != BC_NO_BLOCK};
     uint8_t n = 0;
     for (int k = 0; k < VM_MS_DONE_AT; k++) {
       l.ms_time_at[m][k] = n;
@@ -468,28 +468,32 @@ void vm_runtime_free(vm_runtime *rt) {
 int64_t vm_ignored_control(const vm_runtime *rt) { return rt->ignored_control; }
 
 void vm_prefetch_block(const vm_runtime *rt, const vm_account *a) {
-  for (size_t at = 0; at < VM_HEADER_SIZE + rt->layout.size; at += 64) __builtin_prefetch((const char *)a + at);
+  const char *end = vm_state(a) + rt->layout.size;
+  for (const char *line = (const char *)((uintptr_t)a & ~(uintptr_t)63); line < end; line += 64)
+    __builtin_prefetch(line);
 }
 
 void vm_prefetch(const vm_runtime *rt, const vm_account *a) { agg_prefetch(rt, a); }
 
-const char *vm_account_id(const vm_account *a, size_t *len) {
+const char *vm_account_id(const vm_runtime *rt, const vm_account *a, size_t *len) {
   *len = a->id_len;
-  return vm_id(a);
+  return vm_id(rt, a);
 }
 
 const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a) { return vm_fields(rt, a); }
 
-/* Account blocks: zeroed, cache-line aligned, carved from slabs the runtime
- * owns and frees, so a new account costs no malloc of its own.  Slabs grow
+/* Account blocks: zeroed, 16-byte aligned, carved from slabs the runtime
+ * owns and frees, so a new account costs no malloc of its own.  Not
+ * cache-line aligned: the shared benchmark's blocks are 240 bytes, not
+ * 256, and prefetched whole (vm_prefetch_block), they ran as fast.  Slabs grow
  * from 64 KiB (a run of a few accounts maps little) to VM_SLAB_SIZE, two
  * huge pages. */
 enum { VM_FIRST_SLAB = 64 << 10, VM_SLAB_SIZE = 4 << 20 };
 
 static void *slab_alloc(vm_runtime *rt, size_t size) {
-  size = (size + 63) & ~(size_t)63;
+  size = (size + 15) & ~(size_t)15;
   if (size > rt->slab_left) {
-    size_t head = (sizeof(vm_slab) + 63) & ~(size_t)63;   /* the link, then cache-line aligned blocks */
+    size_t head = (sizeof(vm_slab) + 15) & ~(size_t)15;   /* the link, then the blocks */
     size_t grown = rt->slabs ? rt->slabs->size * 2 : VM_FIRST_SLAB;
     if (grown > VM_SLAB_SIZE) grown = VM_SLAB_SIZE;
     size_t total = head + size > grown ? head + size : grown;
@@ -520,11 +524,9 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
   for (uint32_t i = 0; i < p->naccount_fields; i++)
     if (p->account_fields[i].type == VALUE_STRING) text += field_value(p, fields, i).s.len + 1;
   vm_account *a = slab_alloc(rt, VM_HEADER_SIZE + l->size + id.len + 1 + text);
-  a->rt = rt;
   a->id_len = id.len;
-  a->id_at = (uint32_t)(VM_HEADER_SIZE + l->size);
-  memcpy(vm_id(a), id.p, id.len);
-  char *next = vm_id(a) + id.len + 1;   /* fresh slab memory: the NULs are there */
+  memcpy(vm_id(rt, a), id.p, id.len);
+  char *next = vm_id(rt, a) + id.len + 1;   /* fresh slab memory: the NULs are there */
   a->last_instant = INT64_MIN;
   value_data *fv = vm_fields(rt, a);
   for (uint32_t i = 0; i < p->naccount_fields; i++) {
@@ -556,7 +558,7 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
     vm_ms *s = vm_ms_at(rt, a, m);
     s->applies = d->nsegments == 0;
     for (uint32_t k = 0; k < d->nsegments; k++) s->applies |= rt->segments[d->segments[k]];
-    s->start = s->entered_at = s->completed_at = s->achieved_at = NO_TIME;
+    s->start = s->completed_at = s->achieved_at = NO_TIME;
     if (!s->applies) continue;
     if (d->start_kind == BC_START_AT) {
       ok = interp_eval_time(rt, a, d->start_block, "the start", m, vm_ms_start_at(rt, a, m));
@@ -584,7 +586,7 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
     }
   }
   if (!ok) {
-    vm_account_free(a);
+    vm_account_free(rt, a);
     return NULL;
   }
   return a;
@@ -656,7 +658,7 @@ bool vm_finish(vm_runtime *rt, vm_account *a, int64_t as_of, vm_results *out) {
     } else {
       row.started_at = s->start;
       row.action_done_at = d->nactions ? vm_ms_done_at(rt, a, m) : NULL;
-      row.entered_at = s->entered ? s->entered_at : NO_TIME;
+      if (s->entered) row.entered_at = d->entry_block == BC_NO_BLOCK ? s->start : *vm_ms_entered_at(rt, a, m);
       int64_t deadline = state_ms_deadline(rt, a, m);
       row.deadline_at = deadline;
       row.status = state_ms_status(rt, a, m, as_of, s->blocked_at_end);
@@ -698,7 +700,7 @@ bool vm_eval_block(vm_runtime *rt, vm_account *a, uint32_t b, value_data *out) {
   static const char head[] = "runtime error: ";
   char when[40], id[128], tail[256];
   vm_fmt_time(rt->cur_time, when);
-  snprintf(tail, sizeof tail, " in an expression for account `%s` at %s", shown_id(a, id, sizeof id), when);
+  snprintf(tail, sizeof tail, " in an expression for account `%s` at %s", shown_id(rt, a, id, sizeof id), when);
   size_t n = strlen(rt->error), h = sizeof head - 1, t = strlen(tail);
   if (n >= h + t && memcmp(rt->error, head, h) == 0 && strcmp(rt->error + n - t, tail) == 0) {
     memmove(rt->error, rt->error + h, n - h - t);
@@ -712,9 +714,9 @@ bool vm_eval_block(vm_runtime *rt, vm_account *a, uint32_t b, value_data *out) {
  * not given back one by one: they are the pools', which vm_runtime_free
  * unmaps whole (giving back 100,000 accounts' was a tenth of writing
  * their results). */
-void vm_account_free(vm_account *a) {
+void vm_account_free(const vm_runtime *rt, vm_account *a) {
   if (!a) return;
-  const bc_program *p = a->rt->p;
+  const bc_program *p = rt->p;
   vm_extra *x = a->extra;
   if (!x) return;
   if (x->poison)

@@ -47,7 +47,7 @@ const char *vm_error(const vm_runtime *rt);
  * times and step conditions are evaluated here; a runtime error there
  * returns NULL. */
 vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *fields);
-const char *vm_account_id(const vm_account *a, size_t *len);
+const char *vm_account_id(const vm_runtime *rt, const vm_account *a, size_t *len);
 /* The account's field values, one per account field of the program,
  * defaults applied; strings live until vm_account_free. */
 const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a);
@@ -59,7 +59,7 @@ void vm_prefetch_block(const vm_runtime *rt, const vm_account *a);
 void vm_prefetch(const vm_runtime *rt, const vm_account *a);
 /* Releases what the account owns; its block, window entries and set
  * slots go with its runtime. */
-void vm_account_free(vm_account *a);
+void vm_account_free(const vm_runtime *rt, vm_account *a);
 
 /* Queues a declared or control event of account a.  Returns VM_OK,
  * VM_UNSORTED when it is older than the account's last instant, or VM_ERROR

@@ -129,11 +129,10 @@ void pool_release(vm_pool *p);
 /* ---- milestone and playbook state --------------------------------------------------------- */
 
 /* What every milestone has; the times only some have are planned beside
- * (vm_ms_time), so that the three milestones of a small program fit the
- * account's block in four cache lines, not five. */
+ * (vm_ms_time), so that an account's block holds no time its milestones
+ * never take: the shared benchmark's three milestones take 80 bytes. */
 typedef struct vm_ms {
   int64_t start;           /* NO_TIME while unbounded */
-  int64_t entered_at;      /* NO_TIME: entered with an unbounded start, no entry */
   /* once-mode milestones complete, continuous ones achieve: never both */
   union {
     int64_t completed_at;
@@ -155,19 +154,22 @@ typedef struct vm_ms {
   bool blocked_at_end : 1;   /* `blocked when` at T, set by vm_finish */
 } vm_ms;
 
-_Static_assert(sizeof(vm_ms) == 32, "a milestone's state is four words");
+_Static_assert(sizeof(vm_ms) == 24, "a milestone's state is three words");
 
 /* Milestone m's times that only some milestones have, in this order: its
  * `start at` time, its `deadline at` time (computed once), when it was
  * last lost (continuous), when it was first completed or achieved (the
- * milestone a `start after` names), then its actions' done times (NO_TIME:
- * not done).  vm_layout.ms_time_at[m][kind] is where each kind it has
- * begins among them. */
+ * milestone a `start after` names), when its entry criterion held (one
+ * without entry is entered at its start: vm_ms.start, which stays while
+ * it is entered), then its actions' done times (NO_TIME: not done).
+ * vm_layout.ms_time_at[m][kind] is where each kind it has begins among
+ * them. */
 typedef enum vm_ms_time {
   VM_MS_START_AT,
   VM_MS_DEADLINE_AT,
   VM_MS_LOST_AT,
   VM_MS_FIRST_DONE_AT,
+  VM_MS_ENTERED_AT,
   VM_MS_DONE_AT,
   VM_MS_NTIMES
 } vm_ms_time;
@@ -206,10 +208,10 @@ typedef struct vm_control {
   int64_t count;
 } vm_control;
 
-/* An account is one allocation, cache-line aligned: the vm_account header
- * in the first line, then its state at these offsets, planned once per
- * program, then its id; what few accounts need hangs off the header
- * (vm_extra).  The aggregates' states come first, each after the one
+/* An account is one allocation, 16-byte aligned: the vm_account header,
+ * then its state at these offsets, planned once per program, then its id
+ * (at VM_HEADER_SIZE + vm_layout.size); what few accounts need hangs off
+ * the header (vm_extra).  The aggregates' states come first, each after the one
  * before (agg_state_size, agg_state_align), then the account fields. */
 typedef struct vm_agg_slot {
   uint32_t state;
@@ -258,8 +260,9 @@ typedef struct vm_extra {
 } vm_extra;
 
 struct vm_account {
-  /* What every event reads first; the header is one cache line. */
-  struct vm_runtime *rt;   /* its runtime, whose pools hold its windows and sets */
+  /* What every event reads first.  It holds nothing every account of a
+   * runtime shares (the runtime, the id's offset): those are the
+   * caller's, and each of 100,000 accounts' blocks is 16 bytes smaller. */
   int64_t last_instant;
   int64_t timer;           /* cached next_timer: exact while timer_valid */
   int64_t expiry;          /* the earliest expiry of a window's front, quiet ones too: the
@@ -267,7 +270,6 @@ struct vm_account {
   int64_t first_row;
   vm_extra *extra;         /* NULL until needed */
   uint32_t id_len;
-  uint32_t id_at;          /* the id's offset in the block: after the state */
   bool queued;             /* on the runtime's list of accounts with an open instant */
   bool timer_valid;
   bool has_first_row;
@@ -275,12 +277,11 @@ struct vm_account {
                               control event, a `where` error): evaluate every milestone */
 };
 
-/* The state starts after the header's cache line (16-byte aligned, for vm_wide). */
-enum { VM_HEADER_SIZE = 64 };
-_Static_assert(sizeof(vm_account) <= VM_HEADER_SIZE, "the account header fits its cache line");
+/* The state starts after the header, 16-byte aligned (for vm_wide). */
+enum { VM_HEADER_SIZE = 48 };
+_Static_assert(sizeof(vm_account) <= VM_HEADER_SIZE, "the account header fits its room");
 
 static inline char *vm_state(const vm_account *a) { return (char *)a + VM_HEADER_SIZE; }
-static inline char *vm_id(const vm_account *a) { return (char *)a + a->id_at; }
 
 typedef struct vm_scratch {
   struct vm_scratch *older;  /* filled earlier in the same interp_exec */
@@ -374,7 +375,8 @@ struct vm_runtime {
 bool state_eval_criterion(vm_runtime *rt, vm_account *a, uint32_t b, vm_criterion kind, uint32_t action,
                           uint32_t m, bool *out);
 
-/* The parts of a's state, at the runtime's layout. */
+/* The parts of a's block, at the runtime's layout. */
+static inline char *vm_id(const vm_runtime *rt, const vm_account *a) { return vm_state(a) + rt->layout.size; }
 static inline value_data *vm_fields(const vm_runtime *rt, const vm_account *a) {
   return (value_data *)(vm_state(a) + rt->layout.fields);
 }
@@ -400,6 +402,9 @@ static inline int64_t *vm_ms_lost_at(const vm_runtime *rt, const vm_account *a, 
 }
 static inline int64_t *vm_ms_first_done_at(const vm_runtime *rt, const vm_account *a, uint32_t m) {
   return vm_ms_time_of(rt, a, m, VM_MS_FIRST_DONE_AT);
+}
+static inline int64_t *vm_ms_entered_at(const vm_runtime *rt, const vm_account *a, uint32_t m) {
+  return vm_ms_time_of(rt, a, m, VM_MS_ENTERED_AT);
 }
 static inline int64_t *vm_ms_done_at(const vm_runtime *rt, const vm_account *a, uint32_t m) {
   return vm_ms_time_of(rt, a, m, VM_MS_DONE_AT);
@@ -452,7 +457,7 @@ bool vm_fail(vm_runtime *rt, const char *what);
 vm_extra *vm_extra_of(vm_account *a);
 /* The poison of aggregate i, or of sequence i - naggregates, allocated on
  * first use. */
-vm_poison *vm_poison_at(vm_account *a, uint32_t i);
+vm_poison *vm_poison_at(const vm_runtime *rt, vm_account *a, uint32_t i);
 
 /* ---- interp.c: the interpreter ------------------------------------------------------------ */
 

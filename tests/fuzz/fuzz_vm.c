@@ -169,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vm_results res;
     ok = vm_finish(rt, accounts[i], t, &res);
   }
-  for (int i = 0; i < FUZZ_ACCOUNTS; i++) vm_account_free(accounts[i]);
+  for (int i = 0; i < FUZZ_ACCOUNTS; i++) vm_account_free(rt, accounts[i]);
   vm_runtime_free(rt);
   return 0;
 }
