@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Most windows hold one entry, or one value, at a time: rings start with
- * room for one, sets (at most 3/4 full) with two slots, and both double. */
-enum { RING_FIRST_CAP = 1, SET_FIRST_CAP = 2 };
+/* Most windows hold one entry, or one value, at a time: rings and sets
+ * start with room for one, and double.  A set of at most SET_SMALL values
+ * is an array in list order (vm_small_slot, 16 bytes a value: two thirds
+ * of a hashed slot, and no more than two cache lines to scan); one more
+ * value makes it a hash table of SET_FIRST_HASHED slots. */
+enum { RING_FIRST_CAP = 1, SET_SMALL = 8, SET_FIRST_HASHED = 16 };
 
 /* ---- the parts of an aggregate's state (vm_internal.h) ------------------------------------------ */
 
@@ -60,7 +63,8 @@ void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
     if (d->fn == BC_AGG_DISTINCT) {
       const vm_set *s = agg_state(rt, a, g);
       if (s->slots) __builtin_prefetch(s->slots);
-      if (s->size) __builtin_prefetch(&s->slots[s->oldest]);
+      if (s->cap > 4 && s->cap <= SET_SMALL) __builtin_prefetch(s->items + 4);
+      if (s->size && s->cap > SET_SMALL) __builtin_prefetch(&s->slots[s->oldest]);
     }
   }
 }
@@ -140,13 +144,31 @@ static bool slot_live(const vm_set_slot *sl) { return sl->link >= LINK_NEWEST; }
 static uint32_t slot_newer(const vm_set_slot *sl) { return sl->link == LINK_NEWEST ? SET_NONE : sl->link - 3; }
 static void set_newer(vm_set_slot *sl, uint32_t i) { sl->link = i == SET_NONE ? LINK_NEWEST : i + 3; }
 
-/* The oldest last_time of the set's values; INT64_MAX when it has none. */
-static int64_t set_front(const vm_set *s) { return s->size ? s->slots[s->oldest].last_time : INT64_MAX; }
+static bool set_is_small(const vm_set *s) { return s->cap <= SET_SMALL; }
 
-/* The index of the live slot holding key, or SET_NONE.  A NaN equals
+/* The oldest value's place: a small set's first item, a hash table's slot. */
+static uint32_t set_oldest(const vm_set *s) { return set_is_small(s) ? 0 : s->oldest; }
+
+static int64_t *set_key_at(const vm_set *s, uint32_t i) {
+  return set_is_small(s) ? &s->items[i].key : &s->slots[i].key;
+}
+
+static int64_t *set_time_at(const vm_set *s, uint32_t i) {
+  return set_is_small(s) ? &s->items[i].last_time : &s->slots[i].last_time;
+}
+
+/* The oldest last_time of the set's values; INT64_MAX when it has none. */
+static int64_t set_front(const vm_set *s) { return s->size ? *set_time_at(s, set_oldest(s)) : INT64_MAX; }
+
+/* The place (item or live slot) holding key, or SET_NONE.  A NaN equals
  * nothing, itself included, as `==` says. */
 static uint32_t set_find(const vm_set *s, value_type t, int64_t key) {
   if (!s->cap || (t == VALUE_FLOAT && value_of(t, key).f != value_of(t, key).f)) return SET_NONE;
+  if (set_is_small(s)) {
+    for (uint32_t i = 0; i < s->size; i++)
+      if (s->items[i].key == key) return i;
+    return SET_NONE;
+  }
   uint32_t mask = s->cap - 1;
   for (uint32_t i = key_hash(key) & mask;; i = (i + 1) & mask) {
     const vm_set_slot *sl = &s->slots[i];
@@ -183,20 +205,31 @@ static uint32_t set_place(const vm_set *s, int64_t key) {
   return i;
 }
 
-/* Moves the live values to a table of cap slots, in list order (every
- * set keeps the list: an unwindowed one never reads it). */
-static void set_rehash(vm_pool *pool, vm_set *s, uint32_t cap) {
+/* Adds key, last added at time, to a hash table with room for it, as its
+ * newest value. */
+static void set_insert(vm_set *s, int64_t key, int64_t time) {
+  uint32_t i = set_place(s, key);
+  if (s->slots[i].link == LINK_TOMBSTONE) s->tombstones--;   /* reuse a tombstone */
+  s->slots[i] = (vm_set_slot){.key = key, .last_time = time};
+  list_append(s, i);
+  s->size++;
+}
+
+/* Moves the live values to a hash table of cap slots, in list order
+ * (every set keeps the order: an unwindowed one never reads it). */
+static void set_rehash(vm_runtime *rt, vm_set *s, uint32_t cap) {
   vm_set old = *s;
-  s->slots = pool_alloc(pool, log2_cap(cap));
+  s->slots = pool_alloc(&rt->sets, log2_cap(cap));
   s->cap = cap;
   s->size = s->tombstones = 0;
-  for (uint32_t i = old.size ? old.oldest : SET_NONE; i != SET_NONE; i = slot_newer(&old.slots[i])) {
-    uint32_t j = set_place(s, old.slots[i].key);
-    s->slots[j] = old.slots[i];
-    list_append(s, j);
-    s->size++;
+  if (set_is_small(&old)) {
+    for (uint32_t i = 0; i < old.size; i++) set_insert(s, old.items[i].key, old.items[i].last_time);
+    pool_free(&rt->small_sets, old.items, log2_cap(old.cap));
+    return;
   }
-  if (old.cap) pool_free(pool, old.slots, log2_cap(old.cap));
+  for (uint32_t i = old.size ? old.oldest : SET_NONE; i != SET_NONE; i = slot_newer(&old.slots[i]))
+    set_insert(s, old.slots[i].key, old.slots[i].last_time);
+  pool_free(&rt->sets, old.slots, log2_cap(old.cap));
 }
 
 /* Small sets fill up to 7/8 of their slots, larger ones 3/4: most hold a
@@ -204,12 +237,29 @@ static void set_rehash(vm_pool *pool, vm_set *s, uint32_t cap) {
 static bool fits(uint32_t used, uint32_t cap) { return cap <= 16 ? used * 8 <= cap * 7 : used * 4 <= cap * 3; }
 
 /* The table for one more value: the same size to clear tombstones where
- * that is cheap (a small set) or frees a quarter of it, else doubled. */
+ * that is cheap (a small table) or frees a quarter of it, else doubled. */
 static uint32_t rehash_cap(const vm_set *s) {
-  uint32_t cap = s->cap ? s->cap : SET_FIRST_CAP;
+  uint32_t cap = s->cap;
   if (cap > 16 && s->tombstones < cap / 4) cap *= 2;
   while (!fits(s->size + 1, cap)) cap *= 2;
   return cap;
+}
+
+/* Makes room for one more value: a full small set doubles, up to
+ * SET_SMALL values, then becomes a hash table. */
+static void set_make_room(vm_runtime *rt, vm_set *s) {
+  if (!set_is_small(s)) {
+    if (!fits(s->size + s->tombstones + 1, s->cap)) set_rehash(rt, s, rehash_cap(s));
+  } else if (s->size == s->cap && s->cap < SET_SMALL) {
+    uint32_t cap = s->cap ? s->cap * 2 : 1;
+    vm_small_slot *items = pool_alloc(&rt->small_sets, log2_cap(cap));
+    if (s->size) memcpy(items, s->items, s->size * sizeof *items);
+    if (s->cap) pool_free(&rt->small_sets, s->items, log2_cap(s->cap));
+    s->items = items;
+    s->cap = cap;
+  } else if (s->size == s->cap) {
+    set_rehash(rt, s, SET_FIRST_HASHED);
+  }
 }
 
 /* Adds value v at time (the latest time the set has seen).  Says how the
@@ -232,46 +282,55 @@ static set_front_change set_add(vm_runtime *rt, vm_set *s, value_type t, value_d
     i = set_find(s, t, key_of(t, v));
   }
   int64_t front = set_front(s);
-  if (i != SET_NONE) {
+  if (i != SET_NONE && set_is_small(s)) {   /* the value moves to the newest end */
+    int64_t key = s->items[i].key;
+    memmove(&s->items[i], &s->items[i + 1], (s->size - 1 - i) * sizeof *s->items);
+    s->items[s->size - 1] = (vm_small_slot){key, time};
+  } else if (i != SET_NONE) {
     s->slots[i].last_time = time;
     if (s->newest != i) {   /* then another value stays in the list */
       list_unlink(s, i);
       list_append(s, i);
     }
-    return front_change(front, set_front(s));
+  } else {
+    set_make_room(rt, s);
+    if (t == VALUE_STRING) v.s = intern_take(in, v.s, h);
+    if (set_is_small(s)) s->items[s->size++] = (vm_small_slot){key_of(t, v), time};
+    else set_insert(s, key_of(t, v), time);
   }
-  if (!s->cap || !fits(s->size + s->tombstones + 1, s->cap)) set_rehash(&rt->sets, s, rehash_cap(s));
-  if (t == VALUE_STRING) v.s = intern_take(in, v.s, h);
-  int64_t key = key_of(t, v);
-  i = set_place(s, key);
-  if (s->slots[i].link == LINK_TOMBSTONE) s->tombstones--;   /* reuse a tombstone */
-  s->slots[i] = (vm_set_slot){.key = key, .last_time = time};
-  list_append(s, i);
-  s->size++;
   return front_change(front, set_front(s));
 }
 
-/* Removes the value of live slot i. */
-static void set_remove(vm_runtime *rt, vm_set *s, value_type t, uint32_t i) {
-  vm_set_slot *sl = &s->slots[i];
-  if (t == VALUE_STRING) {
-    value_data v = value_of(t, sl->key);
-    intern_drop(&rt->intern, v.s, value_hash(t, v));
+/* Drops the interned copy of the string a set's key holds. */
+static void drop_key(vm_runtime *rt, value_type t, int64_t key) {
+  if (t != VALUE_STRING) return;
+  value_data v = value_of(t, key);
+  intern_drop(&rt->intern, v.s, value_hash(t, v));
+}
+
+/* Removes the set's oldest value. */
+static void set_remove_oldest(vm_runtime *rt, vm_set *s, value_type t) {
+  uint32_t i = set_oldest(s);
+  drop_key(rt, t, *set_key_at(s, i));
+  s->size--;
+  if (set_is_small(s)) {
+    memmove(&s->items[0], &s->items[1], s->size * sizeof *s->items);
+    return;
   }
   list_unlink(s, i);
-  sl->link = LINK_TOMBSTONE;   /* probing goes on past it */
-  s->size--;
+  s->slots[i].link = LINK_TOMBSTONE;   /* probing goes on past it */
   s->tombstones++;
 }
 
 static void set_clear(vm_runtime *rt, vm_set *s, value_type t) {
-  if (t == VALUE_STRING)
+  if (set_is_small(s)) {
+    for (uint32_t i = 0; i < s->size; i++) drop_key(rt, t, s->items[i].key);
+    if (s->cap) pool_free(&rt->small_sets, s->items, log2_cap(s->cap));
+  } else {
     for (uint32_t i = 0; i < s->cap; i++)
-      if (slot_live(&s->slots[i])) {
-        value_data v = value_of(t, s->slots[i].key);
-        intern_drop(&rt->intern, v.s, value_hash(t, v));
-      }
-  if (s->cap) pool_free(&rt->sets, s->slots, log2_cap(s->cap));
+      if (slot_live(&s->slots[i])) drop_key(rt, t, s->slots[i].key);
+    pool_free(&rt->sets, s->slots, log2_cap(s->cap));
+  }
   memset(s, 0, sizeof *s);
 }
 
@@ -466,7 +525,7 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
     if (windowed_set(d)) {
       vm_set *set = (vm_set *)s;
       while (set->size && vm_sat_add(set_front(set), d->within_us) <= t) {
-        set_remove(rt, set, (value_type)d->arg_type, set->oldest);
+        set_remove_oldest(rt, set, (value_type)d->arg_type);
         a->timer_valid = false;
         expired = true;
       }

@@ -407,6 +407,7 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
   }
   pool_init(&rt->rings, sizeof(vm_entry));
   pool_init(&rt->sets, sizeof(vm_set_slot));
+  pool_init(&rt->small_sets, sizeof(vm_small_slot));
   rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
   rt->result_playbooks = util_xalloc(sizeof *rt->result_playbooks * p->nplaybooks);
   rt->segments = util_xalloc(sizeof *rt->segments * p->nsegments);
@@ -457,6 +458,7 @@ void vm_runtime_free(vm_runtime *rt) {
   intern_free(&rt->intern);
   pool_release(&rt->rings);
   pool_release(&rt->sets);
+  pool_release(&rt->small_sets);
   while (rt->slabs) {
     vm_slab *older = rt->slabs->older;
     util_huge_free(rt->slabs, rt->slabs->size);

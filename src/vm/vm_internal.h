@@ -47,12 +47,20 @@ typedef struct vm_ring {
 
 static inline vm_entry *vm_ring_at(vm_ring *r, uint32_t i) { return &r->items[(r->head + i) & (r->cap - 1)]; }
 
-/* A hash set of values: distinct counts.  A slot keeps its value in 8
- * bytes (agg.c key_of: a string as its interned copy's address) and the
- * set hashes those.  Live values are listed from the oldest last_time to
- * the newest: a `within` window forgets a value when its latest time
- * leaves, so a windowed set is its own window, with no entries beside it. */
+/* A set of values: distinct counts.  A value is kept in 8 bytes (agg.c
+ * key_of: a string as its interned copy's address).  Live values are in
+ * order from the oldest last_time to the newest: a `within` window forgets
+ * a value when its latest time leaves, so a windowed set is its own
+ * window, with no entries beside it.  A set of at most 8 values (cap <= 8,
+ * agg.c SET_SMALL) is an array of them in that order (vm_small_slot);
+ * a larger one a hash table of vm_set_slot, listing them through its
+ * slots. */
 #define SET_NONE UINT32_MAX
+
+typedef struct vm_small_slot {
+  int64_t key;
+  int64_t last_time;
+} vm_small_slot;
 
 typedef struct vm_set_slot {
   int64_t key;
@@ -62,9 +70,12 @@ typedef struct vm_set_slot {
 } vm_set_slot;
 
 typedef struct vm_set {
-  vm_set_slot *slots;
+  union {
+    vm_set_slot *slots;    /* a hash table */
+    vm_small_slot *items;  /* a small set: items[0 .. size), oldest first */
+  };
   uint32_t cap, size, tombstones;
-  uint32_t oldest, newest; /* the list's ends, while size > 0 */
+  uint32_t oldest, newest; /* a hash table's list's ends, while size > 0 */
 } vm_set;
 
 /* Int sums are kept exact, wider than the result: SPEC 6 makes a sum
@@ -313,7 +324,7 @@ struct vm_runtime {
   vm_layout layout;
   vm_slab *slabs;          /* the account blocks (slab_alloc in vm.c) */
   vm_intern intern;        /* the distinct sets' strings */
-  vm_pool rings, sets;     /* the windows' entries and the distinct sets' slots */
+  vm_pool rings, sets, small_sets;   /* the windows' entries, the distinct sets' slots */
   char *slab_next;
   size_t slab_left;
   /* vm_finish's rows, reused from account to account */

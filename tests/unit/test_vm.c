@@ -137,6 +137,34 @@ START_TEST(distinct_window_survives_churn) {
 }
 END_TEST
 
+/* Sets of up to 8 values are arrays in the order of their values' last
+ * times, larger ones hash tables that list them.  Account a's u1 comes
+ * again at 00:10 and moves behind u2, so u2 leaves at 01:02 and `two` is
+ * lost then (not at 01:10, with u2 held behind u1).  Account b's v3 comes
+ * again at 00:10, while its set is full at 8, and v8 makes it a table:
+ * the order holds through that, so v7 leaves before v3 and `two` is lost
+ * at 01:10 (not 01:07), `nine` at 01:00. */
+START_TEST(distinct_small_sets_keep_last_time_order) {
+  ck_assert_int_eq(run_rules("event login { user: string }\n"
+                             "milestone two \"Two\" { mode continuous exit distinct(login.user within 1h) >= 2 }\n"
+                             "milestone nine \"Nine\" { mode continuous exit distinct(login.user within 1h) >= 9 }\n",
+                             "account,time,event,user\n"
+                             "a,2026-01-01T00:00:00Z,login,u0\na,2026-01-01T00:01:00Z,login,u1\n"
+                             "a,2026-01-01T00:02:00Z,login,u2\na,2026-01-01T00:10:00Z,login,u1\n"
+                             "b,2026-01-01T00:00:00Z,login,v0\nb,2026-01-01T00:01:00Z,login,v1\n"
+                             "b,2026-01-01T00:02:00Z,login,v2\nb,2026-01-01T00:03:00Z,login,v3\n"
+                             "b,2026-01-01T00:04:00Z,login,v4\nb,2026-01-01T00:05:00Z,login,v5\n"
+                             "b,2026-01-01T00:06:00Z,login,v6\nb,2026-01-01T00:07:00Z,login,v7\n"
+                             "b,2026-01-01T00:10:00Z,login,v3\nb,2026-01-01T00:11:00Z,login,v8\n",
+                             "2026-01-02T00:00:00Z"), 0);
+  expect_rows("milestones.csv",
+              "a,two,not_achieving,,,2026-01-01T00:01:00Z,2026-01-01T01:02:00Z,,,\n"
+              "a,nine,never_achieved,,,,,,,\n"
+              "b,two,not_achieving,,,2026-01-01T00:01:00Z,2026-01-01T01:10:00Z,,,\n"
+              "b,nine,not_achieving,,,2026-01-01T00:11:00Z,2026-01-01T01:00:00Z,,,\n");
+}
+END_TEST
+
 /* -0.0 and 0.0 are one value (as `==` says); 1.5 is another. */
 START_TEST(distinct_floats_zero_is_one_value) {
   ck_assert_int_eq(run_rules("event s { f: float }\n"
@@ -283,6 +311,7 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, msc_round_trip_runs_the_same);
   tcase_add_test(tc, distinct_window_forgets_values_by_their_last_time);
   tcase_add_test(tc, distinct_window_survives_churn);
+  tcase_add_test(tc, distinct_small_sets_keep_last_time_order);
   tcase_add_test(tc, distinct_floats_zero_is_one_value);
   tcase_add_test(tc, expiries_of_completed_milestones_change_nothing);
   tcase_add_test(tc, expiries_evaluate_what_a_falling_count_can_raise);
