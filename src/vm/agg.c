@@ -146,6 +146,12 @@ static void set_newer(vm_set_slot *sl, uint32_t i) { sl->link = i == SET_NONE ? 
 
 static bool set_is_small(const vm_set *s) { return s->cap <= SET_SMALL; }
 
+/* Moves a small set's items after i one place down, over it (at most
+ * seven: a loop, not a call to memmove). */
+static void small_close_gap(vm_set *s, uint32_t i) {
+  for (; i + 1 < s->size; i++) s->items[i] = s->items[i + 1];
+}
+
 /* The oldest value's place: a small set's first item, a hash table's slot. */
 static uint32_t set_oldest(const vm_set *s) { return set_is_small(s) ? 0 : s->oldest; }
 
@@ -284,7 +290,7 @@ static set_front_change set_add(vm_runtime *rt, vm_set *s, value_type t, value_d
   int64_t front = set_front(s);
   if (i != SET_NONE && set_is_small(s)) {   /* the value moves to the newest end */
     int64_t key = s->items[i].key;
-    memmove(&s->items[i], &s->items[i + 1], (s->size - 1 - i) * sizeof *s->items);
+    small_close_gap(s, i);
     s->items[s->size - 1] = (vm_small_slot){key, time};
   } else if (i != SET_NONE) {
     s->slots[i].last_time = time;
@@ -312,11 +318,12 @@ static void drop_key(vm_runtime *rt, value_type t, int64_t key) {
 static void set_remove_oldest(vm_runtime *rt, vm_set *s, value_type t) {
   uint32_t i = set_oldest(s);
   drop_key(rt, t, *set_key_at(s, i));
-  s->size--;
   if (set_is_small(s)) {
-    memmove(&s->items[0], &s->items[1], s->size * sizeof *s->items);
+    small_close_gap(s, 0);
+    s->size--;
     return;
   }
+  s->size--;
   list_unlink(s, i);
   s->slots[i].link = LINK_TOMBSTONE;   /* probing goes on past it */
   s->tombstones++;
