@@ -34,13 +34,27 @@ static bool has_ring(const bc_aggregate *d) { return d->window == BC_WIN_WITHIN 
 
 static bool windowed_set(const bc_aggregate *d) { return d->window == BC_WIN_WITHIN && d->fn == BC_AGG_DISTINCT; }
 
+static bool sums(const bc_aggregate *d) { return d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG; }
+
+/* A sum's or an average's window entries are vm_entry, the others' vm_point. */
+static size_t entry_size(const bc_aggregate *d) { return sums(d) ? sizeof(vm_entry) : sizeof(vm_point); }
+
+static vm_pool *ring_pool(vm_runtime *rt, const bc_aggregate *d) { return sums(d) ? &rt->rings : &rt->points; }
+
+/* Entry i of a ring of entries of size bytes; every kind begins with its time. */
+static void *ring_at(const vm_ring *r, uint32_t i, size_t size) {
+  return r->items + ((r->head + i) & (r->cap - 1)) * size;
+}
+
+static int64_t ring_time(const vm_ring *r, uint32_t i, size_t size) { return *(const int64_t *)ring_at(r, i, size); }
+
 size_t agg_state_size(const bc_aggregate *d) {
   size_t window = has_ring(d) ? sizeof(vm_ring) : d->window == BC_WIN_SINCE ? sizeof(int64_t) : 0;
   return agg_value_size(d) + window;
 }
 
 size_t agg_state_align(const bc_aggregate *d) {
-  return d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG ? _Alignof(vm_sum) : _Alignof(int64_t);
+  return sums(d) ? _Alignof(vm_sum) : _Alignof(int64_t);
 }
 
 int64_t *agg_since(const vm_runtime *rt, const vm_account *a, uint32_t g) { return agg_window(rt, a, g); }
@@ -56,8 +70,8 @@ void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
     if (has_ring(d)) {
       const vm_ring *r = agg_window(rt, a, g);
       if (r->len) {
-        __builtin_prefetch(&r->items[r->head]);
-        __builtin_prefetch(&r->items[(r->head + r->len - 1) & (r->cap - 1)]);
+        __builtin_prefetch(ring_at(r, 0, entry_size(d)));
+        __builtin_prefetch(ring_at(r, r->len - 1, entry_size(d)));
       }
     }
     if (d->fn == BC_AGG_DISTINCT) {
@@ -73,33 +87,29 @@ void agg_prefetch(const vm_runtime *rt, const vm_account *a) {
 
 static unsigned log2_cap(uint32_t cap) { return (unsigned)__builtin_ctz(cap); }
 
-static void ring_push(vm_pool *pool, vm_ring *r, vm_entry e) {
+/* Appends entry e (a vm_entry or a vm_point, as size says). */
+static void ring_push(vm_pool *pool, vm_ring *r, const void *e, size_t size) {
   if (r->len == r->cap) {
     uint32_t cap = r->cap ? r->cap * 2 : RING_FIRST_CAP;
-    vm_entry *items = pool_alloc(pool, log2_cap(cap));
+    char *items = pool_alloc(pool, log2_cap(cap));
     if (r->cap) {
       /* the full ring's entries before head continue it past the old end */
-      memcpy(items, r->items, sizeof *items * r->cap);
-      memcpy(items + r->cap, r->items, sizeof *items * r->head);
+      memcpy(items, r->items, size * r->cap);
+      memcpy(items + size * r->cap, r->items, size * r->head);
       pool_free(pool, r->items, log2_cap(r->cap));
     }
     r->items = items;
     r->cap = cap;
   }
-  *vm_ring_at(r, r->len) = e;
+  void *at = ring_at(r, r->len, size);
+  if (size == sizeof(vm_entry)) *(vm_entry *)at = *(const vm_entry *)e;
+  else *(vm_point *)at = *(const vm_point *)e;
   r->len++;
 }
 
-static vm_entry ring_pop_front(vm_ring *r) {
-  vm_entry e = r->items[r->head];
+static void ring_pop_front(vm_ring *r) {
   r->head = (r->head + 1) & (r->cap - 1);
   r->len--;
-  return e;
-}
-
-static vm_entry ring_pop_back(vm_ring *r) {
-  r->len--;
-  return *vm_ring_at(r, r->len);
 }
 
 static uint64_t value_hash(value_type t, value_data v) {
@@ -341,8 +351,8 @@ static void set_clear(vm_runtime *rt, vm_set *s, value_type t) {
   memset(s, 0, sizeof *s);
 }
 
-/* The number a window entry holds (sum, min, max). */
-static value_data entry_value(const vm_entry *e) { return (value_data){.i = e->v.i}; }
+/* The value a min/max deque's entry holds. */
+static value_data point_value(const vm_point *e) { return (value_data){.i = e->v.i}; }
 
 /* The value of aggregate g at the evaluation instant; a runtime error when
  * a failed `where` is in scope there or an int sum does not fit. */
@@ -362,7 +372,7 @@ bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out) {
         /* recomputed, not adjusted: adding and removing doubles drifts */
         vm_ring *ring = agg_window(rt, a, g);
         double f = 0;
-        for (uint32_t i = 0; i < ring->len; i++) f += vm_ring_at(ring, i)->v.f;
+        for (uint32_t i = 0; i < ring->len; i++) f += ((vm_entry *)ring_at(ring, i, sizeof(vm_entry)))->v.f;
         sum->sum.f = f;
         sum->dirty = false;
       }
@@ -382,7 +392,7 @@ bool agg_value(vm_runtime *rt, vm_account *a, uint32_t g, value_data *out) {
     case BC_AGG_MAX:
       if (within) {
         vm_ring *ring = agg_window(rt, a, g);
-        if (ring->len) v = entry_value(vm_ring_at(ring, 0));
+        if (ring->len) v = point_value(ring_at(ring, 0, sizeof(vm_point)));
       } else if (((vm_extreme *)s)->has) {
         v = ((vm_extreme *)s)->v;
       }
@@ -406,19 +416,20 @@ static void front_added(const vm_runtime *rt, vm_account *a, const bc_aggregate 
  * cached timers exact: a window's timer is its front's expiry, so a new
  * front lowers the cache and a front that goes (expired, or dropped from
  * the back of a min/max deque) invalidates it. */
-static void window_push(vm_runtime *rt, vm_account *a, const bc_aggregate *d, vm_ring *ring, vm_entry e) {
-  if (!ring->len) front_added(rt, a, d, vm_sat_add(e.time, d->within_us));
-  ring_push(&rt->rings, ring, e);
+static void window_push(vm_runtime *rt, vm_account *a, const bc_aggregate *d, vm_ring *ring, int64_t time,
+                        const void *e) {
+  if (!ring->len) front_added(rt, a, d, vm_sat_add(time, d->within_us));
+  ring_push(ring_pool(rt, d), ring, e, entry_size(d));
 }
 
 static void window_pop_back(vm_account *a, vm_ring *ring) {
-  ring_pop_back(ring);
+  ring->len--;
   if (!ring->len) a->timer_valid = false;
 }
 
-static vm_entry window_pop_front(vm_account *a, vm_ring *ring) {
+static void window_pop_front(vm_account *a, vm_ring *ring) {
   a->timer_valid = false;
-  return ring_pop_front(ring);
+  ring_pop_front(ring);
 }
 
 static bool better(const bc_aggregate *d, value_data x, value_data y) {   /* x replaces y */
@@ -445,7 +456,8 @@ static void sum_update(vm_runtime *rt, vm_account *a, const bc_aggregate *d, vm_
     last->v.i = merged;
     last->n++;
   } else {
-    window_push(rt, a, d, ring, (vm_entry){.time = ev->time, .v.i = v.i, .n = 1});
+    vm_entry e = {.time = ev->time, .v.i = v.i, .n = 1};
+    window_push(rt, a, d, ring, ev->time, &e);
   }
 }
 
@@ -456,12 +468,17 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
   /* a distinct count changes only with a new value; the rest, assume it does */
   if (d->fn != BC_AGG_DISTINCT) vm_mark_changed(rt, a, g);
   vm_ring *ring = has_ring(d) ? agg_window(rt, a, g) : NULL;
-  vm_entry *last = ring && ring->len ? vm_ring_at(ring, ring->len - 1) : NULL;
-  if (last && last->time != ev->time) last = NULL;   /* only an entry of this time is shared */
+  size_t size = entry_size(d);
+  void *last = ring && ring->len ? ring_at(ring, ring->len - 1, size) : NULL;
+  if (last && *(int64_t *)last != ev->time) last = NULL;   /* only an entry of this time is shared */
   switch (d->fn) {
     case BC_AGG_COUNT:
-      if (last) last->n++;
-      else if (ring) window_push(rt, a, d, ring, (vm_entry){.time = ev->time, .n = 1});
+      if (last) {
+        ((vm_point *)last)->v.i++;
+      } else if (ring) {
+        vm_point e = {.time = ev->time, .v.i = 1};
+        window_push(rt, a, d, ring, ev->time, &e);
+      }
       ++*(int64_t *)s;
       break;
     case BC_AGG_SUM:
@@ -470,9 +487,10 @@ void agg_update(vm_runtime *rt, vm_account *a, uint32_t g, const vm_event *ev, v
     case BC_AGG_MAX:
       if (ring) {
         /* an entry of this time at least as good leaves with v: v never shows */
-        if (last && !better(d, v, entry_value(last))) break;
-        while (ring->len && better(d, v, entry_value(vm_ring_at(ring, ring->len - 1)))) window_pop_back(a, ring);
-        window_push(rt, a, d, ring, (vm_entry){.time = ev->time, .v.i = v.i, .n = 1});
+        if (last && !better(d, v, point_value(last))) break;
+        while (ring->len && better(d, v, point_value(ring_at(ring, ring->len - 1, size)))) window_pop_back(a, ring);
+        vm_point e = {.time = ev->time, .v.i = v.i};
+        window_push(rt, a, d, ring, ev->time, &e);
       } else {
         vm_extreme *x = (vm_extreme *)s;
         if (!x->has || better(d, v, x->v)) {
@@ -506,7 +524,9 @@ void agg_poison(vm_poison *z, const char *why, int64_t event_time, int64_t until
   z->until = until;
 }
 
-static int64_t ring_front(vm_ring *ring) { return ring->len ? vm_ring_at(ring, 0)->time : INT64_MAX; }
+static int64_t ring_front(const vm_ring *ring, size_t size) {
+  return ring->len ? ring_time(ring, 0, size) : INT64_MAX;
+}
 
 /* When a window of d whose oldest entry is at `front` loses it;
  * INT64_MAX for an empty window (front INT64_MAX). */
@@ -539,18 +559,20 @@ bool agg_expire_windows(vm_runtime *rt, vm_account *a, int64_t t) {
       front = set_front(set);
     } else {
       vm_ring *ring = agg_window(rt, a, g);
-      while (ring->len && vm_sat_add(vm_ring_at(ring, 0)->time, d->within_us) <= t) {
-        vm_entry e = window_pop_front(a, ring);
+      size_t size = entry_size(d);
+      while (ring->len && vm_sat_add(ring_time(ring, 0, size), d->within_us) <= t) {
+        void *e = ring_at(ring, 0, size);
         expired = true;
-        if (d->fn == BC_AGG_COUNT) *(int64_t *)s -= e.n;
-        if (d->fn == BC_AGG_SUM || d->fn == BC_AGG_AVG) {
+        if (d->fn == BC_AGG_COUNT) *(int64_t *)s -= ((vm_point *)e)->v.i;
+        if (sums(d)) {
           vm_sum *sum = (vm_sum *)s;
-          sum->count -= e.n;
+          sum->count -= ((vm_entry *)e)->n;
           if (d->arg_type == VALUE_FLOAT) sum->dirty = true;
-          else sum->sum.i -= e.v.i;
+          else sum->sum.i -= ((vm_entry *)e)->v.i;
         }
+        window_pop_front(a, ring);
       }
-      front = ring_front(ring);
+      front = ring_front(ring, size);
     }
     if (expired) vm_mark_changed(rt, a, g);
     changed = changed || expired;
@@ -573,7 +595,8 @@ int64_t agg_next_expiry(const vm_runtime *rt, const vm_account *a, int64_t *all)
   for (uint32_t k = 0; k < rt->nwindowed; k++) {
     uint32_t g = rt->windowed[k];
     const bc_aggregate *d = &p->aggregates[g];
-    int64_t front = windowed_set(d) ? set_front(agg_state(rt, a, g)) : ring_front(agg_window(rt, a, g));
+    int64_t front =
+        windowed_set(d) ? set_front(agg_state(rt, a, g)) : ring_front(agg_window(rt, a, g), entry_size(d));
     int64_t e = front_expiry(d, front);
     if (e < *all) *all = e;
     if (e < next && !rt->quiet[g]) next = e;
@@ -586,7 +609,7 @@ void agg_reset(vm_runtime *rt, const bc_aggregate *d, void *s) {
   size_t n = agg_value_size(d);
   if (has_ring(d)) {
     vm_ring *ring = (vm_ring *)((char *)s + n);
-    if (ring->cap) pool_free(&rt->rings, ring->items, log2_cap(ring->cap));
+    if (ring->cap) pool_free(ring_pool(rt, d), ring->items, log2_cap(ring->cap));
     n += sizeof(vm_ring);
   }
   memset(s, 0, n);

@@ -406,6 +406,7 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
     if (d->window == BC_WIN_WITHIN || d->fn == BC_AGG_DISTINCT) rt->outside[rt->noutside++] = g;
   }
   pool_init(&rt->rings, sizeof(vm_entry));
+  pool_init(&rt->points, sizeof(vm_point));
   pool_init(&rt->sets, sizeof(vm_set_slot));
   pool_init(&rt->small_sets, sizeof(vm_small_slot));
   rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
@@ -457,6 +458,7 @@ void vm_runtime_free(vm_runtime *rt) {
   free(rt->scratch);
   intern_free(&rt->intern);
   pool_release(&rt->rings);
+  pool_release(&rt->points);
   pool_release(&rt->sets);
   pool_release(&rt->small_sets);
   while (rt->slabs) {

@@ -26,26 +26,33 @@ static inline int64_t vm_sat_add(int64_t a, int64_t b) {
 
 /* ---- aggregate state ------------------------------------------------------------------- */
 
-/* A value in a window: its time and the value.  Events at one time share
- * an entry: n of them, v their sum (count, sum, avg), so a window holds one
- * entry per time, however many rows share it. */
+/* An entry of a window: a time, and what the window's events at that
+ * time make of it, so that a window holds one entry per time however many
+ * rows share it.  A count's holds how many (v.i), a min/max deque's the
+ * value (vm_point, 16 bytes); a sum's or an average's their sum and how
+ * many (vm_entry, 24 bytes). */
+typedef union vm_num {
+  int64_t i;
+  double f;
+} vm_num;
+
+typedef struct vm_point {
+  int64_t time;
+  vm_num v;
+} vm_point;
+
 typedef struct vm_entry {
   int64_t time;
-  union {
-    int64_t i;             /* a number */
-    double f;
-  } v;
+  vm_num v;
   int64_t n;
 } vm_entry;
 
-/* A ring of entries in time order: windows and monotonic deques.  cap is
- * 0 or a power of two. */
+/* A ring of entries of one kind (agg.c entry_size) in time order: windows
+ * and monotonic deques.  cap is 0 or a power of two. */
 typedef struct vm_ring {
-  vm_entry *items;
+  char *items;
   uint32_t head, len, cap;
 } vm_ring;
-
-static inline vm_entry *vm_ring_at(vm_ring *r, uint32_t i) { return &r->items[(r->head + i) & (r->cap - 1)]; }
 
 /* A set of values: distinct counts.  A value is kept in 8 bytes (agg.c
  * key_of: a string as its interned copy's address).  Live values are in
@@ -324,7 +331,8 @@ struct vm_runtime {
   vm_layout layout;
   vm_slab *slabs;          /* the account blocks (slab_alloc in vm.c) */
   vm_intern intern;        /* the distinct sets' strings */
-  vm_pool rings, sets, small_sets;   /* the windows' entries, the distinct sets' slots */
+  vm_pool rings, points;   /* the windows' entries: vm_entry, vm_point */
+  vm_pool sets, small_sets;   /* the distinct sets' slots */
   char *slab_next;
   size_t slab_left;
   /* vm_finish's rows, reused from account to account */
