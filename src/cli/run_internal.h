@@ -82,7 +82,9 @@ typedef struct worker_slot {
  * kept as its offset from data), then the strings.  Until its account is
  * looked up (group_resolve) the row holds the low half of the id's hash
  * (all the account table uses) and its length, the id being at data -
- * worker_id_room(len); then the account. */
+ * worker_id_room(len); then the account.  A group's own rows keep no id
+ * of LOOKUP_ID bytes or fewer: it waits among the group's pending ids,
+ * read once, RESOLVE_AHEAD rows on, by the lookup. */
 typedef struct worker_row {
   union {
     struct {
@@ -98,11 +100,20 @@ typedef struct worker_row {
 
 static inline size_t worker_id_room(size_t len) { return (len + 7) & ~(size_t)7; }
 
-/* The bytes worker_store_row writes for ev: its id, values and strings. */
-size_t worker_row_size(const io_schema *schema, const io_event *ev);
-/* Writes ev's id, values and strings at bytes (worker_row_size of them,
- * 8-byte aligned) and returns where its values begin (worker_row.data). */
-const char *worker_store_row(const io_schema *schema, const io_event *ev, char *bytes);
+/* The bytes worker_store_row writes for ev: its id (with_id), values and
+ * strings. */
+size_t worker_row_size(const io_schema *schema, const io_event *ev, bool with_id);
+/* Writes ev's id (with_id), values and strings at bytes (worker_row_size
+ * of them, 8-byte aligned) and returns where its values begin
+ * (worker_row.data). */
+const char *worker_store_row(const io_schema *schema, const io_event *ev, bool with_id, char *bytes);
+
+/* An id this long or shorter is copied inline where its lookup waits
+ * (worker_group.pending, worker_lookup). */
+enum { LOOKUP_ID = 52 };
+/* Rows whose ids wait in a group: more than the RESOLVE_AHEAD rows
+ * (worker.c) a lookup lags behind. */
+enum { PENDING_IDS = 32 };
 
 /* A split read's group holds rows of at most this many of its ranges
  * (split.c: RANGE_BYTES each): it is applied once the last of them is
@@ -135,13 +146,14 @@ typedef struct worker_group {
   int64_t time;            /* the time of the last row */
   bool carry;              /* the last group was cut inside the instant at carry_time */
   int64_t carry_time;
+  char pending[PENDING_IDS][LOOKUP_ID];   /* row r's id, if short, at [r % PENDING_IDS] until looked up */
 } worker_group;
 
 /* An undeclared row whose account is looked up a few rows after it was
  * read, once its slot, prefetched then, has arrived (worker.c
  * defer_lookup): such rows are only counted, and they are half of some
  * exports. */
-enum { LOOKUP_AHEAD = 8, LOOKUP_ID = 52 };
+enum { LOOKUP_AHEAD = 8 };
 
 typedef struct worker_lookup {
   uint64_t hash;

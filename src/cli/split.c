@@ -125,12 +125,12 @@ struct run_split {
 /* Adds a row to b: a box is first allocated at half again its expected
  * share of a range (first_cap), which it seldom outgrows. */
 static void box_add(split_box *b, size_t first_cap, const io_schema *schema, const io_event *ev, uint32_t hash) {
-  size_t size = sizeof(box_row) + worker_row_size(schema, ev);
+  size_t size = sizeof(box_row) + worker_row_size(schema, ev, true);
   util_xgrow(&b->bytes, &b->cap, b->used + size, 1, first_cap);
   char *row = b->bytes + b->used;
   *(box_row *)(void *)row = (box_row){.time = ev->time, .type = ev->type, .hash = hash,
                                       .id_len = ev->account.len, .size = (uint32_t)size};
-  worker_store_row(schema, ev, row + sizeof(box_row));
+  worker_store_row(schema, ev, true, row + sizeof(box_row));
   b->used += size;
 }
 

@@ -321,6 +321,7 @@ static int push(run_worker *w, vm_account *a, const io_event *ev) {
  * GROUP_RANGES ranges; a row's account is looked up RESOLVE_AHEAD rows
  * after its slot was fetched. */
 enum { GROUP_ROWS = 1 << 18, GROUP_BYTES = 16 << 20, RESOLVE_AHEAD = 16 };
+_Static_assert(PENDING_IDS > RESOLVE_AHEAD + 1, "a row's pending id stays until its lookup");
 
 /* A group holds at most a GROUP_SHARE-th of the rows read so far, between
  * GROUP_MIN_ROWS and GROUP_ROWS rows: it pays off only once accounts have
@@ -360,22 +361,22 @@ static bool row_is_string(const io_schema *schema, int type, int i) {
   return type < 0 || schema->events[type].fields[i].type == VALUE_STRING;
 }
 
-size_t worker_row_size(const io_schema *schema, const io_event *ev) {
+size_t worker_row_size(const io_schema *schema, const io_event *ev, bool with_id) {
   value_data names[2];
   const value_data *src;
   int n = row_values(schema, ev, names, &src);
-  size_t need = worker_id_room(ev->account.len) + (size_t)n * sizeof(value_data);
+  size_t need = (with_id ? worker_id_room(ev->account.len) : 0) + (size_t)n * sizeof(value_data);
   for (int i = 0; i < n; i++)
     if (row_is_string(schema, ev->type, i)) need += src[i].s.len;
   return worker_id_room(need);
 }
 
-const char *worker_store_row(const io_schema *schema, const io_event *ev, char *bytes) {
+const char *worker_store_row(const io_schema *schema, const io_event *ev, bool with_id, char *bytes) {
   value_data names[2];
   const value_data *src;
   int n = row_values(schema, ev, names, &src);
-  memcpy(bytes, ev->account.p, ev->account.len);
-  char *data = bytes + worker_id_room(ev->account.len);
+  if (with_id) memcpy(bytes, ev->account.p, ev->account.len);
+  char *data = bytes + (with_id ? worker_id_room(ev->account.len) : 0);
   value_data *dst = (value_data *)(void *)data;
   size_t str = (size_t)n * sizeof(value_data);
   for (int i = 0; i < n; i++) {
@@ -404,8 +405,9 @@ static void group_add(run_worker *w, const worker_row *row) {
   g->time = row->time;
 }
 
-/* Copies ev (need bytes: worker_row_size) into the group's bytes, which
- * group_full left room for.  They are allocated whole at first, so rows
+/* Copies ev (need bytes: worker_row_size, with its id only if it is longer
+ * than LOOKUP_ID) into the group's bytes, which group_full left room for,
+ * and a shorter id among the pending ones.  They are allocated whole at first, so rows
  * can point into them: their pages are touched only as rows come, and no
  * doubling copies them (both showed in the peak RSS). */
 static void group_copy(run_worker *w, const io_event *ev, uint32_t h, size_t need) {
@@ -416,7 +418,9 @@ static void group_copy(run_worker *w, const io_event *ev, uint32_t h, size_t nee
     g->bytes = util_xalloc(g->bytes_cap);
   }
   worker_row row = {.id = {.hash = h, .len = ev->account.len}, .time = ev->time, .type = ev->type};
-  row.data = worker_store_row(&w->schema, ev, g->bytes + g->used);
+  bool with_id = ev->account.len > LOOKUP_ID;
+  if (!with_id) memcpy(g->pending[g->nrows % PENDING_IDS], ev->account.p, ev->account.len);
+  row.data = worker_store_row(&w->schema, ev, with_id, g->bytes + g->used);
   g->used += need;
   group_add(w, &row);
 }
@@ -429,7 +433,8 @@ static int group_resolve(run_worker *w, uint32_t upto) {
   for (; g->resolved < upto; g->resolved++) {
     worker_row *row = &g->rows[g->resolved];
     const worker_slot *slot;
-    value_str id = {row->data - worker_id_room(row->id.len), row->id.len};
+    value_str id = {row->data - worker_id_room(row->id.len), row->id.len};   /* in a box, or long */
+    if (!w->split && id.len <= LOOKUP_ID) id.p = g->pending[g->resolved % PENDING_IDS];
     int status = take_row(w, id, row->id.hash, row->time, row->type, &slot);
     if (status) return status;
     row->account = slot ? slot->account : NULL;   /* the id's place is the account's now */
@@ -648,7 +653,7 @@ static int read_events(run_worker *w, io_merge *m, io_sorter *sorter, bool *unso
         row = (worker_row){.id = {.hash = (uint32_t)account_hash(w, ev.account), .len = ev.account.len},
                            .time = ev.time, .type = ev.type};
         id = ev.account;
-        if (ev.type != IO_EV_UNDECLARED) need = worker_row_size(&w->schema, &ev);
+        if (ev.type != IO_EV_UNDECLARED) need = worker_row_size(&w->schema, &ev, ev.account.len > LOOKUP_ID);
       }
       if (group_full(g, need) && (status = group_apply(w, row.time == g->time))) return status;
       if (w->split && !g->open) g->range = split_range(w->split, w->index);
