@@ -412,7 +412,7 @@ static void group_add(run_worker *w, const worker_row *row) {
  * doubling copies them (both showed in the peak RSS). */
 static void group_copy(run_worker *w, const io_event *ev, uint32_t h, size_t need) {
   worker_group *g = &w->group;
-  if (g->used + need > g->bytes_cap) {   /* empty (group_full): nothing points into it yet */
+  if (!g->bytes || g->used + need > g->bytes_cap) {   /* empty (group_full): nothing points into it yet */
     free(g->bytes);
     g->bytes_cap = need > GROUP_BYTES ? need : GROUP_BYTES;
     g->bytes = util_xalloc(g->bytes_cap);
@@ -433,8 +433,8 @@ static int group_resolve(run_worker *w, uint32_t upto) {
   for (; g->resolved < upto; g->resolved++) {
     worker_row *row = &g->rows[g->resolved];
     const worker_slot *slot;
-    value_str id = {row->data - worker_id_room(row->id.len), row->id.len};   /* in a box, or long */
-    if (!w->split && id.len <= LOOKUP_ID) id.p = g->pending[g->resolved % PENDING_IDS];
+    value_str id = {g->pending[g->resolved % PENDING_IDS], row->id.len};
+    if (w->split || id.len > LOOKUP_ID) id.p = row->data - worker_id_room(id.len);   /* in a box, or long */
     int status = take_row(w, id, row->id.hash, row->time, row->type, &slot);
     if (status) return status;
     row->account = slot ? slot->account : NULL;   /* the id's place is the account's now */
