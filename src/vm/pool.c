@@ -1,4 +1,6 @@
-/* pool.c — the memory of window rings and distinct sets (prefix pool_).
+/* pool.c — the memory a runtime keeps per account (prefixes source_,
+ * pool_): its source, from which account blocks and pool chunks are
+ * carved, and the pools of window rings and distinct sets.
  *
  * Every account of a run has its own windows and sets, each a block of a
  * power-of-two number of elements that doubles as it fills.  Taking those
@@ -6,32 +8,83 @@
  * scattered them over the heap.  A pool keeps one list of free blocks per
  * size: a block an account outgrows (or empties, at a restart) is the next
  * one another account of that size takes, and new blocks are carved in
- * order from chunks mapped for huge pages (util_huge_alloc), so a window's
- * entries are a cache miss away and never a page walk.  Blocks of more
- * than POOL_MAX_BLOCK bytes, which few accounts reach, come from malloc,
- * listed so that pool_release frees them with the chunks: accounts do not
- * give their blocks back one by one (vm_account_free). */
+ * order from chunks, so a window's entries are a cache miss away and never
+ * a page walk.  Blocks of more than POOL_MAX_BLOCK bytes, which few
+ * accounts reach, come from malloc, listed so that pool_release frees them:
+ * accounts do not give their blocks back one by one (vm_account_free).
+ *
+ * The source maps regions in huge pages once they are large
+ * (util_huge_alloc), and the account blocks and every pool's chunks share
+ * them: a huge page is resident whole once touched, and when the blocks
+ * and each pool had regions of their own, the last, partly used huge page
+ * of each was (4.3 MB of the 48.5 MB peak over the shared benchmark's 1M
+ * events). */
 #include "vm/vm_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Chunks grow from 128 KiB (a small run maps little) to POOL_CHUNK, a huge
- * page; a chunk always has room for the largest pooled block. */
-enum { POOL_FIRST_CHUNK = 128 << 10, POOL_CHUNK = 2 << 20, POOL_MAX_BLOCK = 64 << 10 };
+/* ---- the source ------------------------------------------------------------------------------ */
 
-/* A chunk starts with the link to the one carved before it, and its size. */
-typedef struct pool_chunk {
-  struct pool_chunk *older;
+/* Regions grow from SOURCE_FIRST (a run of a few accounts maps little, in
+ * ordinary pages) to SOURCE_REGION, two huge pages; a larger request has a
+ * region of its own. */
+enum { SOURCE_FIRST = 64 << 10, SOURCE_REGION = 4 << 20 };
+
+/* A region starts with the link to the one mapped before it, and its size. */
+typedef struct source_region {
+  struct source_region *older;
   size_t size;
-} pool_chunk;
+} source_region;
+
+enum { REGION_HEAD = (sizeof(source_region) + 15) & ~(size_t)15 };
+
+static source_region *map_region(vm_source *s, size_t size) {
+  source_region *r = util_huge_alloc(size);   /* fresh zero pages */
+  r->size = size;
+  r->older = s->regions;
+  s->regions = r;
+  return r;
+}
+
+void *source_take(vm_source *s, size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  if (n > s->left) {
+    if (REGION_HEAD + n > SOURCE_REGION) return (char *)map_region(s, REGION_HEAD + n) + REGION_HEAD;
+    size_t size = SOURCE_FIRST;
+    for (const source_region *r = s->regions; r && size < SOURCE_REGION; r = r->older) size *= 2;
+    while (size < REGION_HEAD + n) size *= 2;
+    source_region *r = map_region(s, size);   /* the old one's tail is left */
+    s->next = (char *)r + REGION_HEAD;
+    s->left = size - REGION_HEAD;
+  }
+  void *p = s->next;
+  s->next += n;
+  s->left -= n;
+  return p;
+}
+
+void source_release(vm_source *s) {
+  while (s->regions) {
+    source_region *older = s->regions->older;
+    util_huge_free(s->regions, s->regions->size);
+    s->regions = older;
+  }
+  *s = (vm_source){0};
+}
+
+/* ---- pools ---------------------------------------------------------------------------------- */
+
+/* Chunks are small, so that a pool's unused tail is: the source's regions
+ * are what is mapped in huge pages.  A chunk holds the largest pooled block. */
+enum { POOL_CHUNK = 128 << 10, POOL_MAX_BLOCK = 64 << 10 };
 
 /* What precedes a block from malloc: its neighbours in the pool's list. */
 typedef struct pool_big {
   struct pool_big *prev, *next;
 } pool_big;
 
-void pool_init(vm_pool *p, size_t elem) { *p = (vm_pool){.elem = elem}; }
+void pool_init(vm_pool *p, size_t elem, vm_source *source) { *p = (vm_pool){.elem = elem, .source = source}; }
 
 static bool pooled(const vm_pool *p, unsigned k) {
   return k < VM_POOL_CLASSES && (p->elem << k) <= POOL_MAX_BLOCK;
@@ -53,16 +106,10 @@ void *pool_alloc(vm_pool *p, unsigned k) {
     return b;
   }
   if (size > p->left) {   /* the old chunk's tail, smaller than a block, is left */
-    size_t n = p->chunks && p->chunks->size < POOL_CHUNK ? p->chunks->size * 2 : POOL_FIRST_CHUNK;
-    if (p->chunks && p->chunks->size >= POOL_CHUNK) n = POOL_CHUNK;
-    pool_chunk *c = util_huge_alloc(n);
-    c->older = p->chunks;
-    c->size = n;
-    p->chunks = c;
-    p->next = (char *)(c + 1);   /* 8-byte aligned, as the elements need */
-    p->left = n - sizeof *c;
+    p->next = source_take(p->source, POOL_CHUNK);
+    p->left = POOL_CHUNK;
   }
-  b = p->next;            /* fresh mapped memory: already zero */
+  b = p->next;            /* from the source: already zero */
   p->next += size;
   p->left -= size;
   return b;
@@ -83,15 +130,10 @@ void pool_free(vm_pool *p, void *b, unsigned k) {
 }
 
 void pool_release(vm_pool *p) {
-  while (p->chunks) {
-    pool_chunk *older = p->chunks->older;
-    util_huge_free(p->chunks, p->chunks->size);
-    p->chunks = older;
-  }
   while (p->big) {
     pool_big *next = p->big->next;
     free(p->big);
     p->big = next;
   }
-  *p = (vm_pool){.elem = p->elem};
+  *p = (vm_pool){.elem = p->elem, .source = p->source};
 }

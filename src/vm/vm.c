@@ -405,10 +405,10 @@ vm_runtime *vm_runtime_new(const bc_program *p, native_fn *const *externs) {
     if (d->window == BC_WIN_WITHIN) rt->windowed[rt->nwindowed++] = g;
     if (d->window == BC_WIN_WITHIN || d->fn == BC_AGG_DISTINCT) rt->outside[rt->noutside++] = g;
   }
-  pool_init(&rt->rings, sizeof(vm_entry));
-  pool_init(&rt->points, sizeof(vm_point));
-  pool_init(&rt->sets, sizeof(vm_set_slot));
-  pool_init(&rt->small_sets, sizeof(vm_small_slot));
+  pool_init(&rt->rings, sizeof(vm_entry), &rt->source);
+  pool_init(&rt->points, sizeof(vm_point), &rt->source);
+  pool_init(&rt->sets, sizeof(vm_set_slot), &rt->source);
+  pool_init(&rt->small_sets, sizeof(vm_small_slot), &rt->source);
   rt->result_milestones = util_xalloc(sizeof *rt->result_milestones * p->nmilestones);
   rt->result_playbooks = util_xalloc(sizeof *rt->result_playbooks * p->nplaybooks);
   rt->segments = util_xalloc(sizeof *rt->segments * p->nsegments);
@@ -461,11 +461,7 @@ void vm_runtime_free(vm_runtime *rt) {
   pool_release(&rt->points);
   pool_release(&rt->sets);
   pool_release(&rt->small_sets);
-  while (rt->slabs) {
-    vm_slab *older = rt->slabs->older;
-    util_huge_free(rt->slabs, rt->slabs->size);
-    rt->slabs = older;
-  }
+  source_release(&rt->source);
   free(rt);
 }
 
@@ -486,34 +482,6 @@ const char *vm_account_id(const vm_runtime *rt, const vm_account *a, size_t *len
 
 const value_data *vm_account_fields(const vm_runtime *rt, const vm_account *a) { return vm_fields(rt, a); }
 
-/* Account blocks: zeroed, 16-byte aligned, carved from slabs the runtime
- * owns and frees, so a new account costs no malloc of its own.  Not
- * cache-line aligned: the shared benchmark's blocks are 240 bytes, not
- * 256, and prefetched whole (vm_prefetch_block), they ran as fast.  Slabs grow
- * from 64 KiB (a run of a few accounts maps little) to VM_SLAB_SIZE, two
- * huge pages. */
-enum { VM_FIRST_SLAB = 64 << 10, VM_SLAB_SIZE = 4 << 20 };
-
-static void *slab_alloc(vm_runtime *rt, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  if (size > rt->slab_left) {
-    size_t head = (sizeof(vm_slab) + 15) & ~(size_t)15;   /* the link, then the blocks */
-    size_t grown = rt->slabs ? rt->slabs->size * 2 : VM_FIRST_SLAB;
-    if (grown > VM_SLAB_SIZE) grown = VM_SLAB_SIZE;
-    size_t total = head + size > grown ? head + size : grown;
-    vm_slab *s = util_huge_alloc(total);   /* fresh zero pages */
-    s->size = total;
-    s->older = rt->slabs;
-    rt->slabs = s;
-    rt->slab_next = (char *)s + head;
-    rt->slab_left = total - head;
-  }
-  void *p = rt->slab_next;
-  rt->slab_next += size;
-  rt->slab_left -= size;
-  return p;
-}
-
 /* The value of account field i: from the accounts file, or its default. */
 static value_data field_value(const bc_program *p, const value_data *fields, uint32_t i) {
   return fields ? fields[i] : p->consts[p->account_fields[i].default_const].v;
@@ -523,14 +491,17 @@ vm_account *vm_account_new(vm_runtime *rt, value_str id, const value_data *field
   const bc_program *p = rt->p;
   const vm_layout *l = &rt->layout;
   /* the block holds the id and the text of string fields after the state,
-     each with a NUL after it: an account costs no malloc of its own */
+     each with a NUL after it, and comes from the runtime's source: an
+     account costs no malloc of its own.  16-byte aligned, not cache-line
+     aligned: the shared benchmark's blocks are 224 bytes, not 256, and
+     prefetched whole (vm_prefetch_block) they ran as fast */
   size_t text = 0;
   for (uint32_t i = 0; i < p->naccount_fields; i++)
     if (p->account_fields[i].type == VALUE_STRING) text += field_value(p, fields, i).s.len + 1;
-  vm_account *a = slab_alloc(rt, VM_HEADER_SIZE + l->size + id.len + 1 + text);
+  vm_account *a = source_take(&rt->source, VM_HEADER_SIZE + l->size + id.len + 1 + text);
   a->id_len = id.len;
   memcpy(vm_id(rt, a), id.p, id.len);
-  char *next = vm_id(rt, a) + id.len + 1;   /* fresh slab memory: the NULs are there */
+  char *next = vm_id(rt, a) + id.len + 1;   /* zeroed memory: the NULs are there */
   a->last_instant = INT64_MIN;
   value_data *fv = vm_fields(rt, a);
   for (uint32_t i = 0; i < p->naccount_fields; i++) {

@@ -122,6 +122,20 @@ typedef struct vm_seq {
   bool any_matched, done;
 } vm_seq;
 
+/* Where a runtime's account blocks and pools are carved (pool.c): regions
+ * mapped in huge pages once they are large, which hold everything a
+ * runtime keeps per account. */
+typedef struct vm_source {
+  struct source_region *regions;
+  char *next;
+  size_t left;
+} vm_source;
+
+/* n zeroed bytes, 16-byte aligned, which live until source_release. */
+void *source_take(vm_source *s, size_t n);
+/* Unmaps every region. */
+void source_release(vm_source *s);
+
 /* Blocks of 2^k elements of one size, for the window rings and the
  * distinct sets of every account (pool.c): what one account outgrows or
  * releases, another reuses. */
@@ -130,18 +144,18 @@ enum { VM_POOL_CLASSES = 16 };
 typedef struct vm_pool {
   size_t elem;                   /* bytes of an element */
   void *free[VM_POOL_CLASSES];   /* free blocks of 2^k elements, linked through their first word */
-  struct pool_chunk *chunks;     /* where blocks are carved */
+  vm_source *source;             /* where chunks are carved, blocks from them */
   struct pool_big *big;          /* blocks too large to pool, from malloc */
   char *next;
   size_t left;
 } vm_pool;
 
-void pool_init(vm_pool *p, size_t elem);
+void pool_init(vm_pool *p, size_t elem, vm_source *source);
 /* A zeroed block of 2^k elements. */
 void *pool_alloc(vm_pool *p, unsigned k);
 /* Gives back block b of 2^k elements (NULL: nothing). */
 void pool_free(vm_pool *p, void *b, unsigned k);
-/* Unmaps every chunk: the blocks of every account go. */
+/* Frees the blocks from malloc; the pooled ones go with their source. */
 void pool_release(vm_pool *p);
 
 /* ---- milestone and playbook state --------------------------------------------------------- */
@@ -320,21 +334,14 @@ typedef struct vm_intern {
   uint32_t cap, size, tombstones;
 } vm_intern;
 
-typedef struct vm_slab {
-  struct vm_slab *older;
-  size_t size;             /* bytes mapped (util_huge_alloc) */
-} vm_slab;
-
 struct vm_runtime {
   const bc_program *p;
   native_fn *const *externs;
   vm_layout layout;
-  vm_slab *slabs;          /* the account blocks (slab_alloc in vm.c) */
+  vm_source source;        /* the account blocks, and the pools' chunks */
   vm_intern intern;        /* the distinct sets' strings */
   vm_pool rings, points;   /* the windows' entries: vm_entry, vm_point */
   vm_pool sets, small_sets;   /* the distinct sets' slots */
-  char *slab_next;
-  size_t slab_left;
   /* vm_finish's rows, reused from account to account */
   out_milestone_row *result_milestones;
   out_playbook_row *result_playbooks;

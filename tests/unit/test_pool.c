@@ -1,7 +1,8 @@
-/* test_pool.c — the pools of window rings and distinct sets (src/vm/pool.c):
- * zeroed blocks of 2^k elements, a freed block is the next one of its size,
- * blocks past the pooled sizes come from malloc, and releasing the pool
- * takes every chunk. */
+/* test_pool.c — a runtime's source and its pools of window rings and
+ * distinct sets (src/vm/pool.c): the source's zeroed, aligned pieces that
+ * never overlap, in regions that grow and a region of its own for a large
+ * one; the pools' zeroed blocks of 2^k elements, a freed block the next
+ * one of its size, blocks past the pooled sizes from malloc. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,9 +17,40 @@ static bool all_zero(const void *p, size_t n) {
   return true;
 }
 
+/* Pieces of many sizes, two larger than a region: zeroed, 16-byte
+ * aligned, each apart from the others; a large one has a region of its
+ * own, and the next small piece follows the one before it.  The regions
+ * are unmapped at the end (ASan would see a leak). */
+START_TEST(source_pieces_are_zeroed_aligned_and_apart) {
+  vm_source source = {0};
+  char *a = source_take(&source, 20);
+  char *large = source_take(&source, (size_t)5 << 20);
+  char *b = source_take(&source, 20);
+  ck_assert_ptr_eq(b, a + 32);
+  ck_assert(all_zero(large, (size_t)5 << 20));
+  enum { N = 2000 };
+  static char *piece[N];
+  static size_t size[N];
+  for (int i = 0; i < N; i++) {
+    size[i] = i == 700 ? (size_t)9 << 20 : (size_t)(i % 97) * 37 + 1;
+    piece[i] = source_take(&source, size[i]);
+    ck_assert_uint_eq((uintptr_t)piece[i] % 16, 0);
+    ck_assert(all_zero(piece[i], size[i]));
+    memset(piece[i], i % 251 + 1, size[i]);
+  }
+  for (int i = 0; i < N; i++) {   /* nothing written later overlapped it */
+    ck_assert_int_eq((unsigned char)piece[i][0], i % 251 + 1);
+    ck_assert_int_eq((unsigned char)piece[i][size[i] - 1], i % 251 + 1);
+  }
+  source_release(&source);
+  ck_assert_ptr_null(source.regions);
+}
+END_TEST
+
 START_TEST(blocks_are_zeroed_and_reused_by_size) {
+  vm_source source = {0};
   vm_pool pool;
-  pool_init(&pool, 24);
+  pool_init(&pool, 24, &source);
   char *a = pool_alloc(&pool, 3);   /* 8 elements: 192 bytes */
   char *b = pool_alloc(&pool, 3);
   ck_assert_ptr_ne(a, b);
@@ -34,20 +66,23 @@ START_TEST(blocks_are_zeroed_and_reused_by_size) {
   ck_assert(all_zero(d, 192));
   pool_free(&pool, NULL, 3);        /* nothing */
   pool_release(&pool);
-  ck_assert_ptr_null(pool.chunks);
+  ck_assert_ptr_null(pool.big);
   ck_assert_uint_eq(pool.elem, 24);   /* ready for use again */
+  ck_assert_ptr_eq(pool.source, &source);
+  source_release(&source);
 }
 END_TEST
 
 START_TEST(large_blocks_and_many_chunks) {
+  vm_source source = {0};
   vm_pool pool;
-  pool_init(&pool, 32);
+  pool_init(&pool, 32, &source);
   /* past the pooled sizes (64 KiB): malloc's, freed to it (ASan sees a leak or a bad free) */
   char *big = pool_alloc(&pool, 12);
   ck_assert(all_zero(big, (size_t)32 << 12));
   big[((size_t)32 << 12) - 1] = 1;
   pool_free(&pool, big, 12);
-  /* 300 blocks of 64 KiB take more than one 2 MiB chunk; all distinct */
+  /* 300 blocks of 64 KiB take many chunks and regions; all distinct */
   enum { N = 300 };
   char **blocks = malloc(N * sizeof *blocks);
   for (int i = 0; i < N; i++) {
@@ -60,6 +95,7 @@ START_TEST(large_blocks_and_many_chunks) {
   for (int i = N; i-- > 0;) ck_assert_ptr_eq(pool_alloc(&pool, 11), blocks[i]);   /* last freed, first taken */
   free(blocks);
   pool_release(&pool);
+  source_release(&source);
 }
 END_TEST
 
@@ -80,6 +116,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("pool");
   TCase *tc = tcase_create("blocks");
+  tcase_add_test(tc, source_pieces_are_zeroed_aligned_and_apart);
   tcase_add_test(tc, blocks_are_zeroed_and_reused_by_size);
   tcase_add_test(tc, large_blocks_and_many_chunks);
   tcase_add_test(tc, huge_allocations_are_zeroed_and_aligned);
