@@ -11,7 +11,9 @@
 #include "io/gunzip.h"
 #include "io/io.h"
 
-#define IO_DEFAULT_BUFFER ((size_t)1 << 20)
+/* A read buffer of 256 KiB: 1 MiB read no faster (10M events, CSV, JSON
+ * Lines and gzip alike), and its 0.8 MB showed in the peak over 1M events. */
+#define IO_DEFAULT_BUFFER ((size_t)256 << 10)
 #define IO_DEFAULT_MAX_RECORD ((size_t)16 << 20)
 /* Zeroed bytes after the unread ones in a source's buffer, always: a
  * scanner loads sixteen bytes at a time without a bounds test, and finds
