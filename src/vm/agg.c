@@ -147,12 +147,12 @@ static value_data value_of(value_type t, int64_t key) {
 static uint32_t key_hash(int64_t key) { return (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 32); }
 
 /* A slot's link: 0 never used, 1 a tombstone, else live with its newer
- * neighbour in the list (SET_NONE at the newest end). */
-enum { LINK_EMPTY = 0, LINK_TOMBSTONE = 1, LINK_NEWEST = 2 };
+ * neighbour in the ring (the newest's: the oldest). */
+enum { LINK_EMPTY = 0, LINK_TOMBSTONE = 1, LINK_LIVE = 2 };
 
-static bool slot_live(const vm_set_slot *sl) { return sl->link >= LINK_NEWEST; }
-static uint32_t slot_newer(const vm_set_slot *sl) { return sl->link == LINK_NEWEST ? SET_NONE : sl->link - 3; }
-static void set_newer(vm_set_slot *sl, uint32_t i) { sl->link = i == SET_NONE ? LINK_NEWEST : i + 3; }
+static bool slot_live(const vm_set_slot *sl) { return sl->link >= LINK_LIVE; }
+static uint32_t slot_newer(const vm_set_slot *sl) { return sl->link - LINK_LIVE; }
+static void set_newer(vm_set_slot *sl, uint32_t i) { sl->link = i + LINK_LIVE; }
 
 static bool set_is_small(const vm_set *s) { return s->cap <= SET_SMALL; }
 
@@ -193,26 +193,36 @@ static uint32_t set_find(const vm_set *s, value_type t, int64_t key) {
   }
 }
 
-/* Windowed sets (`distinct(x within D)`) use the list of live values, from
+/* Windowed sets (`distinct(x within D)`) use the ring of live values, from
  * the oldest last_time to the newest: a window forgets a value once its
  * latest time has left, so expiry takes values from the oldest end, and a
- * value added again moves to the newest. */
+ * value added again moves to the newest.  A ring, so that the set keeps
+ * one end (vm_set.oldest) and finds the other beside it. */
+static uint32_t ring_newest(const vm_set *s) { return s->slots[s->oldest].older; }
+
+/* Takes live slot i out of the ring (taking the only one leaves it empty). */
 static void list_unlink(vm_set *s, uint32_t i) {
   vm_set_slot *sl = &s->slots[i];
   uint32_t newer = slot_newer(sl);
-  if (sl->older == SET_NONE) s->oldest = newer;
-  else set_newer(&s->slots[sl->older], newer);
-  if (newer == SET_NONE) s->newest = sl->older;
-  else s->slots[newer].older = sl->older;
+  set_newer(&s->slots[sl->older], newer);
+  s->slots[newer].older = sl->older;
+  if (s->oldest == i) s->oldest = newer;
 }
 
-static void list_append(vm_set *s, uint32_t i) {
+/* Puts slot i in the ring as its newest value (empty: the set has none). */
+static void list_append(vm_set *s, uint32_t i, bool empty) {
   vm_set_slot *sl = &s->slots[i];
-  sl->older = s->size ? s->newest : SET_NONE;
-  set_newer(sl, SET_NONE);
-  if (!s->size) s->oldest = i;
-  else set_newer(&s->slots[s->newest], i);
-  s->newest = i;
+  if (empty) {
+    sl->older = i;
+    set_newer(sl, i);
+    s->oldest = i;
+    return;
+  }
+  uint32_t newest = ring_newest(s);
+  sl->older = newest;
+  set_newer(sl, s->oldest);
+  set_newer(&s->slots[newest], i);
+  s->slots[s->oldest].older = i;
 }
 
 static uint32_t set_place(const vm_set *s, int64_t key) {
@@ -227,7 +237,7 @@ static void set_insert(vm_set *s, int64_t key, int64_t time) {
   uint32_t i = set_place(s, key);
   if (s->slots[i].link == LINK_TOMBSTONE) s->tombstones--;   /* reuse a tombstone */
   s->slots[i] = (vm_set_slot){.key = key, .last_time = time};
-  list_append(s, i);
+  list_append(s, i, s->size == 0);
   s->size++;
 }
 
@@ -243,7 +253,7 @@ static void set_rehash(vm_runtime *rt, vm_set *s, uint32_t cap) {
     pool_free(&rt->small_sets, old.items, log2_cap(old.cap));
     return;
   }
-  for (uint32_t i = old.size ? old.oldest : SET_NONE; i != SET_NONE; i = slot_newer(&old.slots[i]))
+  for (uint32_t k = 0, i = old.oldest; k < old.size; k++, i = slot_newer(&old.slots[i]))
     set_insert(s, old.slots[i].key, old.slots[i].last_time);
   pool_free(&rt->sets, old.slots, log2_cap(old.cap));
 }
@@ -304,9 +314,9 @@ static set_front_change set_add(vm_runtime *rt, vm_set *s, value_type t, value_d
     s->items[s->size - 1] = (vm_small_slot){key, time};
   } else if (i != SET_NONE) {
     s->slots[i].last_time = time;
-    if (s->newest != i) {   /* then another value stays in the list */
+    if (ring_newest(s) != i) {   /* then another value stays in the ring */
       list_unlink(s, i);
-      list_append(s, i);
+      list_append(s, i, false);
     }
   } else {
     set_make_room(rt, s);

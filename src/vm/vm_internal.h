@@ -60,8 +60,8 @@ typedef struct vm_ring {
  * a value when its latest time leaves, so a windowed set is its own
  * window, with no entries beside it.  A set of at most 8 values (cap <= 8,
  * agg.c SET_SMALL) is an array of them in that order (vm_small_slot);
- * a larger one a hash table of vm_set_slot, listing them through its
- * slots. */
+ * a larger one a hash table of vm_set_slot, its live slots linked in a
+ * ring in that order: the oldest's older neighbour is the newest. */
 #define SET_NONE UINT32_MAX
 
 typedef struct vm_small_slot {
@@ -72,7 +72,7 @@ typedef struct vm_small_slot {
 typedef struct vm_set_slot {
   int64_t key;
   int64_t last_time;       /* when the value was last added */
-  uint32_t older;          /* the list's older neighbour (SET_NONE: the oldest) */
+  uint32_t older;          /* the ring's older neighbour (the oldest's: the newest) */
   uint32_t link;           /* empty, tombstone, or live and its newer neighbour (agg.c) */
 } vm_set_slot;
 
@@ -82,7 +82,7 @@ typedef struct vm_set {
     vm_small_slot *items;  /* a small set: items[0 .. size), oldest first */
   };
   uint32_t cap, size, tombstones;
-  uint32_t oldest, newest; /* a hash table's list's ends, while size > 0 */
+  uint32_t oldest;         /* a hash table's oldest value, while size > 0 */
 } vm_set;
 
 /* Int sums are kept exact, wider than the result: SPEC 6 makes a sum
