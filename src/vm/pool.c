@@ -64,6 +64,12 @@ void *source_take(vm_source *s, size_t n) {
   return p;
 }
 
+void *source_take_some(vm_source *s, size_t need, size_t want, size_t *got) {
+  size_t room = s->left & ~(size_t)15;
+  *got = room >= need && room < want ? room : want;
+  return source_take(s, *got);
+}
+
 void source_release(vm_source *s) {
   while (s->regions) {
     source_region *older = s->regions->older;
@@ -76,7 +82,8 @@ void source_release(vm_source *s) {
 /* ---- pools ---------------------------------------------------------------------------------- */
 
 /* Chunks are small, so that a pool's unused tail is: the source's regions
- * are what is mapped in huge pages.  A chunk holds the largest pooled block. */
+ * are what is mapped in huge pages.  A chunk holds the largest pooled block,
+ * or less at a region's end, whose bytes it takes rather than leave them. */
 enum { POOL_CHUNK = 128 << 10, POOL_MAX_BLOCK = 64 << 10 };
 
 /* What precedes a block from malloc: its neighbours in the pool's list. */
@@ -106,8 +113,7 @@ void *pool_alloc(vm_pool *p, unsigned k) {
     return b;
   }
   if (size > p->left) {   /* the old chunk's tail, smaller than a block, is left */
-    p->next = source_take(p->source, POOL_CHUNK);
-    p->left = POOL_CHUNK;
+    p->next = source_take_some(p->source, size, POOL_CHUNK, &p->left);
   }
   b = p->next;            /* from the source: already zero */
   p->next += size;

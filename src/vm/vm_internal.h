@@ -133,6 +133,9 @@ typedef struct vm_source {
 
 /* n zeroed bytes, 16-byte aligned, which live until source_release. */
 void *source_take(vm_source *s, size_t n);
+/* As source_take, at least need bytes and at most want (*got of them): the
+ * rest of the region being carved, if need fits there. */
+void *source_take_some(vm_source *s, size_t need, size_t want, size_t *got);
 /* Unmaps every region. */
 void source_release(vm_source *s);
 
