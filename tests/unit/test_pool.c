@@ -47,6 +47,26 @@ START_TEST(source_pieces_are_zeroed_aligned_and_apart) {
 }
 END_TEST
 
+/* A request for some bytes takes the rest of the region when what it needs
+ * fits there, and a new region's worth when not. */
+START_TEST(source_take_some_takes_a_region_rest) {
+  vm_source source = {0};
+  char *first = source_take(&source, 16);   /* the first region: 64 KiB */
+  size_t rest = source.left, got;
+  char *p = source_take_some(&source, 1024, (size_t)1 << 20, &got);
+  ck_assert_ptr_eq(p, first + 16);
+  ck_assert_uint_eq(got, rest);
+  ck_assert_uint_eq(source.left, 0);
+  char *q = source_take_some(&source, 1024, 4096, &got);   /* nothing left: a new region */
+  ck_assert_uint_eq(got, 4096);
+  ck_assert(all_zero(q, 4096));
+  char *r = source_take_some(&source, 64, 4096, &got);      /* room for all it wants */
+  ck_assert_ptr_eq(r, q + 4096);
+  ck_assert_uint_eq(got, 4096);
+  source_release(&source);
+}
+END_TEST
+
 START_TEST(blocks_are_zeroed_and_reused_by_size) {
   vm_source source = {0};
   vm_pool pool;
@@ -117,6 +137,7 @@ int main(void) {
   Suite *s = suite_create("pool");
   TCase *tc = tcase_create("blocks");
   tcase_add_test(tc, source_pieces_are_zeroed_aligned_and_apart);
+  tcase_add_test(tc, source_take_some_takes_a_region_rest);
   tcase_add_test(tc, blocks_are_zeroed_and_reused_by_size);
   tcase_add_test(tc, large_blocks_and_many_chunks);
   tcase_add_test(tc, huge_allocations_are_zeroed_and_aligned);
