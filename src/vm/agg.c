@@ -10,7 +10,7 @@
 
 /* Most windows hold one entry, or one value, at a time: rings and sets
  * start with room for one, and double.  A set of at most SET_SMALL values
- * is an array in list order (vm_small_slot, 16 bytes a value: two thirds
+ * is an array, oldest first (vm_small_slot, 16 bytes a value: two thirds
  * of a hashed slot, and no more than two cache lines to scan); one more
  * value makes it a hash table of SET_FIRST_HASHED slots. */
 enum { RING_FIRST_CAP = 1, SET_SMALL = 8, SET_FIRST_HASHED = 16 };
@@ -165,16 +165,14 @@ static void small_close_gap(vm_set *s, uint32_t i) {
 /* The oldest value's place: a small set's first item, a hash table's slot. */
 static uint32_t set_oldest(const vm_set *s) { return set_is_small(s) ? 0 : s->oldest; }
 
-static int64_t *set_key_at(const vm_set *s, uint32_t i) {
-  return set_is_small(s) ? &s->items[i].key : &s->slots[i].key;
-}
+static int64_t set_key(const vm_set *s, uint32_t i) { return set_is_small(s) ? s->items[i].key : s->slots[i].key; }
 
-static int64_t *set_time_at(const vm_set *s, uint32_t i) {
-  return set_is_small(s) ? &s->items[i].last_time : &s->slots[i].last_time;
+static int64_t set_last_time(const vm_set *s, uint32_t i) {
+  return set_is_small(s) ? s->items[i].last_time : s->slots[i].last_time;
 }
 
 /* The oldest last_time of the set's values; INT64_MAX when it has none. */
-static int64_t set_front(const vm_set *s) { return s->size ? *set_time_at(s, set_oldest(s)) : INT64_MAX; }
+static int64_t set_front(const vm_set *s) { return s->size ? set_last_time(s, set_oldest(s)) : INT64_MAX; }
 
 /* The place (item or live slot) holding key, or SET_NONE.  A NaN equals
  * nothing, itself included, as `==` says. */
@@ -198,7 +196,7 @@ static uint32_t set_find(const vm_set *s, value_type t, int64_t key) {
  * latest time has left, so expiry takes values from the oldest end, and a
  * value added again moves to the newest.  A ring, so that the set keeps
  * one end (vm_set.oldest) and finds the other beside it. */
-static uint32_t ring_newest(const vm_set *s) { return s->slots[s->oldest].older; }
+static uint32_t set_newest(const vm_set *s) { return s->slots[s->oldest].older; }
 
 /* Takes live slot i out of the ring (taking the only one leaves it empty). */
 static void list_unlink(vm_set *s, uint32_t i) {
@@ -218,7 +216,7 @@ static void list_append(vm_set *s, uint32_t i, bool empty) {
     s->oldest = i;
     return;
   }
-  uint32_t newest = ring_newest(s);
+  uint32_t newest = set_newest(s);
   sl->older = newest;
   set_newer(sl, s->oldest);
   set_newer(&s->slots[newest], i);
@@ -241,7 +239,7 @@ static void set_insert(vm_set *s, int64_t key, int64_t time) {
   s->size++;
 }
 
-/* Moves the live values to a hash table of cap slots, in list order
+/* Moves the live values to a hash table of cap slots, oldest first
  * (every set keeps the order: an unwindowed one never reads it). */
 static void set_rehash(vm_runtime *rt, vm_set *s, uint32_t cap) {
   vm_set old = *s;
@@ -314,7 +312,7 @@ static set_front_change set_add(vm_runtime *rt, vm_set *s, value_type t, value_d
     s->items[s->size - 1] = (vm_small_slot){key, time};
   } else if (i != SET_NONE) {
     s->slots[i].last_time = time;
-    if (ring_newest(s) != i) {   /* then another value stays in the ring */
+    if (set_newest(s) != i) {   /* then another value stays in the ring */
       list_unlink(s, i);
       list_append(s, i, false);
     }
@@ -337,7 +335,7 @@ static void drop_key(vm_runtime *rt, value_type t, int64_t key) {
 /* Removes the set's oldest value. */
 static void set_remove_oldest(vm_runtime *rt, vm_set *s, value_type t) {
   uint32_t i = set_oldest(s);
-  drop_key(rt, t, *set_key_at(s, i));
+  drop_key(rt, t, set_key(s, i));
   if (set_is_small(s)) {
     small_close_gap(s, 0);
     s->size--;
