@@ -82,9 +82,10 @@ void source_release(vm_source *s) {
 /* ---- pools ---------------------------------------------------------------------------------- */
 
 /* Chunks are small, so that a pool's unused tail is: the source's regions
- * are what is mapped in huge pages.  A chunk holds the largest pooled block,
- * or less at a region's end, whose bytes it takes rather than leave them. */
-enum { POOL_CHUNK = 128 << 10, POOL_MAX_BLOCK = 64 << 10 };
+ * are what is mapped in huge pages.  A chunk is POOL_CHUNK bytes or the
+ * block it is taken for, or less at a region's end, whose bytes it takes
+ * rather than leave them. */
+enum { POOL_CHUNK = 16 << 10, POOL_MAX_BLOCK = 64 << 10 };
 
 /* What precedes a block from malloc: its neighbours in the pool's list. */
 typedef struct pool_big {
@@ -113,7 +114,7 @@ void *pool_alloc(vm_pool *p, unsigned k) {
     return b;
   }
   if (size > p->left) {   /* the old chunk's tail, smaller than a block, is left */
-    p->next = source_take_some(p->source, size, POOL_CHUNK, &p->left);
+    p->next = source_take_some(p->source, size, size > POOL_CHUNK ? size : POOL_CHUNK, &p->left);
   }
   b = p->next;            /* from the source: already zero */
   p->next += size;
