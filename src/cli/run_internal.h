@@ -78,8 +78,8 @@ typedef struct worker_slot {
 /* A time-ordered row kept in memory to be applied account by account:
  * in a group's own bytes (worker.c) or in a split read's box (split.c),
  * in one form, which worker_store_row writes: the account id, then, 8-byte
- * aligned at data, the values as the VM reads them (a string's pointer
- * kept as its offset from data), then the strings.  Until its account is
+ * aligned at data, the values in 8 bytes each (worker.c row_value: a
+ * string as its offset from data and its length), then the strings.  Until its account is
  * looked up (group_resolve) the row holds the low half of the id's hash
  * (all the account table uses) and its length, the id being at data -
  * worker_id_room(len); then the account.  A group's own rows keep no id

@@ -361,11 +361,17 @@ static bool row_is_string(const io_schema *schema, int type, int i) {
   return type < 0 || schema->events[type].fields[i].type == VALUE_STRING;
 }
 
+/* A row keeps each value in 8 bytes, not a value_data's 16: a string as
+ * its bytes' offset from the row's data (low half; a record is under 4
+ * GiB, as a string's length is) and its length (high half), any other
+ * value as its bits. */
+typedef uint64_t row_value;
+
 size_t worker_row_size(const io_schema *schema, const io_event *ev, bool with_id) {
   value_data names[2];
   const value_data *src;
   int n = row_values(schema, ev, names, &src);
-  size_t need = (with_id ? worker_id_room(ev->account.len) : 0) + (size_t)n * sizeof(value_data);
+  size_t need = (with_id ? worker_id_room(ev->account.len) : 0) + (size_t)n * sizeof(row_value);
   for (int i = 0; i < n; i++)
     if (row_is_string(schema, ev->type, i)) need += src[i].s.len;
   return worker_id_room(need);
@@ -377,13 +383,15 @@ const char *worker_store_row(const io_schema *schema, const io_event *ev, bool w
   int n = row_values(schema, ev, names, &src);
   if (with_id) memcpy(bytes, ev->account.p, ev->account.len);
   char *data = bytes + (with_id ? worker_id_room(ev->account.len) : 0);
-  value_data *dst = (value_data *)(void *)data;
-  size_t str = (size_t)n * sizeof(value_data);
+  row_value *dst = (row_value *)(void *)data;
+  size_t str = (size_t)n * sizeof(row_value);
   for (int i = 0; i < n; i++) {
-    dst[i] = src[i];
-    if (!row_is_string(schema, ev->type, i)) continue;
+    if (!row_is_string(schema, ev->type, i)) {
+      memcpy(&dst[i], &src[i], sizeof dst[i]);   /* an int, float, bool or time: its first 8 bytes */
+      continue;
+    }
     if (src[i].s.len) memcpy(data + str, src[i].s.p, src[i].s.len);
-    dst[i].s.p = (const char *)(uintptr_t)str;
+    dst[i] = (row_value)src[i].s.len << 32 | str;
     str += src[i].s.len;
   }
   return data;
@@ -447,11 +455,13 @@ static int group_resolve(run_worker *w, uint32_t upto) {
  * values, their strings pointing into the row's data. */
 static void row_as_event(run_worker *w, const worker_row *row, value_str id, io_event *ev) {
   value_data *vals = w->group.values;
-  const value_data *stored = (const value_data *)(const void *)row->data;
+  const row_value *stored = (const row_value *)(const void *)row->data;
   int n = row_nvalues(&w->schema, row->type);
   for (int i = 0; i < n; i++) {
-    vals[i] = stored[i];
-    if (row_is_string(&w->schema, row->type, i)) vals[i].s.p = row->data + (uintptr_t)stored[i].s.p;
+    if (row_is_string(&w->schema, row->type, i))
+      vals[i].s = (value_str){row->data + (uint32_t)stored[i], (uint32_t)(stored[i] >> 32)};
+    else
+      memcpy(&vals[i], &stored[i], sizeof stored[i]);
   }
   /* set field by field (no zeroing of the rest) */
   ev->account = id;
